@@ -1,0 +1,117 @@
+// What JS does better than the wasm core: the Error subclass, async iterators, and taking the
+// caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
+import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
+
+const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable'];
+
+export class PayTokensError extends Error {
+  constructor(fields) {
+    super(fields.message);
+    this.name = 'PayTokensError';
+    for (const key of FIELDS) if (fields[key] !== undefined) this[key] = fields[key];
+    this.retryable = Boolean(fields.retryable);
+  }
+
+  toJSON() {
+    const out = { name: this.name, message: this.message };
+    for (const key of FIELDS) if (this[key] !== undefined) out[key] = this[key];
+    return out;
+  }
+}
+
+function toError(thrown) {
+  if (thrown instanceof PayTokensError) return thrown;
+  if (thrown && typeof thrown === 'object' && typeof thrown.code === 'string' && typeof thrown.message === 'string') {
+    return new PayTokensError(thrown);
+  }
+  // Not expected: the core reports every failure as a typed object. Keep what happened.
+  const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
+  err.cause = thrown;
+  return err;
+}
+
+async function guard(call) {
+  try {
+    return await call();
+  } catch (thrown) {
+    throw toError(thrown);
+  }
+}
+
+function invalid(field, why) {
+  return new PayTokensError({ code: 'INVALID_INPUT', message: `${field}: ${why}`, retryable: false });
+}
+
+class Client {
+  #core;
+
+  constructor(config) {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
+    const { fetch, onSessionUpdate, ...data } = config;
+    if (fetch !== undefined && typeof fetch !== 'function') throw invalid('config.fetch', 'must be a function');
+    if (onSessionUpdate !== undefined && typeof onSessionUpdate !== 'function') throw invalid('config.onSessionUpdate', 'must be a function');
+    try {
+      this.#core = new WasmClient(data, fetch, onSessionUpdate);
+    } catch (thrown) {
+      throw toError(thrown);
+    }
+  }
+
+  get provider() {
+    return this.#core.provider;
+  }
+
+  get capabilities() {
+    return this.#core.capabilities;
+  }
+
+  listTokens(input) {
+    return guard(() => this.#core.listTokens(input));
+  }
+
+  async *iterateTokens(input) {
+    let cursor;
+    do {
+      const page = await guard(() => this.#core.listTokensPage(input, cursor));
+      yield* page.tokens;
+      cursor = page.next;
+    } while (cursor);
+  }
+
+  getToken(input) {
+    return guard(() => this.#core.getToken(input));
+  }
+
+  updateTokenStatus(input) {
+    return guard(() => this.#core.updateTokenStatus(input));
+  }
+
+  async deleteToken(input) {
+    await guard(() => this.#core.deleteToken(input));
+  }
+
+  createToken(input) {
+    return guard(() => this.#core.createToken(input));
+  }
+
+  queryTokens(query) {
+    return guard(() => this.#core.queryTokens(query));
+  }
+
+  // Credentials live inside the wasm instance; nothing here can print them.
+  toJSON() {
+    return { provider: this.provider };
+  }
+}
+
+export function createClient(config) {
+  return new Client(config);
+}
+
+export function canTransition(from, to) {
+  return wasmCanTransition(from, to);
+}
+
+export function allowedTransitions(from) {
+  return wasmAllowed(from);
+}

@@ -1,0 +1,33 @@
+// Timestamp formats used by the providers, each copied from their documentation.
+
+// Pine Labs: "2024-06-28T13:26:06.909140Z" (microseconds).
+export function isoMicros(ms) {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+// ChargeOver: "2024-03-05 14:22:10" (instance-local time; the sandbox instance runs on UTC).
+export function coDatetime(ms) {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+// AlliancePay tokenExpirationDateTime: "2025-02-27 12:12:34.0430 +0000" (4 fraction digits, UTC).
+export function allianceUtc(ms) {
+  const d = new Date(ms);
+  return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 23)}0 +0000`;
+}
+
+const kyivOffsetFormat = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'Europe/Kyiv',
+  timeZoneName: 'longOffset',
+});
+
+// AlliancePay tokenExpiration: "2025-02-27 14:12:34.430+02:00", same instant in Kyiv time
+// (+02:00 in winter, +03:00 in summer).
+export function allianceKyiv(ms) {
+  const name = kyivOffsetFormat.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName').value;
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  const offset = m ? `${m[1]}${m[2]}:${m[3]}` : '+00:00';
+  const offsetMs = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
+  const local = new Date(ms + offsetMs).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 23)}${offset}`;
+}

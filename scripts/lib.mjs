@@ -1,0 +1,32 @@
+// Helpers for the dev scripts: run a command with inherited output, fail loudly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0 && !opts.allowFail) {
+    console.error(`\n✗ ${cmd} ${args.join(' ')} exited with ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+  return r;
+}
+
+export function capture(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, ...opts });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+export function lockedVersion(crate) {
+  const lock = readFileSync(path.join(root, 'Cargo.lock'), 'utf8');
+  const m = lock.match(new RegExp(`name = "${crate}"\\nversion = "([^"]+)"`));
+  return m && m[1];
+}
+
+export function hasChromium() {
+  return existsSync('/usr/bin/chromium') && existsSync('/usr/bin/chromedriver');
+}

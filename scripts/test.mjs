@@ -1,0 +1,57 @@
+// Every test, in order of speed: native cargo tests, wasm tests in Node, then the node:test
+// suites against the built package and the sandbox (browser suites need Chromium). Prints one
+// closing line "N passed, N failed" over all of them.
+import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { root, hasChromium, run } from './lib.mjs';
+
+const cargoBin = path.join(process.env.HOME || '/root', '.cargo', 'bin');
+if (!process.env.PATH.split(':').includes(cargoBin)) process.env.PATH = `${cargoBin}:${process.env.PATH}`;
+
+let passed = 0;
+let failed = 0;
+
+function step(title, cmd, args, parse, env = {}) {
+  console.log(`\n=== ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+  process.stdout.write(r.stdout || '');
+  process.stderr.write(r.stderr || '');
+  const counts = parse(`${r.stdout}\n${r.stderr}`);
+  passed += counts.passed;
+  failed += counts.failed;
+  if (r.status !== 0 && counts.failed === 0) failed += 1;
+  console.log(`--- ${title}: ${counts.passed} passed, ${counts.failed} failed${r.status !== 0 ? ` (exit ${r.status})` : ''}`);
+}
+
+function cargoCounts(out) {
+  let p = 0;
+  let f = 0;
+  for (const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+    p += Number(m[1]);
+    f += Number(m[2]);
+  }
+  return { passed: p, failed: f };
+}
+
+function nodeCounts(out) {
+  const p = out.match(/^ℹ pass (\d+)/m);
+  const f = out.match(/^ℹ fail (\d+)/m);
+  return { passed: Number(p?.[1] ?? 0), failed: Number(f?.[1] ?? 0) };
+}
+
+step('native core (cargo test)', 'cargo', ['test', '--lib', '--tests'], cargoCounts);
+step('wasm boundary (wasm-bindgen-test in Node)', 'cargo', ['test', '--target', 'wasm32-unknown-unknown', '--test', 'wasm'], cargoCounts);
+
+const suites = readdirSync(path.join(root, 'js-tests')).filter((f) => f.endsWith('.test.js')).sort();
+const node = suites.filter((f) => !f.startsWith('browser'));
+const browser = suites.filter((f) => f.startsWith('browser'));
+step('node suites', 'node', ['--test', '--test-reporter=spec', '--test-concurrency=1', ...node.map((f) => `js-tests/${f}`)], nodeCounts);
+if (browser.length) {
+  if (!hasChromium()) run('node', ['scripts/setup.mjs', '--browser']);
+  step('browser suites (Chromium)', 'node', ['--test', '--test-reporter=spec', '--test-concurrency=1', ...browser.map((f) => `js-tests/${f}`)], nodeCounts);
+}
+
+console.log(`\nall suites: ${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

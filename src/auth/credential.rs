@@ -1,0 +1,111 @@
+//! A credential (access token, session) cached until it nears expiry, fetched once for all the
+//! calls that need it at the same moment (single-flight), and dropped when the provider rejects it.
+
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use std::cell::{Cell, RefCell};
+
+use crate::error::Result;
+
+type Pending<T> = Shared<LocalBoxFuture<'static, Result<T>>>;
+
+pub struct Credential<T: Clone + 'static> {
+    current: RefCell<Option<(u64, T)>>,
+    pending: RefCell<Option<(u64, Pending<T>)>>,
+    generation: Cell<u64>,
+}
+
+/// A credential handed to one call, with the generation that identifies it for `reject`.
+#[derive(Clone)]
+pub struct Grant<T> {
+    pub generation: u64,
+    pub value: T,
+}
+
+impl<T: Clone + 'static> Default for Credential<T> {
+    fn default() -> Self {
+        Credential { current: RefCell::new(None), pending: RefCell::new(None), generation: Cell::new(0) }
+    }
+}
+
+impl<T: Clone + 'static> Credential<T> {
+    pub fn with_value(value: T) -> Self {
+        let c = Credential::default();
+        c.generation.set(1);
+        *c.current.borrow_mut() = Some((1, value));
+        c
+    }
+
+    /// The cached credential if `usable`, else the result of one shared `open()`.
+    pub async fn get(&self, usable: impl Fn(&T) -> bool, open: impl FnOnce() -> LocalBoxFuture<'static, Result<T>>) -> Result<Grant<T>> {
+        if let Some((generation, value)) = self.current.borrow().as_ref().filter(|(_, v)| usable(v)) {
+            return Ok(Grant { generation: *generation, value: value.clone() });
+        }
+        let (id, shared) = {
+            let mut pending = self.pending.borrow_mut();
+            match pending.as_ref() {
+                Some((id, f)) => (*id, f.clone()),
+                None => {
+                    let id = self.generation.get() + 1;
+                    self.generation.set(id);
+                    let f = open().shared();
+                    *pending = Some((id, f.clone()));
+                    (id, f)
+                }
+            }
+        };
+        let result = shared.await;
+        // Every waiter lands here; only the fetch that is still the pending one may settle it.
+        {
+            let mut pending = self.pending.borrow_mut();
+            if pending.as_ref().is_some_and(|(pid, _)| *pid == id) {
+                *pending = None;
+                if let Ok(value) = &result {
+                    *self.current.borrow_mut() = Some((id, value.clone()));
+                }
+            }
+        }
+        result.map(|value| Grant { generation: id, value })
+    }
+
+    /// The provider rejected this credential: forget it unless a newer one already replaced it.
+    pub fn reject(&self, generation: u64) {
+        let mut current = self.current.borrow_mut();
+        if current.as_ref().is_some_and(|(g, _)| *g == generation) {
+            *current = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::future::join_all;
+    use std::rc::Rc;
+
+    #[test]
+    fn concurrent_callers_share_one_fetch_and_a_rejection_refetches() {
+        let opened = Rc::new(Cell::new(0));
+        let cred: Credential<u32> = Credential::default();
+        let open = || {
+            let opened = opened.clone();
+            move || -> LocalBoxFuture<'static, Result<u32>> {
+                Box::pin(async move {
+                    crate::testing::yield_now().await;
+                    opened.set(opened.get() + 1);
+                    Ok(opened.get() * 10)
+                })
+            }
+        };
+        let grants = futures::executor::block_on(join_all((0..50).map(|_| cred.get(|_| true, open()))));
+        assert_eq!(opened.get(), 1);
+        assert!(grants.iter().all(|g| g.as_ref().unwrap().value == 10));
+        let g = futures::executor::block_on(cred.get(|_| true, open())).unwrap();
+        assert_eq!((opened.get(), g.value), (1, 10));
+        cred.reject(g.generation);
+        let g2 = futures::executor::block_on(cred.get(|_| true, open())).unwrap();
+        assert_eq!((opened.get(), g2.value), (2, 20));
+        cred.reject(g.generation); // stale: must not drop the newer one
+        assert_eq!(futures::executor::block_on(cred.get(|_| true, open())).unwrap().value, 20);
+        assert_eq!(futures::executor::block_on(cred.get(|v| *v > 100, open())).unwrap().value, 30);
+    }
+}

@@ -1,0 +1,3 @@
+//! Authentication: cached credentials shared by concurrent calls, and provider sign-in flows.
+
+pub mod credential;

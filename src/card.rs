@@ -1,0 +1,197 @@
+//! Card data hygiene and brand detection. No output of the SDK may hold a full card number, so
+//! every PAN-like value from a provider passes through `mask_pan`, and free text through `scrub_pans`.
+
+use crate::model::Card;
+
+const MASK_CHARS: [char; 5] = ['*', '•', 'X', 'x', '#'];
+
+/// What can be read from a masked (or, by provider mistake, unmasked) card number.
+#[derive(Debug, Default, PartialEq)]
+pub struct MaskedPan {
+    pub masked: String,
+    pub bin: Option<String>,
+    pub last4: Option<String>,
+}
+
+/// Re-masks anything that shows more than the first 6 and last 4 digits; keeps a well-masked
+/// value as the provider wrote it. Separators (space, dash) are dropped.
+pub fn mask_pan(value: &str) -> Option<MaskedPan> {
+    let chars: Vec<char> = value.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if chars.is_empty() || !chars.iter().all(|c| c.is_ascii_digit() || MASK_CHARS.contains(c)) {
+        return None;
+    }
+    let leading: String = chars.iter().take_while(|c| c.is_ascii_digit()).collect();
+    let trailing: String = {
+        let mut t: Vec<char> = chars.iter().rev().take_while(|c| c.is_ascii_digit()).copied().collect();
+        t.reverse();
+        t.into_iter().collect()
+    };
+    let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+    let fully_digits = digits == chars.len();
+    let masked = if fully_digits || digits > 10 || leading.len() > 6 || (trailing.len() > 4 && !fully_digits) {
+        // Unmasked or under-masked: keep at most 6 + 4 visible.
+        let first: String = chars.iter().take(6).filter(|c| c.is_ascii_digit()).collect();
+        let last: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+        let hidden = chars.len().saturating_sub(first.len() + last.len());
+        if chars.len() < 10 {
+            // Too short to be a card number; show only the last digits.
+            let keep = chars.len().min(4);
+            format!("{}{}", "*".repeat(chars.len() - keep), chars[chars.len() - keep..].iter().collect::<String>())
+        } else {
+            format!("{first}{}{last}", "*".repeat(hidden))
+        }
+    } else {
+        chars.iter().collect()
+    };
+    let bin = (leading.len() >= 6).then(|| leading[..6].to_string());
+    let last4 = (trailing.len() >= 4).then(|| trailing[trailing.len() - 4..].to_string());
+    Some(MaskedPan { masked, bin, last4 })
+}
+
+/// Masks any run of 13–19 digits (spaces or dashes allowed between them) inside free text,
+/// such as a display name a merchant typed a card number into.
+pub fn scrub_pans(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            let mut digits = 0;
+            let mut end = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], ' ' | '-')) {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                    end = j + 1;
+                }
+                j += 1;
+            }
+            let run: String = chars[i..end].iter().collect();
+            if (13..=19).contains(&digits) {
+                out.push_str(&mask_pan(&run).map(|m| m.masked).unwrap_or_default());
+            } else {
+                out.push_str(&run);
+            }
+            i = end;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The brand from a provider's network word ("VISA", "mast", "American Express", …).
+pub fn brand_from_network(word: &str) -> Option<&'static str> {
+    let w: String = word.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    Some(match w.as_str() {
+        "visa" | "visaelectron" => "Visa",
+        "mast" | "mc" | "mastercard" | "master" => "Mastercard",
+        "amex" | "americanexpress" => "American Express",
+        "disc" | "discover" => "Discover",
+        "maestro" => "Maestro",
+        "rupay" => "RuPay",
+        "jcb" => "JCB",
+        "diners" | "dinersclub" => "Diners Club",
+        "unionpay" | "cup" | "chinaunionpay" => "UnionPay",
+        "mir" => "Mir",
+        _ => return None,
+    })
+}
+
+/// The brand from the leading digits of a PAN (issuer identification number ranges).
+pub fn brand_from_bin(bin: &str) -> Option<&'static str> {
+    let prefix = |n: usize| bin.get(..n).and_then(|p| p.parse::<u32>().ok());
+    let in_range = |n: usize, lo: u32, hi: u32| prefix(n).is_some_and(|p| (lo..=hi).contains(&p));
+    Some(if in_range(4, 2200, 2204) {
+        "Mir"
+    } else if in_range(2, 51, 55) || in_range(4, 2221, 2720) {
+        "Mastercard"
+    } else if in_range(2, 34, 34) || in_range(2, 37, 37) {
+        "American Express"
+    } else if in_range(4, 6011, 6011) || in_range(2, 65, 65) || in_range(3, 644, 649) || in_range(6, 622126, 622925) {
+        "Discover"
+    } else if in_range(4, 3528, 3589) {
+        "JCB"
+    } else if in_range(2, 36, 36) || in_range(3, 300, 305) || in_range(2, 38, 39) {
+        "Diners Club"
+    } else if in_range(2, 62, 62) {
+        "UnionPay"
+    } else if in_range(2, 60, 60) || in_range(2, 81, 82) || in_range(3, 508, 508) {
+        "RuPay"
+    } else if in_range(2, 50, 50) || in_range(2, 56, 58) || in_range(2, 67, 67) {
+        "Maestro"
+    } else if in_range(1, 4, 4) {
+        "Visa"
+    } else {
+        return None;
+    })
+}
+
+/// Builds the card part of a token: brand from the network word, else from the BIN, else "Unknown".
+pub fn card_from_pan(masked_pan: Option<&str>, network: Option<&str>) -> Card {
+    let pan = masked_pan.and_then(mask_pan);
+    let brand = network
+        .and_then(brand_from_network)
+        .or_else(|| pan.as_ref().and_then(|p| p.bin.as_deref()).and_then(brand_from_bin))
+        .unwrap_or("Unknown");
+    Card {
+        masked_pan: pan.as_ref().map(|p| p.masked.clone()),
+        last4: pan.and_then(|p| p.last4),
+        brand: brand.to_string(),
+        ..Card::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_masked_pans_are_kept_with_every_mask_char() {
+        for (pan, bin, last4) in [
+            ("523244••••••0177", "523244", "0177"),
+            ("516874******7753", "516874", "7753"),
+            ("555555XXXXXX4444", "555555", "4444"),
+            ("411111xxxxxx1111", "411111", "1111"),
+        ] {
+            let m = mask_pan(pan).expect(pan);
+            assert_eq!(m.masked, pan);
+            assert_eq!(m.bin.as_deref(), Some(bin));
+            assert_eq!(m.last4.as_deref(), Some(last4));
+        }
+    }
+
+    #[test]
+    fn full_and_under_masked_pans_are_masked() {
+        assert_eq!(mask_pan("5555555555554444").unwrap().masked, "555555******4444");
+        assert_eq!(mask_pan("4111 1111 1111 1111").unwrap().masked, "411111******1111");
+        assert_eq!(mask_pan("41111111****1111").unwrap().masked, "411111******1111");
+        assert_eq!(mask_pan("411111*****111111").unwrap().masked, "411111*******1111");
+        assert_eq!(mask_pan("4111111111111").unwrap().masked, "411111***1111");
+        assert_eq!(mask_pan("****1111").unwrap().last4.as_deref(), Some("1111"));
+        assert!(mask_pan("not a pan").is_none());
+        assert!(mask_pan("").is_none());
+    }
+
+    #[test]
+    fn free_text_loses_card_numbers_but_keeps_short_numbers() {
+        assert_eq!(scrub_pans("Visa 4111111111111111"), "Visa 411111******1111");
+        assert_eq!(scrub_pans("Visa x4111"), "Visa x4111");
+        assert_eq!(scrub_pans("card 5555-5555-5555-4444 ok"), "card 555555******4444 ok");
+        assert_eq!(scrub_pans("order 12345"), "order 12345");
+    }
+
+    #[test]
+    fn brands_from_network_then_bin() {
+        assert_eq!(card_from_pan(None, Some("Visa")).brand, "Visa");
+        assert_eq!(card_from_pan(Some("523244••••••0177"), None).brand, "Mastercard");
+        assert_eq!(card_from_pan(Some("371449*****8431"), None).brand, "American Express");
+        assert_eq!(card_from_pan(Some("601100******0004"), None).brand, "Discover");
+        assert_eq!(card_from_pan(Some("220012******1234"), None).brand, "Mir");
+        assert_eq!(card_from_pan(Some("222100******1234"), None).brand, "Mastercard");
+        assert_eq!(card_from_pan(None, Some("mast")).brand, "Mastercard");
+        assert_eq!(card_from_pan(None, None).brand, "Unknown");
+        assert_eq!(card_from_pan(Some("****1111"), Some("weird")).brand, "Unknown");
+    }
+}

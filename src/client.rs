@@ -1,0 +1,240 @@
+//! The client drives every operation: authenticate → build → send → retry → parse.
+//! Providers supply pure request builders and parsers; this is the only place that sequences them.
+
+use futures::future::LocalBoxFuture;
+use std::rc::Rc;
+
+use crate::auth::credential::{Credential, Grant};
+use crate::config::{ClientConfig, Settings};
+use crate::error::{Error, Result};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::model::*;
+use crate::providers::pinelabs::{self, AccessToken};
+use crate::retry::{parse_retry_after, Safety};
+use crate::secret::Secret;
+use crate::transport::Env;
+
+/// Reuse an access token or session until this long before it expires.
+const EXPIRY_MARGIN_MS: u64 = 60_000;
+
+pub struct Client<E: Env> {
+    inner: Rc<Inner<E>>,
+}
+
+impl<E: Env> Clone for Client<E> {
+    fn clone(&self) -> Self {
+        Client { inner: self.inner.clone() }
+    }
+}
+
+struct Inner<E> {
+    env: E,
+    settings: Settings,
+    connector: Connector,
+}
+
+enum Connector {
+    Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
+}
+
+/// The credential one call runs with.
+enum AuthGrant {
+    PineLabs(Grant<AccessToken>),
+}
+
+impl<E: Env> Client<E> {
+    pub fn new(config: ClientConfig, env: E) -> Result<Self> {
+        let settings = config.settings()?;
+        let connector = match config {
+            ClientConfig::Pinelabs(c) => Connector::Pinelabs { client_id: c.client_id, client_secret: c.client_secret, token: Credential::default() },
+            other => return Err(Error::unsupported(other.provider(), "client in this build")),
+        };
+        Ok(Client { inner: Rc::new(Inner { env, settings, connector }) })
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.inner.settings.provider
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        match self.inner.connector {
+            Connector::Pinelabs { .. } => Capabilities {
+                list_tokens: true,
+                get_token: true,
+                update_token_status: false,
+                delete_token: true,
+                create_token: false,
+                query_tokens: false,
+                pagination: false,
+            },
+        }
+    }
+
+    pub async fn list_tokens(&self, input: &ListTokensInput) -> Result<Vec<Token>> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.list_tokens_page(input, cursor.as_deref()).await?;
+            all.extend(page.tokens);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One page; `cursor` is the `next` of the previous page.
+    pub async fn list_tokens_page(&self, input: &ListTokensInput, _cursor: Option<&str>) -> Result<TokenPage> {
+        let base = &self.inner.settings.base_url;
+        match &self.inner.connector {
+            Connector::Pinelabs { .. } => {
+                pinelabs::list_tokens_request(base, &input.customer_id)?;
+                let tokens = self.call(Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
+                Ok(TokenPage { tokens, next: None })
+            }
+        }
+    }
+
+    pub async fn get_token(&self, input: &GetTokenInput) -> Result<Token> {
+        let base = &self.inner.settings.base_url;
+        match &self.inner.connector {
+            Connector::Pinelabs { .. } => {
+                let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
+                build()?;
+                self.call(Safety::Read, build, pinelabs::parse_token).await
+            }
+        }
+    }
+
+    pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
+        let _ = input;
+        Err(Error::unsupported(self.provider(), "token status change"))
+    }
+
+    pub async fn create_token(&self, input: &CreateTokenInput) -> Result<Token> {
+        let _ = input;
+        Err(Error::unsupported(self.provider(), "token creation"))
+    }
+
+    pub async fn query_tokens(&self, query: &TokenQuery) -> Result<Vec<Token>> {
+        let _ = query;
+        Err(Error::unsupported(self.provider(), "token query"))
+    }
+
+    pub async fn delete_token(&self, input: &DeleteTokenInput) -> Result<()> {
+        let base = &self.inner.settings.base_url;
+        match &self.inner.connector {
+            Connector::Pinelabs { .. } => {
+                let mut random = [0u8; 24];
+                self.inner.env.fill_random(&mut random);
+                let reference = pinelabs::unique_reference(&random);
+                let build = || pinelabs::delete_token_request(base, input.customer_id.as_deref(), &input.token_id, &reference);
+                build()?;
+                self.call(Safety::Write, build, pinelabs::parse_delete).await
+            }
+        }
+    }
+
+    /// Runs one operation with authentication: on a stale-credential reply, renews once and tries again.
+    async fn call<T>(&self, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
+        let mut renewed = false;
+        loop {
+            let grant = self.authorize().await?;
+            let result = send_with_retry(
+                &self.inner.env,
+                &self.inner.settings,
+                safety,
+                || {
+                    let mut req = build()?;
+                    self.apply(&grant, &mut req);
+                    Ok(req)
+                },
+                &parse,
+            )
+            .await;
+            match result {
+                Err(e) if e.renew_auth && !renewed => {
+                    renewed = true;
+                    self.reject(&grant);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn authorize(&self) -> Result<AuthGrant> {
+        let inner = &self.inner;
+        match &inner.connector {
+            Connector::Pinelabs { client_id, client_secret, token } => {
+                let now = inner.env.now_ms();
+                let open = || -> LocalBoxFuture<'static, Result<AccessToken>> {
+                    let env = inner.env.clone();
+                    let settings = inner.settings.clone();
+                    let (client_id, client_secret) = (client_id.clone(), client_secret.clone());
+                    Box::pin(async move {
+                        let request_id = env.uuid();
+                        let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
+                        send_with_retry(&env, &settings, Safety::Read, build, pinelabs::parse_access_token).await
+                    })
+                };
+                let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
+                Ok(AuthGrant::PineLabs(grant))
+            }
+        }
+    }
+
+    fn apply(&self, grant: &AuthGrant, req: &mut HttpRequest) {
+        match grant {
+            AuthGrant::PineLabs(g) => {
+                pinelabs::authorize(req, &g.value);
+                if req.header_value("Request-ID").is_none() {
+                    req.set_header("Request-ID", self.inner.env.uuid());
+                }
+            }
+        }
+    }
+
+    fn reject(&self, grant: &AuthGrant) {
+        match (grant, &self.inner.connector) {
+            (AuthGrant::PineLabs(g), Connector::Pinelabs { token, .. }) => token.reject(g.generation),
+        }
+    }
+}
+
+/// The one retry loop: every request, authenticated or not, goes through it.
+pub(crate) async fn send_with_retry<E: Env, T>(
+    env: &E,
+    settings: &Settings,
+    safety: Safety,
+    build: impl Fn() -> Result<HttpRequest>,
+    parse: impl Fn(&HttpResponse) -> Result<T>,
+) -> Result<T> {
+    let started = env.now_ms();
+    let deadline = settings.deadline_ms.map(|d| started + u64::from(d));
+    let mut retries = 0;
+    loop {
+        let req = build()?;
+        let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
+        let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
+        let err = match env.send(req, timeout).await {
+            Ok(resp) => match parse(&resp) {
+                Ok(value) => return Ok(value),
+                Err(mut e) => {
+                    if e.retry_after_ms.is_none() {
+                        e.retry_after_ms = resp.header("retry-after").and_then(|v| parse_retry_after(v, env.now_ms()));
+                    }
+                    e
+                }
+            },
+            Err(fault) => fault.into_error(settings.provider, timeout),
+        };
+        let budget = deadline.map(|d| d.saturating_sub(env.now_ms()));
+        match settings.retry.next_delay(retries, &err, safety, env.random_unit(), budget) {
+            Some(ms) => {
+                env.sleep(ms).await;
+                retries += 1;
+            }
+            None => return Err(err),
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! Client configuration: what `createClient` accepts, checked before anything is sent.
+//! A bad field gives INVALID_INPUT naming the field, and never echoes the value it held.
+
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
+
+use crate::error::{Error, Result};
+use crate::model::Provider;
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Tsify)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Sandbox,
+    Production,
+}
+
+/// Options every provider takes.
+#[derive(Clone, Debug, Default, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct CommonOptions {
+    /// Default "sandbox": a forgotten setting never touches live tokens.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub environment: Option<Environment>,
+    /// Everything before the documented paths, e.g. `https://api.pluralpay.in/api`.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub base_url: Option<String>,
+    /// Per attempt; default 30000.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub timeout_ms: Option<u32>,
+    /// Default 2; 0 turns retries off.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub max_retries: Option<u32>,
+    /// An overall budget across all attempts and waits of one call.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub deadline_ms: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct PineLabsConfig {
+    pub client_id: String,
+    #[tsify(type = "string")]
+    pub client_secret: Secret,
+    #[serde(skip)]
+    pub common: CommonOptions,
+}
+
+/// A P-384 private key as a JWK (`kty: "EC"`, `crv: "P-384"`, `x`, `y`, `d`).
+#[derive(Clone, Debug, Deserialize, Tsify)]
+pub struct MerchantKey {
+    pub kty: String,
+    pub crv: String,
+    pub x: String,
+    pub y: String,
+    #[tsify(type = "string")]
+    pub d: Secret,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub kid: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, Tsify)]
+#[serde(rename_all = "lowercase")]
+pub enum Encryption {
+    #[default]
+    Jwe,
+    None,
+}
+
+/// A saved AlliancePay session: enough to resume without re-authorizing. Holds no merchant key.
+#[derive(Clone, Debug, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct AlliancePaySession {
+    pub device_id: String,
+    #[tsify(type = "string")]
+    pub refresh_token: Secret,
+    /// The bank's P-384 public JWK for this session.
+    #[tsify(type = "{ kty: string; crv: string; x: string; y: string }")]
+    pub server_public: serde_json::Value,
+    /// ISO-8601 UTC.
+    pub expires_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct AlliancePayConfig {
+    pub service_code: String,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub merchant_id: Option<String>,
+    pub merchant_private_key: MerchantKey,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub session: Option<AlliancePaySession>,
+    /// How token request bodies are sent; default "jwe".
+    #[serde(default)]
+    #[tsify(optional)]
+    pub encryption: Option<Encryption>,
+    #[serde(skip)]
+    pub common: CommonOptions,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeOverConfig {
+    /// REST API public key.
+    pub username: String,
+    /// REST API private key.
+    #[tsify(type = "string")]
+    pub password: Secret,
+    /// Rows per request when listing; default 50.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub page_size: Option<u32>,
+    /// Listing stops with an error past this many pages; default 200.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub max_pages: Option<u32>,
+    #[serde(skip)]
+    pub common: CommonOptions,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct PayerlyConfig {
+    #[tsify(type = "string")]
+    pub api_key: Secret,
+    #[serde(skip)]
+    pub common: CommonOptions,
+}
+
+/// The `provider` field picks the variant; each variant's fields and `CommonOptions` are read
+/// from the same object in separate passes so that errors keep the path of the bad field
+/// (serde's tagged enums and `flatten` buffer the input and lose it).
+#[derive(Clone, Debug)]
+pub enum ClientConfig {
+    Pinelabs(PineLabsConfig),
+    Alliancepay(AlliancePayConfig),
+    Chargeover(ChargeOverConfig),
+    Payerly(PayerlyConfig),
+}
+
+/// What every call needs to know, resolved from the config once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub provider: Provider,
+    pub base_url: String,
+    pub timeout_ms: u32,
+    pub deadline_ms: Option<u32>,
+    pub retry: RetryPolicy,
+}
+
+pub fn default_base_url(provider: Provider, env: Environment) -> Option<&'static str> {
+    use Environment::*;
+    Some(match (provider, env) {
+        (Provider::Pinelabs, Sandbox) => "https://pluraluat.v2.pinepg.in/api",
+        (Provider::Pinelabs, Production) => "https://api.pluralpay.in/api",
+        (Provider::Alliancepay, Sandbox) => "https://api-ecom-release.develop.bankalliance.ua",
+        (Provider::Alliancepay, Production) => "https://api-ecom-prod.bankalliance.ua",
+        (Provider::Payerly, Sandbox) => "https://api.sandbox.payerly.tech/v1",
+        (Provider::Payerly, Production) => "https://api.payerly.tech/v1",
+        // Every ChargeOver merchant has its own instance host.
+        (Provider::Chargeover, _) => return None,
+    })
+}
+
+impl ClientConfig {
+    /// Reads a config object (from JS, or JSON in tests); functions are taken out beforehand.
+    pub fn parse(source: serde_json::Value) -> Result<Self> {
+        if !source.is_object() {
+            return Err(Error::invalid_input("config", "must be an object"));
+        }
+        let common: CommonOptions = read(&source)?;
+        let mut config = match source.get("provider").and_then(|p| p.as_str()) {
+            Some("pinelabs") => ClientConfig::Pinelabs(read(&source)?),
+            Some("alliancepay") => ClientConfig::Alliancepay(read(&source)?),
+            Some("chargeover") => ClientConfig::Chargeover(read(&source)?),
+            Some("payerly") => ClientConfig::Payerly(read(&source)?),
+            Some(_) => return Err(Error::invalid_input("config.provider", "must be one of alliancepay, chargeover, pinelabs, payerly")),
+            None => return Err(Error::invalid_input("config.provider", "is required")),
+        };
+        *config.common_mut() = common;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn common_mut(&mut self) -> &mut CommonOptions {
+        match self {
+            ClientConfig::Pinelabs(c) => &mut c.common,
+            ClientConfig::Alliancepay(c) => &mut c.common,
+            ClientConfig::Chargeover(c) => &mut c.common,
+            ClientConfig::Payerly(c) => &mut c.common,
+        }
+    }
+
+    pub fn provider(&self) -> Provider {
+        match self {
+            ClientConfig::Pinelabs(_) => Provider::Pinelabs,
+            ClientConfig::Alliancepay(_) => Provider::Alliancepay,
+            ClientConfig::Chargeover(_) => Provider::Chargeover,
+            ClientConfig::Payerly(_) => Provider::Payerly,
+        }
+    }
+
+    fn common(&self) -> &CommonOptions {
+        match self {
+            ClientConfig::Pinelabs(c) => &c.common,
+            ClientConfig::Alliancepay(c) => &c.common,
+            ClientConfig::Chargeover(c) => &c.common,
+            ClientConfig::Payerly(c) => &c.common,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let required = |field: &str, value: &str| {
+            if value.trim().is_empty() {
+                Err(Error::invalid_input(&format!("config.{field}"), "is required"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            ClientConfig::Pinelabs(c) => {
+                required("clientId", &c.client_id)?;
+                required("clientSecret", c.client_secret.expose())?;
+            }
+            ClientConfig::Alliancepay(c) => {
+                required("serviceCode", &c.service_code)?;
+                let k = &c.merchant_private_key;
+                if k.kty != "EC" || k.crv != "P-384" {
+                    return Err(Error::invalid_input("config.merchantPrivateKey", "must be an EC P-384 JWK"));
+                }
+                required("merchantPrivateKey.d", k.d.expose())?;
+            }
+            ClientConfig::Chargeover(c) => {
+                required("username", &c.username)?;
+                required("password", c.password.expose())?;
+                if c.common.base_url.is_none() {
+                    return Err(Error::invalid_input("config.baseUrl", "is required for ChargeOver (https://<instance>.chargeover.com/api/v3)"));
+                }
+                if c.page_size.is_some_and(|n| n == 0 || n > 500) {
+                    return Err(Error::invalid_input("config.pageSize", "must be 1–500"));
+                }
+                if c.max_pages == Some(0) {
+                    return Err(Error::invalid_input("config.maxPages", "must be at least 1"));
+                }
+            }
+            ClientConfig::Payerly(c) => required("apiKey", c.api_key.expose())?,
+        }
+        self.settings().map(|_| ())
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        let provider = self.provider();
+        let common = self.common();
+        let env = common.environment.unwrap_or(Environment::Sandbox);
+        let base_url = match &common.base_url {
+            Some(url) => check_base_url(url)?,
+            None => default_base_url(provider, env)
+                .ok_or_else(|| Error::invalid_input("config.baseUrl", "is required"))?
+                .to_string(),
+        };
+        let timeout_ms = common.timeout_ms.unwrap_or(30_000);
+        if !(1..=600_000).contains(&timeout_ms) {
+            return Err(Error::invalid_input("config.timeoutMs", "must be 1–600000"));
+        }
+        let max_retries = common.max_retries.unwrap_or(2);
+        if max_retries > 10 {
+            return Err(Error::invalid_input("config.maxRetries", "must be 0–10"));
+        }
+        if common.deadline_ms == Some(0) {
+            return Err(Error::invalid_input("config.deadlineMs", "must be positive"));
+        }
+        Ok(Settings {
+            provider,
+            base_url,
+            timeout_ms,
+            deadline_ms: common.deadline_ms,
+            retry: RetryPolicy { max_retries, ..RetryPolicy::default() },
+        })
+    }
+}
+
+fn read<T: for<'de> Deserialize<'de>>(source: &serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(source).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() { "config".to_string() } else { format!("config.{path}") };
+        Error::invalid_input(&field, &describe_serde_error(&e.inner().to_string()))
+    })
+}
+
+/// https anywhere; plain http only to this machine (the sandbox, a local proxy), so credentials
+/// never cross a network in clear text. No query or fragment; trailing slashes are dropped.
+fn check_base_url(url: &str) -> Result<String> {
+    let bad = |why: &str| Error::invalid_input("config.baseUrl", why);
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        let host = if rest.starts_with('[') { rest.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host };
+        if !matches!(host, "localhost" | "127.0.0.1" | "::1") {
+            return Err(bad("must use https (plain http is allowed only for localhost)"));
+        }
+        rest
+    } else {
+        return Err(bad("must be an https:// URL"));
+    };
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) || rest.chars().any(|c| c.is_control()) {
+        return Err(bad("must be a URL with a host and no query or fragment"));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// serde's messages echo the offending value ("invalid type: string \"…\""), which may be a
+/// secret put in the wrong field. Keep only what was expected.
+fn describe_serde_error(message: &str) -> String {
+    if let Some((_, expected)) = message.split_once(", expected ") {
+        format!("expected {expected}")
+    } else if let Some(field) = message.strip_prefix("missing field ") {
+        format!("missing field {field}")
+    } else if message.starts_with("unknown variant") {
+        "unknown value".to_string()
+    } else {
+        "is not valid".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use serde_json::json;
+
+    fn parse(v: serde_json::Value) -> Result<ClientConfig> {
+        ClientConfig::parse(v)
+    }
+
+    #[test]
+    fn defaults_resolve_to_the_sandbox_host() {
+        let c = parse(json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s"})).unwrap();
+        let s = c.settings().unwrap();
+        assert_eq!(s.base_url, "https://pluraluat.v2.pinepg.in/api");
+        assert_eq!((s.timeout_ms, s.retry.max_retries), (30_000, 2));
+        let c = parse(json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "environment": "production", "maxRetries": 0})).unwrap();
+        assert_eq!(c.settings().unwrap().base_url, "https://api.pluralpay.in/api");
+        assert_eq!(c.settings().unwrap().retry.max_retries, 0);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_hide_the_value() {
+        let cases = [
+            (json!({"provider": "pinelabs", "clientSecret": "s"}), "config: missing field `clientId`"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": 918273645}), "config.clientSecret: expected a string"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": ""}), "config.clientSecret: is required"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": 0}), "config.timeoutMs: must be 1–600000"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "baseUrl": "http://evil.example"}), "config.baseUrl: must use https (plain http is allowed only for localhost)"),
+            (json!({"provider": "nope"}), "config.provider: must be one of alliancepay, chargeover, pinelabs, payerly"),
+            (json!({"clientId": "x"}), "config.provider: is required"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": "soon"}), "config.timeoutMs: expected u32"),
+            (json!({"provider": "chargeover", "username": "u", "password": "p"}), "config.baseUrl: is required for ChargeOver (https://<instance>.chargeover.com/api/v3)"),
+        ];
+        for (input, want) in cases {
+            let err = parse(input.clone()).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput);
+            assert_eq!(err.message, want, "{input}");
+            assert!(!err.message.contains("918273645"));
+        }
+    }
+
+    #[test]
+    fn base_urls_keep_prefixes_and_lose_trailing_slashes() {
+        assert_eq!(check_base_url("https://proxy.example/pine/api/").unwrap(), "https://proxy.example/pine/api");
+        assert_eq!(check_base_url("http://127.0.0.1:8080/pinelabs/api").unwrap(), "http://127.0.0.1:8080/pinelabs/api");
+        assert!(check_base_url("https://x.example/?a=1").is_err());
+        assert!(check_base_url("ftp://x").is_err());
+    }
+}

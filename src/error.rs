@@ -1,0 +1,135 @@
+//! The one error every failure becomes. Its JS form is `PayTokensError` (see pkg/api.js).
+//! Messages are built from provider words and field names only, never from credentials.
+
+use serde::Serialize;
+use std::fmt;
+use tsify::Tsify;
+
+use crate::model::Provider;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidInput,
+    InvalidTransition,
+    Unsupported,
+    Authentication,
+    CredentialsRevoked,
+    Permission,
+    NotFound,
+    RateLimited,
+    ProviderError,
+    Network,
+    Timeout,
+    Decode,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "INVALID_INPUT",
+            ErrorCode::InvalidTransition => "INVALID_TRANSITION",
+            ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::Authentication => "AUTHENTICATION",
+            ErrorCode::CredentialsRevoked => "CREDENTIALS_REVOKED",
+            ErrorCode::Permission => "PERMISSION",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::ProviderError => "PROVIDER_ERROR",
+            ErrorCode::Network => "NETWORK",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Decode => "DECODE",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    pub retryable: bool,
+    /// The provider said the session or access token is stale: open a new one and try once more.
+    #[serde(skip)]
+    pub(crate) renew_auth: bool,
+    /// The reply proves a state change was not applied (429, overload, refused connection),
+    /// so even a write may be repeated.
+    #[serde(skip)]
+    pub(crate) not_applied: bool,
+    #[serde(skip)]
+    pub(crate) retry_after_ms: Option<u64>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            provider: None,
+            http_status: None,
+            provider_code: None,
+            request_id: None,
+            retryable: matches!(code, ErrorCode::RateLimited | ErrorCode::Network | ErrorCode::Timeout),
+            renew_auth: false,
+            not_applied: code == ErrorCode::RateLimited,
+            retry_after_ms: None,
+        }
+    }
+
+    pub fn invalid_input(field: &str, why: &str) -> Self {
+        Error::new(ErrorCode::InvalidInput, format!("{field}: {why}"))
+    }
+
+    pub fn unsupported(provider: Provider, operation: &str) -> Self {
+        Error::new(ErrorCode::Unsupported, format!("{} has no {operation} operation", provider.as_str()))
+            .with_provider(provider)
+    }
+
+    pub fn decode(provider: Provider, what: impl fmt::Display) -> Self {
+        Error::new(ErrorCode::Decode, format!("could not read the {} reply: {what}", provider.as_str()))
+            .with_provider(provider)
+    }
+
+    pub fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    pub fn with_provider_code(mut self, code: Option<String>) -> Self {
+        self.provider_code = code.filter(|c| !c.is_empty());
+        self
+    }
+
+    pub fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id.filter(|c| !c.is_empty());
+        self
+    }
+
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,146 @@
+//! HTTP as plain values: what providers build and parse. No I/O here.
+//! Also the input rules for anything that goes into a URL, so no caller value can change a path.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+impl HttpRequest {
+    pub fn new(method: Method, url: String) -> Self {
+        HttpRequest { method, url, headers: Vec::new(), body: None }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.body = Some(body.to_string());
+        self.header("Content-Type", "application/json")
+    }
+
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn set_header(&mut self, name: &str, value: String) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_string(), value));
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Only the headers the SDK reads: content-type, retry-after, date, request ids.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        HttpResponse { status, headers: Vec::new(), body: body.into() }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Headers the transport copies from a reply; everything else is dropped at the boundary.
+pub const READ_HEADERS: [&str; 5] = ["content-type", "retry-after", "date", "request-id", "x-request-id"];
+
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+pub const MAX_ID_LEN: usize = 255;
+
+/// An identifier supplied by a caller (customer id, token id, account id). One rule for every
+/// provider, checked before any request: 1–255 printable ASCII characters, none of which can
+/// steer a URL (`/ \ ? # %`), and no `..`. Returns the value trimmed of nothing: ids are exact.
+pub fn validate_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
+    if value.is_empty() {
+        return Err(Error::invalid_input(field, "must not be empty"));
+    }
+    if value.len() > MAX_ID_LEN {
+        return Err(Error::invalid_input(field, "must be at most 255 characters"));
+    }
+    if let Some(c) = value.chars().find(|c| !c.is_ascii() || c.is_ascii_control() || *c == ' ') {
+        let what = if c.is_ascii_control() { "control characters" } else if c == ' ' { "spaces" } else { "non-ASCII characters" };
+        return Err(Error::invalid_input(field, &format!("must not contain {what}")));
+    }
+    if let Some(c) = value.chars().find(|c| matches!(c, '/' | '\\' | '?' | '#' | '%')) {
+        return Err(Error::invalid_input(field, &format!("must not contain '{c}'")));
+    }
+    if value.contains("..") {
+        return Err(Error::invalid_input(field, "must not contain '..'"));
+    }
+    Ok(value)
+}
+
+/// A validated id, percent-encoded for use as one path segment.
+pub fn path_segment(field: &str, value: &str) -> Result<String> {
+    Ok(utf8_percent_encode(validate_id(field, value)?, SEGMENT).to_string())
+}
+
+/// A query value, percent-encoded (any text is safe here once encoded).
+pub fn query_value(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn ids_that_could_steer_a_path_are_rejected() {
+        for bad in ["", "a/b", "..", "a..b", "x?y=1", "x#f", "a\\b", "%2F", "tab\there", "é", "a b", &"x".repeat(256)] {
+            let err = path_segment("customerId", bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{bad:?}");
+            assert!(err.message.starts_with("customerId: "), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn ordinary_ids_are_encoded_as_one_segment() {
+        assert_eq!(path_segment("customerId", "cust-v1-0811030624-aa-RBDgpR").unwrap(), "cust-v1-0811030624-aa-RBDgpR");
+        assert_eq!(path_segment("tokenId", "a+b@c:d").unwrap(), "a%2Bb%40c%3Ad");
+        assert_eq!(path_segment("tokenId", "-s9UCfCNN0YMk4ZOyZX8pWAt").unwrap(), "-s9UCfCNN0YMk4ZOyZX8pWAt");
+    }
+}

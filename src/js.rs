@@ -1,0 +1,157 @@
+//! The wasm-bindgen shell: conversions at the JS boundary and nothing else.
+//! Errors cross as plain objects; pkg/api.js turns them into `PayTokensError`.
+
+use js_sys::{Function, Promise};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::Client;
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::*;
+use crate::status;
+use crate::transport::FetchEnv;
+
+fn to_js<T: Serialize>(value: &T) -> std::result::Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {e}"))))
+}
+
+fn error_to_js(err: &Error) -> JsValue {
+    err.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or_else(|_| JsValue::from_str(&err.to_string()))
+}
+
+/// A caller's argument, checked field by field; a wrong type names the field and not its value.
+fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
+    if !value.is_object() {
+        return Err(Error::invalid_input(name, "must be an object"));
+    }
+    let json: serde_json::Value =
+        serde_wasm_bindgen::from_value(value).map_err(|_| Error::invalid_input(name, "must hold only plain data"))?;
+    serde_path_to_error::deserialize(&json).map_err(|e| {
+        let inner = e.inner().to_string();
+        let why = match inner.split_once(", expected ") {
+            Some((_, expected)) => format!("expected {expected}"),
+            None if inner.starts_with("missing field") => inner,
+            None => "is not valid".to_string(),
+        };
+        let path = e.path().to_string();
+        let field = if path == "." { name.to_string() } else { format!("{name}.{path}") };
+        Error::invalid_input(&field, &why)
+    })
+}
+
+/// Runs an operation as a JS promise; every error names the client's provider.
+fn promise<T: Serialize + 'static>(provider: Provider, fut: impl std::future::Future<Output = Result<T>> + 'static) -> Promise {
+    future_to_promise(async move {
+        match fut.await {
+            Ok(value) => to_js(&value),
+            Err(mut err) => {
+                err.provider.get_or_insert(provider);
+                Err(error_to_js(&err))
+            }
+        }
+    })
+}
+
+#[wasm_bindgen]
+pub struct WasmClient {
+    client: Client<FetchEnv>,
+}
+
+#[wasm_bindgen]
+impl WasmClient {
+    /// `config` holds plain data only; `fetch` is taken out of it by pkg/api.js.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue, fetch: Option<Function>, on_session_update: Option<Function>) -> std::result::Result<WasmClient, JsValue> {
+        let build = || -> Result<WasmClient> {
+            if !config.is_object() {
+                return Err(Error::invalid_input("config", "must be an object"));
+            }
+            let json: serde_json::Value = serde_wasm_bindgen::from_value(config.clone())
+                .map_err(|_| Error::invalid_input("config", "must hold only plain data (functions go in `fetch`)"))?;
+            let config = ClientConfig::parse(json)?;
+            let env = FetchEnv::new(fetch, on_session_update)?;
+            Ok(WasmClient { client: Client::new(config, env)? })
+        };
+        build().map_err(|e| error_to_js(&e))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn provider(&self) -> String {
+        self.client.provider().as_str().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn capabilities(&self) -> JsValue {
+        to_js(&self.client.capabilities()).unwrap_or(JsValue::NULL)
+    }
+
+    #[wasm_bindgen(js_name = listTokens)]
+    pub fn list_tokens(&self, input: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.list_tokens(&from_js::<ListTokensInput>("input", input)?).await })
+    }
+
+    #[wasm_bindgen(js_name = listTokensPage)]
+    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.list_tokens_page(&from_js::<ListTokensInput>("input", input)?, cursor.as_deref()).await })
+    }
+
+    #[wasm_bindgen(js_name = getToken)]
+    pub fn get_token(&self, input: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.get_token(&from_js::<GetTokenInput>("input", input)?).await })
+    }
+
+    #[wasm_bindgen(js_name = updateTokenStatus)]
+    pub fn update_token_status(&self, input: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.update_token_status(&from_js::<UpdateTokenStatusInput>("input", input)?).await })
+    }
+
+    #[wasm_bindgen(js_name = createToken)]
+    pub fn create_token(&self, input: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.create_token(&from_js::<CreateTokenInput>("input", input)?).await })
+    }
+
+    #[wasm_bindgen(js_name = queryTokens)]
+    pub fn query_tokens(&self, query: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.query_tokens(&from_js::<TokenQuery>("query", query)?).await })
+    }
+
+    #[wasm_bindgen(js_name = deleteToken)]
+    pub fn delete_token(&self, input: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(client.provider(), async move { client.delete_token(&from_js::<DeleteTokenInput>("input", input)?).await })
+    }
+}
+
+fn status_arg(name: &str, value: &JsValue) -> Option<TokenStatus> {
+    let _ = name;
+    serde_wasm_bindgen::from_value::<TokenStatus>(value.clone()).ok()
+}
+
+/// Whether a token may move from one status to another (AlliancePay's documented rules).
+/// Anything that is not a known status gives `false`, never an exception.
+#[wasm_bindgen(js_name = canTransition)]
+pub fn can_transition(from: JsValue, to: JsValue) -> bool {
+    match (status_arg("from", &from), status_arg("to", &to)) {
+        (Some(f), Some(t)) => status::can_transition(f, t),
+        _ => false,
+    }
+}
+
+/// The statuses a token in `from` may be moved to, for building UIs.
+#[wasm_bindgen(js_name = allowedTransitions)]
+pub fn allowed_transitions(from: JsValue) -> JsValue {
+    let next = status_arg("from", &from).map(status::allowed_next).unwrap_or(&[]);
+    to_js(&next).unwrap_or(JsValue::NULL)
+}

@@ -1,0 +1,339 @@
+//! The one token model every provider's reply becomes, and the inputs of each operation.
+//! tsify turns these into the package's TypeScript types; field names are the public contract.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tsify::Tsify;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Alliancepay,
+    Chargeover,
+    Pinelabs,
+    Payerly,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Alliancepay => "alliancepay",
+            Provider::Chargeover => "chargeover",
+            Provider::Pinelabs => "pinelabs",
+            Provider::Payerly => "payerly",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TokenStatus {
+    Active,
+    Suspended,
+    Deleted,
+    Pending,
+    Failed,
+    Expired,
+    Unknown,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "ACTIVE",
+            TokenStatus::Suspended => "SUSPENDED",
+            TokenStatus::Deleted => "DELETED",
+            TokenStatus::Pending => "PENDING",
+            TokenStatus::Failed => "FAILED",
+            TokenStatus::Expired => "EXPIRED",
+            TokenStatus::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PaymentMethod {
+    Card,
+    Ach,
+    Upi,
+    Points,
+    Unknown,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Card {
+    /// Never a full PAN: at most the first 6 and last 4 digits are visible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked_pan: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last4: Option<String>,
+    /// "Visa", "Mastercard", "American Express", … or "Unknown".
+    pub brand: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_month: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_year: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_country: Option<String>,
+    /// CREDIT or DEBIT, as the provider says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funding: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(hashmap_as_object)]
+pub struct Token {
+    pub provider: Provider,
+    /// The provider's token id, always a string.
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub status: TokenStatus,
+    /// The provider's own status word, untouched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub payment_method: PaymentMethod,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+    /// ISO-8601 UTC, millisecond precision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// A display name for the stored method, e.g. "Visa x4111".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
+    /// The merchant's own reference for the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Which payment gateway the token belongs to, and that gateway's token value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compliant: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The provider's reply for this token, only when the caller asked for it (`includeRaw`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(type = "unknown")]
+    pub raw: Option<serde_json::Value>,
+}
+
+impl Token {
+    pub fn new(provider: Provider, id: String) -> Self {
+        Token {
+            provider,
+            id,
+            customer_id: None,
+            status: TokenStatus::Unknown,
+            provider_status: None,
+            status_reason: None,
+            payment_method: PaymentMethod::Unknown,
+            card: None,
+            created_at: None,
+            updated_at: None,
+            expires_at: None,
+            label: None,
+            merchant_id: None,
+            reference: None,
+            gateway: None,
+            gateway_token: None,
+            compliant: None,
+            metadata: None,
+            raw: None,
+        }
+    }
+}
+
+/// One page of a listing; `next` is an opaque cursor for the following page.
+#[derive(Clone, Debug, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPage {
+    pub tokens: Vec<Token>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// Which operations a provider has; the others give UNSUPPORTED without a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub list_tokens: bool,
+    pub get_token: bool,
+    pub update_token_status: bool,
+    pub delete_token: bool,
+    pub create_token: bool,
+    pub query_tokens: bool,
+    pub pagination: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTokensInput {
+    pub customer_id: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct GetTokenInput {
+    pub token_id: String,
+    /// Pine Labs needs it; the others ignore it.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub customer_id: Option<String>,
+    /// Payerly lookup narrowers.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub email: Option<String>,
+    /// Keep the provider's reply (customer PII included) in `raw`.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub include_raw: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTokenStatusInput {
+    pub token_id: String,
+    pub status: TokenStatus,
+}
+
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteTokenInput {
+    pub token_id: String,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub customer_id: Option<String>,
+}
+
+/// Stores a token that already exists at a payment gateway (ChargeOver); never card numbers.
+#[derive(Clone, Debug, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTokenInput {
+    pub customer_id: String,
+    /// The gateway's token value, e.g. `cus_5tSkoQ6mDrXOMQ`.
+    pub token: String,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub label: Option<String>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub payment_method: Option<PaymentMethod>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub expiry_month: Option<u8>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub expiry_year: Option<u16>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub gateway: Option<String>,
+}
+
+/// A ChargeOver `where` clause field (the documented token query fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Tsify)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryField {
+    CustomerId,
+    CustomerExternalKey,
+    CustomerToken,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Tsify)]
+pub enum QueryOperator {
+    #[serde(rename = "EQUALS")]
+    Equals,
+    #[serde(rename = "NOTEQUALS")]
+    NotEquals,
+    #[serde(rename = "GT")]
+    Gt,
+    #[serde(rename = "LT")]
+    Lt,
+    #[serde(rename = "GTE")]
+    Gte,
+    #[serde(rename = "LTE")]
+    Lte,
+    #[serde(rename = "CONTAINS")]
+    Contains,
+    #[serde(rename = "IS:NULL")]
+    IsNull,
+    #[serde(rename = "ISNOT:NULL")]
+    IsNotNull,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Tsify)]
+pub struct QueryCondition {
+    pub field: QueryField,
+    pub op: QueryOperator,
+    /// Required except for IS:NULL and ISNOT:NULL. Numbers are sent as their decimal text.
+    #[serde(default)]
+    #[tsify(optional, type = "string | number")]
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Tsify)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderField {
+    CustomerId,
+    CustomerExternalKey,
+    CustomerToken,
+    TokenizedId,
+    WriteDatetime,
+    ModDatetime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Tsify)]
+pub enum SortDirection {
+    #[serde(rename = "ASC")]
+    Asc,
+    #[serde(rename = "DESC")]
+    Desc,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Tsify)]
+pub struct QueryOrder {
+    pub field: OrderField,
+    pub direction: SortDirection,
+}
+
+/// A ChargeOver token query: clauses are ANDed; one page as given by `offset` and `limit`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Tsify)]
+pub struct TokenQuery {
+    #[serde(default, rename = "where")]
+    #[tsify(optional)]
+    pub conditions: Vec<QueryCondition>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub order: Vec<QueryOrder>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub offset: Option<u32>,
+    #[serde(default)]
+    #[tsify(optional)]
+    pub limit: Option<u32>,
+}

@@ -1,0 +1,298 @@
+//! Pine Labs Online ("Plural" v2): client-credentials access token, customer token list, get, delete.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use super::{decode, reply_error, string_field, Envelope};
+use crate::card;
+use crate::error::{Error, Result};
+use crate::http::{path_segment, HttpRequest, HttpResponse, Method};
+use crate::model::{PaymentMethod, Provider, Token};
+use crate::secret::Secret;
+use crate::{status, time_fmt};
+
+const P: Provider = Provider::Pinelabs;
+
+/// An access token and when to stop using it (epoch ms).
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub value: Secret,
+    pub expires_at_ms: u64,
+}
+
+pub fn access_token_request(base_url: &str, client_id: &str, client_secret: &Secret, request_id: &str) -> HttpRequest {
+    let body = serde_json::json!({
+        "client_id": client_id,
+        "client_secret": client_secret.expose(),
+        "grant_type": "client_credentials",
+    });
+    HttpRequest::new(Method::Post, format!("{base_url}/auth/v1/token")).header("Request-ID", request_id).json(&body)
+}
+
+#[derive(Deserialize)]
+struct WireAccessToken {
+    access_token: String,
+    expires_at: String,
+}
+
+pub fn parse_access_token(resp: &HttpResponse) -> Result<AccessToken> {
+    if !resp.is_success() {
+        // A 401 here means the client secret is wrong: renewing the token cannot help.
+        let mut err = error(resp);
+        err.renew_auth = false;
+        return Err(err);
+    }
+    let wire: WireAccessToken = decode(P, resp)?;
+    let expires = time_fmt::parse(&wire.expires_at).ok_or_else(|| Error::decode(P, "expires_at is not a timestamp"))?;
+    if wire.access_token.is_empty() {
+        return Err(Error::decode(P, "empty access_token"));
+    }
+    Ok(AccessToken { value: Secret::new(wire.access_token), expires_at_ms: time_fmt::epoch_ms(expires) })
+}
+
+pub fn authorize(req: &mut HttpRequest, token: &AccessToken) {
+    req.set_header("Authorization", format!("Bearer {}", token.value.expose()));
+}
+
+fn customer_url(base_url: &str, customer_id: &str) -> Result<String> {
+    Ok(format!("{base_url}/v1/customer/{}/tokens", path_segment("customerId", customer_id)?))
+}
+
+pub fn list_tokens_request(base_url: &str, customer_id: &str) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Get, customer_url(base_url, customer_id)?))
+}
+
+pub fn get_token_request(base_url: &str, customer_id: Option<&str>, token_id: &str) -> Result<HttpRequest> {
+    let customer_id = customer_id.ok_or_else(|| Error::invalid_input("customerId", "is required for Pine Labs"))?;
+    let url = format!("{}/{}", customer_url(base_url, customer_id)?, path_segment("tokenId", token_id)?);
+    Ok(HttpRequest::new(Method::Get, url))
+}
+
+/// `reference` is the merchant_unique_reference Pine Labs requires (1–50 of A-Z a-z - _).
+pub fn delete_token_request(base_url: &str, customer_id: Option<&str>, token_id: &str, reference: &str) -> Result<HttpRequest> {
+    let customer_id = customer_id.ok_or_else(|| Error::invalid_input("customerId", "is required for Pine Labs"))?;
+    let url = format!("{}/{}/delete", customer_url(base_url, customer_id)?, path_segment("tokenId", token_id)?);
+    Ok(HttpRequest::new(Method::Post, url).json(&serde_json::json!({ "merchant_unique_reference": reference })))
+}
+
+/// A fresh merchant_unique_reference from 24 random bytes: letters only, as the API allows.
+pub fn unique_reference(random: &[u8; 24]) -> String {
+    const ALPHABET: &[u8; 52] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let tail: String = random.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    format!("paytokens-del-{tail}")
+}
+
+#[derive(Deserialize)]
+struct WireList {
+    #[serde(default)]
+    tokens: Option<Vec<WireToken>>,
+}
+
+#[derive(Deserialize)]
+struct WireCard {
+    last4_digit: Option<String>,
+    card_type: Option<String>,
+    network_name: Option<String>,
+    issuer_name: Option<String>,
+    country_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireToken {
+    token_id: String,
+    merchant_token_reference: Option<String>,
+    customer_id: Option<super::LooseId>,
+    status: Option<String>,
+    payment_method: Option<String>,
+    expired_at: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    status_reason: Option<String>,
+    merchant_metadata: Option<BTreeMap<String, serde_json::Value>>,
+    card_data: Option<WireCard>,
+    is_compliant: Option<bool>,
+}
+
+impl From<WireToken> for Token {
+    fn from(w: WireToken) -> Token {
+        let mut t = Token::new(P, w.token_id);
+        t.customer_id = w.customer_id.map(super::LooseId::into_string);
+        t.status = w.status.as_deref().map_or(crate::model::TokenStatus::Unknown, status::normalize);
+        t.provider_status = w.status;
+        t.status_reason = w.status_reason;
+        t.payment_method = match w.payment_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            Some("CARD") => PaymentMethod::Card,
+            Some("UPI") => PaymentMethod::Upi,
+            Some("POINTS") => PaymentMethod::Points,
+            _ => PaymentMethod::Unknown,
+        };
+        t.card = w.card_data.map(|c| {
+            let last4 = c.last4_digit.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
+            // Pine Labs sends only the last four digits; no masked PAN is made up from them.
+            let mut card = card::card_from_pan(None, c.network_name.as_deref());
+            card.last4 = last4;
+            card.issuer_name = c.issuer_name;
+            card.issuer_country = c.country_code;
+            card.funding = c.card_type;
+            card
+        });
+        t.expires_at = time_fmt::iso(w.expired_at.as_deref());
+        t.created_at = time_fmt::iso(w.created_at.as_deref());
+        t.updated_at = time_fmt::iso(w.updated_at.as_deref());
+        t.reference = w.merchant_token_reference;
+        t.compliant = w.is_compliant;
+        // Metadata values are documented as strings; anything else is kept as its JSON text.
+        t.metadata = w.merchant_metadata.map(|m| {
+            m.into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect()
+        });
+        t
+    }
+}
+
+pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    let wire: WireList = decode(P, resp)?;
+    Ok(wire.tokens.unwrap_or_default().into_iter().map(Token::from).collect())
+}
+
+pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    decode::<WireToken>(P, resp).map(Token::from)
+}
+
+pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    #[derive(Deserialize)]
+    struct WireDeleted {
+        #[allow(dead_code)]
+        token_id: Option<String>,
+    }
+    decode::<WireDeleted>(P, resp).map(|_| ())
+}
+
+/// `{code, message, additional_error_details?}`.
+pub fn error(resp: &HttpResponse) -> Error {
+    reply_error(P, resp, |v| {
+        Some(Envelope { code: string_field(v, "code"), message: string_field(v, "message"), request_id: None })
+            .filter(|e| e.code.is_some() || e.message.is_some())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::model::TokenStatus;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/tests/fixtures/pinelabs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn doc_example_list_maps_every_field() {
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_doc_example.json"))).unwrap();
+        assert_eq!(tokens.len(), 1);
+        let t = &tokens[0];
+        assert_eq!(t.provider, Provider::Pinelabs);
+        assert_eq!(t.id, "token-v1-1234567890-aa-ABCDEF");
+        assert_eq!(t.customer_id.as_deref(), Some("cust-v1-0811030624-aa-RBDgpR"));
+        assert_eq!(t.status, TokenStatus::Active);
+        assert_eq!(t.provider_status.as_deref(), Some("ACTIVE"));
+        assert_eq!(t.payment_method, PaymentMethod::Card);
+        let card = t.card.as_ref().unwrap();
+        assert_eq!(card.last4.as_deref(), Some("1112"));
+        assert_eq!(card.brand, "Visa");
+        assert_eq!(card.issuer_name.as_deref(), Some("HDFC Bank"));
+        assert_eq!(card.issuer_country.as_deref(), Some("IN"));
+        assert_eq!(card.funding.as_deref(), Some("CREDIT"));
+        assert_eq!(t.created_at.as_deref(), Some("2024-10-04T13:11:29.645Z"));
+        assert_eq!(t.updated_at.as_deref(), Some("2024-10-04T13:11:29.645Z"));
+        assert_eq!(t.expires_at.as_deref(), Some("2025-12-31T23:59:59.000Z"));
+        assert_eq!(t.reference.as_deref(), Some("token-ref-001"));
+        assert_eq!(t.status_reason.as_deref(), Some("Token activated successfully"));
+        assert_eq!(t.metadata.as_ref().unwrap().get("acquirerName").map(String::as_str), Some("HDFC_FSS"));
+        assert_eq!(t.compliant, Some(true));
+    }
+
+    #[test]
+    fn nulls_unknown_fields_and_unknown_statuses_are_fine() {
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_nulls_and_unknowns.json"))).unwrap();
+        let by_id = |id: &str| tokens.iter().find(|t| t.id == id).unwrap();
+        assert_eq!(by_id("tok-initiated").status, TokenStatus::Pending);
+        assert_eq!(by_id("tok-deactivated").status, TokenStatus::Deleted);
+        let odd = by_id("tok-quarantined");
+        assert_eq!(odd.status, TokenStatus::Unknown);
+        assert_eq!(odd.provider_status.as_deref(), Some("QUARANTINED"));
+        let bare = by_id("tok-nulls");
+        assert_eq!((bare.status, bare.payment_method), (TokenStatus::Unknown, PaymentMethod::Unknown));
+        assert!(bare.card.is_none() && bare.created_at.is_none() && bare.customer_id.is_none());
+        assert_eq!(by_id("tok-upi").payment_method, PaymentMethod::Upi);
+        assert_eq!(by_id("tok-numeric-customer").customer_id.as_deref(), Some("42"));
+        assert_eq!(by_id("tok-no-network").card.as_ref().unwrap().brand, "Unknown");
+    }
+
+    #[test]
+    fn empty_and_null_token_lists() {
+        assert!(parse_token_list(&HttpResponse::new(200, r#"{"customer_id":"c","total_tokens":0,"tokens":null}"#)).unwrap().is_empty());
+        assert!(parse_token_list(&HttpResponse::new(200, r#"{}"#)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn broken_success_bodies_are_decode_errors() {
+        for body in ["", "{\"tokens\": [", "<html>", "{\"tokens\": [{\"status\": \"ACTIVE\"}]}", "null", "42"] {
+            let err = parse_token_list(&HttpResponse::new(200, body)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Decode, "{body}");
+        }
+    }
+
+    #[test]
+    fn error_envelopes_map_to_codes() {
+        let err = parse_token_list(&HttpResponse::new(404, fixture("error_not_found.json"))).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::NotFound, Some(404), Some("NOT_FOUND")));
+        assert_eq!(err.message, "Customer not found");
+        let err = parse_token_list(&HttpResponse::new(403, r#"{"code":"FORBIDDEN","message":"no"}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Permission);
+        let err = parse_token_list(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#)).unwrap_err();
+        assert!(err.code == ErrorCode::Authentication && err.renew_auth);
+        let err = parse_access_token(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"Invalid client credentials"}"#)).unwrap_err();
+        assert!(err.code == ErrorCode::Authentication && !err.renew_auth);
+        let err = parse_token_list(&HttpResponse::new(502, "<html><body>502 Bad Gateway</body></html>")).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::ProviderError, Some(502), true));
+        let err = parse_token_list(&HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#)).unwrap_err();
+        assert_eq!((err.code, err.retryable), (ErrorCode::RateLimited, true));
+    }
+
+    #[test]
+    fn requests_encode_ids_and_carry_the_documented_shapes() {
+        let base = "https://pluraluat.v2.pinepg.in/api";
+        let r = list_tokens_request(base, "cust-v1-0811030624-aa-RBDgpR").unwrap();
+        assert_eq!(r.url, "https://pluraluat.v2.pinepg.in/api/v1/customer/cust-v1-0811030624-aa-RBDgpR/tokens");
+        assert_eq!(r.method, Method::Get);
+        let r = get_token_request(base, Some("c@1"), "t+1").unwrap();
+        assert_eq!(r.url, format!("{base}/v1/customer/c%401/tokens/t%2B1"));
+        assert_eq!(get_token_request(base, None, "t").unwrap_err().code, ErrorCode::InvalidInput);
+        let reference = unique_reference(&[7; 24]);
+        assert!(reference.len() <= 50 && reference.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '_'));
+        let r = delete_token_request(base, Some("c"), "t", &reference).unwrap();
+        assert_eq!(r.url, format!("{base}/v1/customer/c/tokens/t/delete"));
+        let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["merchant_unique_reference"], reference.as_str());
+        let r = access_token_request(base, "id", &Secret::new("s3"), "req-1");
+        assert_eq!(r.url, format!("{base}/auth/v1/token"));
+        let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"client_id": "id", "client_secret": "s3", "grant_type": "client_credentials"}));
+        let t = parse_access_token(&HttpResponse::new(200, r#"{"access_token":"jwt","expires_at":"2024-06-28T13:26:06.909140Z"}"#)).unwrap();
+        assert_eq!(t.expires_at_ms, 1_719_581_166_909);
+    }
+}

@@ -1,0 +1,163 @@
+//! The error taxonomy: every documented provider error (HTTP status × provider code) to a
+//! `code` and whether it is worth retrying. One table, first match wins, tested row by row.
+
+use crate::error::{Error, ErrorCode};
+use crate::model::Provider;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    pub provider: Option<Provider>,
+    pub status: Option<u16>,
+    pub provider_code: Option<&'static str>,
+    pub code: ErrorCode,
+    pub retryable: bool,
+    /// A new session / access token may fix it: re-authorize once and try again.
+    pub renew_auth: bool,
+    /// The reply proves the request was not applied, so a write may be repeated.
+    pub not_applied: bool,
+}
+
+const fn rule(provider: Option<Provider>, status: Option<u16>, provider_code: Option<&'static str>, code: ErrorCode) -> Rule {
+    Rule { provider, status, provider_code, code, retryable: false, renew_auth: false, not_applied: false }
+}
+const fn retry(mut r: Rule) -> Rule {
+    r.retryable = true;
+    r
+}
+const fn renew(mut r: Rule) -> Rule {
+    r.renew_auth = true;
+    r
+}
+const fn unapplied(mut r: Rule) -> Rule {
+    r.not_applied = true;
+    r
+}
+
+use ErrorCode::*;
+const AP: Option<Provider> = Some(Provider::Alliancepay);
+const PL: Option<Provider> = Some(Provider::Pinelabs);
+const PY: Option<Provider> = Some(Provider::Payerly);
+
+pub const RULES: &[Rule] = &[
+    // AlliancePay msgCodes (PROVIDERS.md §1.4); they may arrive with any HTTP status, 200 included.
+    renew(rule(AP, None, Some("b_expired_token"), Authentication)),
+    renew(rule(AP, None, Some("b_used_token"), Authentication)),
+    renew(rule(AP, None, Some("b_previous_auth_token_expired"), Authentication)),
+    renew(rule(AP, None, Some("b_unknown_device"), Authentication)),
+    renew(rule(AP, None, Some("b_virtual_device_not_found"), Authentication)),
+    renew(rule(AP, None, Some("b_refresh_token_absent"), Authentication)),
+    // The serviceCode sat idle for over 200 days: only the bank can restore it.
+    rule(AP, None, Some("b_auth_token_expired"), CredentialsRevoked),
+    rule(AP, None, Some("b_terminal_not_found"), Authentication),
+    rule(AP, None, Some("b_merchant_not_found"), Authentication),
+    rule(AP, None, Some("b_invalid_request"), InvalidInput),
+    rule(AP, None, Some("b_request_is_not_correct"), InvalidInput),
+    rule(AP, None, Some("b_error_parse_json"), InvalidInput),
+    rule(AP, None, Some("b_duplicate_field_value"), InvalidInput),
+    rule(AP, None, Some("b_txn_not_allowed"), Permission),
+    // The bank could not decrypt our body: a new session brings a fresh server key.
+    renew(rule(AP, None, Some("b_encryptor_failed_decrypt_message"), ProviderError)),
+    unapplied(retry(rule(AP, None, Some("b_overload_error"), RateLimited))),
+    unapplied(retry(rule(AP, None, Some("b_server_is_overloaded"), ProviderError))),
+    rule(AP, None, Some("b_service_unavailable"), ProviderError),
+    rule(AP, None, Some("b_unknown_error"), ProviderError),
+    renew(rule(AP, Some(401), None, Authentication)),
+    // Pine Labs codes (their own client retries 429/502/503/504).
+    renew(rule(PL, Some(401), None, Authentication)),
+    rule(PL, None, Some("INVALID_REQUEST"), InvalidInput),
+    unapplied(retry(rule(PL, None, Some("PAYMENT_RATE_LIMIT"), RateLimited))),
+    // Payerly: 402 is the account's standing with Payerly, 405 an operation it lacks.
+    rule(PY, Some(402), None, Permission),
+    rule(PY, Some(405), None, Unsupported),
+    // Every provider, by HTTP status.
+    rule(None, Some(400), None, InvalidInput),
+    rule(None, Some(401), None, Authentication),
+    rule(None, Some(403), None, Permission),
+    rule(None, Some(404), None, NotFound),
+    rule(None, Some(422), None, InvalidInput),
+    unapplied(retry(rule(None, Some(429), None, RateLimited))),
+    retry(rule(None, Some(502), None, ProviderError)),
+    retry(rule(None, Some(503), None, ProviderError)),
+    retry(rule(None, Some(504), None, ProviderError)),
+];
+
+fn matches(r: &Rule, provider: Provider, status: u16, provider_code: Option<&str>) -> bool {
+    r.provider.is_none_or(|p| p == provider)
+        && r.status.is_none_or(|s| s == status)
+        && r.provider_code.is_none_or(|c| Some(c) == provider_code)
+}
+
+/// The error for a provider's failure reply. Unlisted statuses are PROVIDER_ERROR, not retried.
+pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, message: &str) -> Error {
+    let rule = RULES.iter().find(|r| matches(r, provider, status, provider_code));
+    let code = rule.map_or(ProviderError, |r| r.code);
+    let mut err = Error::new(code, message.to_string())
+        .with_provider(provider)
+        .with_provider_code(provider_code.map(str::to_string))
+        .retryable(rule.is_some_and(|r| r.retryable));
+    err.http_status = Some(status);
+    err.renew_auth = rule.is_some_and(|r| r.renew_auth);
+    err.not_applied = rule.is_some_and(|r| r.not_applied);
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_reachable_and_gives_its_code() {
+        for (i, r) in RULES.iter().enumerate() {
+            let provider = r.provider.unwrap_or(Provider::Chargeover);
+            let status = r.status.unwrap_or(200);
+            let err = classify(provider, status, r.provider_code, "m");
+            assert_eq!(err.code, r.code, "row {i}: {r:?}");
+            assert_eq!(err.retryable, r.retryable, "row {i}");
+            assert_eq!(err.not_applied, r.not_applied, "row {i}");
+            assert_eq!(err.provider, Some(provider));
+            assert_eq!(err.http_status, Some(status));
+        }
+    }
+
+    #[test]
+    fn documented_cases() {
+        use Provider::*;
+        let cases: &[(Provider, u16, Option<&str>, ErrorCode, bool)] = &[
+            (Alliancepay, 401, Some("b_expired_token"), Authentication, false),
+            (Alliancepay, 401, Some("b_auth_token_expired"), CredentialsRevoked, false),
+            (Alliancepay, 200, Some("b_invalid_request"), InvalidInput, false),
+            (Alliancepay, 503, Some("b_server_is_overloaded"), ProviderError, true),
+            (Alliancepay, 500, Some("b_unknown_error"), ProviderError, false),
+            (Alliancepay, 404, Some("b_service_unavailable"), ProviderError, false),
+            (Pinelabs, 400, Some("INVALID_REQUEST"), InvalidInput, false),
+            (Pinelabs, 401, Some("UNAUTHORIZED"), Authentication, false),
+            (Pinelabs, 403, Some("FORBIDDEN"), Permission, false),
+            (Pinelabs, 404, Some("NOT_FOUND"), NotFound, false),
+            (Pinelabs, 422, Some("INVALID_REQUEST"), InvalidInput, false),
+            (Pinelabs, 429, Some("PAYMENT_RATE_LIMIT"), RateLimited, true),
+            (Pinelabs, 500, Some("INTERNAL_ERROR"), ProviderError, false),
+            (Pinelabs, 503, Some("INTERNAL_ERROR"), ProviderError, true),
+            (Chargeover, 400, None, InvalidInput, false),
+            (Chargeover, 401, None, Authentication, false),
+            (Chargeover, 404, None, NotFound, false),
+            (Chargeover, 500, None, ProviderError, false),
+            (Payerly, 400, Some("65535"), InvalidInput, false),
+            (Payerly, 401, Some("65535"), Authentication, false),
+            (Payerly, 402, Some("65535"), Permission, false),
+            (Payerly, 403, Some("65535"), Permission, false),
+            (Payerly, 404, Some("65535"), NotFound, false),
+            (Payerly, 405, Some("65535"), Unsupported, false),
+            (Payerly, 418, Some("65535"), ProviderError, false),
+            (Payerly, 502, None, ProviderError, true),
+            (Payerly, 504, None, ProviderError, true),
+        ];
+        for &(p, status, pc, code, retryable) in cases {
+            let err = classify(p, status, pc, "m");
+            assert_eq!((err.code, err.retryable), (code, retryable), "{p:?} {status} {pc:?}");
+        }
+        assert!(classify(Pinelabs, 401, None, "m").renew_auth);
+        assert!(!classify(Chargeover, 401, None, "m").renew_auth);
+        assert!(classify(Alliancepay, 200, Some("b_used_token"), "m").renew_auth);
+        assert!(!classify(Alliancepay, 401, Some("b_auth_token_expired"), "m").renew_auth);
+    }
+}
