@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::*;
 use crate::providers::pinelabs::{self, AccessToken};
+use crate::providers::{chargeover, payerly};
 use crate::retry::{parse_retry_after, Safety};
 use crate::secret::Secret;
 use crate::transport::Env;
@@ -35,11 +36,17 @@ struct Inner<E> {
 
 enum Connector {
     Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
+    /// `authorization` is the whole Basic header value, built once.
+    Chargeover { authorization: Secret, page_size: u32, max_pages: u32 },
+    /// `authorization` is the whole Bearer header value, built once.
+    Payerly { authorization: Secret },
 }
 
 /// The credential one call runs with.
 enum AuthGrant {
     PineLabs(Grant<AccessToken>),
+    /// A static `Authorization` header (ChargeOver Basic, Payerly Bearer): nothing to renew.
+    Static(Secret),
 }
 
 impl<E: Env> Client<E> {
@@ -47,6 +54,12 @@ impl<E: Env> Client<E> {
         let settings = config.settings()?;
         let connector = match config {
             ClientConfig::Pinelabs(c) => Connector::Pinelabs { client_id: c.client_id, client_secret: c.client_secret, token: Credential::default() },
+            ClientConfig::Chargeover(c) => Connector::Chargeover {
+                authorization: chargeover::basic_authorization(&c.username, &c.password),
+                page_size: c.page_size.unwrap_or(chargeover::DEFAULT_PAGE_SIZE),
+                max_pages: c.max_pages.unwrap_or(chargeover::DEFAULT_MAX_PAGES),
+            },
+            ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
             other => return Err(Error::unsupported(other.provider(), "client in this build")),
         };
         Ok(Client { inner: Rc::new(Inner { env, settings, connector }) })
@@ -63,6 +76,24 @@ impl<E: Env> Client<E> {
                 get_token: true,
                 update_token_status: false,
                 delete_token: true,
+                create_token: false,
+                query_tokens: false,
+                pagination: false,
+            },
+            Connector::Chargeover { .. } => Capabilities {
+                list_tokens: true,
+                get_token: true,
+                update_token_status: false,
+                delete_token: true,
+                create_token: true,
+                query_tokens: true,
+                pagination: true,
+            },
+            Connector::Payerly { .. } => Capabilities {
+                list_tokens: false,
+                get_token: true,
+                update_token_status: false,
+                delete_token: false,
                 create_token: false,
                 query_tokens: false,
                 pagination: false,
@@ -84,7 +115,7 @@ impl<E: Env> Client<E> {
     }
 
     /// One page; `cursor` is the `next` of the previous page.
-    pub async fn list_tokens_page(&self, input: &ListTokensInput, _cursor: Option<&str>) -> Result<TokenPage> {
+    pub async fn list_tokens_page(&self, input: &ListTokensInput, cursor: Option<&str>) -> Result<TokenPage> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
@@ -92,6 +123,18 @@ impl<E: Env> Client<E> {
                 let tokens = self.call(Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
+            Connector::Chargeover { page_size, max_pages, .. } => {
+                // The cursor is the next offset; the cap also bounds iterateTokens.
+                let offset = chargeover::parse_cursor(cursor)?;
+                let build = || chargeover::list_page_request(base, &input.customer_id, offset, *page_size);
+                build()?;
+                chargeover::check_page_cap(offset, *page_size, *max_pages)?;
+                let now = self.inner.env.now_ms();
+                let tokens = self.call(Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await?;
+                let next = chargeover::next_cursor(offset, *page_size, tokens.len());
+                Ok(TokenPage { tokens, next })
+            }
+            Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token listing")),
         }
     }
 
@@ -103,6 +146,18 @@ impl<E: Env> Client<E> {
                 build()?;
                 self.call(Safety::Read, build, pinelabs::parse_token).await
             }
+            Connector::Chargeover { .. } => {
+                let build = || chargeover::get_token_request(base, &input.token_id);
+                build()?;
+                let now = self.inner.env.now_ms();
+                self.call(Safety::Read, build, |r| chargeover::parse_token(r, now)).await
+            }
+            Connector::Payerly { .. } => {
+                let build = || payerly::get_token_request(base, input);
+                build()?;
+                let (now, raw) = (self.inner.env.now_ms(), input.include_raw.unwrap_or(false));
+                self.call(Safety::Read, build, |r| payerly::parse_token(r, now, raw)).await
+            }
         }
     }
 
@@ -111,14 +166,34 @@ impl<E: Env> Client<E> {
         Err(Error::unsupported(self.provider(), "token status change"))
     }
 
+    /// Stores a gateway token, then reads the stored record back so the caller gets what the
+    /// provider holds.
     pub async fn create_token(&self, input: &CreateTokenInput) -> Result<Token> {
-        let _ = input;
-        Err(Error::unsupported(self.provider(), "token creation"))
+        let base = &self.inner.settings.base_url;
+        match &self.inner.connector {
+            Connector::Chargeover { .. } => {
+                let build = || chargeover::create_token_request(base, input);
+                build()?;
+                let id = self.call(Safety::Write, build, chargeover::parse_created).await?;
+                self.get_token(&GetTokenInput { token_id: id, ..GetTokenInput::default() }).await
+            }
+            _ => Err(Error::unsupported(self.provider(), "token creation")),
+        }
     }
 
+    /// One page of a ChargeOver query; `limit` defaults to the client's page size.
     pub async fn query_tokens(&self, query: &TokenQuery) -> Result<Vec<Token>> {
-        let _ = query;
-        Err(Error::unsupported(self.provider(), "token query"))
+        let base = &self.inner.settings.base_url;
+        match &self.inner.connector {
+            Connector::Chargeover { page_size, .. } => {
+                let query = TokenQuery { limit: query.limit.or(Some(*page_size)), ..query.clone() };
+                let build = || chargeover::query_request(base, &query);
+                build()?;
+                let now = self.inner.env.now_ms();
+                self.call(Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await
+            }
+            _ => Err(Error::unsupported(self.provider(), "token query")),
+        }
     }
 
     pub async fn delete_token(&self, input: &DeleteTokenInput) -> Result<()> {
@@ -132,6 +207,12 @@ impl<E: Env> Client<E> {
                 build()?;
                 self.call(Safety::Write, build, pinelabs::parse_delete).await
             }
+            Connector::Chargeover { .. } => {
+                let build = || chargeover::delete_token_request(base, &input.token_id);
+                build()?;
+                self.call(Safety::Write, build, chargeover::parse_delete).await
+            }
+            Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token deletion")),
         }
     }
 
@@ -180,6 +261,7 @@ impl<E: Env> Client<E> {
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
                 Ok(AuthGrant::PineLabs(grant))
             }
+            Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
         }
     }
 
@@ -191,12 +273,17 @@ impl<E: Env> Client<E> {
                     req.set_header("Request-ID", self.inner.env.uuid());
                 }
             }
+            AuthGrant::Static(authorization) => match &self.inner.connector {
+                Connector::Payerly { .. } => payerly::authorize(req, authorization),
+                _ => chargeover::authorize(req, authorization),
+            },
         }
     }
 
     fn reject(&self, grant: &AuthGrant) {
         match (grant, &self.inner.connector) {
             (AuthGrant::PineLabs(g), Connector::Pinelabs { token, .. }) => token.reject(g.generation),
+            _ => {}
         }
     }
 }

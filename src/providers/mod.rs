@@ -1,6 +1,8 @@
 //! Provider modules: each turns an operation into an `HttpRequest` and a reply into the model.
 //! Pure: no I/O, no clock, no randomness (callers pass `now` and random values in).
 
+pub mod chargeover;
+pub mod payerly;
 pub mod pinelabs;
 
 use serde::de::DeserializeOwned;

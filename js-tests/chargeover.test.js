@@ -1,0 +1,226 @@
+// ChargeOver end to end: the built package against the sandbox (Basic auth, paging, queries, store/get/delete).
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient, PayTokensError } from 'paytokens';
+import { parseWhere } from '../sandbox/chargeover.js';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+
+const sandbox = useSandbox();
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+beforeEach(() => sandbox().reset());
+
+const tokenRequests = () => sandbox().requests.filter((r) => r.provider === 'chargeover');
+
+test('a 25-token customer comes back whole across pages, from listTokens and iterateTokens', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 10 });
+  const listed = await client.listTokens({ customerId: '1000' });
+  assert.equal(listed.length, 25);
+  assert.deepEqual(listed.map((t) => t.id), Array.from({ length: 25 }, (_, i) => String(i + 2)));
+  assert.equal(new Set(listed.map((t) => t.id)).size, 25);
+  const pages = tokenRequests().map((r) => r.rawUrl);
+  assert.deepEqual(pages, [0, 10, 20].map((o) => `/chargeover/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset=${o}&limit=10`));
+  for (const t of listed) {
+    assert.equal(t.provider, 'chargeover');
+    assert.equal(t.customerId, '1000');
+    assert.ok(['ACTIVE', 'EXPIRED'].includes(t.status));
+    assert.ok(['CARD', 'ACH'].includes(t.paymentMethod));
+    assert.match(t.createdAt, ISO);
+    assert.ok(t.gatewayToken);
+  }
+  const card = listed.find((t) => t.paymentMethod === 'CARD' && t.card.expiryYear === 2030);
+  assert.equal(card.status, 'ACTIVE');
+  assert.ok(['Visa', 'Mastercard', 'Discover', 'American Express'].includes(card.card.brand));
+  assert.ok(listed.some((t) => t.status === 'EXPIRED'));
+  assert.ok(listed.filter((t) => t.paymentMethod === 'ACH').every((t) => t.card === undefined));
+
+  const streamed = [];
+  for await (const t of client.iterateTokens({ customerId: '1000' })) streamed.push(t.id);
+  assert.deepEqual(streamed, listed.map((t) => t.id));
+  assert.equal(client.capabilities.pagination, true);
+});
+
+test('a page of exactly pageSize rows is followed by one more request; the default page size is 50', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 5 });
+  assert.equal((await client.listTokens({ customerId: '1000' })).length, 25);
+  assert.equal(tokenRequests().length, 6);
+  sandbox().reset();
+  assert.equal((await clientFor(sandbox(), 'chargeover').listTokens({ customerId: '9000' })).length, 500);
+  assert.equal(tokenRequests().length, 11);
+  assert.ok(tokenRequests()[0].rawUrl.endsWith('&offset=0&limit=50'));
+});
+
+test('the maxPages cap stops a listing with PROVIDER_ERROR, in listTokens and iterateTokens', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 10, maxPages: 2 });
+  const err = await rejection(client.listTokens({ customerId: '1000' }));
+  assert.ok(err instanceof PayTokensError);
+  assert.equal(err.code, 'PROVIDER_ERROR');
+  assert.match(err.message, /2 pages.*maxPages/);
+  assert.equal(tokenRequests().length, 2, 'the page past the cap is never requested');
+  const seen = [];
+  const iterErr = await rejection((async () => {
+    for await (const t of client.iterateTokens({ customerId: '1000' })) seen.push(t.id);
+  })());
+  assert.equal(iterErr.code, 'PROVIDER_ERROR');
+  assert.equal(seen.length, 20);
+  // Exactly at the cap is fine.
+  assert.equal((await clientFor(sandbox(), 'chargeover', { pageSize: 10, maxPages: 3 }).listTokens({ customerId: '1000' })).length, 25);
+});
+
+test('the documentation record and a stored full card number', async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  const [doc] = await client.listTokens({ customerId: '2' });
+  assert.equal(doc.id, '1');
+  assert.equal(doc.customerId, '2');
+  assert.equal(doc.status, 'ACTIVE');
+  assert.equal(doc.paymentMethod, 'UNKNOWN');
+  assert.equal(doc.gatewayToken, 'cus_5tSkoQ6mDrXOMQ');
+  assert.equal(doc.card, undefined);
+  const tokens = await client.listTokens({ customerId: '1001' });
+  const text = JSON.stringify(tokens);
+  assert.ok(!/\d{13,}/.test(text), text);
+  assert.ok(tokens.some((t) => t.label === 'Visa 411111******1111'));
+});
+
+test('queryTokens escapes commas and encodes values so the sandbox reads them back exactly', async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  const tricky = ['CUST-1000,x', 'a&b=c', '50%', 'a+b c', 'back\\slash', 'trail\\', 'üñí,çødé', 'x\\,y'];
+  for (const value of tricky) {
+    const rows = await client.queryTokens({ where: [{ field: 'customer_external_key', op: 'CONTAINS', value }, { field: 'customer_id', op: 'GTE', value: 1000 }] });
+    assert.deepEqual(rows, [], value);
+    const last = tokenRequests().at(-1);
+    const where = new URL(last.rawUrl, 'http://x').searchParams.get('where');
+    assert.deepEqual(parseWhere(where), [
+      { field: 'customer_external_key', op: 'CONTAINS', value },
+      { field: 'customer_id', op: 'GTE', value: '1000' },
+    ], last.rawUrl);
+  }
+  const comma = tokenRequests()[0].rawUrl;
+  assert.equal(comma, '/chargeover/api/v3/tokenized?where=customer_external_key:CONTAINS:CUST-1000%5C,x,customer_id:GTE:1000&offset=0&limit=50');
+  const found = await client.queryTokens({ where: [{ field: 'customer_external_key', op: 'EQUALS', value: 'cust-1000' }], order: [{ field: 'tokenized_id', direction: 'DESC' }], offset: 20, limit: 10 });
+  assert.deepEqual(found.map((t) => t.id), ['6', '5', '4', '3', '2']);
+  const nulls = await client.queryTokens({ where: [{ field: 'customer_external_key', op: 'IS:NULL' }] });
+  assert.deepEqual(nulls.map((t) => t.id), ['1']);
+});
+
+test('bad queries give INVALID_INPUT before any request', async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  const cases = [
+    [{ where: [{ field: 'customer_id', op: 'IS:NULL', value: 'x' }] }, /where\[0\]\.value/],
+    [{ where: [{ field: 'customer_id', op: 'EQUALS' }] }, /where\[0\]\.value: is required/],
+    [{ where: [{ field: 'customer_id', op: 'EQUALS', value: 1.5 }] }, /where\[0\]\.value/],
+    [{ where: [{ field: 'customer_id', op: 'EQUALS', value: { a: 1 } }] }, /where\[0\]\.value/],
+    [{ limit: 0 }, /limit/],
+    [{ limit: 501 }, /limit/],
+    [{ where: [{ field: 'name', op: 'EQUALS', value: 'x' }] }, /field/],
+    [{ where: [{ field: 'customer_id', op: 'LIKE', value: 'x' }] }, /op/],
+  ];
+  for (const [query, pattern] of cases) {
+    const err = await rejection(client.queryTokens(query));
+    assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(query));
+    assert.match(err.message, pattern);
+  }
+  assert.equal(sandbox().requests.length, 0);
+});
+
+test('createToken stores, reads back, and deleteToken removes', async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  const created = await client.createToken({
+    customerId: '1002', token: 'cus_NewGatewayToken1', label: 'Visa x4242', paymentMethod: 'CARD',
+    brand: 'Visa', expiryMonth: 2, expiryYear: 2032, gateway: 'stripe',
+  });
+  assert.equal(created.customerId, '1002');
+  assert.equal(created.status, 'ACTIVE');
+  assert.equal(created.paymentMethod, 'CARD');
+  assert.equal(created.card.brand, 'Visa');
+  assert.equal(created.card.expiryMonth, 2);
+  assert.equal(created.card.expiryYear, 2032);
+  assert.equal(created.label, 'Visa x4242');
+  assert.equal(created.gateway, 'stripe');
+  assert.equal(created.gatewayToken, 'cus_NewGatewayToken1');
+  assert.match(created.createdAt, ISO);
+  const post = tokenRequests().find((r) => r.method === 'POST');
+  assert.deepEqual(JSON.parse(post.body), {
+    customer_id: 1002, type: 'customer', token: 'cus_NewGatewayToken1', name: 'Visa x4242',
+    paymethod_hint: 'crd', expdate: '2032-02-29', type_hint: 'visa', gateway: 'stripe',
+  });
+  const got = await client.getToken({ tokenId: created.id });
+  assert.deepEqual(got, created);
+  assert.deepEqual((await client.listTokens({ customerId: '1002' })).map((t) => t.id), [created.id]);
+  assert.equal(await client.deleteToken({ tokenId: created.id }), undefined);
+  assert.equal(tokenRequests().at(-1).method, 'DELETE');
+  const gone = await rejection(client.getToken({ tokenId: created.id }));
+  assert.equal(gone.code, 'NOT_FOUND');
+  assert.equal(gone.httpStatus, 404);
+  assert.deepEqual(await client.listTokens({ customerId: '1002' }), []);
+});
+
+test('createToken refuses card numbers and unknown methods before any request', async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  for (const input of [
+    { customerId: '1002', token: '4111111111111111' },
+    { customerId: '1002', token: '4111-1111-1111-1111' },
+    { customerId: '1002', token: 'tok', label: 'card 5555555555554444' },
+    { customerId: '1002', token: 'tok', paymentMethod: 'UPI' },
+    { customerId: '1002', token: 'tok', brand: 'JCB' },
+    { customerId: '10/02', token: 'tok' },
+  ]) {
+    const err = await rejection(client.createToken(input));
+    assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(input));
+    assert.ok(!/\d{13,}/.test(JSON.stringify(err) + err.message));
+  }
+  assert.equal(sandbox().requests.length, 0);
+});
+
+test('wrong credentials give AUTHENTICATION with the provider message and no trace of the secret', async () => {
+  const secret = 'canary-chargeover-Wq72pL';
+  const client = createClient({ provider: 'chargeover', username: sandbox().credentials.chargeover.username, password: secret, baseUrl: sandbox().baseUrls.chargeover });
+  const err = await rejection(client.listTokens({ customerId: '1000' }));
+  assert.ok(err instanceof PayTokensError);
+  assert.equal(err.code, 'AUTHENTICATION');
+  assert.equal(err.provider, 'chargeover');
+  assert.equal(err.httpStatus, 401);
+  assert.equal(err.retryable, false);
+  assert.equal(err.message, 'Invalid or incorrect authorization [Invalid API credentials.]');
+  const basic = Buffer.from(`${sandbox().credentials.chargeover.username}:${secret}`).toString('base64');
+  for (const text of [err.message, err.stack, JSON.stringify(err), String(err), JSON.stringify(client)]) {
+    assert.ok(!text.includes(secret) && !text.includes(basic), text);
+  }
+  assert.equal(tokenRequests().length, 1, 'a 401 is not retried');
+  const sent = tokenRequests()[0].headers.authorization;
+  assert.equal(sent, `Basic ${basic}`);
+});
+
+test('an error inside an HTTP 200 envelope is an error; 404 and 429 map', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { maxRetries: 0 });
+  sandbox().fault({ provider: 'chargeover', scenario: 'error_in_200' });
+  const err = await rejection(client.listTokens({ customerId: '1000' }));
+  assert.equal(err.code, 'PROVIDER_ERROR');
+  assert.equal(err.httpStatus, 200);
+  assert.equal(err.message, 'An error occurred while processing the request.');
+  const missing = await rejection(client.getToken({ tokenId: '999999' }));
+  assert.equal(missing.code, 'NOT_FOUND');
+  assert.equal(missing.message, 'Object not found.');
+  sandbox().fault({ provider: 'chargeover', scenario: 'rate_limit' });
+  const limited = await rejection(client.getToken({ tokenId: '2' }));
+  assert.equal(limited.code, 'RATE_LIMITED');
+  assert.equal(limited.retryable, true);
+});
+
+test('updateTokenStatus is UNSUPPORTED and sends nothing; capabilities say so', async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  assert.deepEqual({ ...client.capabilities }, {
+    listTokens: true, getToken: true, updateTokenStatus: false, deleteToken: true, createToken: true, queryTokens: true, pagination: true,
+  });
+  const err = await rejection(client.updateTokenStatus({ tokenId: '2', status: 'SUSPENDED' }));
+  assert.equal(err.code, 'UNSUPPORTED');
+  assert.equal(err.provider, 'chargeover');
+  assert.equal(sandbox().requests.length, 0);
+});
+
+test('config: baseUrl is required, pageSize and maxPages are checked', () => {
+  const { username, password } = sandbox().credentials.chargeover;
+  for (const [extra, pattern] of [[{}, /baseUrl/], [{ baseUrl: sandbox().baseUrls.chargeover, pageSize: 0 }, /pageSize/], [{ baseUrl: sandbox().baseUrls.chargeover, maxPages: 0 }, /maxPages/]]) {
+    assert.throws(() => createClient({ provider: 'chargeover', username, password, ...extra }), (e) => e.code === 'INVALID_INPUT' && pattern.test(e.message));
+  }
+});

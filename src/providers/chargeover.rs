@@ -1,0 +1,686 @@
+//! ChargeOver REST v3 tokenized pay methods: HTTP Basic auth, `where`/`order`/`offset`/`limit`
+//! queries, offset pagination, store / get / delete, and the `{code,status,message,…}` envelope.
+
+use base64::Engine;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Deserialize;
+
+use super::{reply_error, Envelope, LooseId};
+use crate::card;
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{path_segment, validate_id, HttpRequest, HttpResponse, Method};
+use crate::model::{
+    CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token,
+    TokenQuery,
+};
+use crate::secret::Secret;
+use crate::{status, taxonomy, time_fmt};
+
+const P: Provider = Provider::Chargeover;
+
+/// Rows per listing request unless configured; the vendor's clients use 10, and servers may
+/// reject large pages (PROVIDERS.md §2.1), so stay modest.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// A listing stops with an error past this many pages unless configured.
+pub const DEFAULT_MAX_PAGES: u32 = 200;
+pub const MAX_LIMIT: u32 = 500;
+
+/// `Authorization` value: Basic base64(username:password) (public key : private key).
+pub fn basic_authorization(username: &str, password: &Secret) -> Secret {
+    let raw = format!("{username}:{}", password.expose());
+    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+}
+
+pub fn authorize(req: &mut HttpRequest, authorization: &Secret) {
+    req.set_header("Authorization", authorization.expose().to_string());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings
+//
+// The server decodes a `where` clause twice: once as an ordinary query parameter, then — after
+// splitting on unescaped commas and turning `\,` back into `,` — each clause once more
+// (PROVIDERS.md §2.1; sandbox/chargeover.js `parseWhere`). So a value is encoded in three steps:
+//   1. percent-encode every byte of the value except RFC 3986 unreserved characters and `,`
+//      (so `\`, `%`, `+`, `&`, space, `:` and non-ASCII all become %XX and cannot be confused
+//      with the syntax below);
+//   2. escape each remaining `,` as `\,` (the only raw backslashes are now escapes);
+//   3. join the clauses with `,` and percent-encode the whole parameter as a query value,
+//      leaving only `:` and `,` literal (both legal in a query) so plain queries stay readable:
+//      `where=customer_id:EQUALS:1000`.
+// Decoding reverses 3, then splits / unescapes 2, then reverses 1: the round trip is exact.
+// Escaping before step 1 would not work: step 1 would turn `\,` into `%5C%2C`, which the
+// server's second decode reads back as a literal backslash and comma.
+
+/// Step 1: unreserved characters and the comma stay.
+const CLAUSE_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b',');
+/// Step 3: unreserved characters, `:` and `,` stay.
+const PARAM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b':').remove(b',');
+
+/// One `where` value after steps 1 and 2.
+pub fn clause_value(value: &str) -> String {
+    utf8_percent_encode(value, CLAUSE_VALUE).to_string().replace(',', "\\,")
+}
+
+fn field_name(f: QueryField) -> &'static str {
+    match f {
+        QueryField::CustomerId => "customer_id",
+        QueryField::CustomerExternalKey => "customer_external_key",
+        QueryField::CustomerToken => "customer_token",
+    }
+}
+
+fn order_name(f: OrderField) -> &'static str {
+    match f {
+        OrderField::CustomerId => "customer_id",
+        OrderField::CustomerExternalKey => "customer_external_key",
+        OrderField::CustomerToken => "customer_token",
+        OrderField::TokenizedId => "tokenized_id",
+        OrderField::WriteDatetime => "write_datetime",
+        OrderField::ModDatetime => "mod_datetime",
+    }
+}
+
+fn operator_name(op: QueryOperator) -> &'static str {
+    match op {
+        QueryOperator::Equals => "EQUALS",
+        QueryOperator::NotEquals => "NOTEQUALS",
+        QueryOperator::Gt => "GT",
+        QueryOperator::Lt => "LT",
+        QueryOperator::Gte => "GTE",
+        QueryOperator::Lte => "LTE",
+        QueryOperator::Contains => "CONTAINS",
+        QueryOperator::IsNull => "IS:NULL",
+        QueryOperator::IsNotNull => "ISNOT:NULL",
+    }
+}
+
+/// One clause before step 3: `field:OP:value`, or `field:IS:NULL` / `field:ISNOT:NULL`.
+fn clause(i: usize, c: &QueryCondition) -> Result<String> {
+    let field = format!("query.where[{i}].value");
+    let name = field_name(c.field);
+    let op = operator_name(c.op);
+    if matches!(c.op, QueryOperator::IsNull | QueryOperator::IsNotNull) {
+        if c.value.as_ref().is_some_and(|v| !v.is_null()) {
+            return Err(Error::invalid_input(&field, &format!("must not be given with {op} ({name})")));
+        }
+        return Ok(format!("{name}:{op}"));
+    }
+    let text = match &c.value {
+        None | Some(serde_json::Value::Null) => return Err(Error::invalid_input(&field, &format!("is required with {op} ({name})"))),
+        Some(serde_json::Value::String(s)) if s.is_empty() => {
+            return Err(Error::invalid_input(&field, &format!("must not be empty ({name})")))
+        }
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+        Some(_) => return Err(Error::invalid_input(&field, &format!("must be a string or an integer ({name})"))),
+    };
+    Ok(format!("{name}:{op}:{}", clause_value(&text)))
+}
+
+/// `where=…&order=…&offset=N&limit=N` (no leading `?`). `where`/`order` are left out when empty;
+/// `offset` defaults to 0 and `limit` to the default page size.
+pub fn query_string(q: &TokenQuery) -> Result<String> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Error::invalid_input("query.limit", "must be 1–500"));
+    }
+    let mut parts = Vec::new();
+    if !q.conditions.is_empty() {
+        let clauses = q.conditions.iter().enumerate().map(|(i, c)| clause(i, c)).collect::<Result<Vec<_>>>()?;
+        parts.push(format!("where={}", utf8_percent_encode(&clauses.join(","), PARAM)));
+    }
+    if !q.order.is_empty() {
+        let order: Vec<String> = q
+            .order
+            .iter()
+            .map(|QueryOrder { field, direction }| {
+                format!("{}:{}", order_name(*field), if *direction == SortDirection::Asc { "ASC" } else { "DESC" })
+            })
+            .collect();
+        parts.push(format!("order={}", order.join(",")));
+    }
+    parts.push(format!("offset={}", q.offset.unwrap_or(0)));
+    parts.push(format!("limit={limit}"));
+    Ok(parts.join("&"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+pub fn query_request(base_url: &str, q: &TokenQuery) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Get, format!("{base_url}/tokenized?{}", query_string(q)?)))
+}
+
+/// One page of a customer's tokens, in `tokenized_id` order so offsets are stable.
+pub fn list_page_query(customer_id: &str, offset: u32, page_size: u32) -> Result<TokenQuery> {
+    validate_id("customerId", customer_id)?;
+    Ok(TokenQuery {
+        conditions: vec![QueryCondition {
+            field: QueryField::CustomerId,
+            op: QueryOperator::Equals,
+            value: Some(serde_json::Value::String(customer_id.to_string())),
+        }],
+        order: vec![QueryOrder { field: OrderField::TokenizedId, direction: SortDirection::Asc }],
+        offset: Some(offset),
+        limit: Some(page_size),
+    })
+}
+
+pub fn list_page_request(base_url: &str, customer_id: &str, offset: u32, page_size: u32) -> Result<HttpRequest> {
+    query_request(base_url, &list_page_query(customer_id, offset, page_size)?)
+}
+
+/// The offset a cursor (the decimal `next` of the previous page) stands for.
+pub fn parse_cursor(cursor: Option<&str>) -> Result<u32> {
+    match cursor {
+        None => Ok(0),
+        Some(c) if !c.is_empty() && c.len() <= 10 && c.bytes().all(|b| b.is_ascii_digit()) => {
+            c.parse().map_err(|_| Error::invalid_input("cursor", "is not a cursor this client issued"))
+        }
+        Some(_) => Err(Error::invalid_input("cursor", "is not a cursor this client issued")),
+    }
+}
+
+/// The cursor after a page: none once a page comes back short (it was the last).
+pub fn next_cursor(offset: u32, page_size: u32, rows: usize) -> Option<String> {
+    (rows >= page_size as usize).then(|| offset.saturating_add(page_size).to_string())
+}
+
+/// Refuses to fetch page number `max_pages + 1`: a listing that never ends (or a customer with
+/// far more tokens than expected) stops with an error instead of looping on.
+pub fn check_page_cap(offset: u32, page_size: u32, max_pages: u32) -> Result<()> {
+    if page_size > 0 && offset / page_size >= max_pages {
+        let mut err = Error::new(
+            ErrorCode::ProviderError,
+            format!("listing stopped after {max_pages} pages of {page_size} tokens (maxPages); raise maxPages or pageSize to read further"),
+        )
+        .with_provider(P);
+        err.retryable = false;
+        return Err(err);
+    }
+    Ok(())
+}
+
+pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Get, format!("{base_url}/tokenized/{}", path_segment("tokenId", token_id)?)))
+}
+
+pub fn delete_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Delete, format!("{base_url}/tokenized/{}", path_segment("tokenId", token_id)?)))
+}
+
+/// 13–19 digits once spaces and dashes are dropped: what a card number looks like.
+fn looks_like_pan(text: &str) -> bool {
+    let digits: Vec<char> = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (13..=19).contains(&digits.len()) && digits.iter().all(char::is_ascii_digit)
+}
+
+/// The body for `POST /tokenized`. ChargeOver documents numeric customer ids: an all-digit id
+/// is sent as a number, anything else (that passes `validate_id`) as a string.
+pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
+    let customer_id = validate_id("customerId", &input.customer_id)?;
+    let customer: serde_json::Value = match customer_id.parse::<u64>() {
+        Ok(n) if customer_id.bytes().all(|b| b.is_ascii_digit()) => n.into(),
+        _ => customer_id.into(),
+    };
+    let token = input.token.trim();
+    if token.is_empty() {
+        return Err(Error::invalid_input("token", "is required (the gateway's token value)"));
+    }
+    if token.len() > 255 || token.chars().any(char::is_control) {
+        return Err(Error::invalid_input("token", "must be at most 255 characters, without control characters"));
+    }
+    if looks_like_pan(token) {
+        return Err(Error::invalid_input("token", "looks like a card number; store the gateway's token, no card numbers"));
+    }
+    let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
+    if let Some(label) = &input.label {
+        if card::scrub_pans(label) != *label {
+            return Err(Error::invalid_input("label", "contains a card number; no card numbers"));
+        }
+        body["name"] = label.as_str().into();
+    }
+    match input.payment_method {
+        None => {}
+        Some(PaymentMethod::Card) => body["paymethod_hint"] = "crd".into(),
+        Some(PaymentMethod::Ach) => body["paymethod_hint"] = "ach".into(),
+        Some(_) => return Err(Error::invalid_input("paymentMethod", "must be CARD or ACH for ChargeOver")),
+    }
+    match (input.expiry_month, input.expiry_year) {
+        (None, None) => {}
+        (Some(month), Some(year)) => {
+            let last_day = if (1..=12).contains(&month) && (2000..=2199).contains(&year) {
+                time_fmt::end_of_month(year, month).map(|next| next - time::Duration::days(1))
+            } else {
+                None
+            };
+            let d = last_day.ok_or_else(|| Error::invalid_input("expiryMonth", "must be 1–12 with expiryYear 2000–2199"))?;
+            body["expdate"] = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()).into();
+        }
+        (Some(_), None) => return Err(Error::invalid_input("expiryYear", "is required with expiryMonth")),
+        (None, Some(_)) => return Err(Error::invalid_input("expiryMonth", "is required with expiryYear")),
+    }
+    if let Some(brand) = &input.brand {
+        let hint = match card::brand_from_network(brand) {
+            Some("Visa") => "visa",
+            Some("Mastercard") => "mast",
+            Some("Discover") => "disc",
+            Some("American Express") => "amex",
+            _ => return Err(Error::invalid_input("brand", "must be Visa, Mastercard, Discover or American Express for ChargeOver")),
+        };
+        body["type_hint"] = hint.into();
+    }
+    if let Some(gateway) = &input.gateway {
+        if gateway.is_empty() || gateway.len() > 255 || gateway.chars().any(char::is_control) {
+            return Err(Error::invalid_input("gateway", "must be 1–255 characters, without control characters"));
+        }
+        body["gateway"] = gateway.as_str().into();
+    }
+    Ok(body)
+}
+
+pub fn create_token_request(base_url: &str, input: &CreateTokenInput) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Post, format!("{base_url}/tokenized")).json(&create_body(input)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+#[derive(Deserialize)]
+struct WireEnvelope<T> {
+    status: Option<String>,
+    response: T,
+}
+
+#[derive(Deserialize)]
+struct WireToken {
+    tokenized_id: LooseId,
+    customer_id: Option<LooseId>,
+    name: Option<String>,
+    paymethod_hint: Option<String>,
+    expdate: Option<String>,
+    type_hint: Option<String>,
+    token: Option<String>,
+    gateway: Option<String>,
+    write_datetime: Option<String>,
+    mod_datetime: Option<String>,
+}
+
+fn to_token(w: WireToken, now_ms: u64) -> Token {
+    let mut t = Token::new(P, w.tokenized_id.into_string());
+    t.customer_id = w.customer_id.map(LooseId::into_string);
+    let hint = w.paymethod_hint.as_deref().map(|h| h.trim().to_ascii_lowercase());
+    t.payment_method = match hint.as_deref() {
+        Some("crd") => PaymentMethod::Card,
+        Some("ach") => PaymentMethod::Ach,
+        _ => PaymentMethod::Unknown,
+    };
+    let expiry = w.expdate.as_deref().and_then(time_fmt::parse_card_expiry);
+    let expired = expiry
+        .and_then(|(m, y)| time_fmt::end_of_month(y, m))
+        .is_some_and(|end| now_ms >= time_fmt::epoch_ms(end));
+    t.status = status::from_expiry(expired);
+    if t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some() {
+        let mut c = card::card_from_pan(None, w.type_hint.as_deref());
+        if let Some((m, y)) = expiry {
+            c.expiry_month = Some(m);
+            c.expiry_year = Some(y);
+        }
+        t.card = Some(c);
+    }
+    // Merchants type display names by hand; one holding a full card number comes out masked.
+    t.label = w.name.map(|n| card::scrub_pans(&n));
+    t.gateway_token = w.token;
+    t.gateway = w.gateway;
+    t.created_at = time_fmt::iso(w.write_datetime.as_deref());
+    t.updated_at = time_fmt::iso(w.mod_datetime.as_deref());
+    t
+}
+
+/// Any reply whose HTTP status or envelope `status` is not a success becomes the error here.
+fn check(resp: &HttpResponse) -> Result<()> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    let v: serde_json::Value = serde_json::from_str(&resp.body).map_err(|e| Error::decode(P, e).with_status(resp.status))?;
+    match v.get("status") {
+        Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("OK") => Ok(()),
+        None => Err(Error::decode(P, "the reply has no envelope status").with_status(resp.status)),
+        Some(_) => Err(error(resp)),
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(resp: &HttpResponse) -> Result<T> {
+    let env: WireEnvelope<T> = super::decode(P, resp)?;
+    let _ = env.status;
+    Ok(env.response)
+}
+
+pub fn parse_token_list(resp: &HttpResponse, now_ms: u64) -> Result<Vec<Token>> {
+    check(resp)?;
+    let rows: Vec<WireToken> = decode(resp)?;
+    Ok(rows.into_iter().map(|w| to_token(w, now_ms)).collect())
+}
+
+pub fn parse_token(resp: &HttpResponse, now_ms: u64) -> Result<Token> {
+    check(resp)?;
+    decode::<WireToken>(resp).map(|w| to_token(w, now_ms))
+}
+
+/// The new record's `tokenized_id` from `{"response":{"id":N}}` (201).
+pub fn parse_created(resp: &HttpResponse) -> Result<String> {
+    check(resp)?;
+    #[derive(Deserialize)]
+    struct Created {
+        id: LooseId,
+    }
+    let id = decode::<Created>(resp)?.id.into_string();
+    validate_id("id", &id).map_err(|_| Error::decode(P, "the created record's id is not an id"))?;
+    Ok(id)
+}
+
+pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
+    check(resp)
+}
+
+/// `{code, status:"Error", message, details, response:false}`, also inside an HTTP 200: then
+/// the envelope's `code` decides the error kind, and `httpStatus` stays the real one.
+pub fn error(resp: &HttpResponse) -> Error {
+    let read = |v: &serde_json::Value| {
+        let message = v.get("message").and_then(|m| m.as_str()).map(str::to_string);
+        message.is_some().then(|| Envelope { code: None, message, request_id: None })
+    };
+    if resp.is_success() {
+        let v: Option<serde_json::Value> = serde_json::from_str(&resp.body).ok();
+        let code = v
+            .as_ref()
+            .and_then(|v| v.get("code"))
+            .and_then(|c| c.as_u64().or_else(|| c.as_str().and_then(|s| s.parse().ok())))
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| (400..600).contains(c))
+            .unwrap_or(500);
+        let message = v
+            .as_ref()
+            .and_then(|v| v.get("message"))
+            .and_then(|m| m.as_str())
+            .filter(|m| !m.trim().is_empty())
+            .map_or_else(|| format!("chargeover replied status Error (code {code}) without a message"), str::to_string);
+        let mut err = taxonomy::classify(P, code, None, &message);
+        err.http_status = Some(resp.status);
+        return err;
+    }
+    reply_error(P, resp, read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TokenStatus;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/tests/fixtures/chargeover/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    /// 2025-01-15T00:00:00Z
+    const NOW: u64 = 1_736_899_200_000;
+
+    fn cond(field: QueryField, op: QueryOperator, value: Option<serde_json::Value>) -> QueryCondition {
+        QueryCondition { field, op, value }
+    }
+
+    #[test]
+    fn basic_auth_header() {
+        let h = basic_authorization("pub", &Secret::new("priv:ate"));
+        assert_eq!(h.expose(), "Basic cHViOnByaXY6YXRl");
+        assert_eq!(format!("{h:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn list_page_query_is_the_documented_form() {
+        let r = list_page_request("https://x.chargeover.com/api/v3", "1000", 20, 10).unwrap();
+        assert_eq!(r.method, Method::Get);
+        assert_eq!(r.url, "https://x.chargeover.com/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset=20&limit=10");
+        for bad in ["", "a/b", "x?y", "é"] {
+            assert_eq!(list_page_request("b", bad, 0, 10).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded_then_comma_escaped_then_encoded_as_a_parameter() {
+        use QueryField::*;
+        use QueryOperator::*;
+        let q = |value: &str| TokenQuery {
+            conditions: vec![cond(CustomerToken, Contains, Some(json!(value))), cond(CustomerId, Gte, Some(json!(5)))],
+            ..TokenQuery::default()
+        };
+        let cases = [
+            ("a,b", r"customer_token:CONTAINS:a%5C,b,customer_id:GTE:5"),
+            ("50%", "customer_token:CONTAINS:50%2525,customer_id:GTE:5"),
+            ("a+b c&d", "customer_token:CONTAINS:a%252Bb%2520c%2526d,customer_id:GTE:5"),
+            (r"x\", "customer_token:CONTAINS:x%255C,customer_id:GTE:5"),
+            (r"x\,y", "customer_token:CONTAINS:x%255C%5C,y,customer_id:GTE:5"),
+            ("é:", "customer_token:CONTAINS:%25C3%25A9%253A,customer_id:GTE:5"),
+        ];
+        for (value, want) in cases {
+            assert_eq!(query_string(&q(value)).unwrap(), format!("where={want}&offset=0&limit=50"), "{value}");
+            assert_eq!(round_trip(&query_string(&q(value)).unwrap()), vec![format!("customer_token:CONTAINS:{value}"), "customer_id:GTE:5".into()]);
+        }
+        assert_eq!(clause_value("a,b"), r"a\,b");
+    }
+
+    /// What sandbox/chargeover.js does with `where`: query-decode, split on unescaped commas,
+    /// unescape `\,`, decode each clause once more.
+    fn round_trip(qs: &str) -> Vec<String> {
+        fn pct_decode(s: &str) -> String {
+            percent_encoding::percent_decode_str(s).decode_utf8().unwrap().into_owned()
+        }
+        let raw = qs.split('&').find_map(|p| p.strip_prefix("where=")).unwrap();
+        let s = pct_decode(&raw.replace('+', " "));
+        let mut clauses = Vec::new();
+        let mut current = String::new();
+        let mut prev = '\0';
+        for c in s.chars() {
+            if c == ',' && prev != '\\' {
+                clauses.push(std::mem::take(&mut current));
+            } else {
+                current.push(c);
+            }
+            prev = c;
+        }
+        clauses.push(current);
+        clauses.into_iter().map(|c| pct_decode(&c.replace("\\,", ","))).collect()
+    }
+
+    #[test]
+    fn value_less_operators_orders_offsets_and_limits() {
+        use QueryField::*;
+        use QueryOperator::*;
+        let q = TokenQuery {
+            conditions: vec![cond(CustomerExternalKey, IsNull, None), cond(CustomerToken, IsNotNull, Some(serde_json::Value::Null))],
+            order: vec![
+                QueryOrder { field: OrderField::WriteDatetime, direction: SortDirection::Desc },
+                QueryOrder { field: OrderField::TokenizedId, direction: SortDirection::Asc },
+            ],
+            offset: Some(30),
+            limit: Some(500),
+        };
+        assert_eq!(
+            query_string(&q).unwrap(),
+            "where=customer_external_key:IS:NULL,customer_token:ISNOT:NULL&order=write_datetime:DESC,tokenized_id:ASC&offset=30&limit=500"
+        );
+        assert_eq!(query_string(&TokenQuery::default()).unwrap(), "offset=0&limit=50");
+        let bad = |conditions: Vec<QueryCondition>, limit: Option<u32>| {
+            let err = query_string(&TokenQuery { conditions, limit, ..TokenQuery::default() }).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput);
+            err.message
+        };
+        assert_eq!(bad(vec![], Some(0)), "query.limit: must be 1–500");
+        assert_eq!(bad(vec![], Some(501)), "query.limit: must be 1–500");
+        assert!(bad(vec![cond(CustomerId, IsNull, Some(json!("x")))], None).starts_with("query.where[0].value: must not be given"));
+        assert!(bad(vec![cond(CustomerId, Equals, Some(json!(1))), cond(CustomerId, Equals, None)], None).starts_with("query.where[1].value: is required"));
+        assert!(bad(vec![cond(CustomerId, Equals, Some(json!(1.5)))], None).contains("must be a string or an integer (customer_id)"));
+        assert!(bad(vec![cond(CustomerId, Equals, Some(json!(true)))], None).contains("must be a string or an integer"));
+        assert!(bad(vec![cond(CustomerId, Equals, Some(json!(["1"])))], None).contains("must be a string or an integer"));
+        assert!(bad(vec![cond(CustomerId, Equals, Some(json!("")))], None).contains("must not be empty"));
+        let neg = TokenQuery { conditions: vec![cond(CustomerId, Lt, Some(json!(-3)))], ..TokenQuery::default() };
+        assert_eq!(query_string(&neg).unwrap(), "where=customer_id:LT:-3&offset=0&limit=50");
+    }
+
+    #[test]
+    fn token_query_deserializes_from_the_js_shape() {
+        let q: TokenQuery = serde_json::from_value(json!({
+            "where": [{"field": "customer_id", "op": "EQUALS", "value": 1000}, {"field": "customer_external_key", "op": "IS:NULL"}],
+            "order": [{"field": "tokenized_id", "direction": "DESC"}],
+            "limit": 5
+        }))
+        .unwrap();
+        assert_eq!(query_string(&q).unwrap(), "where=customer_id:EQUALS:1000,customer_external_key:IS:NULL&order=tokenized_id:DESC&offset=0&limit=5");
+    }
+
+    #[test]
+    fn cursors_and_the_page_cap() {
+        assert_eq!(parse_cursor(None).unwrap(), 0);
+        assert_eq!(parse_cursor(Some("20")).unwrap(), 20);
+        for bad in ["", "-1", "x", "1e3", "99999999999"] {
+            assert_eq!(parse_cursor(Some(bad)).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
+        }
+        assert_eq!(next_cursor(0, 10, 10).as_deref(), Some("10"));
+        assert_eq!(next_cursor(10, 10, 9), None);
+        assert_eq!(next_cursor(10, 10, 0), None);
+        assert!(check_page_cap(0, 10, 1).is_ok());
+        assert!(check_page_cap(190, 10, 20).is_ok());
+        let err = check_page_cap(200, 10, 20).unwrap_err();
+        assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false));
+        assert!(err.message.contains("20 pages"), "{}", err.message);
+    }
+
+    #[test]
+    fn doc_example_maps() {
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_doc_example.json")), NOW).unwrap();
+        assert_eq!(tokens.len(), 1);
+        let t = &tokens[0];
+        assert_eq!((t.provider, t.id.as_str(), t.customer_id.as_deref()), (P, "1", Some("2")));
+        assert_eq!((t.status, t.payment_method), (TokenStatus::Active, PaymentMethod::Unknown));
+        assert_eq!(t.gateway_token.as_deref(), Some("cus_5tSkoQ6mDrXOMQ"));
+        assert!(t.card.is_none() && t.label.is_none() && t.gateway.is_none() && t.created_at.is_none() && t.provider_status.is_none());
+    }
+
+    #[test]
+    fn full_records_nulls_unknown_fields_pans_and_expiry() {
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_cases.json")), NOW).unwrap();
+        let by_id = |id: &str| tokens.iter().find(|t| t.id == id).unwrap();
+        let visa = by_id("10");
+        assert_eq!((visa.status, visa.payment_method), (TokenStatus::Active, PaymentMethod::Card));
+        let c = visa.card.as_ref().unwrap();
+        assert_eq!((c.brand.as_str(), c.expiry_month, c.expiry_year), ("Visa", Some(5), Some(2031)));
+        assert_eq!(visa.label.as_deref(), Some("Visa x4111"));
+        assert_eq!((visa.gateway.as_deref(), visa.gateway_token.as_deref()), (Some("stripe"), Some("card_1f3a")));
+        assert_eq!(visa.created_at.as_deref(), Some("2024-03-05T14:22:10.000Z"));
+        assert_eq!(visa.updated_at.as_deref(), Some("2024-03-06T09:00:00.000Z"));
+        let expired = by_id("11");
+        assert_eq!(expired.status, TokenStatus::Expired);
+        assert_eq!(expired.card.as_ref().unwrap().brand, "Mastercard");
+        // Expires 2025-01-31: still usable on the 15th.
+        assert_eq!(by_id("12").status, TokenStatus::Active);
+        let ach = by_id("13");
+        assert_eq!((ach.payment_method, ach.card.is_none()), (PaymentMethod::Ach, true));
+        let pan = by_id("14");
+        assert_eq!(pan.label.as_deref(), Some("Visa 411111******1111"));
+        assert_eq!(pan.card.as_ref().unwrap().brand, "Unknown");
+        let nulls = by_id("15");
+        assert_eq!((nulls.status, nulls.payment_method), (TokenStatus::Active, PaymentMethod::Unknown));
+        assert!(nulls.card.is_none() && nulls.customer_id.is_none() && nulls.gateway_token.is_none());
+        assert_eq!(by_id("cus-text").customer_id.as_deref(), Some("abc"));
+        assert!(!serde_json::to_string(&tokens).unwrap().contains("4111111111111111"));
+    }
+
+    #[test]
+    fn single_record_create_and_delete_replies() {
+        let one = r#"{"code":200,"status":"OK","message":"","details":{},"response":{"tokenized_id":7,"customer_id":1002,"paymethod_hint":"crd","type_hint":"amex","expdate":"2030-02-28","token":"tok"}}"#;
+        let t = parse_token(&HttpResponse::new(200, one), NOW).unwrap();
+        assert_eq!((t.id.as_str(), t.card.as_ref().unwrap().brand.as_str()), ("7", "American Express"));
+        let created = r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#;
+        assert_eq!(parse_created(&HttpResponse::new(201, created)).unwrap(), "3529");
+        assert!(parse_delete(&HttpResponse::new(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":true}"#)).is_ok());
+        for body in ["", "[]", r#"{"code":200,"status":"OK","response":false}"#, r#"{"response":[]}"#, r#"{"status":"OK","response":[{"name":"x"}]}"#] {
+            assert_eq!(parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err().code, ErrorCode::Decode, "{body}");
+        }
+    }
+
+    #[test]
+    fn error_envelopes() {
+        let err = parse_token_list(&HttpResponse::new(400, fixture("error_400.json")), NOW).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.message.as_str()), (ErrorCode::InvalidInput, Some(400), "Missing or invalid parameter."));
+        let err = parse_token_list(&HttpResponse::new(401, fixture("error_401.json")), NOW).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Authentication);
+        assert_eq!(err.message, "Invalid or incorrect authorization [Missing (basic) authorization header.]");
+        assert!(!err.renew_auth && !err.retryable);
+        // An error inside an HTTP 200: the envelope decides.
+        let body = r#"{"code":500,"status":"Error","message":"An error occurred while processing the request.","details":{},"response":false}"#;
+        let err = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err();
+        assert_eq!((err.code, err.http_status), (ErrorCode::ProviderError, Some(200)));
+        assert_eq!(err.message, "An error occurred while processing the request.");
+        let err = parse_delete(&HttpResponse::new(200, fixture("error_401.json"))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Authentication);
+        let err = parse_created(&HttpResponse::new(200, r#"{"code":400,"status":"Error","message":"","response":false}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert!(err.message.contains("code 400"));
+        let err = parse_token(&HttpResponse::new(404, r#"{"code":404,"status":"Error","message":"Object not found.","details":{},"response":false}"#), NOW).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::NotFound, "Object not found."));
+        let err = parse_token_list(&HttpResponse::new(502, "<html>Bad Gateway</html>"), NOW).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::ProviderError, Some(502), true));
+        let err = parse_token_list(&HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"Too many requests."}"#), NOW).unwrap_err();
+        assert_eq!((err.code, err.retryable), (ErrorCode::RateLimited, true));
+    }
+
+    fn input(json: serde_json::Value) -> CreateTokenInput {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn create_request_shape() {
+        let r = create_token_request(
+            "https://x/api/v3",
+            &input(json!({"customerId": "1002", "token": "cus_5tSkoQ6mDrXOMQ", "label": "Visa x4242", "paymentMethod": "CARD",
+                          "brand": "Visa", "expiryMonth": 2, "expiryYear": 2028, "gateway": "stripe"})),
+        )
+        .unwrap();
+        assert_eq!((r.method, r.url.as_str()), (Method::Post, "https://x/api/v3/tokenized"));
+        let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"customer_id": 1002, "type": "customer", "token": "cus_5tSkoQ6mDrXOMQ", "name": "Visa x4242", "paymethod_hint": "crd",
+                   "expdate": "2028-02-29", "type_hint": "visa", "gateway": "stripe"})
+        );
+        let body = create_body(&input(json!({"customerId": "C-7", "token": "ba_1", "paymentMethod": "ACH", "brand": "mast", "expiryMonth": 12, "expiryYear": 2030}))).unwrap();
+        assert_eq!(body, json!({"customer_id": "C-7", "type": "customer", "token": "ba_1", "paymethod_hint": "ach", "type_hint": "mast", "expdate": "2030-12-31"}));
+        let bad = |v: serde_json::Value| create_body(&input(v)).unwrap_err();
+        for (v, field) in [
+            (json!({"customerId": "1", "token": "4111111111111111"}), "token"),
+            (json!({"customerId": "1", "token": "4111 1111 1111 1111"}), "token"),
+            (json!({"customerId": "1", "token": ""}), "token"),
+            (json!({"customerId": "1", "token": "t", "label": "Visa 4111111111111111"}), "label"),
+            (json!({"customerId": "1", "token": "t", "paymentMethod": "UPI"}), "paymentMethod"),
+            (json!({"customerId": "1", "token": "t", "brand": "RuPay"}), "brand"),
+            (json!({"customerId": "1", "token": "t", "expiryMonth": 13, "expiryYear": 2030}), "expiryMonth"),
+            (json!({"customerId": "1", "token": "t", "expiryMonth": 1}), "expiryYear"),
+            (json!({"customerId": "a/b", "token": "t"}), "customerId"),
+        ] {
+            let err = bad(v.clone());
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{v}");
+            assert!(err.message.starts_with(&format!("{field}: ")), "{}", err.message);
+            assert!(!err.message.contains("4111"));
+        }
+        assert!(bad(json!({"customerId": "1", "token": "4111111111111111"})).message.contains("no card numbers"));
+    }
+
+    #[test]
+    fn get_and_delete_paths() {
+        assert_eq!(get_token_request("https://x/api/v3", "27").unwrap().url, "https://x/api/v3/tokenized/27");
+        let d = delete_token_request("https://x/api/v3", "27").unwrap();
+        assert_eq!((d.method, d.url.as_str()), (Method::Delete, "https://x/api/v3/tokenized/27"));
+        assert_eq!(get_token_request("b", "../x").unwrap_err().code, ErrorCode::InvalidInput);
+    }
+}

@@ -1,0 +1,343 @@
+//! Payerly token lookup: static Bearer key, `GET /tokens/{tokenId}` narrowed by the customer's
+//! accountId / phone / email. The reply carries a lot of customer PII; only the token's own
+//! facts reach the model unless the caller asks for the raw object (`includeRaw`).
+
+use serde::Deserialize;
+
+use super::{reply_error, string_field, Envelope};
+use crate::card;
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{path_segment, query_value, validate_id, HttpRequest, HttpResponse, Method};
+use crate::model::{GetTokenInput, PaymentMethod, Provider, Token};
+use crate::secret::Secret;
+use crate::{status, time_fmt};
+
+const P: Provider = Provider::Payerly;
+
+/// `Authorization` value for the static merchant key.
+pub fn bearer_authorization(api_key: &Secret) -> Secret {
+    Secret::new(format!("Bearer {}", api_key.expose()))
+}
+
+pub fn authorize(req: &mut HttpRequest, authorization: &Secret) {
+    req.set_header("Authorization", authorization.expose().to_string());
+}
+
+/// Optional `+`, then 6–20 digits (the doc's example is digits with the country code).
+fn check_phone(phone: &str) -> Result<()> {
+    let digits = phone.strip_prefix('+').unwrap_or(phone);
+    if (6..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(Error::invalid_input("phone", "must be an optional '+' and 6–20 digits"))
+    }
+}
+
+/// 3–254 characters, exactly one `@` with text on both sides, no spaces or control characters.
+fn check_email(email: &str) -> Result<()> {
+    let len = email.chars().count();
+    let ok = (3..=254).contains(&len)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split('@').count() == 2
+        && !email.starts_with('@')
+        && !email.ends_with('@');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input("email", "must be an e-mail address (3–254 characters, one '@', no spaces)"))
+    }
+}
+
+pub fn get_token_request(base_url: &str, input: &GetTokenInput) -> Result<HttpRequest> {
+    let mut url = format!("{base_url}/tokens/{}", path_segment("tokenId", &input.token_id)?);
+    let mut query = Vec::new();
+    if let Some(account) = &input.account_id {
+        query.push(format!("accountId={}", query_value(validate_id("accountId", account)?)));
+    }
+    if let Some(phone) = &input.phone {
+        check_phone(phone)?;
+        query.push(format!("phone={}", query_value(phone)));
+    }
+    if let Some(email) = &input.email {
+        check_email(email)?;
+        query.push(format!("email={}", query_value(email)));
+    }
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    Ok(HttpRequest::new(Method::Get, url))
+}
+
+#[derive(Deserialize)]
+struct WireReply {
+    items: Option<Vec<WireItem>>,
+}
+
+#[derive(Deserialize)]
+struct WireItem {
+    object: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireToken {
+    token_id: String,
+    expire_at: Option<String>,
+    customer: Option<WireCustomer>,
+    payment_method: Option<String>,
+    payment_data: Option<WirePaymentData>,
+}
+
+/// Only the account id is read; the rest of `customer` is PII and stays out of the model.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCustomer {
+    account_id: Option<super::LooseId>,
+}
+
+#[derive(Deserialize)]
+struct WirePaymentData {
+    object: Option<WireCard>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCard {
+    masked_pan: Option<String>,
+    expiry_date: Option<String>,
+    card_holder: Option<String>,
+    card_info: Option<WireCardInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCardInfo {
+    issuer_country: Option<String>,
+    issuer_name: Option<String>,
+}
+
+fn to_token(w: WireToken, now_ms: u64) -> Token {
+    let mut t = Token::new(P, w.token_id);
+    t.customer_id = w.customer.and_then(|c| c.account_id).map(super::LooseId::into_string);
+    t.payment_method = match w.payment_method.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("card") => PaymentMethod::Card,
+        _ => PaymentMethod::Unknown,
+    };
+    let mut card_expiry = None;
+    if let Some(wc) = w.payment_data.and_then(|d| d.object) {
+        let mut c = card::card_from_pan(wc.masked_pan.as_deref(), None);
+        if let Some((m, y)) = wc.expiry_date.as_deref().and_then(time_fmt::parse_card_expiry) {
+            c.expiry_month = Some(m);
+            c.expiry_year = Some(y);
+            card_expiry = time_fmt::end_of_month(y, m);
+        }
+        c.holder_name = wc.card_holder.map(|h| card::scrub_pans(&h));
+        if let Some(info) = wc.card_info {
+            c.issuer_name = info.issuer_name;
+            c.issuer_country = info.issuer_country;
+        }
+        t.card = Some(c);
+    }
+    let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
+    t.expires_at = expire_at.map(time_fmt::to_iso);
+    // `expireAt` decides; without it, the card's own expiry month.
+    let expired = match expire_at.or(card_expiry) {
+        Some(end) => now_ms >= time_fmt::epoch_ms(end),
+        None => false,
+    };
+    t.status = status::from_expiry(expired);
+    t
+}
+
+/// The provider's object with any card number in it masked, for `includeRaw`.
+fn masked_raw(mut object: serde_json::Value) -> serde_json::Value {
+    if let Some(pan) = object.pointer_mut("/paymentData/object/maskedPan") {
+        if let Some(text) = pan.as_str() {
+            *pan = match card::mask_pan(text) {
+                Some(m) => m.masked.into(),
+                None => card::scrub_pans(text).into(),
+            };
+        }
+    }
+    if let Some(holder) = object.pointer_mut("/paymentData/object/cardHolder") {
+        if let Some(text) = holder.as_str() {
+            *holder = card::scrub_pans(text).into();
+        }
+    }
+    object
+}
+
+/// `items[0].object` to a token; an empty `items` is NOT_FOUND.
+pub fn parse_token(resp: &HttpResponse, now_ms: u64, include_raw: bool) -> Result<Token> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    let wire: WireReply = super::decode(P, resp)?;
+    let object = match wire.items {
+        Some(items) => items.into_iter().next().and_then(|i| i.object),
+        None => {
+            // An error envelope inside a 2xx.
+            return Err(match serde_json::from_str::<serde_json::Value>(&resp.body).ok().filter(|v| v.get("error").is_some()) {
+                Some(_) => error(resp),
+                None => Error::decode(P, "the reply has no items").with_status(resp.status),
+            });
+        }
+    };
+    let Some(object) = object else {
+        return Err(Error::new(ErrorCode::NotFound, "payerly found no such token").with_provider(P).with_status(resp.status));
+    };
+    let wire: WireToken = serde_json::from_value(object.clone()).map_err(|e| Error::decode(P, e).with_status(resp.status))?;
+    let mut token = to_token(wire, now_ms);
+    if include_raw {
+        token.raw = Some(masked_raw(object));
+    }
+    Ok(token)
+}
+
+/// `{"error":{code, description, traceId, details:[{description}]}}`.
+pub fn error(resp: &HttpResponse) -> Error {
+    reply_error(P, resp, |v| {
+        let e = v.get("error")?;
+        let description = e.get("description").and_then(|d| d.as_str()).filter(|d| !d.trim().is_empty());
+        let detail = e
+            .get("details")
+            .and_then(|d| d.as_array())
+            .and_then(|d| d.first())
+            .and_then(|d| d.get("description"))
+            .and_then(|d| d.as_str())
+            .filter(|d| !d.trim().is_empty());
+        let message = match (description, detail) {
+            (Some(d), Some(x)) => Some(format!("{d}: {x}")),
+            (Some(d), None) => Some(d.to_string()),
+            (None, x) => x.map(str::to_string),
+        };
+        Some(Envelope { code: string_field(e, "code"), message, request_id: string_field(e, "traceId") })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TokenStatus;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/tests/fixtures/payerly/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    /// 2025-01-15T00:00:00Z
+    const NOW: u64 = 1_736_899_200_000;
+    const PII: [&str; 12] =
+        ["email", "phone", "document", "ip", "birthdate", "address", "browserData", "fingerprint", "fullName", "postalCode", "neighborhood", "John Doe"];
+
+    fn input(v: serde_json::Value) -> GetTokenInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn doc_example_maps_without_pii() {
+        let t = parse_token(&HttpResponse::new(200, fixture("token_doc_example.json")), NOW, false).unwrap();
+        assert_eq!((t.provider, t.id.as_str()), (P, "string"));
+        assert_eq!(t.customer_id.as_deref(), Some("df1a2c9e-bc2b-11ed-8332-811eecb5ec73"));
+        assert_eq!((t.status, t.payment_method), (TokenStatus::Expired, PaymentMethod::Card));
+        assert_eq!(t.expires_at.as_deref(), Some("2019-08-24T14:15:22.000Z"));
+        let c = t.card.as_ref().unwrap();
+        // "string" is no PAN and no expiry: nothing made up.
+        assert_eq!((c.masked_pan.as_deref(), c.expiry_month, c.brand.as_str()), (None, None, "Unknown"));
+        assert_eq!((c.holder_name.as_deref(), c.issuer_name.as_deref(), c.issuer_country.as_deref()), (Some("string"), Some("string"), Some("USA")));
+        let text = serde_json::to_string(&t).unwrap();
+        for key in PII {
+            assert!(!text.contains(key), "{key} in {text}");
+        }
+        assert!(t.raw.is_none());
+    }
+
+    #[test]
+    fn include_raw_keeps_the_object_with_the_pan_masked() {
+        let t = parse_token(&HttpResponse::new(200, fixture("token_full_pan.json")), NOW, true).unwrap();
+        let c = t.card.as_ref().unwrap();
+        assert_eq!((c.masked_pan.as_deref(), c.last4.as_deref(), c.brand.as_str()), (Some("555555******4444"), Some("4444"), "Mastercard"));
+        assert_eq!((c.expiry_month, c.expiry_year), (Some(6), Some(2030)));
+        assert_eq!(t.status, TokenStatus::Active);
+        let raw = t.raw.as_ref().unwrap();
+        assert_eq!(raw["paymentData"]["object"]["maskedPan"], "555555******4444");
+        assert_eq!(raw["customer"]["email"], "maria.silva@example.com");
+        assert_eq!(raw["unknownTopLevel"], json!({"kept": true}));
+        let text = serde_json::to_string(&t).unwrap();
+        assert!(!text.contains("5555555555554444"));
+        let plain = parse_token(&HttpResponse::new(200, fixture("token_full_pan.json")), NOW, false).unwrap();
+        assert!(!serde_json::to_string(&plain).unwrap().contains("maria"));
+    }
+
+    #[test]
+    fn expired_nulls_and_empty_items() {
+        let t = parse_token(&HttpResponse::new(200, fixture("token_expired_nulls.json")), NOW, false).unwrap();
+        assert_eq!(t.status, TokenStatus::Expired);
+        assert_eq!((t.customer_id.as_deref(), t.payment_method), (None, PaymentMethod::Unknown));
+        let c = t.card.as_ref().unwrap();
+        assert_eq!((c.masked_pan.as_deref(), c.brand.as_str(), c.expiry_month, c.expiry_year), (Some("400000******0002"), "Visa", Some(6), Some(2023)));
+        // No expireAt: the card expiry decides.
+        let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
+        let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
+        assert_eq!(t.status, TokenStatus::Active);
+        let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": null, "customer": null, "paymentData": null}}]});
+        let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
+        assert!(t.card.is_none() && t.status == TokenStatus::Active);
+        let err = parse_token(&HttpResponse::new(200, r#"{"items":[]}"#), NOW, false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+        for body in ["", "{}", r#"{"items":[{"object":{"expireAt":"x"}}]}"#, "[]"] {
+            assert_eq!(parse_token(&HttpResponse::new(200, body), NOW, false).unwrap_err().code, ErrorCode::Decode, "{body}");
+        }
+    }
+
+    #[test]
+    fn error_envelopes() {
+        let err = parse_token(&HttpResponse::new(404, fixture("error_404_doc_example.json")), NOW, false).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::NotFound, Some(404), Some("65535")));
+        assert_eq!(err.message, "Not Found: string");
+        assert_eq!(err.request_id.as_deref(), Some("string"));
+        let body = r#"{"error":{"code":40100,"description":"Unauthorized","traceId":"abc","details":[]}}"#;
+        let err = parse_token(&HttpResponse::new(401, body), NOW, false).unwrap_err();
+        assert_eq!((err.code, err.message.as_str(), err.request_id.as_deref()), (ErrorCode::Authentication, "Unauthorized", Some("abc")));
+        assert!(!err.renew_auth);
+        let err = parse_token(&HttpResponse::new(405, body), NOW, false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unsupported);
+        let err = parse_token(&HttpResponse::new(200, r#"{"error":{"code":50000,"description":"Internal Server Error","traceId":"t"}}"#), NOW, false).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "Internal Server Error"));
+        let err = parse_token(&HttpResponse::new(503, "<html>down</html>"), NOW, false).unwrap_err();
+        assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, true));
+    }
+
+    #[test]
+    fn request_shape_and_input_checks() {
+        let base = "https://api.sandbox.payerly.tech/v1";
+        let r = get_token_request(base, &input(json!({"tokenId": "tok_visa_active"}))).unwrap();
+        assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.sandbox.payerly.tech/v1/tokens/tok_visa_active"));
+        let r = get_token_request(
+            base,
+            &input(json!({"tokenId": "t", "accountId": "df1a2c9e-bc2b-11ed-8332-811eecb5ec73", "phone": "+18001002030", "email": "john.doe+x@example.com"})),
+        )
+        .unwrap();
+        assert_eq!(r.url, format!("{base}/tokens/t?accountId=df1a2c9e-bc2b-11ed-8332-811eecb5ec73&phone=%2B18001002030&email=john.doe%2Bx%40example.com"));
+        for (v, field) in [
+            (json!({"tokenId": "a/b"}), "tokenId"),
+            (json!({"tokenId": "t", "accountId": "x y"}), "accountId"),
+            (json!({"tokenId": "t", "accountId": ""}), "accountId"),
+            (json!({"tokenId": "t", "phone": "12345"}), "phone"),
+            (json!({"tokenId": "t", "phone": "+1 800 100"}), "phone"),
+            (json!({"tokenId": "t", "phone": "1".repeat(21)}), "phone"),
+            (json!({"tokenId": "t", "email": "no-at-sign"}), "email"),
+            (json!({"tokenId": "t", "email": "a@b@c"}), "email"),
+            (json!({"tokenId": "t", "email": "a b@c"}), "email"),
+            (json!({"tokenId": "t", "email": "a@\nb"}), "email"),
+            (json!({"tokenId": "t", "email": "@b"}), "email"),
+            (json!({"tokenId": "t", "email": format!("{}@b", "a".repeat(253))}), "email"),
+        ] {
+            let err = get_token_request(base, &input(v.clone())).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{v}");
+            assert!(err.message.starts_with(&format!("{field}: ")), "{}", err.message);
+        }
+        assert_eq!(bearer_authorization(&Secret::new("k")).expose(), "Bearer k");
+    }
+}
