@@ -115,3 +115,5 @@ export function canTransition(from, to) {
 export function allowedTransitions(from) {
   return wasmAllowed(from);
 }
+
+export { createHub, compareTokens } from './hub.js';

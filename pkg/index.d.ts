@@ -64,3 +64,37 @@ export declare class PayTokensError extends Error {
 export declare function canTransition(from: TokenStatus, to: TokenStatus): boolean;
 /** The statuses a token may be moved to from `from`. */
 export declare function allowedTransitions(from: TokenStatus): TokenStatus[];
+
+/** How one provider fared in a cross-provider listing. */
+export type HubOutcome =
+  | { ok: true; customerId: string; count: number }
+  | { ok: false; customerId: string; error: PayTokensError };
+
+export interface HubListInput {
+  /** One customer id per provider, e.g. `{ pinelabs: "cust-…", chargeover: "1000" }`. */
+  customers: Partial<Record<Provider, string>>;
+}
+
+export interface HubResult {
+  /**
+   * Every provider's tokens, each tagged with its `provider`, sorted: status (ACTIVE, SUSPENDED,
+   * PENDING, EXPIRED, FAILED, UNKNOWN, DELETED), then `expiresAt` soonest first (unknown last),
+   * then provider, then id.
+   */
+  tokens: Token[];
+  /** One entry per provider asked; a failed provider never hides the others' tokens. */
+  outcomes: Partial<Record<Provider, HubOutcome>>;
+}
+
+export interface Hub {
+  readonly providers: Provider[];
+  /** The client for one provider (throws INVALID_INPUT when the hub has none). */
+  client(provider: Provider): Client;
+  /** Lists each customer at its provider, concurrently. Rejects only on malformed input. */
+  listTokens(input: HubListInput): Promise<HubResult>;
+}
+
+/** One view over several providers' clients (at most one client per provider). */
+export declare function createHub(clients: Client[]): Hub;
+/** The order `Hub.listTokens` sorts tokens in (for merging further results the same way). */
+export declare function compareTokens(a: Token, b: Token): number;

@@ -1,0 +1,96 @@
+// createHub: concurrent cross-provider listing, sorted, with a per-provider outcome so that one
+// provider's failure never hides the others' tokens.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHub, compareTokens, PayTokensError } from 'paytokens';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+
+const sandbox = useSandbox();
+beforeEach(() => sandbox().reset());
+
+const hubFor = (providers) => createHub(providers.map((p) => clientFor(sandbox(), p)));
+
+test('tokens from three providers, merged and tagged, with an outcome each', async () => {
+  const hub = hubFor(['pinelabs', 'alliancepay', 'chargeover', 'payerly']);
+  assert.deepEqual(hub.providers, ['pinelabs', 'alliancepay', 'chargeover', 'payerly']);
+  const { tokens, outcomes } = await hub.listTokens({
+    customers: { pinelabs: 'cust-v1-statuses', alliancepay: 'senderCustomerId', chargeover: '1000' },
+  });
+  assert.deepEqual(Object.keys(outcomes).sort(), ['alliancepay', 'chargeover', 'pinelabs']);
+  assert.deepEqual(outcomes.pinelabs, { ok: true, customerId: 'cust-v1-statuses', count: 5 });
+  assert.equal(outcomes.alliancepay.count, 3);
+  assert.equal(outcomes.chargeover.count, 25);
+  assert.equal(tokens.length, 33);
+  assert.deepEqual(new Set(tokens.map((t) => t.provider)), new Set(['pinelabs', 'alliancepay', 'chargeover']));
+  for (let i = 1; i < tokens.length; i++) assert.ok(compareTokens(tokens[i - 1], tokens[i]) <= 0, `sorted at ${i}`);
+  assert.equal(tokens[0].status, 'ACTIVE');
+  assert.equal(tokens.at(-1).status, 'DELETED');
+});
+
+test('the providers are asked concurrently', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const slow = (provider) => ({
+    provider,
+    capabilities: {},
+    listTokens: async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      inFlight -= 1;
+      return [{ provider, id: `${provider}-1`, status: 'ACTIVE' }];
+    },
+  });
+  const hub = createHub([slow('pinelabs'), slow('chargeover'), slow('alliancepay')]);
+  const { tokens } = await hub.listTokens({ customers: { pinelabs: 'a', chargeover: 'b', alliancepay: 'c' } });
+  assert.equal(tokens.length, 3);
+  assert.equal(most, 3, 'all three calls were in flight at once');
+});
+
+test("one provider's failure never hides the others' tokens", async () => {
+  const hub = hubFor(['pinelabs', 'alliancepay', 'payerly']);
+  const { tokens, outcomes } = await hub.listTokens({
+    customers: { pinelabs: 'cust-forbidden', alliancepay: 'senderCustomerId', payerly: 'anyone' },
+  });
+  assert.equal(outcomes.pinelabs.ok, false);
+  assert.ok(outcomes.pinelabs.error instanceof PayTokensError);
+  assert.equal(outcomes.pinelabs.error.code, 'PERMISSION');
+  assert.equal(outcomes.payerly.ok, false);
+  assert.equal(outcomes.payerly.error.code, 'UNSUPPORTED');
+  assert.equal(outcomes.alliancepay.ok, true);
+  assert.equal(tokens.length, 3);
+  assert.ok(tokens.every((t) => t.provider === 'alliancepay'));
+});
+
+test('a provider without a client in the hub is reported, not thrown', async () => {
+  const hub = hubFor(['alliancepay']);
+  const { tokens, outcomes } = await hub.listTokens({ customers: { alliancepay: '12345', chargeover: '1000' } });
+  assert.equal(tokens.length, 1);
+  assert.equal(outcomes.chargeover.ok, false);
+  assert.equal(outcomes.chargeover.error.code, 'INVALID_INPUT');
+});
+
+test('malformed input and hubs are refused', async () => {
+  const hub = hubFor(['pinelabs']);
+  for (const input of [undefined, {}, { customers: null }, { customers: ['x'] }, { customers: { stripe: 'x' } }, { customers: { pinelabs: 7 } }]) {
+    const err = await rejection(hub.listTokens(input));
+    assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(input));
+  }
+  assert.throws(() => createHub([]), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => createHub([{}]), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => createHub([clientFor(sandbox(), 'pinelabs'), clientFor(sandbox(), 'pinelabs')]), /two clients for pinelabs/);
+  assert.equal(hub.client('pinelabs').provider, 'pinelabs');
+  assert.throws(() => hub.client('chargeover'), (e) => e.code === 'INVALID_INPUT');
+});
+
+test('sort order: status, then soonest expiry (unknown last), then provider, then id', () => {
+  const t = (provider, id, status, expiresAt) => ({ provider, id, status, expiresAt });
+  const list = [
+    t('pinelabs', 'd', 'DELETED', '2020-01-01T00:00:00.000Z'),
+    t('chargeover', 'x', 'ACTIVE'),
+    t('pinelabs', 'b', 'ACTIVE', '2031-01-01T00:00:00.000Z'),
+    t('alliancepay', 'a', 'ACTIVE'),
+    t('payerly', 'c', 'ACTIVE', '2027-01-01T00:00:00.000Z'),
+    t('pinelabs', 's', 'SUSPENDED', '2026-01-01T00:00:00.000Z'),
+  ];
+  assert.deepEqual(list.sort(compareTokens).map((x) => x.id), ['c', 'b', 'a', 'x', 's', 'd']);
+});

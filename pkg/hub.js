@@ -1,0 +1,118 @@
+// The cross-provider view: one call lists a customer's tokens at several providers at once, and
+// reports how each provider fared, so that one provider being down never hides the others' tokens.
+import { PayTokensError } from './api.js';
+
+const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
+
+// Sort order, chosen for the person looking at the list, not for any provider:
+// 1. status: tokens that can still be charged come first (ACTIVE), then those a person may need to
+//    act on (SUSPENDED, PENDING), then the ones that are out of use (EXPIRED, FAILED, UNKNOWN), and
+//    DELETED last;
+// 2. expiresAt, soonest first (a card about to expire is the one to look at); tokens without a
+//    known expiry after those with one;
+// 3. provider name, then token id: a stable, repeatable order for everything else.
+const STATUS_RANK = { ACTIVE: 0, SUSPENDED: 1, PENDING: 2, EXPIRED: 3, FAILED: 4, UNKNOWN: 5, DELETED: 6 };
+
+function compareText(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareTokens(a, b) {
+  const rank = (STATUS_RANK[a.status] ?? 5) - (STATUS_RANK[b.status] ?? 5);
+  if (rank !== 0) return rank;
+  const ea = a.expiresAt ? Date.parse(a.expiresAt) : NaN;
+  const eb = b.expiresAt ? Date.parse(b.expiresAt) : NaN;
+  if (!Number.isNaN(ea) || !Number.isNaN(eb)) {
+    if (Number.isNaN(ea)) return 1;
+    if (Number.isNaN(eb)) return -1;
+    if (ea !== eb) return ea - eb;
+  }
+  return compareText(a.provider ?? '', b.provider ?? '') || compareText(String(a.id ?? ''), String(b.id ?? ''));
+}
+
+function invalid(message) {
+  return new PayTokensError({ code: 'INVALID_INPUT', message, retryable: false });
+}
+
+function asError(thrown, provider) {
+  if (thrown instanceof PayTokensError) return thrown;
+  const err = new PayTokensError({ code: 'PROVIDER_ERROR', provider, message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
+  err.cause = thrown;
+  return err;
+}
+
+class Hub {
+  #clients = new Map();
+
+  constructor(clients) {
+    if (!Array.isArray(clients) || clients.length === 0) throw invalid('createHub: expects a non-empty array of clients');
+    for (const client of clients) {
+      const provider = client?.provider;
+      if (!PROVIDERS.includes(provider) || typeof client.listTokens !== 'function') {
+        throw invalid('createHub: every entry must be a client from createClient()');
+      }
+      if (this.#clients.has(provider)) throw invalid(`createHub: two clients for ${provider}; give one per provider`);
+      this.#clients.set(provider, client);
+    }
+  }
+
+  /** The providers this hub has a client for, in the order they were given. */
+  get providers() {
+    return [...this.#clients.keys()];
+  }
+
+  /** The client for one provider, for get/update/delete on a token the hub listed. */
+  client(provider) {
+    const client = this.#clients.get(provider);
+    if (!client) throw invalid(`no client for provider ${JSON.stringify(provider)} in this hub`);
+    return client;
+  }
+
+  /**
+   * Lists each named customer at its provider, all providers concurrently. Never rejects because
+   * of a provider: each provider's result is in `outcomes[provider]`. Rejects only when `input`
+   * itself is malformed.
+   */
+  async listTokens(input) {
+    const customers = input?.customers;
+    if (customers === null || typeof customers !== 'object' || Array.isArray(customers)) {
+      throw invalid('customers: must be an object of provider → customerId');
+    }
+    const entries = Object.entries(customers).filter(([, id]) => id !== undefined && id !== null && id !== '');
+    for (const [provider, id] of entries) {
+      if (!PROVIDERS.includes(provider)) throw invalid(`customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
+      if (typeof id !== 'string') throw invalid(`customers.${provider}: must be a string`);
+    }
+    const settled = await Promise.all(entries.map(async ([provider, customerId]) => {
+      const client = this.#clients.get(provider);
+      if (!client) {
+        return [provider, { ok: false, customerId, error: new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }) }, []];
+      }
+      try {
+        const tokens = await client.listTokens({ customerId });
+        // Tokens already carry their provider; keep that true even for a foreign client object.
+        const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
+        return [provider, { ok: true, customerId, count: tagged.length }, tagged];
+      } catch (thrown) {
+        return [provider, { ok: false, customerId, error: asError(thrown, provider) }, []];
+      }
+    }));
+    const outcomes = {};
+    const tokens = [];
+    for (const [provider, outcome, list] of settled) {
+      outcomes[provider] = outcome;
+      tokens.push(...list);
+    }
+    tokens.sort(compareTokens);
+    return { tokens, outcomes };
+  }
+
+  toJSON() {
+    return { providers: this.providers };
+  }
+}
+
+/** One view over several providers' clients (one client per provider). */
+export function createHub(clients) {
+  return new Hub(clients);
+}
