@@ -48,35 +48,37 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     Some(MaskedPan { masked, bin, last4 })
 }
 
-/// Masks any run of 13–19 digits (spaces or dashes allowed between them) inside free text,
-/// such as a display name a merchant typed a card number into.
+/// Masks card numbers inside free text, such as a display name a merchant typed a card number
+/// into: in any run of 13 or more digits (spaces or dashes allowed between them), only the first
+/// 6 and last 4 digits stay. Runs longer than a PAN (two numbers in a row) are masked the same way.
 pub fn scrub_pans(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            let mut j = i;
-            let mut digits = 0;
-            let mut end = i;
-            while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], ' ' | '-')) {
-                if chars[j].is_ascii_digit() {
-                    digits += 1;
-                    end = j + 1;
-                }
-                j += 1;
-            }
-            let run: String = chars[i..end].iter().collect();
-            if (13..=19).contains(&digits) {
-                out.push_str(&mask_pan(&run).map(|m| m.masked).unwrap_or_default());
-            } else {
-                out.push_str(&run);
-            }
-            i = end;
-        } else {
+        if !chars[i].is_ascii_digit() {
             out.push(chars[i]);
             i += 1;
+            continue;
         }
+        let (mut j, mut end, mut digits) = (i, i, 0);
+        while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], ' ' | '-')) {
+            if chars[j].is_ascii_digit() {
+                digits += 1;
+                end = j + 1;
+            }
+            j += 1;
+        }
+        let mut seen = 0;
+        for &c in &chars[i..end] {
+            if c.is_ascii_digit() && digits >= 13 {
+                out.push(if seen < 6 || seen >= digits - 4 { c } else { '*' });
+                seen += 1;
+            } else {
+                out.push(c);
+            }
+        }
+        i = end;
     }
     out
 }
@@ -178,7 +180,8 @@ mod tests {
     fn free_text_loses_card_numbers_but_keeps_short_numbers() {
         assert_eq!(scrub_pans("Visa 4111111111111111"), "Visa 411111******1111");
         assert_eq!(scrub_pans("Visa x4111"), "Visa x4111");
-        assert_eq!(scrub_pans("card 5555-5555-5555-4444 ok"), "card 555555******4444 ok");
+        assert_eq!(scrub_pans("card 5555-5555-5555-4444 ok"), "card 5555-55**-****-4444 ok");
+        assert_eq!(scrub_pans("4111111111111111 4111111111111111"), "411111********** ************1111");
         assert_eq!(scrub_pans("order 12345"), "order 12345");
     }
 

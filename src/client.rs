@@ -5,18 +5,23 @@ use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
 use crate::auth::credential::{Credential, Grant};
-use crate::config::{ClientConfig, Settings};
+use crate::auth::jwe::PrivateKey;
+use crate::config::{ClientConfig, Encryption, Settings};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::*;
+use crate::providers::alliancepay::{self, Session};
 use crate::providers::pinelabs::{self, AccessToken};
 use crate::providers::{chargeover, payerly};
 use crate::retry::{parse_retry_after, Safety};
 use crate::secret::Secret;
+use crate::status;
 use crate::transport::Env;
 
-/// Reuse an access token or session until this long before it expires.
+/// Reuse a Pine Labs access token until this long before it expires.
 const EXPIRY_MARGIN_MS: u64 = 60_000;
+/// AlliancePay's own clients open a new session when under 30 s remain.
+const SESSION_MARGIN_MS: u64 = 30_000;
 
 pub struct Client<E: Env> {
     inner: Rc<Inner<E>>,
@@ -36,6 +41,7 @@ struct Inner<E> {
 
 enum Connector {
     Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
+    Alliancepay { service_code: String, key: PrivateKey, encryption: Encryption, session: Credential<Session> },
     /// `authorization` is the whole Basic header value, built once.
     Chargeover { authorization: Secret, page_size: u32, max_pages: u32 },
     /// `authorization` is the whole Bearer header value, built once.
@@ -45,6 +51,7 @@ enum Connector {
 /// The credential one call runs with.
 enum AuthGrant {
     PineLabs(Grant<AccessToken>),
+    AlliancePay(Grant<Session>),
     /// A static `Authorization` header (ChargeOver Basic, Payerly Bearer): nothing to renew.
     Static(Secret),
 }
@@ -54,13 +61,21 @@ impl<E: Env> Client<E> {
         let settings = config.settings()?;
         let connector = match config {
             ClientConfig::Pinelabs(c) => Connector::Pinelabs { client_id: c.client_id, client_secret: c.client_secret, token: Credential::default() },
+            ClientConfig::Alliancepay(c) => Connector::Alliancepay {
+                key: alliancepay::merchant_key(&c.merchant_private_key)?,
+                session: match &c.session {
+                    Some(saved) => Credential::with_value(Session::resume(saved)?),
+                    None => Credential::default(),
+                },
+                service_code: c.service_code,
+                encryption: c.encryption.unwrap_or_default(),
+            },
             ClientConfig::Chargeover(c) => Connector::Chargeover {
                 authorization: chargeover::basic_authorization(&c.username, &c.password),
                 page_size: c.page_size.unwrap_or(chargeover::DEFAULT_PAGE_SIZE),
                 max_pages: c.max_pages.unwrap_or(chargeover::DEFAULT_MAX_PAGES),
             },
             ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
-            other => return Err(Error::unsupported(other.provider(), "client in this build")),
         };
         Ok(Client { inner: Rc::new(Inner { env, settings, connector }) })
     }
@@ -75,6 +90,15 @@ impl<E: Env> Client<E> {
                 list_tokens: true,
                 get_token: true,
                 update_token_status: false,
+                delete_token: true,
+                create_token: false,
+                query_tokens: false,
+                pagination: false,
+            },
+            Connector::Alliancepay { .. } => Capabilities {
+                list_tokens: true,
+                get_token: true,
+                update_token_status: true,
                 delete_token: true,
                 create_token: false,
                 query_tokens: false,
@@ -123,6 +147,12 @@ impl<E: Env> Client<E> {
                 let tokens = self.call(Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
+            Connector::Alliancepay { key, .. } => {
+                let build = || alliancepay::list_tokens_request(base, &input.customer_id);
+                build()?;
+                let tokens = self.call(Safety::Read, build, |r| alliancepay::parse_token_list(&alliancepay::open_reply(r, key)?)).await?;
+                Ok(TokenPage { tokens, next: None })
+            }
             Connector::Chargeover { page_size, max_pages, .. } => {
                 // The cursor is the next offset; the cap also bounds iterateTokens.
                 let offset = chargeover::parse_cursor(cursor)?;
@@ -146,6 +176,11 @@ impl<E: Env> Client<E> {
                 build()?;
                 self.call(Safety::Read, build, pinelabs::parse_token).await
             }
+            Connector::Alliancepay { key, .. } => {
+                let build = || alliancepay::get_token_request(base, &input.token_id);
+                build()?;
+                self.call(Safety::Read, build, |r| alliancepay::parse_token(&alliancepay::open_reply(r, key)?)).await
+            }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::get_token_request(base, &input.token_id);
                 build()?;
@@ -161,9 +196,28 @@ impl<E: Env> Client<E> {
         }
     }
 
+    /// Checks the transition against the token's current status first: a forbidden move sends
+    /// no update. Resolves to the token as the provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
-        let _ = input;
-        Err(Error::unsupported(self.provider(), "token status change"))
+        let base = &self.inner.settings.base_url;
+        match &self.inner.connector {
+            Connector::Alliancepay { key, .. } => {
+                let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
+                build()?;
+                let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
+                let current = self.get_token(&get).await?;
+                if !status::can_transition(current.status, input.status) {
+                    return Err(Error::new(
+                        crate::error::ErrorCode::InvalidTransition,
+                        format!("a {} token cannot become {}", current.status.as_str(), input.status.as_str()),
+                    )
+                    .with_provider(self.provider()));
+                }
+                self.call(Safety::Write, build, |r| alliancepay::parse_state_update(&alliancepay::open_reply(r, key)?)).await?;
+                self.get_token(&get).await
+            }
+            _ => Err(Error::unsupported(self.provider(), "token status change")),
+        }
     }
 
     /// Stores a gateway token, then reads the stored record back so the caller gets what the
@@ -207,6 +261,15 @@ impl<E: Env> Client<E> {
                 build()?;
                 self.call(Safety::Write, build, pinelabs::parse_delete).await
             }
+            Connector::Alliancepay { .. } => {
+                // Deleting is the DELETED status; a token already deleted stays so (idempotent).
+                let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
+                alliancepay::get_token_request(base, &input.token_id)?;
+                if self.get_token(&get).await?.status == TokenStatus::Deleted {
+                    return Ok(());
+                }
+                self.update_token_status(&UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted }).await.map(|_| ())
+            }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::delete_token_request(base, &input.token_id);
                 build()?;
@@ -227,7 +290,7 @@ impl<E: Env> Client<E> {
                 safety,
                 || {
                     let mut req = build()?;
-                    self.apply(&grant, &mut req);
+                    self.apply(&grant, &mut req)?;
                     Ok(req)
                 },
                 &parse,
@@ -261,11 +324,27 @@ impl<E: Env> Client<E> {
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
                 Ok(AuthGrant::PineLabs(grant))
             }
+            Connector::Alliancepay { service_code, key, session, .. } => {
+                let now = inner.env.now_ms();
+                let open = || -> LocalBoxFuture<'static, Result<Session>> {
+                    let env = inner.env.clone();
+                    let settings = inner.settings.clone();
+                    let (service_code, key) = (service_code.clone(), key.clone());
+                    Box::pin(async move {
+                        let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
+                        let opened = send_with_retry(&env, &settings, Safety::Read, build, |r| alliancepay::parse_session(r, &key, env.now_ms())).await?;
+                        env.session_opened(&opened.export());
+                        Ok(opened)
+                    })
+                };
+                let grant = session.get(|s| s.expires_at_ms > now + SESSION_MARGIN_MS, open).await?;
+                Ok(AuthGrant::AlliancePay(grant))
+            }
             Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
         }
     }
 
-    fn apply(&self, grant: &AuthGrant, req: &mut HttpRequest) {
+    fn apply(&self, grant: &AuthGrant, req: &mut HttpRequest) -> Result<()> {
         match grant {
             AuthGrant::PineLabs(g) => {
                 pinelabs::authorize(req, &g.value);
@@ -273,16 +352,26 @@ impl<E: Env> Client<E> {
                     req.set_header("Request-ID", self.inner.env.uuid());
                 }
             }
+            AuthGrant::AlliancePay(g) => {
+                let encryption = match &self.inner.connector {
+                    Connector::Alliancepay { encryption, .. } => *encryption,
+                    _ => Encryption::Jwe,
+                };
+                let env = &self.inner.env;
+                alliancepay::seal(req, &g.value, encryption, &env.uuid(), &mut |b: &mut [u8]| env.fill_random(b))?;
+            }
             AuthGrant::Static(authorization) => match &self.inner.connector {
                 Connector::Payerly { .. } => payerly::authorize(req, authorization),
                 _ => chargeover::authorize(req, authorization),
             },
         }
+        Ok(())
     }
 
     fn reject(&self, grant: &AuthGrant) {
         match (grant, &self.inner.connector) {
             (AuthGrant::PineLabs(g), Connector::Pinelabs { token, .. }) => token.reject(g.generation),
+            (AuthGrant::AlliancePay(g), Connector::Alliancepay { session, .. }) => session.reject(g.generation),
             _ => {}
         }
     }

@@ -155,3 +155,43 @@ pub fn allowed_transitions(from: JsValue) -> JsValue {
     let next = status_arg("from", &from).map(status::allowed_next).unwrap_or(&[]);
     to_js(&next).unwrap_or(JsValue::NULL)
 }
+
+/// The JWE codec the AlliancePay client uses, exposed for interop tests and benchmarks
+/// (not part of the package's public entry): keys are parsed once, as in a client.
+#[wasm_bindgen]
+pub struct JweCodec {
+    own: crate::auth::jwe::PrivateKey,
+    peer: crate::auth::jwe::RecipientKey,
+}
+
+#[wasm_bindgen]
+impl JweCodec {
+    /// `own_private_jwk` decrypts what is sent to us; `peer_public_jwk` is whom we encrypt to.
+    #[wasm_bindgen(constructor)]
+    pub fn new(own_private_jwk: JsValue, peer_public_jwk: JsValue) -> std::result::Result<JweCodec, JsValue> {
+        let build = || -> Result<JweCodec> {
+            let own: crate::config::MerchantKey = from_js("ownPrivateJwk", own_private_jwk)?;
+            let peer: serde_json::Value = serde_wasm_bindgen::from_value(peer_public_jwk)
+                .map_err(|_| Error::invalid_input("peerPublicJwk", "must be a JWK object"))?;
+            Ok(JweCodec {
+                own: crate::providers::alliancepay::merchant_key(&own)?,
+                peer: crate::auth::jwe::RecipientKey::from_jwk(&peer).map_err(|e| Error::invalid_input("peerPublicJwk", &e.to_string()))?,
+            })
+        };
+        build().map_err(|e| error_to_js(&e))
+    }
+
+    pub fn encrypt(&self, plaintext: &str) -> std::result::Result<String, JsValue> {
+        crate::auth::jwe::encrypt(plaintext.as_bytes(), &self.peer, &mut |b: &mut [u8]| {
+            let _ = getrandom::getrandom(b);
+        })
+        .map_err(|e| error_to_js(&Error::new(ErrorCode::ProviderError, e.to_string())))
+    }
+
+    pub fn decrypt(&self, compact: &str) -> std::result::Result<String, JsValue> {
+        crate::auth::jwe::decrypt(compact, &self.own)
+            .ok()
+            .and_then(|p| String::from_utf8(p).ok())
+            .ok_or_else(|| error_to_js(&Error::new(ErrorCode::Decode, "not a valid JWE for this key")))
+    }
+}

@@ -22,3 +22,6 @@ pub mod js;
 #[cfg(test)]
 mod testing;
 
+#[cfg(test)]
+mod client_tests;
+

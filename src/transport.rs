@@ -51,6 +51,9 @@ pub trait Env: Clone + 'static {
         (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// A new AlliancePay session opened; the shell hands it to `onSessionUpdate`.
+    fn session_opened(&self, _session: &crate::config::AlliancePaySession) {}
+
     /// A random UUID v4, for request ids.
     fn uuid(&self) -> String {
         let mut b = [0u8; 16];
@@ -192,6 +195,22 @@ mod fetch {
 
         fn now_ms(&self) -> u64 {
             js_sys::Date::now() as u64
+        }
+
+        fn session_opened(&self, session: &crate::config::AlliancePaySession) {
+            let Some(callback) = &self.on_session_update else { return };
+            // The one place a session secret is exposed on purpose: the caller persists it.
+            let plain = serde_json::json!({
+                "deviceId": session.device_id,
+                "refreshToken": session.refresh_token.expose(),
+                "serverPublic": session.server_public,
+                "expiresAt": session.expires_at,
+            });
+            use serde::Serialize;
+            if let Ok(value) = plain.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) {
+                // A throwing callback must not fail the call that opened the session.
+                let _ = callback.call1(&JsValue::UNDEFINED, &value);
+            }
         }
 
         fn fill_random(&self, buf: &mut [u8]) {

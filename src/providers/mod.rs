@@ -1,6 +1,7 @@
 //! Provider modules: each turns an operation into an `HttpRequest` and a reply into the model.
 //! Pure: no I/O, no clock, no randomness (callers pass `now` and random values in).
 
+pub mod alliancepay;
 pub mod chargeover;
 pub mod payerly;
 pub mod pinelabs;

@@ -1,0 +1,211 @@
+// AlliancePay end to end: sessions, JWE both ways (jose is the independent peer), the token
+// state machine and its rules, errors inside HTTP 200.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { CompactEncrypt, compactDecrypt, importJWK } from 'jose';
+import { createClient, canTransition, allowedTransitions, PayTokensError } from 'paytokens';
+import { JweCodec } from '../pkg/wasm/paytokens.js';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+import merchantPrivate from '../sandbox/keys/merchant.private.jwk.json' with { type: 'json' };
+import bankPrivate from '../sandbox/keys/bank.private.jwk.json' with { type: 'json' };
+
+const sandbox = useSandbox();
+const AUTHORIZE = '/api-gateway/authorize_virtual_device';
+const STATE_UPDATE = '/state/update';
+const publicHalf = ({ d, ...pub }) => pub;
+
+beforeEach(() => sandbox().reset());
+
+const authorizations = () => sandbox().count({ provider: 'alliancepay', pathIncludes: AUTHORIZE });
+
+test('JWE interop with jose: Rust encrypts and jose decrypts, jose encrypts and Rust decrypts', async () => {
+  const rust = new JweCodec(merchantPrivate, publicHalf(bankPrivate));
+  const bankKey = await importJWK(bankPrivate, 'ECDH-ES+A256KW');
+  const compact = rust.encrypt('{"customerId":"senderCustomerId","note":"ünïcode ✓"}');
+  const { plaintext, protectedHeader } = await compactDecrypt(compact, bankKey);
+  assert.equal(new TextDecoder().decode(plaintext), '{"customerId":"senderCustomerId","note":"ünïcode ✓"}');
+  assert.equal(protectedHeader.alg, 'ECDH-ES+A256KW');
+  assert.equal(protectedHeader.enc, 'A256GCM');
+
+  const merchantPublic = await importJWK(publicHalf(merchantPrivate), 'ECDH-ES+A256KW');
+  const fromJose = await new CompactEncrypt(new TextEncoder().encode('{"result":[]}'))
+    .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM' })
+    .encrypt(merchantPublic);
+  assert.equal(rust.decrypt(fromJose), '{"result":[]}');
+
+  // jose with PartyU/PartyV info, which the KDF must include.
+  const withParties = await new CompactEncrypt(new TextEncoder().encode('parties'))
+    .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM' })
+    .setKeyManagementParameters({ apu: new TextEncoder().encode('merchant'), apv: new TextEncoder().encode('bank') })
+    .encrypt(merchantPublic);
+  assert.equal(rust.decrypt(withParties), 'parties');
+});
+
+test('a tampered tag or ciphertext gives DECODE', async () => {
+  const merchantPublic = await importJWK(publicHalf(merchantPrivate), 'ECDH-ES+A256KW');
+  const reply = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ result: [] })))
+    .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM' })
+    .encrypt(merchantPublic);
+  const parts = reply.split('.');
+  const flip = (b64) => {
+    const bytes = Buffer.from(b64, 'base64url');
+    bytes[bytes.length >> 1] ^= 1;
+    return bytes.toString('base64url');
+  };
+  for (const index of [3, 4]) {
+    const tampered = parts.map((p, i) => (i === index ? flip(p) : p)).join('.');
+    const rust = new JweCodec(merchantPrivate, publicHalf(bankPrivate));
+    assert.throws(() => rust.decrypt(tampered), (e) => e.code === 'DECODE');
+    // Through a client: the session opens normally, then the token reply is tampered.
+    const real = sandbox();
+    const client = clientFor(real, 'alliancepay', {
+      fetch: async (url, init) => (url.includes('/token/') ? new Response(JSON.stringify({ jwe: tampered })) : fetch(url, init)),
+    });
+    const err = await rejection(client.listTokens({ customerId: 'senderCustomerId' }));
+    assert.ok(err instanceof PayTokensError);
+    assert.equal(err.code, 'DECODE');
+  }
+});
+
+test('list, get, suspend, reactivate and delete through encrypted sessions', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const tokens = await client.listTokens({ customerId: 'senderCustomerId' });
+  const doc = tokens.find((t) => t.id === '-s9UCfCNN0YMk4ZOyZX8pWAt');
+  assert.equal(doc.status, 'ACTIVE');
+  assert.equal(doc.card.maskedPan, '523244••••••0177');
+  assert.equal(doc.card.last4, '0177');
+  assert.equal(doc.card.brand, 'Mastercard');
+  assert.equal(doc.merchantId, '137d9304-0368-11ed-b939-0242ac120002');
+  // The bodies really were JWE (text/plain), decrypted by the sandbox with jose.
+  const listReq = sandbox().requests.find((r) => r.path.endsWith('/list/by-customer-id'));
+  assert.match(listReq.headers['content-type'], /^text\/plain/);
+  assert.equal(listReq.body.split('.').length, 5);
+  for (const h of ['x-api_version', 'x-device_id', 'x-refresh_token', 'x-request_id']) assert.ok(listReq.headers[h], h);
+  assert.equal(listReq.headers.authorization, undefined);
+
+  const got = await client.getToken({ tokenId: doc.id });
+  assert.equal(got.customerId, 'senderCustomerId');
+  const suspended = await client.updateTokenStatus({ tokenId: doc.id, status: 'SUSPENDED' });
+  assert.equal(suspended.status, 'SUSPENDED');
+  const active = await client.updateTokenStatus({ tokenId: doc.id, status: 'ACTIVE' });
+  assert.equal(active.status, 'ACTIVE');
+  await client.deleteToken({ tokenId: doc.id });
+  assert.equal((await client.getToken({ tokenId: doc.id })).status, 'DELETED');
+  await client.deleteToken({ tokenId: doc.id }); // already deleted: nothing more to do
+  assert.equal(authorizations(), 1, 'one session served every call');
+});
+
+test('DELETED→ACTIVE gives INVALID_TRANSITION with no update request sent', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const err = await rejection(client.updateTokenStatus({ tokenId: 'Zd3_hJ6sVw0nPq5uGk8rTy2m', status: 'ACTIVE' }));
+  assert.equal(err.code, 'INVALID_TRANSITION');
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 0);
+  const same = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'ACTIVE' }));
+  assert.equal(same.code, 'INVALID_TRANSITION');
+  const notSettable = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'PENDING' }));
+  assert.equal(notSettable.code, 'INVALID_INPUT');
+  const unknownWord = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'FROZEN' }));
+  assert.equal(unknownWord.code, 'INVALID_INPUT');
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 0);
+});
+
+test('canTransition and allowedTransitions follow the documented rules', () => {
+  assert.equal(canTransition('DELETED', 'ACTIVE'), false);
+  assert.equal(canTransition('ACTIVE', 'SUSPENDED'), true);
+  assert.equal(canTransition('SUSPENDED', 'DELETED'), true);
+  assert.equal(canTransition('NONSENSE', 'ACTIVE'), false);
+  assert.deepEqual(allowedTransitions('ACTIVE'), ['SUSPENDED', 'DELETED']);
+  assert.deepEqual(allowedTransitions('SUSPENDED'), ['ACTIVE', 'DELETED']);
+  assert.deepEqual(allowedTransitions('DELETED'), []);
+});
+
+test('a second call opens no new session; concurrent first calls open one', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  await Promise.all(Array.from({ length: 50 }, () => client.listTokens({ customerId: 'senderCustomerId' })));
+  await client.listTokens({ customerId: '12345' });
+  assert.equal(authorizations(), 1);
+});
+
+test('an expired session causes exactly one re-authorization; used token too', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  await client.listTokens({ customerId: 'senderCustomerId' });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'session_expired' });
+  assert.equal((await client.listTokens({ customerId: 'senderCustomerId' })).length, 3);
+  assert.equal(authorizations(), 2);
+  sandbox().fault({ provider: 'alliancepay', scenario: 'used_token', pathIncludes: '/token/' });
+  assert.equal((await client.listTokens({ customerId: '12345' })).length, 1);
+  assert.equal(authorizations(), 3);
+});
+
+test('revoked access gives CREDENTIALS_REVOKED after one attempt', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  await client.listTokens({ customerId: 'senderCustomerId' });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'revoked' });
+  const before = sandbox().requests.length;
+  const err = await rejection(client.listTokens({ customerId: 'senderCustomerId' }));
+  assert.equal(err.code, 'CREDENTIALS_REVOKED');
+  assert.equal(err.providerCode, 'b_auth_token_expired');
+  assert.equal(err.retryable, false);
+  assert.equal(sandbox().requests.length - before, 1);
+});
+
+test('a resumed session opens none, and onSessionUpdate gets sessions without the private key', async () => {
+  const sessions = [];
+  const first = clientFor(sandbox(), 'alliancepay', { onSessionUpdate: (s) => sessions.push(s) });
+  await first.listTokens({ customerId: 'senderCustomerId' });
+  assert.equal(sessions.length, 1);
+  const saved = sessions[0];
+  assert.deepEqual(Object.keys(saved).sort(), ['deviceId', 'expiresAt', 'refreshToken', 'serverPublic']);
+  assert.ok(!JSON.stringify(saved).includes(merchantPrivate.d));
+  assert.equal(saved.serverPublic.d, undefined);
+
+  const resumed = clientFor(sandbox(), 'alliancepay', { session: saved });
+  await resumed.listTokens({ customerId: 'senderCustomerId' });
+  assert.equal(authorizations(), 1);
+});
+
+test('plain JSON bodies with encryption "none", and replies read as plain JSON', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { encryption: 'none' });
+  const tokens = await client.listTokens({ customerId: '12345' });
+  assert.equal(tokens[0].id, 'SRrSBe5DOb7lrZ_FS46fihty');
+  assert.equal(tokens[0].card.brand, 'Mastercard');
+  const req = sandbox().requests.find((r) => r.path.endsWith('/list/by-customer-id'));
+  assert.match(req.headers['content-type'], /^application\/json/);
+  assert.deepEqual(JSON.parse(req.body), { customerId: '12345' });
+});
+
+test('errors inside HTTP 200 are errors, with msgCode and requestId kept', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const err = await rejection(client.getToken({ tokenId: 'no-such-token' }));
+  assert.equal(err.code, 'INVALID_INPUT');
+  assert.equal(err.httpStatus, 200);
+  assert.equal(err.providerCode, 'b_invalid_request');
+  assert.ok(err.requestId);
+});
+
+test('customerId must be 1–255 characters, checked before any request', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  for (const customerId of ['', 'x'.repeat(256)]) {
+    assert.equal((await rejection(client.listTokens({ customerId }))).code, 'INVALID_INPUT');
+  }
+  assert.equal(sandbox().requests.length, 0);
+  assert.equal((await client.listTokens({ customerId: 'x'.repeat(255) })).length, 0);
+});
+
+test('no error, session or client form holds the merchant key d', async () => {
+  const sessions = [];
+  const client = clientFor(sandbox(), 'alliancepay', { onSessionUpdate: (s) => sessions.push(s) });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'revoked' });
+  const err = await rejection(client.listTokens({ customerId: 'senderCustomerId' }));
+  const badKey = (() => {
+    try {
+      createClient({ provider: 'alliancepay', serviceCode: 'x', merchantPrivateKey: { ...merchantPrivate, x: merchantPrivate.y } });
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.equal(badKey.code, 'INVALID_INPUT');
+  for (const text of [err.message, err.stack, JSON.stringify(err), JSON.stringify(sessions), JSON.stringify(client), badKey.message, JSON.stringify(badKey)]) {
+    assert.ok(!text.includes(merchantPrivate.d));
+  }
+});

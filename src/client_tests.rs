@@ -1,0 +1,196 @@
+//! The client's sequencing, natively: retries, renewals, single-flight, deadlines, zero-request
+//! validation. The fake env answers from a script and records every request and every wait.
+
+use futures::executor::block_on;
+use futures::future::join_all;
+use serde_json::json;
+use std::cell::Cell;
+use std::rc::Rc;
+
+use crate::client::Client;
+use crate::config::ClientConfig;
+use crate::error::ErrorCode;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::model::*;
+use crate::testing::FakeEnv;
+use crate::transport::{FaultKind, TransportFault};
+
+const TOKEN_OK: &str = r#"{"access_token":"at-1","expires_at":"2999-01-01T00:00:00Z"}"#;
+const LIST_OK: &str = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","payment_method":"CARD"}]}"#;
+
+fn pinelabs(max_retries: u32, extra: serde_json::Value) -> ClientConfig {
+    let mut config = json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "canary-secret", "baseUrl": "https://pl.test/api", "maxRetries": max_retries});
+    if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    ClientConfig::parse(config).unwrap()
+}
+
+/// Answers the token endpoint, and the nth call to anything else from `script` (last one repeats).
+fn scripted(script: Vec<Result<HttpResponse, TransportFault>>) -> FakeEnv {
+    let n = Rc::new(Cell::new(0usize));
+    FakeEnv::new(move |req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(200, TOKEN_OK));
+        }
+        let i = n.get().min(script.len() - 1);
+        n.set(n.get() + 1);
+        script[i].clone()
+    })
+}
+
+fn list(env: &FakeEnv, config: ClientConfig) -> crate::error::Result<Vec<Token>> {
+    let client = Client::new(config, env.clone()).unwrap();
+    block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() }))
+}
+
+fn status(code: u16, body: &str) -> Result<HttpResponse, TransportFault> {
+    Ok(HttpResponse::new(code, body))
+}
+
+fn fault(kind: FaultKind) -> Result<HttpResponse, TransportFault> {
+    Err(TransportFault { kind, detail: "test".into() })
+}
+
+#[test]
+fn two_503s_then_200_succeed_with_max_retries_3() {
+    let env = scripted(vec![status(503, "{}"), status(503, "{}"), status(200, LIST_OK)]);
+    assert_eq!(list(&env, pinelabs(3, json!({}))).unwrap().len(), 1);
+    assert_eq!(env.count("/customer/"), 3);
+    assert_eq!(env.slept.borrow().len(), 2);
+}
+
+#[test]
+fn a_permanent_503_makes_one_plus_max_retries_attempts() {
+    for max in [0, 1, 2, 5] {
+        let env = scripted(vec![status(503, r#"{"code":"SERVICE_UNAVAILABLE","message":"down"}"#)]);
+        let err = list(&env, pinelabs(max, json!({}))).unwrap_err();
+        assert_eq!((err.code, err.retryable, err.http_status), (ErrorCode::ProviderError, true, Some(503)));
+        assert_eq!(env.count("/customer/"), 1 + max as usize);
+    }
+}
+
+#[test]
+fn client_errors_are_tried_once() {
+    for code in [400, 403, 404, 409, 422, 500] {
+        let env = scripted(vec![status(code, r#"{"code":"X","message":"no"}"#), status(200, LIST_OK)]);
+        assert!(list(&env, pinelabs(3, json!({}))).is_err());
+        assert_eq!(env.count("/customer/"), 1, "{code}");
+    }
+}
+
+#[test]
+fn retry_after_is_honoured_in_seconds_and_as_a_date() {
+    let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "1")), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(2, json!({}))).is_ok());
+    assert_eq!(*env.slept.borrow(), vec![1_000]);
+    let at = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_000 + 3_000));
+    let env = scripted(vec![Ok(HttpResponse::new(503, "{}").with_header("Retry-After", &at)), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(2, json!({}))).is_ok());
+    assert_eq!(*env.slept.borrow(), vec![3_000]);
+}
+
+#[test]
+fn network_failures_and_timeouts_are_retried_for_reads() {
+    let env = scripted(vec![fault(FaultKind::Network), fault(FaultKind::Timeout), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(2, json!({}))).is_ok());
+    let env = scripted(vec![fault(FaultKind::Timeout)]);
+    let err = list(&env, pinelabs(1, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.retryable), (ErrorCode::Timeout, true));
+    assert_eq!(env.count("/customer/"), 2);
+}
+
+#[test]
+fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
+    let delete = |script| {
+        let env = scripted(script);
+        let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
+        let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
+        (result, env.count("/delete"))
+    };
+    let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
+    assert_eq!(delete(vec![status(503, "{}"), status(200, ok)]).1, 1);
+    assert_eq!(delete(vec![fault(FaultKind::Timeout), status(200, ok)]).1, 1);
+    assert_eq!(delete(vec![fault(FaultKind::Network), status(200, ok)]).1, 1);
+    let (r, n) = delete(vec![status(429, "{}"), status(200, ok)]);
+    assert!(r.is_ok() && n == 2);
+    let (r, n) = delete(vec![fault(FaultKind::Refused), status(200, ok)]);
+    assert!(r.is_ok() && n == 2);
+}
+
+#[test]
+fn a_deadline_bounds_the_whole_call() {
+    let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "2"))]);
+    let err = list(&env, pinelabs(5, json!({"deadlineMs": 3_000}))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert_eq!(env.count("/customer/"), 2, "one wait of 2 s fits in 3 s, a second does not");
+}
+
+#[test]
+fn a_401_renews_the_access_token_once_and_retries_once() {
+    let env = scripted(vec![status(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(0, json!({}))).is_ok());
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (2, 2));
+    let env = scripted(vec![status(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#)]);
+    let err = list(&env, pinelabs(3, json!({}))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Authentication);
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (2, 2));
+}
+
+#[test]
+fn concurrent_calls_share_one_access_token_request_and_reuse_it() {
+    let env = scripted(vec![status(200, LIST_OK)]);
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    let results = block_on(join_all((0..200).map(|_| client.list_tokens(&input))));
+    assert!(results.iter().all(|r| r.is_ok()));
+    block_on(client.list_tokens(&input)).unwrap();
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 201));
+}
+
+#[test]
+fn an_access_token_near_expiry_is_replaced() {
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            // 1_700_000_100_000 ms: 100 s after the fake clock's start.
+            return Ok(HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    block_on(client.list_tokens(&input)).unwrap();
+    block_on(client.list_tokens(&input)).unwrap();
+    assert_eq!(env.count("/auth/v1/token"), 1);
+    env.clock.set(env.clock.get() + 60_000);
+    block_on(client.list_tokens(&input)).unwrap();
+    assert_eq!(env.count("/auth/v1/token"), 2, "within the margin of expiry a new token is fetched");
+}
+
+#[test]
+fn invalid_input_sends_nothing() {
+    let env = scripted(vec![status(200, LIST_OK)]);
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    for id in ["", "a/b", "..", "?", "#", "a\u{7}", "é", &"x".repeat(256)] {
+        let err = block_on(client.list_tokens(&ListTokensInput { customer_id: id.into() })).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput, "{id:?}");
+        let err = block_on(client.get_token(&GetTokenInput { token_id: id.into(), customer_id: Some("c".into()), ..Default::default() })).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        let err = block_on(client.delete_token(&DeleteTokenInput { token_id: id.into(), customer_id: Some("c".into()) })).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+    }
+    assert!(env.sent.borrow().is_empty());
+}
+
+#[test]
+fn no_request_or_error_debug_form_holds_the_secret_outside_the_token_request() {
+    let env = scripted(vec![status(500, r#"{"code":"INTERNAL_ERROR","message":"boom"}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert!(!format!("{err:?} {err}").contains("canary-secret"));
+    let sent = env.sent.borrow();
+    for req in sent.iter().filter(|r| !r.url.ends_with("/auth/v1/token")) {
+        assert!(!format!("{req:?}").contains("canary-secret"));
+    }
+    let config = pinelabs(0, json!({}));
+    assert!(!format!("{config:?}").contains("canary-secret"));
+}

@@ -1,0 +1,372 @@
+//! AlliancePay (Bank Alliance) v1: "virtual device" sessions, JWE bodies, token list/get/status.
+//! Errors may arrive inside an HTTP 200: any body with `msgType` is an error.
+
+use serde::Deserialize;
+
+use super::{decode, reply_error, string_field, Envelope};
+use crate::auth::jwe::{self, PrivateKey, RecipientKey};
+use crate::card;
+use crate::config::{AlliancePaySession, Encryption, MerchantKey};
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{validate_id, HttpRequest, HttpResponse, Method};
+use crate::model::{PaymentMethod, Provider, Token, TokenStatus};
+use crate::secret::Secret;
+use crate::{status, time_fmt};
+
+const P: Provider = Provider::Alliancepay;
+const API_VERSION: &str = "V1";
+const TOKEN_PATH: &str = "/ecom/execute_request/token/v1";
+
+/// An open session: what every token call carries, and the bank key bodies are encrypted to.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub device_id: String,
+    pub refresh_token: Secret,
+    pub server_key: RecipientKey,
+    pub server_public: serde_json::Value,
+    pub expires_at_ms: u64,
+}
+
+impl Session {
+    /// The persistable form handed to `onSessionUpdate`; it holds no merchant key.
+    pub fn export(&self) -> AlliancePaySession {
+        AlliancePaySession {
+            device_id: self.device_id.clone(),
+            refresh_token: self.refresh_token.clone(),
+            server_public: self.server_public.clone(),
+            expires_at: time_fmt::from_epoch_ms(self.expires_at_ms).map(time_fmt::to_iso).unwrap_or_default(),
+        }
+    }
+
+    /// Resumes a saved session without re-authorizing.
+    pub fn resume(saved: &AlliancePaySession) -> Result<Session> {
+        let bad = |why: &str| Error::invalid_input("config.session", why);
+        let server_key = RecipientKey::from_jwk(&saved.server_public).map_err(|e| bad(&format!("serverPublic: {e}")))?;
+        let expires = time_fmt::parse(&saved.expires_at).ok_or_else(|| bad("expiresAt is not a timestamp"))?;
+        if saved.device_id.is_empty() || saved.refresh_token.is_empty() {
+            return Err(bad("deviceId and refreshToken are required"));
+        }
+        Ok(Session {
+            device_id: saved.device_id.clone(),
+            refresh_token: saved.refresh_token.clone(),
+            server_key,
+            server_public: saved.server_public.clone(),
+            expires_at_ms: time_fmt::epoch_ms(expires),
+        })
+    }
+}
+
+pub fn merchant_key(jwk: &MerchantKey) -> Result<PrivateKey> {
+    PrivateKey::from_jwk(&jwk.x, &jwk.y, jwk.d.expose())
+        .map_err(|e| Error::invalid_input("config.merchantPrivateKey", &e.to_string()))
+}
+
+pub fn authorize_request(base_url: &str, service_code: &str) -> HttpRequest {
+    HttpRequest::new(Method::Post, format!("{base_url}/api-gateway/authorize_virtual_device"))
+        .header("x-api_version", API_VERSION)
+        .json(&serde_json::json!({ "serviceCode": service_code }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSession {
+    refresh_token: String,
+    device_id: String,
+    #[serde(alias = "serverPublicKey")]
+    server_public: serde_json::Value,
+    token_expiration_date_time: Option<String>,
+    token_expiration: Option<String>,
+    session_expiration: Option<serde_json::Value>,
+}
+
+pub fn parse_session(resp: &HttpResponse, key: &PrivateKey, now_ms: u64) -> Result<Session> {
+    let resp = open_reply(resp, key)?;
+    let mut wire: WireSession = read(&resp).map_err(|mut e| {
+        // Failing to open a session is never fixed by opening another one.
+        e.renew_auth = false;
+        e
+    })?;
+    let server_key = RecipientKey::from_jwk(&wire.server_public).map_err(|e| Error::decode(P, format!("serverPublic: {e}")))?;
+    let expires_at_ms = wire
+        .token_expiration_date_time
+        .take()
+        .or(wire.token_expiration.take())
+        .and_then(|t| time_fmt::parse(&t))
+        .map(time_fmt::epoch_ms)
+        .or_else(|| wire.session_expiration.as_ref().and_then(|m| m.as_u64()).map(|minutes| now_ms + minutes * 60_000))
+        .ok_or_else(|| Error::decode(P, "the session has no expiry"))?;
+    Ok(Session {
+        device_id: wire.device_id,
+        refresh_token: Secret::new(wire.refresh_token),
+        server_key,
+        server_public: wire.server_public,
+        expires_at_ms,
+    })
+}
+
+/// Adds the session headers and, with JWE, replaces the JSON body by its encryption to the bank.
+pub fn seal(req: &mut HttpRequest, session: &Session, encryption: Encryption, request_id: &str, random: &mut dyn FnMut(&mut [u8])) -> Result<()> {
+    req.set_header("x-api_version", API_VERSION.to_string());
+    req.set_header("x-device_id", session.device_id.clone());
+    req.set_header("x-refresh_token", session.refresh_token.expose().to_string());
+    req.set_header("x-request_id", request_id.to_string());
+    if encryption == Encryption::Jwe {
+        if let Some(body) = req.body.take() {
+            let compact = jwe::encrypt(body.as_bytes(), &session.server_key, random)
+                .map_err(|e| Error::new(ErrorCode::ProviderError, format!("could not encrypt the request: {e}")).with_provider(P))?;
+            req.body = Some(compact);
+            req.set_header("Content-Type", "text/plain".to_string());
+        }
+    }
+    Ok(())
+}
+
+/// A reply that is a `{"jwe": …}` object is decrypted; anything else is read as it is.
+pub fn open_reply(resp: &HttpResponse, key: &PrivateKey) -> Result<HttpResponse> {
+    let compact = match serde_json::from_str::<serde_json::Value>(&resp.body) {
+        Ok(serde_json::Value::Object(map)) if map.len() == 1 => match map.get("jwe") {
+            Some(serde_json::Value::String(c)) => c.clone(),
+            _ => return Ok(resp.clone()),
+        },
+        _ => return Ok(resp.clone()),
+    };
+    let plain = jwe::decrypt(&compact, key).map_err(|e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status))?;
+    let body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
+    Ok(HttpResponse { status: resp.status, headers: resp.headers.clone(), body })
+}
+
+/// A success body, unless the status or a `msgType` in the body says it is an error.
+fn read<T: serde::de::DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
+    let has_msg_type = resp.body.contains("\"msgType\"")
+        && serde_json::from_str::<serde_json::Value>(&resp.body).ok().is_some_and(|v| v.get("msgType").is_some());
+    if !resp.is_success() || has_msg_type {
+        return Err(error(resp));
+    }
+    decode(P, resp)
+}
+
+/// `{requestId, serviceId, msgCode, msgType, msgText, validation?}`, with any HTTP status.
+pub fn error(resp: &HttpResponse) -> Error {
+    reply_error(P, resp, |v| {
+        let validation = v
+            .pointer("/validation/errors/0/message")
+            .and_then(|m| m.as_str())
+            .map(str::to_string);
+        let message = match (string_field(v, "msgText"), validation) {
+            (Some(text), Some(detail)) => Some(format!("{text}: {detail}")),
+            (text, detail) => text.or(detail),
+        };
+        Some(Envelope { code: string_field(v, "msgCode"), message, request_id: string_field(v, "requestId") })
+            .filter(|e| e.code.is_some() || e.message.is_some())
+    })
+}
+
+fn token_request(base_url: &str, operation: &str, body: serde_json::Value) -> HttpRequest {
+    HttpRequest::new(Method::Post, format!("{base_url}{TOKEN_PATH}/{operation}")).json(&body)
+}
+
+pub fn list_tokens_request(base_url: &str, customer_id: &str) -> Result<HttpRequest> {
+    validate_id("customerId", customer_id)?;
+    Ok(token_request(base_url, "list/by-customer-id", serde_json::json!({ "customerId": customer_id })))
+}
+
+pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
+    validate_id("tokenId", token_id)?;
+    Ok(token_request(base_url, "get", serde_json::json!({ "token": token_id })))
+}
+
+/// Only the three statuses the bank has may be set.
+pub fn state_update_request(base_url: &str, token_id: &str, state: TokenStatus) -> Result<HttpRequest> {
+    validate_id("tokenId", token_id)?;
+    if !matches!(state, TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Deleted) {
+        return Err(Error::invalid_input("status", "can be set only to ACTIVE, SUSPENDED or DELETED"));
+    }
+    Ok(token_request(base_url, "state/update", serde_json::json!({ "token": token_id, "state": state.as_str() })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireToken {
+    token: String,
+    status: Option<String>,
+    masked_pan: Option<String>,
+    customer_id: Option<super::LooseId>,
+    merchant_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireList {
+    result: Option<Vec<WireToken>>,
+}
+
+impl From<WireToken> for Token {
+    fn from(w: WireToken) -> Token {
+        let mut t = Token::new(P, w.token);
+        t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::normalize);
+        t.provider_status = w.status;
+        t.customer_id = w.customer_id.map(super::LooseId::into_string);
+        t.merchant_id = w.merchant_id;
+        t.payment_method = PaymentMethod::Card;
+        t.card = Some(card::card_from_pan(w.masked_pan.as_deref(), None));
+        t
+    }
+}
+
+pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
+    let wire: WireList = read(resp)?;
+    Ok(wire.result.unwrap_or_default().into_iter().map(Token::from).collect())
+}
+
+pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
+    parse_token_list(resp)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, "AlliancePay has no such token").with_provider(P).with_status(resp.status))
+}
+
+pub fn parse_state_update(resp: &HttpResponse) -> Result<()> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct WireUpdated {
+        token_updated: bool,
+    }
+    let wire: WireUpdated = read(resp)?;
+    if wire.token_updated {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::InvalidTransition, "AlliancePay did not update the token (tokenUpdated: false)").with_provider(P))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::jwe::tests::{counter_random, sandbox_merchant_key};
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/tests/fixtures/alliancepay/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    const BASE: &str = "https://api-ecom-release.develop.bankalliance.ua";
+
+    #[test]
+    fn doc_list_example_maps_bullet_masked_pans() {
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_doc_example.json"))).unwrap();
+        assert_eq!(tokens.len(), 1);
+        let t = &tokens[0];
+        assert_eq!(t.id, "-s9UCfCNN0YMk4ZOyZX8pWAt");
+        assert_eq!(t.status, TokenStatus::Active);
+        assert_eq!(t.customer_id.as_deref(), Some("senderCustomerId"));
+        assert_eq!(t.merchant_id.as_deref(), Some("137d9304-0368-11ed-b939-0242ac120002"));
+        let card = t.card.as_ref().unwrap();
+        assert_eq!(card.masked_pan.as_deref(), Some("523244••••••0177"));
+        assert_eq!(card.last4.as_deref(), Some("0177"));
+        assert_eq!(card.brand, "Mastercard");
+    }
+
+    #[test]
+    fn doc_request_bodies_are_built_verbatim() {
+        let r = list_tokens_request(BASE, "senderCustomerId").unwrap();
+        assert_eq!(r.url, format!("{BASE}/ecom/execute_request/token/v1/list/by-customer-id"));
+        let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::from_str::<serde_json::Value>(&fixture("list_request_doc_example.json")).unwrap());
+        let r = state_update_request(BASE, "-s9UCfCNN0YMk4ZOyZX8pWAt", TokenStatus::Suspended).unwrap();
+        let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::from_str::<serde_json::Value>(&fixture("state_update_request_doc_example.json")).unwrap());
+        assert_eq!(r.url, format!("{BASE}/ecom/execute_request/token/v1/state/update"));
+        let r = get_token_request(BASE, "SRrSBe5DOb7lrZ_FS46fihty").unwrap();
+        assert_eq!(r.body.as_deref(), Some(r#"{"token":"SRrSBe5DOb7lrZ_FS46fihty"}"#));
+        assert_eq!(state_update_request(BASE, "t", TokenStatus::Pending).unwrap_err().code, ErrorCode::InvalidInput);
+        for bad in ["", &"c".repeat(256)] {
+            assert_eq!(list_tokens_request(BASE, bad).unwrap_err().code, ErrorCode::InvalidInput);
+        }
+        assert!(list_tokens_request(BASE, &"c".repeat(255)).is_ok());
+        let r = authorize_request(BASE, "0f8c2a4e-6b1d-4e3f-9a7c-2d5e8b1f4a60");
+        assert_eq!(r.url, format!("{BASE}/api-gateway/authorize_virtual_device"));
+        assert_eq!(r.header_value("x-api_version"), Some("V1"));
+    }
+
+    #[test]
+    fn doc_state_update_reply_and_token_updated_false() {
+        assert!(parse_state_update(&HttpResponse::new(200, fixture("state_update_doc_example.json"))).is_ok());
+        let err = parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":false,"customerId":"c","token":"t"}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidTransition);
+    }
+
+    #[test]
+    fn errors_inside_http_200_are_errors() {
+        let err = parse_token_list(&HttpResponse::new(200, fixture("error_in_200.json"))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert_eq!(err.provider_code.as_deref(), Some("b_invalid_request"));
+        assert_eq!(err.request_id.as_deref(), Some("5f1c1d6e-4b5b-4c1f-9d0a-6f7c1b2e3a4d"));
+        assert_eq!(err.http_status, Some(200));
+        let err = parse_token_list(&HttpResponse::new(401, r#"{"msgCode":"b_auth_token_expired","msgType":"ERROR","msgText":"revoked"}"#)).unwrap_err();
+        assert_eq!((err.code, err.renew_auth), (ErrorCode::CredentialsRevoked, false));
+        let err = parse_token_list(&HttpResponse::new(401, r#"{"msgCode":"b_used_token","msgType":"ERROR"}"#)).unwrap_err();
+        assert_eq!((err.code, err.renew_auth), (ErrorCode::Authentication, true));
+        let err = parse_token_list(&HttpResponse::new(400, r#"{"msgCode":"b_request_is_not_correct","msgType":"VALIDATION_ERROR","msgText":"Bad","validation":{"errors":[{"message":"customerId too long"}]}}"#)).unwrap_err();
+        assert_eq!(err.message, "Bad: customerId too long");
+        let err = parse_token_list(&HttpResponse::new(503, r#"{"msgCode":"b_server_is_overloaded","msgType":"ERROR"}"#)).unwrap_err();
+        assert!(err.retryable && err.not_applied);
+        assert_eq!(parse_token(&HttpResponse::new(200, r#"{"result":[]}"#)).unwrap_err().code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn sealed_requests_carry_session_headers_and_a_jwe_the_bank_can_open() {
+        let (merchant, _) = sandbox_merchant_key();
+        // Use the merchant key as a stand-in bank key so the test can open what was sealed.
+        let session = Session {
+            device_id: "dev-1".into(),
+            refresh_token: Secret::new("rt-1"),
+            server_key: merchant.recipient(),
+            server_public: serde_json::Value::Null,
+            expires_at_ms: 0,
+        };
+        let mut req = list_tokens_request(BASE, "senderCustomerId").unwrap();
+        seal(&mut req, &session, Encryption::Jwe, "req-1", &mut counter_random()).unwrap();
+        assert_eq!(req.header_value("x-device_id"), Some("dev-1"));
+        assert_eq!(req.header_value("x-refresh_token"), Some("rt-1"));
+        assert_eq!(req.header_value("x-request_id"), Some("req-1"));
+        assert_eq!(req.header_value("Content-Type"), Some("text/plain"));
+        assert!(req.header_value("Authorization").is_none());
+        let plain = jwe::decrypt(req.body.as_deref().unwrap(), &merchant).unwrap();
+        assert_eq!(plain, br#"{"customerId":"senderCustomerId"}"#);
+        let mut plain_req = list_tokens_request(BASE, "senderCustomerId").unwrap();
+        seal(&mut plain_req, &session, Encryption::None, "req-2", &mut counter_random()).unwrap();
+        assert_eq!(plain_req.header_value("Content-Type"), Some("application/json"));
+    }
+
+    #[test]
+    fn replies_are_opened_only_when_they_are_a_jwe_object() {
+        let (merchant, _) = sandbox_merchant_key();
+        let sealed = jwe::encrypt(fixture("list_doc_example.json").as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
+        let resp = HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string());
+        assert_eq!(parse_token_list(&open_reply(&resp, &merchant).unwrap()).unwrap().len(), 1);
+        let plain = HttpResponse::new(200, fixture("list_doc_example.json"));
+        assert_eq!(open_reply(&plain, &merchant).unwrap(), plain);
+        let tampered = HttpResponse::new(200, serde_json::json!({ "jwe": format!("{sealed}x") }).to_string());
+        assert_eq!(open_reply(&tampered, &merchant).unwrap_err().code, ErrorCode::Decode);
+    }
+
+    #[test]
+    fn session_replies_are_decrypted_and_resumable() {
+        let (merchant, jwk) = sandbox_merchant_key();
+        let public = serde_json::json!({"kty": "EC", "crv": "P-384", "x": jwk["x"], "y": jwk["y"]});
+        let plain = serde_json::json!({
+            "authToken": "at", "refreshToken": "rt", "deviceId": "dev", "serverPublicKey": public,
+            "tokenExpirationDateTime": "2025-02-27 12:12:34.0430 +0000", "tokenExpiration": "2025-02-27 14:12:34.430+02:00", "sessionExpiration": 60
+        });
+        let sealed = jwe::encrypt(plain.to_string().as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
+        let session = parse_session(&HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string()), &merchant, 0).unwrap();
+        assert_eq!(session.device_id, "dev");
+        assert_eq!(session.expires_at_ms, 1_740_658_354_043);
+        let saved = session.export();
+        assert_eq!(saved.expires_at, "2025-02-27T12:12:34.043Z");
+        let text = serde_json::to_string(&saved).unwrap();
+        assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
+        assert_eq!(Session::resume(&saved).unwrap().device_id, "dev");
+        let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), &merchant, 0).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Authentication);
+        assert!(!err.renew_auth);
+    }
+}
