@@ -389,7 +389,7 @@ pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
 pub fn error(resp: &HttpResponse) -> Error {
     let read = |v: &serde_json::Value| {
         let message = v.get("message").and_then(|m| m.as_str()).map(str::to_string);
-        message.is_some().then(|| Envelope { code: None, message, request_id: None })
+        message.map(|m| Envelope { code: None, message: Some(m), request_id: None })
     };
     if resp.is_success() {
         let v: Option<serde_json::Value> = serde_json::from_str(&resp.body).ok();
@@ -682,5 +682,84 @@ mod tests {
         let d = delete_token_request("https://x/api/v3", "27").unwrap();
         assert_eq!((d.method, d.url.as_str()), (Method::Delete, "https://x/api/v3/tokenized/27"));
         assert_eq!(get_token_request("b", "../x").unwrap_err().code, ErrorCode::InvalidInput);
+    }
+}
+
+/// The client driving this module (and Payerly's), over the in-memory transport.
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+    use crate::client::Client;
+    use crate::config::ClientConfig;
+    use crate::testing::FakeEnv;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    /// A customer with `total` records, served by offset and limit like the real API.
+    fn paging_env(total: usize) -> FakeEnv {
+        FakeEnv::new(move |req| {
+            let param = |name: &str| {
+                req.url.split(['?', '&']).find_map(|p| p.strip_prefix(&format!("{name}="))).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0)
+            };
+            let (offset, limit) = (param("offset"), param("limit"));
+            let rows: Vec<_> = (offset..total.min(offset + limit))
+                .map(|i| json!({"tokenized_id": i + 2, "customer_id": 1000, "paymethod_hint": "crd", "type_hint": "visa", "expdate": "2030-01-31"}))
+                .collect();
+            Ok(HttpResponse::new(200, json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": rows}).to_string()))
+        })
+    }
+
+    fn client(env: &FakeEnv, extra: serde_json::Value) -> Client<FakeEnv> {
+        let mut config = json!({"provider": "chargeover", "username": "pub", "password": "priv", "baseUrl": "https://x.chargeover.com/api/v3"});
+        config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        Client::new(ClientConfig::parse(config).unwrap(), env.clone()).unwrap()
+    }
+
+    fn list(customer: &str) -> crate::model::ListTokensInput {
+        crate::model::ListTokensInput { customer_id: customer.into() }
+    }
+
+    #[test]
+    fn listing_follows_offsets_until_a_short_page() {
+        let env = paging_env(25);
+        let tokens = block_on(client(&env, json!({"pageSize": 10})).list_tokens(&list("1000"))).unwrap();
+        assert_eq!(tokens.len(), 25);
+        let sent = env.sent.borrow();
+        let urls: Vec<&str> = sent.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [0, 10, 20].map(|o| format!("https://x.chargeover.com/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset={o}&limit=10"))
+        );
+        assert_eq!(sent[0].header_value("Authorization"), Some("Basic cHViOnByaXY="));
+    }
+
+    #[test]
+    fn the_page_cap_stops_without_requesting_further() {
+        let env = paging_env(25);
+        let err = block_on(client(&env, json!({"pageSize": 10, "maxPages": 2})).list_tokens(&list("1000"))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
+        assert_eq!(env.sent.borrow().len(), 2);
+        let env = paging_env(20);
+        // Two full pages, then an empty third: the third is past a cap of 2.
+        assert!(block_on(client(&env, json!({"pageSize": 10, "maxPages": 3})).list_tokens(&list("1000"))).is_ok());
+        assert_eq!(env.sent.borrow().len(), 3);
+    }
+
+    #[test]
+    fn payerly_operations_without_an_endpoint_send_nothing() {
+        let env = paging_env(0);
+        let config = ClientConfig::parse(json!({"provider": "payerly", "apiKey": "k", "baseUrl": "https://api.sandbox.payerly.tech/v1"})).unwrap();
+        let c = Client::new(config, env.clone()).unwrap();
+        let errors = [
+            block_on(c.list_tokens(&list("a"))).unwrap_err(),
+            block_on(c.delete_token(&crate::model::DeleteTokenInput { token_id: "t".into(), customer_id: None })).unwrap_err(),
+            block_on(c.query_tokens(&TokenQuery::default())).unwrap_err(),
+            block_on(c.create_token(&serde_json::from_value(json!({"customerId": "1", "token": "t"})).unwrap())).unwrap_err(),
+            block_on(c.update_token_status(&serde_json::from_value(json!({"tokenId": "t", "status": "SUSPENDED"})).unwrap())).unwrap_err(),
+        ];
+        assert!(errors.iter().all(|e| e.code == ErrorCode::Unsupported), "{errors:?}");
+        assert!(env.sent.borrow().is_empty());
+        let caps = c.capabilities();
+        assert!(caps.get_token && !caps.list_tokens && !caps.delete_token && !caps.pagination);
     }
 }
