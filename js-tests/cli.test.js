@@ -1,0 +1,254 @@
+// The `paytokens` bin, run as a child process against an in-process sandbox: output formats,
+// export with bounded concurrency and a progress bar on stderr only, credentials, exit codes.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox } from '../sandbox/server.js';
+
+const BIN = fileURLToPath(new URL('../pkg/cli.js', import.meta.url));
+const CSV_HEADER = 'provider,id,customerId,status,paymentMethod,brand,last4,maskedPan,expiresAt,createdAt,updatedAt';
+let sandbox;
+let dir;
+
+before(async () => {
+  sandbox = await startSandbox();
+  dir = mkdtempSync(path.join(tmpdir(), 'paytokens-cli-'));
+});
+after(async () => {
+  await sandbox?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => sandbox.reset());
+
+// A clean environment: no credentials leak in from the machine running the tests.
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(PAYTOKENS|PINELABS|ALLIANCEPAY|CHARGEOVER|PAYERLY)_/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+function cli(args, { env = {}, input } = {}) {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+const sbx = () => ['--sandbox', sandbox.url];
+
+// RFC 4180, enough for the tests: quoted cells with "" escapes, CRLF rows.
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r') { /* part of CRLF */ } else if (ch === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += ch;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+test('list in json, ndjson, csv and table', async () => {
+  const base = ['list', ...sbx(), '-p', 'pinelabs', '--customer', 'cust-v1-statuses'];
+  const json = await cli([...base, '--format', 'json']);
+  assert.equal(json.code, 0, json.stderr);
+  const tokens = JSON.parse(json.stdout);
+  assert.equal(tokens.length, 5);
+  assert.ok(tokens.every((t) => t.provider === 'pinelabs' && t.customerId === 'cust-v1-statuses'));
+
+  const ndjson = await cli([...base, '--format', 'ndjson']);
+  assert.equal(ndjson.code, 0, ndjson.stderr);
+  const lines = ndjson.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 5);
+  assert.deepEqual(lines.map((l) => JSON.parse(l).id), tokens.map((t) => t.id));
+
+  const csv = await cli([...base, '--format', 'csv']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const rows = parseCsv(csv.stdout);
+  assert.equal(rows[0].join(','), CSV_HEADER);
+  assert.equal(rows.length, 6);
+  const suspended = rows.find((r) => r[1] === 'token-v1-suspended-01');
+  assert.deepEqual(suspended.slice(0, 7), ['pinelabs', 'token-v1-suspended-01', 'cust-v1-statuses', 'SUSPENDED', 'CARD', 'American Express', '0005']);
+
+  const table = await cli([...base, '--format', 'table']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^PROVIDER\s+TOKEN/);
+  assert.match(table.stdout, /token-v1-quarantined-01 .*UNKNOWN/);
+
+  // Not a terminal and no --format: JSON, so pipes get data a program can read.
+  assert.deepEqual(JSON.parse((await cli(base)).stdout).length, 5);
+});
+
+test('CSV cells with commas and quotes are quoted', async () => {
+  const r = await cli(['list', ...sbx(), '-p', 'pinelabs', '-c', 'cust-gen-"x",y', '-f', 'csv']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /,"cust-gen-""x"",y",ACTIVE,/);
+  const rows = parseCsv(r.stdout);
+  assert.equal(rows.length, 3);
+  assert.ok(rows.slice(1).every((row) => row.length === 11 && row[2] === 'cust-gen-"x",y'));
+});
+
+test('list for every provider that can list, and get on Payerly', async () => {
+  for (const [provider, customer, count] of [['alliancepay', 'senderCustomerId', 3], ['chargeover', '1000', 25]]) {
+    const r = await cli(['list', ...sbx(), '-p', provider, '-c', customer, '-f', 'ndjson']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split('\n').length, count, provider);
+  }
+  const got = await cli(['get', ...sbx(), '-p', 'payerly', '-t', 'tok_visa_active']);
+  assert.equal(got.code, 0, got.stderr);
+  assert.equal(JSON.parse(got.stdout).card.last4, '1111');
+});
+
+test('export of 200 customers: all tokens on stdout in input order, the progress bar on stderr only', async () => {
+  const ids = Array.from({ length: 200 }, (_, i) => `cust-gen-${String(i).padStart(3, '0')}`);
+  const file = path.join(dir, 'customers.txt');
+  writeFileSync(file, `# Pine Labs generated customers\n${ids.join('\n')}\n\n`);
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '--input', file, '--concurrency', '8', '--format', 'ndjson', '--progress']);
+  assert.equal(r.code, 0, r.stderr);
+  const tokens = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(tokens.length, 400);
+  assert.deepEqual([...new Set(tokens.map((t) => t.customerId))], ids, 'grouped by customer, in input order');
+  assert.equal(new Set(tokens.map((t) => t.id)).size, 400);
+  assert.ok(!r.stdout.includes('\r') && !r.stdout.includes('customers'), 'no progress on stdout');
+  assert.match(r.stderr, /\[#{24}\] 100% 200\/200 customers · 400 tokens · 0 failed/);
+  assert.ok(r.stderr.includes('\r'), 'the bar redraws its own line');
+  assert.match(r.stderr, /Exported 400 token\(s\) from 200 of 200 customer\(s\)/);
+  assert.equal(sandbox.count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 200);
+
+  // The same export as JSON and CSV, from a JSON array on stdin, without a progress bar.
+  const json = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', '-', '-n', '3'], { input: JSON.stringify(ids.slice(0, 20)) });
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).length, 40);
+  assert.ok(!json.stderr.includes('customers ·'), 'no bar when stderr is not a terminal and --progress is not given');
+  const csv = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', file, '-f', 'csv', '--no-progress']);
+  assert.equal(csv.code, 0, csv.stderr);
+  assert.equal(parseCsv(csv.stdout).length, 401);
+});
+
+test('export keeps going past failing customers and exits 4; exits 3 when every customer fails', async () => {
+  const file = path.join(dir, 'mixed.txt');
+  writeFileSync(file, ['cust-gen-a', 'cust-forbidden', 'cust-gen-b', 'nobody-here'].join('\n'));
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', file, '-f', 'json', '--progress']);
+  assert.equal(r.code, 4, r.stderr);
+  const tokens = JSON.parse(r.stdout);
+  assert.deepEqual([...new Set(tokens.map((t) => t.customerId))], ['cust-gen-a', 'cust-gen-b']);
+  assert.match(r.stderr, /failed: customer "cust-forbidden": PERMISSION/);
+  assert.match(r.stderr, /failed: customer "nobody-here": NOT_FOUND/);
+  assert.match(r.stderr, /2 failed/);
+
+  const all = path.join(dir, 'bad.txt');
+  writeFileSync(all, 'cust-forbidden\n');
+  const allFailed = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', all]);
+  assert.equal(allFailed.code, 3);
+  assert.deepEqual(JSON.parse(allFailed.stdout), []);
+});
+
+test('usage errors exit 2 with a hint, before any request', async () => {
+  const cases = [
+    ['list', ...sbx(), '-p', 'pinelabs'], // no --customer
+    ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--format', 'xml'],
+    ['list', '--bogus'],
+    ['frobnicate'],
+    [],
+    ['list', ...sbx(), '-p', 'stripe', '-c', 'x'],
+    ['export', ...sbx(), '-p', 'pinelabs', '-i', path.join(dir, 'missing.txt')],
+    ['export', ...sbx(), '-p', 'pinelabs', '-i', '-', '--concurrency', '0'],
+    ['set-status', ...sbx(), '-p', 'alliancepay', '-t', 'x', '-s', 'DELETED'],
+    ['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x', '-c', 'y'], // no --yes and stdin is not a terminal
+    ['list', '-p', 'pinelabs', '-c', 'x'], // no credentials at all
+  ];
+  for (const args of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
+    assert.equal(r.stdout, '', args.join(' '));
+    assert.ok(r.stderr.length > 0);
+  }
+  assert.equal(sandbox.requests.filter((q) => !q.path.startsWith('/_sandbox')).length, 0);
+});
+
+test('--help on every command', async () => {
+  for (const command of ['list', 'get', 'set-status', 'delete', 'export']) {
+    const r = await cli([command, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`^paytokens ${command} — `));
+    assert.match(r.stdout, /Exit codes/);
+  }
+  const top = await cli(['--help']);
+  assert.equal(top.code, 0);
+  for (const name of ['PAYTOKENS_PROVIDER', 'PAYTOKENS_SANDBOX_URL', 'PINELABS_CLIENT_ID', 'PINELABS_CLIENT_SECRET', 'ALLIANCEPAY_SERVICE_CODE',
+    'ALLIANCEPAY_MERCHANT_KEY_FILE', 'CHARGEOVER_BASE_URL', 'CHARGEOVER_USERNAME', 'CHARGEOVER_PASSWORD', 'PAYERLY_API_KEY']) {
+    assert.ok(top.stdout.includes(name), name);
+  }
+});
+
+test('credentials from environment variables, and never echoed', async () => {
+  const { pinelabs, alliancepay, chargeover, payerly } = sandbox.credentials;
+  const keyFile = path.join(dir, 'merchant.jwk.json');
+  writeFileSync(keyFile, JSON.stringify(alliancepay.merchantPrivateKey));
+  const envs = {
+    pinelabs: { PINELABS_CLIENT_ID: pinelabs.clientId, PINELABS_CLIENT_SECRET: pinelabs.clientSecret, PINELABS_BASE_URL: sandbox.baseUrls.pinelabs },
+    alliancepay: { ALLIANCEPAY_SERVICE_CODE: alliancepay.serviceCode, ALLIANCEPAY_MERCHANT_KEY_FILE: keyFile, ALLIANCEPAY_BASE_URL: sandbox.baseUrls.alliancepay },
+    chargeover: { CHARGEOVER_USERNAME: chargeover.username, CHARGEOVER_PASSWORD: chargeover.password, CHARGEOVER_BASE_URL: sandbox.baseUrls.chargeover },
+  };
+  const customers = { pinelabs: 'cust-v1-0811030624-aa-RBDgpR', alliancepay: '12345', chargeover: '1001' };
+  for (const [provider, env] of Object.entries(envs)) {
+    const r = await cli(['list', '-c', customers[provider], '-f', 'ndjson'], { env: { ...env, PAYTOKENS_PROVIDER: provider } });
+    assert.equal(r.code, 0, `${provider}: ${r.stderr}`);
+    assert.ok(r.stdout.length > 0);
+  }
+  const payerlyGet = await cli(['get', '-p', 'payerly', '-t', 'tok_expired'], { env: { PAYERLY_API_KEY: payerly.apiKey, PAYERLY_BASE_URL: sandbox.baseUrls.payerly } });
+  assert.equal(payerlyGet.code, 0, payerlyGet.stderr);
+  assert.equal(JSON.parse(payerlyGet.stdout).status, 'EXPIRED');
+
+  // A wrong secret: a provider error (exit 3), and the secret appears nowhere.
+  const secret = 'canary-cli-secret-Hx71';
+  const bad = await cli(['list', '-p', 'pinelabs', '-c', 'cust-gen-1'], { env: { ...envs.pinelabs, PINELABS_CLIENT_SECRET: secret } });
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /AUTHENTICATION/);
+  assert.ok(!bad.stderr.includes(secret) && !bad.stdout.includes(secret));
+  const badFlag = await cli(['list', '-p', 'pinelabs', '-c', 'cust-gen-1', '--client-secret', secret, '--client-id', pinelabs.clientId, '--base-url', sandbox.baseUrls.pinelabs]);
+  assert.equal(badFlag.code, 3);
+  assert.ok(!badFlag.stderr.includes(secret));
+  const typo = await cli(['list', '-p', 'pinelabs', `--clientsecret=${secret}`]);
+  assert.equal(typo.code, 2);
+  assert.ok(!typo.stderr.includes(secret));
+});
+
+test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
+  const env = { PAYTOKENS_SANDBOX_URL: sandbox.url, PAYTOKENS_PROVIDER: 'alliancepay' };
+  const suspended = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'suspended'], { env });
+  assert.equal(suspended.code, 0, suspended.stderr);
+  assert.equal(JSON.parse(suspended.stdout).status, 'SUSPENDED');
+  const again = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'SUSPENDED'], { env });
+  assert.equal(again.code, 3);
+  assert.match(again.stderr, /INVALID_TRANSITION/);
+  const deleted = await cli(['delete', '-t', 'Qm7xK2pLr9TzA4vN8cWb1eYd', '--yes'], { env });
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.equal(deleted.stdout, '');
+  const got = await cli(['get', '-t', 'Qm7xK2pLr9TzA4vN8cWb1eYd', '-f', 'csv'], { env });
+  assert.equal(parseCsv(got.stdout)[1][3], 'DELETED');
+  const unreachable = await cli(['list', '--sandbox', 'http://127.0.0.1:9', '-p', 'pinelabs', '-c', 'x']);
+  assert.equal(unreachable.code, 3);
+  assert.match(unreachable.stderr, /cannot reach the sandbox/);
+});
+
+test('the bin is declared in the package', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../pkg/package.json', import.meta.url), 'utf8'));
+  assert.equal(pkg.bin.paytokens, './cli.js');
+  assert.ok(pkg.files.includes('cli.js') && pkg.files.includes('hub.js'));
+  assert.match(readFileSync(BIN, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});

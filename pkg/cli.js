@@ -1,0 +1,613 @@
+#!/usr/bin/env node
+// `paytokens`: the SDK from a shell, for payment operations work — list, look up, suspend,
+// reactivate and delete stored tokens, and export many customers' tokens at once. Data goes to
+// stdout, everything for people (progress, errors, summaries) to stderr; credentials come from
+// the environment or flags and are never printed.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import { createClient, PayTokensError } from './node.js';
+
+const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4 };
+const PROVIDERS = ['pinelabs', 'alliancepay', 'chargeover', 'payerly'];
+const FORMATS = ['json', 'ndjson', 'csv', 'table'];
+const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
+
+class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Options and help
+
+const COMMON = {
+  provider: { type: 'string', short: 'p' },
+  sandbox: { type: 'string' },
+  environment: { type: 'string' },
+  'base-url': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  'service-code': { type: 'string' },
+  'merchant-id': { type: 'string' },
+  'merchant-key-file': { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  'api-key': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'max-retries': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const COMMON_HELP = `Provider and credentials (flags win over environment variables):
+  -p, --provider NAME         pinelabs | alliancepay | chargeover | payerly   [PAYTOKENS_PROVIDER]
+      --sandbox URL           use a running local sandbox (e.g. http://127.0.0.1:8788): its base
+                              URLs and credentials from URL/_sandbox/credentials; credential
+                              environment variables are then ignored        [PAYTOKENS_SANDBOX_URL]
+      --environment ENV       sandbox (default) | production                [PAYTOKENS_ENVIRONMENT]
+      --base-url URL          provider API base URL   [PINELABS_BASE_URL, ALLIANCEPAY_BASE_URL,
+                                                        CHARGEOVER_BASE_URL, PAYERLY_BASE_URL]
+      --client-id ID          Pine Labs                                     [PINELABS_CLIENT_ID]
+      --client-secret SECRET  Pine Labs                                     [PINELABS_CLIENT_SECRET]
+      --service-code CODE     AlliancePay                                   [ALLIANCEPAY_SERVICE_CODE]
+      --merchant-id ID        AlliancePay (optional)                        [ALLIANCEPAY_MERCHANT_ID]
+      --merchant-key-file F   AlliancePay P-384 private key, a JWK JSON file [ALLIANCEPAY_MERCHANT_KEY_FILE]
+      --username KEY          ChargeOver REST public key                    [CHARGEOVER_USERNAME]
+      --password KEY          ChargeOver REST private key                   [CHARGEOVER_PASSWORD]
+                              (ChargeOver also needs --base-url, your instance's /api/v3 URL)
+      --api-key KEY           Payerly                                       [PAYERLY_API_KEY]
+      --timeout-ms N          per attempt (default 30000)
+      --max-retries N         default 2; 0 turns retries off
+  -h, --help                  this help
+Secrets on a command line are visible to other local users (ps); prefer the environment variables.`;
+
+const FORMAT_HELP = `  -f, --format FORMAT         json | ndjson | csv | table (default: table on a terminal, json otherwise)`;
+
+const COMMANDS = {
+  list: {
+    summary: 'list the tokens of one customer',
+    usage: 'paytokens list --provider NAME --customer ID [--format FORMAT]',
+    options: { customer: { type: 'string', short: 'c' }, format: { type: 'string', short: 'f' } },
+    help: `  -c, --customer ID           the customer whose tokens to list (required)\n${FORMAT_HELP}`,
+    run: runList,
+  },
+  get: {
+    summary: 'show one token',
+    usage: 'paytokens get --provider NAME --token ID [--customer ID] [--format FORMAT]',
+    options: {
+      token: { type: 'string', short: 't' }, customer: { type: 'string', short: 'c' }, format: { type: 'string', short: 'f' },
+      'account-id': { type: 'string' }, phone: { type: 'string' }, email: { type: 'string' },
+    },
+    help: `  -t, --token ID              the token id (required)
+  -c, --customer ID           the token's customer (Pine Labs needs it)
+      --account-id ID, --phone P, --email E
+                              Payerly: narrow the lookup to that customer
+${FORMAT_HELP}`,
+    run: runGet,
+  },
+  'set-status': {
+    summary: 'suspend or reactivate a token (AlliancePay)',
+    usage: 'paytokens set-status --provider NAME --token ID --status ACTIVE|SUSPENDED [--format FORMAT]',
+    options: { token: { type: 'string', short: 't' }, status: { type: 'string', short: 's' }, format: { type: 'string', short: 'f' } },
+    help: `  -t, --token ID              the token id (required)
+  -s, --status STATUS         ACTIVE (reactivate) or SUSPENDED (suspend) (required)
+${FORMAT_HELP}
+Prints the token after the change.`,
+    run: runSetStatus,
+  },
+  delete: {
+    summary: 'delete (Pine Labs: deactivate) a token',
+    usage: 'paytokens delete --provider NAME --token ID [--customer ID] [--yes]',
+    options: { token: { type: 'string', short: 't' }, customer: { type: 'string', short: 'c' }, yes: { type: 'boolean', short: 'y' } },
+    help: `  -t, --token ID              the token id (required)
+  -c, --customer ID           the token's customer (Pine Labs needs it)
+  -y, --yes                   do not ask for confirmation (required when stdin is not a terminal)
+Deleting cannot be undone.`,
+    run: runDelete,
+  },
+  export: {
+    summary: 'export the tokens of many customers',
+    usage: 'paytokens export --provider NAME --input FILE [--concurrency N] [--format json|ndjson|csv]',
+    options: {
+      input: { type: 'string', short: 'i' }, concurrency: { type: 'string', short: 'n' }, format: { type: 'string', short: 'f' },
+      progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' },
+    },
+    help: `  -i, --input FILE            customer ids, one per line (blank lines and # comments skipped),
+                              or a JSON array of strings; "-" reads stdin (required)
+  -n, --concurrency N         customers listed at once, 1–64 (default 8)
+  -f, --format FORMAT         json (default) | ndjson | csv
+      --progress              show the progress bar on stderr even when it is not a terminal
+      --no-progress           never show it (default: shown when stderr is a terminal)
+Tokens are written in input order. A customer that fails is reported on stderr and the export
+goes on; the exit code is then 4 (3 when every customer failed).`,
+    run: runExport,
+  },
+};
+
+function mainHelp() {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const list = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n');
+  return `paytokens — stored payment tokens at AlliancePay, ChargeOver, Pine Labs and Payerly
+
+Usage: paytokens <command> [options]
+
+Commands:
+${list}
+
+Run "paytokens <command> --help" for a command's options.
+
+${COMMON_HELP}
+
+Output: data on stdout only; progress, errors and summaries on stderr.
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed
+
+Examples:
+  paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
+  PINELABS_CLIENT_ID=… PINELABS_CLIENT_SECRET=… paytokens export -p pinelabs -i customers.txt -f ndjson > tokens.ndjson
+`;
+}
+
+function commandHelp(name) {
+  const c = COMMANDS[name];
+  return `paytokens ${name} — ${c.summary}
+
+Usage: ${c.usage}
+
+${c.help}
+
+${COMMON_HELP}
+
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed' : ''}
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client configuration: flags, then environment, or a sandbox
+
+function pick(values, flag, envName) {
+  const v = values[flag];
+  if (v !== undefined && v !== '') return v;
+  const e = envName ? process.env[envName] : undefined;
+  return e !== undefined && e !== '' ? e : undefined;
+}
+
+function intOption(values, flag, { min, max, fallback }) {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+async function sandboxSetup(url, provider) {
+  let base;
+  try {
+    base = new URL(url);
+  } catch {
+    throw new UsageError('--sandbox must be a URL such as http://127.0.0.1:8788');
+  }
+  const root = base.href.replace(/\/+$/, '');
+  const get = async (path) => {
+    let res;
+    try {
+      res = await fetch(`${root}${path}`);
+    } catch (err) {
+      throw new PayTokensError({ code: 'NETWORK', message: `cannot reach the sandbox at ${root} (${err.cause?.code ?? err.message})`, retryable: true });
+    }
+    if (!res.ok) throw new PayTokensError({ code: 'PROVIDER_ERROR', httpStatus: res.status, message: `the sandbox at ${root} answered ${res.status} for ${path}`, retryable: false });
+    return res.json();
+  };
+  const [health, credentials] = await Promise.all([get('/_sandbox/health'), get('/_sandbox/credentials')]);
+  return { baseUrl: health.baseUrls?.[provider], credentials: credentials[provider] ?? {} };
+}
+
+async function clientConfig(values) {
+  const provider = pick(values, 'provider', 'PAYTOKENS_PROVIDER');
+  if (!provider) throw new UsageError(`--provider is required (${PROVIDERS.join(', ')}), or set PAYTOKENS_PROVIDER`);
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
+  const config = { provider };
+  const environment = pick(values, 'environment', 'PAYTOKENS_ENVIRONMENT');
+  if (environment !== undefined) {
+    if (!['sandbox', 'production'].includes(environment)) throw new UsageError('--environment must be sandbox or production');
+    config.environment = environment;
+  }
+  const timeoutMs = intOption(values, 'timeout-ms', { min: 1, max: 600000 });
+  if (timeoutMs !== undefined) config.timeoutMs = timeoutMs;
+  const maxRetries = intOption(values, 'max-retries', { min: 0, max: 10 });
+  if (maxRetries !== undefined) config.maxRetries = maxRetries;
+
+  const sandboxUrl = pick(values, 'sandbox', 'PAYTOKENS_SANDBOX_URL');
+  // In sandbox mode only flags may override: real credentials from the environment are never
+  // sent to a local emulator.
+  const fromEnv = sandboxUrl ? () => undefined : (name) => process.env[name] || undefined;
+  const flagOr = (flag, envName) => (values[flag] !== undefined && values[flag] !== '' ? values[flag] : fromEnv(envName));
+  if (sandboxUrl) {
+    const sbx = await sandboxSetup(sandboxUrl, provider);
+    Object.assign(config, sbx.credentials);
+    if (sbx.baseUrl) config.baseUrl = sbx.baseUrl;
+  }
+  const upper = provider.toUpperCase();
+  const baseUrl = flagOr('base-url', `${upper}_BASE_URL`);
+  if (baseUrl !== undefined) config.baseUrl = baseUrl;
+
+  const set = (key, flag, envName) => {
+    const v = flagOr(flag, envName);
+    if (v !== undefined) config[key] = v;
+  };
+  if (provider === 'pinelabs') {
+    set('clientId', 'client-id', 'PINELABS_CLIENT_ID');
+    set('clientSecret', 'client-secret', 'PINELABS_CLIENT_SECRET');
+  } else if (provider === 'alliancepay') {
+    set('serviceCode', 'service-code', 'ALLIANCEPAY_SERVICE_CODE');
+    set('merchantId', 'merchant-id', 'ALLIANCEPAY_MERCHANT_ID');
+    const keyFile = flagOr('merchant-key-file', 'ALLIANCEPAY_MERCHANT_KEY_FILE');
+    if (keyFile !== undefined) {
+      try {
+        config.merchantPrivateKey = JSON.parse(readFileSync(keyFile, 'utf8'));
+      } catch (err) {
+        // The file name is not a secret; its contents are, and are never shown.
+        throw new UsageError(`cannot read the merchant key file ${JSON.stringify(keyFile)} as JSON (${err.code ?? 'invalid JSON'})`);
+      }
+    }
+  } else if (provider === 'chargeover') {
+    set('username', 'username', 'CHARGEOVER_USERNAME');
+    set('password', 'password', 'CHARGEOVER_PASSWORD');
+  } else if (provider === 'payerly') {
+    set('apiKey', 'api-key', 'PAYERLY_API_KEY');
+  }
+  return config;
+}
+
+async function makeClient(values) {
+  const config = await clientConfig(values);
+  try {
+    return createClient(config);
+  } catch (err) {
+    // A missing or malformed credential: the SDK names the field only, never its value.
+    if (err?.code === 'INVALID_INPUT') throw new UsageError(`${err.message} — give it with a flag or its environment variable (see --help)`);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const out = process.stdout;
+
+function write(text) {
+  if (out.write(text)) return undefined;
+  return new Promise((resolve) => out.once('drain', resolve));
+}
+
+function csvCell(value) {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRow(token) {
+  const card = token.card ?? {};
+  const cells = { ...token, brand: card.brand, last4: card.last4, maskedPan: card.maskedPan };
+  return `${CSV_COLUMNS.map((c) => csvCell(cells[c])).join(',')}\r\n`;
+}
+
+const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
+
+function shortDate(iso) {
+  return iso ? iso.slice(0, 10) : '';
+}
+
+function table(tokens) {
+  const head = ['PROVIDER', 'TOKEN', 'CUSTOMER', 'STATUS', 'METHOD', 'BRAND', 'CARD', 'EXPIRES', 'UPDATED'];
+  const rows = tokens.map((t) => [
+    t.provider, t.id, t.customerId ?? '', t.status, t.paymentMethod, t.card?.brand ?? '',
+    t.card?.maskedPan ?? (t.card?.last4 ? `•••• ${t.card.last4}` : ''),
+    shortDate(t.expiresAt) || (t.card?.expiryMonth ? `${String(t.card.expiryMonth).padStart(2, '0')}/${t.card.expiryYear}` : ''),
+    shortDate(t.updatedAt ?? t.createdAt),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  return [head, ...rows].map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function formatOf(values, fallback) {
+  const format = values.format ?? fallback ?? (out.isTTY ? 'table' : 'json');
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  return format;
+}
+
+async function printTokens(tokens, format) {
+  if (format === 'json') return write(`${JSON.stringify(tokens, null, 2)}\n`);
+  if (format === 'ndjson') return write(tokens.map((t) => `${JSON.stringify(t)}\n`).join(''));
+  if (format === 'csv') return write(CSV_HEADER + tokens.map(csvRow).join(''));
+  if (tokens.length === 0) {
+    process.stderr.write('No tokens.\n');
+    return undefined;
+  }
+  return write(table(tokens));
+}
+
+function required(values, flag, what) {
+  const v = values[flag];
+  if (v === undefined || v === '') throw new UsageError(`--${flag} is required (${what})`);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+async function runList(values) {
+  const customerId = required(values, 'customer', 'the customer id');
+  const format = formatOf(values);
+  const client = await makeClient(values);
+  await printTokens(await client.listTokens({ customerId }), format);
+  return EXIT.OK;
+}
+
+async function runGet(values) {
+  const tokenId = required(values, 'token', 'the token id');
+  const format = formatOf(values);
+  const client = await makeClient(values);
+  const input = { tokenId };
+  if (values.customer) input.customerId = values.customer;
+  if (values['account-id']) input.accountId = values['account-id'];
+  if (values.phone) input.phone = values.phone;
+  if (values.email) input.email = values.email;
+  const token = await client.getToken(input);
+  if (format === 'json') await write(`${JSON.stringify(token, null, 2)}\n`);
+  else await printTokens([token], format);
+  return EXIT.OK;
+}
+
+async function runSetStatus(values) {
+  const tokenId = required(values, 'token', 'the token id');
+  const status = required(values, 'status', 'ACTIVE or SUSPENDED').toUpperCase();
+  if (!['ACTIVE', 'SUSPENDED'].includes(status)) throw new UsageError('--status must be ACTIVE or SUSPENDED (use "paytokens delete" to delete)');
+  const format = formatOf(values);
+  const client = await makeClient(values);
+  const token = await client.updateTokenStatus({ tokenId, status });
+  if (format === 'json') await write(`${JSON.stringify(token, null, 2)}\n`);
+  else await printTokens([token], format);
+  return EXIT.OK;
+}
+
+async function confirm(question) {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function runDelete(values) {
+  const tokenId = required(values, 'token', 'the token id');
+  const client = await makeClient(values);
+  if (!values.yes) {
+    if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
+    if (!(await confirm(`Delete token ${tokenId} at ${client.provider}? This cannot be undone. [y/N] `))) {
+      process.stderr.write('Not deleted.\n');
+      return EXIT.OK;
+    }
+  }
+  const input = { tokenId };
+  if (values.customer) input.customerId = values.customer;
+  await client.deleteToken(input);
+  process.stderr.write(`Deleted token ${tokenId} at ${client.provider}.\n`);
+  return EXIT.OK;
+}
+
+function readCustomers(file) {
+  let text;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --input ${JSON.stringify(file)} (${err.code ?? err.message})`);
+  }
+  if (text.trimStart().startsWith('[')) {
+    let list;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      throw new UsageError('--input looks like JSON but does not parse');
+    }
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' || typeof x === 'number')) {
+      throw new UsageError('--input JSON must be an array of customer id strings');
+    }
+    return list.map(String).filter((x) => x.trim() !== '');
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+// One status line on stderr, redrawn in place with \r (padded, so no terminal escapes are needed
+// and a log file reads as a sequence of updates). Other stderr lines clear it first.
+class Progress {
+  #enabled;
+  #last = '';
+  #drawnAt = 0;
+  #started = Date.now();
+
+  constructor(enabled, total) {
+    this.#enabled = enabled;
+    this.total = total;
+    this.done = 0;
+    this.tokens = 0;
+    this.failed = 0;
+  }
+
+  #line() {
+    const width = 24;
+    const ratio = this.total ? this.done / this.total : 1;
+    const filled = Math.round(ratio * width);
+    const secs = ((Date.now() - this.#started) / 1000).toFixed(1);
+    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% `
+      + `${this.done}/${this.total} customers · ${this.tokens} tokens · ${this.failed} failed · ${secs}s`;
+  }
+
+  draw(force = false) {
+    if (!this.#enabled) return;
+    const now = Date.now();
+    if (!force && now - this.#drawnAt < 100) return;
+    this.#drawnAt = now;
+    const line = this.#line();
+    process.stderr.write(`\r${line.padEnd(this.#last.length)}`);
+    this.#last = line;
+  }
+
+  clear() {
+    if (!this.#enabled || !this.#last) return;
+    process.stderr.write(`\r${' '.repeat(this.#last.length)}\r`);
+    this.#last = '';
+  }
+
+  note(text) {
+    this.clear();
+    process.stderr.write(`${text}\n`);
+    this.draw(true);
+  }
+
+  finish() {
+    if (!this.#enabled) return;
+    this.draw(true);
+    process.stderr.write('\n');
+  }
+}
+
+async function runExport(values) {
+  const file = required(values, 'input', 'a file of customer ids, or - for stdin');
+  const format = formatOf(values, 'json');
+  if (format === 'table') throw new UsageError('export writes json, ndjson or csv');
+  const concurrency = intOption(values, 'concurrency', { min: 1, max: 64, fallback: 8 });
+  if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress contradict each other');
+  const customers = readCustomers(file);
+  const client = await makeClient(values);
+  const progress = new Progress(values['no-progress'] ? false : Boolean(values.progress || process.stderr.isTTY), customers.length);
+
+  // Results are written in input order as soon as every earlier customer is done, so output is
+  // streamed, repeatable, and memory stays bounded by how far ahead the fastest workers get.
+  const results = new Array(customers.length);
+  let nextToWrite = 0;
+  let written = 0;
+  let writing = Promise.resolve();
+  const flush = async () => {
+    while (nextToWrite < customers.length && results[nextToWrite] !== undefined) {
+      const tokens = results[nextToWrite];
+      results[nextToWrite] = null;
+      nextToWrite += 1;
+      let chunk = '';
+      for (const t of tokens) {
+        if (format === 'json') chunk += `${written === 0 ? '\n' : ',\n'}  ${JSON.stringify(t)}`;
+        else if (format === 'ndjson') chunk += `${JSON.stringify(t)}\n`;
+        else chunk += csvRow(t);
+        written += 1;
+      }
+      if (chunk) await write(chunk);
+    }
+  };
+
+  if (format === 'json') await write('[');
+  if (format === 'csv') await write(CSV_HEADER);
+  progress.draw(true);
+
+  let next = 0;
+  const failures = [];
+  const worker = async () => {
+    while (next < customers.length) {
+      const index = next++;
+      const customerId = customers[index];
+      try {
+        results[index] = await client.listTokens({ customerId });
+        progress.tokens += results[index].length;
+      } catch (thrown) {
+        results[index] = [];
+        progress.failed += 1;
+        failures.push({ customerId, error: thrown });
+        progress.note(`failed: customer ${JSON.stringify(customerId)}: ${describe(thrown)}`);
+      }
+      progress.done += 1;
+      progress.draw();
+      writing = writing.then(flush);
+      await writing;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, customers.length) }, worker));
+  await writing;
+  if (format === 'json') await write(written === 0 ? ']\n' : '\n]\n');
+  progress.finish();
+  const ok = customers.length - failures.length;
+  process.stderr.write(`Exported ${written} token(s) from ${ok} of ${customers.length} customer(s) at ${client.provider}`
+    + `${failures.length ? `; ${failures.length} failed` : ''}.\n`);
+  if (failures.length === 0) return EXIT.OK;
+  return ok === 0 ? EXIT.PROVIDER : EXIT.PARTIAL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function describe(err) {
+  if (err instanceof PayTokensError || (err && typeof err.code === 'string')) {
+    const where = [err.provider, err.httpStatus && `HTTP ${err.httpStatus}`, err.providerCode && `provider code ${err.providerCode}`, err.requestId && `request ${err.requestId}`]
+      .filter(Boolean).join(', ');
+    return `${err.code}: ${err.message}${where ? ` (${where})` : ''}${err.retryable ? ' — retryable' : ''}`;
+  }
+  return String(err?.message ?? err);
+}
+
+async function main(argv) {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    if (topic && COMMANDS[topic]) {
+      out.write(commandHelp(topic));
+      return EXIT.OK;
+    }
+    if (first === undefined) {
+      process.stderr.write(mainHelp());
+      return EXIT.USAGE;
+    }
+    out.write(mainHelp());
+    return EXIT.OK;
+  }
+  if (first === '--version' || first === '-V') {
+    const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+    out.write(`${pkg.version}\n`);
+    return EXIT.OK;
+  }
+  const command = COMMANDS[first];
+  if (!command) {
+    // Never echo the word: a misplaced argument may be a secret.
+    process.stderr.write(`paytokens: ${first.startsWith('-') ? 'options come after the command' : 'unknown command'}. Commands: ${Object.keys(COMMANDS).join(', ')}. See "paytokens --help".\n`);
+    return EXIT.USAGE;
+  }
+  let values;
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: true });
+    values = parsed.values;
+    if (parsed.positionals.length) throw new UsageError(`unexpected argument #${rest.indexOf(parsed.positionals[0]) + 1} (options take the form --name value)`);
+  } catch (err) {
+    // parseArgs messages name the option, never its value.
+    process.stderr.write(`paytokens ${first}: ${err.message}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
+    return EXIT.USAGE;
+  }
+  if (values.help) {
+    out.write(commandHelp(first));
+    return EXIT.OK;
+  }
+  try {
+    return await command.run(values);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`paytokens ${first}: ${err.message}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
+      return EXIT.USAGE;
+    }
+    process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
+    return EXIT.PROVIDER;
+  }
+}
+
+// A closed pipe (`paytokens list … | head`) is not an error worth a stack trace.
+out.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  throw err;
+});
+
+const code = await main(process.argv.slice(2));
+// Let stdout drain before leaving (pipes are asynchronous in Node).
+process.exitCode = code;
