@@ -16,6 +16,8 @@ pub enum FaultKind {
     Refused,
     /// Reset, DNS, TLS, CORS: the request may or may not have been applied.
     Network,
+    /// The reply's headers arrived but its body was cut off.
+    Truncated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +30,8 @@ impl TransportFault {
     pub fn into_error(self, provider: Provider, timeout_ms: u32) -> Error {
         let err = match self.kind {
             FaultKind::Timeout => Error::new(ErrorCode::Timeout, format!("no reply from {} within {timeout_ms} ms", provider.as_str())),
+            // A cut-off body is unreadable like a malformed one, but another attempt may get it whole.
+            FaultKind::Truncated => Error::new(ErrorCode::Decode, format!("the {} reply was cut off", provider.as_str())).retryable(true),
             FaultKind::Refused | FaultKind::Network => {
                 Error::new(ErrorCode::Network, format!("could not reach {}: {}", provider.as_str(), self.detail))
             }
@@ -155,8 +159,12 @@ mod fetch {
             }
         }
         let status = response.status();
-        let text = response.text().map_err(fail)?;
-        let body = JsFuture::from(text).await.map_err(fail)?.as_string().unwrap_or_default();
+        let cut_off = |e: JsValue| match classify(&e, timed_out.get()) {
+            TransportFault { kind: FaultKind::Timeout, detail } => TransportFault { kind: FaultKind::Timeout, detail },
+            _ => TransportFault { kind: FaultKind::Truncated, detail: "body cut off".into() },
+        };
+        let text = response.text().map_err(cut_off)?;
+        let body = JsFuture::from(text).await.map_err(cut_off)?.as_string().unwrap_or_default();
         Ok(HttpResponse { status, headers, body })
     }
 

@@ -86,6 +86,9 @@ pub fn unique_reference(random: &[u8; 24]) -> String {
 struct WireList {
     #[serde(default)]
     tokens: Option<Vec<WireToken>>,
+    /// Present only when a proxy or the API puts an error envelope in a 200.
+    #[serde(default)]
+    code: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +162,9 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
         return Err(error(resp));
     }
     let wire: WireList = decode(P, resp)?;
+    if wire.tokens.is_none() && wire.code.is_some() {
+        return Err(error(resp));
+    }
     Ok(wire.tokens.unwrap_or_default().into_iter().map(Token::from).collect())
 }
 
@@ -246,6 +252,8 @@ mod tests {
     fn empty_and_null_token_lists() {
         assert!(parse_token_list(&HttpResponse::new(200, r#"{"customer_id":"c","total_tokens":0,"tokens":null}"#)).unwrap().is_empty());
         assert!(parse_token_list(&HttpResponse::new(200, r#"{}"#)).unwrap().is_empty());
+        let err = parse_token_list(&HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#)).unwrap_err();
+        assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
     }
 
     #[test]

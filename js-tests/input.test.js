@@ -1,0 +1,87 @@
+// Bad caller input, table-driven, for every provider and operation it has: each case gives
+// INVALID_INPUT and sends nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+
+const sandbox = useSandbox();
+
+const BAD_IDS = {
+  empty: '',
+  'too long': 'x'.repeat(256),
+  'control character': 'ab\u0007c',
+  newline: 'ab\ncd',
+  slash: 'a/b',
+  'dot dot': '..',
+  'dot dot inside': 'a..b',
+  question: 'a?b=1',
+  hash: 'a#b',
+  percent: 'a%2Fb',
+  'non-ASCII': 'kunde-ü',
+  'wrong type (number)': 12345,
+  'wrong type (object)': { id: 'x' },
+  'wrong type (null)': null,
+};
+
+const OPERATIONS = {
+  pinelabs: {
+    listTokens: (id) => ({ customerId: id }),
+    getToken: (id) => ({ tokenId: id, customerId: 'cust-v1-0811030624-aa-RBDgpR' }),
+    deleteToken: (id) => ({ tokenId: 'token-v1-1234567890-aa-ABCDEF', customerId: id }),
+  },
+  alliancepay: {
+    listTokens: (id) => ({ customerId: id }),
+    getToken: (id) => ({ tokenId: id }),
+    updateTokenStatus: (id) => ({ tokenId: id, status: 'SUSPENDED' }),
+    deleteToken: (id) => ({ tokenId: id }),
+  },
+  chargeover: {
+    listTokens: (id) => ({ customerId: id }),
+    getToken: (id) => ({ tokenId: id }),
+    deleteToken: (id) => ({ tokenId: id }),
+    createToken: (id) => ({ customerId: id, token: 'cus_123' }),
+  },
+  payerly: {
+    getToken: (id) => ({ tokenId: id }),
+  },
+};
+
+for (const [provider, operations] of Object.entries(OPERATIONS)) {
+  test(`${provider}: bad ids give INVALID_INPUT with zero requests`, async () => {
+    const sb = sandbox();
+    sb.reset();
+    const client = clientFor(sb, provider);
+    for (const [op, input] of Object.entries(operations)) {
+      for (const [name, bad] of Object.entries(BAD_IDS)) {
+        const err = await rejection(client[op](input(bad)));
+        assert.equal(err.code, 'INVALID_INPUT', `${op} with ${name}: ${err.code} ${err.message}`);
+        assert.equal(err.provider, provider);
+      }
+      for (const notAnObject of [undefined, null, 'x', 42, []]) {
+        assert.equal((await rejection(client[op](notAnObject))).code, 'INVALID_INPUT', `${op}(${JSON.stringify(notAnObject)})`);
+      }
+    }
+    assert.equal(sb.requests.length, 0);
+  });
+}
+
+test('unknown or unsettable statuses give INVALID_INPUT with zero requests', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const client = clientFor(sb, 'alliancepay');
+  for (const status of ['FROZEN', 'active', '', 42, null, 'PENDING', 'EXPIRED', 'UNKNOWN']) {
+    const err = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status }));
+    assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(status));
+  }
+  assert.equal(sb.requests.length, 0);
+});
+
+test('Payerly lookup narrowers are checked too', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const client = clientFor(sb, 'payerly');
+  for (const extra of [{ email: 'no-at-sign' }, { email: 'a b@c.d' }, { phone: '12ab' }, { phone: '1' }, { accountId: 'a/b' }, { accountId: '' }]) {
+    assert.equal((await rejection(client.getToken({ tokenId: 'tok_visa_active', ...extra }))).code, 'INVALID_INPUT', JSON.stringify(extra));
+  }
+  assert.equal(sb.requests.length, 0);
+});

@@ -1,0 +1,111 @@
+// Faults through the sandbox, for every provider: the one retry policy, timeouts, and the
+// error for each kind of broken reply.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from 'paytokens';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+
+const sandbox = useSandbox();
+beforeEach(() => sandbox().reset());
+
+// One read per provider, and the path its token call takes (auth calls are never faulted here).
+const READS = {
+  pinelabs: { path: '/customer/', call: (c) => c.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' }) },
+  alliancepay: { path: '/token/', call: (c) => c.listTokens({ customerId: 'senderCustomerId' }) },
+  chargeover: { path: '/tokenized', call: (c) => c.listTokens({ customerId: '2' }) },
+  payerly: { path: '/tokens/', call: (c) => c.getToken({ tokenId: 'tok_visa_active' }) },
+};
+
+for (const [provider, read] of Object.entries(READS)) {
+  const attempts = () => sandbox().count({ provider, pathIncludes: read.path });
+  const fault = (spec) => sandbox().fault({ provider, pathIncludes: read.path, ...spec });
+
+  test(`${provider}: a 429 with Retry-After: 1 is retried after at least 1 s, and succeeds`, async () => {
+    fault({ scenario: 'rate_limit', retryAfter: 1 });
+    const started = performance.now();
+    await read.call(clientFor(sandbox(), provider));
+    assert.ok(performance.now() - started >= 1000);
+    assert.equal(attempts(), 2);
+  });
+
+  test(`${provider}: two 503s then a 200 succeed with maxRetries 3`, async () => {
+    fault({ scenario: 'server_error', status: 503, times: 2 });
+    await read.call(clientFor(sandbox(), provider, { maxRetries: 3 }));
+    assert.equal(attempts(), 3);
+  });
+
+  test(`${provider}: a permanent 503 makes exactly 1+maxRetries attempts, then a retryable PROVIDER_ERROR`, async () => {
+    fault({ scenario: 'server_error', status: 503, times: Infinity });
+    const err = await rejection(read.call(clientFor(sandbox(), provider, { maxRetries: 2 })));
+    assert.equal(err.code, 'PROVIDER_ERROR');
+    assert.equal(err.httpStatus, 503);
+    assert.equal(err.retryable, true);
+    assert.equal(attempts(), 3);
+  });
+
+  test(`${provider}: a 404 is tried exactly once`, async () => {
+    fault({ scenario: 'server_error', status: 404, times: Infinity });
+    const err = await rejection(read.call(clientFor(sandbox(), provider, { maxRetries: 3 })));
+    assert.equal(err.httpStatus, 404);
+    assert.equal(err.retryable, false);
+    assert.equal(attempts(), 1);
+  });
+
+  test(`${provider}: a slow reply with timeoutMs 300 gives TIMEOUT within a second`, async () => {
+    fault({ scenario: 'slow', delayMs: 3000 });
+    const client = clientFor(sandbox(), provider, { timeoutMs: 300, maxRetries: 0 });
+    await read.call(client).catch(() => {}); // open the session / token first, unfaulted
+    sandbox().reset();
+    fault({ scenario: 'slow', delayMs: 3000 });
+    const started = performance.now();
+    const err = await rejection(read.call(clientFor(sandbox(), provider, { timeoutMs: 300, maxRetries: 0 })));
+    assert.equal(err.code, 'TIMEOUT');
+    assert.equal(err.retryable, true);
+    assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
+  });
+
+  test(`${provider}: a reset connection gives NETWORK, and a retry gets through`, async () => {
+    fault({ scenario: 'reset' });
+    const err = await rejection(read.call(clientFor(sandbox(), provider, { maxRetries: 0 })));
+    assert.equal(err.code, 'NETWORK');
+    assert.equal(err.retryable, true);
+    fault({ scenario: 'reset' });
+    await read.call(clientFor(sandbox(), provider, { maxRetries: 1 }));
+  });
+
+  test(`${provider}: an HTML 502 gives PROVIDER_ERROR with httpStatus 502`, async () => {
+    fault({ scenario: 'html_502', times: Infinity });
+    const err = await rejection(read.call(clientFor(sandbox(), provider, { maxRetries: 0 })));
+    assert.equal(err.code, 'PROVIDER_ERROR');
+    assert.equal(err.httpStatus, 502);
+    assert.equal(err.provider, provider);
+  });
+
+  test(`${provider}: malformed and truncated success bodies give DECODE`, async () => {
+    fault({ scenario: 'malformed' });
+    const malformed = await rejection(read.call(clientFor(sandbox(), provider, { maxRetries: 0 })));
+    assert.equal(malformed.code, 'DECODE');
+    fault({ scenario: 'truncated' });
+    const truncated = await rejection(read.call(clientFor(sandbox(), provider, { maxRetries: 0 })));
+    assert.equal(truncated.code, 'DECODE');
+  });
+
+  test(`${provider}: the same client keeps working after every kind of failure`, async () => {
+    const client = clientFor(sandbox(), provider, { maxRetries: 0, timeoutMs: 300 });
+    for (const scenario of ['html_502', 'malformed', 'truncated', 'reset', 'slow', 'rate_limit', 'server_error']) {
+      fault({ scenario, delayMs: 1000, retryAfter: 1 });
+      await rejection(read.call(client));
+    }
+    for (const bad of [null, 42, 'x', { customerId: 7 }, { tokenId: [] }]) {
+      await rejection(provider === 'payerly' ? client.getToken(bad) : client.listTokens(bad));
+    }
+    await read.call(client);
+  });
+}
+
+test('a refused connection gives NETWORK', async () => {
+  const client = createClient({ provider: 'payerly', apiKey: 'k', baseUrl: 'http://127.0.0.1:9/payerly/v1', maxRetries: 0 });
+  const err = await rejection(client.getToken({ tokenId: 'tok_visa_active' }));
+  assert.equal(err.code, 'NETWORK');
+  assert.equal(err.retryable, true);
+});
