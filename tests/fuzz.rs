@@ -6,7 +6,7 @@
 
 use paytokens::auth::jwe::{self, PrivateKey};
 use paytokens::http::HttpResponse;
-use paytokens::providers::{alliancepay, pinelabs};
+use paytokens::providers::{alliancepay, chargeover, payerly, pinelabs};
 use paytokens::{card, time_fmt};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -100,6 +100,36 @@ fn alliancepay_replies() {
             let _ = alliancepay::parse_state_update(r);
             let _ = alliancepay::parse_session(r, &key, 0);
             let _ = alliancepay::open_reply(r, &key);
+        })
+    });
+}
+
+#[test]
+fn chargeover_replies() {
+    let seeds = vec![fixture("chargeover/list_doc_example.json"), fixture("chargeover/list_cases.json"), fixture("chargeover/error_400.json"), fixture("chargeover/error_401.json")];
+    run("chargeover", seeds, |body| {
+        every_status(body, |r| {
+            let _ = chargeover::parse_token_list(r, 1_700_000_000_000);
+            let _ = chargeover::parse_token(r, 1_700_000_000_000);
+            let _ = chargeover::parse_created(r);
+            let _ = chargeover::parse_delete(r);
+        })
+    });
+}
+
+#[test]
+fn payerly_replies() {
+    let seeds = vec![fixture("payerly/token_doc_example.json"), fixture("payerly/token_full_pan.json"), fixture("payerly/token_expired_nulls.json"), fixture("payerly/error_404_doc_example.json")];
+    run("payerly", seeds, |body| {
+        every_status(body, |r| {
+            for raw in [false, true] {
+                if let Ok(token) = payerly::parse_token(r, 1_700_000_000_000, raw) {
+                    let raw_pan = token.raw.as_ref().and_then(|v| v.pointer("/paymentData/object/maskedPan")).and_then(|v| v.as_str()).map(str::to_string);
+                    for pan in [token.card.and_then(|c| c.masked_pan), raw_pan].into_iter().flatten() {
+                        assert!(pan.chars().filter(char::is_ascii_digit).count() <= 10, "a PAN left the SDK unmasked: {pan}");
+                    }
+                }
+            }
         })
     });
 }
