@@ -36,7 +36,19 @@ export async function startDemo({ port = 0, sandboxPort = 0 } = {}) {
       res.writeHead(404).end('not found');
     }
   });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    // Port taken (or similar): don't leave the sandbox running behind a failed start.
+    await sandbox.close();
+    throw err;
+  }
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url,

@@ -1,0 +1,247 @@
+// The demo page in Chromium (playwright-core, Debian's /usr/bin/chromium) against the demo
+// servers started in-process: listing, actions and their rules, error banner, cross-provider view,
+// keyboard use, phone width, and no console errors. Screenshots go to test-output/.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startDemo } from '../scripts/demo-server.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = new URL('../test-output/', import.meta.url);
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`;
+
+let demo;
+let browser;
+let page;
+let problems;
+// Requests the page is expected to see fail (it shows them in its banner); Chromium logs each
+// failed HTTP response as a console error of its own, which is not the page's doing.
+let expectedFailures;
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(OUT, { recursive: true });
+  demo = await startDemo();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+beforeEach(async () => {
+  if (skip) return;
+  demo.sandbox.reset();
+  problems = [];
+  expectedFailures = [];
+  page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
+    const url = msg.location()?.url ?? '';
+    if (/^Failed to load resource/.test(msg.text()) && expectedFailures.some((part) => url.includes(part))) return;
+    problems.push(`console.${msg.type()}: ${msg.text()} (${url})`);
+  });
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+  await page.goto(demo.pageUrl);
+  await page.waitForSelector('body[data-ready="true"]');
+});
+
+afterEach(async () => {
+  if (skip) return;
+  await page?.close();
+  assert.deepEqual(problems, [], 'the page logs no console errors');
+});
+
+const rows = () => page.locator('#results-body tbody tr[data-token-id]');
+const row = (id) => page.locator(`#results-body tr[data-token-id="${id}"]`);
+
+async function lookupSingle(provider, customerId) {
+  await page.getByRole('radio', { name: 'One provider' }).check();
+  await page.locator(`input[name="provider"][value="${provider}"]`).check();
+  await page.getByLabel(provider === 'payerly' ? 'Token ID' : 'Customer ID').fill(customerId);
+  await page.locator('#lookup-button').click();
+  await page.waitForFunction(() => !document.querySelector('#results-body[aria-busy="true"]') && !document.querySelector('#lookup-button[disabled]'));
+}
+
+test('lists a sandbox customer\'s tokens with brand, masked PAN, last 4, status, expiry, times and provider', { skip }, async () => {
+  // A fixed clock, so "expires soon" and "expired" do not depend on when the suite runs.
+  await page.clock.setFixedTime(new Date('2029-08-10T12:00:00Z'));
+  await lookupSingle('pinelabs', 'cust-v1-statuses');
+  await assert.doesNotReject(rows().first().waitFor());
+  assert.equal(await rows().count(), 5);
+  const suspended = row('token-v1-suspended-01');
+  assert.equal(await suspended.locator('.badge').textContent(), 'SUSPENDED');
+  assert.equal(await suspended.locator('.mark').getAttribute('aria-label'), 'American Express');
+  assert.match(await suspended.locator('.pan').textContent(), /0005$/);
+  assert.match(await suspended.locator('.last4').textContent(), /0005/);
+  assert.match(await suspended.locator('td[data-label="Expiry"]').textContent(), /Expires soon/);
+  assert.equal(await suspended.locator('td[data-label="Created / updated"] time').count(), 2);
+  assert.match(await suspended.locator('td[data-label="Provider"]').textContent(), /Pine Labs/);
+  assert.match(await page.locator('#summary').textContent(), /5 tokens/);
+  // The provider's own word stays visible when it differs from the normalized status.
+  assert.match(await row('token-v1-quarantined-01').textContent(), /QUARANTINED/);
+
+  await page.clock.setFixedTime(new Date('2030-01-01T00:00:00Z'));
+  await lookupSingle('pinelabs', 'cust-v1-statuses');
+  assert.match(await row('token-v1-suspended-01').locator('td[data-label="Expiry"]').textContent(), /Expired/);
+  await page.screenshot({ path: new URL('demo-pinelabs.png', OUT).pathname, fullPage: true });
+
+  await lookupSingle('pinelabs', 'cust-v1-empty');
+  assert.match(await page.locator('#results-body .empty').textContent(), /No tokens found/);
+  await lookupSingle('payerly', 'tok_visa_active');
+  assert.equal(await rows().count(), 1);
+  assert.match(await row('tok_visa_active').locator('.pan').textContent(), /411111\*{6}1111/);
+});
+
+test('suspend, reactivate and delete an AlliancePay token; the row updates after each action', { skip }, async () => {
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  assert.equal(await rows().count(), 3);
+  const token = row('-s9UCfCNN0YMk4ZOyZX8pWAt');
+  assert.equal(await token.locator('.badge').textContent(), 'ACTIVE');
+  assert.match(await token.locator('.pan').textContent(), /523244••••••0177/);
+
+  await token.getByRole('button', { name: /^Suspend / }).click();
+  await token.locator('.badge', { hasText: 'SUSPENDED' }).waitFor();
+  assert.equal(await token.getByRole('button', { name: /^Suspend / }).count(), 0, 'no Suspend on a suspended token');
+  assert.equal(await token.getByRole('button', { name: /^Reactivate / }).count(), 1);
+  assert.equal(await page.locator('#banner').isHidden(), true);
+  // The provider really changed it.
+  assert.equal(demo.sandbox.count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 1);
+
+  // Keyboard: focus stays on the row (on Reactivate), Enter reactivates.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.action), 'reactivate');
+  await page.keyboard.press('Enter');
+  await token.locator('.badge', { hasText: 'ACTIVE' }).waitFor();
+
+  // Delete asks first; Cancel changes nothing.
+  await token.getByRole('button', { name: /^Delete / }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /0177.*cannot be undone/s);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await token.locator('.badge').textContent(), 'ACTIVE');
+  await token.getByRole('button', { name: /^Delete / }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete token' }).click();
+  await token.locator('.badge', { hasText: 'DELETED' }).waitFor();
+  assert.equal(await token.getByRole('button').count(), 0);
+  await page.screenshot({ path: new URL('demo-alliancepay-actions.png', OUT).pathname, fullPage: true });
+});
+
+test('no forbidden action is offered: DELETED tokens, and providers without status changes', { skip }, async () => {
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  const deleted = row('Zd3_hJ6sVw0nPq5uGk8rTy2m');
+  assert.equal(await deleted.locator('.badge').textContent(), 'DELETED');
+  assert.equal(await deleted.getByRole('button').count(), 0);
+  assert.equal(await row('Qm7xK2pLr9TzA4vN8cWb1eYd').getByRole('button', { name: /^Reactivate / }).count(), 1);
+  assert.equal(await row('Qm7xK2pLr9TzA4vN8cWb1eYd').getByRole('button', { name: /^Suspend / }).count(), 0);
+
+  await lookupSingle('pinelabs', 'cust-v1-statuses');
+  // Pine Labs has no status change; only deletion (deactivation), and only where the rules allow it.
+  assert.equal(await page.locator('#results-body button[data-action="suspend"], #results-body button[data-action="reactivate"]').count(), 0);
+  for (const id of ['token-v1-deactivated-01', 'token-v1-initiated-01', 'token-v1-failed-01', 'token-v1-quarantined-01']) {
+    assert.equal(await row(id).getByRole('button').count(), 0, id);
+  }
+  assert.equal(await row('token-v1-suspended-01').getByRole('button', { name: /^Deactivate / }).count(), 1);
+
+  await lookupSingle('payerly', 'tok_visa_active');
+  assert.equal(await row('tok_visa_active').getByRole('button').count(), 0, 'Payerly can only look tokens up');
+});
+
+test('an error banner shows the code and message for a failing customer', { skip }, async () => {
+  expectedFailures.push('/cust-forbidden/', '/cust-nobody/');
+  await lookupSingle('pinelabs', 'cust-forbidden');
+  const banner = page.locator('#banner');
+  await banner.waitFor();
+  assert.equal(await banner.getAttribute('role'), 'alert');
+  assert.match(await banner.locator('.code').textContent(), /^PERMISSION$/);
+  assert.match(await banner.textContent(), /not allowed/i);
+  assert.match(await banner.textContent(), /HTTP 403/);
+  await page.screenshot({ path: new URL('demo-error.png', OUT).pathname, fullPage: true });
+
+  await lookupSingle('pinelabs', 'cust-nobody');
+  assert.match(await banner.locator('.code').textContent(), /^NOT_FOUND$/);
+  await banner.getByRole('button', { name: 'Dismiss message' }).click();
+  assert.equal(await banner.isHidden(), true);
+});
+
+test('the cross-provider view shows tokens from at least three providers, and survives one failing', { skip }, async () => {
+  await page.getByRole('radio', { name: 'All providers' }).check();
+  await page.getByRole('textbox', { name: 'Pine Labs customer', exact: true }).fill('cust-v1-0811030624-aa-RBDgpR');
+  await page.getByRole('textbox', { name: 'AlliancePay customer', exact: true }).fill('senderCustomerId');
+  await page.getByRole('textbox', { name: 'ChargeOver customer', exact: true }).fill('1001');
+  await page.getByRole('button', { name: 'List tokens at all providers' }).click();
+  await page.locator('#outcomes li').first().waitFor();
+  const providers = await rows().evaluateAll((trs) => [...new Set(trs.map((tr) => tr.dataset.provider))].sort());
+  assert.deepEqual(providers, ['alliancepay', 'chargeover', 'pinelabs']);
+  assert.equal(await rows().count(), 1 + 3 + 2);
+  const statuses = await rows().evaluateAll((trs) => trs.map((tr) => tr.dataset.status));
+  assert.equal(statuses[0], 'ACTIVE', 'sorted: usable tokens first');
+  assert.equal(statuses.at(-1), 'DELETED');
+  assert.equal(await page.locator('#outcomes li.ok').count(), 3);
+  await page.screenshot({ path: new URL('demo-cross-provider.png', OUT).pathname, fullPage: true });
+
+  // Actions work from the merged view too.
+  await row('-s9UCfCNN0YMk4ZOyZX8pWAt').getByRole('button', { name: /^Suspend / }).click();
+  await row('-s9UCfCNN0YMk4ZOyZX8pWAt').locator('.badge', { hasText: 'SUSPENDED' }).waitFor();
+
+  expectedFailures.push('/cust-forbidden/');
+  await page.getByRole('textbox', { name: 'Pine Labs customer', exact: true }).fill('cust-forbidden');
+  await page.getByRole('button', { name: 'List tokens at all providers' }).click();
+  await page.locator('#outcomes li.failed').waitFor();
+  assert.match(await page.locator('#banner').textContent(), /1 of 3 providers failed.*PERMISSION/s);
+  const after = await rows().evaluateAll((trs) => [...new Set(trs.map((tr) => tr.dataset.provider))].sort());
+  assert.deepEqual(after, ['alliancepay', 'chargeover']);
+});
+
+test('keyboard only: jump to the lookup with "/", list with Enter, tab to an action', { skip }, async () => {
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'customer');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('cust-v1-statuses');
+  await page.keyboard.press('Enter');
+  await rows().first().waitFor();
+  // Focus styles exist: a focused button draws an outline.
+  await page.locator('#results-body button[data-action]').first().focus();
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');
+  // Every form control has an accessible name.
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+    .filter((el) => el.offsetParent !== null && !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 80)));
+  assert.deepEqual(unnamed, []);
+});
+
+test('phone width: tokens become cards with no sideways scrolling', { skip }, async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await lookupSingle('chargeover', '1000');
+  assert.equal(await rows().count(), 25);
+  const layout = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: innerWidth,
+    thead: getComputedStyle(document.querySelector('table.tokens thead')).position,
+    label: getComputedStyle(document.querySelector('table.tokens td[data-label="Status"]'), '::before').content,
+  }));
+  assert.ok(layout.scroll <= layout.width, `page is ${layout.scroll}px wide in a ${layout.width}px screen`);
+  assert.equal(layout.thead, 'absolute');
+  assert.equal(layout.label, '"Status"');
+  await page.screenshot({ path: new URL('demo-phone.png', OUT).pathname, fullPage: false });
+});
+
+test('pointing a provider at a real host shows the secrets and CORS warning', { skip }, async () => {
+  await page.locator('#connection summary').click();
+  assert.equal(await page.locator('#real-warning').isHidden(), true);
+  assert.match(await page.getByLabel('Client secret').inputValue(), /\S/, 'prefilled from the sandbox');
+  await page.getByLabel('Target').selectOption('real');
+  assert.equal(await page.locator('#real-warning').isVisible(), true);
+  assert.match(await page.locator('#real-warning').textContent(), /CORS/);
+  assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'sandbox secrets are not carried over');
+  assert.match(await page.locator('#target-pill').textContent(), /Real hosts/);
+  await page.getByLabel('Target').selectOption('sandbox');
+  assert.equal(await page.locator('#real-warning').isHidden(), true);
+});

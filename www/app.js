@@ -1,0 +1,695 @@
+// The demo page: look up a customer's stored tokens at one provider or at several at once, and
+// suspend, reactivate or delete them where the status rules and the provider allow. Plain ES
+// modules over the built package (../pkg/browser.js); no framework, no build step.
+
+const PROVIDERS = {
+  pinelabs: { name: 'Pine Labs', verbDelete: 'Deactivate', lookup: 'customer' },
+  alliancepay: { name: 'AlliancePay', verbDelete: 'Delete', lookup: 'customer' },
+  chargeover: { name: 'ChargeOver', verbDelete: 'Delete', lookup: 'customer' },
+  payerly: { name: 'Payerly', verbDelete: 'Delete', lookup: 'token' },
+};
+const HUB_PROVIDERS = ['pinelabs', 'alliancepay', 'chargeover'];
+
+// Sandbox seed data worth trying (sandbox/README.md).
+const EXAMPLES = {
+  pinelabs: ['cust-v1-statuses', 'cust-v1-0811030624-aa-RBDgpR', 'cust-v1-edge', 'cust-v1-empty', 'cust-forbidden'],
+  alliancepay: ['senderCustomerId', '12345'],
+  chargeover: ['1000', '1001', '2', '1002'],
+  payerly: ['tok_visa_active', 'tok_expired', 'tok_mc_xmask', 'string'],
+};
+const HUB_DEFAULTS = { pinelabs: 'cust-v1-statuses', alliancepay: 'senderCustomerId', chargeover: '1001' };
+
+// Credential fields per provider: [config key, label, kind].
+const CREDENTIAL_FIELDS = {
+  pinelabs: [['clientId', 'Client ID', 'text'], ['clientSecret', 'Client secret', 'secret']],
+  alliancepay: [['serviceCode', 'Service code', 'text'], ['merchantId', 'Merchant ID (optional)', 'text'], ['merchantPrivateKey', 'Merchant private key (P-384 JWK)', 'json']],
+  chargeover: [['username', 'REST public key (username)', 'text'], ['password', 'REST private key (password)', 'secret']],
+  payerly: [['apiKey', 'API key', 'secret']],
+};
+
+const SOON_MS = 30 * 24 * 3600 * 1000;
+const $ = (id) => document.getElementById(id);
+
+let sdk;
+const state = {
+  sandboxUrl: null,
+  sandboxBaseUrls: {},
+  sandboxCredentials: null,
+  target: 'sandbox',
+  clients: new Map(),
+  tokens: [],
+  context: null, // { view, provider?, customerId? } of the last lookup
+  generation: 0,
+  filter: '',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small DOM helpers
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c);
+  return el;
+}
+
+function announce(text) {
+  const live = $('live');
+  live.textContent = '';
+  // A fresh text node after a tick, so screen readers announce a repeated message again.
+  setTimeout(() => { live.textContent = text; }, 30);
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+
+function timeEl(iso) {
+  if (!iso) return h('span', { class: 'sub', text: '—', 'aria-label': 'unknown' });
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return h('span', { text: iso });
+  return h('time', { datetime: iso, title: iso, class: 'nowrap', text: dateTime.format(d) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token presentation
+
+function brandKey(token) {
+  if (token.paymentMethod === 'ACH') return ['bank', 'ACH'];
+  if (token.paymentMethod === 'UPI') return ['upi', 'UPI'];
+  const brand = (token.card?.brand ?? '').toLowerCase();
+  if (brand.includes('visa')) return ['visa', 'VISA'];
+  if (brand.includes('master')) return ['mastercard', ''];
+  if (brand.includes('american') || brand === 'amex') return ['amex', 'AMEX'];
+  if (brand.includes('rupay')) return ['rupay', 'RuPay'];
+  if (brand.includes('discover')) return ['discover', 'DISC'];
+  if (brand.includes('diners')) return ['diners', 'DC'];
+  if (brand.includes('jcb')) return ['jcb', 'JCB'];
+  if (brand.includes('maestro')) return ['maestro', 'MAES'];
+  return ['unknown', token.paymentMethod === 'POINTS' ? 'PTS' : '?'];
+}
+
+function brandName(token) {
+  if (token.card?.brand && token.card.brand !== 'Unknown') return token.card.brand;
+  if (token.paymentMethod === 'ACH') return 'Bank account (ACH)';
+  if (token.paymentMethod === 'UPI') return 'UPI';
+  return token.paymentMethod === 'CARD' ? 'Card, brand unknown' : 'Payment method unknown';
+}
+
+function maskedPan(token) {
+  const card = token.card;
+  if (card?.maskedPan) return card.maskedPan;
+  if (card?.last4) return `•••• ${card.last4}`;
+  return token.label ?? '—';
+}
+
+/** When the token stops being usable: the provider's expiresAt, else the card's month end. */
+function expiryOf(token) {
+  if (token.expiresAt) {
+    const t = Date.parse(token.expiresAt);
+    if (!Number.isNaN(t)) return { at: t, text: dateOnly.format(new Date(t)), iso: token.expiresAt };
+  }
+  const { expiryMonth: m, expiryYear: y } = token.card ?? {};
+  if (m && y) {
+    const at = Date.UTC(y, m, 1) - 1; // the last millisecond of the expiry month
+    return { at, text: `${String(m).padStart(2, '0')}/${y}`, iso: new Date(at).toISOString() };
+  }
+  return null;
+}
+
+function expiryCell(token) {
+  const exp = expiryOf(token);
+  if (!exp) return h('span', { class: 'sub', text: '—' });
+  const left = exp.at - Date.now();
+  const days = Math.ceil(left / 86400000);
+  let tag = null;
+  if (left <= 0) tag = h('span', { class: 'tag tag-expired', text: 'Expired' });
+  else if (left < SOON_MS) tag = h('span', { class: 'tag tag-soon', title: `in ${days} day${days === 1 ? '' : 's'}`, text: `Expires soon · ${days} d` });
+  return h('div', {}, h('time', { datetime: exp.iso, title: exp.iso, class: 'nowrap', text: exp.text }), tag && h('br'), tag);
+}
+
+function statusCell(token) {
+  const badge = h('span', { class: `badge status-${token.status}`, text: token.status });
+  const word = token.providerStatus && token.providerStatus !== token.status
+    ? h('span', { class: 'provider-word', text: `provider: ${token.providerStatus}` }) : null;
+  const reason = token.statusReason ? { title: token.statusReason } : {};
+  return h('div', reason, badge, word);
+}
+
+function providerCell(provider) {
+  return h('span', { class: 'provider-name' }, h('i', { class: `dot dot-${provider}`, 'aria-hidden': 'true' }), PROVIDERS[provider]?.name ?? provider);
+}
+
+function describeToken(token) {
+  const last4 = token.card?.last4;
+  return `${brandName(token)}${last4 ? ` ending ${last4}` : ` ${token.id}`}`;
+}
+
+// What may be done to a token: the status rules (canTransition) and what the provider has.
+function actionsFor(token) {
+  const client = clientIfReady(token.provider);
+  const caps = client?.capabilities ?? {};
+  const list = [];
+  if (caps.updateTokenStatus && sdk.canTransition(token.status, 'SUSPENDED')) list.push('suspend');
+  if (caps.updateTokenStatus && sdk.canTransition(token.status, 'ACTIVE')) list.push('reactivate');
+  if (caps.deleteToken && sdk.canTransition(token.status, 'DELETED')) list.push('delete');
+  return list;
+}
+
+const ACTION_LABEL = { suspend: 'Suspend', reactivate: 'Reactivate', delete: 'Delete' };
+
+function rowFor(token) {
+  const [mark, markText] = brandKey(token);
+  const key = `${token.provider}:${token.id}`;
+  const actions = actionsFor(token);
+  const desc = describeToken(token);
+  const actionsEl = actions.length
+    ? h('div', { class: 'actions' }, actions.map((a) => h('button', {
+      type: 'button',
+      class: `button small${a === 'delete' ? ' danger' : ''}`,
+      dataset: { action: a },
+      'aria-label': `${a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a]} ${desc}`,
+      text: a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a],
+    })))
+    : h('span', { class: 'no-actions', text: 'No actions', title: noActionReason(token) });
+  return h('tr', { dataset: { key, tokenId: token.id, provider: token.provider, status: token.status } },
+    h('td', { class: 'card-td', 'data-label': 'Card' },
+      h('div', { class: 'card-cell' },
+        h('span', { class: `mark mark-${mark}`, role: 'img', 'aria-label': brandName(token), title: brandName(token), text: markText }),
+        h('div', { class: 'card-text' },
+          h('div', { class: 'pan', text: maskedPan(token) }),
+          h('div', { class: 'sub' },
+            token.card?.last4 ? h('span', { class: 'last4', text: `Last 4 ${token.card.last4}` }) : h('span', { text: brandName(token) }),
+            token.card?.holderName ? ` · ${token.card.holderName}` : ''),
+          h('div', { class: 'sub token-id', title: 'token id', text: token.id }),
+          token.customerId && state.context?.view === 'hub' ? h('div', { class: 'sub', text: `customer ${token.customerId}` }) : null))),
+    h('td', { 'data-label': 'Status' }, statusCell(token)),
+    h('td', { 'data-label': 'Expiry' }, expiryCell(token)),
+    h('td', { 'data-label': 'Created / updated' },
+      h('div', { class: 'dates' },
+        h('span', { class: 'date-label', text: 'Created' }), timeEl(token.createdAt),
+        h('span', { class: 'date-label', text: 'Updated' }), timeEl(token.updatedAt))),
+    h('td', { 'data-label': 'Provider' }, providerCell(token.provider)),
+    h('td', { class: 'actions-td', 'data-label': 'Actions' }, actionsEl));
+}
+
+function noActionReason(token) {
+  const caps = clientIfReady(token.provider)?.capabilities ?? {};
+  if (!caps.updateTokenStatus && !caps.deleteToken) return `${PROVIDERS[token.provider]?.name} offers no status changes or deletion`;
+  return `No status change is allowed from ${token.status}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results area
+
+function matchesFilter(token) {
+  const f = state.filter.trim().toLowerCase();
+  if (!f) return true;
+  const hay = [token.id, token.customerId, token.status, token.providerStatus, token.card?.brand, token.card?.last4,
+    token.card?.maskedPan, token.card?.holderName, token.label, PROVIDERS[token.provider]?.name, token.paymentMethod]
+    .filter(Boolean).join(' ').toLowerCase();
+  return hay.includes(f);
+}
+
+function renderTokens() {
+  const body = $('results-body');
+  body.removeAttribute('aria-busy');
+  $('results-tools').hidden = state.tokens.length === 0;
+  const ctx = state.context;
+  if (state.tokens.length === 0) {
+    const where = ctx?.view === 'hub' ? 'for these customers' : ctx?.customerId ? `for ${ctx.customerId} at ${PROVIDERS[ctx.provider].name}` : '';
+    body.replaceChildren(h('div', { class: 'empty' },
+      h('p', { class: 'empty-title', text: 'No tokens found' }),
+      h('p', { text: ctx?.failed ? 'The lookup did not succeed; see the message above.' : `There are no stored tokens ${where}.` })));
+    updateSummary();
+    return;
+  }
+  const shown = state.tokens.filter(matchesFilter);
+  const caption = ctx?.view === 'hub' ? 'Tokens from all providers' : `Tokens of ${ctx?.customerId ?? ''} at ${PROVIDERS[ctx?.provider]?.name ?? ''}`;
+  const table = h('table', { class: 'tokens' },
+    h('caption', { class: 'visually-hidden', text: caption }),
+    h('thead', {}, h('tr', {}, ['Card', 'Status', 'Expiry', 'Created / updated', 'Provider'].map((t) => h('th', { scope: 'col', text: t })),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Actions' })))),
+    h('tbody', {}, shown.map(rowFor)));
+  body.replaceChildren(shown.length ? h('div', { class: 'table-wrap' }, table)
+    : h('div', { class: 'empty' }, h('p', { class: 'empty-title', text: 'No token matches the filter' }), h('p', { text: `${state.tokens.length} token(s) hidden.` })));
+  updateSummary();
+}
+
+function updateSummary() {
+  const counts = {};
+  for (const t of state.tokens) counts[t.status] = (counts[t.status] ?? 0) + 1;
+  const parts = Object.entries(counts).map(([s, n]) => `${n} ${s.toLowerCase()}`);
+  const ctx = state.context;
+  const who = ctx?.view === 'hub' ? 'across providers' : ctx?.customerId ? `· ${PROVIDERS[ctx.provider].name} · ${ctx.customerId}` : '';
+  $('summary').textContent = ctx ? `${state.tokens.length} token${state.tokens.length === 1 ? '' : 's'} ${who}${parts.length ? ` (${parts.join(', ')})` : ''}` : '';
+}
+
+function renderLoading(text) {
+  const body = $('results-body');
+  body.setAttribute('aria-busy', 'true');
+  $('results-tools').hidden = true;
+  $('outcomes').hidden = true;
+  const rows = Array.from({ length: 3 }, () => h('tr', {}, Array.from({ length: 5 }, () => h('td', {}, h('span', { class: 'skeleton' })))));
+  body.replaceChildren(
+    h('p', { class: 'summary', text: text }),
+    h('div', { class: 'table-wrap', 'aria-hidden': 'true' }, h('table', { class: 'tokens' }, h('tbody', {}, rows))));
+  $('summary').textContent = '';
+}
+
+function renderOutcomes(outcomes) {
+  const list = $('outcomes');
+  const items = Object.entries(outcomes).map(([p, o]) => h('li', { class: `outcome ${o.ok ? 'ok' : 'failed'}` },
+    h('i', { class: `dot dot-${p}`, 'aria-hidden': 'true' }),
+    o.ok ? `${PROVIDERS[p].name}: ${o.count} token${o.count === 1 ? '' : 's'}` : `${PROVIDERS[p].name}: failed (${o.error.code})`));
+  list.replaceChildren(...items);
+  list.hidden = items.length === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error banner
+
+const ADVICE = {
+  AUTHENTICATION: 'Check the credentials in the “Connection & credentials” panel.',
+  CREDENTIALS_REVOKED: 'These credentials were revoked at the provider; new ones are needed.',
+  PERMISSION: 'These credentials may not access this customer or token.',
+  NOT_FOUND: 'Check the ID; it may belong to another provider or have been removed.',
+  RATE_LIMITED: 'The provider is rate limiting; wait a moment and try again.',
+  NETWORK: 'The host could not be reached, or it does not allow calls from this page (CORS). Use a backend proxy for real hosts.',
+  TIMEOUT: 'The provider did not answer in time; try again.',
+  INVALID_INPUT: 'Check the fields you filled in.',
+  INVALID_TRANSITION: 'The token’s status does not allow this change any more; reload the customer.',
+  UNSUPPORTED: 'This provider does not offer this operation.',
+};
+
+function errorDetails(err) {
+  const meta = [err.provider && PROVIDERS[err.provider]?.name, err.httpStatus && `HTTP ${err.httpStatus}`,
+    err.providerCode && `provider code ${err.providerCode}`, err.requestId && `request ID ${err.requestId}`,
+    err.retryable && 'safe to retry'].filter(Boolean).join(' · ');
+  return { code: err.code ?? 'ERROR', message: err.message ?? String(err), meta };
+}
+
+function showBanner({ title, errors }) {
+  const banner = $('banner');
+  const items = errors.map((e) => {
+    const d = errorDetails(e.error);
+    return h('li', {},
+      e.label ? h('strong', { text: `${e.label}: ` }) : null,
+      h('code', { class: 'code', text: d.code }), ' ', h('span', { class: 'message', text: d.message }),
+      d.meta ? h('p', { class: 'meta', text: d.meta }) : null,
+      ADVICE[d.code] ? h('p', { class: 'advice', text: ADVICE[d.code] }) : null);
+  });
+  banner.replaceChildren(
+    h('div', { class: 'banner-head' },
+      h('span', { class: 'banner-title', text: title }),
+      h('button', { type: 'button', class: 'button small', 'aria-label': 'Dismiss message', text: 'Dismiss', onclick: hideBanner })),
+    h('ul', {}, items));
+  banner.hidden = false;
+}
+
+function hideBanner() {
+  $('banner').hidden = true;
+  $('banner').replaceChildren();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection and credentials
+
+function isSandboxUrl(url) {
+  return Boolean(state.sandboxUrl && url && url.startsWith(state.sandboxUrl));
+}
+
+function renderCredentials() {
+  const grid = $('credentials');
+  grid.replaceChildren(...Object.keys(PROVIDERS).map((p) => {
+    const creds = state.target === 'sandbox' ? state.sandboxCredentials?.[p] ?? {} : {};
+    const baseUrl = state.target === 'sandbox' ? state.sandboxBaseUrls[p] ?? '' : '';
+    const fields = [
+      h('div', { class: 'field' },
+        h('label', { for: `cred-${p}-baseUrl`, text: p === 'chargeover' ? 'Base URL (your instance, …/api/v3)' : 'Base URL (empty: the provider’s host)' }),
+        h('input', { id: `cred-${p}-baseUrl`, 'data-provider': p, 'data-key': 'baseUrl', type: 'url', value: baseUrl, spellcheck: 'false', autocomplete: 'off' })),
+      ...CREDENTIAL_FIELDS[p].map(([key, label, kind]) => {
+        const id = `cred-${p}-${key}`;
+        const value = creds[key] === undefined ? '' : kind === 'json' ? JSON.stringify(creds[key], null, 1) : String(creds[key]);
+        if (kind === 'json') {
+          return h('div', { class: 'field' }, h('label', { for: id, text: label }),
+            h('textarea', { id, 'data-provider': p, 'data-key': key, spellcheck: 'false', autocomplete: 'off' }, value));
+        }
+        const input = h('input', { id, 'data-provider': p, 'data-key': key, type: kind === 'secret' ? 'password' : 'text', value, spellcheck: 'false', autocomplete: 'off' });
+        if (kind !== 'secret') return h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
+        const toggle = h('button', {
+          type: 'button', class: 'button small', 'aria-controls': id, 'aria-pressed': 'false', text: 'Show',
+          onclick: () => {
+            const show = input.type === 'password';
+            input.type = show ? 'text' : 'password';
+            toggle.textContent = show ? 'Hide' : 'Show';
+            toggle.setAttribute('aria-pressed', String(show));
+          },
+        });
+        return h('div', { class: 'field' }, h('label', { for: id, text: label }), h('div', { class: 'secret' }, input, toggle));
+      }),
+    ];
+    // One form per provider, so each password field sits in a form of its own.
+    return h('form', { class: 'cred-form', autocomplete: 'off' },
+      h('fieldset', { 'data-provider': p }, h('legend', {}, h('i', { class: `dot dot-${p}`, 'aria-hidden': 'true' }), PROVIDERS[p].name), fields));
+  }));
+  state.clients.clear();
+  updateTargetNotes();
+}
+
+function updateTargetNotes() {
+  const urls = Object.keys(PROVIDERS).map((p) => $(`cred-${p}-baseUrl`)?.value ?? '');
+  const real = state.target === 'real' || urls.some((u) => u && !isSandboxUrl(u));
+  $('real-warning').hidden = !real;
+  const pill = $('target-pill');
+  pill.textContent = real ? 'Real hosts — careful' : 'Local sandbox';
+  pill.className = `pill ${real ? 'pill-real' : 'pill-sandbox'}`;
+  $('connection-note').textContent = real ? 'custom hosts: see the warning' : 'local sandbox, prefilled';
+  $('environment').hidden = state.target !== 'real';
+  document.querySelector('.env-label').hidden = state.target !== 'real';
+  $('examples').hidden = real;
+}
+
+function configFor(provider) {
+  const config = { provider };
+  if (state.target === 'real') config.environment = $('environment').value;
+  for (const el of document.querySelectorAll(`#credentials [data-provider="${provider}"][data-key]`)) {
+    const value = el.value.trim();
+    if (!value) continue;
+    if (el.dataset.key === 'merchantPrivateKey') {
+      try {
+        config.merchantPrivateKey = JSON.parse(value);
+      } catch {
+        throw Object.assign(new Error('alliancepay merchant private key: not valid JSON (paste the JWK object)'), { code: 'INVALID_INPUT', provider });
+      }
+    } else {
+      config[el.dataset.key] = value;
+    }
+  }
+  return config;
+}
+
+function clientFor(provider) {
+  let client = state.clients.get(provider);
+  if (!client) {
+    client = sdk.createClient(configFor(provider));
+    state.clients.set(provider, client);
+  }
+  return client;
+}
+
+function clientIfReady(provider) {
+  try {
+    return clientFor(provider);
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup form
+
+const view = () => document.querySelector('input[name="view"]:checked').value;
+const provider = () => document.querySelector('input[name="provider"]:checked').value;
+
+function syncForm({ fillExample = false } = {}) {
+  const hub = view() === 'hub';
+  $('single-fields').hidden = hub;
+  $('hub-fields').hidden = !hub;
+  const p = provider();
+  const byToken = PROVIDERS[p].lookup === 'token';
+  $('customer-label').textContent = byToken ? 'Token ID' : 'Customer ID';
+  $('customer-hint').textContent = byToken ? 'Payerly has no customer listing: look a token up by its ID.'
+    : p === 'chargeover' ? 'The numeric ChargeOver customer ID.' : '';
+  $('lookup-button').querySelector('.label').textContent = hub ? 'List tokens at all providers' : byToken ? 'Look up token' : 'List tokens';
+  if (fillExample && !hub) {
+    const input = $('customer');
+    const allExamples = Object.values(EXAMPLES).flat();
+    if (!input.value || allExamples.includes(input.value)) input.value = EXAMPLES[p][0];
+  }
+  renderExamples();
+}
+
+function renderExamples() {
+  const hub = view() === 'hub';
+  const list = hub ? HUB_PROVIDERS.flatMap((p) => EXAMPLES[p].slice(0, 2).map((id) => [p, id])) : EXAMPLES[provider()].map((id) => [provider(), id]);
+  $('example-list').replaceChildren(...list.map(([p, id]) => h('button', {
+    type: 'button', class: 'chip', text: hub ? `${PROVIDERS[p].name}: ${id}` : id,
+    'aria-label': `Use ${hub ? `${PROVIDERS[p].name} ` : ''}${PROVIDERS[p].lookup === 'token' ? 'token' : 'customer'} ${id}`,
+    onclick: () => {
+      const input = hub ? $(`hub-${p}`) : $('customer');
+      input.value = id;
+      input.focus();
+    },
+  })));
+}
+
+// On a narrow screen the results sit below the form: bring them into view once they are there.
+function revealResults() {
+  const top = $('results').getBoundingClientRect().top;
+  if (top > window.innerHeight * 0.6) $('results').scrollIntoView({ block: 'start' });
+}
+
+function setBusy(busy) {
+  const button = $('lookup-button');
+  button.disabled = busy;
+  button.classList.toggle('busy', busy);
+  button.setAttribute('aria-busy', String(busy));
+}
+
+async function lookup(event) {
+  event.preventDefault();
+  hideBanner();
+  const generation = ++state.generation;
+  const hub = view() === 'hub';
+  let ran = false;
+  try {
+    ran = hub ? await lookupHub(generation) : await lookupSingle(generation);
+  } finally {
+    if (generation === state.generation) {
+      setBusy(false);
+      if (ran) revealResults();
+    }
+  }
+}
+
+async function lookupSingle(generation) {
+  const p = provider();
+  const id = $('customer').value.trim();
+  const byToken = PROVIDERS[p].lookup === 'token';
+  if (!id) {
+    showBanner({ title: 'Nothing to look up', errors: [{ error: { code: 'INVALID_INPUT', message: `Enter a ${byToken ? 'token' : 'customer'} ID.` } }] });
+    $('customer').focus();
+    return false;
+  }
+  setBusy(true);
+  state.context = { view: 'single', provider: p, customerId: id };
+  renderLoading(`Loading ${byToken ? 'token' : 'tokens'} for ${id} at ${PROVIDERS[p].name}…`);
+  announce(`Loading tokens at ${PROVIDERS[p].name}`);
+  try {
+    const client = clientFor(p);
+    const tokens = byToken ? [await client.getToken({ tokenId: id })] : await client.listTokens({ customerId: id });
+    if (generation !== state.generation) return;
+    state.tokens = tokens.sort(sdk.compareTokens);
+    $('outcomes').hidden = true;
+    renderTokens();
+    announce(`${tokens.length} token${tokens.length === 1 ? '' : 's'} loaded from ${PROVIDERS[p].name}`);
+  } catch (err) {
+    if (generation !== state.generation) return;
+    state.tokens = [];
+    state.context.failed = true;
+    renderTokens();
+    showBanner({ title: `Could not load ${byToken ? 'the token' : 'tokens'} for ${id} at ${PROVIDERS[p].name}`, errors: [{ error: err }] });
+  }
+  return true;
+}
+
+async function lookupHub(generation) {
+  const customers = {};
+  for (const p of HUB_PROVIDERS) {
+    const v = $(`hub-${p}`).value.trim();
+    if (v) customers[p] = v;
+  }
+  if (Object.keys(customers).length === 0) {
+    showBanner({ title: 'Nothing to look up', errors: [{ error: { code: 'INVALID_INPUT', message: 'Enter a customer ID for at least one provider.' } }] });
+    $('hub-pinelabs').focus();
+    return false;
+  }
+  setBusy(true);
+  state.context = { view: 'hub', customers };
+  renderLoading(`Asking ${Object.keys(customers).map((p) => PROVIDERS[p].name).join(', ')}…`);
+  announce('Loading tokens from all providers');
+  // A provider whose client cannot even be built (bad credentials form) is reported like a failure.
+  const clients = [];
+  const setupFailures = {};
+  for (const p of Object.keys(customers)) {
+    try {
+      clients.push(clientFor(p));
+    } catch (err) {
+      setupFailures[p] = { ok: false, customerId: customers[p], error: err };
+    }
+  }
+  const asked = Object.fromEntries(Object.entries(customers).filter(([p]) => !setupFailures[p]));
+  const result = clients.length ? await sdk.createHub(clients).listTokens({ customers: asked }) : { tokens: [], outcomes: {} };
+  if (generation !== state.generation) return;
+  const outcomes = { ...result.outcomes, ...setupFailures };
+  state.tokens = result.tokens;
+  const failed = Object.entries(outcomes).filter(([, o]) => !o.ok);
+  state.context.failed = failed.length === Object.keys(outcomes).length;
+  renderOutcomes(outcomes);
+  renderTokens();
+  if (failed.length) {
+    showBanner({
+      title: failed.length === Object.keys(outcomes).length ? 'No provider answered'
+        : `${failed.length} of ${Object.keys(outcomes).length} providers failed; the others’ tokens are shown`,
+      errors: failed.map(([p, o]) => ({ label: `${PROVIDERS[p].name} (${o.customerId})`, error: o.error })),
+    });
+  }
+  announce(`${state.tokens.length} tokens from ${Object.keys(outcomes).length - failed.length} providers${failed.length ? `; ${failed.length} failed` : ''}`);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row actions
+
+function confirmDelete(token) {
+  const dialog = $('confirm');
+  const verb = PROVIDERS[token.provider].verbDelete;
+  $('confirm-title').textContent = `${verb} this token?`;
+  $('confirm-text').textContent = `${verb} the ${describeToken(token)} (token ${token.id}) at ${PROVIDERS[token.provider].name}`
+    + `${token.customerId ? ` for customer ${token.customerId}` : ''}? It cannot be used for payments afterwards, and this cannot be undone.`;
+  $('confirm-button').textContent = `${verb} token`;
+  dialog.returnValue = '';
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true });
+    dialog.showModal();
+  });
+}
+
+async function onAction(event) {
+  const button = event.target.closest('button[data-action]');
+  if (!button) return;
+  const row = button.closest('tr');
+  const token = state.tokens.find((t) => `${t.provider}:${t.id}` === row.dataset.key);
+  if (!token) return;
+  const action = button.dataset.action;
+  if (action === 'delete' && !(await confirmDelete(token))) {
+    button.focus();
+    return;
+  }
+  hideBanner();
+  row.setAttribute('aria-busy', 'true');
+  for (const b of row.querySelectorAll('button')) b.disabled = true;
+  button.textContent = { suspend: 'Suspending…', reactivate: 'Reactivating…', delete: 'Deleting…' }[action];
+  const client = clientFor(token.provider);
+  let updated;
+  try {
+    if (action === 'delete') {
+      await client.deleteToken({ tokenId: token.id, customerId: token.customerId });
+      // Read it back where the provider keeps deleted tokens; otherwise show it as deleted here.
+      updated = await client.getToken({ tokenId: token.id, customerId: token.customerId })
+        .catch(() => ({ ...token, status: 'DELETED', providerStatus: undefined, statusReason: 'Removed at the provider', updatedAt: new Date().toISOString() }));
+    } else {
+      updated = await client.updateTokenStatus({ tokenId: token.id, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
+    }
+  } catch (err) {
+    replaceRow(token, { focusAction: action });
+    showBanner({ title: `Could not ${action} the ${describeToken(token)}`, errors: [{ error: err }] });
+    return;
+  }
+  const merged = { ...token, ...updated, provider: token.provider };
+  state.tokens = state.tokens.map((t) => (t === token ? merged : t));
+  replaceRow(merged, { flash: true, focusAction: action });
+  updateSummary();
+  const done = { suspend: 'suspended', reactivate: 'reactivated', delete: PROVIDERS[token.provider].verbDelete === 'Deactivate' ? 'deactivated' : 'deleted' }[action];
+  announce(`${describeToken(merged)} ${done}; status is now ${merged.status}.`);
+}
+
+function replaceRow(token, { flash = false, focusAction } = {}) {
+  const old = document.querySelector(`tr[data-key="${CSS.escape(`${token.provider}:${token.id}`)}"]`);
+  if (!old) return;
+  const row = rowFor(token);
+  if (flash) row.classList.add('updated');
+  old.replaceWith(row);
+  // Keep keyboard users in place: the opposite action, or any action, or the status cell.
+  const opposite = { suspend: 'reactivate', reactivate: 'suspend' }[focusAction];
+  const target = row.querySelector(`button[data-action="${opposite}"]`) ?? row.querySelector(`button[data-action="${focusAction}"]`)
+    ?? row.querySelector('button[data-action]');
+  if (target) target.focus();
+  else {
+    const cell = row.cells[1];
+    cell.tabIndex = -1;
+    cell.focus();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+async function loadSandbox() {
+  try {
+    const config = await (await fetch('/demo-config.json', { cache: 'no-store' })).json();
+    state.sandboxUrl = config.sandboxUrl;
+    state.sandboxBaseUrls = config.baseUrls ?? {};
+    const res = await fetch(`${config.sandboxUrl}/_sandbox/credentials`, { cache: 'no-store' });
+    state.sandboxCredentials = await res.json();
+  } catch {
+    // Served without the demo server: start with empty credentials and a real-host target.
+    state.target = 'real';
+    $('target').value = 'real';
+    showBanner({ title: 'No local sandbox found', errors: [{ error: { code: 'NETWORK', message: 'Could not read /demo-config.json or the sandbox credentials. Run “npm run demo”, or fill in real credentials below.' } }] });
+  }
+}
+
+async function start() {
+  try {
+    sdk = await import('../pkg/browser.js');
+  } catch (err) {
+    showBanner({ title: 'The paytokens package did not load', errors: [{ error: { code: 'DECODE', message: `../pkg/browser.js: ${err.message}. Build it with “npm run demo” (or node scripts/build.mjs).` } }] });
+    return;
+  }
+  await loadSandbox();
+  renderCredentials();
+  for (const p of HUB_PROVIDERS) $(`hub-${p}`).value = HUB_DEFAULTS[p];
+  syncForm({ fillExample: true });
+
+  $('lookup').addEventListener('submit', lookup);
+  for (const r of document.querySelectorAll('input[name="view"], input[name="provider"]')) r.addEventListener('change', () => syncForm({ fillExample: true }));
+  // Enter in a credential field runs the lookup with the new values rather than reloading the page.
+  $('credentials').addEventListener('submit', (e) => {
+    e.preventDefault();
+    $('lookup').requestSubmit();
+  });
+  $('credentials').addEventListener('input', (e) => {
+    const p = e.target.dataset.provider;
+    if (p) state.clients.delete(p); // rebuilt with the new values on the next call
+    updateTargetNotes();
+  });
+  $('target').addEventListener('change', () => {
+    state.target = $('target').value;
+    renderCredentials();
+    if (state.target === 'real') $('connection').open = true;
+  });
+  $('environment').addEventListener('change', () => state.clients.clear());
+  $('results-body').addEventListener('click', onAction);
+  $('filter').addEventListener('input', () => {
+    state.filter = $('filter').value;
+    renderTokens();
+  });
+  document.addEventListener('keydown', (e) => {
+    const typing = e.target.closest('input, textarea, select, [contenteditable]');
+    if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      (view() === 'hub' ? $('hub-pinelabs') : $('customer')).focus();
+    }
+  });
+  document.body.dataset.ready = 'true';
+}
+
+start();
