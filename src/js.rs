@@ -46,10 +46,14 @@ fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
 }
 
 /// Runs an operation as a JS promise; every error names the client's provider.
+/// Results cross as JSON text that pkg/api.js hands to `JSON.parse`: one string copy beats
+/// building every object through the boundary (bench/normalize.mjs has the figures).
 fn promise<T: Serialize + 'static>(provider: Provider, fut: impl std::future::Future<Output = Result<T>> + 'static) -> Promise {
     future_to_promise(async move {
         match fut.await {
-            Ok(value) => to_js(&value),
+            Ok(value) => serde_json::to_string(&value)
+                .map(JsValue::from)
+                .map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {e}")))),
             Err(mut err) => {
                 err.provider.get_or_insert(provider);
                 Err(error_to_js(&err))
@@ -193,5 +197,26 @@ impl JweCodec {
             .ok()
             .and_then(|p| String::from_utf8(p).ok())
             .ok_or_else(|| error_to_js(&Error::new(ErrorCode::Decode, "not a valid JWE for this key")))
+    }
+}
+
+/// Reply bytes → tokens, without I/O: the normalization step of `listTokens` on its own, for the
+/// throughput benchmark (bench/normalize.mjs). `output` picks how tokens cross into JS:
+/// "objects" (serde-wasm-bindgen) or "json" (JSON text for `JSON.parse`).
+#[wasm_bindgen(js_name = normalizeTokenList)]
+pub fn normalize_token_list(provider: &str, body: &[u8], output: &str) -> std::result::Result<JsValue, JsValue> {
+    let resp = crate::http::HttpResponse::new(200, String::from_utf8_lossy(body).into_owned());
+    let now = js_sys::Date::now() as u64;
+    let tokens = match provider {
+        "pinelabs" => crate::providers::pinelabs::parse_token_list(&resp),
+        "alliancepay" => crate::providers::alliancepay::parse_token_list(&resp),
+        "chargeover" => crate::providers::chargeover::parse_token_list(&resp, now),
+        _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
+    }
+    .map_err(|e| error_to_js(&e))?;
+    if output == "json" {
+        serde_json::to_string(&tokens).map(JsValue::from).map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, e.to_string())))
+    } else {
+        to_js(&tokens)
     }
 }

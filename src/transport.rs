@@ -102,20 +102,21 @@ mod fetch {
         }
     }
 
-    fn global_fn(name: &str) -> Option<Function> {
-        Reflect::get(&js_sys::global(), &name.into()).ok()?.dyn_into::<Function>().ok()
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        // Browsers and Node both have these globals; bound once instead of looked up per call.
+        #[wasm_bindgen(js_name = setTimeout)]
+        fn set_timeout_js(callback: &Function, ms: f64) -> JsValue;
+        #[wasm_bindgen(js_name = clearTimeout)]
+        fn clear_timeout_js(handle: &JsValue);
     }
 
     fn set_timeout(callback: &Function, ms: f64) -> JsValue {
-        global_fn("setTimeout")
-            .and_then(|f| f.call2(&JsValue::UNDEFINED, callback, &ms.into()).ok())
-            .unwrap_or(JsValue::UNDEFINED)
+        set_timeout_js(callback, ms)
     }
 
     fn clear_timeout(handle: &JsValue) {
-        if let Some(f) = global_fn("clearTimeout") {
-            let _ = f.call1(&JsValue::UNDEFINED, handle);
-        }
+        clear_timeout_js(handle);
     }
 
     /// Node puts the socket error under `cause.code`; browsers say only "TypeError".

@@ -113,7 +113,8 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
         let err = settle(client.list_tokens(bad)).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     }
-    let tokens = settle(client.list_tokens(input())).await.unwrap();
+    let text = settle(client.list_tokens(input())).await.unwrap();
+    let tokens = js_sys::JSON::parse(&text.as_string().unwrap()).unwrap();
     let first = js_sys::Array::from(&tokens).get(0);
     assert_eq!(get(&first, "id").as_string().as_deref(), Some("t1"));
     assert_eq!(get(&first, "status").as_string().as_deref(), Some("ACTIVE"));

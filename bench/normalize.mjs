@@ -1,0 +1,54 @@
+// Normalization throughput: reply bytes → Token[] in JS, the SDK's wasm core against a
+// hand-written JS normalizer, in one process. Three boundary variants of the SDK are measured:
+// bytes in + objects out (serde-wasm-bindgen), bytes in + JSON text out (+ JSON.parse).
+import 'paytokens';
+import { normalizeTokenList } from '../pkg/wasm/paytokens.js';
+import * as hand from './handwritten.mjs';
+import { pinelabsList, chargeoverPage, alliancepayList } from './fixtures.mjs';
+import { median } from './stats.mjs';
+
+const ROUNDS = Number(process.env.ROUNDS || 9);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const cases = [
+  { name: 'Pine Labs 1,000-token list', provider: 'pinelabs', body: encoder.encode(pinelabsList(1000)), hand: hand.pinelabs, reps: 20 },
+  { name: 'ChargeOver 500-row page', provider: 'chargeover', body: encoder.encode(chargeoverPage(500)), hand: hand.chargeover, reps: 40 },
+  { name: 'AlliancePay 100-token reply', provider: 'alliancepay', body: encoder.encode(alliancepayList(100)), hand: hand.alliancepay, reps: 200 },
+];
+
+function time(fn, reps) {
+  fn();
+  const samples = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    samples.push((performance.now() - t) / reps);
+  }
+  return median(samples);
+}
+
+export function run() {
+  const results = [];
+  for (const c of cases) {
+    // Both sides start from the same bytes, as a fetch Response gives them.
+    const handMs = time(() => c.hand(decoder.decode(c.body)), c.reps);
+    const objectsMs = time(() => normalizeTokenList(c.provider, c.body, 'objects'), c.reps);
+    const jsonMs = time(() => JSON.parse(normalizeTokenList(c.provider, c.body, 'json')), c.reps);
+    const best = Math.min(objectsMs, jsonMs);
+    results.push({
+      name: `Normalize ${c.name}`,
+      sdkMs: best,
+      baselineMs: handMs,
+      ratio: handMs / best,
+      target: 'speed ratio ≥ 1.0 (hand-written ms / SDK ms)',
+      met: handMs / best >= 1.0,
+      detail: `objects out ${objectsMs.toFixed(3)} ms, JSON text out ${jsonMs.toFixed(3)} ms, hand-written ${handMs.toFixed(3)} ms`,
+    });
+  }
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of run()) console.log(`${r.name}: ${r.detail} → ratio ${r.ratio.toFixed(2)} ${r.met ? 'MET' : 'MISSED'}`);
+}
