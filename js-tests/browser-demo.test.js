@@ -40,6 +40,8 @@ beforeEach(async () => {
   problems = [];
   expectedFailures = [];
   page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  // Generous: the suite shares two cores with native builds, and the first page compiles the wasm.
+  page.setDefaultTimeout(90_000);
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() !== 'error' && msg.type() !== 'warning') return;
