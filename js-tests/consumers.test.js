@@ -1,0 +1,169 @@
+// The package as consumers get it: `npm pack` of pkg/ once, installed into fresh temporary
+// projects; Node ESM and CommonJS against the sandbox, TypeScript strict type-checks (positive
+// and negative), the published file list and package.json fields, and a bundler keeping the wasm
+// init. The browser consumers are in browser-consumers.test.js.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { startSandbox } from '../sandbox/server.js';
+import { packOnce, exec, mustExec, bin, fixtures, pkgDir } from './pack-helpers.js';
+
+const DOC_CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
+const DOC_TOKEN = { id: 'token-v1-1234567890-aa-ABCDEF', status: 'ACTIVE', last4: '1112' };
+const RUNTIME_FILES = [
+  'LICENSE', 'README.md', 'package.json',
+  'api.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts',
+  'wasm/paytokens.js', 'wasm/paytokens.d.ts', 'wasm/paytokens_bg.wasm', 'wasm/paytokens_bg.wasm.d.ts',
+].sort();
+
+let pack;
+let sandbox;
+let env;
+
+before(async () => {
+  [pack, sandbox] = await Promise.all([packOnce(), startSandbox()]);
+  env = {
+    ...process.env,
+    PAYTOKENS_SANDBOX: JSON.stringify({ ...sandbox.credentials.pinelabs, baseUrl: sandbox.baseUrls.pinelabs, customerId: DOC_CUSTOMER }),
+  };
+});
+
+after(async () => {
+  pack?.dispose();
+  await sandbox?.close();
+});
+
+const fixture = (name) => readFileSync(path.join(fixtures, name), 'utf8');
+
+/** Every export of the package's index.d.ts, from the compiler, split into values and types. */
+function declaredExports(dts) {
+  const program = ts.createProgram([dts], { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] });
+  const checker = program.getTypeChecker();
+  const symbols = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(dts)));
+  const flags = (s) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s).flags : s.flags);
+  return {
+    all: symbols.map((s) => s.name).sort(),
+    values: symbols.filter((s) => flags(s) & ts.SymbolFlags.Value).map((s) => s.name).sort(),
+  };
+}
+
+test('npm pack --dry-run publishes exactly the runtime files: no sources, tests, maps, keys or fixtures', async () => {
+  const { stdout } = await mustExec('npm', ['pack', '--dry-run', '--json', '--silent', pkgDir], { cwd: pack.dir });
+  const files = JSON.parse(stdout)[0].files.map((f) => f.path).sort();
+  assert.deepEqual(files, RUNTIME_FILES);
+  for (const f of files) {
+    assert.doesNotMatch(f, /(^|\/)(src|tests?|js-tests|fixtures?|sandbox|keys|bench|www|target)(\/|$)|\.rs$|\.map$|\.jwk$|\.pem$|\.key$|test|fixture|secret|credential/i, f);
+  }
+  // The real tarball holds what the dry run promised.
+  const { stdout: listing } = await mustExec('tar', ['-tzf', pack.tarball]);
+  assert.deepEqual(listing.trim().split('\n').map((l) => l.replace(/^package\//, '')).sort(), RUNTIME_FILES);
+});
+
+test('package.json: types, exports (types first), sideEffects, license, and every referenced file is published', () => {
+  const pj = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  assert.equal(pj.name, 'paytokens');
+  assert.equal(pj.license, 'MIT');
+  assert.match(readFileSync(path.join(pkgDir, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} paytokens contributors\n/);
+  assert.equal(pj.type, 'module');
+  assert.equal(pj.types, './index.d.ts');
+  const dot = pj.exports['.'];
+  assert.deepEqual(Object.keys(dot), ['types', 'node', 'default'], 'types condition first, default last');
+  assert.equal(dot.types, './index.d.ts');
+  assert.deepEqual(dot.node, { require: './node.cjs', default: './node.js' });
+  assert.equal(dot.default, './browser.js');
+  assert.equal(pj.exports['./package.json'], './package.json');
+  // The two entries instantiate the wasm at load (that is their job); everything else is pure.
+  // `false` would let bundlers skip browser.js and reach api.js without the init (see the bundle test).
+  assert.deepEqual([...pj.sideEffects].sort(), ['./browser.js', './node.js']);
+  const referenced = [pj.main, pj.types, ...Object.values(pj.bin), dot.types, dot.node.require, dot.node.default, dot.default];
+  for (const ref of referenced) assert.ok(RUNTIME_FILES.includes(ref.replace(/^\.\//, '')), `${ref} is published`);
+});
+
+test('Node ESM: import from the installed package lists the sandbox tokens', async () => {
+  const proj = await pack.project('esm', { files: { 'consumer.mjs': fixture('esm.mjs') } });
+  const r = await mustExec(process.execPath, ['consumer.mjs'], { cwd: proj, env });
+  assert.equal(r.stderr, '');
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.tokens, [DOC_TOKEN]);
+  assert.deepEqual(out.invalid, { isPayTokensError: true, code: 'INVALID_INPUT' });
+  assert.equal(out.deletedToActive, false);
+  // What the module provides at runtime is what index.d.ts declares as values.
+  assert.deepEqual(out.exports, declaredExports(path.join(proj, 'node_modules/paytokens/index.d.ts')).values);
+});
+
+const requireEsm = process.features.require_module === true;
+
+test('Node CommonJS: require works (Node >= 20.19) and is the same module as import', { skip: !requireEsm && 'this Node cannot require() an ES module' }, async () => {
+  const proj = await pack.project('cjs', { type: 'commonjs', files: { 'consumer.cjs': fixture('cjs.cjs') } });
+  const direct = await mustExec(process.execPath, ['-e', "const p = require('paytokens'); if (typeof p.createClient !== 'function') process.exit(3)"], { cwd: proj });
+  assert.equal(direct.stderr, '', 'no warning on require');
+  const r = await mustExec(process.execPath, ['consumer.cjs'], { cwd: proj, env });
+  assert.equal(r.stderr, '');
+  assert.deepEqual(JSON.parse(r.stdout), { tokens: [DOC_TOKEN], sameErrorClass: true, sameCreateClient: true, resolved: 'paytokens/node.cjs' });
+});
+
+test('Node CommonJS where require(esm) is unavailable: a clear error saying to use import', async () => {
+  const proj = await pack.project('cjs-old');
+  const flags = requireEsm ? ['--no-experimental-require-module'] : [];
+  const r = await exec(process.execPath, [...flags, '-e', "require('paytokens')"], { cwd: proj });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Error: paytokens is an ES module: use `import` or `await import\('paytokens'\)`/);
+  // And the advice works in that same Node.
+  const ok = await mustExec(process.execPath, [...flags, '-e', "import('paytokens').then((p) => console.log(typeof p.createClient))"], { cwd: proj });
+  assert.equal(ok.stdout.trim(), 'function');
+});
+
+test('TypeScript: tsc --noEmit --strict accepts a consumer using every export and rejects invalid use', async () => {
+  const proj = await pack.project('typescript', {
+    files: {
+      'consumer.ts': fixture('typecheck.ts'),
+      'consumer.cts': fixture('typecheck.cts'),
+      'invalid.ts': fixture('invalid.ts'),
+      'tsconfig.nodenext.json': fixture('tsconfig.nodenext.json'),
+      'tsconfig.bundler.json': fixture('tsconfig.bundler.json'),
+      'tsconfig.invalid.json': fixture('tsconfig.invalid.json'),
+    },
+  });
+  // The consumer names every export the compiler sees in the installed index.d.ts.
+  const { all } = declaredExports(path.join(proj, 'node_modules/paytokens/index.d.ts'));
+  assert.ok(all.length >= 40, `index.d.ts exports ${all.length} names`);
+  const source = fixture('typecheck.ts');
+  assert.deepEqual(all.filter((name) => !new RegExp(`\\b${name}\\b`).test(source)), [], 'every export is used by the consumer');
+  // @ts-expect-error directives present for the cases the issue names.
+  assert.match(source, /@ts-expect-error an invalid status\n.*'PAUSED'/);
+  assert.match(source, /@ts-expect-error a missing required config field/);
+
+  const [nodenext, bundler, invalid] = await Promise.all([
+    exec(bin('tsc'), ['-p', 'tsconfig.nodenext.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
+    exec(bin('tsc'), ['-p', 'tsconfig.bundler.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
+    exec(bin('tsc'), ['-p', 'tsconfig.invalid.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
+  ]);
+  assert.equal(nodenext.code, 0, `moduleResolution nodenext (ESM + CJS consumers):\n${nodenext.stdout}${nodenext.stderr}`);
+  assert.equal(bundler.code, 0, `moduleResolution bundler:\n${bundler.stdout}${bundler.stderr}`);
+  // The negative control: the same mistakes without @ts-expect-error are compile errors.
+  assert.notEqual(invalid.code, 0);
+  const lines = [...invalid.stdout.matchAll(/^invalid\.ts\((\d+),\d+\): error TS\d+/gm)].map((m) => m[1]);
+  assert.deepEqual(lines, ['5', '6'], invalid.stdout);
+  assert.match(invalid.stdout, /clientSecret/);
+  assert.match(invalid.stdout, /"PAUSED"/);
+});
+
+test('a bundle keeps the wasm init: sideEffects marks the entry files, so esbuild cannot drop browser.js', async () => {
+  const proj = await pack.project('bundle-check', { files: { 'entry.js': "import { createClient } from 'paytokens';\nglobalThis.createClient = createClient;\n" } });
+  const bundle = async (out) => {
+    await mustExec(bin('esbuild'), ['entry.js', '--bundle', '--format=esm', '--platform=browser', '--target=es2022', `--outfile=${out}`, '--log-level=error'], { cwd: proj });
+    return readFileSync(path.join(proj, out), 'utf8');
+  };
+  const INIT = /await __wbg_init\(\{ module_or_path: new URL\("\.\/wasm\/paytokens_bg\.wasm", import\.meta\.url\) \}\)/;
+  assert.match(await bundle('out.js'), INIT);
+  // Why not `"sideEffects": false`: esbuild (like webpack) then skips browser.js, whose only job
+  // is the init, and createClient would run against an uninstantiated module.
+  const installed = path.join(proj, 'node_modules/paytokens/package.json');
+  const pj = JSON.parse(readFileSync(installed, 'utf8'));
+  writeFileSync(installed, JSON.stringify({ ...pj, sideEffects: false }));
+  const broken = await bundle('out-false.js');
+  assert.doesNotMatch(broken, /__wbg_init\(\{ module_or_path/);
+  assert.match(broken, /function createClient/);
+});

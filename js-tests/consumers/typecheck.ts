@@ -1,0 +1,122 @@
+// A TypeScript consumer of the installed package: it names every export of index.d.ts (the
+// consumers suite checks that against the compiler's own export list) and is compiled with
+// `tsc --noEmit --strict`. Each @ts-expect-error must meet a real error, or tsc fails the build
+// with "Unused '@ts-expect-error' directive": so the types have to constrain, not just exist.
+import {
+  createClient, canTransition, allowedTransitions, createHub, compareTokens, PayTokensError,
+} from 'paytokens';
+import type {
+  AlliancePayConfig, AlliancePayHooks, AlliancePaySession, Capabilities, Card, ChargeOverConfig, Client,
+  ClientConfig, ClientHooks, CommonOptions, CreateTokenInput, DeleteTokenInput, Encryption, Environment,
+  ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
+  OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
+  QueryOperator, QueryOrder, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
+  UpdateTokenStatusInput,
+} from 'paytokens';
+
+const environment: Environment = 'sandbox';
+const common: CommonOptions = { environment, baseUrl: 'http://127.0.0.1:1/pinelabs/api', timeoutMs: 5000, maxRetries: 1, deadlineMs: 20000 };
+const hooks: ClientHooks = { fetch: globalThis.fetch };
+const pinelabsConfig: PineLabsConfig = { clientId: 'id', clientSecret: 'secret' };
+const key: MerchantKey = { kty: 'EC', crv: 'P-384', x: 'x', y: 'y', d: 'd' };
+const session: AlliancePaySession = { deviceId: 'd', refreshToken: 'r', serverPublic: { kty: 'EC', crv: 'P-384', x: 'x', y: 'y' }, expiresAt: '2030-01-01T00:00:00.000Z' };
+const encryption: Encryption = 'jwe';
+const alliancepayConfig: AlliancePayConfig = { serviceCode: 'svc', merchantPrivateKey: key, session, encryption };
+const alliancepayHooks: AlliancePayHooks = { onSessionUpdate: (s: AlliancePaySession) => void s.deviceId };
+const chargeoverConfig: ChargeOverConfig = { username: 'u', password: 'p', pageSize: 50, maxPages: 10 };
+const payerlyConfig: PayerlyConfig = { apiKey: 'k' };
+
+const configs: ClientConfig[] = [
+  { provider: 'pinelabs', ...pinelabsConfig, ...common, ...hooks },
+  { provider: 'alliancepay', ...alliancepayConfig, ...alliancepayHooks },
+  { provider: 'chargeover', ...chargeoverConfig },
+  { provider: 'payerly', ...payerlyConfig },
+];
+
+// @ts-expect-error a missing required config field (Pine Labs needs clientSecret)
+createClient({ provider: 'pinelabs', clientId: 'id' });
+// @ts-expect-error a missing required config field (AlliancePay needs merchantPrivateKey)
+createClient({ provider: 'alliancepay', serviceCode: 'svc' });
+// @ts-expect-error credentials of another provider
+createClient({ provider: 'payerly', clientId: 'id', clientSecret: 'secret' });
+// @ts-expect-error an unknown provider
+createClient({ provider: 'stripe', apiKey: 'k' });
+// @ts-expect-error an unknown environment
+createClient({ provider: 'payerly', apiKey: 'k', environment: 'staging' });
+
+export async function useEverything(): Promise<void> {
+  const clients: Client[] = configs.map(createClient);
+  const client = clients[0];
+  const provider: Provider = client.provider;
+  const caps: Capabilities = client.capabilities;
+  const canDelete: boolean = caps.deleteToken && caps.listTokens && caps.pagination;
+
+  const list: ListTokensInput = { customerId: 'cust-v1-0811030624-aa-RBDgpR' };
+  const tokens: Token[] = await client.listTokens(list);
+  for await (const t of client.iterateTokens(list)) {
+    const status: TokenStatus = t.status;
+    const method: PaymentMethod = t.paymentMethod;
+    const card: Card | undefined = t.card;
+    const last4: string | undefined = card?.last4;
+    const brand: string | undefined = card?.brand;
+    void [status, method, last4, brand];
+  }
+  const get: GetTokenInput = { tokenId: 'token-v1-1234567890-aa-ABCDEF', customerId: list.customerId, includeRaw: true };
+  const one: Token = await client.getToken(get);
+  const update: UpdateTokenStatusInput = { tokenId: one.id, status: 'SUSPENDED' };
+  const updated: Token = await client.updateTokenStatus(update);
+  const del: DeleteTokenInput = { tokenId: updated.id, customerId: list.customerId };
+  const nothing: void = await client.deleteToken(del);
+
+  const create: CreateTokenInput = { customerId: '1', token: 'cus_5tSkoQ6mDrXOMQ', paymentMethod: 'CARD', expiryMonth: 12, expiryYear: 2030 };
+  const created: Token = await clients[2].createToken(create);
+  const field: QueryField = 'customer_id';
+  const op: QueryOperator = 'EQUALS';
+  const where: QueryCondition = { field, op, value: 1 };
+  const orderField: OrderField = 'write_datetime';
+  const direction: SortDirection = 'DESC';
+  const order: QueryOrder = { field: orderField, direction };
+  const query: TokenQuery = { where: [where], order: [order], offset: 0, limit: 10 };
+  const queried: Token[] = await clients[2].queryTokens(query);
+  const page: TokenPage = { tokens: queried, next: undefined };
+
+  // @ts-expect-error an invalid status
+  await client.updateTokenStatus({ tokenId: one.id, status: 'PAUSED' });
+  // @ts-expect-error tokenId is required
+  await client.getToken({ customerId: list.customerId });
+  // @ts-expect-error an invalid status for canTransition
+  canTransition('ACTIVE', 'ENABLED');
+  // @ts-expect-error a token's fields are typed (status is not a number)
+  const wrong: number = one.status;
+
+  const allowed: TokenStatus[] = allowedTransitions('ACTIVE');
+  const ok: boolean = canTransition('DELETED', 'ACTIVE');
+
+  const hub: Hub = createHub(clients);
+  const hubInput: HubListInput = { customers: { pinelabs: list.customerId, chargeover: '1' } };
+  const result: HubResult = await hub.listTokens(hubInput);
+  const outcome: HubOutcome | undefined = result.outcomes.pinelabs;
+  if (outcome && !outcome.ok) {
+    const code: ErrorCode = outcome.error.code;
+    void code;
+  }
+  const sorted: Token[] = [...result.tokens].sort(compareTokens);
+  const sameClient: Client = hub.client('pinelabs');
+  const providers: Provider[] = hub.providers;
+
+  try {
+    await sameClient.listTokens(list);
+  } catch (err) {
+    if (err instanceof PayTokensError) {
+      const code: ErrorCode = err.code;
+      const retryable: boolean = err.retryable;
+      const status: number | undefined = err.httpStatus;
+      const from: Provider | undefined = err.provider;
+      const json: Record<string, unknown> = err.toJSON();
+      // @ts-expect-error an invalid error code
+      const bad: ErrorCode = 'TEAPOT';
+      void [code, retryable, status, from, json, bad];
+    }
+  }
+  void [provider, canDelete, tokens, nothing, created, page, wrong, allowed, ok, sorted, providers];
+}
