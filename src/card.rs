@@ -48,6 +48,33 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     Some(MaskedPan { masked, bin, last4 })
 }
 
+/// A provider's "masked PAN" field, whatever it holds: a readable PAN is masked by `mask_pan`;
+/// anything else keeps at most the first 6 and last 4 of its digits, so no garbled value can
+/// carry more of a card number out than a well-masked one.
+pub fn mask_pan_field(text: &str) -> String {
+    if let Some(m) = mask_pan(text) {
+        return m.masked;
+    }
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    if digits <= 10 {
+        return text.to_string();
+    }
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen <= 6 || seen > digits - 4 {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
 /// Masks card numbers inside free text, such as a display name a merchant typed a card number
 /// into: in any run of 13 or more digits (spaces or dashes allowed between them), only the first
 /// 6 and last 4 digits stay. Runs longer than a PAN (two numbers in a row) are masked the same way.
@@ -174,6 +201,9 @@ mod tests {
         assert_eq!(mask_pan("****1111").unwrap().last4.as_deref(), Some("1111"));
         assert!(mask_pan("not a pan").is_none());
         assert!(mask_pan("").is_none());
+        assert_eq!(mask_pan_field("5\u{fffd}555555*****4444"), "5\u{fffd}55555******4444");
+        assert_eq!(mask_pan_field("5555555555554444"), "555555******4444");
+        assert_eq!(mask_pan_field("n/a"), "n/a");
     }
 
     #[test]

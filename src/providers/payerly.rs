@@ -154,10 +154,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
 fn masked_raw(mut object: serde_json::Value) -> serde_json::Value {
     if let Some(pan) = object.pointer_mut("/paymentData/object/maskedPan") {
         if let Some(text) = pan.as_str() {
-            *pan = match card::mask_pan(text) {
-                Some(m) => m.masked.into(),
-                None => card::scrub_pans(text).into(),
-            };
+            *pan = card::mask_pan_field(text).into();
         }
     }
     if let Some(holder) = object.pointer_mut("/paymentData/object/cardHolder") {
