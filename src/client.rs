@@ -143,13 +143,11 @@ impl<E: Env> Client<E> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
-                pinelabs::list_tokens_request(base, &input.customer_id)?;
                 let tokens = self.call(Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Alliancepay { key, .. } => {
                 let build = || alliancepay::list_tokens_request(base, &input.customer_id);
-                build()?;
                 let tokens = self.call(Safety::Read, build, |r| alliancepay::parse_token_list(&alliancepay::open_reply(r, key)?)).await?;
                 Ok(TokenPage { tokens, next: None })
             }
@@ -157,7 +155,6 @@ impl<E: Env> Client<E> {
                 // The cursor is the next offset; the cap also bounds iterateTokens.
                 let offset = chargeover::parse_cursor(cursor)?;
                 let build = || chargeover::list_page_request(base, &input.customer_id, offset, *page_size);
-                build()?;
                 chargeover::check_page_cap(offset, *page_size, *max_pages)?;
                 let now = self.inner.env.now_ms();
                 let tokens = self.call(Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await?;
@@ -173,23 +170,19 @@ impl<E: Env> Client<E> {
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
-                build()?;
                 self.call(Safety::Read, build, pinelabs::parse_token).await
             }
             Connector::Alliancepay { key, .. } => {
                 let build = || alliancepay::get_token_request(base, &input.token_id);
-                build()?;
                 self.call(Safety::Read, build, |r| alliancepay::parse_token(&alliancepay::open_reply(r, key)?)).await
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::get_token_request(base, &input.token_id);
-                build()?;
                 let now = self.inner.env.now_ms();
                 self.call(Safety::Read, build, |r| chargeover::parse_token(r, now)).await
             }
             Connector::Payerly { .. } => {
                 let build = || payerly::get_token_request(base, input);
-                build()?;
                 let (now, raw) = (self.inner.env.now_ms(), input.include_raw.unwrap_or(false));
                 self.call(Safety::Read, build, |r| payerly::parse_token(r, now, raw)).await
             }
@@ -203,7 +196,7 @@ impl<E: Env> Client<E> {
         match &self.inner.connector {
             Connector::Alliancepay { key, .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
-                build()?;
+                build()?; // validated before the status read below
                 let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
                 let current = self.get_token(&get).await?;
                 if !status::can_transition(current.status, input.status) {
@@ -227,7 +220,6 @@ impl<E: Env> Client<E> {
         match &self.inner.connector {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
-                build()?;
                 let id = self.call(Safety::Write, build, chargeover::parse_created).await?;
                 self.get_token(&GetTokenInput { token_id: id, ..GetTokenInput::default() }).await
             }
@@ -242,7 +234,6 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { page_size, .. } => {
                 let query = TokenQuery { limit: query.limit.or(Some(*page_size)), ..query.clone() };
                 let build = || chargeover::query_request(base, &query);
-                build()?;
                 let now = self.inner.env.now_ms();
                 self.call(Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await
             }
@@ -258,7 +249,6 @@ impl<E: Env> Client<E> {
                 self.inner.env.fill_random(&mut random);
                 let reference = pinelabs::unique_reference(&random);
                 let build = || pinelabs::delete_token_request(base, input.customer_id.as_deref(), &input.token_id, &reference);
-                build()?;
                 self.call(Safety::Write, build, pinelabs::parse_delete).await
             }
             Connector::Alliancepay { .. } => {
@@ -272,7 +262,6 @@ impl<E: Env> Client<E> {
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::delete_token_request(base, &input.token_id);
-                build()?;
                 self.call(Safety::Write, build, chargeover::parse_delete).await
             }
             Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token deletion")),
@@ -281,6 +270,8 @@ impl<E: Env> Client<E> {
 
     /// Runs one operation with authentication: on a stale-credential reply, renews once and tries again.
     async fn call<T>(&self, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
+        // Invalid input fails here, before any request leaves (the sign-in request included).
+        build()?;
         let mut renewed = false;
         loop {
             let grant = self.authorize().await?;
