@@ -14,4 +14,4 @@ const shipped = path.join(out, 'paytokens_bg.wasm');
 if (existsSync(shipped) && statSync(shipped).mtimeMs >= statSync(built).mtimeMs) process.exit(0);
 
 run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web']);
-run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Oz', '--strip-debug', '--strip-producers', '-o', shipped]);
+run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Os', '--strip-debug', '--strip-producers', '-o', shipped]);

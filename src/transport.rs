@@ -58,15 +58,19 @@ pub trait Env: Clone + 'static {
     /// A new AlliancePay session opened; the shell hands it to `onSessionUpdate`.
     fn session_opened(&self, _session: &crate::config::AlliancePaySession) {}
 
-    /// A random UUID v4, for request ids.
+    /// A UUID v4, for request ids.
     fn uuid(&self) -> String {
         let mut b = [0u8; 16];
         self.fill_random(&mut b);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+        format_uuid(b)
     }
+}
+
+pub fn format_uuid(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -87,6 +91,9 @@ mod fetch {
     pub struct FetchEnv {
         fetch: Function,
         on_session_update: Option<Function>,
+        /// Request ids: random per client, then counted, so a call costs no trip to the CSPRNG.
+        id_prefix: [u8; 10],
+        id_counter: std::rc::Rc<std::cell::Cell<u64>>,
     }
 
     impl FetchEnv {
@@ -98,7 +105,9 @@ mod fetch {
                     .and_then(|f| f.dyn_into::<Function>().ok())
                     .ok_or_else(|| Error::invalid_input("config.fetch", "no global fetch here; pass one"))?,
             };
-            Ok(FetchEnv { fetch, on_session_update })
+            let mut id_prefix = [0u8; 10];
+            let _ = getrandom::getrandom(&mut id_prefix);
+            Ok(FetchEnv { fetch, on_session_update, id_prefix, id_counter: std::rc::Rc::default() })
         }
     }
 
@@ -204,6 +213,15 @@ mod fetch {
 
         fn now_ms(&self) -> u64 {
             js_sys::Date::now() as u64
+        }
+
+        fn uuid(&self) -> String {
+            let n = self.id_counter.get().wrapping_add(1);
+            self.id_counter.set(n);
+            let mut b = [0u8; 16];
+            b[..10].copy_from_slice(&self.id_prefix);
+            b[10..].copy_from_slice(&n.to_be_bytes()[2..]);
+            format_uuid(b)
         }
 
         fn session_opened(&self, session: &crate::config::AlliancePaySession) {
