@@ -22,8 +22,8 @@ for (let i = 0; i < N; i++) {
 const codec = new JweCodec(merchantPrivate, publicHalf(bankPrivate));
 async function sdk() {
   for (let i = 0; i < N; i++) {
-    codec.encrypt(payload);
-    codec.decrypt(replies[i]);
+    await codec.encrypt(payload);
+    await codec.decrypt(replies[i]);
   }
 }
 

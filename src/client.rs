@@ -146,9 +146,9 @@ impl<E: Env> Client<E> {
                 let tokens = self.call(Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
-            Connector::Alliancepay { key, .. } => {
+            Connector::Alliancepay { .. } => {
                 let build = || alliancepay::list_tokens_request(base, &input.customer_id);
-                let tokens = self.call(Safety::Read, build, |r| alliancepay::parse_token_list(&alliancepay::open_reply(r, key)?)).await?;
+                let tokens = self.call(Safety::Read, build, alliancepay::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
@@ -172,9 +172,9 @@ impl<E: Env> Client<E> {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
                 self.call(Safety::Read, build, pinelabs::parse_token).await
             }
-            Connector::Alliancepay { key, .. } => {
+            Connector::Alliancepay { .. } => {
                 let build = || alliancepay::get_token_request(base, &input.token_id);
-                self.call(Safety::Read, build, |r| alliancepay::parse_token(&alliancepay::open_reply(r, key)?)).await
+                self.call(Safety::Read, build, alliancepay::parse_token).await
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::get_token_request(base, &input.token_id);
@@ -194,7 +194,7 @@ impl<E: Env> Client<E> {
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
-            Connector::Alliancepay { key, .. } => {
+            Connector::Alliancepay { .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
                 build()?; // validated before the status read below
                 let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
@@ -206,7 +206,7 @@ impl<E: Env> Client<E> {
                     )
                     .with_provider(self.provider()));
                 }
-                self.call(Safety::Write, build, |r| alliancepay::parse_state_update(&alliancepay::open_reply(r, key)?)).await?;
+                self.call(Safety::Write, build, alliancepay::parse_state_update).await?;
                 self.get_token(&get).await
             }
             _ => Err(Error::unsupported(self.provider(), "token status change")),
@@ -275,10 +275,15 @@ impl<E: Env> Client<E> {
         let mut renewed = false;
         loop {
             let grant = self.authorize().await?;
+            let wire = match (&grant, &self.inner.connector) {
+                (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
+                _ => Wire::Plain,
+            };
             let result = send_with_retry(
                 &self.inner.env,
                 &self.inner.settings,
                 safety,
+                &wire,
                 || {
                     let mut req = build()?;
                     self.apply(&grant, &mut req)?;
@@ -309,7 +314,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        send_with_retry(&env, &settings, Safety::Read, build, pinelabs::parse_access_token).await
+                        send_with_retry(&env, &settings, Safety::Read, &Wire::Plain, build, pinelabs::parse_access_token).await
                     })
                 };
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
@@ -323,7 +328,8 @@ impl<E: Env> Client<E> {
                     let (service_code, key) = (service_code.clone(), key.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
-                        let opened = send_with_retry(&env, &settings, Safety::Read, build, |r| alliancepay::parse_session(r, &key, env.now_ms())).await?;
+                        let wire = Wire::Opened(&key);
+                        let opened = send_with_retry(&env, &settings, Safety::Read, &wire, build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
                         env.session_opened(&opened.export());
                         Ok(opened)
                     })
@@ -343,14 +349,8 @@ impl<E: Env> Client<E> {
                     req.set_header("Request-ID", self.inner.env.uuid());
                 }
             }
-            AuthGrant::AlliancePay(g) => {
-                let encryption = match &self.inner.connector {
-                    Connector::Alliancepay { encryption, .. } => *encryption,
-                    _ => Encryption::Jwe,
-                };
-                let env = &self.inner.env;
-                alliancepay::seal(req, &g.value, encryption, &env.uuid(), &mut |b: &mut [u8]| env.fill_random(b))?;
-            }
+            // Session headers and encryption are the wire's job (`Wire::Sealed`).
+            AuthGrant::AlliancePay(_) => {}
             AuthGrant::Static(authorization) => match &self.inner.connector {
                 Connector::Payerly { .. } => payerly::authorize(req, authorization),
                 _ => chargeover::authorize(req, authorization),
@@ -368,11 +368,36 @@ impl<E: Env> Client<E> {
     }
 }
 
+/// How requests and replies travel: as they are, or AlliancePay's way — request bodies sealed to
+/// the bank's session key, replies opened with the merchant key when they are JWE.
+pub(crate) enum Wire<'a> {
+    Plain,
+    Opened(&'a PrivateKey),
+    Sealed { session: &'a Session, key: &'a PrivateKey, encryption: Encryption },
+}
+
+impl Wire<'_> {
+    async fn seal<E: Env>(&self, env: &E, req: HttpRequest) -> Result<HttpRequest> {
+        match self {
+            Wire::Sealed { session, encryption, .. } => alliancepay::seal(req, session, *encryption, &env.uuid(), &mut |b: &mut [u8]| env.fill_random(b)).await,
+            _ => Ok(req),
+        }
+    }
+
+    async fn open(&self, resp: HttpResponse) -> Result<HttpResponse> {
+        match self {
+            Wire::Plain => Ok(resp),
+            Wire::Opened(key) | Wire::Sealed { key, .. } => alliancepay::open_reply(resp, key).await,
+        }
+    }
+}
+
 /// The one retry loop: every request, authenticated or not, goes through it.
 pub(crate) async fn send_with_retry<E: Env, T>(
     env: &E,
     settings: &Settings,
     safety: Safety,
+    wire: &Wire<'_>,
     build: impl Fn() -> Result<HttpRequest>,
     parse: impl Fn(&HttpResponse) -> Result<T>,
 ) -> Result<T> {
@@ -380,19 +405,20 @@ pub(crate) async fn send_with_retry<E: Env, T>(
     let deadline = settings.deadline_ms.map(|d| started + u64::from(d));
     let mut retries = 0;
     loop {
-        let req = build()?;
+        let req = wire.seal(env, build()?).await?;
         let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
         let err = match env.send(req, timeout).await {
-            Ok(resp) => match parse(&resp) {
-                Ok(value) => return Ok(value),
-                Err(mut e) => {
-                    if e.retry_after_ms.is_none() {
-                        e.retry_after_ms = resp.header("retry-after").and_then(|v| parse_retry_after(v, env.now_ms()));
+            Ok(resp) => {
+                let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, env.now_ms()));
+                match wire.open(resp).await.and_then(|resp| parse(&resp)) {
+                    Ok(value) => return Ok(value),
+                    Err(mut e) => {
+                        e.retry_after_ms = e.retry_after_ms.or(retry_after);
+                        e
                     }
-                    e
                 }
-            },
+            }
             Err(fault) => fault.into_error(settings.provider, timeout),
         };
         let budget = deadline.map(|d| d.saturating_sub(env.now_ms()));

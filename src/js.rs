@@ -185,18 +185,30 @@ impl JweCodec {
         build().map_err(|e| error_to_js(&e))
     }
 
-    pub fn encrypt(&self, plaintext: &str) -> std::result::Result<String, JsValue> {
-        crate::auth::jwe::encrypt(plaintext.as_bytes(), &self.peer, &mut |b: &mut [u8]| {
-            let _ = getrandom::getrandom(b);
+    /// Resolves to the compact JWE (key agreement in WebCrypto, as the client does it).
+    pub fn encrypt(&self, plaintext: String) -> Promise {
+        let peer = self.peer.clone();
+        future_to_promise(async move {
+            crate::auth::jwe::encrypt_async(plaintext.as_bytes(), &peer, &mut |b: &mut [u8]| {
+                let _ = getrandom::getrandom(b);
+            })
+            .await
+            .map(JsValue::from)
+            .map_err(|e| error_to_js(&Error::new(ErrorCode::ProviderError, e.to_string())))
         })
-        .map_err(|e| error_to_js(&Error::new(ErrorCode::ProviderError, e.to_string())))
     }
 
-    pub fn decrypt(&self, compact: &str) -> std::result::Result<String, JsValue> {
-        crate::auth::jwe::decrypt(compact, &self.own)
-            .ok()
-            .and_then(|p| String::from_utf8(p).ok())
-            .ok_or_else(|| error_to_js(&Error::new(ErrorCode::Decode, "not a valid JWE for this key")))
+    /// Resolves to the plaintext; a malformed or tampered JWE rejects with DECODE.
+    pub fn decrypt(&self, compact: String) -> Promise {
+        let own = self.own.clone();
+        future_to_promise(async move {
+            crate::auth::jwe::decrypt_async(&compact, &own)
+                .await
+                .ok()
+                .and_then(|p| String::from_utf8(p).ok())
+                .map(JsValue::from)
+                .ok_or_else(|| error_to_js(&Error::new(ErrorCode::Decode, "not a valid JWE for this key")))
+        })
     }
 }
 

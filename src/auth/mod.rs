@@ -2,3 +2,5 @@
 
 pub mod credential;
 pub mod jwe;
+#[cfg(target_arch = "wasm32")]
+pub mod webcrypto;

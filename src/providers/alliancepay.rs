@@ -79,9 +79,9 @@ struct WireSession {
     session_expiration: Option<serde_json::Value>,
 }
 
-pub fn parse_session(resp: &HttpResponse, key: &PrivateKey, now_ms: u64) -> Result<Session> {
-    let resp = open_reply(resp, key)?;
-    let mut wire: WireSession = read(&resp).map_err(|mut e| {
+/// The authorization reply, once opened (`open_reply`).
+pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
+    let mut wire: WireSession = read(resp).map_err(|mut e| {
         // Failing to open a session is never fixed by opening another one.
         e.renew_auth = false;
         e
@@ -105,34 +105,37 @@ pub fn parse_session(resp: &HttpResponse, key: &PrivateKey, now_ms: u64) -> Resu
 }
 
 /// Adds the session headers and, with JWE, replaces the JSON body by its encryption to the bank.
-pub fn seal(req: &mut HttpRequest, session: &Session, encryption: Encryption, request_id: &str, random: &mut dyn FnMut(&mut [u8])) -> Result<()> {
+pub async fn seal(mut req: HttpRequest, session: &Session, encryption: Encryption, request_id: &str, random: &mut dyn FnMut(&mut [u8])) -> Result<HttpRequest> {
     req.set_header("x-api_version", API_VERSION.to_string());
     req.set_header("x-device_id", session.device_id.clone());
     req.set_header("x-refresh_token", session.refresh_token.expose().to_string());
     req.set_header("x-request_id", request_id.to_string());
     if encryption == Encryption::Jwe {
         if let Some(body) = req.body.take() {
-            let compact = jwe::encrypt(body.as_bytes(), &session.server_key, random)
+            let compact = jwe::encrypt_async(body.as_bytes(), &session.server_key, random)
+                .await
                 .map_err(|e| Error::new(ErrorCode::ProviderError, format!("could not encrypt the request: {e}")).with_provider(P))?;
             req.body = Some(compact);
             req.set_header("Content-Type", "text/plain".to_string());
         }
     }
-    Ok(())
+    Ok(req)
 }
 
 /// A reply that is a `{"jwe": …}` object is decrypted; anything else is read as it is.
-pub fn open_reply(resp: &HttpResponse, key: &PrivateKey) -> Result<HttpResponse> {
-    let compact = match serde_json::from_str::<serde_json::Value>(&resp.body) {
-        Ok(serde_json::Value::Object(map)) if map.len() == 1 => match map.get("jwe") {
-            Some(serde_json::Value::String(c)) => c.clone(),
-            _ => return Ok(resp.clone()),
-        },
-        _ => return Ok(resp.clone()),
+pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResponse> {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        jwe: String,
+    }
+    // A plain reply without the member is not parsed an extra time.
+    let compact = match resp.body.contains("\"jwe\"").then(|| serde_json::from_str::<Wrapped>(&resp.body)) {
+        Some(Ok(w)) => w.jwe,
+        _ => return Ok(resp),
     };
-    let plain = jwe::decrypt(&compact, key).map_err(|e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status))?;
+    let plain = jwe::decrypt_async(&compact, key).await.map_err(|e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status))?;
     let body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
-    Ok(HttpResponse { status: resp.status, headers: resp.headers.clone(), body })
+    Ok(HttpResponse { body, ..resp })
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.
@@ -242,6 +245,7 @@ pub fn parse_state_update(resp: &HttpResponse) -> Result<()> {
 mod tests {
     use super::*;
     use crate::auth::jwe::tests::{counter_random, sandbox_merchant_key};
+    use futures::executor::block_on;
 
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!("{}/tests/fixtures/alliancepay/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -322,8 +326,8 @@ mod tests {
             server_public: serde_json::Value::Null,
             expires_at_ms: 0,
         };
-        let mut req = list_tokens_request(BASE, "senderCustomerId").unwrap();
-        seal(&mut req, &session, Encryption::Jwe, "req-1", &mut counter_random()).unwrap();
+        let req = list_tokens_request(BASE, "senderCustomerId").unwrap();
+        let req = block_on(seal(req, &session, Encryption::Jwe, "req-1", &mut counter_random())).unwrap();
         assert_eq!(req.header_value("x-device_id"), Some("dev-1"));
         assert_eq!(req.header_value("x-refresh_token"), Some("rt-1"));
         assert_eq!(req.header_value("x-request_id"), Some("req-1"));
@@ -331,8 +335,8 @@ mod tests {
         assert!(req.header_value("Authorization").is_none());
         let plain = jwe::decrypt(req.body.as_deref().unwrap(), &merchant).unwrap();
         assert_eq!(plain, br#"{"customerId":"senderCustomerId"}"#);
-        let mut plain_req = list_tokens_request(BASE, "senderCustomerId").unwrap();
-        seal(&mut plain_req, &session, Encryption::None, "req-2", &mut counter_random()).unwrap();
+        let plain_req = list_tokens_request(BASE, "senderCustomerId").unwrap();
+        let plain_req = block_on(seal(plain_req, &session, Encryption::None, "req-2", &mut counter_random())).unwrap();
         assert_eq!(plain_req.header_value("Content-Type"), Some("application/json"));
     }
 
@@ -341,11 +345,11 @@ mod tests {
         let (merchant, _) = sandbox_merchant_key();
         let sealed = jwe::encrypt(fixture("list_doc_example.json").as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
         let resp = HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string());
-        assert_eq!(parse_token_list(&open_reply(&resp, &merchant).unwrap()).unwrap().len(), 1);
+        assert_eq!(parse_token_list(&block_on(open_reply(resp, &merchant)).unwrap()).unwrap().len(), 1);
         let plain = HttpResponse::new(200, fixture("list_doc_example.json"));
-        assert_eq!(open_reply(&plain, &merchant).unwrap(), plain);
+        assert_eq!(block_on(open_reply(plain.clone(), &merchant)).unwrap(), plain);
         let tampered = HttpResponse::new(200, serde_json::json!({ "jwe": format!("{sealed}x") }).to_string());
-        assert_eq!(open_reply(&tampered, &merchant).unwrap_err().code, ErrorCode::Decode);
+        assert_eq!(block_on(open_reply(tampered, &merchant)).unwrap_err().code, ErrorCode::Decode);
     }
 
     #[test]
@@ -357,7 +361,8 @@ mod tests {
             "tokenExpirationDateTime": "2025-02-27 12:12:34.0430 +0000", "tokenExpiration": "2025-02-27 14:12:34.430+02:00", "sessionExpiration": 60
         });
         let sealed = jwe::encrypt(plain.to_string().as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
-        let session = parse_session(&HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string()), &merchant, 0).unwrap();
+        let opened = block_on(open_reply(HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string()), &merchant)).unwrap();
+        let session = parse_session(&opened, 0).unwrap();
         assert_eq!(session.device_id, "dev");
         assert_eq!(session.expires_at_ms, 1_740_658_354_043);
         let saved = session.export();
@@ -365,7 +370,7 @@ mod tests {
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
         assert_eq!(Session::resume(&saved).unwrap().device_id, "dev");
-        let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), &merchant, 0).unwrap_err();
+        let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::Authentication);
         assert!(!err.renew_auth);
     }
