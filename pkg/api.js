@@ -45,6 +45,18 @@ function invalid(field, why) {
   return new PayTokensError({ code: 'INVALID_INPUT', message: `${field}: ${why}`, retryable: false });
 }
 
+// A session callback that throws or rejects (a failed write to a store) must neither fail the
+// call that opened the session nor surface as an unhandled rejection.
+function persistSafely(onSessionUpdate) {
+  return (session) => {
+    try {
+      Promise.resolve(onSessionUpdate(session)).catch(() => {});
+    } catch {
+      // ignored on purpose, see above
+    }
+  };
+}
+
 class Client {
   #core;
 
@@ -54,7 +66,7 @@ class Client {
     if (fetch !== undefined && typeof fetch !== 'function') throw invalid('config.fetch', 'must be a function');
     if (onSessionUpdate !== undefined && typeof onSessionUpdate !== 'function') throw invalid('config.onSessionUpdate', 'must be a function');
     try {
-      this.#core = new WasmClient(data, fetch, onSessionUpdate);
+      this.#core = new WasmClient(data, fetch, onSessionUpdate && persistSafely(onSessionUpdate));
     } catch (thrown) {
       throw toError(thrown);
     }

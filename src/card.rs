@@ -110,6 +110,29 @@ pub fn scrub_pans(text: &str) -> String {
     out
 }
 
+/// Masks card numbers anywhere in a provider's JSON (for raw replies handed to callers): every
+/// string through `scrub_pans`, and any integer of 13–19 digits turned into masked text.
+pub fn scrub_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let scrubbed = scrub_pans(text);
+            if scrubbed != *text {
+                *text = scrubbed;
+            }
+        }
+        Value::Number(n) => {
+            let digits = n.to_string();
+            if (13..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+                *value = Value::String(scrub_pans(&digits));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub_json),
+        Value::Object(map) => map.values_mut().for_each(scrub_json),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
 /// The brand from a provider's network word ("VISA", "mast", "American Express", …).
 pub fn brand_from_network(word: &str) -> Option<&'static str> {
     let w: String = word.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
@@ -213,6 +236,9 @@ mod tests {
         assert_eq!(scrub_pans("card 5555-5555-5555-4444 ok"), "card 5555-55**-****-4444 ok");
         assert_eq!(scrub_pans("4111111111111111 4111111111111111"), "411111********** ************1111");
         assert_eq!(scrub_pans("order 12345"), "order 12345");
+        let mut raw = serde_json::json!({"a": [{"pan": "4111111111111111"}, 5555555555554444u64, 42], "b": "Visa 4111 1111 1111 1111"});
+        scrub_json(&mut raw);
+        assert_eq!(raw, serde_json::json!({"a": [{"pan": "411111******1111"}, "555555******4444", 42], "b": "Visa 4111 11** **** 1111"}));
     }
 
     #[test]

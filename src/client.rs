@@ -408,7 +408,7 @@ pub(crate) async fn send_with_retry<E: Env, T>(
         let req = wire.seal(env, build()?).await?;
         let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
-        let err = match env.send(req, timeout).await {
+        let mut err = match env.send(req, timeout).await {
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, env.now_ms()));
                 match wire.open(resp).await.and_then(|resp| parse(&resp)) {
@@ -427,7 +427,13 @@ pub(crate) async fn send_with_retry<E: Env, T>(
                 env.sleep(ms).await;
                 retries += 1;
             }
-            None => return Err(err),
+            None => {
+                // A write that failed in an unknown state is not safe to repeat: say so.
+                if safety == Safety::Write {
+                    err.retryable &= err.not_applied;
+                }
+                return Err(err);
+            }
         }
     }
 }

@@ -112,6 +112,8 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     assert_eq!(delete(vec![status(503, "{}"), status(200, ok)]).1, 1);
     assert_eq!(delete(vec![fault(FaultKind::Timeout), status(200, ok)]).1, 1);
     assert_eq!(delete(vec![fault(FaultKind::Network), status(200, ok)]).1, 1);
+    let (r, _) = delete(vec![status(503, "{}")]);
+    assert!(!r.unwrap_err().retryable, "a write that may have been applied is not reported as safe to retry");
     let (r, n) = delete(vec![status(429, "{}"), status(200, ok)]);
     assert!(r.is_ok() && n == 2);
     let (r, n) = delete(vec![fault(FaultKind::Refused), status(200, ok)]);

@@ -312,6 +312,11 @@ fn check_base_url(url: &str) -> Result<String> {
     } else {
         return Err(bad("must be an https:// URL"));
     };
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        // `http://localhost:x@evil.example` names evil.example; credentials go in config, not URLs.
+        return Err(bad("must not contain user information (@)"));
+    }
     if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) || rest.chars().any(|c| c.is_control()) {
         return Err(bad("must be a URL with a host and no query or fragment"));
     }
@@ -380,5 +385,7 @@ mod tests {
         assert_eq!(check_base_url("http://127.0.0.1:8080/pinelabs/api").unwrap(), "http://127.0.0.1:8080/pinelabs/api");
         assert!(check_base_url("https://x.example/?a=1").is_err());
         assert!(check_base_url("ftp://x").is_err());
+        assert!(check_base_url("http://localhost:x@evil.example/api").is_err());
+        assert!(check_base_url("https://user@host.example/api").is_err());
     }
 }

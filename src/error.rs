@@ -100,6 +100,28 @@ impl Error {
             .with_provider(provider)
     }
 
+    /// A reply that is not the JSON expected. serde's own message quotes the offending value,
+    /// which may be a card number or a token: keep only what kind of fault, where, and what
+    /// was expected.
+    pub fn decode_json(provider: Provider, e: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let kind = match e.classify() {
+            Category::Io => "unreadable body",
+            Category::Syntax => "not valid JSON",
+            Category::Data => "unexpected content",
+            Category::Eof => "cut off",
+        };
+        let text = e.to_string();
+        let detail = if let Some(field) = text.strip_prefix("missing field ") {
+            format!(": missing field {}", field.split(" at line").next().unwrap_or(field))
+        } else if let Some((_, expected)) = text.split_once(", expected ") {
+            format!(": expected {}", expected.split(" at line").next().unwrap_or(expected))
+        } else {
+            String::new()
+        };
+        Error::decode(provider, format!("{kind}{detail} (line {}, column {})", e.line(), e.column()))
+    }
+
     pub fn with_provider(mut self, provider: Provider) -> Self {
         self.provider = Some(provider);
         self

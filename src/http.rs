@@ -22,12 +22,26 @@ impl Method {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HttpRequest {
     pub method: Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+}
+
+/// Header values and bodies carry credentials (Authorization, x-refresh_token, a client secret):
+/// the printed form shows only their names and sizes.
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body_bytes", &self.body.as_ref().map(String::len))
+            .finish()
+    }
 }
 
 impl HttpRequest {
@@ -135,6 +149,13 @@ mod tests {
             assert_eq!(err.code, ErrorCode::InvalidInput, "{bad:?}");
             assert!(err.message.starts_with("customerId: "), "{}", err.message);
         }
+    }
+
+    #[test]
+    fn debug_output_shows_no_header_values_or_body() {
+        let req = HttpRequest::new(Method::Post, "https://x.test/a".into()).header("Authorization", "Bearer canary-9").json(&serde_json::json!({"client_secret": "canary-9"}));
+        let printed = format!("{req:?}");
+        assert!(!printed.contains("canary-9") && printed.contains("Authorization"), "{printed}");
     }
 
     #[test]

@@ -91,7 +91,8 @@ fn matches(r: &Rule, provider: Provider, status: u16, provider_code: Option<&str
 pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, message: &str) -> Error {
     let rule = RULES.iter().find(|r| matches(r, provider, status, provider_code));
     let code = rule.map_or(ProviderError, |r| r.code);
-    let mut err = Error::new(code, message.to_string())
+    // Providers echo rejected values in their messages; a card number among them is masked.
+    let mut err = Error::new(code, crate::card::scrub_pans(message))
         .with_provider(provider)
         .with_provider_code(provider_code.map(str::to_string))
         .retryable(rule.is_some_and(|r| r.retryable));

@@ -6,7 +6,9 @@ use time::macros::format_description;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 pub fn to_iso(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
+    // `to_offset` panics past year 9999 in UTC; `parse` never yields such values, and this
+    // keeps any other caller safe too.
+    let t = t.checked_to_offset(UtcOffset::UTC).unwrap_or(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year(),
@@ -31,6 +33,11 @@ pub fn epoch_ms(t: OffsetDateTime) -> u64 {
 /// RFC 3339 (`2024-10-04T13:11:29.645591Z`), AlliancePay's `2025-02-27 12:12:34.0430 +0000`
 /// and `2025-02-27 14:12:34.430+02:00`, and zone-less `2024-03-05 14:22:10` (taken as UTC).
 pub fn parse(text: &str) -> Option<OffsetDateTime> {
+    // "9999-12-31T23:59:59-03:00" ("never expires") lies past the last UTC instant `time` holds.
+    parse_any(text).filter(|t| t.checked_to_offset(UtcOffset::UTC).is_some())
+}
+
+fn parse_any(text: &str) -> Option<OffsetDateTime> {
     let text = text.trim();
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Some(t);
@@ -101,6 +108,9 @@ mod tests {
             assert_eq!(iso(Some(input)).as_deref(), Some(want), "{input}");
         }
         assert_eq!(iso(Some("yesterday")), None);
+        assert_eq!(iso(Some("9999-12-31T23:59:59-03:00")), None);
+        assert_eq!(iso(Some("9999-12-31 23:59:59.000-03:00")), None);
+        assert_eq!(iso(Some("9999-12-31T23:59:59Z")).as_deref(), Some("9999-12-31T23:59:59.000Z"));
         assert_eq!(iso(Some("")), None);
     }
 

@@ -185,16 +185,27 @@ mod fetch {
                 let controller = web_sys::AbortController::new()
                     .map_err(|_| TransportFault { kind: FaultKind::Network, detail: "AbortController is missing".into() })?;
                 let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+                // The timer aborts the fetch and also settles a promise the attempt races against,
+                // so a caller-supplied fetch that ignores `signal` cannot hang a call.
+                let mut expire: Option<js_sys::Function> = None;
+                let expired = JsFuture::from(Promise::new(&mut |resolve, _| expire = Some(resolve)));
                 let on_timeout = {
                     let controller = controller.clone();
                     let timed_out = timed_out.clone();
                     Closure::once(move || {
                         timed_out.set(true);
                         controller.abort();
+                        if let Some(expire) = expire {
+                            let _ = expire.call0(&JsValue::UNDEFINED);
+                        }
                     })
                 };
                 let handle = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
-                let result = attempt(fetch, req, controller.signal(), timed_out).await;
+                let attempt = Box::pin(attempt(fetch, req, controller.signal(), timed_out));
+                let result = match futures::future::select(attempt, expired).await {
+                    futures::future::Either::Left((result, _)) => result,
+                    futures::future::Either::Right(_) => Err(TransportFault { kind: FaultKind::Timeout, detail: "aborted after timeout".into() }),
+                };
                 // The timer must not outlive the attempt: it would keep Node alive and leak the closure.
                 clear_timeout(&handle);
                 drop(on_timeout);

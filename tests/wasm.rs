@@ -58,6 +58,16 @@ async fn a_hung_fetch_is_aborted_at_the_timeout() {
 }
 
 #[wasm_bindgen_test]
+async fn a_fetch_that_ignores_the_signal_still_times_out() {
+    let fetch = js_fn("url, init", "return new Promise(() => {});");
+    let env = FetchEnv::new(Some(fetch), None).unwrap();
+    let started = js_sys::Date::now();
+    let fault = env.send(HttpRequest::new(Method::Get, "https://example.test/".into()), 50).await.unwrap_err();
+    assert_eq!(fault.kind, FaultKind::Timeout);
+    assert!(js_sys::Date::now() - started < 1_000.0);
+}
+
+#[wasm_bindgen_test]
 async fn refused_and_other_network_failures_are_told_apart() {
     let refused = js_fn("", "const e = new TypeError('fetch failed'); e.cause = { code: 'ECONNREFUSED' }; return Promise.reject(e);");
     let env = FetchEnv::new(Some(refused), None).unwrap();

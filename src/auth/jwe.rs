@@ -179,6 +179,10 @@ pub fn seal(plaintext: &[u8], agreement: &Agreement, random: &mut dyn FnMut(&mut
     random(&mut cek);
     let mut iv = [0u8; 12];
     random(&mut iv);
+    if cek.iter().all(|b| *b == 0) || iv.iter().all(|b| *b == 0) {
+        // A failed random source would repeat key and nonce: never encrypt with them.
+        return Err(JweError("no secure randomness available"));
+    }
     let mut wrapped = [0u8; 40];
     kek(&agreement.z, b"", b"").wrap(&cek, &mut wrapped).map_err(|_| JweError("key wrap failed"))?;
     let cipher = Aes256Gcm::new_from_slice(&cek).map_err(|_| JweError("bad content key"))?;

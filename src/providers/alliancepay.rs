@@ -93,7 +93,10 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         .or(wire.token_expiration.take())
         .and_then(|t| time_fmt::parse(&t))
         .map(time_fmt::epoch_ms)
-        .or_else(|| wire.session_expiration.as_ref().and_then(|m| m.as_u64()).map(|minutes| now_ms + minutes * 60_000))
+        .or_else(|| {
+            let minutes = wire.session_expiration.as_ref().and_then(|m| m.as_u64())?;
+            minutes.checked_mul(60_000).and_then(|d| now_ms.checked_add(d))
+        })
         .ok_or_else(|| Error::decode(P, "the session has no expiry"))?;
     Ok(Session {
         device_id: wire.device_id,
@@ -217,7 +220,9 @@ impl From<WireToken> for Token {
 
 pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     let wire: WireList = read(resp)?;
-    Ok(wire.result.unwrap_or_default().into_iter().map(Token::from).collect())
+    // A reply without `result` is not "no tokens": it is not the reply we asked for.
+    let result = wire.result.ok_or_else(|| Error::decode(P, "the reply has no result member").with_status(resp.status))?;
+    Ok(result.into_iter().map(Token::from).collect())
 }
 
 pub fn parse_token(resp: &HttpResponse) -> Result<Token> {

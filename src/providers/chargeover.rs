@@ -331,7 +331,8 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     }
     // Merchants type display names by hand; one holding a full card number comes out masked.
     t.label = w.name.map(|n| card::scrub_pans(&n));
-    t.gateway_token = w.token;
+    // A gateway token is never a card number; if a merchant stored one, it stays masked.
+    t.gateway_token = w.token.map(|token| card::scrub_pans(&token));
     t.gateway = w.gateway;
     t.created_at = time_fmt::iso(w.write_datetime.as_deref());
     t.updated_at = time_fmt::iso(w.mod_datetime.as_deref());
@@ -343,7 +344,7 @@ fn check(resp: &HttpResponse) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    let v: serde_json::Value = serde_json::from_str(&resp.body).map_err(|e| Error::decode(P, e).with_status(resp.status))?;
+    let v: serde_json::Value = serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(P, &e).with_status(resp.status))?;
     match v.get("status") {
         Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("OK") => Ok(()),
         None => Err(Error::decode(P, "the reply has no envelope status").with_status(resp.status)),
@@ -380,7 +381,11 @@ pub fn parse_created(resp: &HttpResponse) -> Result<String> {
     Ok(id)
 }
 
+/// A 2xx with no body (204) also means deleted.
 pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
+    if resp.is_success() && resp.body.trim().is_empty() {
+        return Ok(());
+    }
     check(resp)
 }
 

@@ -15,7 +15,7 @@ use crate::taxonomy;
 
 /// A success body as the provider's wire type; anything unreadable is DECODE.
 pub(crate) fn decode<T: DeserializeOwned>(provider: Provider, resp: &HttpResponse) -> Result<T> {
-    serde_json::from_str(&resp.body).map_err(|e| Error::decode(provider, e).with_status(resp.status))
+    serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(provider, &e).with_status(resp.status))
 }
 
 /// What a provider's error envelope says, once read.

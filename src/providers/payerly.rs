@@ -150,18 +150,15 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     t
 }
 
-/// The provider's object with any card number in it masked, for `includeRaw`.
+/// The provider's object with any card number in it masked, for `includeRaw`: the PAN field at
+/// most 6+4 digits, and every other field, documented or not, scrubbed of card numbers.
 fn masked_raw(mut object: serde_json::Value) -> serde_json::Value {
     if let Some(pan) = object.pointer_mut("/paymentData/object/maskedPan") {
         if let Some(text) = pan.as_str() {
             *pan = card::mask_pan_field(text).into();
         }
     }
-    if let Some(holder) = object.pointer_mut("/paymentData/object/cardHolder") {
-        if let Some(text) = holder.as_str() {
-            *holder = card::scrub_pans(text).into();
-        }
-    }
+    card::scrub_json(&mut object);
     object
 }
 
@@ -184,7 +181,7 @@ pub fn parse_token(resp: &HttpResponse, now_ms: u64, include_raw: bool) -> Resul
     let Some(object) = object else {
         return Err(Error::new(ErrorCode::NotFound, "payerly found no such token").with_provider(P).with_status(resp.status));
     };
-    let wire: WireToken = serde_json::from_value(object.clone()).map_err(|e| Error::decode(P, e).with_status(resp.status))?;
+    let wire: WireToken = serde_json::from_value(object.clone()).map_err(|e| Error::decode_json(P, &e).with_status(resp.status))?;
     let mut token = to_token(wire, now_ms);
     if include_raw {
         token.raw = Some(masked_raw(object));
@@ -211,6 +208,20 @@ pub fn error(resp: &HttpResponse) -> Error {
         };
         Some(Envelope { code: string_field(e, "code"), message, request_id: string_field(e, "traceId") })
     })
+}
+
+#[cfg(test)]
+mod decode_message_tests {
+    use super::*;
+
+    #[test]
+    fn a_card_number_of_the_wrong_type_is_not_echoed_in_the_error() {
+        let body = r#"{"items":[{"type":"TOKEN","object":{"tokenId":"t","paymentData":{"type":"cardResponse","object":{"maskedPan":4111111111111111}}}}]}"#;
+        let err = parse_token(&HttpResponse::new(200, body), 0, false).unwrap_err();
+        assert_eq!(err.code, crate::error::ErrorCode::Decode);
+        assert!(!err.message.contains("4111111111111111"), "{}", err.message);
+        assert!(err.message.contains("expected"), "{}", err.message);
+    }
 }
 
 #[cfg(test)]

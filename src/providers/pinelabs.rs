@@ -84,8 +84,9 @@ pub fn unique_reference(random: &[u8; 24]) -> String {
 
 #[derive(Deserialize)]
 struct WireList {
-    #[serde(default)]
-    tokens: Option<Vec<WireToken>>,
+    /// Absent: not a list reply. Present but null: no tokens.
+    #[serde(default, deserialize_with = "present")]
+    tokens: Option<Option<Vec<WireToken>>>,
     /// Present only when a proxy or the API puts an error envelope in a 200.
     #[serde(default)]
     code: Option<serde_json::Value>,
@@ -147,9 +148,12 @@ impl From<WireToken> for Token {
         // Metadata values are documented as strings; anything else is kept as its JSON text.
         t.metadata = w.merchant_metadata.map(|m| {
             m.into_iter()
-                .map(|(k, v)| match v {
-                    serde_json::Value::String(s) => (k, s),
-                    other => (k, other.to_string()),
+                .map(|(k, mut v)| {
+                    card::scrub_json(&mut v);
+                    match v {
+                        serde_json::Value::String(s) => (k, s),
+                        other => (k, other.to_string()),
+                    }
                 })
                 .collect()
         });
@@ -157,15 +161,22 @@ impl From<WireToken> for Token {
     }
 }
 
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     if !resp.is_success() {
         return Err(error(resp));
     }
     let wire: WireList = decode(P, resp)?;
-    if wire.tokens.is_none() && wire.code.is_some() {
-        return Err(error(resp));
+    match wire.tokens {
+        Some(tokens) => Ok(tokens.unwrap_or_default().into_iter().map(Token::from).collect()),
+        // An error envelope inside a 200 (a proxy, or the API itself).
+        None if wire.code.is_some() => Err(error(resp)),
+        // A reply without the list (a proxy's page, a different API) is not "no tokens".
+        None => Err(Error::decode(P, "the reply has no tokens member").with_status(resp.status)),
     }
-    Ok(wire.tokens.unwrap_or_default().into_iter().map(Token::from).collect())
 }
 
 pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
@@ -179,12 +190,11 @@ pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    #[derive(Deserialize)]
-    struct WireDeleted {
-        #[allow(dead_code)]
-        token_id: Option<String>,
+    // The reply only confirms; any JSON object will do, an empty body too.
+    if resp.body.trim().is_empty() {
+        return Ok(());
     }
-    decode::<WireDeleted>(P, resp).map(|_| ())
+    decode::<serde_json::Map<String, serde_json::Value>>(P, resp).map(|_| ())
 }
 
 /// `{code, message, additional_error_details?}`.
@@ -251,7 +261,7 @@ mod tests {
     #[test]
     fn empty_and_null_token_lists() {
         assert!(parse_token_list(&HttpResponse::new(200, r#"{"customer_id":"c","total_tokens":0,"tokens":null}"#)).unwrap().is_empty());
-        assert!(parse_token_list(&HttpResponse::new(200, r#"{}"#)).unwrap().is_empty());
+        assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{}"#)).unwrap_err().code, ErrorCode::Decode);
         let err = parse_token_list(&HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#)).unwrap_err();
         assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
     }
