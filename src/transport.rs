@@ -186,18 +186,26 @@ mod fetch {
                     .map_err(|_| TransportFault { kind: FaultKind::Network, detail: "AbortController is missing".into() })?;
                 let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
                 // The timer aborts the fetch and also settles a promise the attempt races against,
-                // so a caller-supplied fetch that ignores `signal` cannot hang a call.
-                let mut expire: Option<js_sys::Function> = None;
-                let expired = JsFuture::from(Promise::new(&mut |resolve, _| expire = Some(resolve)));
+                // so a caller-supplied fetch that ignores `signal` cannot hang a call. That promise
+                // is settled on every path: a JsFuture over a promise that never settles leaks.
+                let expire: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>> = std::rc::Rc::default();
+                let expired = {
+                    let slot = expire.clone();
+                    JsFuture::from(Promise::new(&mut |resolve, _| *slot.borrow_mut() = Some(resolve)))
+                };
+                let settle = |expire: &std::cell::RefCell<Option<js_sys::Function>>| {
+                    if let Some(resolve) = expire.borrow_mut().take() {
+                        let _ = resolve.call0(&JsValue::UNDEFINED);
+                    }
+                };
                 let on_timeout = {
                     let controller = controller.clone();
                     let timed_out = timed_out.clone();
+                    let expire = expire.clone();
                     Closure::once(move || {
                         timed_out.set(true);
                         controller.abort();
-                        if let Some(expire) = expire {
-                            let _ = expire.call0(&JsValue::UNDEFINED);
-                        }
+                        settle(&expire);
                     })
                 };
                 let handle = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
@@ -208,6 +216,7 @@ mod fetch {
                 };
                 // The timer must not outlive the attempt: it would keep Node alive and leak the closure.
                 clear_timeout(&handle);
+                settle(&expire);
                 drop(on_timeout);
                 result
             })
