@@ -79,6 +79,9 @@ pub fn mask_pan_field(text: &str) -> String {
 /// into: in any run of 13 or more digits (spaces or dashes allowed between them), only the first
 /// 6 and last 4 digits stay. Runs longer than a PAN (two numbers in a row) are masked the same way.
 pub fn scrub_pans(text: &str) -> String {
+    if !has_card_length_run(text) {
+        return text.to_string();
+    }
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -110,15 +113,33 @@ pub fn scrub_pans(text: &str) -> String {
     out
 }
 
+/// Whether `text` holds a run of 13 or more digits (spaces or dashes between them): one pass,
+/// no allocation, so scrubbing costs nothing on the many fields without one.
+fn has_card_length_run(text: &str) -> bool {
+    let mut run = 0;
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                run += 1;
+                if run >= 13 {
+                    return true;
+                }
+            }
+            b' ' | b'-' if run > 0 => {}
+            _ => run = 0,
+        }
+    }
+    false
+}
+
 /// Masks card numbers anywhere in a provider's JSON (for raw replies handed to callers): every
 /// string through `scrub_pans`, and any integer of 13–19 digits turned into masked text.
 pub fn scrub_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::String(text) => {
-            let scrubbed = scrub_pans(text);
-            if scrubbed != *text {
-                *text = scrubbed;
+            if has_card_length_run(text) {
+                *text = scrub_pans(text);
             }
         }
         Value::Number(n) => {
