@@ -272,6 +272,8 @@ impl<E: Env> Client<E> {
     async fn call<T>(&self, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
         // Invalid input fails here, before any request leaves (the sign-in request included).
         build()?;
+        // One budget for the whole call: the sign-in it waits for and a renewed attempt included.
+        let deadline = self.inner.settings.deadline_ms.map(|d| self.inner.env.now_ms() + u64::from(d));
         let mut renewed = false;
         loop {
             let grant = self.authorize().await?;
@@ -284,6 +286,7 @@ impl<E: Env> Client<E> {
                 &self.inner.settings,
                 safety,
                 &wire,
+                deadline,
                 || {
                     let mut req = build()?;
                     self.apply(&grant, &mut req)?;
@@ -314,7 +317,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        send_with_retry(&env, &settings, Safety::Read, &Wire::Plain, build, pinelabs::parse_access_token).await
+                        send_with_retry(&env, &settings, Safety::Read, &Wire::Plain, sign_in_deadline(&env, &settings), build, pinelabs::parse_access_token).await
                     })
                 };
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
@@ -329,7 +332,8 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
                         let wire = Wire::Opened(&key);
-                        let opened = send_with_retry(&env, &settings, Safety::Read, &wire, build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
+                        let deadline = sign_in_deadline(&env, &settings);
+                        let opened = send_with_retry(&env, &settings, Safety::Read, &wire, deadline, build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
                         env.session_opened(&opened.export());
                         Ok(opened)
                     })
@@ -392,17 +396,22 @@ impl Wire<'_> {
     }
 }
 
+/// A sign-in is shared by every call waiting for it, so it runs on a budget of its own.
+fn sign_in_deadline<E: Env>(env: &E, settings: &Settings) -> Option<u64> {
+    settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
+}
+
 /// The one retry loop: every request, authenticated or not, goes through it.
+/// `deadline` (epoch ms) bounds attempts and waits together.
 pub(crate) async fn send_with_retry<E: Env, T>(
     env: &E,
     settings: &Settings,
     safety: Safety,
     wire: &Wire<'_>,
+    deadline: Option<u64>,
     build: impl Fn() -> Result<HttpRequest>,
     parse: impl Fn(&HttpResponse) -> Result<T>,
 ) -> Result<T> {
-    let started = env.now_ms();
-    let deadline = settings.deadline_ms.map(|d| started + u64::from(d));
     let mut retries = 0;
     loop {
         let req = wire.seal(env, build()?).await?;

@@ -129,6 +129,20 @@ fn a_deadline_bounds_the_whole_call() {
 }
 
 #[test]
+fn the_deadline_covers_a_renewed_attempt_too() {
+    // 429 (wait 1 s) → 401 → renew → 429 again: a second 1 s wait does not fit in what is
+    // left of the call's 1.5 s budget, though it would in a fresh one.
+    let env = scripted(vec![
+        Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "1")),
+        status(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#),
+        Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "1")),
+        status(200, LIST_OK),
+    ]);
+    let err = list(&env, pinelabs(5, json!({"deadlineMs": 1_500}))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+}
+
+#[test]
 fn a_401_renews_the_access_token_once_and_retries_once() {
     let env = scripted(vec![status(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#), status(200, LIST_OK)]);
     assert!(list(&env, pinelabs(0, json!({}))).is_ok());
