@@ -4,7 +4,8 @@
 // init. The browser consumers are in browser-consumers.test.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, copyFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import ts from 'typescript';
 import { startSandbox } from '../sandbox/server.js';
@@ -16,6 +17,10 @@ const RUNTIME_FILES = [
   'LICENSE', 'README.md', 'package.json',
   'api.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts',
   'wasm/paytokens.js', 'wasm/paytokens.d.ts', 'wasm/paytokens_bg.wasm', 'wasm/paytokens_bg.wasm.d.ts',
+  // The transport's JS half, placed by wasm-bindgen under a crate-hash folder.
+  ...readdirSync(new URL('../pkg/wasm/snippets/', import.meta.url), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => `wasm/snippets/${path.relative(fileURLToPath(new URL('../pkg/wasm/snippets/', import.meta.url)), path.join(entry.parentPath ?? entry.path, entry.name))}`),
 ].sort();
 
 let pack;

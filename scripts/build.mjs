@@ -1,6 +1,6 @@
 // Builds the wasm core into pkg/wasm: cargo (release, wasm32) → wasm-bindgen (--target web,
 // loaded by pkg/node.js or pkg/browser.js) → wasm-opt from the npm `binaryen` (Debian's is too old).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { root, run } from './lib.mjs';
 
@@ -13,5 +13,7 @@ const out = path.join(root, 'pkg/wasm');
 const shipped = path.join(out, 'paytokens_bg.wasm');
 if (existsSync(shipped) && statSync(shipped).mtimeMs >= statSync(built).mtimeMs) process.exit(0);
 
+// Start clean: stale snippet folders from older builds must not ship.
+rmSync(out, { recursive: true, force: true });
 run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web']);
 run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Os', '--strip-debug', '--strip-producers', '-o', shipped]);

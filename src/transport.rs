@@ -79,11 +79,27 @@ pub use fetch::FetchEnv;
 #[cfg(target_arch = "wasm32")]
 mod fetch {
     use super::*;
-    use js_sys::{Function, Object, Promise, Reflect};
-    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+    use js_sys::{Array, Function, Promise, Reflect};
+    use wasm_bindgen::prelude::wasm_bindgen;
+    use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
     use crate::http::READ_HEADERS;
+
+    #[wasm_bindgen(module = "/js/fetch.js")]
+    extern "C" {
+        /// One attempt: fetch with an abort timer, read status, `READ_HEADERS` and body, in a
+        /// single crossing (see js/fetch.js). Resolves to `[status, ...headers, body]` or to
+        /// `{ kind, detail }`; never rejects.
+        #[wasm_bindgen(js_name = sendAttempt)]
+        fn send_attempt(fetch: &Function, url: &str, method: &str, headers: Array, body: Option<String>, timeout_ms: u32, read: &Array) -> Promise;
+    }
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_name = setTimeout)]
+        fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    }
 
     /// `fetch` is the caller's function when given (a proxy, a test double, undici with options),
     /// else the global one that browsers and Node ≥18 share.
@@ -91,6 +107,7 @@ mod fetch {
     pub struct FetchEnv {
         fetch: Function,
         on_session_update: Option<Function>,
+        read_headers: Array,
         /// Request ids: random per client, then counted, so a call costs no trip to the CSPRNG.
         id_prefix: [u8; 10],
         id_counter: std::rc::Rc<std::cell::Cell<u64>>,
@@ -107,118 +124,38 @@ mod fetch {
             };
             let mut id_prefix = [0u8; 10];
             let _ = getrandom::getrandom(&mut id_prefix);
-            Ok(FetchEnv { fetch, on_session_update, id_prefix, id_counter: std::rc::Rc::default() })
+            let read_headers = READ_HEADERS.iter().map(|h| JsValue::from_str(h)).collect();
+            Ok(FetchEnv { fetch, on_session_update, read_headers, id_prefix, id_counter: std::rc::Rc::default() })
         }
     }
 
-    #[wasm_bindgen::prelude::wasm_bindgen]
-    extern "C" {
-        // Browsers and Node both have these globals; bound once instead of looked up per call.
-        #[wasm_bindgen(js_name = setTimeout)]
-        fn set_timeout_js(callback: &Function, ms: f64) -> JsValue;
-        #[wasm_bindgen(js_name = clearTimeout)]
-        fn clear_timeout_js(handle: &JsValue);
-    }
-
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue {
-        set_timeout_js(callback, ms)
-    }
-
-    fn clear_timeout(handle: &JsValue) {
-        clear_timeout_js(handle);
-    }
-
-    /// Node puts the socket error under `cause.code`; browsers say only "TypeError".
-    fn classify(err: &JsValue, timed_out: bool) -> TransportFault {
-        if timed_out {
-            return TransportFault { kind: FaultKind::Timeout, detail: "aborted after timeout".into() };
-        }
-        let code = Reflect::get(err, &"cause".into())
-            .ok()
-            .and_then(|c| Reflect::get(&c, &"code".into()).ok())
-            .and_then(|c| c.as_string())
-            .unwrap_or_default();
-        let kind = if code == "ECONNREFUSED" { FaultKind::Refused } else { FaultKind::Network };
-        let detail = if code.is_empty() { "the request failed (network, TLS or CORS)".to_string() } else { format!("connection failed ({code})") };
-        TransportFault { kind, detail }
-    }
-
-    async fn attempt(fetch: Function, req: HttpRequest, signal: web_sys::AbortSignal, timed_out: std::rc::Rc<std::cell::Cell<bool>>) -> Result<HttpResponse, TransportFault> {
-        let fail = |e: JsValue| classify(&e, timed_out.get());
-        let init = Object::new();
-        let headers = Object::new();
-        for (name, value) in &req.headers {
-            let _ = Reflect::set(&headers, &name.into(), &value.into());
-        }
-        let _ = Reflect::set(&init, &"method".into(), &req.method.as_str().into());
-        let _ = Reflect::set(&init, &"headers".into(), &headers);
-        if let Some(body) = &req.body {
-            let _ = Reflect::set(&init, &"body".into(), &body.into());
-        }
-        let _ = Reflect::set(&init, &"signal".into(), &signal);
-        let promise = fetch.call2(&JsValue::UNDEFINED, &req.url.into(), &init).map_err(fail)?;
-        let promise: Promise = promise.dyn_into().map_err(|_| TransportFault { kind: FaultKind::Network, detail: "fetch did not return a promise".into() })?;
-        let response = JsFuture::from(promise).await.map_err(fail)?;
-        let response: web_sys::Response = response
-            .dyn_into()
-            .map_err(|_| TransportFault { kind: FaultKind::Network, detail: "fetch did not resolve to a Response".into() })?;
-        let mut headers = Vec::new();
-        for name in READ_HEADERS {
-            if let Ok(Some(value)) = response.headers().get(name) {
-                headers.push((name.to_string(), value));
-            }
-        }
-        let status = response.status();
-        let cut_off = |e: JsValue| match classify(&e, timed_out.get()) {
-            TransportFault { kind: FaultKind::Timeout, detail } => TransportFault { kind: FaultKind::Timeout, detail },
-            _ => TransportFault { kind: FaultKind::Truncated, detail: "body cut off".into() },
+    fn fault(reply: &JsValue) -> TransportFault {
+        let field = |name: &str| Reflect::get(reply, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let kind = match field("kind").as_str() {
+            "timeout" => FaultKind::Timeout,
+            "refused" => FaultKind::Refused,
+            "truncated" => FaultKind::Truncated,
+            _ => FaultKind::Network,
         };
-        let text = response.text().map_err(cut_off)?;
-        let body = JsFuture::from(text).await.map_err(cut_off)?.as_string().unwrap_or_default();
-        Ok(HttpResponse { status, headers, body })
+        let detail = field("detail");
+        TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail } }
     }
 
     impl Env for FetchEnv {
         fn send(&self, req: HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
-            let fetch = self.fetch.clone();
+            let headers: Array = req.headers.iter().flat_map(|(n, v)| [JsValue::from_str(n), JsValue::from_str(v)]).collect();
+            let promise = send_attempt(&self.fetch, &req.url, req.method.as_str(), headers, req.body, timeout_ms, &self.read_headers);
             Box::pin(async move {
-                let controller = web_sys::AbortController::new()
-                    .map_err(|_| TransportFault { kind: FaultKind::Network, detail: "AbortController is missing".into() })?;
-                let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
-                // The timer aborts the fetch and also settles a promise the attempt races against,
-                // so a caller-supplied fetch that ignores `signal` cannot hang a call. That promise
-                // is settled on every path: a JsFuture over a promise that never settles leaks.
-                let expire: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>> = std::rc::Rc::default();
-                let expired = {
-                    let slot = expire.clone();
-                    JsFuture::from(Promise::new(&mut |resolve, _| *slot.borrow_mut() = Some(resolve)))
-                };
-                let settle = |expire: &std::cell::RefCell<Option<js_sys::Function>>| {
-                    if let Some(resolve) = expire.borrow_mut().take() {
-                        let _ = resolve.call0(&JsValue::UNDEFINED);
-                    }
-                };
-                let on_timeout = {
-                    let controller = controller.clone();
-                    let timed_out = timed_out.clone();
-                    let expire = expire.clone();
-                    Closure::once(move || {
-                        timed_out.set(true);
-                        controller.abort();
-                        settle(&expire);
-                    })
-                };
-                let handle = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
-                let attempt = Box::pin(attempt(fetch, req, controller.signal(), timed_out));
-                let result = match futures::future::select(attempt, expired).await {
-                    futures::future::Either::Left((result, _)) => result,
-                    futures::future::Either::Right(_) => Err(TransportFault { kind: FaultKind::Timeout, detail: "aborted after timeout".into() }),
-                };
-                // The timer must not outlive the attempt: it would keep Node alive and leak the closure.
-                clear_timeout(&handle);
-                settle(&expire);
-                drop(on_timeout);
-                result
+                let reply = JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED);
+                let Some(parts) = reply.dyn_ref::<Array>() else { return Err(fault(&reply)) };
+                let status = parts.get(0).as_f64().map_or(0, |s| s as u16);
+                let headers = READ_HEADERS
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, name)| parts.get(i as u32 + 1).as_string().map(|v| (name.to_string(), v)))
+                    .collect();
+                let body = parts.get(READ_HEADERS.len() as u32 + 1).as_string().unwrap_or_default();
+                Ok(HttpResponse { status, headers, body })
             })
         }
 

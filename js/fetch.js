@@ -1,0 +1,50 @@
+// One attempt of one HTTP request for src/transport.rs (its JS half, shipped as a wasm-bindgen
+// snippet), in a single crossing from wasm: fetch with an abort timer, then status, the few headers
+// the SDK reads, and the body. It never rejects; failures come back as { kind, detail }.
+const TIMED_OUT = { kind: 'timeout', detail: 'aborted after timeout' };
+
+function failure(error, timedOut, whileReading) {
+  if (timedOut) return TIMED_OUT;
+  if (whileReading) return { kind: 'truncated', detail: 'body cut off' };
+  const code = error?.cause?.code;
+  if (code === 'ECONNREFUSED') return { kind: 'refused', detail: 'connection failed (ECONNREFUSED)' };
+  return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS or CORS)' };
+}
+
+export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, readHeaders) {
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer;
+  // Settles even when a caller's fetch ignores the signal, so no call can hang.
+  const expired = new Promise((resolve) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+      resolve(TIMED_OUT);
+    }, timeoutMs);
+  });
+  const headers = {};
+  for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
+  const init = { method, headers, signal: controller.signal };
+  if (body !== undefined) init.body = body;
+  const attempt = (async () => {
+    let response;
+    try {
+      response = await fetchFn(url, init);
+    } catch (error) {
+      return failure(error, timedOut, false);
+    }
+    if (!response || typeof response.text !== 'function' || !response.headers) {
+      return { kind: 'network', detail: 'fetch did not resolve to a Response' };
+    }
+    const reply = [response.status];
+    for (const name of readHeaders) reply.push(response.headers.get(name));
+    try {
+      reply.push(await response.text());
+    } catch (error) {
+      return failure(error, timedOut, true);
+    }
+    return reply;
+  })();
+  return Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
+}
