@@ -1,11 +1,14 @@
 // Size of what ships (wasm + JS glue + entries), raw and gzip, and what each Rust crate costs
 // in the wasm: code bytes per crate from the name section of the pre-wasm-opt build, like
 // twiggy's "top" grouped by crate.
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
-const SHIPPED = ['pkg/wasm/paytokens_bg.wasm', 'pkg/wasm/paytokens.js', 'pkg/api.js', 'pkg/hub.js', 'pkg/node.js', 'pkg/browser.js'];
+const snippets = readdirSync(`${root}pkg/wasm/snippets`, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile())
+  .map((e) => `${e.parentPath ?? e.path}/${e.name}`.slice(root.length));
+const SHIPPED = ['pkg/wasm/paytokens_bg.wasm', 'pkg/wasm/paytokens.js', ...snippets, 'pkg/api.js', 'pkg/hub.js', 'pkg/node.js', 'pkg/browser.js'];
 
 function leb(bytes, pos) {
   let result = 0;
