@@ -221,7 +221,11 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
                 let id = self.call(Safety::Write, build, chargeover::parse_created).await?;
-                self.get_token(&GetTokenInput { token_id: id, ..GetTokenInput::default() }).await
+                // The token is stored by now: a failed read-back must not look like a failed store.
+                self.get_token(&GetTokenInput { token_id: id.clone(), ..GetTokenInput::default() }).await.map_err(|mut e| {
+                    e.message = format!("stored as tokenized_id {id}, but reading it back failed: {}", e.message);
+                    e
+                })
             }
             _ => Err(Error::unsupported(self.provider(), "token creation")),
         }

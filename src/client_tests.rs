@@ -210,3 +210,20 @@ fn no_request_or_error_debug_form_holds_the_secret_outside_the_token_request() {
     let config = pinelabs(0, json!({}));
     assert!(!format!("{config:?}").contains("canary-secret"));
 }
+
+#[test]
+fn a_failed_read_back_after_a_store_names_the_stored_id() {
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        Ok(if req.method == crate::http::Method::Post {
+            HttpResponse::new(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#)
+        } else {
+            HttpResponse::new(500, r#"{"code":500,"status":"Error","message":"database busy","details":{},"response":false}"#)
+        })
+    });
+    let config = ClientConfig::parse(json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3", "maxRetries": 0})).unwrap();
+    let client = Client::new(config, env.clone()).unwrap();
+    let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
+    let err = block_on(client.create_token(&input)).unwrap_err();
+    assert!(err.message.starts_with("stored as tokenized_id 3529"), "{}", err.message);
+    assert_eq!(env.count("/tokenized"), 2, "one store, one read-back, no second store");
+}
