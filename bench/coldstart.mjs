@@ -19,7 +19,7 @@ function measure(specifier) {
 export function run() {
   const sdk = measure('paytokens');
   const jose = measure('jose');
-  return { name: `Cold start: import + instantiate in a fresh Node process (median of ${RUNS})`, sdkMs: sdk, baselineMs: jose, ratio: sdk / jose, target: 'reported against importing jose', met: true };
+  return { name: `Cold start: import + instantiate in a fresh Node process (median of ${RUNS})`, sdkMs: sdk, baselineMs: jose, ratio: sdk / jose, target: 'none: reported against importing jose', met: null };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -44,7 +44,7 @@ const lines = [
   '',
   '| benchmark | paytokens | baseline | ratio | target | met | notes |',
   '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5] ? 'yes' : '**no**'} | ${r[6]} |`),
+  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5] === null ? '—' : r[5] ? 'yes' : '**no**'} | ${r[6]} |`),
   '',
   readFileSync(new URL('./analysis.md', import.meta.url), 'utf8').trim(),
   '',

@@ -28,7 +28,7 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     };
     let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
     let fully_digits = digits == chars.len();
-    let masked = if fully_digits || digits > 10 || leading.len() > 6 || (trailing.len() > 4 && !fully_digits) {
+    let masked = if fully_digits || digits > 10 || leading.len() > 6 || trailing.len() > 4 {
         // Unmasked or under-masked: keep at most 6 + 4 visible.
         let first: String = chars.iter().take(6).filter(|c| c.is_ascii_digit()).collect();
         let last: String = chars[chars.len().saturating_sub(4)..].iter().collect();

@@ -138,8 +138,7 @@ impl WasmClient {
     }
 }
 
-fn status_arg(name: &str, value: &JsValue) -> Option<TokenStatus> {
-    let _ = name;
+fn status_arg(value: &JsValue) -> Option<TokenStatus> {
     serde_wasm_bindgen::from_value::<TokenStatus>(value.clone()).ok()
 }
 
@@ -147,7 +146,7 @@ fn status_arg(name: &str, value: &JsValue) -> Option<TokenStatus> {
 /// Anything that is not a known status gives `false`, never an exception.
 #[wasm_bindgen(js_name = canTransition)]
 pub fn can_transition(from: JsValue, to: JsValue) -> bool {
-    match (status_arg("from", &from), status_arg("to", &to)) {
+    match (status_arg(&from), status_arg(&to)) {
         (Some(f), Some(t)) => status::can_transition(f, t),
         _ => false,
     }
@@ -156,7 +155,7 @@ pub fn can_transition(from: JsValue, to: JsValue) -> bool {
 /// The statuses a token in `from` may be moved to, for building UIs.
 #[wasm_bindgen(js_name = allowedTransitions)]
 pub fn allowed_transitions(from: JsValue) -> JsValue {
-    let next = status_arg("from", &from).map(status::allowed_next).unwrap_or(&[]);
+    let next = status_arg(&from).map(status::allowed_next).unwrap_or(&[]);
     to_js(&next).unwrap_or(JsValue::NULL)
 }
 
