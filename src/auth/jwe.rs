@@ -1,5 +1,6 @@
 //! Compact JWE with ECDH-ES+A256KW key agreement and A256GCM content encryption on P-384
-//! (RFC 7516/7518), as AlliancePay uses it. Pure Rust (RustCrypto); randomness is passed in.
+//! (RFC 7516/7518), as AlliancePay uses it. The framing, KDF, key wrap and AES-GCM are pure Rust
+//! (RustCrypto); the curve work is `curve` (WebCrypto in wasm); randomness is passed in.
 //! Every malformed or tampered input is an `Err`, never a panic.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -7,14 +8,18 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use aes_kw::KekAes256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use p384::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint, ToEncodedPoint};
-use p384::{NistP384, PublicKey, SecretKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use zeroize::Zeroizing;
+
+#[cfg(not(target_arch = "wasm32"))]
+use super::native_curve as curve;
+#[cfg(target_arch = "wasm32")]
+use super::webcrypto as curve;
 
 const ALG: &str = "ECDH-ES+A256KW";
 const ENC: &str = "A256GCM";
-const COORD: usize = 48;
+pub(crate) const COORD: usize = 48;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JweError(pub &'static str);
@@ -27,10 +32,12 @@ impl fmt::Display for JweError {
 
 type Result<T> = std::result::Result<T, JweError>;
 
-/// A recipient's P-384 private key. Its Debug form shows nothing of the scalar.
+/// A recipient's P-384 private key, checked on the curve. Its Debug form shows nothing of `d`,
+/// and `d` is wiped when the last copy is dropped.
 #[derive(Clone)]
 pub struct PrivateKey {
-    secret: SecretKey,
+    d: std::rc::Rc<Zeroizing<[u8; COORD]>>,
+    pub(crate) public: RecipientKey,
     /// The same key imported into WebCrypto (non-extractable), once.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) platform: PlatformKey,
@@ -58,9 +65,11 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// A P-384 public key (affine coordinates), checked on the curve.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecipientKey {
-    public: PublicKey,
+    pub(crate) x: [u8; COORD],
+    pub(crate) y: [u8; COORD],
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) platform: PlatformKey,
 }
@@ -70,38 +79,44 @@ fn coordinate(b64: &str, what: &'static str) -> Result<[u8; COORD]> {
     bytes.try_into().map_err(|_| JweError(what))
 }
 
-fn public_from_xy(x: &str, y: &str) -> Result<PublicKey> {
-    let x = coordinate(x, "key x is not a P-384 coordinate")?;
-    let y = coordinate(y, "key y is not a P-384 coordinate")?;
-    let point = EncodedPoint::<NistP384>::from_affine_coordinates(&x.into(), &y.into(), false);
-    Option::from(PublicKey::from_encoded_point(&point)).ok_or(JweError("key is not a point on P-384"))
+fn public_from_xy(x: &str, y: &str) -> Result<RecipientKey> {
+    let key = RecipientKey::from_coordinates(coordinate(x, "key x is not a P-384 coordinate")?, coordinate(y, "key y is not a P-384 coordinate")?);
+    curve::check_public(&key)?;
+    Ok(key)
 }
 
 impl PrivateKey {
-    /// From the JWK members `x`, `y`, `d`; the public half must match the private scalar.
+    /// From the JWK members `x`, `y`, `d`: `d` must be a scalar and `x`/`y` a point on the
+    /// curve. Natively the point must also be `d`'s; in wasm WebCrypto checks that at first use.
     pub fn from_jwk(x: &str, y: &str, d: &str) -> Result<Self> {
-        let d = coordinate(d, "key d is not a P-384 scalar")?;
-        let secret = SecretKey::from_slice(&d).map_err(|_| JweError("key d is not a P-384 scalar"))?;
-        if secret.public_key() != public_from_xy(x, y)? {
-            return Err(JweError("key x/y do not belong to d"));
-        }
-        Ok(PrivateKey { secret, platform: PlatformKey::default() })
+        let d = Zeroizing::new(coordinate(d, "key d is not a P-384 scalar")?);
+        let key = PrivateKey { d: std::rc::Rc::new(d), public: public_from_xy(x, y)?, platform: PlatformKey::default() };
+        curve::check_private(&key)?;
+        Ok(key)
+    }
+
+    pub(crate) fn d(&self) -> &[u8; COORD] {
+        &self.d
     }
 
     pub fn recipient(&self) -> RecipientKey {
-        RecipientKey { public: self.secret.public_key(), platform: PlatformKey::default() }
+        RecipientKey { platform: PlatformKey::default(), ..self.public.clone() }
     }
 
     /// The private JWK, for importing into WebCrypto only.
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn jwk(&self) -> serde_json::Value {
-        let mut jwk = RecipientKey { public: self.secret.public_key(), platform: PlatformKey::default() }.jwk();
-        jwk["d"] = B64.encode(self.secret.to_bytes()).into();
+        let mut jwk = self.public.jwk();
+        jwk["d"] = B64.encode(self.d.as_slice()).into();
         jwk
     }
 }
 
 impl RecipientKey {
+    pub(crate) fn from_coordinates(x: [u8; COORD], y: [u8; COORD]) -> Self {
+        RecipientKey { x, y, platform: PlatformKey::default() }
+    }
+
     /// From a public JWK object (`kty: EC`, `crv: P-384`, `x`, `y`).
     pub fn from_jwk(jwk: &serde_json::Value) -> Result<Self> {
         let field = |k: &str| jwk.get(k).and_then(|v| v.as_str());
@@ -109,7 +124,7 @@ impl RecipientKey {
             return Err(JweError("key is not an EC P-384 JWK"));
         }
         match (field("x"), field("y")) {
-            (Some(x), Some(y)) => Ok(RecipientKey { public: public_from_xy(x, y)?, platform: PlatformKey::default() }),
+            (Some(x), Some(y)) => public_from_xy(x, y),
             _ => Err(JweError("key lacks x or y")),
         }
     }
@@ -117,13 +132,11 @@ impl RecipientKey {
     /// The uncompressed SEC1 point (0x04 ‖ x ‖ y).
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn sec1(&self) -> Vec<u8> {
-        self.public.to_encoded_point(false).as_bytes().to_vec()
+        [&[4u8][..], &self.x, &self.y].concat()
     }
 
     pub(crate) fn jwk(&self) -> serde_json::Value {
-        let point = self.public.to_encoded_point(false);
-        let (x, y) = (point.x().map(|c| B64.encode(c)), point.y().map(|c| B64.encode(c)));
-        serde_json::json!({ "kty": "EC", "crv": "P-384", "x": x, "y": y })
+        serde_json::json!({ "kty": "EC", "crv": "P-384", "x": B64.encode(self.x), "y": B64.encode(self.y) })
     }
 }
 
@@ -144,36 +157,15 @@ fn kek(z: &[u8], apu: &[u8], apv: &[u8]) -> KekAes256 {
     KekAes256::from(concat_kdf(z, apu, apv))
 }
 
-/// The ephemeral half of ECDH-ES: a fresh key pair's public JWK and the shared secret Z.
+/// The ephemeral half of ECDH-ES: a fresh key pair's public key and the shared secret Z.
 pub struct Agreement {
-    pub epk: serde_json::Value,
+    pub epk: RecipientKey,
     pub z: Vec<u8>,
-}
-
-/// ECDH-ES with a fresh ephemeral key, in pure Rust.
-pub fn agree_ephemeral(to: &RecipientKey, random: &mut dyn FnMut(&mut [u8])) -> Result<Agreement> {
-    let mut seed = [0u8; COORD];
-    let ephemeral = (0..4)
-        .find_map(|_| {
-            random(&mut seed);
-            if seed.iter().all(|b| *b == 0) {
-                return None;
-            }
-            SecretKey::from_slice(&seed).ok()
-        })
-        .ok_or(JweError("no secure randomness available"))?;
-    let z = p384::ecdh::diffie_hellman(ephemeral.to_nonzero_scalar(), to.public.as_affine());
-    Ok(Agreement { epk: RecipientKey { public: ephemeral.public_key(), platform: PlatformKey::default() }.jwk(), z: z.raw_secret_bytes().to_vec() })
-}
-
-/// ECDH with the sender's ephemeral public key, in pure Rust.
-pub fn agree(key: &PrivateKey, epk: &RecipientKey) -> Vec<u8> {
-    p384::ecdh::diffie_hellman(key.secret.to_nonzero_scalar(), epk.public.as_affine()).raw_secret_bytes().to_vec()
 }
 
 /// Everything after key agreement: wrap a fresh content key and encrypt.
 pub fn seal(plaintext: &[u8], agreement: &Agreement, random: &mut dyn FnMut(&mut [u8])) -> Result<String> {
-    let header = serde_json::json!({ "alg": ALG, "enc": ENC, "epk": agreement.epk });
+    let header = serde_json::json!({ "alg": ALG, "enc": ENC, "epk": agreement.epk.jwk() });
     let header_b64 = B64.encode(header.to_string());
     let mut cek = [0u8; 32];
     random(&mut cek);
@@ -191,12 +183,6 @@ pub fn seal(plaintext: &[u8], agreement: &Agreement, random: &mut dyn FnMut(&mut
         .map_err(|_| JweError("encryption failed"))?;
     let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
     Ok(format!("{header_b64}.{}.{}.{}.{}", B64.encode(wrapped), B64.encode(iv), B64.encode(ciphertext), B64.encode(tag)))
-}
-
-/// Encrypts `plaintext` to `to`. `random` fills buffers with cryptographically secure bytes.
-pub fn encrypt(plaintext: &[u8], to: &RecipientKey, random: &mut dyn FnMut(&mut [u8])) -> Result<String> {
-    let agreement = agree_ephemeral(to, random)?;
-    seal(plaintext, &agreement, random)
 }
 
 fn part(b64: &str, what: &'static str) -> Result<Vec<u8>> {
@@ -257,31 +243,40 @@ pub fn open(jwe: &Sealed, z: &[u8]) -> Result<Vec<u8>> {
         .map_err(|_| JweError("authentication tag mismatch (tampered)"))
 }
 
-/// Decrypts a compact JWE addressed to `key`.
-pub fn decrypt(compact: &str, key: &PrivateKey) -> Result<Vec<u8>> {
-    let jwe = parse(compact)?;
-    open(&jwe, &agree(key, &jwe.epk))
-}
-
-/// `encrypt`, with the elliptic-curve work done by the platform's WebCrypto where there is one
-/// (native code in browsers and Node, measured faster than P-384 arithmetic in wasm: see
-/// bench/RESULTS.md), and in pure Rust elsewhere.
+/// Encrypts `plaintext` to `to`. `random` fills buffers with cryptographically secure bytes.
+/// The curve work runs in WebCrypto in wasm (native code, measured faster than P-384 in wasm:
+/// bench/RESULTS.md) and in pure Rust elsewhere.
 pub async fn encrypt_async(plaintext: &[u8], to: &RecipientKey, random: &mut dyn FnMut(&mut [u8])) -> Result<String> {
-    #[cfg(target_arch = "wasm32")]
-    if let Some(agreement) = super::webcrypto::agree_ephemeral(to).await? {
-        return seal(plaintext, &agreement, random);
-    }
-    encrypt(plaintext, to, random)
+    let agreement = curve::agree_ephemeral(to, random).await?;
+    seal(plaintext, &agreement, random)
 }
 
-/// `decrypt`, with the key agreement in WebCrypto where there is one.
+/// Decrypts a compact JWE addressed to `key`.
 pub async fn decrypt_async(compact: &str, key: &PrivateKey) -> Result<Vec<u8>> {
     let jwe = parse(compact)?;
-    #[cfg(target_arch = "wasm32")]
-    if let Some(z) = super::webcrypto::agree(key, &jwe.epk).await? {
-        return open(&jwe, &z);
+    open(&jwe, &curve::agree(key, &jwe.epk).await?)
+}
+
+/// Natively the curve work never waits, so one poll finishes it.
+#[cfg(not(target_arch = "wasm32"))]
+fn at_once<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    use std::task::{Context, Poll, Waker};
+    match std::pin::pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(JweError("the key agreement did not finish")),
     }
-    open(&jwe, &agree(key, &jwe.epk))
+}
+
+/// `encrypt_async` for native callers (tests, fuzzing).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn encrypt(plaintext: &[u8], to: &RecipientKey, random: &mut dyn FnMut(&mut [u8])) -> Result<String> {
+    at_once(encrypt_async(plaintext, to, random))
+}
+
+/// `decrypt_async` for native callers (tests, fuzzing).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn decrypt(compact: &str, key: &PrivateKey) -> Result<Vec<u8>> {
+    at_once(decrypt_async(compact, key))
 }
 
 #[cfg(test)]

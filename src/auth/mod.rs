@@ -2,5 +2,7 @@
 
 pub mod credential;
 pub mod jwe;
+#[cfg(not(target_arch = "wasm32"))]
+mod native_curve;
 #[cfg(target_arch = "wasm32")]
 pub mod webcrypto;

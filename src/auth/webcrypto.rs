@@ -1,19 +1,48 @@
-//! The P-384 key agreement of JWE through WebCrypto (`crypto.subtle`), in wasm only. The
-//! framing, key wrap and AES-GCM stay in Rust (`jwe`); only the curve arithmetic moves to the
-//! platform. `Ok(None)` means no WebCrypto here (an insecure browser context): the caller
-//! falls back to pure Rust.
+//! The P-384 work of JWE through WebCrypto (`crypto.subtle`), in wasm: key agreement here, key
+//! checks in `js/p384.js`. The framing, key wrap and AES-GCM stay in Rust (`jwe`). Without
+//! WebCrypto (an insecure browser context) AlliancePay calls fail with a clear error.
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::jwe::{Agreement, JweError, PlatformKey, PrivateKey, RecipientKey};
+use super::jwe::{Agreement, JweError, PlatformKey, PrivateKey, RecipientKey, COORD};
 
 type Result<T> = std::result::Result<T, JweError>;
 
-fn subtle() -> Option<JsValue> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
-    Reflect::get(&crypto, &"subtle".into()).ok().filter(|s| s.is_object())
+#[wasm_bindgen(module = "/js/p384.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = isP384Point)]
+    fn is_p384_point(x: &[u8], y: &[u8]) -> bool;
+    #[wasm_bindgen(js_name = isP384Scalar)]
+    fn is_p384_scalar(d: &[u8]) -> bool;
+}
+
+pub fn check_public(key: &RecipientKey) -> Result<()> {
+    if is_p384_point(&key.x, &key.y) {
+        Ok(())
+    } else {
+        Err(JweError("key is not a point on P-384"))
+    }
+}
+
+/// `d` in range and the public point on the curve; that the point is `d`'s, WebCrypto checks
+/// when it first imports the key.
+pub fn check_private(key: &PrivateKey) -> Result<()> {
+    if is_p384_scalar(key.d()) {
+        Ok(())
+    } else {
+        Err(JweError("key d is not a P-384 scalar"))
+    }
+}
+
+fn subtle() -> Result<JsValue> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok();
+    crypto
+        .and_then(|c| Reflect::get(&c, &"subtle".into()).ok())
+        .filter(|s| s.is_object())
+        .ok_or(JweError("AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 20+"))
 }
 
 async fn call(subtle: &JsValue, method: &str, args: &[JsValue], what: &'static str) -> Result<JsValue> {
@@ -33,22 +62,21 @@ fn to_js(value: &serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
 }
 
-/// Imports a key once per `cache`. `material` is only built on a miss: a private JWK needs the
-/// public point, which costs a scalar multiplication.
-async fn import(subtle: &JsValue, material: impl FnOnce() -> (&'static str, JsValue), usages: &[&str], cache: &PlatformKey) -> Result<JsValue> {
+/// Imports a key once per `cache`.
+async fn import(subtle: &JsValue, material: impl FnOnce() -> (&'static str, JsValue), usages: &[&str], cache: &PlatformKey, refused: &'static str) -> Result<JsValue> {
     if let Some(key) = cache.0.borrow().as_ref() {
         return Ok(key.clone());
     }
     let (format, data) = material();
     let usages: Array = usages.iter().map(|u| JsValue::from_str(u)).collect();
-    let key = call(subtle, "importKey", &[format.into(), data, ecdh(), false.into(), usages.into()], "WebCrypto refused the key").await?;
+    let key = call(subtle, "importKey", &[format.into(), data, ecdh(), false.into(), usages.into()], refused).await?;
     *cache.0.borrow_mut() = Some(key.clone());
     Ok(key)
 }
 
 /// Public keys go in as raw SEC1 points: a tenth of the cost of a JWK import in Node.
-fn public_material(key: &RecipientKey) -> (&'static str, JsValue) {
-    ("raw", Uint8Array::from(key.sec1().as_slice()).into())
+async fn import_public(subtle: &JsValue, key: &RecipientKey) -> Result<JsValue> {
+    import(subtle, || ("raw", Uint8Array::from(key.sec1().as_slice()).into()), &[], &key.platform, "WebCrypto refused the public key").await
 }
 
 async fn derive(subtle: &JsValue, public: &JsValue, private: &JsValue) -> Result<Vec<u8>> {
@@ -59,25 +87,36 @@ async fn derive(subtle: &JsValue, public: &JsValue, private: &JsValue) -> Result
     Ok(Uint8Array::new(&bits).to_vec())
 }
 
-/// A fresh ephemeral key pair and Z with the recipient, in WebCrypto.
-pub async fn agree_ephemeral(to: &RecipientKey) -> Result<Option<Agreement>> {
-    let Some(subtle) = subtle() else { return Ok(None) };
-    let peer = import(&subtle, || public_material(to), &[], &to.platform).await?;
+fn raw_coordinates(raw: &[u8]) -> Result<RecipientKey> {
+    match raw {
+        [4, rest @ ..] if rest.len() == 2 * COORD => {
+            let (x, y) = rest.split_at(COORD);
+            Ok(RecipientKey::from_coordinates(x.try_into().unwrap_or([0; COORD]), y.try_into().unwrap_or([0; COORD])))
+        }
+        _ => Err(JweError("WebCrypto exported an unexpected public key")),
+    }
+}
+
+/// A fresh ephemeral key pair (WebCrypto draws its own randomness) and Z with the recipient.
+pub async fn agree_ephemeral(to: &RecipientKey, _random: &mut dyn FnMut(&mut [u8])) -> Result<Agreement> {
+    let subtle = subtle()?;
+    let peer = import_public(&subtle, to).await?;
     let usages: Array = std::iter::once(JsValue::from_str("deriveBits")).collect();
     let pair = call(&subtle, "generateKey", &[ecdh(), true.into(), usages.into()], "WebCrypto could not make a key").await?;
     let public = Reflect::get(&pair, &"publicKey".into()).map_err(|_| JweError("no public key"))?;
     let private = Reflect::get(&pair, &"privateKey".into()).map_err(|_| JweError("no private key"))?;
-    let exported = call(&subtle, "exportKey", &["jwk".into(), public], "WebCrypto could not export a key").await?;
-    let coord = |name: &str| Reflect::get(&exported, &name.into()).ok().and_then(|v| v.as_string()).ok_or(JweError("exported key lacks x/y"));
-    let epk = serde_json::json!({ "kty": "EC", "crv": "P-384", "x": coord("x")?, "y": coord("y")? });
+    let raw = call(&subtle, "exportKey", &["raw".into(), public], "WebCrypto could not export a key").await?;
+    let epk = raw_coordinates(&Uint8Array::new(&raw).to_vec())?;
     let z = derive(&subtle, &peer, &private).await?;
-    Ok(Some(Agreement { epk, z }))
+    Ok(Agreement { epk, z })
 }
 
-/// Z from the sender's ephemeral key and our private key, in WebCrypto.
-pub async fn agree(key: &PrivateKey, epk: &RecipientKey) -> Result<Option<Vec<u8>>> {
-    let Some(subtle) = subtle() else { return Ok(None) };
-    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform).await?;
-    let public = import(&subtle, || public_material(epk), &[], &epk.platform).await?;
-    derive(&subtle, &public, &private).await.map(Some)
+/// Z from the sender's ephemeral key and our private key. The first use imports the merchant
+/// key, which is where WebCrypto rejects a point that is not `d`'s.
+pub async fn agree(key: &PrivateKey, epk: &RecipientKey) -> Result<Vec<u8>> {
+    let subtle = subtle()?;
+    let refused = "WebCrypto refused the merchant key (x/y may not belong to d)";
+    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform, refused).await?;
+    let public = import_public(&subtle, epk).await?;
+    derive(&subtle, &public, &private).await
 }
