@@ -274,39 +274,46 @@ impl<E: Env> Client<E> {
 
     /// Runs one operation with authentication: on a stale-credential reply, renews once and tries again.
     async fn call<T>(&self, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
-        // Invalid input fails here, before any request leaves (the sign-in request included).
-        build()?;
-        // One budget for the whole call: the sign-in it waits for and a renewed attempt included.
-        let deadline = self.inner.settings.deadline_ms.map(|d| self.inner.env.now_ms() + u64::from(d));
-        let mut renewed = false;
-        loop {
-            let grant = self.authorize().await?;
-            let wire = match (&grant, &self.inner.connector) {
-                (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
-                _ => Wire::Plain,
-            };
-            let result = send_with_retry(
-                &self.inner.env,
-                &self.inner.settings,
-                safety,
-                &wire,
-                deadline,
-                || {
+        let mut parsed = None;
+        self.exchange(safety, &build, &mut |resp| parse(resp).map(|value| parsed = Some(value))).await?;
+        parsed.ok_or_else(|| Error::new(crate::error::ErrorCode::Decode, "the reply was not read"))
+    }
+
+    /// `call` without its result type, so that one copy of the auth and retry machinery serves
+    /// every operation (generic copies of it were most of the wasm's size).
+    fn exchange<'a>(
+        &'a self,
+        safety: Safety,
+        build: &'a dyn Fn() -> Result<HttpRequest>,
+        parse: &'a mut dyn FnMut(&HttpResponse) -> Result<()>,
+    ) -> LocalBoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            // Invalid input fails here, before any request leaves (the sign-in request included).
+            build()?;
+            // One budget for the whole call: the sign-in it waits for and a renewed attempt included.
+            let deadline = self.inner.settings.deadline_ms.map(|d| self.inner.env.now_ms() + u64::from(d));
+            let mut renewed = false;
+            loop {
+                let grant = self.authorize().await?;
+                let wire = match (&grant, &self.inner.connector) {
+                    (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
+                    _ => Wire::Plain,
+                };
+                let authorized = || {
                     let mut req = build()?;
                     self.apply(&grant, &mut req)?;
                     Ok(req)
-                },
-                &parse,
-            )
-            .await;
-            match result {
-                Err(e) if e.renew_auth && !renewed => {
-                    renewed = true;
-                    self.reject(&grant);
+                };
+                let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &authorized, &mut *parse).await;
+                match result {
+                    Err(e) if e.renew_auth && !renewed => {
+                        renewed = true;
+                        self.reject(&grant);
+                    }
+                    other => return other,
                 }
-                other => return other,
             }
-        }
+        })
     }
 
     async fn authorize(&self) -> Result<AuthGrant> {
@@ -321,7 +328,10 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        send_with_retry(&env, &settings, Safety::Read, &Wire::Plain, sign_in_deadline(&env, &settings), build, pinelabs::parse_access_token).await
+                        let mut token = None;
+                        let mut parse = |r: &HttpResponse| pinelabs::parse_access_token(r).map(|t| token = Some(t));
+                        send_with_retry(&env, &settings, Safety::Read, &Wire::Plain, sign_in_deadline(&env, &settings), &build, &mut parse).await?;
+                        token.ok_or_else(|| Error::new(crate::error::ErrorCode::Decode, "the reply was not read"))
                     })
                 };
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
@@ -337,7 +347,10 @@ impl<E: Env> Client<E> {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
                         let wire = Wire::Opened(&key);
                         let deadline = sign_in_deadline(&env, &settings);
-                        let opened = send_with_retry(&env, &settings, Safety::Read, &wire, deadline, build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
+                        let mut session = None;
+                        let mut parse = |r: &HttpResponse| alliancepay::parse_session(r, env.now_ms()).map(|s| session = Some(s));
+                        send_with_retry(&env, &settings, Safety::Read, &wire, deadline, &build, &mut parse).await?;
+                        let opened = session.ok_or_else(|| Error::new(crate::error::ErrorCode::Decode, "the reply was not read"))?;
                         env.session_opened(&opened.export());
                         Ok(opened)
                     })
@@ -406,16 +419,16 @@ fn sign_in_deadline<E: Env>(env: &E, settings: &Settings) -> Option<u64> {
 }
 
 /// The one retry loop: every request, authenticated or not, goes through it.
-/// `deadline` (epoch ms) bounds attempts and waits together.
-pub(crate) async fn send_with_retry<E: Env, T>(
+/// `deadline` (epoch ms) bounds attempts and waits together. `parse` keeps what it reads.
+pub(crate) async fn send_with_retry<E: Env>(
     env: &E,
     settings: &Settings,
     safety: Safety,
     wire: &Wire<'_>,
     deadline: Option<u64>,
-    build: impl Fn() -> Result<HttpRequest>,
-    parse: impl Fn(&HttpResponse) -> Result<T>,
-) -> Result<T> {
+    build: &dyn Fn() -> Result<HttpRequest>,
+    parse: &mut dyn FnMut(&HttpResponse) -> Result<()>,
+) -> Result<()> {
     let mut retries = 0;
     loop {
         let req = wire.seal(env, build()?).await?;
@@ -425,7 +438,7 @@ pub(crate) async fn send_with_retry<E: Env, T>(
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, env.now_ms()));
                 match wire.open(resp).await.and_then(|resp| parse(&resp)) {
-                    Ok(value) => return Ok(value),
+                    Ok(()) => return Ok(()),
                     Err(mut e) => {
                         e.retry_after_ms = e.retry_after_ms.or(retry_after);
                         e

@@ -23,7 +23,7 @@ fn pinelabs(max_retries: u32, extra: serde_json::Value) -> ClientConfig {
     if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
         c.extend(e.clone());
     }
-    ClientConfig::parse(config).unwrap()
+    ClientConfig::parse(&config.to_string()).unwrap()
 }
 
 /// Answers the token endpoint, and the nth call to anything else from `script` (last one repeats).
@@ -220,7 +220,7 @@ fn a_failed_read_back_after_a_store_names_the_stored_id() {
             HttpResponse::new(500, r#"{"code":500,"status":"Error","message":"database busy","details":{},"response":false}"#)
         })
     });
-    let config = ClientConfig::parse(json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3", "maxRetries": 0})).unwrap();
+    let config = ClientConfig::parse(&json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3", "maxRetries": 0}).to_string()).unwrap();
     let client = Client::new(config, env.clone()).unwrap();
     let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
     let err = block_on(client.create_token(&input)).unwrap_err();

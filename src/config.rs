@@ -172,17 +172,22 @@ pub fn default_base_url(provider: Provider, env: Environment) -> Option<&'static
 }
 
 impl ClientConfig {
-    /// Reads a config object (from JS, or JSON in tests); functions are taken out beforehand.
-    pub fn parse(source: serde_json::Value) -> Result<Self> {
-        if !source.is_object() {
+    /// Reads a config object as JSON text (JS hands it over with `JSON.stringify`, after taking
+    /// the functions out). Text keeps one JSON reader for everything that enters the core.
+    pub fn parse(text: &str) -> Result<Self> {
+        if !text.trim_start().starts_with('{') {
             return Err(Error::invalid_input("config", "must be an object"));
         }
-        let common: CommonOptions = read(&source)?;
-        let mut config = match source.get("provider").and_then(|p| p.as_str()) {
-            Some("pinelabs") => ClientConfig::Pinelabs(read(&source)?),
-            Some("alliancepay") => ClientConfig::Alliancepay(read(&source)?),
-            Some("chargeover") => ClientConfig::Chargeover(read(&source)?),
-            Some("payerly") => ClientConfig::Payerly(read(&source)?),
+        #[derive(Deserialize)]
+        struct Tag {
+            provider: Option<String>,
+        }
+        let common: CommonOptions = read_fields("config", text)?;
+        let mut config = match read_fields::<Tag>("config", text)?.provider.as_deref() {
+            Some("pinelabs") => ClientConfig::Pinelabs(read_fields("config", text)?),
+            Some("alliancepay") => ClientConfig::Alliancepay(read_fields("config", text)?),
+            Some("chargeover") => ClientConfig::Chargeover(read_fields("config", text)?),
+            Some("payerly") => ClientConfig::Payerly(read_fields("config", text)?),
             Some(_) => return Err(Error::invalid_input("config.provider", "must be one of alliancepay, chargeover, pinelabs, payerly")),
             None => return Err(Error::invalid_input("config.provider", "is required")),
         };
@@ -288,12 +293,17 @@ impl ClientConfig {
     }
 }
 
-fn read<T: for<'de> Deserialize<'de>>(source: &serde_json::Value) -> Result<T> {
-    serde_path_to_error::deserialize(source).map_err(|e| {
+/// Reads one argument (the config, or a call's input) from JSON text. A wrong field is named by
+/// its path under `root`, and its value is never echoed.
+pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Result<T> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() { "config".to_string() } else { format!("config.{path}") };
+        let field = if path == "." || path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
         Error::invalid_input(&field, &describe_serde_error(&e.inner().to_string()))
-    })
+    })?;
+    reader.end().map_err(|_| Error::invalid_input(root, "is not valid JSON"))?;
+    Ok(value)
 }
 
 /// https anywhere; plain http only to this machine (the sandbox, a local proxy), so credentials
@@ -326,6 +336,8 @@ fn check_base_url(url: &str) -> Result<String> {
 /// serde's messages echo the offending value ("invalid type: string \"…\""), which may be a
 /// secret put in the wrong field. Keep only what was expected.
 fn describe_serde_error(message: &str) -> String {
+    // serde_json adds where in the text it stopped; the field path says more.
+    let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
     if let Some((_, expected)) = message.split_once(", expected ") {
         format!("expected {expected}")
     } else if let Some(field) = message.strip_prefix("missing field ") {
@@ -344,7 +356,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(v: serde_json::Value) -> Result<ClientConfig> {
-        ClientConfig::parse(v)
+        ClientConfig::parse(&v.to_string())
     }
 
     #[test]

@@ -14,35 +14,25 @@ use crate::model::*;
 use crate::status;
 use crate::transport::FetchEnv;
 
-fn to_js<T: Serialize>(value: &T) -> std::result::Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {e}"))))
+/// Plain data crosses as JSON text that `JSON.parse` builds into objects: one reader and one
+/// writer for everything at the boundary, and faster than building objects field by field.
+fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
+    serde_json::to_string(value).ok().and_then(|text| js_sys::JSON::parse(&text).ok())
 }
 
 fn error_to_js(err: &Error) -> JsValue {
-    err.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or_else(|_| JsValue::from_str(&err.to_string()))
+    to_js(err).unwrap_or_else(|| JsValue::from_str(&err.to_string()))
 }
 
-/// A caller's argument, checked field by field; a wrong type names the field and not its value.
+/// A caller's argument as JSON text (`JSON.stringify` is native and drops functions), then
+/// checked field by field; a wrong type names the field and not its value.
 fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
-    if !value.is_object() {
+    if !value.is_object() || js_sys::Array::is_array(&value) {
         return Err(Error::invalid_input(name, "must be an object"));
     }
-    let json: serde_json::Value =
-        serde_wasm_bindgen::from_value(value).map_err(|_| Error::invalid_input(name, "must hold only plain data"))?;
-    serde_path_to_error::deserialize(&json).map_err(|e| {
-        let inner = e.inner().to_string();
-        let why = match inner.split_once(", expected ") {
-            Some((_, expected)) => format!("expected {expected}"),
-            None if inner.starts_with("missing field") => inner,
-            None => "is not valid".to_string(),
-        };
-        let path = e.path().to_string();
-        let field = if path == "." { name.to_string() } else { format!("{name}.{path}") };
-        Error::invalid_input(&field, &why)
-    })
+    let text = js_sys::JSON::stringify(&value).ok().and_then(|t| t.as_string());
+    let text = text.ok_or_else(|| Error::invalid_input(name, "must hold only plain data"))?;
+    crate::config::read_fields(name, &text)
 }
 
 /// Runs an operation as a JS promise; every error names the client's provider.
@@ -73,12 +63,11 @@ impl WasmClient {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue, fetch: Option<Function>, on_session_update: Option<Function>) -> std::result::Result<WasmClient, JsValue> {
         let build = || -> Result<WasmClient> {
-            if !config.is_object() {
+            if !config.is_object() || js_sys::Array::is_array(&config) {
                 return Err(Error::invalid_input("config", "must be an object"));
             }
-            let json: serde_json::Value = serde_wasm_bindgen::from_value(config.clone())
-                .map_err(|_| Error::invalid_input("config", "must hold only plain data (functions go in `fetch`)"))?;
-            let config = ClientConfig::parse(json)?;
+            let text = js_sys::JSON::stringify(&config).ok().and_then(|t| t.as_string());
+            let config = ClientConfig::parse(&text.ok_or_else(|| Error::invalid_input("config", "must hold only plain data"))?)?;
             let env = FetchEnv::new(fetch, on_session_update)?;
             Ok(WasmClient { client: Client::new(config, env)? })
         };
@@ -139,7 +128,8 @@ impl WasmClient {
 }
 
 fn status_arg(value: &JsValue) -> Option<TokenStatus> {
-    serde_wasm_bindgen::from_value::<TokenStatus>(value.clone()).ok()
+    let text = value.as_string()?;
+    TokenStatus::ALL.into_iter().find(|s| s.as_str() == text)
 }
 
 /// Whether a token may move from one status to another (AlliancePay's documented rules).
@@ -174,8 +164,7 @@ impl JweCodec {
     pub fn new(own_private_jwk: JsValue, peer_public_jwk: JsValue) -> std::result::Result<JweCodec, JsValue> {
         let build = || -> Result<JweCodec> {
             let own: crate::config::MerchantKey = from_js("ownPrivateJwk", own_private_jwk)?;
-            let peer: serde_json::Value = serde_wasm_bindgen::from_value(peer_public_jwk)
-                .map_err(|_| Error::invalid_input("peerPublicJwk", "must be a JWK object"))?;
+            let peer: serde_json::Value = from_js("peerPublicJwk", peer_public_jwk)?;
             Ok(JweCodec {
                 own: crate::providers::alliancepay::merchant_key(&own)?,
                 peer: crate::auth::jwe::RecipientKey::from_jwk(&peer).map_err(|e| Error::invalid_input("peerPublicJwk", &e.to_string()))?,
@@ -211,11 +200,10 @@ impl JweCodec {
     }
 }
 
-/// Reply bytes → tokens, without I/O: the normalization step of `listTokens` on its own, for the
-/// throughput benchmark (bench/normalize.mjs). `output` picks how tokens cross into JS:
-/// "objects" (serde-wasm-bindgen) or "json" (JSON text for `JSON.parse`).
+/// Reply bytes → tokens as JSON text, without I/O: the normalization step of `listTokens` on its
+/// own, for the throughput benchmark (bench/normalize.mjs).
 #[wasm_bindgen(js_name = normalizeTokenList)]
-pub fn normalize_token_list(provider: &str, body: &[u8], output: &str) -> std::result::Result<JsValue, JsValue> {
+pub fn normalize_token_list(provider: &str, body: &[u8]) -> std::result::Result<String, JsValue> {
     let resp = crate::http::HttpResponse::new(200, String::from_utf8_lossy(body).into_owned());
     let now = js_sys::Date::now() as u64;
     let tokens = match provider {
@@ -225,9 +213,5 @@ pub fn normalize_token_list(provider: &str, body: &[u8], output: &str) -> std::r
         _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
     }
     .map_err(|e| error_to_js(&e))?;
-    if output == "json" {
-        serde_json::to_string(&tokens).map(JsValue::from).map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, e.to_string())))
-    } else {
-        to_js(&tokens)
-    }
+    serde_json::to_string(&tokens).map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, e.to_string())))
 }

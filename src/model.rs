@@ -38,6 +38,16 @@ pub enum TokenStatus {
 }
 
 impl TokenStatus {
+    pub const ALL: [TokenStatus; 7] = [
+        TokenStatus::Active,
+        TokenStatus::Suspended,
+        TokenStatus::Deleted,
+        TokenStatus::Pending,
+        TokenStatus::Failed,
+        TokenStatus::Expired,
+        TokenStatus::Unknown,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TokenStatus::Active => "ACTIVE",

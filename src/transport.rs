@@ -190,8 +190,7 @@ mod fetch {
                 "serverPublic": session.server_public,
                 "expiresAt": session.expires_at,
             });
-            use serde::Serialize;
-            if let Ok(value) = plain.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) {
+            if let Ok(value) = js_sys::JSON::parse(&plain.to_string()) {
                 // A throwing callback must not fail the call that opened the session.
                 let _ = callback.call1(&JsValue::UNDEFINED, &value);
             }

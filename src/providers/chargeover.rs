@@ -251,12 +251,13 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
         (None, None) => {}
         (Some(month), Some(year)) => {
             let last_day = if (1..=12).contains(&month) && (2000..=2199).contains(&year) {
-                time_fmt::end_of_month(year, month).map(|next| next - time::Duration::days(1))
+                time_fmt::end_of_month(year, month).map(|next| next - 86_400_000)
             } else {
                 None
             };
             let d = last_day.ok_or_else(|| Error::invalid_input("expiryMonth", "must be 1–12 with expiryYear 2000–2199"))?;
-            body["expdate"] = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()).into();
+            let (y, m, day) = time_fmt::ymd(d);
+            body["expdate"] = format!("{y:04}-{m:02}-{day:02}").into();
         }
         (Some(_), None) => return Err(Error::invalid_input("expiryYear", "is required with expiryMonth")),
         (None, Some(_)) => return Err(Error::invalid_input("expiryMonth", "is required with expiryYear")),
@@ -717,7 +718,7 @@ mod client_tests {
     fn client(env: &FakeEnv, extra: serde_json::Value) -> Client<FakeEnv> {
         let mut config = json!({"provider": "chargeover", "username": "pub", "password": "priv", "baseUrl": "https://x.chargeover.com/api/v3"});
         config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        Client::new(ClientConfig::parse(config).unwrap(), env.clone()).unwrap()
+        Client::new(ClientConfig::parse(&config.to_string()).unwrap(), env.clone()).unwrap()
     }
 
     fn list(customer: &str) -> crate::model::ListTokensInput {
@@ -753,7 +754,7 @@ mod client_tests {
     #[test]
     fn payerly_operations_without_an_endpoint_send_nothing() {
         let env = paging_env(0);
-        let config = ClientConfig::parse(json!({"provider": "payerly", "apiKey": "k", "baseUrl": "https://api.sandbox.payerly.tech/v1"})).unwrap();
+        let config = ClientConfig::parse(&json!({"provider": "payerly", "apiKey": "k", "baseUrl": "https://api.sandbox.payerly.tech/v1"}).to_string()).unwrap();
         let c = Client::new(config, env.clone()).unwrap();
         let errors = [
             block_on(c.list_tokens(&list("a"))).unwrap_err(),
