@@ -297,10 +297,12 @@ impl ClientConfig {
 /// its path under `root`, and its value is never echoed.
 pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Result<T> {
     let mut reader = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
-        Error::invalid_input(&field, &describe_serde_error(&e.inner().to_string()))
+    let value = T::deserialize(&mut reader).map_err(|e| {
+        let message = e.to_string();
+        // Text from `JSON.stringify` is one line, so the column is the byte offset.
+        let path = crate::json_path::path_at(text, e.column(), message.starts_with("missing field"));
+        let field = if path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
+        Error::invalid_input(&field, &describe_serde_error(&message))
     })?;
     reader.end().map_err(|_| Error::invalid_input(root, "is not valid JSON"))?;
     Ok(value)

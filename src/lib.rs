@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod json_path;
 pub mod model;
 pub mod providers;
 pub mod retry;
