@@ -1,6 +1,8 @@
 // AlliancePay end to end: sessions, JWE both ways (jose is the independent peer), the token
 // state machine and its rules, errors inside HTTP 200.
 import { test, beforeEach } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { CompactEncrypt, compactDecrypt, importJWK } from 'jose';
 import { createClient, canTransition, allowedTransitions, PayTokensError } from 'paytokens';
@@ -10,6 +12,7 @@ import merchantPrivate from '../sandbox/keys/merchant.private.jwk.json' with { t
 import bankPrivate from '../sandbox/keys/bank.private.jwk.json' with { type: 'json' };
 
 const sandbox = useSandbox();
+const run = promisify(execFile);
 const AUTHORIZE = '/api-gateway/authorize_virtual_device';
 const STATE_UPDATE = '/state/update';
 const publicHalf = ({ d, ...pub }) => pub;
@@ -208,4 +211,39 @@ test('no error, session or client form holds the merchant key d', async () => {
   for (const text of [err.message, err.stack, JSON.stringify(err), JSON.stringify(sessions), JSON.stringify(client), badKey.message, JSON.stringify(badKey)]) {
     assert.ok(!text.includes(merchantPrivate.d));
   }
+});
+
+test('keys are checked on the curve when read: off-curve or out-of-range parts fail createClient', () => {
+  const bytes = (b64) => Buffer.from(b64, 'base64url');
+  const offCurve = bytes(merchantPrivate.y);
+  offCurve[47] ^= 1;
+  const cases = [
+    { ...merchantPrivate, y: offCurve.toString('base64url') },
+    { ...merchantPrivate, d: Buffer.alloc(48, 0xff).toString('base64url') },
+    { ...merchantPrivate, d: Buffer.alloc(48).toString('base64url') },
+  ];
+  for (const key of cases) {
+    assert.throws(() => createClient({ provider: 'alliancepay', serviceCode: 'x', merchantPrivateKey: key }), (e) => e instanceof PayTokensError && e.code === 'INVALID_INPUT' && !e.message.includes(merchantPrivate.d));
+  }
+  assert.doesNotThrow(() => createClient({ provider: 'alliancepay', serviceCode: 'x', merchantPrivateKey: merchantPrivate }));
+});
+
+test('without WebCrypto (an insecure browser context) AlliancePay calls fail as UNSUPPORTED and say why', async () => {
+  // A separate process: the in-process sandbox needs WebCrypto itself to seal its replies.
+  const script = `
+    import { createClient } from 'paytokens';
+    Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined, configurable: true });
+    const client = createClient(JSON.parse(process.argv[1]));
+    try {
+      await client.listTokens({ customerId: 'senderCustomerId' });
+      console.log('null');
+    } catch (e) {
+      console.log(JSON.stringify(e));
+    }`;
+  const config = { provider: 'alliancepay', ...sandbox().credentials.alliancepay, baseUrl: sandbox().baseUrls.alliancepay };
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(config)], { cwd: new URL('.', import.meta.url).pathname });
+  const err = JSON.parse(stdout);
+  assert.equal(err.code, 'UNSUPPORTED');
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /WebCrypto/);
 });

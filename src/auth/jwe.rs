@@ -32,6 +32,9 @@ impl fmt::Display for JweError {
 
 type Result<T> = std::result::Result<T, JweError>;
 
+/// The platform has no WebCrypto (an insecure browser context), which the wasm build needs.
+pub const NO_WEBCRYPTO: JweError = JweError("AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 18+");
+
 /// A recipient's P-384 private key, checked on the curve. Its Debug form shows nothing of `d`,
 /// and `d` is wiped when the last copy is dropped.
 #[derive(Clone)]

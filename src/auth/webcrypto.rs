@@ -42,7 +42,7 @@ fn subtle() -> Result<JsValue> {
     crypto
         .and_then(|c| Reflect::get(&c, &"subtle".into()).ok())
         .filter(|s| s.is_object())
-        .ok_or(JweError("AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 20+"))
+        .ok_or(super::jwe::NO_WEBCRYPTO)
 }
 
 async fn call(subtle: &JsValue, method: &str, args: &[JsValue], what: &'static str) -> Result<JsValue> {

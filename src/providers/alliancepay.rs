@@ -117,12 +117,21 @@ pub async fn seal(mut req: HttpRequest, session: &Session, encryption: Encryptio
         if let Some(body) = req.body.take() {
             let compact = jwe::encrypt_async(body.as_bytes(), &session.server_key, random)
                 .await
-                .map_err(|e| Error::new(ErrorCode::ProviderError, format!("could not encrypt the request: {e}")).with_provider(P))?;
+                .map_err(|e| jwe_error(e, |e| Error::new(ErrorCode::ProviderError, format!("could not encrypt the request: {e}")).with_provider(P)))?;
             req.body = Some(compact);
             req.set_header("Content-Type", "text/plain".to_string());
         }
     }
     Ok(req)
+}
+
+/// A platform without WebCrypto is not a bad reply: say what is missing.
+fn jwe_error(e: jwe::JweError, otherwise: impl FnOnce(jwe::JweError) -> Error) -> Error {
+    if e == jwe::NO_WEBCRYPTO {
+        Error::new(ErrorCode::Unsupported, e.to_string()).with_provider(P)
+    } else {
+        otherwise(e)
+    }
 }
 
 /// A reply that is a `{"jwe": …}` object is decrypted; anything else is read as it is.
@@ -136,7 +145,7 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResp
         Some(Ok(w)) => w.jwe,
         _ => return Ok(resp),
     };
-    let plain = jwe::decrypt_async(&compact, key).await.map_err(|e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status))?;
+    let plain = jwe::decrypt_async(&compact, key).await.map_err(|e| jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)))?;
     let body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
     Ok(HttpResponse { body, ..resp })
 }
