@@ -247,3 +247,12 @@ test('without WebCrypto (an insecure browser context) AlliancePay calls fail as 
   assert.equal(err.retryable, false);
   assert.match(err.message, /WebCrypto/);
 });
+
+test("a merchant key whose x/y are another key's fails the first call as INVALID_INPUT, without its d", async () => {
+  const other = await crypto.subtle.exportKey('jwk', (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-384' }, true, ['deriveBits'])).privateKey);
+  const client = clientFor(sandbox(), 'alliancepay', { merchantPrivateKey: { ...merchantPrivate, x: other.x, y: other.y } });
+  const err = await rejection(client.listTokens({ customerId: 'senderCustomerId' }));
+  assert.equal(err.code, 'INVALID_INPUT');
+  assert.match(err.message, /^config\.merchantPrivateKey: /);
+  assert.ok(!JSON.stringify(err).includes(merchantPrivate.d));
+});

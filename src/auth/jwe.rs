@@ -32,6 +32,10 @@ impl fmt::Display for JweError {
 
 type Result<T> = std::result::Result<T, JweError>;
 
+/// WebCrypto would not import the merchant key: in wasm that is where a point that is not `d`'s
+/// is found (natively, `PrivateKey::from_jwk` finds it).
+pub const MERCHANT_KEY_REFUSED: JweError = JweError("WebCrypto refused the key: x/y do not belong to d");
+
 /// The platform has no WebCrypto (an insecure browser context), which the wasm build needs.
 pub const NO_WEBCRYPTO: JweError = JweError("AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 18+");
 

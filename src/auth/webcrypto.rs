@@ -115,8 +115,7 @@ pub async fn agree_ephemeral(to: &RecipientKey, _random: &mut dyn FnMut(&mut [u8
 /// key, which is where WebCrypto rejects a point that is not `d`'s.
 pub async fn agree(key: &PrivateKey, epk: &RecipientKey) -> Result<Vec<u8>> {
     let subtle = subtle()?;
-    let refused = "WebCrypto refused the merchant key (x/y may not belong to d)";
-    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform, refused).await?;
+    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform, super::jwe::MERCHANT_KEY_REFUSED.0).await?;
     let public = import_public(&subtle, epk).await?;
     derive(&subtle, &public, &private).await
 }

@@ -125,10 +125,13 @@ pub async fn seal(mut req: HttpRequest, session: &Session, encryption: Encryptio
     Ok(req)
 }
 
-/// A platform without WebCrypto is not a bad reply: say what is missing.
+/// A platform without WebCrypto, or a merchant key WebCrypto refuses, is not a bad reply: say
+/// what is wrong where it is.
 fn jwe_error(e: jwe::JweError, otherwise: impl FnOnce(jwe::JweError) -> Error) -> Error {
     if e == jwe::NO_WEBCRYPTO {
         Error::new(ErrorCode::Unsupported, e.to_string()).with_provider(P)
+    } else if e == jwe::MERCHANT_KEY_REFUSED {
+        Error::invalid_input("config.merchantPrivateKey", &e.to_string()).with_provider(P)
     } else {
         otherwise(e)
     }
