@@ -276,7 +276,7 @@ impl<E: Env> Client<E> {
     async fn call<T>(&self, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
         let mut parsed = None;
         self.exchange(safety, &build, &mut |resp| parse(resp).map(|value| parsed = Some(value))).await?;
-        parsed.ok_or_else(|| Error::new(crate::error::ErrorCode::Decode, "the reply was not read"))
+        parsed.ok_or_else(unread)
     }
 
     /// `call` without its result type, so that one copy of the auth and retry machinery serves
@@ -328,10 +328,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        let mut token = None;
-                        let mut parse = |r: &HttpResponse| pinelabs::parse_access_token(r).map(|t| token = Some(t));
-                        send_with_retry(&env, &settings, Safety::Read, &Wire::Plain, sign_in_deadline(&env, &settings), &build, &mut parse).await?;
-                        token.ok_or_else(|| Error::new(crate::error::ErrorCode::Decode, "the reply was not read"))
+                        sign_in(&env, &settings, &Wire::Plain, &build, pinelabs::parse_access_token).await
                     })
                 };
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
@@ -345,12 +342,7 @@ impl<E: Env> Client<E> {
                     let (service_code, key) = (service_code.clone(), key.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
-                        let wire = Wire::Opened(&key);
-                        let deadline = sign_in_deadline(&env, &settings);
-                        let mut session = None;
-                        let mut parse = |r: &HttpResponse| alliancepay::parse_session(r, env.now_ms()).map(|s| session = Some(s));
-                        send_with_retry(&env, &settings, Safety::Read, &wire, deadline, &build, &mut parse).await?;
-                        let opened = session.ok_or_else(|| Error::new(crate::error::ErrorCode::Decode, "the reply was not read"))?;
+                        let opened = sign_in(&env, &settings, &Wire::Opened(&key), &build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
                         env.session_opened(&opened.export());
                         Ok(opened)
                     })
@@ -413,9 +405,17 @@ impl Wire<'_> {
     }
 }
 
-/// A sign-in is shared by every call waiting for it, so it runs on a budget of its own.
-fn sign_in_deadline<E: Env>(env: &E, settings: &Settings) -> Option<u64> {
-    settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
+/// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
+async fn sign_in<E: Env, T>(env: &E, settings: &Settings, wire: &Wire<'_>, build: &dyn Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
+    let deadline = settings.deadline_ms.map(|d| env.now_ms() + u64::from(d));
+    let mut opened = None;
+    send_with_retry(env, settings, Safety::Read, wire, deadline, build, &mut |r| parse(r).map(|value| opened = Some(value))).await?;
+    opened.ok_or_else(unread)
+}
+
+/// A parser that returned Ok always keeps its value; this guards the type-erased send paths.
+fn unread() -> Error {
+    Error::new(crate::error::ErrorCode::Decode, "the reply was not read")
 }
 
 /// The one retry loop: every request, authenticated or not, goes through it.
