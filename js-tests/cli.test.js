@@ -102,6 +102,17 @@ test('CSV cells with commas and quotes are quoted', async () => {
   assert.ok(rows.slice(1).every((row) => row.length === 11 && row[2] === 'cust-gen-"x",y'));
 });
 
+test('CSV cells a spreadsheet would run as formulas are made text; JSON keeps the exact value', async () => {
+  // AlliancePay token ids are base64url, so real ids can start with "-".
+  const env = { PAYTOKENS_SANDBOX_URL: sandbox.url, PAYTOKENS_PROVIDER: 'alliancepay' };
+  const csv = await cli(['get', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '-f', 'csv'], { env });
+  assert.equal(csv.code, 0, csv.stderr);
+  assert.equal(parseCsv(csv.stdout)[1][1], "'-s9UCfCNN0YMk4ZOyZX8pWAt");
+  assert.ok(parseCsv(csv.stdout).flat().every((cell) => !/^[=+\-@\t\r]/.test(cell)));
+  const json = await cli(['get', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '-f', 'json'], { env });
+  assert.equal(JSON.parse(json.stdout).id, '-s9UCfCNN0YMk4ZOyZX8pWAt');
+});
+
 test('list for every provider that can list, and get on Payerly', async () => {
   for (const [provider, customer, count] of [['alliancepay', 'senderCustomerId', 3], ['chargeover', '1000', 25]]) {
     const r = await cli(['list', ...sbx(), '-p', provider, '-c', customer, '-f', 'ndjson']);

@@ -58,7 +58,8 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
   -h, --help                  this help
 Secrets on a command line are visible to other local users (ps); prefer the environment variables.`;
 
-const FORMAT_HELP = `  -f, --format FORMAT         json | ndjson | csv | table (default: table on a terminal, json otherwise)`;
+const FORMAT_HELP = `  -f, --format FORMAT         json | ndjson | csv | table (default: table on a terminal, json otherwise);
+                              csv cells that could run as a spreadsheet formula start with '`;
 
 const COMMANDS = {
   list: {
@@ -276,9 +277,14 @@ function write(text) {
   return new Promise((resolve) => out.once('drain', resolve));
 }
 
+// A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one) as a formula, and
+// provider data such as ids or customer references can start that way. The leading ' makes it
+// text (OWASP's advice); JSON and NDJSON keep exact values for programs.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 function csvCell(value) {
   if (value === undefined || value === null) return '';
-  const text = String(value);
+  const text = FORMULA_START.test(String(value)) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
