@@ -112,6 +112,19 @@ test('DELETED→ACTIVE gives INVALID_TRANSITION with no update request sent', as
   assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 0);
 });
 
+test('deadlineMs bounds updateTokenStatus as a whole: read, change and read-back share one budget', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { deadlineMs: 1000, maxRetries: 0 });
+  await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' }); // the session is open
+  // 600 ms for the read leaves 400 for the change: each alone fits in 1000 ms, both do not.
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 600, pathIncludes: '/get' });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 600, pathIncludes: STATE_UPDATE });
+  const started = performance.now();
+  const err = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'SUSPENDED' }));
+  assert.equal(err.code, 'TIMEOUT');
+  assert.equal(err.retryable, false, 'a change cut off in flight may have been applied');
+  assert.ok(performance.now() - started < 1500, 'the change got only what the read left');
+});
+
 test('canTransition and allowedTransitions follow the documented rules', () => {
   assert.equal(canTransition('DELETED', 'ACTIVE'), false);
   assert.equal(canTransition('ACTIVE', 'SUSPENDED'), true);

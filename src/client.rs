@@ -48,6 +48,9 @@ enum Connector {
     Payerly { authorization: Secret },
 }
 
+/// Epoch ms by which a call must end; `None` without `deadlineMs`.
+type Deadline = Option<u64>;
+
 /// The credential one call runs with.
 enum AuthGrant {
     PineLabs(Grant<AccessToken>),
@@ -125,11 +128,13 @@ impl<E: Env> Client<E> {
         }
     }
 
+    /// Every page; `deadlineMs` bounds them all together.
     pub async fn list_tokens(&self, input: &ListTokensInput) -> Result<Vec<Token>> {
+        let deadline = self.deadline();
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page = self.list_tokens_page(input, cursor.as_deref()).await?;
+            let page = self.page(input, cursor.as_deref(), deadline).await?;
             all.extend(page.tokens);
             match page.next {
                 Some(next) => cursor = Some(next),
@@ -140,15 +145,19 @@ impl<E: Env> Client<E> {
 
     /// One page; `cursor` is the `next` of the previous page.
     pub async fn list_tokens_page(&self, input: &ListTokensInput, cursor: Option<&str>) -> Result<TokenPage> {
+        self.page(input, cursor, self.deadline()).await
+    }
+
+    async fn page(&self, input: &ListTokensInput, cursor: Option<&str>, deadline: Deadline) -> Result<TokenPage> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
-                let tokens = self.call(Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
+                let tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::list_tokens_request(base, &input.customer_id);
-                let tokens = self.call(Safety::Read, build, alliancepay::parse_token_list).await?;
+                let tokens = self.call(deadline, Safety::Read, build, alliancepay::parse_token_list).await?;
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
@@ -157,7 +166,7 @@ impl<E: Env> Client<E> {
                 let build = || chargeover::list_page_request(base, &input.customer_id, offset, *page_size);
                 chargeover::check_page_cap(offset, *page_size, *max_pages)?;
                 let now = self.inner.env.now_ms();
-                let tokens = self.call(Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await?;
+                let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await?;
                 let next = chargeover::next_cursor(offset, *page_size, tokens.len());
                 Ok(TokenPage { tokens, next })
             }
@@ -166,25 +175,29 @@ impl<E: Env> Client<E> {
     }
 
     pub async fn get_token(&self, input: &GetTokenInput) -> Result<Token> {
+        self.token(input, self.deadline()).await
+    }
+
+    async fn token(&self, input: &GetTokenInput, deadline: Deadline) -> Result<Token> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
-                self.call(Safety::Read, build, pinelabs::parse_token).await
+                self.call(deadline, Safety::Read, build, pinelabs::parse_token).await
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::get_token_request(base, &input.token_id);
-                self.call(Safety::Read, build, alliancepay::parse_token).await
+                self.call(deadline, Safety::Read, build, alliancepay::parse_token).await
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::get_token_request(base, &input.token_id);
                 let now = self.inner.env.now_ms();
-                self.call(Safety::Read, build, |r| chargeover::parse_token(r, now)).await
+                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, now)).await
             }
             Connector::Payerly { .. } => {
                 let build = || payerly::get_token_request(base, input);
                 let (now, raw) = (self.inner.env.now_ms(), input.include_raw.unwrap_or(false));
-                self.call(Safety::Read, build, |r| payerly::parse_token(r, now, raw)).await
+                self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, now, raw)).await
             }
         }
     }
@@ -192,13 +205,18 @@ impl<E: Env> Client<E> {
     /// Checks the transition against the token's current status first: a forbidden move sends
     /// no update. Resolves to the token as the provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
+        self.change_status(input, self.deadline()).await
+    }
+
+    /// Read, change, read again: all three within the one call's `deadline`.
+    async fn change_status(&self, input: &UpdateTokenStatusInput, deadline: Deadline) -> Result<Token> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
                 build()?; // validated before the status read below
                 let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
-                let current = self.get_token(&get).await?;
+                let current = self.token(&get, deadline).await?;
                 if !status::can_transition(current.status, input.status) {
                     return Err(Error::new(
                         crate::error::ErrorCode::InvalidTransition,
@@ -206,8 +224,12 @@ impl<E: Env> Client<E> {
                     )
                     .with_provider(self.provider()));
                 }
-                self.call(Safety::Write, build, alliancepay::parse_state_update).await?;
-                self.get_token(&get).await
+                self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await?;
+                // The change is made by now: a failed read-back must not look like a failed change.
+                self.token(&get, deadline).await.map_err(|mut e| {
+                    e.message = format!("the token is now {}, but reading it back failed: {}", input.status.as_str(), e.message);
+                    e
+                })
             }
             _ => Err(Error::unsupported(self.provider(), "token status change")),
         }
@@ -217,12 +239,13 @@ impl<E: Env> Client<E> {
     /// provider holds.
     pub async fn create_token(&self, input: &CreateTokenInput) -> Result<Token> {
         let base = &self.inner.settings.base_url;
+        let deadline = self.deadline();
         match &self.inner.connector {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
-                let id = self.call(Safety::Write, build, chargeover::parse_created).await?;
+                let id = self.call(deadline, Safety::Write, build, chargeover::parse_created).await?;
                 // The token is stored by now: a failed read-back must not look like a failed store.
-                self.get_token(&GetTokenInput { token_id: id.clone(), ..GetTokenInput::default() }).await.map_err(|mut e| {
+                self.token(&GetTokenInput { token_id: id.clone(), ..GetTokenInput::default() }, deadline).await.map_err(|mut e| {
                     e.message = format!("stored as tokenized_id {id}, but reading it back failed: {}", e.message);
                     e
                 })
@@ -234,12 +257,13 @@ impl<E: Env> Client<E> {
     /// One page of a ChargeOver query; `limit` defaults to the client's page size.
     pub async fn query_tokens(&self, query: &TokenQuery) -> Result<Vec<Token>> {
         let base = &self.inner.settings.base_url;
+        let deadline = self.deadline();
         match &self.inner.connector {
             Connector::Chargeover { page_size, .. } => {
                 let query = TokenQuery { limit: query.limit.or(Some(*page_size)), ..query.clone() };
                 let build = || chargeover::query_request(base, &query);
                 let now = self.inner.env.now_ms();
-                self.call(Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await
+                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await
             }
             _ => Err(Error::unsupported(self.provider(), "token query")),
         }
@@ -247,35 +271,43 @@ impl<E: Env> Client<E> {
 
     pub async fn delete_token(&self, input: &DeleteTokenInput) -> Result<()> {
         let base = &self.inner.settings.base_url;
+        let deadline = self.deadline();
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let mut random = [0u8; 24];
                 self.inner.env.fill_random(&mut random);
                 let reference = pinelabs::unique_reference(&random);
                 let build = || pinelabs::delete_token_request(base, input.customer_id.as_deref(), &input.token_id, &reference);
-                self.call(Safety::Write, build, pinelabs::parse_delete).await
+                self.call(deadline, Safety::Write, build, pinelabs::parse_delete).await
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
                 let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
                 alliancepay::get_token_request(base, &input.token_id)?;
-                if self.get_token(&get).await?.status == TokenStatus::Deleted {
+                if self.token(&get, deadline).await?.status == TokenStatus::Deleted {
                     return Ok(());
                 }
-                self.update_token_status(&UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted }).await.map(|_| ())
+                let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted };
+                self.change_status(&delete, deadline).await.map(|_| ())
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::delete_token_request(base, &input.token_id);
-                self.call(Safety::Write, build, chargeover::parse_delete).await
+                self.call(deadline, Safety::Write, build, chargeover::parse_delete).await
             }
             Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token deletion")),
         }
     }
 
-    /// Runs one operation with authentication: on a stale-credential reply, renews once and tries again.
-    async fn call<T>(&self, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
+    /// When the call that starts now must end: `deadlineMs` is one budget for everything a
+    /// public method does (every page, a status read and its change, a sign-in it waits for).
+    fn deadline(&self) -> Deadline {
+        self.inner.settings.deadline_ms.map(|d| self.inner.env.now_ms() + u64::from(d))
+    }
+
+    /// Runs one request with authentication: on a stale-credential reply, renews once and tries again.
+    async fn call<T>(&self, deadline: Deadline, safety: Safety, build: impl Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
         let mut parsed = None;
-        self.exchange(safety, &build, &mut |resp| parse(resp).map(|value| parsed = Some(value))).await?;
+        self.exchange(deadline, safety, &build, &mut |resp| parse(resp).map(|value| parsed = Some(value))).await?;
         parsed.ok_or_else(unread)
     }
 
@@ -283,6 +315,7 @@ impl<E: Env> Client<E> {
     /// every operation (generic copies of it were most of the wasm's size).
     fn exchange<'a>(
         &'a self,
+        deadline: Deadline,
         safety: Safety,
         build: &'a dyn Fn() -> Result<HttpRequest>,
         parse: &'a mut dyn FnMut(&HttpResponse) -> Result<()>,
@@ -290,8 +323,6 @@ impl<E: Env> Client<E> {
         Box::pin(async move {
             // Invalid input fails here, before any request leaves (the sign-in request included).
             build()?;
-            // One budget for the whole call: the sign-in it waits for and a renewed attempt included.
-            let deadline = self.inner.settings.deadline_ms.map(|d| self.inner.env.now_ms() + u64::from(d));
             let mut renewed = false;
             loop {
                 let grant = self.authorize().await?;
@@ -431,6 +462,13 @@ pub(crate) async fn send_with_retry<E: Env>(
 ) -> Result<()> {
     let mut retries = 0;
     loop {
+        // An attempt with no time left could still reach the provider and apply a write unseen.
+        if deadline.is_some_and(|d| env.now_ms() >= d) {
+            let message = format!("deadlineMs ran out before the next request to {} was sent", settings.provider.as_str());
+            let mut err = Error::new(crate::error::ErrorCode::Timeout, message).with_provider(settings.provider).retryable(true);
+            err.not_applied = true;
+            return Err(err);
+        }
         let req = wire.seal(env, build()?).await?;
         let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));

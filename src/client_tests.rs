@@ -142,6 +142,62 @@ fn the_deadline_covers_a_renewed_attempt_too() {
     assert_eq!(err.code, ErrorCode::RateLimited);
 }
 
+fn chargeover(extra: serde_json::Value) -> ClientConfig {
+    let mut config = json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3"});
+    if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    ClientConfig::parse(&config.to_string()).unwrap()
+}
+
+const CO_ONE_ROW: &str = r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"7","customer_id":"1"}]}"#;
+const CO_NO_ROWS: &str = r#"{"code":200,"status":"OK","message":"","details":{},"response":[]}"#;
+
+#[test]
+fn the_deadline_spans_every_page_of_a_listing() {
+    // Page 1 waits 1 s once; page 2 would wait 1 s too, which fits a fresh 1.5 s budget but not
+    // what is left of the listing's.
+    let rate_limited = Ok(HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"slow down","details":{},"response":false}"#).with_header("Retry-After", "1"));
+    let script = || vec![rate_limited.clone(), status(200, CO_ONE_ROW), rate_limited.clone(), status(200, CO_NO_ROWS)];
+    let input = ListTokensInput { customer_id: "1".into() };
+
+    let env = scripted(script());
+    let client = Client::new(chargeover(json!({"pageSize": 1, "maxRetries": 3, "deadlineMs": 1_500})), env.clone()).unwrap();
+    let err = block_on(client.list_tokens(&input)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert_eq!(env.count("/tokenized"), 3);
+
+    // Without a deadline the same script lists the one token.
+    let env = scripted(script());
+    let client = Client::new(chargeover(json!({"pageSize": 1, "maxRetries": 3})), env.clone()).unwrap();
+    assert_eq!(block_on(client.list_tokens(&input)).unwrap().len(), 1);
+}
+
+#[test]
+fn a_spent_deadline_sends_no_further_request() {
+    // The store takes the whole budget (the fake clock moves 2 s while it is in flight), so the
+    // read-back is not sent with no time left: TIMEOUT, and the message names the stored id.
+    let clock = Rc::new(Cell::new(None::<Rc<Cell<u64>>>));
+    let seen = clock.clone();
+    let env = FakeEnv::new(move |req: &HttpRequest| {
+        let c = seen.take().unwrap();
+        c.set(c.get() + 2_000);
+        seen.set(Some(c));
+        Ok(if req.method == crate::http::Method::Post {
+            HttpResponse::new(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#)
+        } else {
+            HttpResponse::new(200, CO_ONE_ROW)
+        })
+    });
+    clock.set(Some(env.clock.clone()));
+    let client = Client::new(chargeover(json!({"deadlineMs": 1_000})), env.clone()).unwrap();
+    let input = CreateTokenInput { customer_id: "1".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
+    let err = block_on(client.create_token(&input)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Timeout);
+    assert!(err.message.starts_with("stored as tokenized_id 3529") && err.message.contains("deadlineMs ran out"), "{}", err.message);
+    assert_eq!(env.count("/tokenized"), 1, "the store only");
+}
+
 #[test]
 fn a_401_renews_the_access_token_once_and_retries_once() {
     let env = scripted(vec![status(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#), status(200, LIST_OK)]);

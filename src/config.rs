@@ -36,7 +36,8 @@ pub struct CommonOptions {
     #[serde(default)]
     #[tsify(optional)]
     pub max_retries: Option<u32>,
-    /// An overall budget across all attempts and waits of one call.
+    /// An overall budget for one call: its sign-in, attempts, waits, pages, and each request of a
+    /// call that makes several.
     #[serde(default)]
     #[tsify(optional)]
     pub deadline_ms: Option<u32>,
