@@ -66,11 +66,20 @@ pub trait Env: Clone + 'static {
     }
 }
 
+/// A request id is made on every call, so it is written digit by digit rather than with `format!`.
 pub fn format_uuid(mut b: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    out
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -201,5 +210,16 @@ mod fetch {
             // refuses to run without real randomness (see auth::jwe).
             let _ = getrandom::getrandom(buf);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_version_4_uuids() {
+        let id = super::format_uuid([0xff; 16]);
+        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        let id = super::format_uuid(core::array::from_fn(|i| i as u8));
+        assert_eq!(id, "00010203-0405-4607-8809-0a0b0c0d0e0f");
     }
 }
