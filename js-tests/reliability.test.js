@@ -109,3 +109,19 @@ test('a refused connection gives NETWORK', async () => {
   assert.equal(err.code, 'NETWORK');
   assert.equal(err.retryable, true);
 });
+
+test('reply bodies are read as UTF-8 bytes: text survives, bad bytes read as U+FFFD as Response.text() gives them', async () => {
+  const reply = (bytes) => async (url) =>
+    new Response(url.endsWith('/auth/v1/token') ? JSON.stringify({ access_token: 'at', expires_at: '2999-01-01T00:00:00Z' }) : bytes, { status: 200 });
+  const list = (bytes) => createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', fetch: reply(bytes) }).listTokens({ customerId: 'c' });
+  const body = (reason) => Buffer.concat([Buffer.from('{"tokens":[{"token_id":"t1","status":"ACTIVE","payment_method":"CARD","status_reason":"'), reason, Buffer.from('"}]}')]);
+  const [ok] = await list(body(Buffer.from('carte activée ✓ 卡')));
+  assert.equal(ok.statusReason, 'carte activée ✓ 卡');
+  const [bad] = await list(body(Buffer.from([0x61, 0xff, 0xfe, 0x62])));
+  assert.equal(bad.statusReason, 'a\uFFFD\uFFFDb');
+  assert.equal(bad.statusReason, await new Response(Buffer.from([0x61, 0xff, 0xfe, 0x62])).text());
+  // Something that is not a Response is a NETWORK error, not a crash.
+  const err = await rejection(createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: async () => ({ status: 200 }) }).listTokens({ customerId: 'c' }));
+  assert.equal(err.code, 'NETWORK');
+  assert.match(err.message, /did not resolve to a Response/);
+});

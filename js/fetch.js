@@ -1,6 +1,6 @@
 // One attempt of one HTTP request for src/transport.rs (its JS half, shipped as a wasm-bindgen
 // snippet), in a single crossing from wasm: fetch with an abort timer, then status, the few headers
-// the SDK reads, and the body. It never rejects; failures come back as { kind, detail }.
+// the SDK reads, and the body's bytes. It never rejects; failures come back as { kind, detail }.
 const TIMED_OUT = { kind: 'timeout', detail: 'aborted after timeout' };
 
 function failure(error, timedOut, whileReading) {
@@ -34,13 +34,15 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     } catch (error) {
       return failure(error, timedOut, false);
     }
-    if (!response || typeof response.text !== 'function' || !response.headers) {
+    if (!response || typeof response.arrayBuffer !== 'function' || !response.headers) {
       return { kind: 'network', detail: 'fetch did not resolve to a Response' };
     }
     const reply = [response.status];
     for (const name of readHeaders) reply.push(response.headers.get(name));
     try {
-      reply.push(await response.text());
+      // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
+      // encoded again on its way in.
+      reply.push(new Uint8Array(await response.arrayBuffer()));
     } catch (error) {
       return failure(error, timedOut, true);
     }

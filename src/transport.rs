@@ -88,7 +88,7 @@ pub use fetch::FetchEnv;
 #[cfg(target_arch = "wasm32")]
 mod fetch {
     use super::*;
-    use js_sys::{Array, Function, Promise, Reflect};
+    use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
     use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
@@ -150,6 +150,11 @@ mod fetch {
         TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail } }
     }
 
+    /// A body that is not UTF-8 reads as `Response.text()` would read it: U+FFFD for bad bytes.
+    fn utf8(bytes: Vec<u8>) -> String {
+        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     impl Env for FetchEnv {
         fn send(&self, req: HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
             let headers: Array = req.headers.iter().flat_map(|(n, v)| [JsValue::from_str(n), JsValue::from_str(v)]).collect();
@@ -163,7 +168,7 @@ mod fetch {
                     .enumerate()
                     .filter_map(|(i, name)| parts.get(i as u32 + 1).as_string().map(|v| (name.to_string(), v)))
                     .collect();
-                let body = parts.get(READ_HEADERS.len() as u32 + 1).as_string().unwrap_or_default();
+                let body = parts.get(READ_HEADERS.len() as u32 + 1).dyn_into::<Uint8Array>().map(|bytes| utf8(bytes.to_vec())).unwrap_or_default();
                 Ok(HttpResponse { status, headers, body })
             })
         }
