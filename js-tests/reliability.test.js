@@ -110,7 +110,7 @@ test('a refused connection gives NETWORK', async () => {
   assert.equal(err.retryable, true);
 });
 
-test('reply bodies are read as UTF-8 bytes: text survives, bad bytes read as U+FFFD as Response.text() gives them', async () => {
+test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text survives, bad bytes become U+FFFD, a BOM is dropped', async () => {
   const reply = (bytes) => async (url) =>
     new Response(url.endsWith('/auth/v1/token') ? JSON.stringify({ access_token: 'at', expires_at: '2999-01-01T00:00:00Z' }) : bytes, { status: 200 });
   const list = (bytes) => createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', fetch: reply(bytes) }).listTokens({ customerId: 'c' });
@@ -120,6 +120,9 @@ test('reply bodies are read as UTF-8 bytes: text survives, bad bytes read as U+F
   const [bad] = await list(body(Buffer.from([0x61, 0xff, 0xfe, 0x62])));
   assert.equal(bad.statusReason, 'a\uFFFD\uFFFDb');
   assert.equal(bad.statusReason, await new Response(Buffer.from([0x61, 0xff, 0xfe, 0x62])).text());
+  // A leading byte-order mark is dropped, as text() drops it.
+  const [bom] = await list(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body(Buffer.from('ok'))]));
+  assert.equal(bom.statusReason, 'ok');
   // Something that is not a Response is a NETWORK error, not a crash.
   const err = await rejection(createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: async () => ({ status: 200 }) }).listTokens({ customerId: 'c' }));
   assert.equal(err.code, 'NETWORK');

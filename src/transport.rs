@@ -150,8 +150,11 @@ mod fetch {
         TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail } }
     }
 
-    /// A body that is not UTF-8 reads as `Response.text()` would read it: U+FFFD for bad bytes.
-    fn utf8(bytes: Vec<u8>) -> String {
+    /// The body as `Response.text()` would read it: a leading BOM dropped, U+FFFD for bad bytes.
+    fn utf8(mut bytes: Vec<u8>) -> String {
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
         String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
