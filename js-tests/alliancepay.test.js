@@ -112,7 +112,7 @@ test('DELETED→ACTIVE gives INVALID_TRANSITION with no update request sent', as
   assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 0);
 });
 
-test('deadlineMs bounds updateTokenStatus as a whole: read, change and read-back share one budget', async () => {
+test('deadlineMs bounds updateTokenStatus as a whole: the change gets only what the read left', async () => {
   const client = clientFor(sandbox(), 'alliancepay', { deadlineMs: 1000, maxRetries: 0 });
   await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' }); // the session is open
   // 600 ms for the read leaves 400 for the change: each alone fits in 1000 ms, both do not.
@@ -123,6 +123,18 @@ test('deadlineMs bounds updateTokenStatus as a whole: read, change and read-back
   assert.equal(err.code, 'TIMEOUT');
   assert.equal(err.retryable, false, 'a change cut off in flight may have been applied');
   assert.ok(performance.now() - started < 1500, 'the change got only what the read left');
+});
+
+test('a read-back that runs out of time after a status change says the change was made, and is not retryable', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { deadlineMs: 1000, maxRetries: 0 });
+  await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' }); // the session is open
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 1, pathIncludes: '/get' }); // the first read
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 2000, pathIncludes: '/get' }); // the read-back
+  const err = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'SUSPENDED' }));
+  assert.equal(err.code, 'TIMEOUT');
+  assert.match(err.message, /^the token is now SUSPENDED, but reading it back failed/);
+  assert.equal(err.retryable, false, 'repeating the call would try SUSPENDED→SUSPENDED');
+  assert.equal((await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' })).status, 'SUSPENDED');
 });
 
 test('canTransition and allowedTransitions follow the documented rules', () => {

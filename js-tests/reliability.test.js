@@ -123,8 +123,42 @@ test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text s
   // A leading byte-order mark is dropped, as text() drops it.
   const [bom] = await list(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body(Buffer.from('ok'))]));
   assert.equal(bom.statusReason, 'ok');
+  // A test double with only text() is read too.
+  const textOnly = async (url) => {
+    const real = await reply(body(Buffer.from('from text()')))(url);
+    return { status: 200, headers: real.headers, text: () => real.text() };
+  };
+  const [fromText] = await createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', fetch: textOnly }).listTokens({ customerId: 'c' });
+  assert.equal(fromText.statusReason, 'from text()');
   // Something that is not a Response is a NETWORK error, not a crash.
   const err = await rejection(createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: async () => ({ status: 200 }) }).listTokens({ customerId: 'c' }));
   assert.equal(err.code, 'NETWORK');
   assert.match(err.message, /did not resolve to a Response/);
+});
+
+test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs in afresh', async () => {
+  // The list request takes 300 ms and answers 401, so the call renews its access token with
+  // 200 ms of its 500 ms budget left. The renewal gets a budget of its own (other calls may
+  // share it) and is held up for 800 ms: the call stops waiting at its own deadline.
+  let expired = false;
+  const fetchVia = async (url, init) => {
+    if (url.includes('/customer/') && !expired) {
+      expired = true;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      sandbox().fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 800, pathIncludes: '/auth/v1/token' });
+      return new Response('{"code":"UNAUTHORIZED","message":"token expired"}', { status: 401 });
+    }
+    return fetch(url, init);
+  };
+  const client = clientFor(sandbox(), 'pinelabs', { deadlineMs: 500, maxRetries: 0, fetch: fetchVia });
+  const started = performance.now();
+  const err = await rejection(client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' }));
+  assert.equal(err.code, 'TIMEOUT');
+  assert.match(err.message, /while waiting for the sign-in/);
+  assert.equal(err.retryable, true);
+  assert.ok(performance.now() - started < 700, 'the call stopped at its own deadline, not the renewal\'s');
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 0);
+  // The abandoned renewal's outcome does not reach this call: it signs in anew and succeeds.
+  assert.equal((await client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' })).length, 1);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/auth/v1/token' }), 3);
 });

@@ -57,9 +57,11 @@ test('pine labs: token, list verbatim doc customer, auth and delete', async () =
   const delUrl = `${sbx.baseUrls.pinelabs}/v1/customer/cust-v1-statuses/tokens/token-v1-suspended-01/delete`;
   const badRef = await fetch(delUrl, { method: 'POST', headers: auth, body: JSON.stringify({ merchant_unique_reference: 'has space' }) });
   assert.equal(badRef.status, 400);
-  const del = await getJson(await fetch(delUrl, { method: 'POST', headers: auth, body: JSON.stringify({ merchant_unique_reference: 'del-001' }) }));
+  const digits = await fetch(delUrl, { method: 'POST', headers: auth, body: JSON.stringify({ merchant_unique_reference: 'ref-001' }) });
+  assert.equal(digits.status, 400, 'the docs allow letters, - and _ only');
+  const del = await getJson(await fetch(delUrl, { method: 'POST', headers: auth, body: JSON.stringify({ merchant_unique_reference: 'del-first' }) }));
   assert.deepEqual(del.body, {
-    token_id: 'token-v1-suspended-01', customer_id: 'cust-v1-statuses', status: 'DEACTIVATED', merchant_unique_reference: 'del-001',
+    token_id: 'token-v1-suspended-01', customer_id: 'cust-v1-statuses', status: 'DEACTIVATED', merchant_unique_reference: 'del-first',
   });
 
   clock += 60 * 60 * 1000;

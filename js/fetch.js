@@ -34,15 +34,16 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     } catch (error) {
       return failure(error, timedOut, false);
     }
-    if (!response || typeof response.arrayBuffer !== 'function' || !response.headers) {
+    const bytes = typeof response?.arrayBuffer === 'function';
+    if (!response || !(bytes || typeof response.text === 'function') || !response.headers) {
       return { kind: 'network', detail: 'fetch did not resolve to a Response' };
     }
     const reply = [response.status];
     for (const name of readHeaders) reply.push(response.headers.get(name));
     try {
       // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
-      // encoded again on its way in.
-      reply.push(new Uint8Array(await response.arrayBuffer()));
+      // encoded again on its way in. A test double with only text() still works.
+      reply.push(bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text()));
     } catch (error) {
       return failure(error, timedOut, true);
     }

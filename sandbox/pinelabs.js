@@ -5,7 +5,8 @@ import { json, parseJson, isPlainObject, splitPath, bearerToken } from './http.j
 import { isoMicros } from './time.js';
 import { seedCustomers, generatedCustomer, FORBIDDEN_CUSTOMER } from './seed/pinelabs.js';
 
-const REFERENCE = /^[A-Za-z0-9_-]{1,50}$/;
+// As documented: letters, "-" and "_" only (no digits).
+const REFERENCE = /^[A-Za-z_-]{1,50}$/;
 
 const err = (status, code, message) => json(status, { code, message });
 
@@ -89,7 +90,7 @@ export function createPinelabs({ now, tokenTtlMs = 60 * 60 * 1000 }) {
     if (!isPlainObject(b)) return err(400, 'INVALID_REQUEST', 'Request body must be a JSON object');
     const ref = b.merchant_unique_reference;
     if (typeof ref !== 'string' || !REFERENCE.test(ref)) {
-      return err(400, 'INVALID_REQUEST', 'merchant_unique_reference must be 1-50 characters of A-Z a-z 0-9 - _');
+      return err(400, 'INVALID_REQUEST', 'merchant_unique_reference must be 1-50 characters of A-Z a-z - _');
     }
     const meta = b.merchant_metadata;
     if (meta !== undefined && meta !== null) {

@@ -2,6 +2,7 @@
 //! Providers supply pure request builders and parsers; this is the only place that sequences them.
 
 use futures::future::LocalBoxFuture;
+use futures::FutureExt;
 use std::rc::Rc;
 
 use crate::auth::credential::{Credential, Grant};
@@ -205,31 +206,31 @@ impl<E: Env> Client<E> {
     /// Checks the transition against the token's current status first: a forbidden move sends
     /// no update. Resolves to the token as the provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
-        self.change_status(input, self.deadline()).await
+        self.change_status(input, None, self.deadline()).await
     }
 
-    /// Read, change, read again: all three within the one call's `deadline`.
-    async fn change_status(&self, input: &UpdateTokenStatusInput, deadline: Deadline) -> Result<Token> {
+    /// Read (unless the caller just did: `known`), change, read again, all within `deadline`.
+    async fn change_status(&self, input: &UpdateTokenStatusInput, known: Option<TokenStatus>, deadline: Deadline) -> Result<Token> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
                 build()?; // validated before the status read below
                 let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
-                let current = self.token(&get, deadline).await?;
-                if !status::can_transition(current.status, input.status) {
+                let current = match known {
+                    Some(status) => status,
+                    None => self.token(&get, deadline).await?.status,
+                };
+                if !status::can_transition(current, input.status) {
                     return Err(Error::new(
                         crate::error::ErrorCode::InvalidTransition,
-                        format!("a {} token cannot become {}", current.status.as_str(), input.status.as_str()),
+                        format!("a {} token cannot become {}", current.as_str(), input.status.as_str()),
                     )
                     .with_provider(self.provider()));
                 }
                 self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await?;
-                // The change is made by now: a failed read-back must not look like a failed change.
-                self.token(&get, deadline).await.map_err(|mut e| {
-                    e.message = format!("the token is now {}, but reading it back failed: {}", input.status.as_str(), e.message);
-                    e
-                })
+                let made = format!("the token is now {}", input.status.as_str());
+                self.token(&get, deadline).await.map_err(|e| after_write(e, &made))
             }
             _ => Err(Error::unsupported(self.provider(), "token status change")),
         }
@@ -244,11 +245,8 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
                 let id = self.call(deadline, Safety::Write, build, chargeover::parse_created).await?;
-                // The token is stored by now: a failed read-back must not look like a failed store.
-                self.token(&GetTokenInput { token_id: id.clone(), ..GetTokenInput::default() }, deadline).await.map_err(|mut e| {
-                    e.message = format!("stored as tokenized_id {id}, but reading it back failed: {}", e.message);
-                    e
-                })
+                let read_back = GetTokenInput { token_id: id.clone(), ..GetTokenInput::default() };
+                self.token(&read_back, deadline).await.map_err(|e| after_write(e, &format!("stored as tokenized_id {id}")))
             }
             _ => Err(Error::unsupported(self.provider(), "token creation")),
         }
@@ -284,11 +282,12 @@ impl<E: Env> Client<E> {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
                 let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
                 alliancepay::get_token_request(base, &input.token_id)?;
-                if self.token(&get, deadline).await?.status == TokenStatus::Deleted {
+                let current = self.token(&get, deadline).await?.status;
+                if current == TokenStatus::Deleted {
                     return Ok(());
                 }
                 let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted };
-                self.change_status(&delete, deadline).await.map(|_| ())
+                self.change_status(&delete, Some(current), deadline).await.map(|_| ())
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::delete_token_request(base, &input.token_id);
@@ -325,7 +324,7 @@ impl<E: Env> Client<E> {
             build()?;
             let mut renewed = false;
             loop {
-                let grant = self.authorize().await?;
+                let grant = self.authorize_within(deadline).await?;
                 let wire = match (&grant, &self.inner.connector) {
                     (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
                     _ => Wire::Plain,
@@ -345,6 +344,27 @@ impl<E: Env> Client<E> {
                 }
             }
         })
+    }
+
+    /// `authorize`, but this call stops waiting when its own budget ends. The sign-in it may be
+    /// sharing carries on for the calls with time left.
+    async fn authorize_within(&self, deadline: Deadline) -> Result<AuthGrant> {
+        let env = &self.inner.env;
+        if deadline.is_some_and(|d| env.now_ms() >= d) {
+            return Err(out_of_time(self.provider(), "before the sign-in"));
+        }
+        let authorizing = self.authorize();
+        futures::pin_mut!(authorizing);
+        // A cached credential is ready at once: no timer for the common case.
+        if let Some(ready) = (&mut authorizing).now_or_never() {
+            return ready;
+        }
+        let Some(d) = deadline else { return authorizing.await };
+        let expiry = env.sleep(d.saturating_sub(env.now_ms()));
+        match futures::future::select(authorizing, expiry).await {
+            futures::future::Either::Left((grant, _)) => grant,
+            futures::future::Either::Right(_) => Err(out_of_time(self.provider(), "while waiting for the sign-in")),
+        }
     }
 
     async fn authorize(&self) -> Result<AuthGrant> {
@@ -444,6 +464,24 @@ async fn sign_in<E: Env, T>(env: &E, settings: &Settings, wire: &Wire<'_>, build
     opened.ok_or_else(unread)
 }
 
+/// The call's budget ran out `when`; nothing more was sent, so the whole call may be repeated.
+fn out_of_time(provider: Provider, when: &str) -> Error {
+    let mut err = Error::new(crate::error::ErrorCode::Timeout, format!("deadlineMs ran out {when}; no further request was sent to {}", provider.as_str()))
+        .with_provider(provider)
+        .retryable(true);
+    err.not_applied = true;
+    err
+}
+
+/// A read-back that failed after a write went through: the message says what was made, and the
+/// flags describe the call, whose write must not be repeated.
+fn after_write(mut err: Error, made: &str) -> Error {
+    err.message = format!("{made}, but reading it back failed: {}", err.message);
+    err.retryable = false;
+    err.not_applied = false;
+    err
+}
+
 /// A parser that returned Ok always keeps its value; this guards the type-erased send paths.
 fn unread() -> Error {
     Error::new(crate::error::ErrorCode::Decode, "the reply was not read")
@@ -461,16 +499,21 @@ pub(crate) async fn send_with_retry<E: Env>(
     parse: &mut dyn FnMut(&HttpResponse) -> Result<()>,
 ) -> Result<()> {
     let mut retries = 0;
+    let mut last: Option<Error> = None;
     loop {
-        // An attempt with no time left could still reach the provider and apply a write unseen.
-        if deadline.is_some_and(|d| env.now_ms() >= d) {
-            let message = format!("deadlineMs ran out before the next request to {} was sent", settings.provider.as_str());
-            let mut err = Error::new(crate::error::ErrorCode::Timeout, message).with_provider(settings.provider).retryable(true);
-            err.not_applied = true;
-            return Err(err);
-        }
         let req = wire.seal(env, build()?).await?;
         let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
+        // An attempt with no time left could still reach the provider and apply a write unseen.
+        // After a wait, the error that caused it says more than a bare timeout would.
+        if remaining == Some(0) {
+            return Err(match last {
+                Some(mut err) => {
+                    err.message = format!("{} (deadlineMs left no time to try again)", err.message);
+                    err
+                }
+                None => out_of_time(settings.provider, "before the request was sent"),
+            });
+        }
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
         let mut err = match env.send(req, timeout).await {
             Ok(resp) => {
@@ -490,6 +533,7 @@ pub(crate) async fn send_with_retry<E: Env>(
             Some(ms) => {
                 env.sleep(ms).await;
                 retries += 1;
+                last = Some(err);
             }
             None => {
                 // A write that failed in an unknown state is not safe to repeat: say so.

@@ -195,6 +195,7 @@ fn a_spent_deadline_sends_no_further_request() {
     let err = block_on(client.create_token(&input)).unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
     assert!(err.message.starts_with("stored as tokenized_id 3529") && err.message.contains("deadlineMs ran out"), "{}", err.message);
+    assert!(!err.retryable && !err.not_applied, "repeating createToken would store a second token");
     assert_eq!(env.count("/tokenized"), 1, "the store only");
 }
 

@@ -57,6 +57,9 @@ pub const RULES: &[Rule] = &[
     rule(AP, None, Some("b_txn_not_allowed"), Permission),
     // The bank could not decrypt our body: a new session brings a fresh server key.
     renew(rule(AP, None, Some("b_encryptor_failed_decrypt_message"), ProviderError)),
+    // Both overload codes mean "nothing was done, try later". b_overload_error arrives in a 200
+    // for a request the bank turned away (throttling, so RATE_LIMITED tells callers to slow
+    // down); b_server_is_overloaded is a 503, the bank's own trouble.
     unapplied(retry(rule(AP, None, Some("b_overload_error"), RateLimited))),
     unapplied(retry(rule(AP, None, Some("b_server_is_overloaded"), ProviderError))),
     rule(AP, None, Some("b_service_unavailable"), ProviderError),

@@ -57,10 +57,15 @@ impl Env for FakeEnv {
         })
     }
 
+    /// The wait is recorded and the clock moved when it ends, so a wait that loses a race (and
+    /// is dropped) leaves no trace, as a cleared timer would.
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
-        self.slept.borrow_mut().push(ms);
-        self.clock.set(self.clock.get() + ms);
-        Box::pin(async {})
+        let (slept, clock) = (self.slept.clone(), self.clock.clone());
+        Box::pin(async move {
+            yield_now().await;
+            slept.borrow_mut().push(ms);
+            clock.set(clock.get() + ms);
+        })
     }
 
     fn now_ms(&self) -> u64 {

@@ -108,6 +108,18 @@ mod fetch {
     extern "C" {
         #[wasm_bindgen(js_name = setTimeout)]
         fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+        #[wasm_bindgen(js_name = clearTimeout)]
+        fn clear_timeout(timer: &JsValue);
+    }
+
+    /// A wait that loses a race (the sign-in came first) is dropped; its timer must not keep a
+    /// Node process alive until it fires.
+    struct PendingTimer(JsValue);
+
+    impl Drop for PendingTimer {
+        fn drop(&mut self) {
+            clear_timeout(&self.0);
+        }
     }
 
     /// `fetch` is the caller's function when given (a proxy, a test double, undici with options),
@@ -171,17 +183,24 @@ mod fetch {
                     .enumerate()
                     .filter_map(|(i, name)| parts.get(i as u32 + 1).as_string().map(|v| (name.to_string(), v)))
                     .collect();
-                let body = parts.get(READ_HEADERS.len() as u32 + 1).dyn_into::<Uint8Array>().map(|bytes| utf8(bytes.to_vec())).unwrap_or_default();
+                let body = parts.get(READ_HEADERS.len() as u32 + 1);
+                let body = match body.dyn_into::<Uint8Array>() {
+                    Ok(bytes) => utf8(bytes.to_vec()),
+                    Err(text) => text.as_string().unwrap_or_default(),
+                };
                 Ok(HttpResponse { status, headers, body })
             })
         }
 
         fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+            let mut timer = JsValue::UNDEFINED;
+            let promise = Promise::new(&mut |resolve, _| {
+                timer = set_timeout(&resolve, ms as f64);
+            });
+            let pending = PendingTimer(timer);
             Box::pin(async move {
-                let promise = Promise::new(&mut |resolve, _| {
-                    set_timeout(&resolve, ms as f64);
-                });
                 let _ = JsFuture::from(promise).await;
+                drop(pending);
             })
         }
 

@@ -10,7 +10,8 @@ type Pending<T> = Shared<LocalBoxFuture<'static, Result<T>>>;
 
 pub struct Credential<T: Clone + 'static> {
     current: RefCell<Option<(u64, T)>>,
-    pending: RefCell<Option<(u64, Pending<T>)>>,
+    /// The fetch under way, its generation, and how many calls wait for it.
+    pending: RefCell<Option<(u64, Pending<T>, usize)>>,
     generation: Cell<u64>,
 }
 
@@ -42,22 +43,27 @@ impl<T: Clone + 'static> Credential<T> {
         }
         let (id, shared) = {
             let mut pending = self.pending.borrow_mut();
-            match pending.as_ref() {
-                Some((id, f)) => (*id, f.clone()),
+            match pending.as_mut() {
+                Some((id, f, waiters)) => {
+                    *waiters += 1;
+                    (*id, f.clone())
+                }
                 None => {
                     let id = self.generation.get() + 1;
                     self.generation.set(id);
                     let f = open().shared();
-                    *pending = Some((id, f.clone()));
+                    *pending = Some((id, f.clone(), 1));
                     (id, f)
                 }
             }
         };
+        let mut waiting = Waiting { credential: self, id, done: false };
         let result = shared.await;
+        waiting.done = true;
         // Every waiter lands here; only the fetch that is still the pending one may settle it.
         {
             let mut pending = self.pending.borrow_mut();
-            if pending.as_ref().is_some_and(|(pid, _)| *pid == id) {
+            if pending.as_ref().is_some_and(|(pid, _, _)| *pid == id) {
                 *pending = None;
                 if let Ok(value) = &result {
                     *self.current.borrow_mut() = Some((id, value.clone()));
@@ -67,11 +73,43 @@ impl<T: Clone + 'static> Credential<T> {
         result.map(|value| Grant { generation: id, value })
     }
 
+    /// A call stopped waiting (its deadline ended). When no call waits any longer, the fetch is
+    /// dropped: only a waiter settles it, and a result nobody waited for would reach the next
+    /// caller stale, a failure included.
+    fn abandon(&self, id: u64) {
+        let mut pending = self.pending.borrow_mut();
+        let nobody_waits = match pending.as_mut() {
+            Some((pid, _, waiters)) if *pid == id => {
+                *waiters -= 1;
+                *waiters == 0
+            }
+            _ => false,
+        };
+        if nobody_waits {
+            *pending = None;
+        }
+    }
+
     /// The provider rejected this credential: forget it unless a newer one already replaced it.
     pub fn reject(&self, generation: u64) {
         let mut current = self.current.borrow_mut();
         if current.as_ref().is_some_and(|(g, _)| *g == generation) {
             *current = None;
+        }
+    }
+}
+
+/// One call waiting for the pending fetch; dropped unfinished, it stops counting as a waiter.
+struct Waiting<'a, T: Clone + 'static> {
+    credential: &'a Credential<T>,
+    id: u64,
+    done: bool,
+}
+
+impl<T: Clone + 'static> Drop for Waiting<'_, T> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.credential.abandon(self.id);
         }
     }
 }
@@ -107,5 +145,44 @@ mod tests {
         cred.reject(g.generation); // stale: must not drop the newer one
         assert_eq!(futures::executor::block_on(cred.get(|_| true, open())).unwrap().value, 20);
         assert_eq!(futures::executor::block_on(cred.get(|v| *v > 100, open())).unwrap().value, 30);
+    }
+
+    #[test]
+    fn a_fetch_every_caller_gave_up_on_is_dropped_and_the_next_caller_fetches_anew() {
+        use futures::FutureExt;
+        let opened = Rc::new(Cell::new(0));
+        let gate = Rc::new(Cell::new(false)); // the provider answers once this is open
+        let cred: Credential<u32> = Credential::default();
+        let open = || {
+            let (opened, gate) = (opened.clone(), gate.clone());
+            move || -> LocalBoxFuture<'static, Result<u32>> {
+                opened.set(opened.get() + 1);
+                let n = opened.get();
+                Box::pin(futures::future::poll_fn(move |cx| {
+                    if gate.get() {
+                        std::task::Poll::Ready(Ok(n))
+                    } else {
+                        cx.waker().wake_by_ref();
+                        std::task::Poll::Pending
+                    }
+                }))
+            }
+        };
+        // Two callers wait; one gives up: the fetch stays for the other.
+        let mut first = Box::pin(cred.get(|_| true, open()));
+        let mut second = Box::pin(cred.get(|_| true, open()));
+        assert!((&mut first).now_or_never().is_none() && (&mut second).now_or_never().is_none());
+        drop(first);
+        gate.set(true);
+        assert_eq!(futures::executor::block_on(second).unwrap().value, 1);
+        // A lone caller gives up: the next one opens a new fetch instead of inheriting the old one.
+        gate.set(false);
+        cred.reject(1);
+        let mut lone = Box::pin(cred.get(|_| true, open()));
+        assert!((&mut lone).now_or_never().is_none());
+        drop(lone);
+        gate.set(true);
+        assert_eq!(futures::executor::block_on(cred.get(|_| true, open())).unwrap().value, 3);
+        assert_eq!(opened.get(), 3);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{decode, reply_error, string_field, Envelope};
 use crate::card;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, HttpRequest, HttpResponse, Method};
 use crate::model::{PaymentMethod, Provider, Token};
 use crate::secret::Secret;
@@ -183,18 +183,37 @@ pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    decode::<WireToken>(P, resp).map(Token::from)
+    // An error envelope inside a 200 is not a token; say what the provider said.
+    decode::<WireToken>(P, resp).map(Token::from).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
 }
 
+/// `{token_id, customer_id, status: "DEACTIVATED", merchant_unique_reference}`; an empty body
+/// is taken as the confirmation too.
 pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    // The reply only confirms; any JSON object will do, an empty body too.
     if resp.body.trim().is_empty() {
         return Ok(());
     }
-    decode::<serde_json::Map<String, serde_json::Value>>(P, resp).map(|_| ())
+    let reply: serde_json::Map<String, serde_json::Value> = decode(P, resp)?;
+    if reply.get("code").is_some_and(|c| c.is_string()) {
+        return Err(error(resp));
+    }
+    if !reply.get("token_id").is_some_and(|id| id.is_string()) {
+        return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status));
+    }
+    match reply.get("status").and_then(|s| s.as_str()) {
+        None | Some("DEACTIVATED") => Ok(()),
+        Some(other) => {
+            let message = format!("Pine Labs answered the delete with status {other}, not DEACTIVATED");
+            Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status))
+        }
+    }
+}
+
+fn has_error_code(resp: &HttpResponse) -> bool {
+    serde_json::from_str::<serde_json::Value>(&resp.body).is_ok_and(|v| v.get("code").is_some_and(|c| c.is_string()))
 }
 
 /// `{code, message, additional_error_details?}`.
@@ -272,6 +291,23 @@ mod tests {
             let err = parse_token_list(&HttpResponse::new(200, body)).unwrap_err();
             assert_eq!(err.code, ErrorCode::Decode, "{body}");
         }
+    }
+
+    #[test]
+    fn a_delete_or_get_answered_with_an_error_inside_200_is_that_error() {
+        let in_200 = HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"Request could not be processed"}"#);
+        for err in [parse_delete(&in_200).unwrap_err(), parse_token(&in_200).unwrap_err()] {
+            assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
+            assert_eq!(err.message, "Request could not be processed");
+        }
+        let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Decode, "no token_id: not a confirmation");
+        let err = parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"ACTIVE"}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
+        assert!(err.message.contains("ACTIVE"));
+        let confirmed = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED","merchant_unique_reference":"ref"}"#;
+        assert!(parse_delete(&HttpResponse::new(200, confirmed)).is_ok());
+        assert!(parse_delete(&HttpResponse::new(204, "")).is_ok());
     }
 
     #[test]
