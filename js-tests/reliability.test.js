@@ -20,7 +20,7 @@ for (const [provider, read] of Object.entries(READS)) {
   const attempts = () => sandbox().count({ provider, pathIncludes: read.path });
   const fault = (spec) => sandbox().fault({ provider, pathIncludes: read.path, ...spec });
 
-  test(`${provider}: a 429 with Retry-After: 1 is retried after at least 1 s, and succeeds`, async () => {
+  test(`${provider}: a rate limit (429; AlliancePay: b_overload_error in a 200) with Retry-After: 1 is retried after at least 1 s, and succeeds`, async () => {
     fault({ scenario: 'rate_limit', retryAfter: 1 });
     const started = performance.now();
     await read.call(clientFor(sandbox(), provider));

@@ -188,7 +188,8 @@ export function createAlliancepay({ now, sessionTtlMs = 60 * 60 * 1000 }) {
   }
 
   function errorResponse(kind, { status, ctx }) {
-    if (kind === 'rate_limit') return fail(ctx, 429, 'b_overload_error');
+    // The docs list b_overload_error among the codes that arrive with HTTP 200.
+    if (kind === 'rate_limit') return fail(ctx, 200, 'b_overload_error');
     if (kind === 'error_in_200') return fail(ctx, 200, 'b_invalid_request');
     const s = status ?? 503;
     return fail(ctx, s, s === 503 ? 'b_server_is_overloaded' : 'b_unknown_error');

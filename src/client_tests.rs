@@ -129,6 +129,18 @@ fn a_deadline_bounds_the_whole_call() {
 }
 
 #[test]
+fn a_wait_that_overruns_the_deadline_ends_the_call_with_the_error_that_caused_it() {
+    // The 1 s wait fits the 1.5 s budget, but the timer fires 600 ms late: no attempt is started
+    // with no time left, and the caller learns it was rate limited, not just "timeout".
+    let env = scripted(vec![Ok(HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#).with_header("Retry-After", "1"))]);
+    env.overshoot.set(600);
+    let err = list(&env, pinelabs(5, json!({"deadlineMs": 1_500}))).unwrap_err();
+    assert_eq!((err.code, err.provider_code.as_deref(), err.http_status), (ErrorCode::RateLimited, Some("PAYMENT_RATE_LIMIT"), Some(429)));
+    assert!(err.message.ends_with("(deadlineMs left no time to try again)"), "{}", err.message);
+    assert_eq!(env.count("/customer/"), 1);
+}
+
+#[test]
 fn the_deadline_covers_a_renewed_attempt_too() {
     // 429 (wait 1 s) → 401 → renew → 429 again: a second 1 s wait does not fit in what is
     // left of the call's 1.5 s budget, though it would in a fresh one.

@@ -15,6 +15,8 @@ pub struct FakeEnv {
     pub sent: Rc<RefCell<Vec<HttpRequest>>>,
     pub slept: Rc<RefCell<Vec<u64>>>,
     pub clock: Rc<Cell<u64>>,
+    /// How much later than asked a wait ends, as real timers do under load.
+    pub overshoot: Rc<Cell<u64>>,
 }
 
 impl FakeEnv {
@@ -24,6 +26,7 @@ impl FakeEnv {
             sent: Rc::default(),
             slept: Rc::default(),
             clock: Rc::new(Cell::new(1_700_000_000_000)),
+            overshoot: Rc::default(),
         }
     }
 
@@ -60,11 +63,11 @@ impl Env for FakeEnv {
     /// The wait is recorded and the clock moved when it ends, so a wait that loses a race (and
     /// is dropped) leaves no trace, as a cleared timer would.
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
-        let (slept, clock) = (self.slept.clone(), self.clock.clone());
+        let (slept, clock, overshoot) = (self.slept.clone(), self.clock.clone(), self.overshoot.get());
         Box::pin(async move {
             yield_now().await;
             slept.borrow_mut().push(ms);
-            clock.set(clock.get() + ms);
+            clock.set(clock.get() + ms + overshoot);
         })
     }
 
