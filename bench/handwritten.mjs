@@ -36,7 +36,7 @@ export function pinelabs(text) {
     if (t.status_reason) token.statusReason = t.status_reason;
     if (t.card_data) {
       const c = t.card_data;
-      token.card = { last4: c.last4_digit, brand: BRANDS[(c.network_name ?? '').toLowerCase()] ?? 'Unknown', issuerName: c.issuer_name, issuerCountry: c.country_code, funding: c.card_type };
+      token.card = { last4: c.last4_digit, brand: BRANDS[(c.network_name ?? '').toLowerCase()] ?? 'Unknown', issuerName: c.issuer_name, issuerCountry: c.country_code, funding: c.card_type, cvvRequired: c.cvv_required, international: c.international };
     }
     token.createdAt = iso(t.created_at);
     token.updatedAt = iso(t.updated_at);

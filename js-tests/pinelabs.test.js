@@ -21,6 +21,8 @@ test('the documentation example customer lists as one normalized token', async (
   assert.equal(t.paymentMethod, 'CARD');
   assert.equal(t.card.last4, '1112');
   assert.equal(t.card.brand, 'Visa');
+  assert.equal(t.card.cvvRequired, true, 'whether a charge must collect the CVV again');
+  assert.equal(t.card.international, false);
   assert.match(t.createdAt, ISO);
   assert.match(t.expiresAt, ISO);
   assert.equal(t.createdAt, '2024-10-04T13:11:29.645Z');

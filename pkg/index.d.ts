@@ -10,7 +10,7 @@ export type {
   AlliancePayConfig, AlliancePaySession, Capabilities, Card, ChargeOverConfig, CommonOptions, CreateTokenInput,
   DeleteTokenInput, Encryption, Environment, ErrorCode, GetTokenInput, ListTokensInput, MerchantKey, OrderField,
   PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder,
-  SortDirection, Token, TokenPage, TokenQuery, TokenStatus, UpdateTokenStatusInput,
+  RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus, UpdateTokenStatusInput,
 } from './wasm/paytokens.js';
 
 /** Functions a config may carry; they stay in JS. */

@@ -94,6 +94,23 @@ pub struct Card {
     /// CREDIT or DEBIT, as the provider says it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub funding: Option<String>,
+    /// Whether a charge with this token must collect the CVV again (Pine Labs says per token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvv_required: Option<bool>,
+    /// Issued outside the merchant's country (Pine Labs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub international: Option<bool>,
+}
+
+/// What the customer must do before a token can be charged, e.g. `{ action: "redirect",
+/// value: "https://…" }` for an extra verification page.
+#[derive(Clone, Debug, PartialEq, Serialize, Tsify)]
+pub struct RequiredAction {
+    /// The provider's word for the step, e.g. "redirect".
+    pub action: String,
+    /// What the step needs, e.g. the URL to send the customer to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Tsify)]
@@ -138,6 +155,10 @@ pub struct Token {
     pub compliant: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
+    /// A step the customer must complete before this token can be charged (Payerly's
+    /// `additionalAction`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_action: Option<RequiredAction>,
     /// The provider's reply for this token, only when the caller asked for it (`includeRaw`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[tsify(type = "unknown")]
@@ -165,6 +186,7 @@ impl Token {
             gateway_token: None,
             compliant: None,
             metadata: None,
+            required_action: None,
             raw: None,
         }
     }

@@ -10,7 +10,7 @@ import type {
   ClientConfig, ClientHooks, CommonOptions, CreateTokenInput, DeleteTokenInput, Encryption, Environment,
   ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
-  QueryOperator, QueryOrder, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
+  QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
   UpdateTokenStatusInput,
 } from 'paytokens';
 
@@ -59,7 +59,9 @@ export async function useEverything(): Promise<void> {
     const card: Card | undefined = t.card;
     const last4: string | undefined = card?.last4;
     const brand: string | undefined = card?.brand;
-    void [status, method, last4, brand];
+    const needsCvv: boolean | undefined = card?.cvvRequired;
+    const action: RequiredAction | undefined = t.requiredAction;
+    void [status, method, last4, brand, needsCvv, action?.action, action?.value];
   }
   const get: GetTokenInput = { tokenId: 'token-v1-1234567890-aa-ABCDEF', customerId: list.customerId, includeRaw: true };
   const one: Token = await client.getToken(get);

@@ -8,7 +8,7 @@ use super::{reply_error, string_field, Envelope};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, query_value, validate_id, HttpRequest, HttpResponse, Method};
-use crate::model::{GetTokenInput, PaymentMethod, Provider, Token};
+use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
 
@@ -87,6 +87,13 @@ struct WireToken {
     customer: Option<WireCustomer>,
     payment_method: Option<String>,
     payment_data: Option<WirePaymentData>,
+    additional_action: Option<WireAction>,
+}
+
+#[derive(Deserialize)]
+struct WireAction {
+    action: Option<String>,
+    value: Option<String>,
 }
 
 /// Only the account id is read; the rest of `customer` is PII and stays out of the model.
@@ -139,6 +146,10 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         }
         t.card = Some(c);
     }
+    t.required_action = w.additional_action.and_then(|a| {
+        let action = a.action.filter(|a| !a.trim().is_empty())?;
+        Some(RequiredAction { action: card::scrub_pans(&action), value: a.value.map(|v| card::scrub_pans(&v)) })
+    });
     let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
     t.expires_at = expire_at.map(time_fmt::to_iso);
     // `expireAt` decides; without it, the card's own expiry month.
@@ -259,6 +270,10 @@ mod tests {
             assert!(!text.contains(key), "{key} in {text}");
         }
         assert!(t.raw.is_none());
+        let action = t.required_action.as_ref().unwrap();
+        assert_eq!((action.action.as_str(), action.value.as_deref()), ("redirect", Some("string")));
+        let none = parse_token(&HttpResponse::new(200, fixture("token_expired_nulls.json")), NOW, false).unwrap();
+        assert!(none.required_action.is_none());
     }
 
     #[test]

@@ -99,6 +99,8 @@ struct WireCard {
     network_name: Option<String>,
     issuer_name: Option<String>,
     country_code: Option<String>,
+    international: Option<bool>,
+    cvv_required: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +140,8 @@ impl From<WireToken> for Token {
             card.issuer_name = c.issuer_name;
             card.issuer_country = c.country_code;
             card.funding = c.card_type;
+            card.cvv_required = c.cvv_required;
+            card.international = c.international;
             card
         });
         t.expires_at = time_fmt::iso(w.expired_at.as_deref());
@@ -251,6 +255,7 @@ mod tests {
         assert_eq!(card.issuer_name.as_deref(), Some("HDFC Bank"));
         assert_eq!(card.issuer_country.as_deref(), Some("IN"));
         assert_eq!(card.funding.as_deref(), Some("CREDIT"));
+        assert_eq!((card.cvv_required, card.international), (Some(true), Some(false)));
         assert_eq!(t.created_at.as_deref(), Some("2024-10-04T13:11:29.645Z"));
         assert_eq!(t.updated_at.as_deref(), Some("2024-10-04T13:11:29.645Z"));
         assert_eq!(t.expires_at.as_deref(), Some("2025-12-31T23:59:59.000Z"));
