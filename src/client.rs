@@ -167,7 +167,7 @@ impl<E: Env> Client<E> {
                 let build = || chargeover::list_page_request(base, &input.customer_id, offset, *page_size);
                 chargeover::check_page_cap(offset, *page_size, *max_pages)?;
                 let now = self.inner.env.now_ms();
-                let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await?;
+                let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, r.server_now(now))).await?;
                 let next = chargeover::next_cursor(offset, *page_size, tokens.len());
                 Ok(TokenPage { tokens, next })
             }
@@ -193,12 +193,12 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::get_token_request(base, &input.token_id);
                 let now = self.inner.env.now_ms();
-                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, now)).await
+                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, r.server_now(now))).await
             }
             Connector::Payerly { .. } => {
                 let build = || payerly::get_token_request(base, input);
                 let (now, raw) = (self.inner.env.now_ms(), input.include_raw.unwrap_or(false));
-                self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, now, raw)).await
+                self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, r.server_now(now), raw)).await
             }
         }
     }
@@ -261,7 +261,7 @@ impl<E: Env> Client<E> {
                 let query = TokenQuery { limit: query.limit.or(Some(*page_size)), ..query.clone() };
                 let build = || chargeover::query_request(base, &query);
                 let now = self.inner.env.now_ms();
-                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, now)).await
+                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, r.server_now(now))).await
             }
             _ => Err(Error::unsupported(self.provider(), "token query")),
         }
@@ -517,7 +517,7 @@ pub(crate) async fn send_with_retry<E: Env>(
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
         let mut err = match env.send(req, timeout).await {
             Ok(resp) => {
-                let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, env.now_ms()));
+                let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
                 match wire.open(resp).await.and_then(|resp| parse(&resp)) {
                     Ok(()) => return Ok(()),
                     Err(mut e) => {

@@ -296,3 +296,38 @@ fn a_failed_read_back_after_a_store_names_the_stored_id() {
     assert!(err.message.starts_with("stored as tokenized_id 3529"), "{}", err.message);
     assert_eq!(env.count("/tokenized"), 2, "one store, one read-back, no second store");
 }
+
+#[test]
+fn expiry_is_judged_by_the_providers_clock_when_the_reply_gives_it() {
+    // The local clock reads 2023-11-14T22:13:20Z; the token expires at midnight.
+    let token = r#"{"items":[{"type":"TOKEN","object":{"tokenId":"tok_1","expireAt":"2023-11-15T00:00:00Z","paymentMethod":"card"}}]}"#;
+    let get = |date: Option<&'static str>| {
+        let env = FakeEnv::new(move |_: &HttpRequest| {
+            let reply = HttpResponse::new(200, token);
+            Ok(match date {
+                Some(d) => reply.with_header("Date", d),
+                None => reply,
+            })
+        });
+        let config = ClientConfig::parse(&json!({"provider": "payerly", "apiKey": "k", "baseUrl": "https://api.payerly.test/v1"}).to_string()).unwrap();
+        let client = Client::new(config, env).unwrap();
+        block_on(client.get_token(&GetTokenInput { token_id: "tok_1".into(), ..Default::default() })).unwrap().status
+    };
+    assert_eq!(get(None), TokenStatus::Active, "no Date: the local clock");
+    assert_eq!(get(Some("Wed, 15 Nov 2023 01:00:00 GMT")), TokenStatus::Expired, "the provider's clock is past expiry");
+    assert_eq!(get(Some("not a date")), TokenStatus::Active, "an unreadable Date falls back to the local clock");
+}
+
+#[test]
+fn a_retry_after_date_counts_from_the_providers_clock() {
+    // The local clock is 10 minutes ahead of the provider's: measured against it, the date in
+    // Retry-After would be long past and the retry would not wait at all.
+    let env = scripted(vec![
+        Ok(HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#)
+            .with_header("Date", "Tue, 14 Nov 2023 22:03:20 GMT")
+            .with_header("Retry-After", "Tue, 14 Nov 2023 22:03:22 GMT")),
+        status(200, LIST_OK),
+    ]);
+    assert!(list(&env, pinelabs(1, json!({}))).is_ok());
+    assert_eq!(*env.slept.borrow(), vec![2_000]);
+}

@@ -94,6 +94,13 @@ impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// The provider's clock at the reply (its `Date` header), else `local_ms`. Expiry and
+    /// `Retry-After` dates are the provider's, and a dashboard's clock can be hours off.
+    /// (Browsers see `Date` only when the provider exposes it to CORS.)
+    pub fn server_now(&self, local_ms: u64) -> u64 {
+        self.header("date").and_then(crate::retry::http_date_ms).unwrap_or(local_ms)
+    }
 }
 
 /// Headers the transport copies from a reply; everything else is dropped at the boundary.

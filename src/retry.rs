@@ -58,9 +58,13 @@ pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(seconds.saturating_mul(1000));
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
-    Some(u64::try_from(at_ms).ok()?.saturating_sub(now_ms))
+    Some(http_date_ms(value)?.saturating_sub(now_ms))
+}
+
+/// An HTTP date (`Date`, `Retry-After`) as epoch ms.
+pub fn http_date_ms(value: &str) -> Option<u64> {
+    let at = httpdate::parse_http_date(value.trim()).ok()?;
+    u64::try_from(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()
 }
 
 #[cfg(test)]
