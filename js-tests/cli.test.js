@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
 import { startSandbox } from '../sandbox/server.js';
 
 const BIN = fileURLToPath(new URL('../pkg/cli.js', import.meta.url));
@@ -111,6 +112,39 @@ test('CSV cells a spreadsheet would run as formulas are made text; JSON keeps th
   assert.ok(parseCsv(csv.stdout).flat().every((cell) => !/^[=+\-@\t\r]/.test(cell)));
   const json = await cli(['get', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '-f', 'json'], { env });
   assert.equal(JSON.parse(json.stdout).id, '-s9UCfCNN0YMk4ZOyZX8pWAt');
+});
+
+test('CSV: every formula-starting character is made text, whichever column it reaches', async () => {
+  // A stand-in Payerly API whose token carries hostile values in the columns the CSV shows.
+  const token = {
+    tokenId: '=HYPERLINK("http://x.example","click")',
+    expireAt: '2099-01-01T00:00:00Z',
+    customer: { accountId: '@SUM(A1)' },
+    paymentMethod: 'card',
+    paymentData: { type: 'cardResponse', object: { maskedPan: '411111******1111', expiryDate: '12/2030', cardHolder: '+cmd' } },
+  };
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ items: [{ type: 'TOKEN', object: token }] }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const env = { PAYERLY_API_KEY: 'k', PAYERLY_BASE_URL: `http://127.0.0.1:${server.address().port}/v1` };
+    const r = await cli(['get', '-p', 'payerly', '-t', 'tok_1', '-f', 'csv'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = parseCsv(r.stdout);
+    const cell = (name) => row[header.indexOf(name)];
+    assert.equal(cell('id'), `'${token.tokenId}`);
+    assert.equal(cell('customerId'), "'@SUM(A1)");
+    assert.ok(row.every((c) => !/^[=+\-@\t\r]/.test(c)), row.join(' | '));
+    for (const value of ['-2+3', '\t=1', '\r=1']) {
+      token.customer.accountId = value;
+      const again = parseCsv((await cli(['get', '-p', 'payerly', '-t', 'tok_1', '-f', 'csv'], { env })).stdout)[1];
+      assert.equal(again[header.indexOf('customerId')], `'${value}`, JSON.stringify(value));
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('list for every provider that can list, and get on Payerly', async () => {
