@@ -44,7 +44,7 @@ test('a token maps, with and without accountId, and carries no customer PII', as
   const sent = sandbox().requests.map((r) => r.rawUrl);
   assert.deepEqual(sent, [
     '/payerly/v1/tokens/tok_visa_active',
-    `/payerly/v1/tokens/tok_visa_active?accountId=${ACCOUNT}&phone=%2B18001002030&email=John.Doe%40example.com`,
+    `/payerly/v1/tokens/tok_visa_active?accountId=${ACCOUNT}&phone=18001002030&email=John.Doe%40example.com`,
   ]);
   assert.equal(sandbox().requests[0].headers.authorization, `Bearer ${sandbox().credentials.payerly.apiKey}`);
 });

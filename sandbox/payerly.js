@@ -15,8 +15,6 @@ const DESCRIPTIONS = {
   503: 'Service Unavailable',
 };
 
-const digits = (s) => String(s ?? '').replace(/\D/g, '');
-
 export function createPayerly() {
   let tokens = seedTokens();
   let traces = 0;
@@ -38,7 +36,8 @@ export function createPayerly() {
   function customerMismatch(t, q) {
     const c = t.customer ?? {};
     if (q.has('accountId') && q.get('accountId') !== c.accountId) return true;
-    if (q.has('phone') && digits(q.get('phone')) !== digits(c.phone)) return true;
+    // Stored and matched as documented: digits only, with the country code.
+    if (q.has('phone') && q.get('phone') !== c.phone) return true;
     if (q.has('email') && q.get('email').toLowerCase() !== String(c.email ?? '').toLowerCase()) return true;
     return false;
   }

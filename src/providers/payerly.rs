@@ -56,7 +56,9 @@ pub fn get_token_request(base_url: &str, input: &GetTokenInput) -> Result<HttpRe
     }
     if let Some(phone) = &input.phone {
         check_phone(phone)?;
-        query.push(format!("phone={}", query_value(phone)));
+        // Payerly stores "only numbers, with country code": a leading '+' is the same number.
+        let digits = phone.strip_prefix('+').unwrap_or(phone);
+        query.push(format!("phone={}", query_value(digits)));
     }
     if let Some(email) = &input.email {
         check_email(email)?;
@@ -342,7 +344,7 @@ mod tests {
             &input(json!({"tokenId": "t", "accountId": "df1a2c9e-bc2b-11ed-8332-811eecb5ec73", "phone": "+18001002030", "email": "john.doe+x@example.com"})),
         )
         .unwrap();
-        assert_eq!(r.url, format!("{base}/tokens/t?accountId=df1a2c9e-bc2b-11ed-8332-811eecb5ec73&phone=%2B18001002030&email=john.doe%2Bx%40example.com"));
+        assert_eq!(r.url, format!("{base}/tokens/t?accountId=df1a2c9e-bc2b-11ed-8332-811eecb5ec73&phone=18001002030&email=john.doe%2Bx%40example.com"));
         for (v, field) in [
             (json!({"tokenId": "a/b"}), "tokenId"),
             (json!({"tokenId": "t", "accountId": "x y"}), "accountId"),
