@@ -25,7 +25,8 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   });
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
-  const init = { method, headers, signal: controller.signal };
+  // no-store: token data is never served from, or kept in, an HTTP cache.
+  const init = { method, headers, signal: controller.signal, cache: 'no-store' };
   if (body !== undefined) init.body = body;
   const attempt = (async () => {
     let response;

@@ -113,6 +113,45 @@ pub fn scrub_pans(text: &str) -> String {
     out
 }
 
+/// Masks card numbers inside a URL the provider gives (a verification page): only a run of
+/// 13–19 digits that passes the Luhn check, since URLs carry long numeric ids and timestamps
+/// that must stay intact for the link to work.
+pub fn scrub_pans_in_url(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let mut out = String::with_capacity(url.len());
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit() == bytes[start].is_ascii_digit()).count();
+        let run = &url[start..end];
+        if bytes[start].is_ascii_digit() && (13..=19).contains(&run.len()) && luhn_valid(run) {
+            out.push_str(&run[..6]);
+            out.extend(std::iter::repeat_n('*', run.len() - 10));
+            out.push_str(&run[run.len() - 4..]);
+        } else {
+            out.push_str(run);
+        }
+        start = end;
+    }
+    out
+}
+
+fn luhn_valid(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
 /// Whether `text` holds a run of 13 or more digits (spaces or dashes between them): one pass,
 /// no allocation, so scrubbing costs nothing on the many fields without one.
 fn has_card_length_run(text: &str) -> bool {
@@ -219,6 +258,13 @@ pub fn card_from_pan(masked_pan: Option<&str>, network: Option<&str>) -> Card {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_keep_long_ids_but_not_card_numbers() {
+        let url = "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=4111111111111111";
+        assert_eq!(scrub_pans_in_url(url), "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=411111******1111");
+        assert_eq!(scrub_pans_in_url("https://x.example/é/5555555555554444/"), "https://x.example/é/555555******4444/");
+    }
 
     #[test]
     fn well_masked_pans_are_kept_with_every_mask_char() {

@@ -276,7 +276,7 @@ impl<E: Env> Client<E> {
                 self.inner.env.fill_random(&mut random);
                 let reference = pinelabs::unique_reference(&random);
                 let build = || pinelabs::delete_token_request(base, input.customer_id.as_deref(), &input.token_id, &reference);
-                self.call(deadline, Safety::Write, build, pinelabs::parse_delete).await
+                self.call(deadline, Safety::Write, build, |r| pinelabs::parse_delete(r, &input.token_id)).await
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).

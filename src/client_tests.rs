@@ -316,6 +316,7 @@ fn expiry_is_judged_by_the_providers_clock_when_the_reply_gives_it() {
     assert_eq!(get(None), TokenStatus::Active, "no Date: the local clock");
     assert_eq!(get(Some("Wed, 15 Nov 2023 01:00:00 GMT")), TokenStatus::Expired, "the provider's clock is past expiry");
     assert_eq!(get(Some("not a date")), TokenStatus::Active, "an unreadable Date falls back to the local clock");
+    assert_eq!(get(Some("Thu, 01 Jan 2099 00:00:00 GMT")), TokenStatus::Active, "a Date days away is a broken clock: the local one decides");
 }
 
 #[test]

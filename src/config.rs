@@ -281,8 +281,9 @@ impl ClientConfig {
         if max_retries > 10 {
             return Err(Error::invalid_input("config.maxRetries", "must be 0–10"));
         }
-        if common.deadline_ms == Some(0) {
-            return Err(Error::invalid_input("config.deadlineMs", "must be positive"));
+        // Timers take at most 2^31-1 ms (24.8 days); a longer one would fire at once.
+        if common.deadline_ms.is_some_and(|d| d == 0 || d > i32::MAX as u32) {
+            return Err(Error::invalid_input("config.deadlineMs", "must be 1–2147483647"));
         }
         Ok(Settings {
             provider,
@@ -380,6 +381,7 @@ mod tests {
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": 918273645}), "config.clientSecret: expected a string"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": ""}), "config.clientSecret: is required"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": 0}), "config.timeoutMs: must be 1–600000"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "deadlineMs": 3_000_000_000u32}), "config.deadlineMs: must be 1–2147483647"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "baseUrl": "http://evil.example"}), "config.baseUrl: must use https (plain http is allowed only for localhost)"),
             (json!({"provider": "nope"}), "config.provider: must be one of alliancepay, chargeover, pinelabs, payerly"),
             (json!({"clientId": "x"}), "config.provider: is required"),

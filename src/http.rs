@@ -96,10 +96,15 @@ impl HttpResponse {
     }
 
     /// The provider's clock at the reply (its `Date` header), else `local_ms`. Expiry and
-    /// `Retry-After` dates are the provider's, and a dashboard's clock can be hours off.
-    /// (Browsers see `Date` only when the provider exposes it to CORS.)
+    /// `Retry-After` dates are the provider's, and a dashboard's clock can be hours off; a
+    /// `Date` more than a day away from the local clock is a broken clock somewhere on the way,
+    /// and the local one is kept. (Browsers see `Date` only when the provider exposes it.)
     pub fn server_now(&self, local_ms: u64) -> u64 {
-        self.header("date").and_then(crate::retry::http_date_ms).unwrap_or(local_ms)
+        const DAY_MS: u64 = 86_400_000;
+        self.header("date")
+            .and_then(crate::retry::http_date_ms)
+            .filter(|server| server.abs_diff(local_ms) <= DAY_MS)
+            .unwrap_or(local_ms)
     }
 }
 

@@ -113,12 +113,19 @@ mod fetch {
     }
 
     /// A wait that loses a race (the sign-in came first) is dropped; its timer must not keep a
-    /// Node process alive until it fires.
-    struct PendingTimer(JsValue);
+    /// Node process alive until it fires. The promise is settled all the same, because a
+    /// `JsFuture` frees its callbacks only when its promise settles.
+    struct PendingTimer {
+        timer: JsValue,
+        resolve: Option<Function>,
+    }
 
     impl Drop for PendingTimer {
         fn drop(&mut self) {
-            clear_timeout(&self.0);
+            clear_timeout(&self.timer);
+            if let Some(resolve) = &self.resolve {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
         }
     }
 
@@ -193,11 +200,13 @@ mod fetch {
         }
 
         fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
-            let mut timer = JsValue::UNDEFINED;
+            let mut pending = PendingTimer { timer: JsValue::UNDEFINED, resolve: None };
+            // setTimeout takes at most 2^31-1 ms; a longer wait would fire at once.
+            let ms = ms.min(i32::MAX as u64);
             let promise = Promise::new(&mut |resolve, _| {
-                timer = set_timeout(&resolve, ms as f64);
+                pending.timer = set_timeout(&resolve, ms as f64);
+                pending.resolve = Some(resolve);
             });
-            let pending = PendingTimer(timer);
             Box::pin(async move {
                 let _ = JsFuture::from(promise).await;
                 drop(pending);

@@ -95,7 +95,7 @@ fn pinelabs_replies() {
             let _ = pinelabs::parse_token_list(r);
             let _ = pinelabs::parse_token(r);
             let _ = pinelabs::parse_access_token(r);
-            let _ = pinelabs::parse_delete(r);
+            let _ = pinelabs::parse_delete(r, "t1");
         })
     });
 }

@@ -92,10 +92,11 @@ struct WireToken {
     additional_action: Option<WireAction>,
 }
 
+/// Read loosely: a shape other than the documented strings drops the action, not the token.
 #[derive(Deserialize)]
 struct WireAction {
-    action: Option<String>,
-    value: Option<String>,
+    action: Option<serde_json::Value>,
+    value: Option<serde_json::Value>,
 }
 
 /// Only the account id is read; the rest of `customer` is PII and stays out of the model.
@@ -149,8 +150,9 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         t.card = Some(c);
     }
     t.required_action = w.additional_action.and_then(|a| {
-        let action = a.action.filter(|a| !a.trim().is_empty())?;
-        Some(RequiredAction { action: card::scrub_pans(&action), value: a.value.map(|v| card::scrub_pans(&v)) })
+        let action = a.action.as_ref().and_then(|v| v.as_str()).filter(|a| !a.trim().is_empty())?;
+        let value = a.value.as_ref().and_then(|v| v.as_str()).map(card::scrub_pans_in_url);
+        Some(RequiredAction { action: card::scrub_pans(action), value })
     });
     let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
     t.expires_at = expire_at.map(time_fmt::to_iso);

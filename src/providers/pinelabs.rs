@@ -99,8 +99,18 @@ struct WireCard {
     network_name: Option<String>,
     issuer_name: Option<String>,
     country_code: Option<String>,
-    international: Option<bool>,
-    cvv_required: Option<bool>,
+    /// Documented as booleans; read loosely so another shape drops the flag, not the list.
+    international: Option<serde_json::Value>,
+    cvv_required: Option<serde_json::Value>,
+}
+
+fn flag(value: Option<serde_json::Value>) -> Option<bool> {
+    match value? {
+        serde_json::Value::Bool(b) => Some(b),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -140,8 +150,8 @@ impl From<WireToken> for Token {
             card.issuer_name = c.issuer_name;
             card.issuer_country = c.country_code;
             card.funding = c.card_type;
-            card.cvv_required = c.cvv_required;
-            card.international = c.international;
+            card.cvv_required = flag(c.cvv_required);
+            card.international = flag(c.international);
             card
         });
         t.expires_at = time_fmt::iso(w.expired_at.as_deref());
@@ -193,7 +203,7 @@ pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
 
 /// `{token_id, customer_id, status: "DEACTIVATED", merchant_unique_reference}`; an empty body
 /// is taken as the confirmation too.
-pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
+pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
@@ -204,11 +214,14 @@ pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
     if reply.get("code").is_some_and(|c| c.is_string()) {
         return Err(error(resp));
     }
-    if !reply.get("token_id").is_some_and(|id| id.is_string()) {
-        return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status));
+    match reply.get("token_id").and_then(|id| id.as_str()) {
+        Some(id) if id == token_id => {}
+        Some(_) => return Err(Error::decode(P, "the delete reply confirms a different token").with_status(resp.status)),
+        None => return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status)),
     }
     match reply.get("status").and_then(|s| s.as_str()) {
-        None | Some("DEACTIVATED") => Ok(()),
+        None => Ok(()),
+        Some(status) if status.eq_ignore_ascii_case("DEACTIVATED") => Ok(()),
         Some(other) => {
             let message = format!("Pine Labs answered the delete with status {other}, not DEACTIVATED");
             Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status))
@@ -301,18 +314,24 @@ mod tests {
     #[test]
     fn a_delete_or_get_answered_with_an_error_inside_200_is_that_error() {
         let in_200 = HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"Request could not be processed"}"#);
-        for err in [parse_delete(&in_200).unwrap_err(), parse_token(&in_200).unwrap_err()] {
+        for err in [parse_delete(&in_200, "t1").unwrap_err(), parse_token(&in_200).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
             assert_eq!(err.message, "Request could not be processed");
         }
-        let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#)).unwrap_err();
+        let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#), "t1").unwrap_err();
         assert_eq!(err.code, ErrorCode::Decode, "no token_id: not a confirmation");
-        let err = parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"ACTIVE"}"#)).unwrap_err();
+        let err = parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"ACTIVE"}"#), "t1").unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
         assert!(err.message.contains("ACTIVE"));
         let confirmed = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED","merchant_unique_reference":"ref"}"#;
-        assert!(parse_delete(&HttpResponse::new(200, confirmed)).is_ok());
-        assert!(parse_delete(&HttpResponse::new(204, "")).is_ok());
+        assert!(parse_delete(&HttpResponse::new(200, confirmed), "t1").is_ok());
+        assert!(parse_delete(&HttpResponse::new(204, ""), "t1").is_ok());
+        assert_eq!(parse_delete(&HttpResponse::new(200, confirmed), "t2").unwrap_err().code, ErrorCode::Decode, "another token");
+        assert!(parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"deactivated"}"#), "t1").is_ok());
+        // Flags of another shape drop the flag, not the list.
+        let odd = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","card_data":{"last4_digit":"1111","cvv_required":"true","international":1}}]}"#;
+        let card = parse_token_list(&HttpResponse::new(200, odd)).unwrap().remove(0).card.unwrap();
+        assert_eq!((card.cvv_required, card.international), (Some(true), None));
     }
 
     #[test]
