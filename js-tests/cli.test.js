@@ -202,6 +202,30 @@ test('export keeps going past failing customers and exits 4; exits 3 when every 
   assert.deepEqual(JSON.parse(allFailed.stdout), []);
 });
 
+test('export stops at wrong credentials instead of signing in once per customer', async () => {
+  const file = path.join(dir, 'many.txt');
+  writeFileSync(file, Array.from({ length: 50 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '--client-secret', 'wrong-secret', '-i', file, '-n', '4', '-f', 'ndjson']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /Stopped after \d+ of 50 customer\(s\): AUTHENTICATION/);
+  assert.ok(!r.stderr.includes('wrong-secret'));
+  const signIns = sandbox.requests.filter((q) => q.path.endsWith('/auth/v1/token')).length;
+  assert.ok(signIns <= 4, `${signIns} sign-in requests`);
+});
+
+test('export reads a JSON list with a byte-order mark, and refuses numbers JSON has already rounded', async () => {
+  const bom = path.join(dir, 'bom.json');
+  writeFileSync(bom, '\uFEFF["cust-gen-a", 1234]');
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', bom, '-f', 'ndjson']);
+  assert.notEqual(r.code, 2, r.stderr);
+  assert.ok(r.stdout.includes('"customerId":"cust-gen-a"'));
+  const big = path.join(dir, 'big.json');
+  writeFileSync(big, '[12345678901234567890]');
+  const refused = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', big]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /whole numbers below 2\^53/);
+});
+
 test('usage errors exit 2 with a hint, before any request', async () => {
   const cases = [
     ['list', ...sbx(), '-p', 'pinelabs'], // no --customer

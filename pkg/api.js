@@ -5,7 +5,7 @@ import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as w
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable'];
 
 export class PayTokensError extends Error {
-  constructor(fields) {
+  constructor(fields = {}) {
     super(fields.message);
     this.name = 'PayTokensError';
     for (const key of FIELDS) if (fields[key] !== undefined) this[key] = fields[key];

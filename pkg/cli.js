@@ -11,6 +11,7 @@ import { createClient, PayTokensError } from './node.js';
 const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4 };
 const PROVIDERS = ['pinelabs', 'alliancepay', 'chargeover', 'payerly'];
 const FORMATS = ['json', 'ndjson', 'csv', 'table'];
+const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
 
 class UsageError extends Error {}
@@ -407,6 +408,8 @@ function readCustomers(file) {
   } catch (err) {
     throw new UsageError(`cannot read --input ${JSON.stringify(file)} (${err.code ?? err.message})`);
   }
+  // A byte-order mark (some editors write one) is not part of the first id.
+  text = text.replace(/^\uFEFF/, '');
   if (text.trimStart().startsWith('[')) {
     let list;
     try {
@@ -414,8 +417,9 @@ function readCustomers(file) {
     } catch {
       throw new UsageError('--input looks like JSON but does not parse');
     }
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' || typeof x === 'number')) {
-      throw new UsageError('--input JSON must be an array of customer id strings');
+    // A number past 2^53 has already been rounded by JSON.parse: it would name another customer.
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' || Number.isSafeInteger(x))) {
+      throw new UsageError('--input JSON must be an array of customer id strings (or whole numbers below 2^53)');
     }
     return list.map(String).filter((x) => x.trim() !== '');
   }
@@ -514,6 +518,9 @@ async function runExport(values) {
 
   let next = 0;
   const failures = [];
+  // Wrong or revoked credentials fail every customer the same way: stop handing out work
+  // instead of signing in once per customer against the provider.
+  let stoppedBy = null;
   const worker = async () => {
     while (next < customers.length) {
       const index = next++;
@@ -526,6 +533,10 @@ async function runExport(values) {
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
         progress.note(`failed: customer ${JSON.stringify(customerId)}: ${describe(thrown)}`);
+        if (CREDENTIAL_FAILURES.has(thrown?.code) && !stoppedBy) {
+          stoppedBy = thrown;
+          next = customers.length;
+        }
       }
       progress.done += 1;
       progress.draw();
@@ -537,6 +548,11 @@ async function runExport(values) {
   await writing;
   if (format === 'json') await write(written === 0 ? ']\n' : '\n]\n');
   progress.finish();
+  if (stoppedBy) {
+    const tried = progress.done;
+    process.stderr.write(`Stopped after ${tried} of ${customers.length} customer(s): ${describe(stoppedBy)}. Fix the credentials and run again.\n`);
+    return EXIT.PROVIDER;
+  }
   const ok = customers.length - failures.length;
   process.stderr.write(`Exported ${written} token(s) from ${ok} of ${customers.length} customer(s) at ${client.provider}`
     + `${failures.length ? `; ${failures.length} failed` : ''}.\n`);

@@ -12,13 +12,15 @@ const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 //    known expiry after those with one;
 // 3. provider name, then token id: a stable, repeatable order for everything else.
 const STATUS_RANK = { ACTIVE: 0, SUSPENDED: 1, PENDING: 2, EXPIRED: 3, FAILED: 4, UNKNOWN: 5, DELETED: 6 };
+// Own keys only: a status such as "toString" from a hand-made client ranks as UNKNOWN.
+const statusRank = (status) => (Object.hasOwn(STATUS_RANK, status) ? STATUS_RANK[status] : STATUS_RANK.UNKNOWN);
 
 function compareText(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function compareTokens(a, b) {
-  const rank = (STATUS_RANK[a.status] ?? 5) - (STATUS_RANK[b.status] ?? 5);
+  const rank = statusRank(a.status) - statusRank(b.status);
   if (rank !== 0) return rank;
   const ea = a.expiresAt ? Date.parse(a.expiresAt) : NaN;
   const eb = b.expiresAt ? Date.parse(b.expiresAt) : NaN;

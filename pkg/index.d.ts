@@ -27,7 +27,7 @@ export interface AlliancePayHooks extends ClientHooks {
 export type ClientConfig =
   | ({ provider: 'pinelabs' } & PineLabsConfig & CommonOptions & ClientHooks)
   | ({ provider: 'alliancepay' } & AlliancePayConfig & CommonOptions & AlliancePayHooks)
-  | ({ provider: 'chargeover' } & ChargeOverConfig & CommonOptions & ClientHooks)
+  | ({ provider: 'chargeover'; /** Your instance's API, e.g. https://<instance>.chargeover.com/api/v3: there is no default. */ baseUrl: string } & ChargeOverConfig & CommonOptions & ClientHooks)
   | ({ provider: 'payerly' } & PayerlyConfig & CommonOptions & ClientHooks);
 
 export interface Client {
@@ -49,7 +49,19 @@ export interface Client {
 
 export declare function createClient(config: ClientConfig): Client;
 
+/** The fields a `PayTokensError` is made from (for test doubles of a client or a hub). */
+export interface PayTokensErrorFields {
+  code: ErrorCode;
+  message: string;
+  provider?: Provider;
+  httpStatus?: number;
+  providerCode?: string;
+  requestId?: string;
+  retryable?: boolean;
+}
+
 export declare class PayTokensError extends Error {
+  constructor(fields: PayTokensErrorFields);
   readonly name: 'PayTokensError';
   readonly code: ErrorCode;
   readonly provider?: Provider;

@@ -11,7 +11,7 @@ import type {
   ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
   QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
-  UpdateTokenStatusInput,
+  UpdateTokenStatusInput, PayTokensErrorFields,
 } from 'paytokens';
 
 const environment: Environment = 'sandbox';
@@ -29,7 +29,7 @@ const payerlyConfig: PayerlyConfig = { apiKey: 'k' };
 const configs: ClientConfig[] = [
   { provider: 'pinelabs', ...pinelabsConfig, ...common, ...hooks },
   { provider: 'alliancepay', ...alliancepayConfig, ...alliancepayHooks },
-  { provider: 'chargeover', ...chargeoverConfig },
+  { provider: 'chargeover', baseUrl: 'https://example.chargeover.com/api/v3', ...chargeoverConfig },
   { provider: 'payerly', ...payerlyConfig },
 ];
 
@@ -37,6 +37,8 @@ const configs: ClientConfig[] = [
 createClient({ provider: 'pinelabs', clientId: 'id' });
 // @ts-expect-error a missing required config field (AlliancePay needs merchantPrivateKey)
 createClient({ provider: 'alliancepay', serviceCode: 'svc' });
+// @ts-expect-error a missing required config field (ChargeOver has no default baseUrl)
+createClient({ provider: 'chargeover', username: 'u', password: 'p' });
 // @ts-expect-error credentials of another provider
 createClient({ provider: 'payerly', clientId: 'id', clientSecret: 'secret' });
 // @ts-expect-error an unknown provider
@@ -115,6 +117,10 @@ export async function useEverything(): Promise<void> {
       const status: number | undefined = err.httpStatus;
       const from: Provider | undefined = err.provider;
       const json: Record<string, unknown> = err.toJSON();
+      // A test double can make the same error the SDK throws.
+      const fields: PayTokensErrorFields = { code: 'NOT_FOUND', message: 'no such token', provider: 'payerly', retryable: false };
+      const made: PayTokensError = new PayTokensError(fields);
+      void made;
       // @ts-expect-error an invalid error code
       const bad: ErrorCode = 'TEAPOT';
       void [code, retryable, status, from, json, bad];
