@@ -379,7 +379,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, &Wire::Plain, &build, pinelabs::parse_access_token).await
+                        sign_in(&env, &settings, &Wire::Plain, &build, |r| pinelabs::parse_access_token(r, env.now_ms())).await
                     })
                 };
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;

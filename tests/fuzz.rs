@@ -94,7 +94,7 @@ fn pinelabs_replies() {
         every_status(body, |r| {
             let _ = pinelabs::parse_token_list(r);
             let _ = pinelabs::parse_token(r);
-            let _ = pinelabs::parse_access_token(r);
+            let _ = pinelabs::parse_access_token(r, 0);
             let _ = pinelabs::parse_delete(r, "t1");
         })
     });

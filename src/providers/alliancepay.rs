@@ -92,7 +92,8 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         .take()
         .or(wire.token_expiration.take())
         .and_then(|t| time_fmt::parse(&t))
-        .map(time_fmt::epoch_ms)
+        // The bank's time, placed on the local clock by the reply's Date (see pinelabs).
+        .map(|t| now_ms.saturating_add(time_fmt::epoch_ms(t).saturating_sub(resp.server_now(now_ms))))
         .or_else(|| {
             let minutes = wire.session_expiration.as_ref().and_then(|m| m.as_u64())?;
             minutes.checked_mul(60_000).and_then(|d| now_ms.checked_add(d))
@@ -382,6 +383,10 @@ mod tests {
         let session = parse_session(&opened, 0).unwrap();
         assert_eq!(session.device_id, "dev");
         assert_eq!(session.expires_at_ms, 1_740_658_354_043);
+        // An hour left by the bank's clock stays an hour on a local clock two hours ahead.
+        let local = 1_740_658_354_043 - 3_600_043 + 7_200_000;
+        let dated = opened.clone().with_header("Date", "Thu, 27 Feb 2025 11:12:34 GMT");
+        assert_eq!(parse_session(&dated, local).unwrap().expires_at_ms, local + 3_600_043);
         let saved = session.export();
         assert_eq!(saved.expires_at, "2025-02-27T12:12:34.043Z");
         let text = serde_json::to_string(&saved).unwrap();

@@ -35,7 +35,10 @@ struct WireAccessToken {
     expires_at: String,
 }
 
-pub fn parse_access_token(resp: &HttpResponse) -> Result<AccessToken> {
+/// `local_now_ms` places the expiry on the local clock: the token lives as long after the reply's
+/// `Date` as `expires_at` says, however far the local clock is from Pine Labs'. (A clock an hour
+/// ahead would otherwise see every token as expired and sign in on every call.)
+pub fn parse_access_token(resp: &HttpResponse, local_now_ms: u64) -> Result<AccessToken> {
     if !resp.is_success() {
         // A 401 here means the client secret is wrong: renewing the token cannot help.
         let mut err = error(resp);
@@ -47,7 +50,8 @@ pub fn parse_access_token(resp: &HttpResponse) -> Result<AccessToken> {
     if wire.access_token.is_empty() {
         return Err(Error::decode(P, "empty access_token"));
     }
-    Ok(AccessToken { value: Secret::new(wire.access_token), expires_at_ms: time_fmt::epoch_ms(expires) })
+    let lifetime_ms = time_fmt::epoch_ms(expires).saturating_sub(resp.server_now(local_now_ms));
+    Ok(AccessToken { value: Secret::new(wire.access_token), expires_at_ms: local_now_ms.saturating_add(lifetime_ms) })
 }
 
 pub fn authorize(req: &mut HttpRequest, token: &AccessToken) {
@@ -343,7 +347,7 @@ mod tests {
         assert_eq!(err.code, ErrorCode::Permission);
         let err = parse_token_list(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#)).unwrap_err();
         assert!(err.code == ErrorCode::Authentication && err.renew_auth);
-        let err = parse_access_token(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"Invalid client credentials"}"#)).unwrap_err();
+        let err = parse_access_token(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"Invalid client credentials"}"#), 0).unwrap_err();
         assert!(err.code == ErrorCode::Authentication && !err.renew_auth);
         let err = parse_token_list(&HttpResponse::new(502, "<html><body>502 Bad Gateway</body></html>")).unwrap_err();
         assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::ProviderError, Some(502), true));
@@ -370,7 +374,13 @@ mod tests {
         assert_eq!(r.url, format!("{base}/auth/v1/token"));
         let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(body, serde_json::json!({"client_id": "id", "client_secret": "s3", "grant_type": "client_credentials"}));
-        let t = parse_access_token(&HttpResponse::new(200, r#"{"access_token":"jwt","expires_at":"2024-06-28T13:26:06.909140Z"}"#)).unwrap();
-        assert_eq!(t.expires_at_ms, 1_719_581_166_909);
+        let reply = HttpResponse::new(200, r#"{"access_token":"jwt","expires_at":"2024-06-28T13:26:06.909140Z"}"#);
+        let an_hour_before = 1_719_581_166_909 - 3_600_000;
+        assert_eq!(parse_access_token(&reply, an_hour_before).unwrap().expires_at_ms, 1_719_581_166_909);
+        // The reply's Date says the token has an hour to live; a local clock two hours ahead
+        // still gets that hour instead of a token that looks expired on arrival.
+        let dated = reply.with_header("Date", "Fri, 28 Jun 2024 12:26:06 GMT");
+        let two_hours_ahead = an_hour_before + 7_200_000 - 909;
+        assert_eq!(parse_access_token(&dated, two_hours_ahead).unwrap().expires_at_ms, two_hours_ahead + 3_600_909);
     }
 }
