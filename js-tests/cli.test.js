@@ -202,6 +202,19 @@ test('export keeps going past failing customers and exits 4; exits 3 when every 
   assert.deepEqual(JSON.parse(allFailed.stdout), []);
 });
 
+test('export runs at most 4 x concurrency customers ahead of one that is slow', async () => {
+  const file = path.join(dir, 'slow-first.txt');
+  writeFileSync(file, Array.from({ length: 40 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  sandbox.fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 1500, pathIncludes: 'cust-gen-0/' });
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '-f', 'ndjson']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(new Set(r.stdout.trim().split('\n').map((l) => JSON.parse(l).customerId)).size, 40);
+  const lists = sandbox.requests.filter((q) => q.path.includes('/customer/'));
+  const slowAt = lists.find((q) => q.path.includes('cust-gen-0/')).receivedAt;
+  const whileSlow = lists.filter((q) => q.receivedAt < slowAt + 1200).length;
+  assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
+});
+
 test('export stops at wrong credentials instead of signing in once per customer', async () => {
   const file = path.join(dir, 'many.txt');
   writeFileSync(file, Array.from({ length: 50 }, (_, i) => `cust-gen-${i}`).join('\n'));

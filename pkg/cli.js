@@ -491,8 +491,11 @@ async function runExport(values) {
   const progress = new Progress(values['no-progress'] ? false : Boolean(values.progress || process.stderr.isTTY), customers.length);
 
   // Results are written in input order as soon as every earlier customer is done, so output is
-  // streamed, repeatable, and memory stays bounded by how far ahead the fastest workers get.
+  // streamed and repeatable. Workers run at most AHEAD customers past the oldest one not yet
+  // written, so one slow customer cannot make the whole rest of the input pile up in memory.
+  const AHEAD = 4 * concurrency;
   const results = new Array(customers.length);
+  const waiting = [];
   let nextToWrite = 0;
   let written = 0;
   let writing = Promise.resolve();
@@ -510,6 +513,7 @@ async function runExport(values) {
       }
       if (chunk) await write(chunk);
     }
+    for (const wake of waiting.splice(0)) wake();
   };
 
   if (format === 'json') await write('[');
@@ -523,6 +527,11 @@ async function runExport(values) {
   let stoppedBy = null;
   const worker = async () => {
     while (next < customers.length) {
+      if (next >= nextToWrite + AHEAD) {
+        // The customer at nextToWrite is in flight; its flush wakes this worker.
+        await new Promise((resolve) => waiting.push(resolve));
+        continue;
+      }
       const index = next++;
       const customerId = customers[index];
       try {

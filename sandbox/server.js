@@ -133,7 +133,7 @@ export async function startSandbox({
     const body = await readBody(req);
     const match = matchProvider(providers, rawUrl);
     const path = match ? match.rest.split('?')[0] : pathOnly;
-    requests.push({ provider: match?.provider.name ?? null, method: req.method, path, rawUrl, headers: { ...req.headers }, body });
+    requests.push({ provider: match?.provider.name ?? null, method: req.method, path, rawUrl, headers: { ...req.headers }, body, receivedAt: Date.now() });
     if (!match) return send(req, res, json(404, { error: 'No sandbox provider at this path' }));
 
     const { provider } = match;
