@@ -89,14 +89,8 @@ struct WireToken {
     customer: Option<WireCustomer>,
     payment_method: Option<String>,
     payment_data: Option<WirePaymentData>,
-    additional_action: Option<WireAction>,
-}
-
-/// Read loosely: a shape other than the documented strings drops the action, not the token.
-#[derive(Deserialize)]
-struct WireAction {
-    action: Option<serde_json::Value>,
-    value: Option<serde_json::Value>,
+    /// Read loosely: a shape other than the documented strings drops the action, not the token.
+    additional_action: Option<serde_json::Value>,
 }
 
 /// Only the account id is read; the rest of `customer` is PII and stays out of the model.
@@ -150,8 +144,8 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         t.card = Some(c);
     }
     t.required_action = w.additional_action.and_then(|a| {
-        let action = a.action.as_ref().and_then(|v| v.as_str()).filter(|a| !a.trim().is_empty())?;
-        let value = a.value.as_ref().and_then(|v| v.as_str()).map(card::scrub_pans_in_url);
+        let action = a.get("action").and_then(|v| v.as_str()).filter(|a| !a.trim().is_empty())?;
+        let value = a.get("value").and_then(|v| v.as_str()).map(card::scrub_pans_in_url);
         Some(RequiredAction { action: card::scrub_pans(action), value })
     });
     let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
@@ -278,6 +272,16 @@ mod tests {
         assert_eq!((action.action.as_str(), action.value.as_deref()), ("redirect", Some("string")));
         let none = parse_token(&HttpResponse::new(200, fixture("token_expired_nulls.json")), NOW, false).unwrap();
         assert!(none.required_action.is_none());
+        // Another shape drops the action, or its value, and keeps the token.
+        for (action, want) in [
+            (json!({"action": "redirect", "value": {"form": "post"}}), Some(("redirect", None))),
+            (json!("redirect"), None),
+            (json!({"action": 7}), None),
+        ] {
+            let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "additionalAction": action}}]});
+            let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
+            assert_eq!(t.required_action.as_ref().map(|a| (a.action.as_str(), a.value.as_deref())), want);
+        }
     }
 
     #[test]
