@@ -2,7 +2,7 @@
 // export with bounded concurrency and a progress bar on stderr only, credentials, exit codes.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -213,6 +213,18 @@ test('export runs at most 4 x concurrency customers ahead of one that is slow', 
   const slowAt = lists.find((q) => q.path.includes('cust-gen-0/')).receivedAt;
   const whileSlow = lists.filter((q) => q.receivedAt < slowAt + 1200).length;
   assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
+});
+
+test('an export whose reader closes stdout early exits 4 and says the output is incomplete', async () => {
+  const file = path.join(dir, 'long.txt');
+  writeFileSync(file, Array.from({ length: 300 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  const child = spawn(process.execPath, [BIN, 'export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '-f', 'ndjson'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.once('data', () => child.stdout.destroy()); // like `| head -1`
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 4, stderr);
+  assert.match(stderr, /stdout was closed; the export is incomplete/);
 });
 
 test('export stops at wrong credentials instead of signing in once per customer', async () => {

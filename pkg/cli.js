@@ -138,7 +138,7 @@ Run "paytokens <command> --help" for a command's options.
 ${COMMON_HELP}
 
 Output: data on stdout only; progress, errors and summaries on stderr.
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout
 
 Examples:
   paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
@@ -156,7 +156,7 @@ ${c.help}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed' : ''}
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}
 `;
 }
 
@@ -516,6 +516,7 @@ async function runExport(values) {
     for (const wake of waiting.splice(0)) wake();
   };
 
+  exporting = true;
   if (format === 'json') await write('[');
   if (format === 'csv') await write(CSV_HEADER);
   progress.draw(true);
@@ -633,10 +634,16 @@ async function main(argv) {
   }
 }
 
-// A closed pipe (`paytokens list … | head`) is not an error worth a stack trace.
+// A closed pipe (`paytokens list … | head`) is the reader's choice, not an error worth a stack
+// trace; but an export cut off that way is incomplete, and says so with exit 4.
+let exporting = false;
 out.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(EXIT.OK);
-  throw err;
+  if (err.code === 'EPIPE') {
+    if (exporting) process.stderr.write('paytokens export: stdout was closed; the export is incomplete.\n');
+    process.exit(exporting ? EXIT.PARTIAL : EXIT.OK);
+  }
+  process.stderr.write(`paytokens: cannot write to stdout (${err.code ?? err.message})\n`);
+  process.exit(EXIT.PROVIDER);
 });
 
 const code = await main(process.argv.slice(2));
