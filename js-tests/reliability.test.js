@@ -162,3 +162,25 @@ test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs
   assert.equal((await client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' })).length, 1);
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/auth/v1/token' }), 3);
 });
+
+test('a reply larger than 32 MiB is refused before it reaches wasm, and the client keeps working', async () => {
+  const token = JSON.stringify({ access_token: 'at', expires_at: '2999-01-01T00:00:00Z' });
+  const list = '{"tokens":[{"token_id":"t1","status":"ACTIVE","payment_method":"CARD"}]}';
+  let mode = 'huge';
+  const fetchDouble = async (url) => {
+    if (url.endsWith('/auth/v1/token')) return new Response(token);
+    if (mode === 'huge') return new Response(new Uint8Array(33 * 1024 * 1024).fill(0x20), { status: 200 });
+    if (mode === 'announced') return new Response('{}', { status: 200, headers: { 'content-length': String(64 * 1024 * 1024 * 1024) } });
+    return new Response(list);
+  };
+  const client = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: fetchDouble });
+  for (const m of ['huge', 'announced']) {
+    mode = m;
+    const err = await rejection(client.listTokens({ customerId: 'c' }));
+    assert.equal(err.code, 'DECODE', m);
+    assert.match(err.message, /larger than 32 MiB/);
+    assert.equal(err.retryable, false);
+  }
+  mode = 'ok';
+  assert.equal((await client.listTokens({ customerId: 'c' })).length, 1);
+});

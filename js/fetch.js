@@ -2,6 +2,11 @@
 // snippet), in a single crossing from wasm: fetch with an abort timer, then status, the few headers
 // the SDK reads, and the body's bytes. It never rejects; failures come back as { kind, detail }.
 const TIMED_OUT = { kind: 'timeout', detail: 'aborted after timeout' };
+// A reply larger than this is refused before it reaches wasm: decoding and decrypting hold a few
+// copies at once, and running out of wasm memory would end the instance for every later call.
+// The largest real replies (a 5,000-token Pine Labs list) are under 10 MiB.
+const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+const TOO_LARGE = { kind: 'too_large', detail: `the reply is larger than ${MAX_REPLY_BYTES / 1048576} MiB` };
 
 function failure(error, timedOut, whileReading) {
   if (timedOut) return TIMED_OUT;
@@ -41,10 +46,16 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     }
     const reply = [response.status];
     for (const name of readHeaders) reply.push(response.headers.get(name));
+    if (Number(response.headers.get('content-length')) > MAX_REPLY_BYTES) {
+      response.body?.cancel?.().catch(() => {});
+      return TOO_LARGE;
+    }
     try {
       // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
       // encoded again on its way in. A test double with only text() still works.
-      reply.push(bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text()));
+      const body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
+      if (body.length > MAX_REPLY_BYTES) return TOO_LARGE;
+      reply.push(body);
     } catch (error) {
       return failure(error, timedOut, true);
     }

@@ -23,17 +23,12 @@ const badParam = () => error(400, 'Missing or invalid parameter.');
 
 class BadParameter extends Error {}
 
-// where=field:OP:value,field:OP:value — commas inside a value are escaped as "\,", and each
-// clause is URL-decoded again after the query string itself was decoded.
+// where=field:OP:value,field:OP:value — commas inside a value are escaped as "\,". The query
+// string is decoded once, as a real server does (the vendor's PHP client encodes each clause once).
 export function parseWhere(where) {
   if (where === null || where === '') return [];
   return where.split(/(?<!\\),/).map((raw) => {
-    let part;
-    try {
-      part = decodeURIComponent(raw.replace(/\\,/g, ','));
-    } catch {
-      throw new BadParameter();
-    }
+    const part = raw.replace(/\\,/g, ',');
     const first = part.indexOf(':');
     const second = part.indexOf(':', first + 1);
     if (first < 0 || second < 0) throw new BadParameter();

@@ -23,6 +23,13 @@ impl Secret {
     }
 }
 
+/// Wiped when dropped, so a released client leaves no credential in (wasm) memory.
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)

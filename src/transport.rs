@@ -18,6 +18,8 @@ pub enum FaultKind {
     Network,
     /// The reply's headers arrived but its body was cut off.
     Truncated,
+    /// The reply was larger than the SDK reads (js/fetch.js `MAX_REPLY_BYTES`).
+    TooLarge,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +34,7 @@ impl TransportFault {
             FaultKind::Timeout => Error::new(ErrorCode::Timeout, format!("no reply from {} within {timeout_ms} ms", provider.as_str())),
             // A cut-off body is unreadable like a malformed one, but another attempt may get it whole.
             FaultKind::Truncated => Error::new(ErrorCode::Decode, format!("the {} reply was cut off", provider.as_str())).retryable(true),
+            FaultKind::TooLarge => Error::new(ErrorCode::Decode, format!("the {} reply was not read: {}", provider.as_str(), self.detail)),
             FaultKind::Refused | FaultKind::Network => {
                 Error::new(ErrorCode::Network, format!("could not reach {}: {}", provider.as_str(), self.detail))
             }
@@ -163,6 +166,7 @@ mod fetch {
             "timeout" => FaultKind::Timeout,
             "refused" => FaultKind::Refused,
             "truncated" => FaultKind::Truncated,
+            "too_large" => FaultKind::TooLarge,
             _ => FaultKind::Network,
         };
         let detail = field("detail");

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 #[cfg(not(target_arch = "wasm32"))]
 use super::native_curve as curve;
@@ -161,21 +161,24 @@ fn concat_kdf(z: &[u8], apu: &[u8], apv: &[u8]) -> [u8; 32] {
 }
 
 fn kek(z: &[u8], apu: &[u8], apv: &[u8]) -> KekAes256 {
-    KekAes256::from(concat_kdf(z, apu, apv))
+    let mut key = concat_kdf(z, apu, apv);
+    let kek = KekAes256::from(key);
+    key.zeroize();
+    kek
 }
 
 /// The ephemeral half of ECDH-ES: a fresh key pair's public key and the shared secret Z.
 pub struct Agreement {
     pub epk: RecipientKey,
-    pub z: Vec<u8>,
+    pub z: Zeroizing<Vec<u8>>,
 }
 
 /// Everything after key agreement: wrap a fresh content key and encrypt.
 pub fn seal(plaintext: &[u8], agreement: &Agreement, random: &mut dyn FnMut(&mut [u8])) -> Result<String> {
     let header = serde_json::json!({ "alg": ALG, "enc": ENC, "epk": agreement.epk.jwk() });
     let header_b64 = B64.encode(header.to_string());
-    let mut cek = [0u8; 32];
-    random(&mut cek);
+    let mut cek = Zeroizing::new([0u8; 32]);
+    random(cek.as_mut());
     let mut iv = [0u8; 12];
     random(&mut iv);
     if cek.iter().all(|b| *b == 0) || iv.iter().all(|b| *b == 0) {
@@ -183,8 +186,8 @@ pub fn seal(plaintext: &[u8], agreement: &Agreement, random: &mut dyn FnMut(&mut
         return Err(JweError("no secure randomness available"));
     }
     let mut wrapped = [0u8; 40];
-    kek(&agreement.z, b"", b"").wrap(&cek, &mut wrapped).map_err(|_| JweError("key wrap failed"))?;
-    let cipher = Aes256Gcm::new_from_slice(&cek).map_err(|_| JweError("bad content key"))?;
+    kek(&agreement.z, b"", b"").wrap(cek.as_ref(), &mut wrapped).map_err(|_| JweError("key wrap failed"))?;
+    let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError("bad content key"))?;
     let sealed = cipher
         .encrypt(&Nonce::from(iv), Payload { msg: plaintext, aad: header_b64.as_bytes() })
         .map_err(|_| JweError("encryption failed"))?;
@@ -242,9 +245,9 @@ pub fn parse(compact: &str) -> Result<Sealed> {
 
 /// Everything after key agreement: unwrap the content key and decrypt.
 pub fn open(jwe: &Sealed, z: &[u8]) -> Result<Vec<u8>> {
-    let mut cek = [0u8; 32];
-    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, &mut cek).map_err(|_| JweError("key unwrap failed (wrong key or tampered)"))?;
-    let cipher = Aes256Gcm::new_from_slice(&cek).map_err(|_| JweError("bad content key"))?;
+    let mut cek = Zeroizing::new([0u8; 32]);
+    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError("key unwrap failed (wrong key or tampered)"))?;
+    let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError("bad content key"))?;
     cipher
         .decrypt(&Nonce::from(jwe.iv), Payload { msg: &jwe.sealed, aad: jwe.header_b64.as_bytes() })
         .map_err(|_| JweError("authentication tag mismatch (tampered)"))

@@ -5,6 +5,7 @@ use p384::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint, ToEncodedPoint}
 use p384::{NistP384, PublicKey, SecretKey};
 
 use super::jwe::{Agreement, JweError, PrivateKey, RecipientKey, COORD};
+use zeroize::Zeroizing;
 
 type Result<T> = std::result::Result<T, JweError>;
 
@@ -45,7 +46,7 @@ pub async fn agree_ephemeral(to: &RecipientKey, random: &mut dyn FnMut(&mut [u8]
         })
         .ok_or(JweError("no secure randomness available"))?;
     let z = p384::ecdh::diffie_hellman(ephemeral.to_nonzero_scalar(), public(to)?.as_affine());
-    Ok(Agreement { epk: coordinates(&ephemeral.public_key()), z: z.raw_secret_bytes().to_vec() })
+    Ok(Agreement { epk: coordinates(&ephemeral.public_key()), z: Zeroizing::new(z.raw_secret_bytes().to_vec()) })
 }
 
 /// Z from the sender's ephemeral key and our private key.

@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::jwe::{Agreement, JweError, PlatformKey, PrivateKey, RecipientKey, COORD};
+use zeroize::Zeroizing;
 
 type Result<T> = std::result::Result<T, JweError>;
 
@@ -102,13 +103,14 @@ pub async fn agree_ephemeral(to: &RecipientKey, _random: &mut dyn FnMut(&mut [u8
     let subtle = subtle()?;
     let peer = import_public(&subtle, to).await?;
     let usages: Array = std::iter::once(JsValue::from_str("deriveBits")).collect();
-    let pair = call(&subtle, "generateKey", &[ecdh(), true.into(), usages.into()], "WebCrypto could not make a key").await?;
+    // Not extractable: only its public half is ever exported (which WebCrypto always allows).
+    let pair = call(&subtle, "generateKey", &[ecdh(), false.into(), usages.into()], "WebCrypto could not make a key").await?;
     let public = Reflect::get(&pair, &"publicKey".into()).map_err(|_| JweError("no public key"))?;
     let private = Reflect::get(&pair, &"privateKey".into()).map_err(|_| JweError("no private key"))?;
     let raw = call(&subtle, "exportKey", &["raw".into(), public], "WebCrypto could not export a key").await?;
     let epk = raw_coordinates(&Uint8Array::new(&raw).to_vec())?;
     let z = derive(&subtle, &peer, &private).await?;
-    Ok(Agreement { epk, z })
+    Ok(Agreement { epk, z: Zeroizing::new(z) })
 }
 
 /// Z from the sender's ephemeral key and our private key. The first use imports the merchant

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{reply_error, Envelope, LooseId};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::{path_segment, validate_id, HttpRequest, HttpResponse, Method};
+use crate::http::{validate_id, HttpRequest, HttpResponse, Method};
 use crate::model::{
     CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token,
     TokenQuery,
@@ -38,28 +38,21 @@ pub fn authorize(req: &mut HttpRequest, authorization: &Secret) {
 // ---------------------------------------------------------------------------------------------
 // Query strings
 //
-// The server decodes a `where` clause twice: once as an ordinary query parameter, then — after
-// splitting on unescaped commas and turning `\,` back into `,` — each clause once more
-// (PROVIDERS.md §2.1; sandbox/chargeover.js `parseWhere`). So a value is encoded in three steps:
-//   1. percent-encode every byte of the value except RFC 3986 unreserved characters and `,`
-//      (so `\`, `%`, `+`, `&`, space, `:` and non-ASCII all become %XX and cannot be confused
-//      with the syntax below);
-//   2. escape each remaining `,` as `\,` (the only raw backslashes are now escapes);
-//   3. join the clauses with `,` and percent-encode the whole parameter as a query value,
-//      leaving only `:` and `,` literal (both legal in a query) so plain queries stay readable:
-//      `where=customer_id:EQUALS:1000`.
-// Decoding reverses 3, then splits / unescapes 2, then reverses 1: the round trip is exact.
-// Escaping before step 1 would not work: step 1 would turn `\,` into `%5C%2C`, which the
-// server's second decode reads back as a literal backslash and comma.
+// `where=field:OP:value,field:OP:value`: clauses are split on commas, so a comma inside a value is
+// escaped `\,` (PROVIDERS.md §2.1). The server decodes the parameter once, as any query parameter;
+// the vendor's own PHP client (`find()`) escapes commas, then URL-encodes each clause once. So:
+//   1. escape each `,` in a value as `\,`;
+//   2. join the clauses with `,` and percent-encode the parameter, leaving only `:` and `,`
+//      literal (both legal in a query) so plain queries stay readable: `where=customer_id:EQUALS:1000`.
+// The syntax has no escape for a backslash, so a value may not hold one: `x\` followed by the next
+// clause's comma would read as an escaped comma and swallow that clause.
 
-/// Step 1: unreserved characters and the comma stay.
-const CLAUSE_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b',');
-/// Step 3: unreserved characters, `:` and `,` stay.
+/// Step 2: unreserved characters, `:` and `,` stay.
 const PARAM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b':').remove(b',');
 
-/// One `where` value after steps 1 and 2.
+/// One `where` value after step 1.
 pub fn clause_value(value: &str) -> String {
-    utf8_percent_encode(value, CLAUSE_VALUE).to_string().replace(',', "\\,")
+    value.replace(',', "\\,")
 }
 
 fn field_name(f: QueryField) -> &'static str {
@@ -110,6 +103,9 @@ fn clause(i: usize, c: &QueryCondition) -> Result<String> {
         None | Some(serde_json::Value::Null) => return Err(Error::invalid_input(&field, &format!("is required with {op} ({name})"))),
         Some(serde_json::Value::String(s)) if s.is_empty() => {
             return Err(Error::invalid_input(&field, &format!("must not be empty ({name})")))
+        }
+        Some(serde_json::Value::String(s)) if s.contains('\\') => {
+            return Err(Error::invalid_input(&field, &format!("must not contain a backslash: ChargeOver's where syntax cannot escape it ({name})")))
         }
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
@@ -202,12 +198,23 @@ pub fn check_page_cap(offset: u32, page_size: u32, max_pages: u32) -> Result<()>
     Ok(())
 }
 
+/// ChargeOver's `tokenized_id` is a positive integer. Anything else could change what the path
+/// means: `.` is the collection itself, and `token:…` is a lookup by another key.
+fn tokenized_id(token_id: &str) -> Result<&str> {
+    let numeric = (1..=19).contains(&token_id.len()) && token_id.bytes().all(|b| b.is_ascii_digit()) && !token_id.starts_with('0');
+    if numeric {
+        Ok(token_id)
+    } else {
+        Err(Error::invalid_input("tokenId", "must be ChargeOver's numeric tokenized_id"))
+    }
+}
+
 pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
-    Ok(HttpRequest::new(Method::Get, format!("{base_url}/tokenized/{}", path_segment("tokenId", token_id)?)))
+    Ok(HttpRequest::new(Method::Get, format!("{base_url}/tokenized/{}", tokenized_id(token_id)?)))
 }
 
 pub fn delete_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
-    Ok(HttpRequest::new(Method::Delete, format!("{base_url}/tokenized/{}", path_segment("tokenId", token_id)?)))
+    Ok(HttpRequest::new(Method::Delete, format!("{base_url}/tokenized/{}", tokenized_id(token_id)?)))
 }
 
 /// 13–19 digits once spaces and dashes are dropped: what a card number looks like.
@@ -231,7 +238,8 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     if token.len() > 255 || token.chars().any(char::is_control) {
         return Err(Error::invalid_input("token", "must be at most 255 characters, without control characters"));
     }
-    if looks_like_pan(token) {
+    // A card number anywhere in it, not only as the whole value: read back, it would be masked.
+    if looks_like_pan(token) || card::scrub_pans(token) != token {
         return Err(Error::invalid_input("token", "looks like a card number; store the gateway's token, no card numbers"));
     }
     let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
@@ -378,7 +386,7 @@ pub fn parse_created(resp: &HttpResponse) -> Result<String> {
         id: LooseId,
     }
     let id = decode::<Created>(resp)?.id.into_string();
-    validate_id("id", &id).map_err(|_| Error::decode(P, "the created record's id is not an id"))?;
+    tokenized_id(&id).map_err(|_| Error::decode(P, "the created record's id is not a tokenized_id"))?;
     Ok(id)
 }
 
@@ -454,7 +462,7 @@ mod tests {
     }
 
     #[test]
-    fn query_values_are_percent_encoded_then_comma_escaped_then_encoded_as_a_parameter() {
+    fn query_values_are_comma_escaped_then_encoded_once_as_the_vendor_client_does() {
         use QueryField::*;
         use QueryOperator::*;
         let q = |value: &str| TokenQuery {
@@ -463,21 +471,23 @@ mod tests {
         };
         let cases = [
             ("a,b", r"customer_token:CONTAINS:a%5C,b,customer_id:GTE:5"),
-            ("50%", "customer_token:CONTAINS:50%2525,customer_id:GTE:5"),
-            ("a+b c&d", "customer_token:CONTAINS:a%252Bb%2520c%2526d,customer_id:GTE:5"),
-            (r"x\", "customer_token:CONTAINS:x%255C,customer_id:GTE:5"),
-            (r"x\,y", "customer_token:CONTAINS:x%255C%5C,y,customer_id:GTE:5"),
-            ("é:", "customer_token:CONTAINS:%25C3%25A9%253A,customer_id:GTE:5"),
+            ("50%", "customer_token:CONTAINS:50%25,customer_id:GTE:5"),
+            ("a+b c&d", "customer_token:CONTAINS:a%2Bb%20c%26d,customer_id:GTE:5"),
+            ("é:", "customer_token:CONTAINS:%C3%A9:,customer_id:GTE:5"),
+            ("x,,y,", r"customer_token:CONTAINS:x%5C,%5C,y%5C,,customer_id:GTE:5"),
         ];
         for (value, want) in cases {
             assert_eq!(query_string(&q(value)).unwrap(), format!("where={want}&offset=0&limit=50"), "{value}");
             assert_eq!(round_trip(&query_string(&q(value)).unwrap()), vec![format!("customer_token:CONTAINS:{value}"), "customer_id:GTE:5".into()]);
         }
+        for value in [r"x\", r"x\,y", r"\"] {
+            assert_eq!(query_string(&q(value)).unwrap_err().code, ErrorCode::InvalidInput, "{value}");
+        }
         assert_eq!(clause_value("a,b"), r"a\,b");
     }
 
-    /// What sandbox/chargeover.js does with `where`: query-decode, split on unescaped commas,
-    /// unescape `\,`, decode each clause once more.
+    /// What sandbox/chargeover.js does with `where` (and the server, as the vendor's client shows):
+    /// query-decode once, split on unescaped commas, unescape `\,`.
     fn round_trip(qs: &str) -> Vec<String> {
         fn pct_decode(s: &str) -> String {
             percent_encoding::percent_decode_str(s).decode_utf8().unwrap().into_owned()
@@ -496,7 +506,7 @@ mod tests {
             prev = c;
         }
         clauses.push(current);
-        clauses.into_iter().map(|c| pct_decode(&c.replace("\\,", ","))).collect()
+        clauses.into_iter().map(|c| c.replace("\\,", ",")).collect()
     }
 
     #[test]
@@ -666,6 +676,7 @@ mod tests {
         for (v, field) in [
             (json!({"customerId": "1", "token": "4111111111111111"}), "token"),
             (json!({"customerId": "1", "token": "4111 1111 1111 1111"}), "token"),
+            (json!({"customerId": "1", "token": "tok_4111111111111111"}), "token"),
             (json!({"customerId": "1", "token": ""}), "token"),
             (json!({"customerId": "1", "token": "t", "label": "Visa 4111111111111111"}), "label"),
             (json!({"customerId": "1", "token": "t", "paymentMethod": "UPI"}), "paymentMethod"),
@@ -688,6 +699,9 @@ mod tests {
         let d = delete_token_request("https://x/api/v3", "27").unwrap();
         assert_eq!((d.method, d.url.as_str()), (Method::Delete, "https://x/api/v3/tokenized/27"));
         assert_eq!(get_token_request("b", "../x").unwrap_err().code, ErrorCode::InvalidInput);
+        for id in [".", "token:abc", "0", "027", "1.5", "12345678901234567890"] {
+            assert_eq!(delete_token_request("b", id).unwrap_err().code, ErrorCode::InvalidInput, "{id}");
+        }
     }
 }
 
