@@ -120,7 +120,7 @@ pub struct ChargeOverConfig {
     #[serde(default)]
     #[tsify(optional)]
     pub page_size: Option<u32>,
-    /// Listing stops with an error past this many pages; default 200.
+    /// Listing stops with an error past this many pages; default 200, at most 100000.
     #[serde(default)]
     #[tsify(optional)]
     pub max_pages: Option<u32>,
@@ -254,8 +254,9 @@ impl ClientConfig {
                 if c.page_size.is_some_and(|n| n == 0 || n > 500) {
                     return Err(Error::invalid_input("config.pageSize", "must be 1–500"));
                 }
-                if c.max_pages == Some(0) {
-                    return Err(Error::invalid_input("config.maxPages", "must be at least 1"));
+                // The cap keeps every page's offset (pages × pageSize) well inside a u32.
+                if c.max_pages.is_some_and(|n| n == 0 || n > 100_000) {
+                    return Err(Error::invalid_input("config.maxPages", "must be 1–100000"));
                 }
             }
             ClientConfig::Payerly(c) => required("apiKey", c.api_key.expose())?,
@@ -387,6 +388,7 @@ mod tests {
             (json!({"clientId": "x"}), "config.provider: is required"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": "soon"}), "config.timeoutMs: expected u32"),
             (json!({"provider": "chargeover", "username": "u", "password": "p"}), "config.baseUrl: is required for ChargeOver (https://<instance>.chargeover.com/api/v3)"),
+            (json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://x.chargeover.com/api/v3", "maxPages": 100_001}), "config.maxPages: must be 1–100000"),
         ];
         for (input, want) in cases {
             let err = parse(input.clone()).unwrap_err();
