@@ -124,9 +124,7 @@ pub fn scrub_pans_in_url(url: &str) -> String {
         let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit() == bytes[start].is_ascii_digit()).count();
         let run = &url[start..end];
         if bytes[start].is_ascii_digit() && (13..=19).contains(&run.len()) && luhn_valid(run) {
-            out.push_str(&run[..6]);
-            out.extend(std::iter::repeat_n('*', run.len() - 10));
-            out.push_str(&run[run.len() - 4..]);
+            out.push_str(&scrub_pans(run));
         } else {
             out.push_str(run);
         }

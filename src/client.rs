@@ -300,7 +300,7 @@ impl<E: Env> Client<E> {
     /// When the call that starts now must end: `deadlineMs` is one budget for everything a
     /// public method does (every page, a status read and its change, a sign-in it waits for).
     fn deadline(&self) -> Deadline {
-        self.inner.settings.deadline_ms.map(|d| self.inner.env.now_ms() + u64::from(d))
+        deadline_from_now(&self.inner.env, &self.inner.settings)
     }
 
     /// Runs one request with authentication: on a stale-credential reply, renews once and tries again.
@@ -458,10 +458,15 @@ impl Wire<'_> {
 
 /// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
 async fn sign_in<E: Env, T>(env: &E, settings: &Settings, wire: &Wire<'_>, build: &dyn Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
-    let deadline = settings.deadline_ms.map(|d| env.now_ms() + u64::from(d));
+    let deadline = deadline_from_now(env, settings);
     let mut opened = None;
     send_with_retry(env, settings, Safety::Read, wire, deadline, build, &mut |r| parse(r).map(|value| opened = Some(value))).await?;
     opened.ok_or_else(unread)
+}
+
+/// `deadlineMs` from now, for a call or for a sign-in (which runs on a budget of its own).
+fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
+    settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
 }
 
 /// The call's budget ran out `when`; nothing more was sent, so the whole call may be repeated.

@@ -214,8 +214,8 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     if resp.body.trim().is_empty() {
         return Ok(());
     }
-    let reply: serde_json::Map<String, serde_json::Value> = decode(P, resp)?;
-    if reply.get("code").is_some_and(|c| c.is_string()) {
+    let reply: serde_json::Value = decode(P, resp)?;
+    if is_error_envelope(&reply) {
         return Err(error(resp));
     }
     match reply.get("token_id").and_then(|id| id.as_str()) {
@@ -234,7 +234,12 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
 }
 
 fn has_error_code(resp: &HttpResponse) -> bool {
-    serde_json::from_str::<serde_json::Value>(&resp.body).is_ok_and(|v| v.get("code").is_some_and(|c| c.is_string()))
+    serde_json::from_str::<serde_json::Value>(&resp.body).is_ok_and(|v| is_error_envelope(&v))
+}
+
+/// `{code, message}` where a success body was expected (a 200 from a proxy, or the API itself).
+fn is_error_envelope(reply: &serde_json::Value) -> bool {
+    reply.get("code").is_some_and(|c| c.is_string())
 }
 
 /// `{code, message, additional_error_details?}`.
