@@ -92,10 +92,28 @@ test('list, get, suspend, reactivate and delete through encrypted sessions', asy
   assert.equal(suspended.status, 'SUSPENDED');
   const active = await client.updateTokenStatus({ tokenId: doc.id, status: 'ACTIVE' });
   assert.equal(active.status, 'ACTIVE');
+  const before = sandbox().requests.length;
   await client.deleteToken({ tokenId: doc.id });
+  // One read for the transition check and the update: no read-back, which could only turn a
+  // deletion that happened into a reported failure.
+  const sent = sandbox().requests.slice(before).map((r) => r.path.split('/token/v1/')[1]);
+  assert.deepEqual(sent, ['get', 'state/update']);
   assert.equal((await client.getToken({ tokenId: doc.id })).status, 'DELETED');
   await client.deleteToken({ tokenId: doc.id }); // already deleted: nothing more to do
   assert.equal(authorizations(), 1, 'one session served every call');
+});
+
+test('customer ids with spaces, slashes or non-ASCII reach the bank as they are', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const ids = ['Іван Петренко/1', 'a b?c#d%2F..'];
+  for (const customerId of ids) assert.deepEqual(await client.listTokens({ customerId }), []);
+  const bankKey = await importJWK(bankPrivate, 'ECDH-ES+A256KW');
+  const sent = [];
+  for (const r of sandbox().requests.filter((q) => q.path.endsWith('/list/by-customer-id'))) {
+    const { plaintext } = await compactDecrypt(r.body, bankKey);
+    sent.push(JSON.parse(new TextDecoder().decode(plaintext)).customerId);
+  }
+  assert.deepEqual(sent, ids);
 });
 
 test('DELETED→ACTIVE gives INVALID_TRANSITION with no update request sent', async () => {

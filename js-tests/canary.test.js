@@ -95,7 +95,7 @@ for (const provider of ['pinelabs', 'alliancepay', 'chargeover', 'payerly']) {
       errors.push(await rejection(c.call(right)));
     }
     // Bad input, unsupported operations, a refused connection, a bad config.
-    errors.push(await rejection(right.listTokens({ customerId: '../x' })));
+    errors.push(await rejection(right.listTokens({ customerId: 'bad\u0007id' })));
     errors.push(await rejection(right.updateTokenStatus({ tokenId: 'x', status: 'NOPE' })));
     errors.push(await rejection(right.createToken({ customerId: '1', token: '4111111111111111' })));
     errors.push(await rejection(createClient({ ...c.right, baseUrl: 'http://127.0.0.1:9/x', maxRetries: 0 }).getToken({ tokenId: 't', customerId: 'c' })));

@@ -147,6 +147,37 @@ test('CSV: every formula-starting character is made text, whichever column it re
   }
 });
 
+test('provider text reaches the terminal with control characters shown as escapes, never obeyed', async () => {
+  const hostile = 'tok\u001b[2J\u001b]0;pwned\u0007\nX\u202eY';
+  const server = createServer((req, res) => {
+    if (req.url.startsWith('/v1/tokens/tok_ok')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: [{ type: 'TOKEN', object: { tokenId: hostile, paymentMethod: 'card' } }] }));
+    } else {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 65535, description: 'bad \u001b[31mred\u001b[0m', traceId: 't\u001b[2J' } }));
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const env = { PAYERLY_API_KEY: 'k', PAYERLY_BASE_URL: `http://127.0.0.1:${server.address().port}/v1` };
+    const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const table = await cli(['get', '-p', 'payerly', '-t', 'tok_ok', '-f', 'table'], { env });
+    assert.equal(table.code, 0, table.stderr);
+    assert.doesNotMatch(table.stdout, CONTROL);
+    assert.equal(table.stdout.trimEnd().split('\n').length, 2, 'a header and one row: the newline did not split the row');
+    assert.ok(table.stdout.includes('tok\\u001b[2J\\u001b]0;pwned\\u0007\\u000aX\\u202eY'), table.stdout);
+    // JSON keeps the exact value for programs.
+    assert.equal(JSON.parse((await cli(['get', '-p', 'payerly', '-t', 'tok_ok', '-f', 'json'], { env })).stdout).id, hostile);
+    const failed = await cli(['get', '-p', 'payerly', '-t', 'tok_bad'], { env });
+    assert.equal(failed.code, 3);
+    assert.doesNotMatch(failed.stderr, CONTROL);
+    assert.match(failed.stderr, /bad \\u001b\[31mred/);
+  } finally {
+    server.close();
+  }
+});
+
 test('list for every provider that can list, and get on Payerly', async () => {
   for (const [provider, customer, count] of [['alliancepay', 'senderCustomerId', 3], ['chargeover', '1000', 25]]) {
     const r = await cli(['list', ...sbx(), '-p', provider, '-c', customer, '-f', 'ndjson']);
@@ -264,6 +295,8 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     ['set-status', ...sbx(), '-p', 'alliancepay', '-t', 'x', '-s', 'DELETED'],
     ['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x', '-c', 'y'], // no --yes and stdin is not a terminal
     ['list', '-p', 'pinelabs', '-c', 'x'], // no credentials at all
+    ['get', ...sbx(), '-p', 'pinelabs', '-t', 'tok'], // Pine Labs needs --customer: refused by the SDK
+    ['delete', ...sbx(), '-p', 'chargeover', '-t', 'abc', '--yes'], // not a numeric tokenized_id
   ];
   for (const args of cases) {
     const r = await cli(args);
@@ -338,6 +371,10 @@ test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   const unreachable = await cli(['list', '--sandbox', 'http://127.0.0.1:9', '-p', 'pinelabs', '-c', 'x']);
   assert.equal(unreachable.code, 3);
   assert.match(unreachable.stderr, /cannot reach the sandbox/);
+  const withPassword = await cli(['list', '--sandbox', 'http://user:s3cret-Zq@127.0.0.1:9', '-p', 'pinelabs', '-c', 'x']);
+  assert.equal(withPassword.code, 3);
+  assert.match(withPassword.stderr, /cannot reach the sandbox at http:\/\/127\.0\.0\.1:9/);
+  assert.ok(!withPassword.stderr.includes('s3cret-Zq'));
 });
 
 test('the bin is declared in the package', () => {

@@ -15,8 +15,8 @@ const DOC_CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
 const DOC_TOKEN = { id: 'token-v1-1234567890-aa-ABCDEF', status: 'ACTIVE', last4: '1112' };
 const RUNTIME_FILES = [
   'LICENSE', 'README.md', 'package.json',
-  'api.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts',
-  'wasm/paytokens.js', 'wasm/paytokens.d.ts', 'wasm/paytokens_bg.wasm', 'wasm/paytokens_bg.wasm.d.ts',
+  'api.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts', 'index.d.cts',
+  'wasm/paytokens.js', 'wasm/paytokens_bg.wasm', 'wasm/types.d.ts', 'wasm/types.d.cts',
   // The transport's JS half, placed by wasm-bindgen under a crate-hash folder.
   ...readdirSync(new URL('../pkg/wasm/snippets/', import.meta.url), { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -75,14 +75,15 @@ test('package.json: types, exports (types first), sideEffects, license, and ever
   assert.equal(pj.types, './index.d.ts');
   const dot = pj.exports['.'];
   assert.deepEqual(Object.keys(dot), ['types', 'node', 'default'], 'types condition first, default last');
-  assert.equal(dot.types, './index.d.ts');
+  // ESM and CommonJS declarations (TypeScript takes a declaration file's format from its name).
+  assert.deepEqual(dot.types, { require: './index.d.cts', default: './index.d.ts' });
   assert.deepEqual(dot.node, { require: './node.cjs', default: './node.js' });
   assert.equal(dot.default, './browser.js');
   assert.equal(pj.exports['./package.json'], './package.json');
   // The two entries instantiate the wasm at load (that is their job); everything else is pure.
   // `false` would let bundlers skip browser.js and reach api.js without the init (see the bundle test).
   assert.deepEqual([...pj.sideEffects].sort(), ['./browser.js', './node.js']);
-  const referenced = [pj.main, pj.types, ...Object.values(pj.bin), dot.types, dot.node.require, dot.node.default, dot.default];
+  const referenced = [pj.main, pj.types, ...Object.values(pj.bin), dot.types.require, dot.types.default, dot.node.require, dot.node.default, dot.default];
   for (const ref of referenced) assert.ok(RUNTIME_FILES.includes(ref.replace(/^\.\//, '')), `${ref} is published`);
 });
 
@@ -125,8 +126,11 @@ test('TypeScript: tsc --noEmit --strict accepts a consumer using every export an
     files: {
       'consumer.ts': fixture('typecheck.ts'),
       'consumer.cts': fixture('typecheck.cts'),
+      'minimal.ts': fixture('typecheck-minimal.ts'),
       'invalid.ts': fixture('invalid.ts'),
       'tsconfig.nodenext.json': fixture('tsconfig.nodenext.json'),
+      'tsconfig.node16.json': fixture('tsconfig.node16.json'),
+      'tsconfig.minimal.json': fixture('tsconfig.minimal.json'),
       'tsconfig.bundler.json': fixture('tsconfig.bundler.json'),
       'tsconfig.invalid.json': fixture('tsconfig.invalid.json'),
     },
@@ -134,18 +138,23 @@ test('TypeScript: tsc --noEmit --strict accepts a consumer using every export an
   // The consumer names every export the compiler sees in the installed index.d.ts.
   const { all } = declaredExports(path.join(proj, 'node_modules/paytokens/index.d.ts'));
   assert.ok(all.length >= 40, `index.d.ts exports ${all.length} names`);
+  assert.deepEqual(declaredExports(path.join(proj, 'node_modules/paytokens/index.d.cts')).all, all, 'index.d.cts declares the same names');
   const source = fixture('typecheck.ts');
   assert.deepEqual(all.filter((name) => !new RegExp(`\\b${name}\\b`).test(source)), [], 'every export is used by the consumer');
   // @ts-expect-error directives present for the cases the issue names.
   assert.match(source, /@ts-expect-error an invalid status\n.*'PAUSED'/);
   assert.match(source, /@ts-expect-error a missing required config field/);
 
-  const [nodenext, bundler, invalid] = await Promise.all([
+  const [nodenext, node16, minimal, bundler, invalid] = await Promise.all([
     exec(bin('tsc'), ['-p', 'tsconfig.nodenext.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
+    exec(bin('tsc'), ['-p', 'tsconfig.node16.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
+    exec(bin('tsc'), ['-p', 'tsconfig.minimal.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
     exec(bin('tsc'), ['-p', 'tsconfig.bundler.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
     exec(bin('tsc'), ['-p', 'tsconfig.invalid.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
   ]);
   assert.equal(nodenext.code, 0, `moduleResolution nodenext (ESM + CJS consumers):\n${nodenext.stdout}${nodenext.stderr}`);
+  assert.equal(node16.code, 0, `module node16 (ESM + CJS consumers; CJS through index.d.cts):\n${node16.stdout}${node16.stderr}`);
+  assert.equal(minimal.code, 0, `lib es2022 only, no DOM, no @types/node:\n${minimal.stdout}${minimal.stderr}`);
   assert.equal(bundler.code, 0, `moduleResolution bundler:\n${bundler.stdout}${bundler.stderr}`);
   // The negative control: the same mistakes without @ts-expect-error are compile errors.
   assert.notEqual(invalid.code, 0);

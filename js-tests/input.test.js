@@ -46,13 +46,18 @@ const OPERATIONS = {
   },
 };
 
+// AlliancePay sends ids inside the (encrypted) JSON body, where doc 000's string(255) allows any
+// text: only the checks that hold for a body field apply.
+const BODY_FIELD_CHECKS = ['empty', 'too long', 'control character', 'newline', 'wrong type (number)', 'wrong type (object)', 'wrong type (null)'];
+const badIdsFor = (provider) => Object.entries(BAD_IDS).filter(([name]) => provider !== 'alliancepay' || BODY_FIELD_CHECKS.includes(name));
+
 for (const [provider, operations] of Object.entries(OPERATIONS)) {
   test(`${provider}: bad ids give INVALID_INPUT with zero requests`, async () => {
     const sb = sandbox();
     sb.reset();
     const client = clientFor(sb, provider);
     for (const [op, input] of Object.entries(operations)) {
-      for (const [name, bad] of Object.entries(BAD_IDS)) {
+      for (const [name, bad] of badIdsFor(provider)) {
         const err = await rejection(client[op](input(bad)));
         assert.equal(err.code, 'INVALID_INPUT', `${op} with ${name}: ${err.code} ${err.message}`);
         assert.equal(err.provider, provider);

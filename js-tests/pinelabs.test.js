@@ -136,7 +136,9 @@ test('config errors name the field, before any request', async () => {
     [null, /config/],
   ];
   for (const [config, pattern] of cases) {
-    assert.throws(() => createClient(config), (err) => err instanceof PayTokensError && err.code === 'INVALID_INPUT' && pattern.test(err.message));
+    // Every error names its provider once the config names a known one.
+    const provider = config?.provider === 'pinelabs' ? 'pinelabs' : undefined;
+    assert.throws(() => createClient(config), (err) => err instanceof PayTokensError && err.code === 'INVALID_INPUT' && pattern.test(err.message) && err.provider === provider);
   }
 });
 

@@ -2,6 +2,7 @@
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
 
+const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable'];
 
 export class PayTokensError extends Error {
@@ -62,13 +63,18 @@ class Client {
 
   constructor(config) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
+    // A config error for a known provider names it, as every other error does.
+    const named = (err) => {
+      if (err.provider === undefined && PROVIDERS.includes(config.provider)) err.provider = config.provider;
+      return err;
+    };
     const { fetch, onSessionUpdate, ...data } = config;
-    if (fetch !== undefined && typeof fetch !== 'function') throw invalid('config.fetch', 'must be a function');
-    if (onSessionUpdate !== undefined && typeof onSessionUpdate !== 'function') throw invalid('config.onSessionUpdate', 'must be a function');
+    if (fetch !== undefined && typeof fetch !== 'function') throw named(invalid('config.fetch', 'must be a function'));
+    if (onSessionUpdate !== undefined && typeof onSessionUpdate !== 'function') throw named(invalid('config.onSessionUpdate', 'must be a function'));
     try {
       this.#core = new WasmClient(data, fetch, onSessionUpdate && persistSafely(onSessionUpdate));
     } catch (thrown) {
-      throw toError(thrown);
+      throw named(toError(thrown));
     }
   }
 

@@ -185,6 +185,9 @@ async function sandboxSetup(url, provider) {
   } catch {
     throw new UsageError('--sandbox must be a URL such as http://127.0.0.1:8788');
   }
+  // Credentials in the URL (user:pass@) are neither needed nor ever printed.
+  base.username = '';
+  base.password = '';
   const root = base.href.replace(/\/+$/, '');
   const get = async (path) => {
     let res;
@@ -301,6 +304,15 @@ function shortDate(iso) {
   return iso ? iso.slice(0, 10) : '';
 }
 
+// Provider text (ids, brands, error messages) reaches a terminal here. Control characters in it
+// would be obeyed: ESC sequences can clear the screen, retitle the window or fake a line, and
+// bidi overrides reorder what is shown. They are written as visible \u escapes instead.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+function printable(value) {
+  return String(value).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function table(tokens) {
   const head = ['PROVIDER', 'TOKEN', 'CUSTOMER', 'STATUS', 'METHOD', 'BRAND', 'CARD', 'EXPIRES', 'UPDATED'];
   const rows = tokens.map((t) => [
@@ -308,9 +320,9 @@ function table(tokens) {
     t.card?.maskedPan ?? (t.card?.last4 ? `•••• ${t.card.last4}` : ''),
     shortDate(t.expiresAt) || (t.card?.expiryMonth ? `${String(t.card.expiryMonth).padStart(2, '0')}/${t.card.expiryYear}` : ''),
     shortDate(t.updatedAt ?? t.createdAt),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  return [head, ...rows].map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  ].map(printable));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 function formatOf(values, fallback) {
@@ -577,9 +589,9 @@ function describe(err) {
   if (err instanceof PayTokensError || (err && typeof err.code === 'string')) {
     const where = [err.provider, err.httpStatus && `HTTP ${err.httpStatus}`, err.providerCode && `provider code ${err.providerCode}`, err.requestId && `request ${err.requestId}`]
       .filter(Boolean).join(', ');
-    return `${err.code}: ${err.message}${where ? ` (${where})` : ''}${err.retryable ? ' — retryable' : ''}`;
+    return printable(`${err.code}: ${err.message}${where ? ` (${where})` : ''}${err.retryable ? ' — retryable' : ''}`);
   }
-  return String(err?.message ?? err);
+  return printable(err?.message ?? err);
 }
 
 async function main(argv) {
@@ -627,6 +639,12 @@ async function main(argv) {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`paytokens ${first}: ${err.message}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
+      return EXIT.USAGE;
+    }
+    // INVALID_INPUT with no HTTP status was refused before any request (a missing --customer
+    // for Pine Labs, a malformed id): a usage error. A provider's 400 carries its status.
+    if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined) {
+      process.stderr.write(`paytokens ${first}: ${describe(err)}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
       return EXIT.USAGE;
     }
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);

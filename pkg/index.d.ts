@@ -1,22 +1,26 @@
 // The package's public types. The data shapes are generated from the Rust model by tsify
-// (wasm/paytokens.d.ts); this file adds the client, the config union and the error class.
+// (wasm/types.d.ts, cut from wasm/paytokens.d.ts at build); this file adds the client, the config union and the error class.
 import type {
   AlliancePayConfig, AlliancePaySession, Capabilities, ChargeOverConfig, CommonOptions, CreateTokenInput,
   DeleteTokenInput, ErrorCode, GetTokenInput, ListTokensInput, PayerlyConfig, PineLabsConfig, Provider,
   Token, TokenQuery, TokenStatus, UpdateTokenStatusInput,
-} from './wasm/paytokens.js';
+} from './wasm/types.js';
 
 export type {
   AlliancePayConfig, AlliancePaySession, Capabilities, Card, ChargeOverConfig, CommonOptions, CreateTokenInput,
   DeleteTokenInput, Encryption, Environment, ErrorCode, GetTokenInput, ListTokensInput, MerchantKey, OrderField,
   PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder,
   RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus, UpdateTokenStatusInput,
-} from './wasm/paytokens.js';
+} from './wasm/types.js';
+
+/** The platform's `fetch` type where the project has one (lib "dom" or @types/node); otherwise
+ * any function of a URL and options. The package's types need no particular lib. */
+type Fetch = typeof globalThis extends { fetch: infer F } ? F : (input: string, init?: object) => Promise<unknown>;
 
 /** Functions a config may carry; they stay in JS. */
 export interface ClientHooks {
   /** Used instead of the global `fetch` (a proxy, instrumentation, a test double). */
-  fetch?: typeof globalThis.fetch;
+  fetch?: Fetch;
 }
 
 export interface AlliancePayHooks extends ClientHooks {

@@ -1,6 +1,6 @@
 // Builds the wasm core into pkg/wasm: cargo (release, wasm32) → wasm-bindgen (--target web,
 // loaded by pkg/node.js or pkg/browser.js) → wasm-opt from the npm `binaryen` (Debian's is too old).
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { root, run } from './lib.mjs';
 
@@ -11,9 +11,29 @@ run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib
 const built = path.join(root, 'target/wasm32-unknown-unknown/release/paytokens.wasm');
 const out = path.join(root, 'pkg/wasm');
 const shipped = path.join(out, 'paytokens_bg.wasm');
-if (existsSync(shipped) && statSync(shipped).mtimeMs >= statSync(built).mtimeMs) process.exit(0);
+const indexTypes = path.join(root, 'pkg/index.d.ts');
+const upToDate = (file, ...sources) => existsSync(file) && sources.every((s) => statSync(file).mtimeMs >= statSync(s).mtimeMs);
+if (upToDate(shipped, built) && upToDate(path.join(root, 'pkg/index.d.cts'), indexTypes, shipped)) process.exit(0);
 
 // Start clean: stale snippet folders from older builds must not ship.
 rmSync(out, { recursive: true, force: true });
 run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web']);
 run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Os', '--strip-debug', '--strip-producers', '-o', shipped]);
+
+// The data types alone (tsify's output, which wasm-bindgen puts first), without the glue's
+// declarations: those need the DOM and esnext.disposable libs, which a Node project may not have.
+const glue = readFileSync(path.join(out, 'paytokens.d.ts'), 'utf8');
+const glueStart = glue.search(/^export (class|function|default|type InitInput)\b/m);
+const types = glueStart < 0 ? '' : glue.slice(0, glueStart).trimEnd();
+if (!/^export interface Token \{/m.test(types) || /^export (class|function)/m.test(types)) {
+  throw new Error('wasm-bindgen output changed: cannot find the generated data types in pkg/wasm/paytokens.d.ts');
+}
+writeFileSync(path.join(out, 'types.d.ts'), `${types}\n`);
+// CommonJS twins for `import x = require('paytokens')` under every `module` setting: TypeScript
+// reads a declaration file's format from its extension and the package's "type": "module", so one
+// .d.ts cannot serve both. The content is the same; only the relative import differs.
+writeFileSync(path.join(out, 'types.d.cts'), `${types}\n`);
+const esmIndex = readFileSync(indexTypes, 'utf8');
+const cjsIndex = esmIndex.replaceAll("from './wasm/types.js'", "from './wasm/types.cjs'");
+if (cjsIndex === esmIndex) throw new Error("pkg/index.d.ts no longer imports './wasm/types.js'");
+writeFileSync(path.join(root, 'pkg/index.d.cts'), `// Generated from index.d.ts by scripts/build.mjs: the CommonJS view of the same types.\n${cjsIndex}`);

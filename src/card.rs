@@ -113,10 +113,11 @@ pub fn scrub_pans(text: &str) -> String {
     out
 }
 
-/// Masks card numbers inside a URL the provider gives (a verification page): only a run of
-/// 13–19 digits that passes the Luhn check, since URLs carry long numeric ids and timestamps
-/// that must stay intact for the link to work.
-pub fn scrub_pans_in_url(url: &str) -> String {
+/// Masks card numbers inside machine-made text: a URL the provider gives (a verification page) or
+/// a gateway's token. Only a run of 13–19 digits that passes the Luhn check is masked: URLs carry
+/// long numeric ids and timestamps that must stay intact for the link to work, and some gateways'
+/// tokens are all digits (TransArmor's fail Luhn on purpose) and must stay usable.
+pub fn scrub_pans_in_identifier(url: &str) -> String {
     let bytes = url.as_bytes();
     let mut out = String::with_capacity(url.len());
     let mut start = 0;
@@ -133,7 +134,8 @@ pub fn scrub_pans_in_url(url: &str) -> String {
     out
 }
 
-fn luhn_valid(digits: &str) -> bool {
+/// The Luhn (mod 10) check every card number passes; `digits` must be ASCII digits only.
+pub fn luhn_valid(digits: &str) -> bool {
     let sum: u32 = digits
         .bytes()
         .rev()
@@ -150,21 +152,36 @@ fn luhn_valid(digits: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Whether `text` holds a run of 13 or more digits (spaces or dashes between them): one pass,
-/// no allocation, so scrubbing costs nothing on the many fields without one.
+/// Whether `text` holds a run of 13 or more digits (spaces or dashes between them), without
+/// allocating: every string of every reply passes through here, so it skips ahead. A run with 13
+/// digits spans at least 13 bytes of digits, spaces and dashes, so when the last byte of the next
+/// 13 is anything else, none of those 13 can start one.
 fn has_card_length_run(text: &str) -> bool {
-    let mut run = 0;
-    for b in text.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                run += 1;
-                if run >= 13 {
+    const RUN: usize = 13;
+    let in_run = |b: u8| b.is_ascii_digit() || b == b' ' || b == b'-';
+    let bytes = text.as_bytes();
+    // Invariant: `start` is 0 or follows a byte outside any run.
+    let mut start = 0;
+    while let Some(&probe) = bytes.get(start + RUN - 1) {
+        if !in_run(probe) {
+            start += RUN;
+            continue;
+        }
+        let mut digits = 0;
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            if !in_run(b) {
+                break;
+            }
+            if b.is_ascii_digit() {
+                digits += 1;
+                if digits >= RUN {
                     return true;
                 }
             }
-            b' ' | b'-' if run > 0 => {}
-            _ => run = 0,
+            i += 1;
         }
+        start = i + 1;
     }
     false
 }
@@ -255,13 +272,53 @@ pub fn card_from_pan(masked_pan: Option<&str>, network: Option<&str>) -> Card {
 
 #[cfg(test)]
 mod tests {
+
+    /// The obvious one-byte-at-a-time scan that `has_card_length_run` must agree with.
+    fn card_length_run_by_each_byte(text: &str) -> bool {
+        let mut run = 0;
+        for b in text.bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    run += 1;
+                    if run >= 13 {
+                        return true;
+                    }
+                }
+                b' ' | b'-' if run > 0 => {}
+                _ => run = 0,
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn the_skipping_scan_agrees_with_the_byte_by_byte_one() {
+        let alphabet = ['1', '2', ' ', '-', 'a', 'é', '7', '0', '-', ' ', '9'];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..200_000 {
+            let len = next(48);
+            // Mostly digits, so runs near 13 long are common.
+            let text: String = (0..len).map(|_| if next(3) > 0 { char::from(b'0' + next(10) as u8) } else { alphabet[next(alphabet.len())] }).collect();
+            assert_eq!(has_card_length_run(&text), card_length_run_by_each_byte(&text), "{text:?}");
+        }
+        let padded = "x".repeat(40) + "4111111111111";
+        for text in ["4111111111111", "411111111111", "a4111 1111 1111 1", "-  -4111-1111-1111-1", &padded] {
+            assert_eq!(has_card_length_run(&text), card_length_run_by_each_byte(&text), "{text:?}");
+        }
+    }
     use super::*;
 
     #[test]
     fn urls_keep_long_ids_but_not_card_numbers() {
         let url = "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=4111111111111111";
-        assert_eq!(scrub_pans_in_url(url), "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=411111******1111");
-        assert_eq!(scrub_pans_in_url("https://x.example/é/5555555555554444/"), "https://x.example/é/555555******4444/");
+        assert_eq!(scrub_pans_in_identifier(url), "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=411111******1111");
+        assert_eq!(scrub_pans_in_identifier("https://x.example/é/5555555555554444/"), "https://x.example/é/555555******4444/");
     }
 
     #[test]

@@ -206,20 +206,28 @@ impl<E: Env> Client<E> {
     /// Checks the transition against the token's current status first: a forbidden move sends
     /// no update. Resolves to the token as the provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
-        self.change_status(input, None, self.deadline()).await
+        let deadline = self.deadline();
+        self.change_status(input, None, deadline).await?;
+        let made = format!("the token is now {}", input.status.as_str());
+        let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
+        self.token(&get, deadline).await.map_err(|e| after_write(e, &made))
     }
 
-    /// Read (unless the caller just did: `known`), change, read again, all within `deadline`.
-    async fn change_status(&self, input: &UpdateTokenStatusInput, known: Option<TokenStatus>, deadline: Deadline) -> Result<Token> {
+    /// Read (unless the caller just did: `known`), check, change, all within `deadline`. No read
+    /// after the change: a delete has nothing to return, and a read that failed after it would
+    /// report a deletion that happened as a failure.
+    async fn change_status(&self, input: &UpdateTokenStatusInput, known: Option<TokenStatus>, deadline: Deadline) -> Result<()> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
                 build()?; // validated before the status read below
-                let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
                 let current = match known {
                     Some(status) => status,
-                    None => self.token(&get, deadline).await?.status,
+                    None => {
+                        let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
+                        self.token(&get, deadline).await?.status
+                    }
                 };
                 if !status::can_transition(current, input.status) {
                     return Err(Error::new(
@@ -228,9 +236,7 @@ impl<E: Env> Client<E> {
                     )
                     .with_provider(self.provider()));
                 }
-                self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await?;
-                let made = format!("the token is now {}", input.status.as_str());
-                self.token(&get, deadline).await.map_err(|e| after_write(e, &made))
+                self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await
             }
             _ => Err(Error::unsupported(self.provider(), "token status change")),
         }
@@ -287,7 +293,7 @@ impl<E: Env> Client<E> {
                     return Ok(());
                 }
                 let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted };
-                self.change_status(&delete, Some(current), deadline).await.map(|_| ())
+                self.change_status(&delete, Some(current), deadline).await
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::delete_token_request(base, &input.token_id);

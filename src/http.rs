@@ -139,6 +139,31 @@ pub fn validate_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     Ok(value)
 }
 
+/// A reply body as `Response.text()` would read it: a leading BOM dropped, U+FFFD for bad bytes.
+/// Valid UTF-8 (nearly every reply) becomes the `String` without a copy.
+pub fn body_text(mut bytes: Vec<u8>) -> String {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// An id that travels inside a JSON body, never in a URL (AlliancePay's `string(255)` fields): any
+/// text, so spaces, `/` and non-ASCII customer ids are fine; only empty, over-long and control
+/// characters are refused.
+pub fn validate_body_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
+    if value.is_empty() {
+        return Err(Error::invalid_input(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_ID_LEN {
+        return Err(Error::invalid_input(field, "must be at most 255 characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid_input(field, "must not contain control characters"));
+    }
+    Ok(value)
+}
+
 /// A validated id, percent-encoded for use as one path segment.
 pub fn path_segment(field: &str, value: &str) -> Result<String> {
     Ok(utf8_percent_encode(validate_id(field, value)?, SEGMENT).to_string())
@@ -153,6 +178,14 @@ pub fn query_value(value: &str) -> String {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+
+    #[test]
+    fn bodies_read_as_response_text_would() {
+        assert_eq!(body_text(b"\xEF\xBB\xBF{\"a\":1}".to_vec()), "{\"a\":1}");
+        assert_eq!(body_text(b"{\"a\":\"\xFF\"}".to_vec()), "{\"a\":\"\u{FFFD}\"}");
+        assert_eq!(body_text("ї\u{FEFF}".as_bytes().to_vec()), "ї\u{FEFF}");
+        assert_eq!(body_text(Vec::new()), "");
+    }
 
     #[test]
     fn ids_that_could_steer_a_path_are_rejected() {

@@ -2,16 +2,29 @@
 
 use crate::model::TokenStatus;
 
-/// AlliancePay and Pine Labs words. Unknown words are `UNKNOWN`, never an error: providers add
-/// statuses without notice, and a listing must not fail because of one token.
-pub fn normalize(word: &str) -> TokenStatus {
+/// AlliancePay's three words (doc 003). Each provider has its own table: a word another provider
+/// uses (DEACTIVATED, say) is not AlliancePay's, so it is `UNKNOWN` here rather than a status that
+/// would, for example, let a delete skip a token it takes as already deleted.
+///
+/// Unknown words are `UNKNOWN`, never an error: providers add statuses without notice, and a
+/// listing must not fail because of one token.
+pub fn from_alliancepay(word: &str) -> TokenStatus {
     match word.trim().to_ascii_uppercase().as_str() {
         "ACTIVE" => TokenStatus::Active,
         "SUSPENDED" => TokenStatus::Suspended,
-        "DELETED" | "DEACTIVATED" => TokenStatus::Deleted,
-        "INITIATED" | "PENDING" => TokenStatus::Pending,
+        "DELETED" => TokenStatus::Deleted,
+        _ => TokenStatus::Unknown,
+    }
+}
+
+/// Pine Labs' five words (doc 002): INITIATED → PENDING, DEACTIVATED → DELETED, the rest as is.
+pub fn from_pinelabs(word: &str) -> TokenStatus {
+    match word.trim().to_ascii_uppercase().as_str() {
+        "ACTIVE" => TokenStatus::Active,
+        "SUSPENDED" => TokenStatus::Suspended,
+        "DEACTIVATED" => TokenStatus::Deleted,
+        "INITIATED" => TokenStatus::Pending,
         "FAILED" => TokenStatus::Failed,
-        "EXPIRED" => TokenStatus::Expired,
         _ => TokenStatus::Unknown,
     }
 }
@@ -46,20 +59,21 @@ mod tests {
     use TokenStatus::*;
 
     #[test]
-    fn provider_words_normalize() {
-        let table = [
-            ("ACTIVE", Active),
-            ("SUSPENDED", Suspended),
-            ("DELETED", Deleted),
-            ("INITIATED", Pending),
-            ("DEACTIVATED", Deleted),
-            ("FAILED", Failed),
-            ("active", Active),
-            ("QUARANTINED", Unknown),
-            ("", Unknown),
-        ];
-        for (word, want) in table {
-            assert_eq!(normalize(word), want, "{word}");
+    fn each_provider_reads_only_its_own_words() {
+        let alliancepay = [("ACTIVE", Active), ("SUSPENDED", Suspended), ("DELETED", Deleted), ("active", Active), (" Deleted ", Deleted)];
+        let pinelabs = [("ACTIVE", Active), ("SUSPENDED", Suspended), ("DEACTIVATED", Deleted), ("INITIATED", Pending), ("FAILED", Failed), ("failed", Failed)];
+        for (word, want) in alliancepay {
+            assert_eq!(from_alliancepay(word), want, "AlliancePay {word}");
+        }
+        for (word, want) in pinelabs {
+            assert_eq!(from_pinelabs(word), want, "Pine Labs {word}");
+        }
+        // The other provider's words, and words neither documents, are UNKNOWN.
+        for word in ["DEACTIVATED", "INITIATED", "FAILED", "PENDING", "EXPIRED", "QUARANTINED", ""] {
+            assert_eq!(from_alliancepay(word), Unknown, "AlliancePay {word}");
+        }
+        for word in ["DELETED", "PENDING", "EXPIRED", "QUARANTINED", ""] {
+            assert_eq!(from_pinelabs(word), Unknown, "Pine Labs {word}");
         }
     }
 

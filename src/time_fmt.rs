@@ -7,16 +7,31 @@ const DAY_MS: i64 = 86_400_000;
 const MIN_MS: i64 = -62_167_219_200_000;
 const MAX_MS: i64 = 253_402_300_799_999;
 
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`, written digit by digit: every token carries up to three of these,
+/// and `format!` was a tenth of a 1,000-token list's normalization in wasm.
 pub fn to_iso(t: i64) -> String {
     let (y, m, d) = ymd(t);
     let ms = t.rem_euclid(DAY_MS);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
+    let mut out = String::with_capacity(24);
+    // Every part fits in four digits (years outside 0–9999 are never parsed); u32 arithmetic,
+    // since 64-bit division is slow in wasm.
+    let mut put = |value: i64, width: usize, then: Option<char>| {
+        let mut v = value.rem_euclid(10_000) as u32;
+        let mut digits = [b'0'; 4];
+        for slot in digits[..width].iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend(digits[..width].iter().map(|&d| char::from(d)).chain(then));
+    };
+    put(y, 4, Some('-'));
+    put(i64::from(m), 2, Some('-'));
+    put(i64::from(d), 2, Some('T'));
+    put(ms / 3_600_000, 2, Some(':'));
+    put(ms / 60_000 % 60, 2, Some(':'));
+    put(ms / 1000 % 60, 2, Some('.'));
+    put(ms % 1000, 3, Some('Z'));
+    out
 }
 
 /// The UTC calendar date of an instant.

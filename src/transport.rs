@@ -173,14 +173,6 @@ mod fetch {
         TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail } }
     }
 
-    /// The body as `Response.text()` would read it: a leading BOM dropped, U+FFFD for bad bytes.
-    fn utf8(mut bytes: Vec<u8>) -> String {
-        if bytes.starts_with(b"\xEF\xBB\xBF") {
-            bytes.drain(..3);
-        }
-        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    }
-
     impl Env for FetchEnv {
         fn send(&self, req: HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
             let headers: Array = req.headers.iter().flat_map(|(n, v)| [JsValue::from_str(n), JsValue::from_str(v)]).collect();
@@ -196,7 +188,7 @@ mod fetch {
                     .collect();
                 let body = parts.get(READ_HEADERS.len() as u32 + 1);
                 let body = match body.dyn_into::<Uint8Array>() {
-                    Ok(bytes) => utf8(bytes.to_vec()),
+                    Ok(bytes) => crate::http::body_text(bytes.to_vec()),
                     Err(text) => text.as_string().unwrap_or_default(),
                 };
                 Ok(HttpResponse { status, headers, body })

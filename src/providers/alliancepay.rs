@@ -8,7 +8,7 @@ use crate::auth::jwe::{self, PrivateKey, RecipientKey};
 use crate::card;
 use crate::config::{AlliancePaySession, Encryption, MerchantKey};
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::{validate_id, HttpRequest, HttpResponse, Method};
+use crate::http::{validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{PaymentMethod, Provider, Token, TokenStatus};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
@@ -87,11 +87,10 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         e
     })?;
     let server_key = RecipientKey::from_jwk(&wire.server_public).map_err(|e| Error::decode(P, format!("serverPublic: {e}")))?;
-    let expires_at_ms = wire
-        .token_expiration_date_time
-        .take()
-        .or(wire.token_expiration.take())
-        .and_then(|t| time_fmt::parse(&t))
+    // The first of the two timestamps that reads: an unreadable UTC one falls back to Kyiv's.
+    let read_time = |t: Option<String>| t.and_then(|t| time_fmt::parse(&t));
+    let expires_at_ms = read_time(wire.token_expiration_date_time.take())
+        .or_else(|| read_time(wire.token_expiration.take()))
         // The bank's time, placed on the local clock by the reply's Date (see pinelabs).
         .map(|t| now_ms.saturating_add(time_fmt::epoch_ms(t).saturating_sub(resp.server_now(now_ms))))
         .or_else(|| {
@@ -185,18 +184,18 @@ fn token_request(base_url: &str, operation: &str, body: serde_json::Value) -> Ht
 }
 
 pub fn list_tokens_request(base_url: &str, customer_id: &str) -> Result<HttpRequest> {
-    validate_id("customerId", customer_id)?;
+    validate_body_id("customerId", customer_id)?;
     Ok(token_request(base_url, "list/by-customer-id", serde_json::json!({ "customerId": customer_id })))
 }
 
 pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
-    validate_id("tokenId", token_id)?;
+    validate_body_id("tokenId", token_id)?;
     Ok(token_request(base_url, "get", serde_json::json!({ "token": token_id })))
 }
 
 /// Only the three statuses the bank has may be set.
 pub fn state_update_request(base_url: &str, token_id: &str, state: TokenStatus) -> Result<HttpRequest> {
-    validate_id("tokenId", token_id)?;
+    validate_body_id("tokenId", token_id)?;
     if !matches!(state, TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Deleted) {
         return Err(Error::invalid_input("status", "can be set only to ACTIVE, SUSPENDED or DELETED"));
     }
@@ -221,7 +220,7 @@ struct WireList {
 impl From<WireToken> for Token {
     fn from(w: WireToken) -> Token {
         let mut t = Token::new(P, w.token);
-        t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::normalize);
+        t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_alliancepay);
         t.provider_status = w.status;
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
         t.merchant_id = w.merchant_id;
@@ -303,6 +302,18 @@ mod tests {
             assert_eq!(list_tokens_request(BASE, bad).unwrap_err().code, ErrorCode::InvalidInput);
         }
         assert!(list_tokens_request(BASE, &"c".repeat(255)).is_ok());
+        // Ids travel in the body, not a URL: doc 000's string(255) allows spaces, '/' and
+        // non-ASCII, counted in characters.
+        for id in ["Іван Петренко/1", "a b?c#d%2F..", &"ї".repeat(255)] {
+            let r = list_tokens_request(BASE, id).unwrap();
+            let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+            assert_eq!(body["customerId"], id);
+            assert!(get_token_request(BASE, id).is_ok());
+        }
+        for bad in ["ab\u{7}c", "line\nbreak", "\u{85}", &"ї".repeat(256)] {
+            assert_eq!(list_tokens_request(BASE, bad).unwrap_err().code, ErrorCode::InvalidInput, "{bad:?}");
+            assert_eq!(state_update_request(BASE, bad, TokenStatus::Active).unwrap_err().code, ErrorCode::InvalidInput);
+        }
         let r = authorize_request(BASE, "0f8c2a4e-6b1d-4e3f-9a7c-2d5e8b1f4a60");
         assert_eq!(r.url, format!("{BASE}/api-gateway/authorize_virtual_device"));
         assert_eq!(r.header_value("x-api_version"), Some("V1"));
@@ -392,6 +403,11 @@ mod tests {
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
         assert_eq!(Session::resume(&saved).unwrap().device_id, "dev");
+        // An unreadable UTC timestamp falls back to the Kyiv one, not to sessionExpiration.
+        let mut kyiv_only = plain.clone();
+        kyiv_only["tokenExpirationDateTime"] = "27.02.2025".into();
+        let reply = HttpResponse::new(200, kyiv_only.to_string());
+        assert_eq!(parse_session(&reply, 0).unwrap().expires_at_ms, 1_740_658_354_430);
         let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::Authentication);
         assert!(!err.renew_auth);

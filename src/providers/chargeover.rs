@@ -217,10 +217,10 @@ pub fn delete_token_request(base_url: &str, token_id: &str) -> Result<HttpReques
     Ok(HttpRequest::new(Method::Delete, format!("{base_url}/tokenized/{}", tokenized_id(token_id)?)))
 }
 
-/// 13–19 digits once spaces and dashes are dropped: what a card number looks like.
-fn looks_like_pan(text: &str) -> bool {
-    let digits: Vec<char> = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    (13..=19).contains(&digits.len()) && digits.iter().all(char::is_ascii_digit)
+/// 13–19 digits once spaces and dashes are dropped, passing Luhn: a card number, however typed.
+fn is_card_number(text: &str) -> bool {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (13..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && card::luhn_valid(&digits)
 }
 
 /// The body for `POST /tokenized`. ChargeOver documents numeric customer ids: an all-digit id
@@ -238,8 +238,9 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     if token.len() > 255 || token.chars().any(char::is_control) {
         return Err(Error::invalid_input("token", "must be at most 255 characters, without control characters"));
     }
-    // A card number anywhere in it, not only as the whole value: read back, it would be masked.
-    if looks_like_pan(token) || card::scrub_pans(token) != token {
+    // A card number as the whole value or anywhere in it. All-digit tokens that fail Luhn are
+    // some gateways' real tokens (TransArmor), so only Luhn-valid runs count.
+    if is_card_number(token) || card::scrub_pans_in_identifier(token) != token {
         return Err(Error::invalid_input("token", "looks like a card number; store the gateway's token, no card numbers"));
     }
     let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
@@ -340,8 +341,9 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     }
     // Merchants type display names by hand; one holding a full card number comes out masked.
     t.label = w.name.map(|n| card::scrub_pans(&n));
-    // A gateway token is never a card number; if a merchant stored one, it stays masked.
-    t.gateway_token = w.token.map(|token| card::scrub_pans(&token));
+    // A gateway token is never a card number; if a merchant stored one, it stays masked. An
+    // all-digit token that fails Luhn is a gateway's own (TransArmor) and must stay usable.
+    t.gateway_token = w.token.map(|token| card::scrub_pans_in_identifier(&token));
     t.gateway = w.gateway;
     t.created_at = time_fmt::iso(w.write_datetime.as_deref());
     t.updated_at = time_fmt::iso(w.mod_datetime.as_deref());
@@ -691,6 +693,21 @@ mod tests {
             assert!(!err.message.contains("4111"));
         }
         assert!(bad(json!({"customerId": "1", "token": "4111111111111111"})).message.contains("no card numbers"));
+        // TransArmor-style all-digit tokens fail Luhn on purpose: they are tokens, not cards.
+        for token in ["2537446225198291", "tok-2537446225198291"] {
+            assert_eq!(create_body(&input(json!({"customerId": "1", "token": token}))).unwrap()["token"], token);
+        }
+    }
+
+    #[test]
+    fn gateway_tokens_are_masked_only_where_a_card_number_is() {
+        let row = |token: &str| {
+            let body = json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": [{"tokenized_id": 5, "token": token}]});
+            parse_token_list(&HttpResponse::new(200, body.to_string()), NOW).unwrap().remove(0).gateway_token.unwrap()
+        };
+        assert_eq!(row("2537446225198291"), "2537446225198291");
+        assert_eq!(row("4111111111111111"), "411111******1111");
+        assert_eq!(row("card_4111111111111111"), "card_411111******1111");
     }
 
     #[test]

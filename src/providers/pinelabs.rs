@@ -128,7 +128,8 @@ struct WireToken {
     created_at: Option<String>,
     updated_at: Option<String>,
     status_reason: Option<String>,
-    merchant_metadata: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "metadata")]
+    merchant_metadata: Option<BTreeMap<String, String>>,
     card_data: Option<WireCard>,
     is_compliant: Option<bool>,
 }
@@ -137,7 +138,7 @@ impl From<WireToken> for Token {
     fn from(w: WireToken) -> Token {
         let mut t = Token::new(P, w.token_id);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
-        t.status = w.status.as_deref().map_or(crate::model::TokenStatus::Unknown, status::normalize);
+        t.status = w.status.as_deref().map_or(crate::model::TokenStatus::Unknown, status::from_pinelabs);
         t.provider_status = w.status;
         t.status_reason = w.status_reason;
         t.payment_method = match w.payment_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
@@ -163,20 +164,101 @@ impl From<WireToken> for Token {
         t.updated_at = time_fmt::iso(w.updated_at.as_deref());
         t.reference = w.merchant_token_reference;
         t.compliant = w.is_compliant;
-        // Metadata values are documented as strings; anything else is kept as its JSON text.
-        t.metadata = w.merchant_metadata.map(|m| {
-            m.into_iter()
-                .map(|(k, mut v)| {
-                    card::scrub_json(&mut v);
-                    match v {
-                        serde_json::Value::String(s) => (k, s),
-                        other => (k, other.to_string()),
-                    }
-                })
-                .collect()
-        });
+        t.metadata = w.merchant_metadata;
         t
     }
+}
+
+/// `merchant_metadata`, read straight into the model's map. Values are documented as strings;
+/// anything else is kept as its JSON text, and card numbers are masked in either. Read loosely, as
+/// other optional fields are: metadata that is not an object is dropped, not the reply.
+fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::result::Result as R;
+
+    struct Text(String);
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> R<Self, D::Error> {
+            d.deserialize_any(TextVisit)
+        }
+    }
+    struct TextVisit;
+    impl<'de> Visitor<'de> for TextVisit {
+        type Value = Text;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a metadata value")
+        }
+        // The common case: the string is read once, with no JSON value in between.
+        fn visit_str<E>(self, v: &str) -> R<Text, E> {
+            Ok(Text(card::scrub_pans(v)))
+        }
+        fn visit_bool<E>(self, v: bool) -> R<Text, E> {
+            Ok(as_text(v.into()))
+        }
+        fn visit_i64<E>(self, v: i64) -> R<Text, E> {
+            Ok(as_text(v.into()))
+        }
+        fn visit_u64<E>(self, v: u64) -> R<Text, E> {
+            Ok(as_text(v.into()))
+        }
+        fn visit_f64<E>(self, v: f64) -> R<Text, E> {
+            Ok(as_text(v.into()))
+        }
+        fn visit_unit<E>(self) -> R<Text, E> {
+            Ok(as_text(serde_json::Value::Null))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> R<Text, A::Error> {
+            serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(as_text)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> R<Text, A::Error> {
+            serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(as_text)
+        }
+    }
+    fn as_text(mut value: serde_json::Value) -> Text {
+        card::scrub_json(&mut value);
+        match value {
+            serde_json::Value::String(s) => Text(s),
+            other => Text(other.to_string()),
+        }
+    }
+
+    struct MapVisit;
+    impl<'de> Visitor<'de> for MapVisit {
+        type Value = Option<BTreeMap<String, String>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> R<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, Text(value))) = map.next_entry::<String, Text>()? {
+                out.insert(key, value);
+            }
+            Ok(Some(out))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> R<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> R<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(MapVisit)
 }
 
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
@@ -285,6 +367,29 @@ mod tests {
         assert_eq!(t.status_reason.as_deref(), Some("Token activated successfully"));
         assert_eq!(t.metadata.as_ref().unwrap().get("acquirerName").map(String::as_str), Some("HDFC_FSS"));
         assert_eq!(t.compliant, Some(true));
+    }
+
+    #[test]
+    fn metadata_values_become_text_with_card_numbers_masked() {
+        let reply = |meta: serde_json::Value| {
+            let body = serde_json::json!({"tokens": [{"token_id": "t", "merchant_metadata": meta}]});
+            parse_token_list(&HttpResponse::new(200, body.to_string())).unwrap().remove(0).metadata
+        };
+        let meta = reply(serde_json::json!({
+            "s": "card 4111111111111111", "n": 4111111111111111u64, "small": 42, "neg": -7, "f": 1.5, "b": true,
+            "null": null, "arr": [1, "4111111111111111"], "obj": {"k": "v"}
+        }))
+        .unwrap();
+        let get = |k: &str| meta.get(k).map(String::as_str);
+        assert_eq!(get("s"), Some("card 411111******1111"));
+        assert_eq!(get("n"), Some("411111******1111"));
+        assert_eq!((get("small"), get("neg"), get("f"), get("b"), get("null")), (Some("42"), Some("-7"), Some("1.5"), Some("true"), Some("null")));
+        assert_eq!(get("arr"), Some(r#"[1,"411111******1111"]"#));
+        assert_eq!(get("obj"), Some(r#"{"k":"v"}"#));
+        // Another shape drops the metadata, not the token.
+        for other in [serde_json::json!("text"), serde_json::json!([1, {"a": 2}]), serde_json::json!(3), serde_json::json!(null)] {
+            assert_eq!(reply(other.clone()), None, "{other}");
+        }
     }
 
     #[test]
