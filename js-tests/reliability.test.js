@@ -2,6 +2,7 @@
 // error for each kind of broken reply.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { createClient } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
@@ -141,7 +142,9 @@ test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs
   // 200 ms of its 500 ms budget left. The renewal gets a budget of its own (other calls may
   // share it) and is held up for 800 ms: the call stops waiting at its own deadline.
   let expired = false;
+  const signInSignals = [];
   const fetchVia = async (url, init) => {
+    if (url.endsWith('/auth/v1/token')) signInSignals.push(init.signal);
     if (url.includes('/customer/') && !expired) {
       expired = true;
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -158,6 +161,10 @@ test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs
   assert.equal(err.retryable, true);
   assert.ok(performance.now() - started < 700, 'the call stopped at its own deadline, not the renewal\'s');
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 0);
+  // Nobody waits for the renewal any more, so its request is aborted now, not at its timeout.
+  assert.equal(signInSignals.length, 2);
+  assert.equal(signInSignals[1].aborted, true, 'the abandoned sign-in request was aborted');
+  assert.equal(signInSignals[0].aborted, false);
   // The abandoned renewal's outcome does not reach this call: it signs in anew and succeeds.
   assert.equal((await client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' })).length, 1);
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/auth/v1/token' }), 3);
@@ -183,4 +190,40 @@ test('a reply larger than 32 MiB is refused before it reaches wasm, and the clie
   }
   mode = 'ok';
   assert.equal((await client.listTokens({ customerId: 'c' })).length, 1);
+});
+
+test('a redirect is never followed: the secret and headers stay put, and the call fails once with PROVIDER_ERROR', async () => {
+  const caught = [];
+  const catcher = createServer((req, res) => {
+    caught.push(req.url);
+    res.end('{}');
+  });
+  const seen = [];
+  const redirector = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const status = req.method === 'POST' ? 307 : 302;
+    res.writeHead(status, { location: `http://127.0.0.1:${catcher.address().port}/steal${req.url}` });
+    res.end();
+  });
+  const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await Promise.all([listen(catcher), listen(redirector)]);
+  try {
+    const base = `http://127.0.0.1:${redirector.address().port}`;
+    // Pine Labs' sign-in is a POST carrying the client secret (307 keeps the method and body).
+    const pine = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'secret-Kq3', baseUrl: `${base}/api`, maxRetries: 2 });
+    const err = await rejection(pine.listTokens({ customerId: 'c' }));
+    assert.equal(err.code, 'PROVIDER_ERROR');
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /redirect \(HTTP 307 to another address\), which is not followed: check baseUrl/);
+    // A GET (Payerly) gets the same answer for a 302.
+    const payerly = createClient({ provider: 'payerly', apiKey: 'k', baseUrl: `${base}/v1`, maxRetries: 2 });
+    const got = await rejection(payerly.getToken({ tokenId: 'tok_1' }));
+    assert.equal(got.code, 'PROVIDER_ERROR');
+    assert.match(got.message, /HTTP 302/);
+    assert.deepEqual(seen, ['POST /api/auth/v1/token', 'GET /v1/tokens/tok_1'], 'one attempt each, no retries');
+    assert.deepEqual(caught, [], 'nothing reached the redirect target');
+  } finally {
+    catcher.close();
+    redirector.close();
+  }
 });

@@ -31,7 +31,10 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
   // no-store: token data is never served from, or kept in, an HTTP cache.
-  const init = { method, headers, signal: controller.signal, cache: 'no-store' };
+  // manual: a redirect is never followed. Following one would resend the body (a client secret)
+  // and headers (AlliancePay's refresh token) to wherever it points, over http too, and turn a
+  // POST into a GET whose reply would be read as the write's result.
+  const init = { method, headers, signal: controller.signal, cache: 'no-store', redirect: 'manual' };
   if (body !== undefined) init.body = body;
   const attempt = (async () => {
     let response;
@@ -43,6 +46,12 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     const bytes = typeof response?.arrayBuffer === 'function';
     if (!response || !(bytes || typeof response.text === 'function') || !response.headers) {
       return { kind: 'network', detail: 'fetch did not resolve to a Response' };
+    }
+    // Browsers show a manual redirect as an opaque response with status 0; Node shows the 3xx.
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      response.body?.cancel?.().catch(() => {});
+      const status = response.status >= 300 ? `HTTP ${response.status}` : 'a redirect';
+      return { kind: 'redirect', detail: `${status}${response.headers.get('location') ? ' to another address' : ''}` };
     }
     const reply = [response.status];
     for (const name of readHeaders) reply.push(response.headers.get(name));
@@ -61,5 +70,12 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     }
     return reply;
   })();
-  return Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
+  const settled = Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
+  // Called by the Rust side when nobody waits for this attempt any more (a sign-in every caller
+  // gave up on): the request stops now rather than at its timeout, and the promise still settles.
+  settled.abandon = () => {
+    clearTimeout(timer);
+    controller.abort();
+  };
+  return settled;
 }

@@ -342,9 +342,14 @@ impl<E: Env> Client<E> {
                 };
                 let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &authorized, &mut *parse).await;
                 match result {
-                    Err(e) if e.renew_auth && !renewed => {
-                        renewed = true;
+                    Err(e) if e.renew_auth => {
+                        // Dropped even when this call gives up: a credential the provider refused
+                        // would otherwise cost every later call a doomed first attempt.
                         self.reject(&grant);
+                        if renewed {
+                            return Err(e);
+                        }
+                        renewed = true;
                     }
                     other => return other,
                 }

@@ -217,9 +217,15 @@ fn a_401_renews_the_access_token_once_and_retries_once() {
     assert!(list(&env, pinelabs(0, json!({}))).is_ok());
     assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (2, 2));
     let env = scripted(vec![status(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#)]);
-    let err = list(&env, pinelabs(3, json!({}))).unwrap_err();
+    let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    let err = block_on(client.list_tokens(&input)).unwrap_err();
     assert_eq!(err.code, ErrorCode::Authentication);
     assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (2, 2));
+    // The renewed token was refused too, so it is not kept: the next call signs in first
+    // instead of spending an attempt on it.
+    block_on(client.list_tokens(&input)).unwrap_err();
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (4, 4));
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub enum FaultKind {
     Truncated,
     /// The reply was larger than the SDK reads (js/fetch.js `MAX_REPLY_BYTES`).
     TooLarge,
+    /// The reply was a redirect, which the SDK never follows (js/fetch.js says why).
+    Redirect,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +37,12 @@ impl TransportFault {
             // A cut-off body is unreadable like a malformed one, but another attempt may get it whole.
             FaultKind::Truncated => Error::new(ErrorCode::Decode, format!("the {} reply was cut off", provider.as_str())).retryable(true),
             FaultKind::TooLarge => Error::new(ErrorCode::Decode, format!("the {} reply was not read: {}", provider.as_str(), self.detail)),
+            // A provider API does not move; a redirect means a wrong baseUrl or something in
+            // between, and trying again gets the same answer.
+            FaultKind::Redirect => Error::new(
+                ErrorCode::ProviderError,
+                format!("{} answered with a redirect ({}), which is not followed: check baseUrl", provider.as_str(), self.detail),
+            ),
             FaultKind::Refused | FaultKind::Network => {
                 Error::new(ErrorCode::Network, format!("could not reach {}: {}", provider.as_str(), self.detail))
             }
@@ -132,6 +140,20 @@ mod fetch {
         }
     }
 
+    /// An attempt whose future is dropped before its reply (every caller stopped waiting for a
+    /// shared sign-in) aborts its fetch; otherwise the request would run on to its timeout, keep
+    /// a Node process alive, and could open an AlliancePay session nobody uses.
+    struct InFlight(Option<Promise>);
+
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            let Some(promise) = self.0.take() else { return };
+            if let Ok(abandon) = Reflect::get(&promise, &"abandon".into()).and_then(|f| f.dyn_into::<Function>()) {
+                let _ = abandon.call0(&promise);
+            }
+        }
+    }
+
     /// `fetch` is the caller's function when given (a proxy, a test double, undici with options),
     /// else the global one that browsers and Node ≥18 share.
     #[derive(Clone)]
@@ -167,6 +189,7 @@ mod fetch {
             "refused" => FaultKind::Refused,
             "truncated" => FaultKind::Truncated,
             "too_large" => FaultKind::TooLarge,
+            "redirect" => FaultKind::Redirect,
             _ => FaultKind::Network,
         };
         let detail = field("detail");
@@ -177,8 +200,11 @@ mod fetch {
         fn send(&self, req: HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
             let headers: Array = req.headers.iter().flat_map(|(n, v)| [JsValue::from_str(n), JsValue::from_str(v)]).collect();
             let promise = send_attempt(&self.fetch, &req.url, req.method.as_str(), headers, req.body, timeout_ms, &self.read_headers);
+            // Made before the future is first polled: the request is already on its way.
+            let mut in_flight = InFlight(Some(promise.clone()));
             Box::pin(async move {
                 let reply = JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED);
+                in_flight.0.take(); // settled: nothing to abort
                 let Some(parts) = reply.dyn_ref::<Array>() else { return Err(fault(&reply)) };
                 let status = parts.get(0).as_f64().map_or(0, |s| s as u16);
                 let headers = READ_HEADERS
