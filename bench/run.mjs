@@ -9,6 +9,11 @@ import * as jwe from './jwe.mjs';
 import * as coldstart from './coldstart.mjs';
 import * as size from './size.mjs';
 import * as soak from './soak.mjs';
+import { cargoOnPath } from '../scripts/lib.mjs';
+
+// Read before the long run, so a missing toolchain fails at once rather than after it.
+cargoOnPath();
+const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
 
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3));
 const rows = [];
@@ -33,7 +38,6 @@ const last = m.samples[m.samples.length - 1];
 rows.push([m.name, `RSS ${last.rssMb.toFixed(1)} MB, wasm ${last.wasmMb.toFixed(2)} MB after`, `RSS ${m.samples[0].rssMb.toFixed(1)} MB, wasm ${m.samples[0].wasmMb.toFixed(2)} MB before`, '—', 'bounded: no growth per call after warm-up', m.met, `after warm-up: wasm +${m.wasmGrowth.toFixed(2)} MB, RSS ${m.rssGrowth >= 0 ? '+' : ''}${m.rssGrowth.toFixed(1)} MB (${m.perCallBytes.toFixed(1)} B/call); ${m.failed} failed; ${m.seconds.toFixed(0)} s`]);
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
 const lines = [
   '# Benchmark results',
   '',

@@ -45,7 +45,8 @@ function serve(dir) {
 
 before(async () => {
   if (skip) return;
-  [pack, sandbox] = await Promise.all([packOnce(), startSandbox()]);
+  // Each is kept as soon as it is ready, so after() stops the one that started when the other fails.
+  await Promise.all([packOnce().then((p) => { pack = p; }), startSandbox().then((s) => { sandbox = s; })]);
   proj = await pack.project('browser', {
     files: {
       'entry.js': readFixture('bundle-entry.js'),

@@ -4,6 +4,7 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { chromium } from 'playwright-core';
 import { startDemo } from '../scripts/demo-server.mjs';
 
@@ -135,6 +136,21 @@ test('suspend, reactivate and delete an AlliancePay token; the row updates after
   await page.screenshot({ path: new URL('demo-alliancepay-actions.png', OUT).pathname, fullPage: true });
 });
 
+test('an action with credentials made invalid after listing shows the error and frees the row', { skip }, async () => {
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  const token = row('-s9UCfCNN0YMk4ZOyZX8pWAt');
+  await page.locator('#connection summary').click();
+  await page.locator('textarea[data-provider="alliancepay"][data-key="merchantPrivateKey"]').fill('{ not json');
+  const suspend = token.getByRole('button', { name: /^Suspend / });
+  if (await suspend.count() === 0) return; // the page already withdrew the actions: nothing can hang
+  await suspend.click();
+  const banner = page.locator('#banner');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /INVALID_INPUT/);
+  assert.equal(await token.getAttribute('aria-busy'), null, 'the row is not left busy');
+  assert.equal(demo.sandbox.count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 0);
+});
+
 test('no forbidden action is offered: DELETED tokens, and providers without status changes', { skip }, async () => {
   await lookupSingle('alliancepay', 'senderCustomerId');
   const deleted = row('Zd3_hJ6sVw0nPq5uGk8rTy2m');
@@ -246,4 +262,23 @@ test('pointing a provider at a real host shows the secrets and CORS warning', { 
   assert.match(await page.locator('#target-pill').textContent(), /Real hosts/);
   await page.getByLabel('Target').selectOption('sandbox');
   assert.equal(await page.locator('#real-warning').isHidden(), true);
+});
+
+test('the demo server answers only its own host names, serves only the page and the package, and survives a malformed path', { skip }, async () => {
+  const { port } = new URL(demo.url);
+  const get = (path, host = `127.0.0.1:${port}`) => new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(await get('/www/index.html'), 200);
+  assert.equal(await get('/www/index.html', `localhost:${port}`), 200);
+  // DNS rebinding: another site's name pointed at 127.0.0.1.
+  assert.equal(await get('/demo-config.json', `attacker.example:${port}`), 421);
+  assert.equal(await get('/sandbox/keys/bank.private.jwk.json'), 404);
+  assert.equal(await get('/www/%zz'), 400);
+  assert.equal(await get('/www/index.html'), 200, 'still serving');
 });

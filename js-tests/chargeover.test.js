@@ -111,6 +111,8 @@ test('bad queries give INVALID_INPUT before any request', async () => {
     [{ where: [{ field: 'customer_id', op: 'EQUALS', value: 1.5 }] }, /where\[0\]\.value/],
     [{ where: [{ field: 'customer_id', op: 'EQUALS', value: { a: 1 } }] }, /where\[0\]\.value/],
     [{ limit: 0 }, /limit/],
+    [{ limit: NaN }, /limit/],
+    [{ where: [{ field: 'customer_id', op: 'EQUALS', value: NaN }] }, /where\[0\]\.value/],
     [{ limit: 501 }, /limit/],
     [{ where: [{ field: 'name', op: 'EQUALS', value: 'x' }] }, /field/],
     [{ where: [{ field: 'customer_id', op: 'LIKE', value: 'x' }] }, /op/],

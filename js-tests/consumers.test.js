@@ -28,7 +28,8 @@ let sandbox;
 let env;
 
 before(async () => {
-  [pack, sandbox] = await Promise.all([packOnce(), startSandbox()]);
+  // Each is kept as soon as it is ready, so after() stops the one that started when the other fails.
+  await Promise.all([packOnce().then((p) => { pack = p; }), startSandbox().then((s) => { sandbox = s; })]);
   env = {
     ...process.env,
     PAYTOKENS_SANDBOX: JSON.stringify({ ...sandbox.credentials.pinelabs, baseUrl: sandbox.baseUrls.pinelabs, customerId: DOC_CUSTOMER }),

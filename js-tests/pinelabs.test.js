@@ -132,6 +132,10 @@ test('config errors name the field, before any request', async () => {
     [{ provider: 'pinelabs', clientSecret: 'x' }, /clientId/],
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', timeoutMs: -1 }, /config\.timeoutMs/],
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', fetch: 3 }, /config\.fetch/],
+    // JSON would write these as null, a silent default; they are refused instead.
+    [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', timeoutMs: NaN }, /config\.timeoutMs/],
+    [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', maxRetries: Infinity }, /config\.maxRetries/],
+    [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', deadlineMs: -Infinity }, /config\.deadlineMs/],
     [{ provider: 'mystery' }, /config\.provider/],
     [null, /config/],
   ];

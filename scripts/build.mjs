@@ -2,10 +2,9 @@
 // loaded by pkg/node.js or pkg/browser.js) → wasm-opt from the npm `binaryen` (Debian's is too old).
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { root, run } from './lib.mjs';
+import { root, run, cargoOnPath } from './lib.mjs';
 
-const cargoBin = path.join(process.env.HOME || '/root', '.cargo', 'bin');
-if (!process.env.PATH.split(':').includes(cargoBin)) process.env.PATH = `${cargoBin}:${process.env.PATH}`;
+cargoOnPath();
 
 run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib']);
 const built = path.join(root, 'target/wasm32-unknown-unknown/release/paytokens.wasm');
@@ -13,7 +12,10 @@ const out = path.join(root, 'pkg/wasm');
 const shipped = path.join(out, 'paytokens_bg.wasm');
 const indexTypes = path.join(root, 'pkg/index.d.ts');
 const upToDate = (file, ...sources) => existsSync(file) && sources.every((s) => statSync(file).mtimeMs >= statSync(s).mtimeMs);
-if (upToDate(shipped, built) && upToDate(path.join(root, 'pkg/index.d.cts'), indexTypes, shipped)) process.exit(0);
+// The recipe (this file, the wasm-opt version in the lockfile) counts as a source too.
+const recipe = [new URL(import.meta.url).pathname, path.join(root, 'package-lock.json')].filter(existsSync);
+const outputs = ['paytokens.js', 'types.d.ts', 'types.d.cts'].map((f) => path.join(out, f));
+if (upToDate(shipped, built, ...recipe) && outputs.every(existsSync) && upToDate(path.join(root, 'pkg/index.d.cts'), indexTypes, shipped)) process.exit(0);
 
 // Start clean: stale snippet folders from older builds must not ship.
 rmSync(out, { recursive: true, force: true });

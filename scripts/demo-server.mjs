@@ -7,11 +7,17 @@ import { root } from './lib.mjs';
 import { startSandbox } from '../sandbox/server.js';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
-const SERVED = ['www', 'pkg', 'sandbox'];
+const SERVED = ['www', 'pkg'];
 
 export async function startDemo({ port = 0, sandboxPort = 0 } = {}) {
   const sandbox = await startSandbox({ port: sandboxPort });
   const server = http.createServer(async (req, res) => {
+    // Only this machine's own names: a page on another site that points its host name at
+    // 127.0.0.1 (DNS rebinding) gets nothing.
+    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('unknown host');
+      return;
+    }
     const url = new URL(req.url, 'http://localhost');
     if (url.pathname === '/') {
       res.writeHead(302, { location: '/www/index.html' }).end();
@@ -22,7 +28,14 @@ export async function startDemo({ port = 0, sandboxPort = 0 } = {}) {
       res.end(JSON.stringify({ sandboxUrl: sandbox.url, baseUrls: sandbox.baseUrls }));
       return;
     }
-    const file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
+    let decoded;
+    try {
+      decoded = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400).end('bad path');
+      return;
+    }
+    const file = path.normalize(path.join(root, decoded));
     const top = path.relative(root, file).split(path.sep)[0];
     if (!file.startsWith(root + path.sep) || !SERVED.includes(top)) {
       res.writeHead(404).end('not found');

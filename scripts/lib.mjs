@@ -6,6 +6,14 @@ import path from 'node:path';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Puts cargo's bin dir (CARGO_HOME's, else ~/.cargo's) on PATH, for rustup, cargo and wasm-bindgen. */
+export function cargoOnPath() {
+  const home = process.env.CARGO_HOME || path.join(process.env.HOME || '/root', '.cargo');
+  const bin = path.join(home, 'bin');
+  if (!process.env.PATH.split(path.delimiter).includes(bin)) process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
+  return bin;
+}
+
 export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
   if (r.error) throw r.error;

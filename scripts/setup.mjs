@@ -1,12 +1,52 @@
 // Installs what building and testing need on a fresh machine, and nothing that is already there:
-// the wasm target, wasm-bindgen-cli at the Cargo.lock version, npm dev dependencies, and
-// (with --browser) Debian's Chromium and ChromeDriver.
-import { existsSync, statSync } from 'node:fs';
+// Rust through rustup (from rustup's own dist server) and a C compiler (Debian's, for build
+// scripts), the wasm target, wasm-bindgen-cli at the Cargo.lock version, npm dev dependencies,
+// and (with --browser) Debian's Chromium and ChromeDriver.
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
 import path from 'node:path';
-import { root, run, capture, lockedVersion, hasChromium } from './lib.mjs';
+import { root, run, capture, lockedVersion, hasChromium, cargoOnPath } from './lib.mjs';
 
-const cargoBin = path.join(process.env.HOME || '/root', '.cargo', 'bin');
-if (!process.env.PATH.split(':').includes(cargoBin)) process.env.PATH = `${cargoBin}:${process.env.PATH}`;
+cargoOnPath();
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) {
+  console.error(`paytokens needs Node 20 or newer (this is ${process.version}): WebCrypto and fetch as globals.`);
+  process.exit(1);
+}
+
+const aptInstall = (packages) => {
+  if (process.getuid?.() !== 0) {
+    console.error(`missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`);
+    process.exit(1);
+  }
+  run('apt-get', ['update']);
+  run('apt-get', ['install', '-y', ...packages], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+};
+
+// Build scripts of native dependencies link with the system C compiler.
+if (capture('cc', ['--version']) === null) aptInstall(['gcc', 'libc6-dev', 'pkg-config']);
+
+if (capture('rustup', ['--version']) === null) {
+  if (capture('cargo', ['--version']) !== null) {
+    console.error('found cargo without rustup (a distribution package?): the wasm32 target needs rustup, see https://rustup.rs');
+    process.exit(1);
+  }
+  const triple = { x64: 'x86_64-unknown-linux-gnu', arm64: 'aarch64-unknown-linux-gnu' }[arch()];
+  if (process.platform !== 'linux' || !triple) {
+    console.error('Rust is missing: install it with rustup (https://rustup.rs), then run this again');
+    process.exit(1);
+  }
+  console.log('installing Rust (stable, minimal profile) with rustup');
+  const res = await fetch(`https://static.rust-lang.org/rustup/dist/${triple}/rustup-init`);
+  if (!res.ok) throw new Error(`downloading rustup-init failed: HTTP ${res.status}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'rustup-'));
+  const init = path.join(dir, 'rustup-init');
+  writeFileSync(init, Buffer.from(await res.arrayBuffer()));
+  chmodSync(init, 0o755);
+  run(init, ['-y', '--profile', 'minimal', '--default-toolchain', 'stable', '--no-modify-path']);
+  rmSync(dir, { recursive: true, force: true });
+}
 
 const targets = capture('rustup', ['target', 'list', '--installed']) || '';
 if (!targets.split('\n').includes('wasm32-unknown-unknown')) {
@@ -23,12 +63,9 @@ if (have !== want) {
 }
 
 const marker = path.join(root, 'node_modules', '.package-lock.json');
-const lock = path.join(root, 'package-lock.json');
-if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
+const newer = (file) => existsSync(file) && statSync(file).mtimeMs > statSync(marker).mtimeMs;
+if (!existsSync(marker) || newer(path.join(root, 'package-lock.json')) || newer(path.join(root, 'package.json'))) {
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
-if (process.argv.includes('--browser') && !hasChromium()) {
-  run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', 'chromium', 'chromium-driver'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
+if (process.argv.includes('--browser') && !hasChromium()) aptInstall(['chromium', 'chromium-driver']);

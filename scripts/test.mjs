@@ -4,17 +4,23 @@
 import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { root, hasChromium, run } from './lib.mjs';
+import { root, hasChromium, run, cargoOnPath } from './lib.mjs';
 
-const cargoBin = path.join(process.env.HOME || '/root', '.cargo', 'bin');
-if (!process.env.PATH.split(':').includes(cargoBin)) process.env.PATH = `${cargoBin}:${process.env.PATH}`;
+cargoOnPath();
+
+const STEP_TIMEOUT_MS = 30 * 60 * 1000;
+// Per test, generous (npm pack + tsc + bundling take about a minute); --test-force-exit ends a
+// suite whose hooks left a handle open instead of waiting on it forever.
+const NODE_TEST = ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=600000', '--test-force-exit'];
 
 let passed = 0;
 let failed = 0;
 
 function step(title, cmd, args, parse, env = {}) {
   console.log(`\n=== ${title}`);
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+  // A step that hangs (a server a failed hook could not close) is stopped, and counts as failed.
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024, timeout: STEP_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  if (r.error) console.error(`${title}: ${r.error.code === 'ETIMEDOUT' ? `stopped after ${STEP_TIMEOUT_MS / 60000} minutes` : r.error.message}`);
   process.stdout.write(r.stdout || '');
   process.stderr.write(r.stderr || '');
   const counts = parse(`${r.stdout}\n${r.stderr}`);
@@ -46,10 +52,10 @@ step('wasm boundary (wasm-bindgen-test in Node)', 'cargo', ['test', '--target', 
 const suites = readdirSync(path.join(root, 'js-tests')).filter((f) => f.endsWith('.test.js')).sort();
 const node = suites.filter((f) => !f.startsWith('browser'));
 const browser = suites.filter((f) => f.startsWith('browser'));
-step('node suites', 'node', ['--test', '--test-reporter=spec', '--test-concurrency=1', ...node.map((f) => `js-tests/${f}`)], nodeCounts);
+step('node suites', 'node', [...NODE_TEST, ...node.map((f) => `js-tests/${f}`)], nodeCounts);
 if (browser.length) {
   if (!hasChromium()) run('node', ['scripts/setup.mjs', '--browser']);
-  step('browser suites (Chromium)', 'node', ['--test', '--test-reporter=spec', '--test-concurrency=1', ...browser.map((f) => `js-tests/${f}`)], nodeCounts);
+  step('browser suites (Chromium)', 'node', [...NODE_TEST, ...browser.map((f) => `js-tests/${f}`)], nodeCounts);
 }
 
 console.log(`\nall suites: ${passed} passed, ${failed} failed`);

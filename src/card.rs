@@ -55,14 +55,14 @@ pub fn mask_pan_field(text: &str) -> String {
     if let Some(m) = mask_pan(text) {
         return m.masked;
     }
-    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let digits = text.chars().filter(|&c| is_card_digit(c)).count();
     if digits <= 10 {
         return text.to_string();
     }
     let mut seen = 0;
     text.chars()
         .map(|c| {
-            if !c.is_ascii_digit() {
+            if !is_card_digit(c) {
                 return c;
             }
             seen += 1;
@@ -75,9 +75,22 @@ pub fn mask_pan_field(text: &str) -> String {
         .collect()
 }
 
+/// A digit as people type card numbers: ASCII, and the full-width, Arabic-Indic and Devanagari
+/// digits that phone keyboards and input methods produce.
+fn is_card_digit(c: char) -> bool {
+    c.is_ascii_digit() || matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{0660}'..='\u{0669}' | '\u{06F0}'..='\u{06F9}' | '\u{0966}'..='\u{096F}')
+}
+
+/// What people put between a card number's digit groups.
+fn is_group_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '/' | '_' | '\t' | '\u{00A0}' | '\u{2007}' | '\u{202F}' | '\u{2010}'..='\u{2015}')
+}
+
 /// Masks card numbers inside free text, such as a display name a merchant typed a card number
-/// into: in any run of 13 or more digits (spaces or dashes allowed between them), only the first
-/// 6 and last 4 digits stay. Runs longer than a PAN (two numbers in a row) are masked the same way.
+/// into: in any run of 13 or more digits (separators such as spaces, dashes, dots or slashes
+/// allowed between them), only the first 6 and last 4 digits stay. Runs longer than a PAN (two
+/// numbers in a row) are masked the same way. No Luhn check here: a mistyped card number in free
+/// text is still most of a card number, while masking a long date range by mistake costs little.
 pub fn scrub_pans(text: &str) -> String {
     if !has_card_length_run(text) {
         return text.to_string();
@@ -86,14 +99,14 @@ pub fn scrub_pans(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
+        if !is_card_digit(chars[i]) {
             out.push(chars[i]);
             i += 1;
             continue;
         }
         let (mut j, mut end, mut digits) = (i, i, 0);
-        while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], ' ' | '-')) {
-            if chars[j].is_ascii_digit() {
+        while j < chars.len() && (is_card_digit(chars[j]) || is_group_separator(chars[j])) {
+            if is_card_digit(chars[j]) {
                 digits += 1;
                 end = j + 1;
             }
@@ -101,7 +114,7 @@ pub fn scrub_pans(text: &str) -> String {
         }
         let mut seen = 0;
         for &c in &chars[i..end] {
-            if c.is_ascii_digit() && digits >= 13 {
+            if is_card_digit(c) && digits >= 13 {
                 out.push(if seen < 6 || seen >= digits - 4 { c } else { '*' });
                 seen += 1;
             } else {
@@ -152,13 +165,16 @@ pub fn luhn_valid(digits: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Whether `text` holds a run of 13 or more digits (spaces or dashes between them), without
-/// allocating: every string of every reply passes through here, so it skips ahead. A run with 13
-/// digits spans at least 13 bytes of digits, spaces and dashes, so when the last byte of the next
-/// 13 is anything else, none of those 13 can start one.
+/// Whether `text` may hold a run that `scrub_pans` masks: a quick check that never misses one, so
+/// the many strings without a card number cost one pass and no allocation. It works on bytes and
+/// skips ahead: a run with 13 digits spans at least 13 bytes that are digits, separators or parts
+/// of non-ASCII characters, so when the last of the next 13 bytes is none of those, none of the 13
+/// can start one. A non-ASCII character counts as a possible digit when its first byte is one
+/// that the other scripts' digits start with.
 fn has_card_length_run(text: &str) -> bool {
     const RUN: usize = 13;
-    let in_run = |b: u8| b.is_ascii_digit() || b == b' ' || b == b'-';
+    let in_run = |b: u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t') || b >= 0x80;
+    let may_be_digit = |b: u8| b.is_ascii_digit() || matches!(b, 0xD9 | 0xDB | 0xE0 | 0xEF);
     let bytes = text.as_bytes();
     // Invariant: `start` is 0 or follows a byte outside any run.
     let mut start = 0;
@@ -173,7 +189,7 @@ fn has_card_length_run(text: &str) -> bool {
             if !in_run(b) {
                 break;
             }
-            if b.is_ascii_digit() {
+            if may_be_digit(b) {
                 digits += 1;
                 if digits >= RUN {
                     return true;
@@ -203,7 +219,13 @@ pub fn scrub_json(value: &mut serde_json::Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(scrub_json),
-        Value::Object(map) => map.values_mut().for_each(scrub_json),
+        Value::Object(map) => {
+            // Keys too: a provider's reply may be keyed by card number.
+            if map.keys().any(|k| has_card_length_run(k)) {
+                *map = std::mem::take(map).into_iter().map(|(k, v)| (scrub_pans(&k), v)).collect();
+            }
+            map.values_mut().for_each(scrub_json);
+        }
         Value::Bool(_) | Value::Null => {}
     }
 }
@@ -244,9 +266,11 @@ pub fn brand_from_bin(bin: &str) -> Option<&'static str> {
         "Diners Club"
     } else if in_range(2, 62, 62) {
         "UnionPay"
+    } else if in_range(6, 606282, 606282) {
+        "Hipercard"
     } else if in_range(2, 60, 60) || in_range(2, 81, 82) || in_range(3, 508, 508) {
         "RuPay"
-    } else if in_range(2, 50, 50) || in_range(2, 56, 58) || in_range(2, 67, 67) {
+    } else if in_range(2, 50, 50) || in_range(2, 56, 58) || in_range(2, 67, 67) || in_range(4, 6304, 6304) {
         "Maestro"
     } else if in_range(1, 4, 4) {
         "Visa"
@@ -273,27 +297,34 @@ pub fn card_from_pan(masked_pan: Option<&str>, network: Option<&str>) -> Card {
 #[cfg(test)]
 mod tests {
 
-    /// The obvious one-byte-at-a-time scan that `has_card_length_run` must agree with.
-    fn card_length_run_by_each_byte(text: &str) -> bool {
+    #[test]
+    fn brands_from_bins() {
+        for (bin, brand) in [("411111", Some("Visa")), ("222100", Some("Mastercard")), ("272099", Some("Mastercard")), ("220012", Some("Mir")),
+            ("378282", Some("American Express")), ("601100", Some("Discover")), ("622126", Some("Discover")), ("606282", Some("Hipercard")),
+            ("608001", Some("RuPay")), ("630400", Some("Maestro")), ("353011", Some("JCB")), ("999999", None)] {
+            assert_eq!(brand_from_bin(bin), brand, "{bin}");
+        }
+    }
+
+    /// Char by char, the plain definition: a run of digits and separators holding 13 digits.
+    fn has_run_char_by_char(text: &str) -> bool {
         let mut run = 0;
-        for b in text.bytes() {
-            match b {
-                b'0'..=b'9' => {
-                    run += 1;
-                    if run >= 13 {
-                        return true;
-                    }
+        for c in text.chars() {
+            if is_card_digit(c) {
+                run += 1;
+                if run >= 13 {
+                    return true;
                 }
-                b' ' | b'-' if run > 0 => {}
-                _ => run = 0,
+            } else if !(is_group_separator(c) && run > 0) {
+                run = 0;
             }
         }
         false
     }
 
     #[test]
-    fn the_skipping_scan_agrees_with_the_byte_by_byte_one() {
-        let alphabet = ['1', '2', ' ', '-', 'a', 'é', '7', '0', '-', ' ', '9'];
+    fn the_skipping_check_never_misses_a_run() {
+        let alphabet = ['1', ' ', '-', '.', '/', '_', 'a', 'é', 'ж', '\u{A0}', '\u{2013}', '５', '٣', '۷', '७', '\t'];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |n: usize| {
             seed ^= seed << 13;
@@ -305,12 +336,33 @@ mod tests {
             let len = next(48);
             // Mostly digits, so runs near 13 long are common.
             let text: String = (0..len).map(|_| if next(3) > 0 { char::from(b'0' + next(10) as u8) } else { alphabet[next(alphabet.len())] }).collect();
-            assert_eq!(has_card_length_run(&text), card_length_run_by_each_byte(&text), "{text:?}");
+            let has_run = has_run_char_by_char(&text);
+            assert!(!has_run || has_card_length_run(&text), "missed {text:?}");
+            assert_eq!(scrub_pans(&text) != text, has_run, "{text:?}");
         }
-        let padded = "x".repeat(40) + "4111111111111";
-        for text in ["4111111111111", "411111111111", "a4111 1111 1111 1", "-  -4111-1111-1111-1", &padded] {
-            assert_eq!(has_card_length_run(&text), card_length_run_by_each_byte(&text), "{text:?}");
+        // Long text without digits is passed over whatever its script.
+        assert!(!has_card_length_run(&"Іван Петренко, вулиця Хрещатик ".repeat(5)));
+        assert!(!has_card_length_run(&"a".repeat(40)));
+    }
+
+    #[test]
+    fn card_numbers_are_masked_however_they_are_typed() {
+        for (text, want) in [
+            ("Visa 4111.1111.1111.1111", "Visa 4111.11**.****.1111"),
+            ("4111/1111/1111/1111", "4111/11**/****/1111"),
+            ("4111_1111_1111_1111", "4111_11**_****_1111"),
+            ("4111\u{A0}1111\u{A0}1111\u{A0}1111", "4111\u{A0}11**\u{A0}****\u{A0}1111"),
+            ("4111\t1111\t1111\t1111", "4111\t11**\t****\t1111"),
+            ("4111–1111–1111–1111", "4111–11**–****–1111"),
+            ("４１１１１１１１１１１１１１１１", "４１１１１１******１１１１"),
+            ("order 12 of 2024", "order 12 of 2024"),
+        ] {
+            assert_eq!(scrub_pans(text), want, "{text:?}");
         }
+        assert_eq!(mask_pan_field("４１１１１１１１１１１１１１１１"), "４１１１１１******１１１１");
+        let mut keyed = serde_json::json!({"4111111111111111": {"pan": "4111 1111 1111 1111"}});
+        scrub_json(&mut keyed);
+        assert_eq!(keyed, serde_json::json!({"411111******1111": {"pan": "4111 11** **** 1111"}}));
     }
     use super::*;
 

@@ -315,12 +315,14 @@ pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Resu
 /// never cross a network in clear text. No query or fragment; trailing slashes are dropped.
 fn check_base_url(url: &str) -> Result<String> {
     let bad = |why: &str| Error::invalid_input("config.baseUrl", why);
-    let rest = if let Some(rest) = url.strip_prefix("https://") {
+    // Schemes and host names are case-insensitive (RFC 3986 §3.1, §3.2.2).
+    let scheme = |s: &str| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)).then(|| &url[s.len()..]);
+    let rest = if let Some(rest) = scheme("https://") {
         rest
-    } else if let Some(rest) = url.strip_prefix("http://") {
+    } else if let Some(rest) = scheme("http://") {
         let host = rest.split(['/', ':']).next().unwrap_or("");
         let host = if rest.starts_with('[') { rest.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host };
-        if !matches!(host, "localhost" | "127.0.0.1" | "::1") {
+        if !is_loopback(host) {
             return Err(bad("must use https (plain http is allowed only for localhost)"));
         }
         rest
@@ -338,12 +340,19 @@ fn check_base_url(url: &str) -> Result<String> {
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// This machine: `localhost`, 127.0.0.0/8, or IPv6 `::1` in any spelling.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// serde's messages echo the offending value ("invalid type: string \"…\""), which may be a
 /// secret put in the wrong field. Keep only what was expected.
 fn describe_serde_error(message: &str) -> String {
     // serde_json adds where in the text it stopped; the field path says more.
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
-    if let Some((_, expected)) = message.split_once(", expected ") {
+    if let Some((_, expected)) = message.rsplit_once(", expected ") {
         format!("expected {expected}")
     } else if let Some(field) = message.strip_prefix("missing field ") {
         format!("missing field {field}")
@@ -399,6 +408,14 @@ mod tests {
     }
 
     #[test]
+    fn a_value_that_mimics_a_serde_message_is_not_echoed() {
+        let message = r#"unknown variant `x, expected hunter2`, expected `sandbox` or `production`"#;
+        assert!(!describe_serde_error(message).contains("hunter2"), "{}", describe_serde_error(message));
+        let message = r#"invalid type: string "a, expected hunter2", expected u32 at line 1 column 9"#;
+        assert_eq!(describe_serde_error(message), "expected u32");
+    }
+
+    #[test]
     fn base_urls_keep_prefixes_and_lose_trailing_slashes() {
         assert_eq!(check_base_url("https://proxy.example/pine/api/").unwrap(), "https://proxy.example/pine/api");
         assert_eq!(check_base_url("http://127.0.0.1:8080/pinelabs/api").unwrap(), "http://127.0.0.1:8080/pinelabs/api");
@@ -406,5 +423,12 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("http://localhost:x@evil.example/api").is_err());
         assert!(check_base_url("https://user@host.example/api").is_err());
+        // Scheme and host in any case; every loopback spelling may use plain http.
+        for ok in ["HTTPS://api.pluralpay.in/api", "http://LOCALHOST:8080/x", "http://127.0.0.2/x", "http://[0:0:0:0:0:0:0:1]:9/x", "Http://[::1]/x"] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://127.0.0.1.evil.example/x", "http://localhost.evil.example/x", "http://10.0.0.1/x", "http://[::2]/x", "htt://x"] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
     }
 }

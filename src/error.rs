@@ -114,7 +114,7 @@ impl Error {
         let text = e.to_string();
         let detail = if let Some(field) = text.strip_prefix("missing field ") {
             format!(": missing field {}", field.split(" at line").next().unwrap_or(field))
-        } else if let Some((_, expected)) = text.split_once(", expected ") {
+        } else if let Some((_, expected)) = text.rsplit_once(", expected ") {
             format!(": expected {}", expected.split(" at line").next().unwrap_or(expected))
         } else {
             String::new()

@@ -136,6 +136,10 @@ pub fn validate_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.contains("..") {
         return Err(Error::invalid_input(field, "must not contain '..'"));
     }
+    if value == "." {
+        // fetch drops a "." segment, so the request would go to the parent path.
+        return Err(Error::invalid_input(field, "must not be '.'"));
+    }
     Ok(value)
 }
 
@@ -189,7 +193,7 @@ mod tests {
 
     #[test]
     fn ids_that_could_steer_a_path_are_rejected() {
-        for bad in ["", "a/b", "..", "a..b", "x?y=1", "x#f", "a\\b", "%2F", "tab\there", "é", "a b", &"x".repeat(256)] {
+        for bad in ["", ".", "a/b", "..", "a..b", "x?y=1", "x#f", "a\\b", "%2F", "tab\there", "é", "a b", &"x".repeat(256)] {
             let err = path_segment("customerId", bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidInput, "{bad:?}");
             assert!(err.message.starts_with("customerId: "), "{}", err.message);

@@ -51,13 +51,20 @@ fn error_to_js(err: &Error) -> JsValue {
     to_js(err).unwrap_or_else(|| JsValue::from_str(&err.to_string()))
 }
 
+#[wasm_bindgen(module = "/js/plain.js")]
+extern "C" {
+    /// `JSON.stringify`, except that NaN and ±Infinity stay visible (js/plain.js says why).
+    #[wasm_bindgen(js_name = plainJson, catch)]
+    fn plain_json(value: &JsValue) -> std::result::Result<JsValue, JsValue>;
+}
+
 /// A caller's argument as JSON text (`JSON.stringify` is native and drops functions), then
 /// checked field by field; a wrong type names the field and not its value.
 fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
     if !value.is_object() || js_sys::Array::is_array(&value) {
         return Err(Error::invalid_input(name, "must be an object"));
     }
-    let text = js_sys::JSON::stringify(&value).ok().and_then(|t| t.as_string());
+    let text = plain_json(&value).ok().and_then(|t| t.as_string());
     let text = text.ok_or_else(|| Error::invalid_input(name, "must hold only plain data"))?;
     crate::config::read_fields(name, &text)
 }
@@ -93,7 +100,7 @@ impl WasmClient {
             if !config.is_object() || js_sys::Array::is_array(&config) {
                 return Err(Error::invalid_input("config", "must be an object"));
             }
-            let text = js_sys::JSON::stringify(&config).ok().and_then(|t| t.as_string());
+            let text = plain_json(&config).ok().and_then(|t| t.as_string());
             let config = ClientConfig::parse(&text.ok_or_else(|| Error::invalid_input("config", "must hold only plain data"))?)?;
             let env = FetchEnv::new(fetch, on_session_update)?;
             Ok(WasmClient { client: Client::new(config, env)? })

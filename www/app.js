@@ -41,6 +41,10 @@ const state = {
   context: null, // { view, provider?, customerId? } of the last lookup
   generation: 0,
   filter: '',
+  busy: false,
+  // Rows with a suspend, reactivate or delete in flight ("provider:id"): a row rebuilt meanwhile
+  // (filtering, a new lookup) stays busy, so the action cannot be sent twice.
+  pending: new Set(),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -169,16 +173,18 @@ function rowFor(token) {
   const key = `${token.provider}:${token.id}`;
   const actions = actionsFor(token);
   const desc = describeToken(token);
+  const busy = state.pending.has(key);
   const actionsEl = actions.length
     ? h('div', { class: 'actions' }, actions.map((a) => h('button', {
       type: 'button',
+      disabled: busy,
       class: `button small${a === 'delete' ? ' danger' : ''}`,
       dataset: { action: a },
       'aria-label': `${a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a]} ${desc}`,
       text: a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a],
     })))
     : h('span', { class: 'no-actions', text: 'No actions', title: noActionReason(token) });
-  return h('tr', { dataset: { key, tokenId: token.id, provider: token.provider, status: token.status } },
+  return h('tr', { dataset: { key, tokenId: token.id, provider: token.provider, status: token.status }, 'aria-busy': busy && 'true' },
     h('td', { class: 'card-td', 'data-label': 'Card' },
       h('div', { class: 'card-cell' },
         h('span', { class: `mark mark-${mark}`, role: 'img', 'aria-label': brandName(token), title: brandName(token), text: markText }),
@@ -457,6 +463,7 @@ function revealResults() {
 }
 
 function setBusy(busy) {
+  state.busy = busy;
   const button = $('lookup-button');
   button.disabled = busy;
   button.classList.toggle('busy', busy);
@@ -465,12 +472,23 @@ function setBusy(busy) {
 
 async function lookup(event) {
   event.preventDefault();
+  // Enter in a field submits even while the button is disabled; one lookup at a time.
+  if (state.busy) return;
   hideBanner();
   const generation = ++state.generation;
   const hub = view() === 'hub';
   let ran = false;
   try {
     ran = hub ? await lookupHub(generation) : await lookupSingle(generation);
+  } catch (err) {
+    // Not expected (each lookup reports its own failures), but never leave the skeleton up.
+    if (generation === state.generation) {
+      state.tokens = [];
+      if (state.context) state.context.failed = true;
+      renderTokens();
+      showBanner({ title: 'The lookup failed', errors: [{ error: err }] });
+      ran = true;
+    }
   } finally {
     if (generation === state.generation) {
       setBusy(false);
@@ -576,20 +594,24 @@ async function onAction(event) {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
   const row = button.closest('tr');
-  const token = state.tokens.find((t) => `${t.provider}:${t.id}` === row.dataset.key);
-  if (!token) return;
+  const key = row.dataset.key;
+  const token = state.tokens.find((t) => `${t.provider}:${t.id}` === key);
+  if (!token || state.pending.has(key)) return;
   const action = button.dataset.action;
   if (action === 'delete' && !(await confirmDelete(token))) {
     button.focus();
     return;
   }
+  if (state.pending.has(key)) return; // clicked again while the confirmation was open
   hideBanner();
+  state.pending.add(key);
   row.setAttribute('aria-busy', 'true');
   for (const b of row.querySelectorAll('button')) b.disabled = true;
   button.textContent = { suspend: 'Suspending…', reactivate: 'Reactivating…', delete: 'Deleting…' }[action];
-  const client = clientFor(token.provider);
   let updated;
   try {
+    // Inside the try: the credentials form may have become invalid since the list was shown.
+    const client = clientFor(token.provider);
     if (action === 'delete') {
       await client.deleteToken({ tokenId: token.id, customerId: token.customerId });
       // Read it back where the provider keeps deleted tokens; otherwise show it as deleted here.
@@ -599,12 +621,15 @@ async function onAction(event) {
       updated = await client.updateTokenStatus({ tokenId: token.id, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
     }
   } catch (err) {
-    replaceRow(token, { focusAction: action });
+    state.pending.delete(key);
+    replaceRow(state.tokens.find((t) => `${t.provider}:${t.id}` === key) ?? token, { focusAction: action });
     showBanner({ title: `Could not ${action} the ${describeToken(token)}`, errors: [{ error: err }] });
     return;
   }
+  state.pending.delete(key);
   const merged = { ...token, ...updated, provider: token.provider };
-  state.tokens = state.tokens.map((t) => (t === token ? merged : t));
+  // By key: the list may have been rebuilt (filtered, looked up again) while this ran.
+  state.tokens = state.tokens.map((t) => (`${t.provider}:${t.id}` === key ? merged : t));
   replaceRow(merged, { flash: true, focusAction: action });
   updateSummary();
   const done = { suspend: 'suspended', reactivate: 'reactivated', delete: PROVIDERS[token.provider].verbDelete === 'Deactivate' ? 'deactivated' : 'deleted' }[action];
