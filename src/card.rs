@@ -220,9 +220,12 @@ pub fn scrub_json(value: &mut serde_json::Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(scrub_json),
         Value::Object(map) => {
-            // Keys too: a provider's reply may be keyed by card number.
+            // Keys too: a provider's reply may be keyed by card number. The map is refilled entry by
+            // entry: collecting would pull a sort into the wasm, and removing, the B-tree's rebalancing.
             if map.keys().any(|k| has_card_length_run(k)) {
-                *map = std::mem::take(map).into_iter().map(|(k, v)| (scrub_pans(&k), v)).collect();
+                for (key, v) in std::mem::take(map) {
+                    map.insert(scrub_pans(&key), v);
+                }
             }
             map.values_mut().for_each(scrub_json);
         }

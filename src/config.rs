@@ -340,11 +340,13 @@ fn check_base_url(url: &str) -> Result<String> {
     Ok(url.trim_end_matches('/').to_string())
 }
 
-/// This machine: `localhost`, 127.0.0.0/8, or IPv6 `::1` in any spelling.
+/// This machine: `localhost`, 127.0.0.0/8, or IPv6 `::1` (short or written out). Checked by hand:
+/// std's address parsers cost 2.5 KB of wasm for this one check.
 fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || host.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
+    let octet = |p: &str| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255);
+    let mut parts = host.split('.');
+    let ipv4 = parts.next() == Some("127") && parts.clone().count() == 3 && parts.all(octet);
+    ipv4 || ["localhost", "::1", "0:0:0:0:0:0:0:1"].iter().any(|name| host.eq_ignore_ascii_case(name))
 }
 
 /// serde's messages echo the offending value ("invalid type: string \"…\""), which may be a
