@@ -2,6 +2,7 @@
 // loaded by pkg/node.js or pkg/browser.js) → wasm-opt from the npm `binaryen` (Debian's is too old).
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { root, run, cargoOnPath } from './lib.mjs';
 
 cargoOnPath();
@@ -13,7 +14,7 @@ const shipped = path.join(out, 'paytokens_bg.wasm');
 const indexTypes = path.join(root, 'pkg/index.d.ts');
 const upToDate = (file, ...sources) => existsSync(file) && sources.every((s) => statSync(file).mtimeMs >= statSync(s).mtimeMs);
 // The recipe (this file, the wasm-opt version in the lockfile) counts as a source too.
-const recipe = [new URL(import.meta.url).pathname, path.join(root, 'package-lock.json')].filter(existsSync);
+const recipe = [fileURLToPath(import.meta.url), path.join(root, 'package-lock.json')].filter(existsSync);
 const outputs = ['paytokens.js', 'types.d.ts', 'types.d.cts'].map((f) => path.join(out, f));
 if (upToDate(shipped, built, ...recipe) && outputs.every(existsSync) && upToDate(path.join(root, 'pkg/index.d.cts'), indexTypes, shipped)) process.exit(0);
 

@@ -9,9 +9,10 @@ import { root, run, capture, lockedVersion, hasChromium, cargoOnPath } from './l
 
 cargoOnPath();
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 20) {
-  console.error(`paytokens needs Node 20 or newer (this is ${process.version}): WebCrypto and fetch as globals.`);
+// The package runs on Node >= 20; its tests need 20.14 (node --test's --test-force-exit).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 14)) {
+  console.error(`building and testing paytokens needs Node 20.14 or newer (this is ${process.version})`);
   process.exit(1);
 }
 

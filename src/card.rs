@@ -75,10 +75,22 @@ pub fn mask_pan_field(text: &str) -> String {
         .collect()
 }
 
-/// A digit as people type card numbers: ASCII, and the full-width, Arabic-Indic and Devanagari
-/// digits that phone keyboards and input methods produce.
+/// The value of a digit as people type card numbers: ASCII, and the full-width, Arabic-Indic and
+/// Devanagari digits that phone keyboards and input methods produce.
+fn card_digit(c: char) -> Option<u32> {
+    let zero = match c {
+        '0'..='9' => '0',
+        '\u{FF10}'..='\u{FF19}' => '\u{FF10}',
+        '\u{0660}'..='\u{0669}' => '\u{0660}',
+        '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
+        '\u{0966}'..='\u{096F}' => '\u{0966}',
+        _ => return None,
+    };
+    Some(u32::from(c) - u32::from(zero))
+}
+
 fn is_card_digit(c: char) -> bool {
-    c.is_ascii_digit() || matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{0660}'..='\u{0669}' | '\u{06F0}'..='\u{06F9}' | '\u{0966}'..='\u{096F}')
+    card_digit(c).is_some()
 }
 
 /// What people put between a card number's digit groups.
@@ -92,6 +104,26 @@ fn is_group_separator(c: char) -> bool {
 /// numbers in a row) are masked the same way. No Luhn check here: a mistyped card number in free
 /// text is still most of a card number, while masking a long date range by mistake costs little.
 pub fn scrub_pans(text: &str) -> String {
+    mask_runs(text, false)
+}
+
+/// `scrub_pans` for a string the caller owns: handed back without a copy when it holds no run.
+pub fn scrub_pans_owned(text: String) -> String {
+    if has_card_length_run(&text) {
+        scrub_pans(&text)
+    } else {
+        text
+    }
+}
+
+/// `scrub_pans` for a gateway's token: only runs of 13–19 digits that pass the Luhn check, as every
+/// card number does, are masked. Some gateways' tokens are all digits (TransArmor's fail Luhn on
+/// purpose) and must stay usable.
+pub fn scrub_pans_in_token(text: &str) -> String {
+    mask_runs(text, true)
+}
+
+fn mask_runs(text: &str, luhn_only: bool) -> String {
     if !has_card_length_run(text) {
         return text.to_string();
     }
@@ -112,9 +144,11 @@ pub fn scrub_pans(text: &str) -> String {
             }
             j += 1;
         }
+        let run = &chars[i..end];
+        let mask = digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && luhn(run.iter().filter_map(|&c| card_digit(c)))));
         let mut seen = 0;
-        for &c in &chars[i..end] {
-            if is_card_digit(c) && digits >= 13 {
+        for &c in run {
+            if mask && is_card_digit(c) {
                 out.push(if seen < 6 || seen >= digits - 4 { c } else { '*' });
                 seen += 1;
             } else {
@@ -126,18 +160,17 @@ pub fn scrub_pans(text: &str) -> String {
     out
 }
 
-/// Masks card numbers inside machine-made text: a URL the provider gives (a verification page) or
-/// a gateway's token. Only a run of 13–19 digits that passes the Luhn check is masked: URLs carry
-/// long numeric ids and timestamps that must stay intact for the link to work, and some gateways'
-/// tokens are all digits (TransArmor's fail Luhn on purpose) and must stay usable.
-pub fn scrub_pans_in_identifier(url: &str) -> String {
+/// Masks card numbers inside a URL the provider gives (a verification page): only an unbroken run
+/// of 13–19 digits that passes the Luhn check, since URLs carry long numeric ids, timestamps and
+/// number-like paths that must stay intact for the link to work.
+pub fn scrub_pans_in_url(url: &str) -> String {
     let bytes = url.as_bytes();
     let mut out = String::with_capacity(url.len());
     let mut start = 0;
     while start < bytes.len() {
         let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit() == bytes[start].is_ascii_digit()).count();
         let run = &url[start..end];
-        if bytes[start].is_ascii_digit() && (13..=19).contains(&run.len()) && luhn_valid(run) {
+        if bytes[start].is_ascii_digit() && (13..=19).contains(&run.len()) && luhn(run.bytes().map(|b| u32::from(b - b'0'))) {
             out.push_str(&scrub_pans(run));
         } else {
             out.push_str(run);
@@ -147,14 +180,12 @@ pub fn scrub_pans_in_identifier(url: &str) -> String {
     out
 }
 
-/// The Luhn (mod 10) check every card number passes; `digits` must be ASCII digits only.
-pub fn luhn_valid(digits: &str) -> bool {
+/// The Luhn (mod 10) check every card number passes, over digit values in reading order.
+fn luhn(digits: impl DoubleEndedIterator<Item = u32>) -> bool {
     let sum: u32 = digits
-        .bytes()
         .rev()
         .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
+        .map(|(i, d)| {
             if i % 2 == 1 {
                 if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
             } else {
@@ -224,7 +255,7 @@ pub fn scrub_json(value: &mut serde_json::Value) {
             // entry: collecting would pull a sort into the wasm, and removing, the B-tree's rebalancing.
             if map.keys().any(|k| has_card_length_run(k)) {
                 for (key, v) in std::mem::take(map) {
-                    map.insert(scrub_pans(&key), v);
+                    map.insert(scrub_pans_owned(key), v);
                 }
             }
             map.values_mut().for_each(scrub_json);
@@ -372,8 +403,8 @@ mod tests {
     #[test]
     fn urls_keep_long_ids_but_not_card_numbers() {
         let url = "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=4111111111111111";
-        assert_eq!(scrub_pans_in_identifier(url), "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=411111******1111");
-        assert_eq!(scrub_pans_in_identifier("https://x.example/é/5555555555554444/"), "https://x.example/é/555555******4444/");
+        assert_eq!(scrub_pans_in_url(url), "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=411111******1111");
+        assert_eq!(scrub_pans_in_url("https://x.example/é/5555555555554444/"), "https://x.example/é/555555******4444/");
     }
 
     #[test]

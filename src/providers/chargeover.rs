@@ -217,12 +217,6 @@ pub fn delete_token_request(base_url: &str, token_id: &str) -> Result<HttpReques
     Ok(HttpRequest::new(Method::Delete, format!("{base_url}/tokenized/{}", tokenized_id(token_id)?)))
 }
 
-/// 13–19 digits once spaces and dashes are dropped, passing Luhn: a card number, however typed.
-fn is_card_number(text: &str) -> bool {
-    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    (13..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && card::luhn_valid(&digits)
-}
-
 /// The body for `POST /tokenized`. ChargeOver documents numeric customer ids: an all-digit id
 /// is sent as a number, anything else (that passes `validate_id`) as a string.
 pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
@@ -238,9 +232,10 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     if token.len() > 255 || token.chars().any(char::is_control) {
         return Err(Error::invalid_input("token", "must be at most 255 characters, without control characters"));
     }
-    // A card number as the whole value or anywhere in it. All-digit tokens that fail Luhn are
-    // some gateways' real tokens (TransArmor), so only Luhn-valid runs count.
-    if is_card_number(token) || card::scrub_pans_in_identifier(token) != token {
+    // A card number as the whole value or anywhere in it, however its groups are separated.
+    // All-digit tokens that fail Luhn are some gateways' real tokens (TransArmor), so only
+    // Luhn-valid runs count.
+    if card::scrub_pans_in_token(token) != token {
         return Err(Error::invalid_input("token", "looks like a card number; store the gateway's token, no card numbers"));
     }
     let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
@@ -343,7 +338,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     t.label = w.name.map(|n| card::scrub_pans(&n));
     // A gateway token is never a card number; if a merchant stored one, it stays masked. An
     // all-digit token that fails Luhn is a gateway's own (TransArmor) and must stay usable.
-    t.gateway_token = w.token.map(|token| card::scrub_pans_in_identifier(&token));
+    t.gateway_token = w.token.map(|token| card::scrub_pans_in_token(&token));
     t.gateway = w.gateway;
     t.created_at = time_fmt::iso(w.write_datetime.as_deref());
     t.updated_at = time_fmt::iso(w.mod_datetime.as_deref());
@@ -675,6 +670,7 @@ mod tests {
         let body = create_body(&input(json!({"customerId": "C-7", "token": "ba_1", "paymentMethod": "ACH", "brand": "mast", "expiryMonth": 12, "expiryYear": 2030}))).unwrap();
         assert_eq!(body, json!({"customer_id": "C-7", "type": "customer", "token": "ba_1", "paymethod_hint": "ach", "type_hint": "mast", "expdate": "2030-12-31"}));
         let bad = |v: serde_json::Value| create_body(&input(v)).unwrap_err();
+        let bad_token = |t: &str| create_body(&input(json!({"customerId": "1", "token": t}))).is_err_and(|e| e.message.contains("no card numbers"));
         for (v, field) in [
             (json!({"customerId": "1", "token": "4111111111111111"}), "token"),
             (json!({"customerId": "1", "token": "4111 1111 1111 1111"}), "token"),
@@ -694,6 +690,9 @@ mod tests {
         }
         assert!(bad(json!({"customerId": "1", "token": "4111111111111111"})).message.contains("no card numbers"));
         // TransArmor-style all-digit tokens fail Luhn on purpose: they are tokens, not cards.
+        for bad in ["card 4111 1111 1111 1111", "tok_4111-1111-1111-1111", "4111.1111.1111.1111"] {
+            assert!(bad_token(bad), "{bad}");
+        }
         for token in ["2537446225198291", "tok-2537446225198291"] {
             assert_eq!(create_body(&input(json!({"customerId": "1", "token": token}))).unwrap()["token"], token);
         }
@@ -708,6 +707,11 @@ mod tests {
         assert_eq!(row("2537446225198291"), "2537446225198291");
         assert_eq!(row("4111111111111111"), "411111******1111");
         assert_eq!(row("card_4111111111111111"), "card_411111******1111");
+        // However the groups are separated, as typed into ChargeOver's own screens.
+        assert_eq!(row("4111 1111 1111 1111"), "4111 11** **** 1111");
+        assert_eq!(row("4111-1111-1111-1111"), "4111-11**-****-1111");
+        assert_eq!(row("tok.4111.1111.1111.1111"), "tok.4111.11**.****.1111");
+        assert_eq!(row("2537-4462-2519-8291"), "2537-4462-2519-8291");
     }
 
     #[test]

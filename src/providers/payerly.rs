@@ -145,7 +145,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     }
     t.required_action = w.additional_action.and_then(|a| {
         let action = a.get("action").and_then(|v| v.as_str()).filter(|a| !a.trim().is_empty())?;
-        let value = a.get("value").and_then(|v| v.as_str()).map(card::scrub_pans_in_identifier);
+        let value = a.get("value").and_then(|v| v.as_str()).map(card::scrub_pans_in_url);
         Some(RequiredAction { action: card::scrub_pans(action), value })
     });
     let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);

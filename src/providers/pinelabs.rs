@@ -231,7 +231,8 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> R<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some((key, Text(value))) = map.next_entry::<String, Text>()? {
-                out.insert(key, value);
+                // Keys too: a merchant may key metadata by card number.
+                out.insert(card::scrub_pans_owned(key), value);
             }
             Ok(Some(out))
         }
@@ -377,7 +378,7 @@ mod tests {
         };
         let meta = reply(serde_json::json!({
             "s": "card 4111111111111111", "n": 4111111111111111u64, "small": 42, "neg": -7, "f": 1.5, "b": true,
-            "null": null, "arr": [1, "4111111111111111"], "obj": {"k": "v"}
+            "null": null, "arr": [1, "4111111111111111"], "obj": {"k": "v"}, "4111111111111111": "main card"
         }))
         .unwrap();
         let get = |k: &str| meta.get(k).map(String::as_str);
@@ -386,6 +387,8 @@ mod tests {
         assert_eq!((get("small"), get("neg"), get("f"), get("b"), get("null")), (Some("42"), Some("-7"), Some("1.5"), Some("true"), Some("null")));
         assert_eq!(get("arr"), Some(r#"[1,"411111******1111"]"#));
         assert_eq!(get("obj"), Some(r#"{"k":"v"}"#));
+        assert_eq!(get("411111******1111"), Some("main card"));
+        assert!(!meta.keys().any(|k| k.contains("4111111111111111")));
         // Another shape drops the metadata, not the token.
         for other in [serde_json::json!("text"), serde_json::json!([1, {"a": 2}]), serde_json::json!(3), serde_json::json!(null)] {
             assert_eq!(reply(other.clone()), None, "{other}");
