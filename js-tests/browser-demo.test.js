@@ -262,6 +262,17 @@ test('pointing a provider at a real host shows the secrets and CORS warning', { 
   assert.match(await page.locator('#target-pill').textContent(), /Real hosts/);
   await page.getByLabel('Target').selectOption('sandbox');
   assert.equal(await page.locator('#real-warning').isHidden(), true);
+  // The merchant private key is concealed like the other secrets until shown.
+  const key = page.locator('#cred-alliancepay-merchantPrivateKey');
+  const toggle = page.locator('button[aria-controls="cred-alliancepay-merchantPrivateKey"]');
+  const concealed = async () => (await key.getAttribute('class') ?? '').split(' ').includes('concealed');
+  assert.equal(await concealed(), true);
+  assert.equal(await key.evaluate((el) => getComputedStyle(el).webkitTextSecurity), 'disc');
+  await toggle.click();
+  assert.equal(await concealed(), false);
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  await toggle.click();
+  assert.equal(await concealed(), true);
 });
 
 test('the demo server answers only its own host names, serves only the page and the package, and survives a malformed path', { skip }, async () => {

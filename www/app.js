@@ -343,17 +343,17 @@ function renderCredentials() {
       ...CREDENTIAL_FIELDS[p].map(([key, label, kind]) => {
         const id = `cred-${p}-${key}`;
         const value = creds[key] === undefined ? '' : kind === 'json' ? JSON.stringify(creds[key], null, 1) : String(creds[key]);
-        if (kind === 'json') {
-          return h('div', { class: 'field' }, h('label', { for: id, text: label }),
-            h('textarea', { id, 'data-provider': p, 'data-key': key, spellcheck: 'false', autocomplete: 'off' }, value));
-        }
-        const input = h('input', { id, 'data-provider': p, 'data-key': key, type: kind === 'secret' ? 'password' : 'text', value, spellcheck: 'false', autocomplete: 'off' });
-        if (kind !== 'secret') return h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
+        // A private key is a secret too: concealed like the password fields until shown.
+        const input = kind === 'json'
+          ? h('textarea', { id, class: 'concealed', 'data-provider': p, 'data-key': key, spellcheck: 'false', autocomplete: 'off' }, value)
+          : h('input', { id, 'data-provider': p, 'data-key': key, type: kind === 'secret' ? 'password' : 'text', value, spellcheck: 'false', autocomplete: 'off' });
+        if (kind === 'text') return h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
         const toggle = h('button', {
           type: 'button', class: 'button small', 'aria-controls': id, 'aria-pressed': 'false', text: 'Show',
           onclick: () => {
-            const show = input.type === 'password';
-            input.type = show ? 'text' : 'password';
+            const show = toggle.getAttribute('aria-pressed') !== 'true';
+            if (kind === 'json') input.classList.toggle('concealed', !show);
+            else input.type = show ? 'text' : 'password';
             toggle.textContent = show ? 'Hide' : 'Show';
             toggle.setAttribute('aria-pressed', String(show));
           },
