@@ -56,7 +56,7 @@ const lines = [
   '',
   '| calls | RSS MB | JS heap MB | wasm MB |',
   '|---|---|---|---|',
-  ...m.samples.map((x) => `| ${x.calls} | ${x.rssMb.toFixed(1)} | ${x.heapMb.toFixed(1)} | ${x.wasmMb.toFixed(2)} |`),
+  ...m.samples.map((x) => `| ${x.label ?? x.calls} | ${x.rssMb.toFixed(1)} | ${x.heapMb.toFixed(1)} | ${x.wasmMb.toFixed(2)} |`),
   '',
   '## What each dependency costs in the wasm (code bytes before wasm-opt, by crate)',
   '',

@@ -1,8 +1,8 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
+import { PROVIDERS } from './hub.js';
 
-const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable'];
 
 export class PayTokensError extends Error {

@@ -620,6 +620,10 @@ async function main(argv) {
     process.stderr.write(`paytokens: ${first.startsWith('-') ? 'options come after the command' : 'unknown command'}. Commands: ${Object.keys(COMMANDS).join(', ')}. See "paytokens --help".\n`);
     return EXIT.USAGE;
   }
+  const usage = (text) => {
+    process.stderr.write(`paytokens ${first}: ${text}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
+    return EXIT.USAGE;
+  };
   let values;
   try {
     const parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: true });
@@ -627,8 +631,7 @@ async function main(argv) {
     if (parsed.positionals.length) throw new UsageError(`unexpected argument #${rest.indexOf(parsed.positionals[0]) + 1} (options take the form --name value)`);
   } catch (err) {
     // parseArgs messages name the option, never its value.
-    process.stderr.write(`paytokens ${first}: ${err.message}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
-    return EXIT.USAGE;
+    return usage(err.message);
   }
   if (values.help) {
     out.write(commandHelp(first));
@@ -637,16 +640,10 @@ async function main(argv) {
   try {
     return await command.run(values);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`paytokens ${first}: ${err.message}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
-      return EXIT.USAGE;
-    }
+    if (err instanceof UsageError) return usage(err.message);
     // INVALID_INPUT with no HTTP status was refused before any request (a missing --customer
     // for Pine Labs, a malformed id): a usage error. A provider's 400 carries its status.
-    if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined) {
-      process.stderr.write(`paytokens ${first}: ${describe(err)}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
-      return EXIT.USAGE;
-    }
+    if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined) return usage(describe(err));
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
     return EXIT.PROVIDER;
   }

@@ -2,7 +2,8 @@
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
 
-const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
+/** The providers this package speaks (not re-exported by the package entry). */
+export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 
 // Sort order, chosen for the person looking at the list, not for any provider:
 // 1. status: tokens that can still be charged come first (ACTIVE), then those a person may need to

@@ -104,13 +104,13 @@ fn is_group_separator(c: char) -> bool {
 /// numbers in a row) are masked the same way. No Luhn check here: a mistyped card number in free
 /// text is still most of a card number, while masking a long date range by mistake costs little.
 pub fn scrub_pans(text: &str) -> String {
-    mask_runs(text, false)
+    scrub_pans_owned(text.to_string())
 }
 
 /// `scrub_pans` for a string the caller owns: handed back without a copy when it holds no run.
 pub fn scrub_pans_owned(text: String) -> String {
     if has_card_length_run(&text) {
-        scrub_pans(&text)
+        mask_runs(&text, false)
     } else {
         text
     }
@@ -120,13 +120,15 @@ pub fn scrub_pans_owned(text: String) -> String {
 /// card number does, are masked. Some gateways' tokens are all digits (TransArmor's fail Luhn on
 /// purpose) and must stay usable.
 pub fn scrub_pans_in_token(text: &str) -> String {
-    mask_runs(text, true)
+    if has_card_length_run(text) {
+        mask_runs(text, true)
+    } else {
+        text.to_string()
+    }
 }
 
+/// The masking itself, for text `has_card_length_run` has let through.
 fn mask_runs(text: &str, luhn_only: bool) -> String {
-    if !has_card_length_run(text) {
-        return text.to_string();
-    }
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -171,7 +173,7 @@ pub fn scrub_pans_in_url(url: &str) -> String {
         let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit() == bytes[start].is_ascii_digit()).count();
         let run = &url[start..end];
         if bytes[start].is_ascii_digit() && (13..=19).contains(&run.len()) && luhn(run.bytes().map(|b| u32::from(b - b'0'))) {
-            out.push_str(&scrub_pans(run));
+            out.push_str(&mask_runs(run, false));
         } else {
             out.push_str(run);
         }
@@ -204,7 +206,7 @@ fn luhn(digits: impl DoubleEndedIterator<Item = u32>) -> bool {
 /// that the other scripts' digits start with.
 fn has_card_length_run(text: &str) -> bool {
     const RUN: usize = 13;
-    let in_run = |b: u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t') || b >= 0x80;
+    let in_run = |b: u8| b.is_ascii_digit() || b >= 0x80 || is_group_separator(char::from(b));
     let may_be_digit = |b: u8| b.is_ascii_digit() || matches!(b, 0xD9 | 0xDB | 0xE0 | 0xEF);
     let bytes = text.as_bytes();
     // Invariant: `start` is 0 or follows a byte outside any run.
@@ -238,11 +240,7 @@ fn has_card_length_run(text: &str) -> bool {
 pub fn scrub_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
-        Value::String(text) => {
-            if has_card_length_run(text) {
-                *text = scrub_pans(text);
-            }
-        }
+        Value::String(text) => *text = scrub_pans_owned(std::mem::take(text)),
         Value::Number(n) => {
             let digits = n.to_string();
             if (13..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {

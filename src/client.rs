@@ -517,11 +517,10 @@ pub(crate) async fn send_with_retry<E: Env>(
     let mut retries = 0;
     let mut last: Option<Error> = None;
     loop {
-        let req = wire.seal(env, build()?).await?;
-        let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
         // An attempt with no time left could still reach the provider and apply a write unseen.
-        // After a wait, the error that caused it says more than a bare timeout would.
-        if remaining == Some(0) {
+        // After a wait, the error that caused it says more than a bare timeout would. Checked
+        // before sealing, so no encryption is done for a request that will not be sent.
+        if deadline.is_some_and(|d| env.now_ms() >= d) {
             return Err(match last {
                 Some(mut err) => {
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);
@@ -530,6 +529,8 @@ pub(crate) async fn send_with_retry<E: Env>(
                 None => out_of_time(settings.provider, "before the request was sent"),
             });
         }
+        let req = wire.seal(env, build()?).await?;
+        let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
         let mut err = match env.send(req, timeout).await {
             Ok(resp) => {

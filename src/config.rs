@@ -354,7 +354,7 @@ fn is_loopback(host: &str) -> bool {
 fn describe_serde_error(message: &str) -> String {
     // serde_json adds where in the text it stopped; the field path says more.
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
-    if let Some((_, expected)) = message.rsplit_once(", expected ") {
+    if let Some(expected) = crate::error::serde_expected(message) {
         format!("expected {expected}")
     } else if let Some(field) = message.strip_prefix("missing field ") {
         format!("missing field {field}")

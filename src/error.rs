@@ -114,8 +114,8 @@ impl Error {
         let text = e.to_string();
         let detail = if let Some(field) = text.strip_prefix("missing field ") {
             format!(": missing field {}", field.split(" at line").next().unwrap_or(field))
-        } else if let Some((_, expected)) = text.rsplit_once(", expected ") {
-            format!(": expected {}", expected.split(" at line").next().unwrap_or(expected))
+        } else if let Some(expected) = serde_expected(&text) {
+            format!(": expected {expected}")
         } else {
             String::new()
         };
@@ -155,3 +155,10 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// What a serde message says was expected, without the value serde quotes before it (it may be a
+/// secret in the wrong field; the last ", expected " is serde's own) or the position after it.
+pub(crate) fn serde_expected(message: &str) -> Option<&str> {
+    let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
+    message.rsplit_once(", expected ").map(|(_, expected)| expected)
+}

@@ -58,15 +58,18 @@ extern "C" {
     fn plain_json(value: &JsValue) -> std::result::Result<JsValue, JsValue>;
 }
 
-/// A caller's argument as JSON text (`JSON.stringify` is native and drops functions), then
-/// checked field by field; a wrong type names the field and not its value.
-fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
-    if !value.is_object() || js_sys::Array::is_array(&value) {
+/// A caller's object (the config, or a call's input) as JSON text: `JSON.stringify` is native
+/// and drops functions.
+fn plain_text(name: &str, value: &JsValue) -> Result<String> {
+    if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid_input(name, "must be an object"));
     }
-    let text = plain_json(&value).ok().and_then(|t| t.as_string());
-    let text = text.ok_or_else(|| Error::invalid_input(name, "must hold only plain data"))?;
-    crate::config::read_fields(name, &text)
+    plain_json(value).ok().and_then(|t| t.as_string()).ok_or_else(|| Error::invalid_input(name, "must hold only plain data"))
+}
+
+/// A call's input, checked field by field; a wrong type names the field and not its value.
+fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
+    crate::config::read_fields(name, &plain_text(name, &value)?)
 }
 
 /// Runs an operation as a JS promise; every error names the client's provider.
@@ -97,11 +100,7 @@ impl WasmClient {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue, fetch: Option<Function>, on_session_update: Option<Function>) -> std::result::Result<WasmClient, JsValue> {
         let build = || -> Result<WasmClient> {
-            if !config.is_object() || js_sys::Array::is_array(&config) {
-                return Err(Error::invalid_input("config", "must be an object"));
-            }
-            let text = plain_json(&config).ok().and_then(|t| t.as_string());
-            let config = ClientConfig::parse(&text.ok_or_else(|| Error::invalid_input("config", "must hold only plain data"))?)?;
+            let config = ClientConfig::parse(&plain_text("config", &config)?)?;
             let env = FetchEnv::new(fetch, on_session_update)?;
             Ok(WasmClient { client: Client::new(config, env)? })
         };

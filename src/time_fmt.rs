@@ -15,22 +15,23 @@ pub fn to_iso(t: i64) -> String {
     let mut out = String::with_capacity(24);
     // Every part fits in four digits (years outside 0–9999 are never parsed); u32 arithmetic,
     // since 64-bit division is slow in wasm.
-    let mut put = |value: i64, width: usize, then: Option<char>| {
+    let mut put = |value: i64, width: usize, then: char| {
         let mut v = value.rem_euclid(10_000) as u32;
         let mut digits = [b'0'; 4];
         for slot in digits[..width].iter_mut().rev() {
             *slot = b'0' + (v % 10) as u8;
             v /= 10;
         }
-        out.extend(digits[..width].iter().map(|&d| char::from(d)).chain(then));
+        out.extend(digits[..width].iter().map(|&d| char::from(d)));
+        out.push(then);
     };
-    put(y, 4, Some('-'));
-    put(i64::from(m), 2, Some('-'));
-    put(i64::from(d), 2, Some('T'));
-    put(ms / 3_600_000, 2, Some(':'));
-    put(ms / 60_000 % 60, 2, Some(':'));
-    put(ms / 1000 % 60, 2, Some('.'));
-    put(ms % 1000, 3, Some('Z'));
+    put(y, 4, '-');
+    put(i64::from(m), 2, '-');
+    put(i64::from(d), 2, 'T');
+    put(ms / 3_600_000, 2, ':');
+    put(ms / 60_000 % 60, 2, ':');
+    put(ms / 1000 % 60, 2, '.');
+    put(ms % 1000, 3, 'Z');
     out
 }
 

@@ -41,7 +41,6 @@ const state = {
   context: null, // { view, provider?, customerId? } of the last lookup
   generation: 0,
   filter: '',
-  busy: false,
   // Rows with a suspend, reactivate or delete in flight ("provider:id"): a row rebuilt meanwhile
   // (filtering, a new lookup) stays busy, so the action cannot be sent twice.
   pending: new Set(),
@@ -168,9 +167,12 @@ function actionsFor(token) {
 
 const ACTION_LABEL = { suspend: 'Suspend', reactivate: 'Reactivate', delete: 'Delete' };
 
+/** A row's key, as in its data-key and `state.pending`. */
+const keyOf = (token) => `${token.provider}:${token.id}`;
+
 function rowFor(token) {
   const [mark, markText] = brandKey(token);
-  const key = `${token.provider}:${token.id}`;
+  const key = keyOf(token);
   const actions = actionsFor(token);
   const desc = describeToken(token);
   const busy = state.pending.has(key);
@@ -463,7 +465,6 @@ function revealResults() {
 }
 
 function setBusy(busy) {
-  state.busy = busy;
   const button = $('lookup-button');
   button.disabled = busy;
   button.classList.toggle('busy', busy);
@@ -473,7 +474,7 @@ function setBusy(busy) {
 async function lookup(event) {
   event.preventDefault();
   // Enter in a field submits even while the button is disabled; one lookup at a time.
-  if (state.busy) return;
+  if ($('lookup-button').disabled) return;
   hideBanner();
   const generation = ++state.generation;
   const hub = view() === 'hub';
@@ -595,7 +596,7 @@ async function onAction(event) {
   if (!button) return;
   const row = button.closest('tr');
   const key = row.dataset.key;
-  const token = state.tokens.find((t) => `${t.provider}:${t.id}` === key);
+  const token = state.tokens.find((t) => keyOf(t) === key);
   if (!token || state.pending.has(key)) return;
   const action = button.dataset.action;
   if (action === 'delete' && !(await confirmDelete(token))) {
@@ -622,14 +623,14 @@ async function onAction(event) {
     }
   } catch (err) {
     state.pending.delete(key);
-    replaceRow(state.tokens.find((t) => `${t.provider}:${t.id}` === key) ?? token, { focusAction: action });
+    replaceRow(state.tokens.find((t) => keyOf(t) === key) ?? token, { focusAction: action });
     showBanner({ title: `Could not ${action} the ${describeToken(token)}`, errors: [{ error: err }] });
     return;
   }
   state.pending.delete(key);
   const merged = { ...token, ...updated, provider: token.provider };
   // By key: the list may have been rebuilt (filtered, looked up again) while this ran.
-  state.tokens = state.tokens.map((t) => (`${t.provider}:${t.id}` === key ? merged : t));
+  state.tokens = state.tokens.map((t) => (keyOf(t) === key ? merged : t));
   replaceRow(merged, { flash: true, focusAction: action });
   updateSummary();
   const done = { suspend: 'suspended', reactivate: 'reactivated', delete: PROVIDERS[token.provider].verbDelete === 'Deactivate' ? 'deactivated' : 'deleted' }[action];
@@ -637,7 +638,7 @@ async function onAction(event) {
 }
 
 function replaceRow(token, { flash = false, focusAction } = {}) {
-  const old = document.querySelector(`tr[data-key="${CSS.escape(`${token.provider}:${token.id}`)}"]`);
+  const old = document.querySelector(`tr[data-key="${CSS.escape(keyOf(token))}"]`);
   if (!old) return;
   const row = rowFor(token);
   if (flash) row.classList.add('updated');
