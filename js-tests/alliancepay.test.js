@@ -229,10 +229,12 @@ test('errors inside HTTP 200 are errors, with msgCode and requestId kept', async
   assert.ok(err.requestId);
 });
 
-test('customerId must be 1–255 characters, checked before any request', async () => {
+test('customer and token ids must be 1–255 characters, checked before any request', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
-  for (const customerId of ['', 'x'.repeat(256)]) {
-    assert.equal((await rejection(client.listTokens({ customerId }))).code, 'INVALID_INPUT');
+  for (const id of ['', 'x'.repeat(256)]) {
+    assert.equal((await rejection(client.listTokens({ customerId: id }))).code, 'INVALID_INPUT');
+    assert.equal((await rejection(client.deleteToken({ tokenId: id }))).code, 'INVALID_INPUT');
+    assert.equal((await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }))).code, 'INVALID_INPUT');
   }
   assert.equal(sandbox().requests.length, 0);
   assert.equal((await client.listTokens({ customerId: 'x'.repeat(255) })).length, 0);

@@ -151,6 +151,24 @@ test('an action with credentials made invalid after listing shows the error and 
   assert.equal(demo.sandbox.count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 0);
 });
 
+test('a row with an action in flight stays busy, with its label, when the list is rebuilt', { skip }, async () => {
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  const token = row('-s9UCfCNN0YMk4ZOyZX8pWAt');
+  demo.sandbox.fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 1500, pathIncludes: '/state/update' });
+  await token.getByRole('button', { name: /^Suspend / }).click();
+  const busyButton = token.locator('button', { hasText: 'Suspending…' });
+  await busyButton.waitFor();
+  // Filtering rebuilds every row while the update is still on its way.
+  await page.locator('#filter').fill('0177');
+  await page.locator('#filter').fill('');
+  assert.equal(await token.getAttribute('aria-busy'), 'true');
+  assert.equal(await busyButton.isDisabled(), true);
+  assert.equal(await token.locator('button:not([disabled])').count(), 0, 'no action can be sent twice');
+  await token.locator('.badge', { hasText: 'SUSPENDED' }).waitFor();
+  assert.equal(await token.getAttribute('aria-busy'), null);
+  assert.equal(demo.sandbox.count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 1);
+});
+
 test('no forbidden action is offered: DELETED tokens, and providers without status changes', { skip }, async () => {
   await lookupSingle('alliancepay', 'senderCustomerId');
   const deleted = row('Zd3_hJ6sVw0nPq5uGk8rTy2m');

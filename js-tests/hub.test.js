@@ -46,6 +46,18 @@ test('the providers are asked concurrently', async () => {
   assert.equal(most, 3, 'all three calls were in flight at once');
 });
 
+test('a provider with a very long list (more than a spread can take) still merges', async () => {
+  const many = 200_000;
+  const big = {
+    provider: 'chargeover',
+    capabilities: {},
+    listTokens: async () => Array.from({ length: many }, (_, i) => ({ provider: 'chargeover', id: String(i), status: 'ACTIVE' })),
+  };
+  const { tokens, outcomes } = await createHub([big]).listTokens({ customers: { chargeover: '1' } });
+  assert.equal(outcomes.chargeover.count, many);
+  assert.equal(tokens.length, many);
+});
+
 test("one provider's failure never hides the others' tokens", async () => {
   const hub = hubFor(['pinelabs', 'alliancepay', 'payerly']);
   const { tokens, outcomes } = await hub.listTokens({
@@ -80,6 +92,7 @@ test('malformed input and hubs are refused', async () => {
   assert.throws(() => createHub([clientFor(sandbox(), 'pinelabs'), clientFor(sandbox(), 'pinelabs')]), /two clients for pinelabs/);
   assert.equal(hub.client('pinelabs').provider, 'pinelabs');
   assert.throws(() => hub.client('chargeover'), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => hub.client(1n), (e) => e.code === 'INVALID_INPUT');
 });
 
 test('sort order: status, then soonest expiry (unknown last), then provider, then id', () => {

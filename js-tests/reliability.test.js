@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createClient } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
+import { sendAttempt } from '../js/fetch.js';
 
 const sandbox = useSandbox();
 beforeEach(() => sandbox().reset());
@@ -135,6 +136,20 @@ test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text s
   const err = await rejection(createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: async () => ({ status: 200 }) }).listTokens({ customerId: 'c' }));
   assert.equal(err.code, 'NETWORK');
   assert.match(err.message, /did not resolve to a Response/);
+});
+
+test('an abandoned attempt settles at once, even through a fetch that ignores its signal', async () => {
+  let signal;
+  const deaf = (url, init) => {
+    signal = init.signal;
+    return new Promise(() => {}); // never settles, whatever the signal says
+  };
+  const settled = sendAttempt(deaf, 'https://x.test/', 'GET', [], undefined, 600_000, []);
+  settled.abandon();
+  const started = performance.now();
+  assert.deepEqual(await settled, { kind: 'timeout', detail: 'aborted after timeout' });
+  assert.ok(performance.now() - started < 1_000);
+  assert.equal(signal.aborted, true);
 });
 
 test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs in afresh', async () => {

@@ -20,13 +20,16 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   const controller = new AbortController();
   let timedOut = false;
   let timer;
+  let stop;
   // Settles even when a caller's fetch ignores the signal, so no call can hang.
   const expired = new Promise((resolve) => {
-    timer = setTimeout(() => {
+    stop = () => {
+      clearTimeout(timer);
       timedOut = true;
       controller.abort();
       resolve(TIMED_OUT);
-    }, timeoutMs);
+    };
+    timer = setTimeout(stop, timeoutMs);
   });
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
@@ -72,10 +75,8 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   })();
   const settled = Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
   // Called by the Rust side when nobody waits for this attempt any more (a sign-in every caller
-  // gave up on): the request stops now rather than at its timeout, and the promise still settles.
-  settled.abandon = () => {
-    clearTimeout(timer);
-    controller.abort();
-  };
+  // gave up on): the request stops now rather than at its timeout, and the promise settles now
+  // too, even if a caller's fetch ignores the signal.
+  settled.abandon = stop;
   return settled;
 }

@@ -1,7 +1,6 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
-import { PROVIDERS } from './hub.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable'];
 
@@ -63,18 +62,13 @@ class Client {
 
   constructor(config) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
-    // A config error for a known provider names it, as every other error does.
-    const named = (err) => {
-      if (err.provider === undefined && PROVIDERS.includes(config.provider)) err.provider = config.provider;
-      return err;
-    };
+    // The core checks the functions too (a config error names its provider there).
     const { fetch, onSessionUpdate, ...data } = config;
-    if (fetch !== undefined && typeof fetch !== 'function') throw named(invalid('config.fetch', 'must be a function'));
-    if (onSessionUpdate !== undefined && typeof onSessionUpdate !== 'function') throw named(invalid('config.onSessionUpdate', 'must be a function'));
+    const persist = typeof onSessionUpdate === 'function' ? persistSafely(onSessionUpdate) : onSessionUpdate;
     try {
-      this.#core = new WasmClient(data, fetch, onSessionUpdate && persistSafely(onSessionUpdate));
+      this.#core = new WasmClient(data, fetch, persist);
     } catch (thrown) {
-      throw named(toError(thrown));
+      throw toError(thrown);
     }
   }
 
@@ -91,9 +85,11 @@ class Client {
   }
 
   async *iterateTokens(input) {
+    // Read once: a caller changing `input` mid-listing must not carry the cursor to another query.
+    const query = input !== null && typeof input === 'object' && !Array.isArray(input) ? { ...input } : input;
     let cursor;
     do {
-      const page = await guard(() => this.#core.listTokensPage(input, cursor));
+      const page = await guard(() => this.#core.listTokensPage(query, cursor));
       yield* page.tokens;
       cursor = page.next;
     } while (cursor);

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { createClient, PayTokensError } from './node.js';
+import { PROVIDERS } from './hub.js';
 
 const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4 };
-const PROVIDERS = ['pinelabs', 'alliancepay', 'chargeover', 'payerly'];
 const FORMATS = ['json', 'ndjson', 'csv', 'table'];
 const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
@@ -27,7 +27,6 @@ const COMMON = {
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
   'service-code': { type: 'string' },
-  'merchant-id': { type: 'string' },
   'merchant-key-file': { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
@@ -48,7 +47,6 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
       --client-id ID          Pine Labs                                     [PINELABS_CLIENT_ID]
       --client-secret SECRET  Pine Labs                                     [PINELABS_CLIENT_SECRET]
       --service-code CODE     AlliancePay                                   [ALLIANCEPAY_SERVICE_CODE]
-      --merchant-id ID        AlliancePay (optional)                        [ALLIANCEPAY_MERCHANT_ID]
       --merchant-key-file F   AlliancePay P-384 private key, a JWK JSON file [ALLIANCEPAY_MERCHANT_KEY_FILE]
       --username KEY          ChargeOver REST public key                    [CHARGEOVER_USERNAME]
       --password KEY          ChargeOver REST private key                   [CHARGEOVER_PASSWORD]
@@ -118,7 +116,8 @@ Deleting cannot be undone.`,
       --progress              show the progress bar on stderr even when it is not a terminal
       --no-progress           never show it (default: shown when stderr is a terminal)
 Tokens are written in input order. A customer that fails is reported on stderr and the export
-goes on; the exit code is then 4 (3 when every customer failed).`,
+goes on; the exit code is then 4 (3 when every customer failed). Wrong or revoked credentials
+stop the export at once, with exit 3.`,
     run: runExport,
   },
 };
@@ -241,7 +240,6 @@ async function clientConfig(values) {
     set('clientSecret', 'client-secret', 'PINELABS_CLIENT_SECRET');
   } else if (provider === 'alliancepay') {
     set('serviceCode', 'service-code', 'ALLIANCEPAY_SERVICE_CODE');
-    set('merchantId', 'merchant-id', 'ALLIANCEPAY_MERCHANT_ID');
     const keyFile = flagOr('merchant-key-file', 'ALLIANCEPAY_MERCHANT_KEY_FILE');
     if (keyFile !== undefined) {
       try {
@@ -318,10 +316,11 @@ function table(tokens) {
   const rows = tokens.map((t) => [
     t.provider, t.id, t.customerId ?? '', t.status, t.paymentMethod, t.card?.brand ?? '',
     t.card?.maskedPan ?? (t.card?.last4 ? `•••• ${t.card.last4}` : ''),
-    shortDate(t.expiresAt) || (t.card?.expiryMonth ? `${String(t.card.expiryMonth).padStart(2, '0')}/${t.card.expiryYear}` : ''),
+    shortDate(t.expiresAt) || (t.card?.expiryMonth && t.card.expiryYear ? `${String(t.card.expiryMonth).padStart(2, '0')}/${t.card.expiryYear}` : ''),
     shortDate(t.updatedAt ?? t.createdAt),
   ].map(printable));
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // Not Math.max(...rows): spreading a long list overflows the call stack.
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i].length), h.length));
   return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 
@@ -391,6 +390,9 @@ async function confirm(question) {
   try {
     const answer = await rl.question(question);
     return /^y(es)?$/i.test(answer.trim());
+  } catch (err) {
+    if (err?.name === 'AbortError') return false; // Ctrl-C or Ctrl-D at the prompt: a "no"
+    throw err;
   } finally {
     rl.close();
   }
@@ -401,7 +403,7 @@ async function runDelete(values) {
   const client = await makeClient(values);
   if (!values.yes) {
     if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
-    if (!(await confirm(`Delete token ${tokenId} at ${client.provider}? This cannot be undone. [y/N] `))) {
+    if (!(await confirm(`Delete token ${printable(tokenId)} at ${client.provider}? This cannot be undone. [y/N] `))) {
       process.stderr.write('Not deleted.\n');
       return EXIT.OK;
     }
@@ -409,7 +411,7 @@ async function runDelete(values) {
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
   await client.deleteToken(input);
-  process.stderr.write(`Deleted token ${tokenId} at ${client.provider}.\n`);
+  process.stderr.write(`Deleted token ${printable(tokenId)} at ${client.provider}.\n`);
   return EXIT.OK;
 }
 
@@ -554,7 +556,7 @@ async function runExport(values) {
         results[index] = [];
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
-        progress.note(`failed: customer ${JSON.stringify(customerId)}: ${describe(thrown)}`);
+        progress.note(`failed: customer ${printable(JSON.stringify(customerId))}: ${describe(thrown)}`);
         if (CREDENTIAL_FAILURES.has(thrown?.code) && !stoppedBy) {
           stoppedBy = thrown;
           next = customers.length;

@@ -67,7 +67,8 @@ class Hub {
   /** The client for one provider, for get/update/delete on a token the hub listed. */
   client(provider) {
     const client = this.#clients.get(provider);
-    if (!client) throw invalid(`no client for provider ${JSON.stringify(provider)} in this hub`);
+    // String(), not JSON.stringify: a BigInt or a symbol must get this error, not a TypeError.
+    if (!client) throw invalid(`no client for provider ${typeof provider === 'string' ? JSON.stringify(provider) : String(provider)} in this hub`);
     return client;
   }
 
@@ -104,7 +105,7 @@ class Hub {
     const tokens = [];
     for (const [provider, outcome, list] of settled) {
       outcomes[provider] = outcome;
-      tokens.push(...list);
+      for (const token of list) tokens.push(token); // a spread of a long list overflows the stack
     }
     tokens.sort(compareTokens);
     return { tokens, outcomes };

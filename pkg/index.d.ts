@@ -13,14 +13,35 @@ export type {
   RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus, UpdateTokenStatusInput,
 } from './wasm/types.js';
 
-/** The platform's `fetch` type where the project has one (lib "dom" or @types/node); otherwise
- * any function of a URL and options. The package's types need no particular lib. */
-type Fetch = typeof globalThis extends { fetch: infer F } ? F : (input: string, init?: object) => Promise<unknown>;
+/** The platform's `AbortSignal` where the project has one (lib "dom" or @types/node): the
+ * package's types need no particular lib. */
+type Signal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : unknown;
+
+/** What the SDK passes a `fetch` and reads from its reply: the platform's `fetch` fits, and so
+ * does a wrapper of it or a test double that has only `text()`. */
+export type FetchLike = (
+  url: string,
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string;
+    signal: Signal;
+    cache: 'no-store';
+    redirect: 'manual';
+  },
+) => Promise<{
+  status: number;
+  headers: { get(name: string): string | null };
+  arrayBuffer?(): Promise<ArrayBuffer>;
+  text?(): Promise<string>;
+  type?: string;
+  body?: unknown;
+}>;
 
 /** Functions a config may carry; they stay in JS. */
 export interface ClientHooks {
   /** Used instead of the global `fetch` (a proxy, instrumentation, a test double). */
-  fetch?: Fetch;
+  fetch?: FetchLike;
 }
 
 export interface AlliancePayHooks extends ClientHooks {

@@ -5,9 +5,17 @@ export function isoMicros(ms) {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-// ChargeOver: "2024-03-05 14:22:10" (instance-local time; the sandbox instance runs on UTC).
+// ChargeOver: ISO 8601 in the account's zone, America/Chicago unless changed, e.g.
+// "2022-10-25T08:50:45-05:00" (developer.chargeover.com/docs/api-information/datetimes).
+const CHICAGO = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/Chicago', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset',
+});
+
 export function coDatetime(ms) {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const p = Object.fromEntries(CHICAGO.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
+  const offset = p.timeZoneName.replace('GMT', '') || '+00:00';
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
 }
 
 // AlliancePay tokenExpirationDateTime: "2025-02-27 12:12:34.0430 +0000" (4 fraction digits, UTC).

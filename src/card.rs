@@ -242,9 +242,10 @@ pub fn scrub_json(value: &mut serde_json::Value) {
     match value {
         Value::String(text) => *text = scrub_pans_owned(std::mem::take(text)),
         Value::Number(n) => {
-            let digits = n.to_string();
-            if (13..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-                *value = Value::String(scrub_pans(&digits));
+            // As written: a card number may come as -4111… or 4111….0 too.
+            let text = n.to_string();
+            if has_card_length_run(&text) {
+                *value = Value::String(mask_runs(&text, false));
             }
         }
         Value::Array(items) => items.iter_mut().for_each(scrub_json),
@@ -445,6 +446,12 @@ mod tests {
         let mut raw = serde_json::json!({"a": [{"pan": "4111111111111111"}, 5555555555554444u64, 42], "b": "Visa 4111 1111 1111 1111"});
         scrub_json(&mut raw);
         assert_eq!(raw, serde_json::json!({"a": [{"pan": "411111******1111"}, "555555******4444", 42], "b": "Visa 4111 11** **** 1111"}));
+        // A card number written as a negative or a float number is a card number too.
+        let mut raw: serde_json::Value = serde_json::from_str(r#"[-4111111111111111, 4.111111111111111E15, 1.5, -7]"#).unwrap();
+        scrub_json(&mut raw);
+        let text = raw.to_string();
+        assert!(!text.contains("4111111111111111") && !text.contains("111111111"), "{text}");
+        assert_eq!((&raw[2], &raw[3]), (&serde_json::json!(1.5), &serde_json::json!(-7)));
     }
 
     #[test]

@@ -166,9 +166,8 @@ impl<E: Env> Client<E> {
                 let offset = chargeover::parse_cursor(cursor)?;
                 let build = || chargeover::list_page_request(base, &input.customer_id, offset, *page_size);
                 chargeover::check_page_cap(offset, *page_size, *max_pages)?;
-                let now = self.inner.env.now_ms();
-                let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, r.server_now(now))).await?;
-                let next = chargeover::next_cursor(offset, *page_size, tokens.len());
+                let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, self.inner.env.now_ms())).await?;
+                let next = chargeover::next_cursor(offset, *page_size, *max_pages, tokens.len())?;
                 Ok(TokenPage { tokens, next })
             }
             Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token listing")),
@@ -188,19 +187,23 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::get_token_request(base, &input.token_id);
-                self.call(deadline, Safety::Read, build, alliancepay::parse_token).await
+                self.call(deadline, Safety::Read, build, |r| alliancepay::parse_token(r, &input.token_id)).await
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::get_token_request(base, &input.token_id);
-                let now = self.inner.env.now_ms();
-                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, r.server_now(now))).await
+                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, self.inner.env.now_ms())).await
             }
             Connector::Payerly { .. } => {
                 let build = || payerly::get_token_request(base, input);
-                let (now, raw) = (self.inner.env.now_ms(), input.include_raw.unwrap_or(false));
-                self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, r.server_now(now), raw)).await
+                let raw = input.include_raw.unwrap_or(false);
+                self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, self.inner.env.now_ms(), raw)).await
             }
         }
+    }
+
+    /// The token by its id alone: the reads before and after a change.
+    async fn token_by_id(&self, token_id: &str, deadline: Deadline) -> Result<Token> {
+        self.token(&GetTokenInput { token_id: token_id.to_string(), ..GetTokenInput::default() }, deadline).await
     }
 
     /// Checks the transition against the token's current status first: a forbidden move sends
@@ -209,8 +212,7 @@ impl<E: Env> Client<E> {
         let deadline = self.deadline();
         self.change_status(input, None, deadline).await?;
         let made = format!("the token is now {}", input.status.as_str());
-        let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
-        self.token(&get, deadline).await.map_err(|e| after_write(e, &made))
+        self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made))
     }
 
     /// Read (unless the caller just did: `known`), check, change, all within `deadline`. No read
@@ -224,10 +226,7 @@ impl<E: Env> Client<E> {
                 build()?; // validated before the status read below
                 let current = match known {
                     Some(status) => status,
-                    None => {
-                        let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
-                        self.token(&get, deadline).await?.status
-                    }
+                    None => self.token_by_id(&input.token_id, deadline).await?.status,
                 };
                 if !status::can_transition(current, input.status) {
                     return Err(Error::new(
@@ -251,8 +250,7 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
                 let id = self.call(deadline, Safety::Write, build, chargeover::parse_created).await?;
-                let read_back = GetTokenInput { token_id: id.clone(), ..GetTokenInput::default() };
-                self.token(&read_back, deadline).await.map_err(|e| after_write(e, &format!("stored as tokenized_id {id}")))
+                self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &format!("stored as tokenized_id {id}")))
             }
             _ => Err(Error::unsupported(self.provider(), "token creation")),
         }
@@ -266,8 +264,7 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { page_size, .. } => {
                 let query = TokenQuery { limit: query.limit.or(Some(*page_size)), ..query.clone() };
                 let build = || chargeover::query_request(base, &query);
-                let now = self.inner.env.now_ms();
-                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, r.server_now(now))).await
+                self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, self.inner.env.now_ms())).await
             }
             _ => Err(Error::unsupported(self.provider(), "token query")),
         }
@@ -286,9 +283,7 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
-                let get = GetTokenInput { token_id: input.token_id.clone(), ..GetTokenInput::default() };
-                alliancepay::get_token_request(base, &input.token_id)?;
-                let current = self.token(&get, deadline).await?.status;
+                let current = self.token_by_id(&input.token_id, deadline).await?.status;
                 if current == TokenStatus::Deleted {
                     return Ok(());
                 }

@@ -93,9 +93,6 @@ pub struct AlliancePaySession {
 #[serde(rename_all = "camelCase")]
 pub struct AlliancePayConfig {
     pub service_code: String,
-    #[serde(default)]
-    #[tsify(optional)]
-    pub merchant_id: Option<String>,
     pub merchant_private_key: MerchantKey,
     #[serde(default)]
     #[tsify(optional)]
@@ -120,7 +117,8 @@ pub struct ChargeOverConfig {
     #[serde(default)]
     #[tsify(optional)]
     pub page_size: Option<u32>,
-    /// Listing stops with an error past this many pages; default 200, at most 100000.
+    /// Listing stops with an error when there are tokens past this many pages (one more request
+    /// shows whether there are); default 200, at most 100000.
     #[serde(default)]
     #[tsify(optional)]
     pub max_pages: Option<u32>,
@@ -183,14 +181,22 @@ impl ClientConfig {
         struct Tag {
             provider: Option<String>,
         }
-        let common: CommonOptions = read_fields("config", text)?;
-        let mut config = match read_fields::<Tag>("config", text)?.provider.as_deref() {
-            Some("pinelabs") => ClientConfig::Pinelabs(read_fields("config", text)?),
-            Some("alliancepay") => ClientConfig::Alliancepay(read_fields("config", text)?),
-            Some("chargeover") => ClientConfig::Chargeover(read_fields("config", text)?),
-            Some("payerly") => ClientConfig::Payerly(read_fields("config", text)?),
-            Some(_) => return Err(Error::invalid_input("config.provider", "must be one of alliancepay, chargeover, pinelabs, payerly")),
+        let provider = match read_fields::<Tag>("config", text)?.provider.as_deref() {
+            Some(name) => Provider::from_name(name)
+                .ok_or_else(|| Error::invalid_input("config.provider", "must be one of alliancepay, chargeover, pinelabs, payerly"))?,
             None => return Err(Error::invalid_input("config.provider", "is required")),
+        };
+        // From here on the error names the provider, as every other error does.
+        Self::parse_for(provider, text).map_err(|e| e.with_provider(provider))
+    }
+
+    fn parse_for(provider: Provider, text: &str) -> Result<Self> {
+        let common: CommonOptions = read_fields("config", text)?;
+        let mut config = match provider {
+            Provider::Pinelabs => ClientConfig::Pinelabs(read_fields("config", text)?),
+            Provider::Alliancepay => ClientConfig::Alliancepay(read_fields("config", text)?),
+            Provider::Chargeover => ClientConfig::Chargeover(read_fields("config", text)?),
+            Provider::Payerly => ClientConfig::Payerly(read_fields("config", text)?),
         };
         *config.common_mut() = common;
         config.validate()?;

@@ -106,6 +106,13 @@ impl HttpResponse {
             .filter(|server| server.abs_diff(local_ms) <= DAY_MS)
             .unwrap_or(local_ms)
     }
+
+    /// A time on the provider's clock (epoch ms), placed on the local clock: as long after
+    /// `local_now_ms` as it is after the reply's `Date`. (A credential's expiry read as is would,
+    /// with a local clock an hour ahead, look expired on arrival and force a sign-in on every call.)
+    pub fn local_time(&self, provider_ms: u64, local_now_ms: u64) -> u64 {
+        local_now_ms.saturating_add(provider_ms.saturating_sub(self.server_now(local_now_ms)))
+    }
 }
 
 /// Headers the transport copies from a reply; everything else is dropped at the boundary.

@@ -1,7 +1,7 @@
 //! The wasm-bindgen shell: conversions at the JS boundary and nothing else.
 //! Errors cross as plain objects; pkg/api.js turns them into `PayTokensError`.
 
-use js_sys::{Function, Promise};
+use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -72,6 +72,14 @@ fn from_js<T: DeserializeOwned>(name: &str, value: JsValue) -> Result<T> {
     crate::config::read_fields(name, &plain_text(name, &value)?)
 }
 
+/// A function the caller may pass; anything else given is a config error, not ignored.
+fn optional_function(field: &str, value: JsValue) -> Result<Option<Function>> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value.dyn_into().map(Some).map_err(|_| Error::invalid_input(field, "must be a function"))
+}
+
 /// Runs an operation as a JS promise; every error names the client's provider.
 /// Results cross as JSON text that pkg/api.js hands to `JSON.parse`: one string copy beats
 /// building every object through the boundary (bench/normalize.mjs has the figures).
@@ -96,13 +104,24 @@ pub struct WasmClient {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// `config` holds plain data only; `fetch` is taken out of it by pkg/api.js.
+    /// `config` holds plain data only; pkg/api.js takes the caller's functions out of it.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, fetch: Option<Function>, on_session_update: Option<Function>) -> std::result::Result<WasmClient, JsValue> {
+    pub fn new(config: JsValue, fetch: JsValue, on_session_update: JsValue) -> std::result::Result<WasmClient, JsValue> {
         let build = || -> Result<WasmClient> {
-            let config = ClientConfig::parse(&plain_text("config", &config)?)?;
-            let env = FetchEnv::new(fetch, on_session_update)?;
-            Ok(WasmClient { client: Client::new(config, env)? })
+            // A config that is not plain data still names its provider in the error, as the
+            // config's own errors do (`ClientConfig::parse`).
+            let named = Reflect::get(&config, &"provider".into()).ok().and_then(|p| p.as_string()).and_then(|p| Provider::from_name(&p));
+            let text = plain_text("config", &config).map_err(|e| match named {
+                Some(provider) => e.with_provider(provider),
+                None => e,
+            })?;
+            let config = ClientConfig::parse(&text)?;
+            let provider = config.provider();
+            let connect = || -> Result<WasmClient> {
+                let env = FetchEnv::new(optional_function("config.fetch", fetch)?, optional_function("config.onSessionUpdate", on_session_update)?)?;
+                Ok(WasmClient { client: Client::new(config, env)? })
+            };
+            connect().map_err(|e| e.with_provider(provider))
         };
         build().map_err(|e| error_to_js(&e))
     }

@@ -15,6 +15,11 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// The provider a config's `provider` names.
+    pub fn from_name(name: &str) -> Option<Provider> {
+        [Provider::Alliancepay, Provider::Chargeover, Provider::Pinelabs, Provider::Payerly].into_iter().find(|p| p.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Alliancepay => "alliancepay",

@@ -5,7 +5,7 @@
 const DAY_MS: i64 = 86_400_000;
 /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the span `to_iso` writes in four digits.
 const MIN_MS: i64 = -62_167_219_200_000;
-const MAX_MS: i64 = 253_402_300_799_999;
+pub(crate) const MAX_MS: i64 = 253_402_300_799_999;
 
 /// `YYYY-MM-DDTHH:MM:SS.sssZ`, written digit by digit: every token carries up to three of these,
 /// and `format!` was a tenth of a 1,000-token list's normalization in wasm.
@@ -50,12 +50,23 @@ pub fn epoch_ms(t: i64) -> u64 {
 
 /// Reads the timestamp forms the providers send:
 /// RFC 3339 (`2024-10-04T13:11:29.645591Z`), AlliancePay's `2025-02-27 12:12:34.0430 +0000`
-/// and `2025-02-27 14:12:34.430+02:00`, and zone-less `2024-03-05 14:22:10` (taken as UTC).
+/// and `2025-02-27 14:12:34.430+02:00`, and zone-less `2024-03-05 14:22:10` (taken as UTC, as
+/// Pine Labs' are; see `parse_zoned`).
 ///
 /// The edges are those of the `time` crate this replaced, so stored values still read the same:
 /// RFC 3339 takes any one byte between date and time, any number of fraction digits, `z`, and a
 /// leap second; the other forms take a signed year and at most 32 fraction digits.
 pub fn parse(text: &str) -> Option<i64> {
+    parse_as(text, true)
+}
+
+/// `parse` for a provider whose zone-less times are in a zone the SDK cannot know (ChargeOver's
+/// is a per-account setting): only a time with `Z` or an offset is placed.
+pub fn parse_zoned(text: &str) -> Option<i64> {
+    parse_as(text, false)
+}
+
+fn parse_as(text: &str, zoneless_is_utc: bool) -> Option<i64> {
     let mut c = Cursor(text.trim().as_bytes());
     let year_sign = c.sign();
     let year = c.num(4)? * year_sign.unwrap_or(1);
@@ -66,7 +77,7 @@ pub fn parse(text: &str) -> Option<i64> {
     }
     let midnight = days_from_civil(year, month, day) * DAY_MS;
     let Some(sep) = c.next() else {
-        return in_range(midnight);
+        return in_range(midnight).filter(|_| zoneless_is_utc);
     };
     let hour = c.num(2)?;
     let minute = c.after(b':')?.num(2)?;
@@ -84,7 +95,7 @@ pub fn parse(text: &str) -> Option<i64> {
     let rfc3339 = year_sign.is_none();
     let spaced = sep == b' ' && digits <= 32;
     let (offset_min, form_ok, leap_ok) = match c.0 {
-        [] => (0, matches!(sep, b'T' | b' ') && digits <= 32, false),
+        [] => (0, zoneless_is_utc && matches!(sep, b'T' | b' ') && digits <= 32, false),
         [b'Z' | b'z'] => (0, rfc3339, rfc3339),
         [b' ', zone @ ..] => (offset(zone, false)?, spaced, false),
         zone => (offset(zone, true)?, rfc3339 || spaced, rfc3339),
@@ -241,6 +252,18 @@ mod tests {
         assert_eq!(iso(Some("9999-12-31 23:59:59.000-03:00")), None);
         assert_eq!(iso(Some("9999-12-31T23:59:59Z")).as_deref(), Some("9999-12-31T23:59:59.000Z"));
         assert_eq!(iso(Some("")), None);
+    }
+
+    #[test]
+    fn zoned_reading_places_only_times_with_a_zone() {
+        for text in ["2022-10-25T08:50:45-05:00", "2022-10-25 13:50:45Z", "2022-10-25 13:50:45 +0000"] {
+            assert_eq!(parse_zoned(text), parse(text), "{text}");
+            assert!(parse_zoned(text).is_some(), "{text}");
+        }
+        for text in ["2022-10-25 13:50:45", "2022-10-25T13:50:45", "2022-10-25"] {
+            assert_eq!(parse_zoned(text), None, "{text}");
+            assert!(parse(text).is_some(), "{text}");
+        }
     }
 
     #[test]

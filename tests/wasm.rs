@@ -89,10 +89,15 @@ fn pinelabs_config() -> JsValue {
 #[wasm_bindgen_test]
 fn bad_config_becomes_a_typed_error_object() {
     let config = js_sys::JSON::parse(r#"{"provider":"pinelabs","clientId":"id","clientSecret":12345}"#).unwrap();
-    let err = WasmClient::new(config, None, None).err().unwrap();
+    let err = WasmClient::new(config, JsValue::UNDEFINED, JsValue::UNDEFINED).err().unwrap();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     assert_eq!(get(&err, "message").as_string().as_deref(), Some("config.clientSecret: expected a string"));
-    let err = WasmClient::new(JsValue::from_str("nope"), None, None).err().unwrap();
+    assert_eq!(get(&err, "provider").as_string().as_deref(), Some("pinelabs"));
+    // A caller's function that is not one is refused, naming the field and the provider.
+    let err = WasmClient::new(pinelabs_config(), JsValue::from_str("not a function"), JsValue::UNDEFINED).err().unwrap();
+    assert_eq!(get(&err, "message").as_string().as_deref(), Some("config.fetch: must be a function"));
+    assert_eq!(get(&err, "provider").as_string().as_deref(), Some("pinelabs"));
+    let err = WasmClient::new(JsValue::from_str("nope"), JsValue::UNDEFINED, JsValue::UNDEFINED).err().unwrap();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
 }
 
@@ -110,7 +115,7 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
          if (n === 6) return Promise.resolve(new Response('\\u0000\\uffff', { status: 200 }));
          return Promise.resolve(new Response(JSON.stringify({ tokens: [{ token_id: 't1', status: 'ACTIVE' }] })));",
     );
-    let client = WasmClient::new(pinelabs_config(), Some(fetch), None).unwrap();
+    let client = WasmClient::new(pinelabs_config(), fetch.into(), JsValue::UNDEFINED).unwrap();
     let input = || js_sys::JSON::parse(r#"{"customerId":"c1"}"#).unwrap();
     let mut codes = Vec::new();
     for _ in 0..5 {

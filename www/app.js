@@ -22,7 +22,7 @@ const HUB_DEFAULTS = { pinelabs: 'cust-v1-statuses', alliancepay: 'senderCustome
 // Credential fields per provider: [config key, label, kind].
 const CREDENTIAL_FIELDS = {
   pinelabs: [['clientId', 'Client ID', 'text'], ['clientSecret', 'Client secret', 'secret']],
-  alliancepay: [['serviceCode', 'Service code', 'text'], ['merchantId', 'Merchant ID (optional)', 'text'], ['merchantPrivateKey', 'Merchant private key (P-384 JWK)', 'json']],
+  alliancepay: [['serviceCode', 'Service code', 'text'], ['merchantPrivateKey', 'Merchant private key (P-384 JWK)', 'json']],
   chargeover: [['username', 'REST public key (username)', 'text'], ['password', 'REST private key (password)', 'secret']],
   payerly: [['apiKey', 'API key', 'secret']],
 };
@@ -41,9 +41,9 @@ const state = {
   context: null, // { view, provider?, customerId? } of the last lookup
   generation: 0,
   filter: '',
-  // Rows with a suspend, reactivate or delete in flight ("provider:id"): a row rebuilt meanwhile
-  // (filtering, a new lookup) stays busy, so the action cannot be sent twice.
-  pending: new Set(),
+  // Rows with a suspend, reactivate or delete in flight ("provider:id" → action): a row rebuilt
+  // meanwhile (filtering, a new lookup) stays busy, so the action cannot be sent twice.
+  pending: new Map(),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +166,7 @@ function actionsFor(token) {
 }
 
 const ACTION_LABEL = { suspend: 'Suspend', reactivate: 'Reactivate', delete: 'Delete' };
+const BUSY_LABEL = { suspend: 'Suspending…', reactivate: 'Reactivating…', delete: 'Deleting…' };
 
 /** A row's key, as in its data-key and `state.pending`. */
 const keyOf = (token) => `${token.provider}:${token.id}`;
@@ -175,15 +176,15 @@ function rowFor(token) {
   const key = keyOf(token);
   const actions = actionsFor(token);
   const desc = describeToken(token);
-  const busy = state.pending.has(key);
+  const busy = state.pending.get(key); // the action in flight, if any
   const actionsEl = actions.length
     ? h('div', { class: 'actions' }, actions.map((a) => h('button', {
       type: 'button',
-      disabled: busy,
+      disabled: Boolean(busy),
       class: `button small${a === 'delete' ? ' danger' : ''}`,
       dataset: { action: a },
       'aria-label': `${a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a]} ${desc}`,
-      text: a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a],
+      text: busy === a ? BUSY_LABEL[a] : a === 'delete' ? PROVIDERS[token.provider].verbDelete : ACTION_LABEL[a],
     })))
     : h('span', { class: 'no-actions', text: 'No actions', title: noActionReason(token) });
   return h('tr', { dataset: { key, tokenId: token.id, provider: token.provider, status: token.status }, 'aria-busy': busy && 'true' },
@@ -594,8 +595,7 @@ function confirmDelete(token) {
 async function onAction(event) {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
-  const row = button.closest('tr');
-  const key = row.dataset.key;
+  const key = button.closest('tr').dataset.key;
   const token = state.tokens.find((t) => keyOf(t) === key);
   if (!token || state.pending.has(key)) return;
   const action = button.dataset.action;
@@ -605,10 +605,8 @@ async function onAction(event) {
   }
   if (state.pending.has(key)) return; // clicked again while the confirmation was open
   hideBanner();
-  state.pending.add(key);
-  row.setAttribute('aria-busy', 'true');
-  for (const b of row.querySelectorAll('button')) b.disabled = true;
-  button.textContent = { suspend: 'Suspending…', reactivate: 'Reactivating…', delete: 'Deleting…' }[action];
+  state.pending.set(key, action);
+  replaceRow(token);
   let updated;
   try {
     // Inside the try: the credentials form may have become invalid since the list was shown.

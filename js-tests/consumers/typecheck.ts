@@ -11,12 +11,17 @@ import type {
   ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
   QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
-  UpdateTokenStatusInput, PayTokensErrorFields,
+  UpdateTokenStatusInput, PayTokensErrorFields, FetchLike,
 } from 'paytokens';
 
 const environment: Environment = 'sandbox';
 const common: CommonOptions = { environment, baseUrl: 'http://127.0.0.1:1/pinelabs/api', timeoutMs: 5000, maxRetries: 1, deadlineMs: 20000 };
 const hooks: ClientHooks = { fetch: globalThis.fetch };
+// A wrapper that narrows the URL to a string, and a test double with only text(), fit too.
+const logged: FetchLike = (url: string, init?: RequestInit) => fetch(url, init);
+const double: ClientHooks = { fetch: async () => ({ status: 200, headers: new Headers(), text: async () => '{"tokens":[]}' }) };
+// @ts-expect-error a fetch must resolve to something with a status
+const noStatus: ClientHooks = { fetch: async () => ({ headers: new Headers() }) };
 const pinelabsConfig: PineLabsConfig = { clientId: 'id', clientSecret: 'secret' };
 const key: MerchantKey = { kty: 'EC', crv: 'P-384', x: 'x', y: 'y', d: 'd' };
 const session: AlliancePaySession = { deviceId: 'd', refreshToken: 'r', serverPublic: { kty: 'EC', crv: 'P-384', x: 'x', y: 'y' }, expiresAt: '2030-01-01T00:00:00.000Z' };

@@ -1,17 +1,19 @@
 //! A credential (access token, session) cached until it nears expiry, fetched once for all the
 //! calls that need it at the same moment (single-flight), and dropped when the provider rejects it.
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use futures::future::{FutureExt, LocalBoxFuture, Shared, WeakShared};
 use std::cell::{Cell, RefCell};
 
 use crate::error::Result;
 
-type Pending<T> = Shared<LocalBoxFuture<'static, Result<T>>>;
+type Fetch<T> = LocalBoxFuture<'static, Result<T>>;
 
 pub struct Credential<T: Clone + 'static> {
     current: RefCell<Option<(u64, T)>>,
-    /// The fetch under way, its generation, and how many calls wait for it.
-    pending: RefCell<Option<(u64, Pending<T>, usize)>>,
+    /// The fetch under way and its generation. Only the calls waiting for it hold it: when the
+    /// last one stops waiting (its deadline ended), the fetch is dropped, which aborts its request,
+    /// and the next call opens a new one instead of inheriting a stale result or failure.
+    pending: RefCell<Option<(u64, WeakShared<Fetch<T>>)>>,
     generation: Cell<u64>,
 }
 
@@ -37,33 +39,28 @@ impl<T: Clone + 'static> Credential<T> {
     }
 
     /// The cached credential if `usable`, else the result of one shared `open()`.
-    pub async fn get(&self, usable: impl Fn(&T) -> bool, open: impl FnOnce() -> LocalBoxFuture<'static, Result<T>>) -> Result<Grant<T>> {
+    pub async fn get(&self, usable: impl Fn(&T) -> bool, open: impl FnOnce() -> Fetch<T>) -> Result<Grant<T>> {
         if let Some((generation, value)) = self.current.borrow().as_ref().filter(|(_, v)| usable(v)) {
             return Ok(Grant { generation: *generation, value: value.clone() });
         }
-        let (id, shared) = {
+        let (id, shared): (u64, Shared<_>) = {
             let mut pending = self.pending.borrow_mut();
-            match pending.as_mut() {
-                Some((id, f, waiters)) => {
-                    *waiters += 1;
-                    (*id, f.clone())
-                }
+            match pending.as_ref().and_then(|(id, weak)| Some((*id, weak.upgrade()?))) {
+                Some(live) => live,
                 None => {
                     let id = self.generation.get() + 1;
                     self.generation.set(id);
                     let f = open().shared();
-                    *pending = Some((id, f.clone(), 1));
+                    *pending = f.downgrade().map(|weak| (id, weak));
                     (id, f)
                 }
             }
         };
-        let mut waiting = Waiting { credential: self, id, done: false };
         let result = shared.await;
-        waiting.done = true;
         // Every waiter lands here; only the fetch that is still the pending one may settle it.
         {
             let mut pending = self.pending.borrow_mut();
-            if pending.as_ref().is_some_and(|(pid, _, _)| *pid == id) {
+            if pending.as_ref().is_some_and(|(pid, _)| *pid == id) {
                 *pending = None;
                 if let Ok(value) = &result {
                     *self.current.borrow_mut() = Some((id, value.clone()));
@@ -73,43 +70,11 @@ impl<T: Clone + 'static> Credential<T> {
         result.map(|value| Grant { generation: id, value })
     }
 
-    /// A call stopped waiting (its deadline ended). When no call waits any longer, the fetch is
-    /// dropped: only a waiter settles it, and a result nobody waited for would reach the next
-    /// caller stale, a failure included.
-    fn abandon(&self, id: u64) {
-        let mut pending = self.pending.borrow_mut();
-        let nobody_waits = match pending.as_mut() {
-            Some((pid, _, waiters)) if *pid == id => {
-                *waiters -= 1;
-                *waiters == 0
-            }
-            _ => false,
-        };
-        if nobody_waits {
-            *pending = None;
-        }
-    }
-
     /// The provider rejected this credential: forget it unless a newer one already replaced it.
     pub fn reject(&self, generation: u64) {
         let mut current = self.current.borrow_mut();
         if current.as_ref().is_some_and(|(g, _)| *g == generation) {
             *current = None;
-        }
-    }
-}
-
-/// One call waiting for the pending fetch; dropped unfinished, it stops counting as a waiter.
-struct Waiting<'a, T: Clone + 'static> {
-    credential: &'a Credential<T>,
-    id: u64,
-    done: bool,
-}
-
-impl<T: Clone + 'static> Drop for Waiting<'_, T> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.credential.abandon(self.id);
         }
     }
 }

@@ -21,23 +21,30 @@ const ALG: &str = "ECDH-ES+A256KW";
 const ENC: &str = "A256GCM";
 pub(crate) const COORD: usize = 48;
 
+/// What went wrong in the JWE layer. The first two are not bad replies: the caller reports them
+/// as what they are (an unsupported platform, a bad config), so they are kinds, not messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JweError(pub &'static str);
+pub enum JweError {
+    /// The platform has no WebCrypto (an insecure browser context), which the wasm build needs.
+    NoWebCrypto,
+    /// WebCrypto would not import the merchant key: in wasm that is where a point that is not
+    /// `d`'s is found (natively, `PrivateKey::from_jwk` finds it).
+    MerchantKeyRefused,
+    /// A bad key, or a message that is malformed or tampered with.
+    Invalid(&'static str),
+}
 
 impl fmt::Display for JweError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(match self {
+            JweError::NoWebCrypto => "AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 18+",
+            JweError::MerchantKeyRefused => "WebCrypto refused the key: x/y do not belong to d",
+            JweError::Invalid(what) => what,
+        })
     }
 }
 
 type Result<T> = std::result::Result<T, JweError>;
-
-/// WebCrypto would not import the merchant key: in wasm that is where a point that is not `d`'s
-/// is found (natively, `PrivateKey::from_jwk` finds it).
-pub const MERCHANT_KEY_REFUSED: JweError = JweError("WebCrypto refused the key: x/y do not belong to d");
-
-/// The platform has no WebCrypto (an insecure browser context), which the wasm build needs.
-pub const NO_WEBCRYPTO: JweError = JweError("AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 18+");
 
 /// A recipient's P-384 private key, checked on the curve. Its Debug form shows nothing of `d`,
 /// and `d` is wiped when the last copy is dropped.
@@ -82,8 +89,8 @@ pub struct RecipientKey {
 }
 
 fn coordinate(b64: &str, what: &'static str) -> Result<[u8; COORD]> {
-    let bytes = B64.decode(b64.trim_end_matches('=')).map_err(|_| JweError(what))?;
-    bytes.try_into().map_err(|_| JweError(what))
+    let bytes = B64.decode(b64.trim_end_matches('=')).map_err(|_| JweError::Invalid(what))?;
+    bytes.try_into().map_err(|_| JweError::Invalid(what))
 }
 
 fn public_from_xy(x: &str, y: &str) -> Result<RecipientKey> {
@@ -128,11 +135,11 @@ impl RecipientKey {
     pub fn from_jwk(jwk: &serde_json::Value) -> Result<Self> {
         let field = |k: &str| jwk.get(k).and_then(|v| v.as_str());
         if field("kty") != Some("EC") || field("crv") != Some("P-384") {
-            return Err(JweError("key is not an EC P-384 JWK"));
+            return Err(JweError::Invalid("key is not an EC P-384 JWK"));
         }
         match (field("x"), field("y")) {
             (Some(x), Some(y)) => public_from_xy(x, y),
-            _ => Err(JweError("key lacks x or y")),
+            _ => Err(JweError::Invalid("key lacks x or y")),
         }
     }
 
@@ -183,20 +190,20 @@ pub fn seal(plaintext: &[u8], agreement: &Agreement, random: &mut dyn FnMut(&mut
     random(&mut iv);
     if cek.iter().all(|b| *b == 0) || iv.iter().all(|b| *b == 0) {
         // A failed random source would repeat key and nonce: never encrypt with them.
-        return Err(JweError("no secure randomness available"));
+        return Err(JweError::Invalid("no secure randomness available"));
     }
     let mut wrapped = [0u8; 40];
-    kek(&agreement.z, b"", b"").wrap(cek.as_ref(), &mut wrapped).map_err(|_| JweError("key wrap failed"))?;
-    let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError("bad content key"))?;
+    kek(&agreement.z, b"", b"").wrap(cek.as_ref(), &mut wrapped).map_err(|_| JweError::Invalid("key wrap failed"))?;
+    let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError::Invalid("bad content key"))?;
     let sealed = cipher
         .encrypt(&Nonce::from(iv), Payload { msg: plaintext, aad: header_b64.as_bytes() })
-        .map_err(|_| JweError("encryption failed"))?;
+        .map_err(|_| JweError::Invalid("encryption failed"))?;
     let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
     Ok(format!("{header_b64}.{}.{}.{}.{}", B64.encode(wrapped), B64.encode(iv), B64.encode(ciphertext), B64.encode(tag)))
 }
 
 fn part(b64: &str, what: &'static str) -> Result<Vec<u8>> {
-    B64.decode(b64).map_err(|_| JweError(what))
+    B64.decode(b64).map_err(|_| JweError::Invalid(what))
 }
 
 /// A compact JWE read and checked, waiting for the shared secret to open it.
@@ -214,17 +221,17 @@ pub struct Sealed {
 pub fn parse(compact: &str) -> Result<Sealed> {
     let parts: Vec<&str> = compact.trim().split('.').collect();
     let [header_b64, wrapped, iv, ciphertext, tag] = parts.as_slice() else {
-        return Err(JweError("not a compact JWE (five parts)"));
+        return Err(JweError::Invalid("not a compact JWE (five parts)"));
     };
     let header: serde_json::Value =
-        serde_json::from_slice(&part(header_b64, "header is not base64url")?).map_err(|_| JweError("header is not JSON"))?;
+        serde_json::from_slice(&part(header_b64, "header is not base64url")?).map_err(|_| JweError::Invalid("header is not JSON"))?;
     if header.get("alg").and_then(|v| v.as_str()) != Some(ALG) || header.get("enc").and_then(|v| v.as_str()) != Some(ENC) {
-        return Err(JweError("unsupported alg or enc"));
+        return Err(JweError::Invalid("unsupported alg or enc"));
     }
     if header.get("zip").is_some() || header.get("crit").is_some() {
-        return Err(JweError("unsupported header parameters"));
+        return Err(JweError::Invalid("unsupported header parameters"));
     }
-    let epk = RecipientKey::from_jwk(header.get("epk").ok_or(JweError("header lacks epk"))?)?;
+    let epk = RecipientKey::from_jwk(header.get("epk").ok_or(JweError::Invalid("header lacks epk"))?)?;
     let party = |name: &str| -> Result<Vec<u8>> {
         match header.get(name).and_then(|v| v.as_str()) {
             Some(v) => part(v, "apu/apv is not base64url"),
@@ -233,11 +240,11 @@ pub fn parse(compact: &str) -> Result<Sealed> {
     };
     let (apu, apv) = (party("apu")?, party("apv")?);
     let wrapped = part(wrapped, "encrypted key is not base64url")?;
-    let iv: [u8; 12] = part(iv, "iv is not base64url")?.try_into().map_err(|_| JweError("wrong iv length"))?;
+    let iv: [u8; 12] = part(iv, "iv is not base64url")?.try_into().map_err(|_| JweError::Invalid("wrong iv length"))?;
     let mut sealed = part(ciphertext, "ciphertext is not base64url")?;
     let tag = part(tag, "tag is not base64url")?;
     if wrapped.len() != 40 || tag.len() != 16 {
-        return Err(JweError("wrong key or tag length"));
+        return Err(JweError::Invalid("wrong key or tag length"));
     }
     sealed.extend_from_slice(&tag);
     Ok(Sealed { header_b64: header_b64.to_string(), epk, apu, apv, wrapped, iv, sealed })
@@ -246,11 +253,11 @@ pub fn parse(compact: &str) -> Result<Sealed> {
 /// Everything after key agreement: unwrap the content key and decrypt.
 pub fn open(jwe: &Sealed, z: &[u8]) -> Result<Vec<u8>> {
     let mut cek = Zeroizing::new([0u8; 32]);
-    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError("key unwrap failed (wrong key or tampered)"))?;
-    let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError("bad content key"))?;
+    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError::Invalid("key unwrap failed (wrong key or tampered)"))?;
+    let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError::Invalid("bad content key"))?;
     cipher
         .decrypt(&Nonce::from(jwe.iv), Payload { msg: &jwe.sealed, aad: jwe.header_b64.as_bytes() })
-        .map_err(|_| JweError("authentication tag mismatch (tampered)"))
+        .map_err(|_| JweError::Invalid("authentication tag mismatch (tampered)"))
 }
 
 /// Encrypts `plaintext` to `to`. `random` fills buffers with cryptographically secure bytes.
@@ -273,7 +280,7 @@ fn at_once<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     use std::task::{Context, Poll, Waker};
     match std::pin::pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(result) => result,
-        Poll::Pending => Err(JweError("the key agreement did not finish")),
+        Poll::Pending => Err(JweError::Invalid("the key agreement did not finish")),
     }
 }
 

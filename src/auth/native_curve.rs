@@ -11,7 +11,7 @@ type Result<T> = std::result::Result<T, JweError>;
 
 fn public(key: &RecipientKey) -> Result<PublicKey> {
     let point = EncodedPoint::<NistP384>::from_affine_coordinates(&key.x.into(), &key.y.into(), false);
-    Option::from(PublicKey::from_encoded_point(&point)).ok_or(JweError("key is not a point on P-384"))
+    Option::from(PublicKey::from_encoded_point(&point)).ok_or(JweError::Invalid("key is not a point on P-384"))
 }
 
 pub fn check_public(key: &RecipientKey) -> Result<()> {
@@ -19,9 +19,9 @@ pub fn check_public(key: &RecipientKey) -> Result<()> {
 }
 
 pub fn check_private(key: &PrivateKey) -> Result<()> {
-    let secret = SecretKey::from_slice(key.d()).map_err(|_| JweError("key d is not a P-384 scalar"))?;
+    let secret = SecretKey::from_slice(key.d()).map_err(|_| JweError::Invalid("key d is not a P-384 scalar"))?;
     if secret.public_key() != public(&key.public)? {
-        return Err(JweError("key x/y do not belong to d"));
+        return Err(JweError::Invalid("key x/y do not belong to d"));
     }
     Ok(())
 }
@@ -44,13 +44,13 @@ pub async fn agree_ephemeral(to: &RecipientKey, random: &mut dyn FnMut(&mut [u8]
             }
             SecretKey::from_slice(&seed).ok()
         })
-        .ok_or(JweError("no secure randomness available"))?;
+        .ok_or(JweError::Invalid("no secure randomness available"))?;
     let z = p384::ecdh::diffie_hellman(ephemeral.to_nonzero_scalar(), public(to)?.as_affine());
     Ok(Agreement { epk: coordinates(&ephemeral.public_key()), z: Zeroizing::new(z.raw_secret_bytes().to_vec()) })
 }
 
 /// Z from the sender's ephemeral key and our private key.
 pub async fn agree(key: &PrivateKey, epk: &RecipientKey) -> Result<Vec<u8>> {
-    let secret = SecretKey::from_slice(key.d()).map_err(|_| JweError("key d is not a P-384 scalar"))?;
+    let secret = SecretKey::from_slice(key.d()).map_err(|_| JweError::Invalid("key d is not a P-384 scalar"))?;
     Ok(p384::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public(epk)?.as_affine()).raw_secret_bytes().to_vec())
 }

@@ -24,7 +24,7 @@ pub fn check_public(key: &RecipientKey) -> Result<()> {
     if is_p384_point(&key.x, &key.y) {
         Ok(())
     } else {
-        Err(JweError("key is not a point on P-384"))
+        Err(JweError::Invalid("key is not a point on P-384"))
     }
 }
 
@@ -34,7 +34,7 @@ pub fn check_private(key: &PrivateKey) -> Result<()> {
     if is_p384_scalar(key.d()) {
         Ok(())
     } else {
-        Err(JweError("key d is not a P-384 scalar"))
+        Err(JweError::Invalid("key d is not a P-384 scalar"))
     }
 }
 
@@ -43,13 +43,13 @@ fn subtle() -> Result<JsValue> {
     crypto
         .and_then(|c| Reflect::get(&c, &"subtle".into()).ok())
         .filter(|s| s.is_object())
-        .ok_or(super::jwe::NO_WEBCRYPTO)
+        .ok_or(JweError::NoWebCrypto)
 }
 
-async fn call(subtle: &JsValue, method: &str, args: &[JsValue], what: &'static str) -> Result<JsValue> {
-    let f: js_sys::Function = Reflect::get(subtle, &method.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or(JweError(what))?;
-    let promise: Promise = f.apply(subtle, &args.iter().collect::<Array>()).ok().and_then(|p| p.dyn_into().ok()).ok_or(JweError(what))?;
-    JsFuture::from(promise).await.map_err(|_| JweError(what))
+async fn call(subtle: &JsValue, method: &str, args: &[JsValue], failed: JweError) -> Result<JsValue> {
+    let f: js_sys::Function = Reflect::get(subtle, &method.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| failed.clone())?;
+    let promise: Promise = f.apply(subtle, &args.iter().collect::<Array>()).ok().and_then(|p| p.dyn_into().ok()).ok_or_else(|| failed.clone())?;
+    JsFuture::from(promise).await.map_err(|_| failed)
 }
 
 fn ecdh() -> JsValue {
@@ -64,7 +64,7 @@ fn to_js(value: &serde_json::Value) -> JsValue {
 }
 
 /// Imports a key once per `cache`.
-async fn import(subtle: &JsValue, material: impl FnOnce() -> (&'static str, JsValue), usages: &[&str], cache: &PlatformKey, refused: &'static str) -> Result<JsValue> {
+async fn import(subtle: &JsValue, material: impl FnOnce() -> (&'static str, JsValue), usages: &[&str], cache: &PlatformKey, refused: JweError) -> Result<JsValue> {
     if let Some(key) = cache.0.borrow().as_ref() {
         return Ok(key.clone());
     }
@@ -77,14 +77,14 @@ async fn import(subtle: &JsValue, material: impl FnOnce() -> (&'static str, JsVa
 
 /// Public keys go in as raw SEC1 points: a tenth of the cost of a JWK import in Node.
 async fn import_public(subtle: &JsValue, key: &RecipientKey) -> Result<JsValue> {
-    import(subtle, || ("raw", Uint8Array::from(key.sec1().as_slice()).into()), &[], &key.platform, "WebCrypto refused the public key").await
+    import(subtle, || ("raw", Uint8Array::from(key.sec1().as_slice()).into()), &[], &key.platform, JweError::Invalid("WebCrypto refused the public key")).await
 }
 
 async fn derive(subtle: &JsValue, public: &JsValue, private: &JsValue) -> Result<Vec<u8>> {
     let params = Object::new();
     let _ = Reflect::set(&params, &"name".into(), &"ECDH".into());
     let _ = Reflect::set(&params, &"public".into(), public);
-    let bits = call(subtle, "deriveBits", &[params.into(), private.clone(), 384.into()], "ECDH failed").await?;
+    let bits = call(subtle, "deriveBits", &[params.into(), private.clone(), 384.into()], JweError::Invalid("ECDH failed")).await?;
     Ok(Uint8Array::new(&bits).to_vec())
 }
 
@@ -94,7 +94,7 @@ fn raw_coordinates(raw: &[u8]) -> Result<RecipientKey> {
             let (x, y) = rest.split_at(COORD);
             Ok(RecipientKey::from_coordinates(x.try_into().unwrap_or([0; COORD]), y.try_into().unwrap_or([0; COORD])))
         }
-        _ => Err(JweError("WebCrypto exported an unexpected public key")),
+        _ => Err(JweError::Invalid("WebCrypto exported an unexpected public key")),
     }
 }
 
@@ -104,10 +104,10 @@ pub async fn agree_ephemeral(to: &RecipientKey, _random: &mut dyn FnMut(&mut [u8
     let peer = import_public(&subtle, to).await?;
     let usages: Array = std::iter::once(JsValue::from_str("deriveBits")).collect();
     // Not extractable: only its public half is ever exported (which WebCrypto always allows).
-    let pair = call(&subtle, "generateKey", &[ecdh(), false.into(), usages.into()], "WebCrypto could not make a key").await?;
-    let public = Reflect::get(&pair, &"publicKey".into()).map_err(|_| JweError("no public key"))?;
-    let private = Reflect::get(&pair, &"privateKey".into()).map_err(|_| JweError("no private key"))?;
-    let raw = call(&subtle, "exportKey", &["raw".into(), public], "WebCrypto could not export a key").await?;
+    let pair = call(&subtle, "generateKey", &[ecdh(), false.into(), usages.into()], JweError::Invalid("WebCrypto could not make a key")).await?;
+    let public = Reflect::get(&pair, &"publicKey".into()).map_err(|_| JweError::Invalid("no public key"))?;
+    let private = Reflect::get(&pair, &"privateKey".into()).map_err(|_| JweError::Invalid("no private key"))?;
+    let raw = call(&subtle, "exportKey", &["raw".into(), public], JweError::Invalid("WebCrypto could not export a key")).await?;
     let epk = raw_coordinates(&Uint8Array::new(&raw).to_vec())?;
     let z = derive(&subtle, &peer, &private).await?;
     Ok(Agreement { epk, z: Zeroizing::new(z) })
@@ -117,7 +117,7 @@ pub async fn agree_ephemeral(to: &RecipientKey, _random: &mut dyn FnMut(&mut [u8
 /// key, which is where WebCrypto rejects a point that is not `d`'s.
 pub async fn agree(key: &PrivateKey, epk: &RecipientKey) -> Result<Vec<u8>> {
     let subtle = subtle()?;
-    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform, super::jwe::MERCHANT_KEY_REFUSED.0).await?;
+    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform, JweError::MerchantKeyRefused).await?;
     let public = import_public(&subtle, epk).await?;
     derive(&subtle, &public, &private).await
 }

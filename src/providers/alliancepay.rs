@@ -91,13 +91,14 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
     let read_time = |t: Option<String>| t.and_then(|t| time_fmt::parse(&t));
     let expires_at_ms = read_time(wire.token_expiration_date_time.take())
         .or_else(|| read_time(wire.token_expiration.take()))
-        // The bank's time, placed on the local clock by the reply's Date (see pinelabs).
-        .map(|t| now_ms.saturating_add(time_fmt::epoch_ms(t).saturating_sub(resp.server_now(now_ms))))
+        .map(|t| resp.local_time(time_fmt::epoch_ms(t), now_ms))
         .or_else(|| {
             let minutes = wire.session_expiration.as_ref().and_then(|m| m.as_u64())?;
             minutes.checked_mul(60_000).and_then(|d| now_ms.checked_add(d))
         })
-        .ok_or_else(|| Error::decode(P, "the session has no expiry"))?;
+        .ok_or_else(|| Error::decode(P, "the session has no expiry"))?
+        // A saved session states its expiry as a date, which ends at the year 9999.
+        .min(time_fmt::MAX_MS as u64);
     Ok(Session {
         device_id: wire.device_id,
         refresh_token: Secret::new(wire.refresh_token),
@@ -128,12 +129,10 @@ pub async fn seal(mut req: HttpRequest, session: &Session, encryption: Encryptio
 /// A platform without WebCrypto, or a merchant key WebCrypto refuses, is not a bad reply: say
 /// what is wrong where it is.
 fn jwe_error(e: jwe::JweError, otherwise: impl FnOnce(jwe::JweError) -> Error) -> Error {
-    if e == jwe::NO_WEBCRYPTO {
-        Error::new(ErrorCode::Unsupported, e.to_string()).with_provider(P)
-    } else if e == jwe::MERCHANT_KEY_REFUSED {
-        Error::invalid_input("config.merchantPrivateKey", &e.to_string()).with_provider(P)
-    } else {
-        otherwise(e)
+    match e {
+        jwe::JweError::NoWebCrypto => Error::new(ErrorCode::Unsupported, e.to_string()).with_provider(P),
+        jwe::JweError::MerchantKeyRefused => Error::invalid_input("config.merchantPrivateKey", &e.to_string()).with_provider(P),
+        jwe::JweError::Invalid(_) => otherwise(e),
     }
 }
 
@@ -237,10 +236,12 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     Ok(result.into_iter().map(Token::from).collect())
 }
 
-pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
+/// The row for `token_id`: the reply is a `result[]`, and another row is not the token asked for
+/// (its status would decide whether a change may be sent).
+pub fn parse_token(resp: &HttpResponse, token_id: &str) -> Result<Token> {
     parse_token_list(resp)?
         .into_iter()
-        .next()
+        .find(|t| t.id == token_id)
         .ok_or_else(|| Error::new(ErrorCode::NotFound, "AlliancePay has no such token").with_provider(P).with_status(resp.status))
 }
 
@@ -341,7 +342,11 @@ mod tests {
         assert_eq!(err.message, "Bad: customerId too long");
         let err = parse_token_list(&HttpResponse::new(503, r#"{"msgCode":"b_server_is_overloaded","msgType":"ERROR"}"#)).unwrap_err();
         assert!(err.retryable && err.not_applied);
-        assert_eq!(parse_token(&HttpResponse::new(200, r#"{"result":[]}"#)).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(parse_token(&HttpResponse::new(200, r#"{"result":[]}"#), "t1").unwrap_err().code, ErrorCode::NotFound);
+        // Another row is not the token asked for.
+        let rows = r#"{"result":[{"token":"t0","status":"DELETED"},{"token":"t1","status":"ACTIVE"}]}"#;
+        assert_eq!(parse_token(&HttpResponse::new(200, rows), "t1").unwrap().status, TokenStatus::Active);
+        assert_eq!(parse_token(&HttpResponse::new(200, rows), "t2").unwrap_err().code, ErrorCode::NotFound);
     }
 
     #[test]
@@ -408,6 +413,13 @@ mod tests {
         kyiv_only["tokenExpirationDateTime"] = "27.02.2025".into();
         let reply = HttpResponse::new(200, kyiv_only.to_string());
         assert_eq!(parse_session(&reply, 0).unwrap().expires_at_ms, 1_740_658_354_430);
+        // An expiry past what a saved session can state is held at 9999-12-31, so it resumes.
+        let mut endless = plain.clone();
+        endless.as_object_mut().unwrap().retain(|k, _| !k.starts_with("tokenExpiration"));
+        endless["sessionExpiration"] = 5_000_000_000u64.into();
+        let saved = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap().export();
+        assert_eq!(saved.expires_at, "9999-12-31T23:59:59.999Z");
+        assert!(Session::resume(&saved).is_ok());
         let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::Authentication);
         assert!(!err.renew_auth);

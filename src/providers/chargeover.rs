@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{reply_error, Envelope, LooseId};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::{validate_id, HttpRequest, HttpResponse, Method};
+use crate::http::{validate_body_id, validate_id, HttpRequest, HttpResponse, Method};
 use crate::model::{
     CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token,
     TokenQuery,
@@ -178,24 +178,37 @@ pub fn parse_cursor(cursor: Option<&str>) -> Result<u32> {
     }
 }
 
-/// The cursor after a page: none once a page comes back short (it was the last).
-pub fn next_cursor(offset: u32, page_size: u32, rows: usize) -> Option<String> {
-    (rows >= page_size as usize).then(|| offset.saturating_add(page_size).to_string())
-}
-
-/// Refuses to fetch page number `max_pages + 1`: a listing that never ends (or a customer with
-/// far more tokens than expected) stops with an error instead of looping on.
+/// The listing's end shows only as a short page, so page `max_pages + 1` is fetched only to see
+/// that it is empty. A cursor past it is refused before any request.
 pub fn check_page_cap(offset: u32, page_size: u32, max_pages: u32) -> Result<()> {
-    if page_size > 0 && offset / page_size >= max_pages {
-        let mut err = Error::new(
-            ErrorCode::ProviderError,
-            format!("listing stopped after {max_pages} pages of {page_size} tokens (maxPages); raise maxPages or pageSize to read further"),
-        )
-        .with_provider(P);
-        err.retryable = false;
-        return Err(err);
+    if offset / page_size.max(1) > max_pages {
+        return Err(page_cap_error(page_size, max_pages));
     }
     Ok(())
+}
+
+/// The cursor after a page of `rows`: none once a page comes back short (it was the last). Rows
+/// past the cap (a listing that never ends, or far more tokens than expected) stop the listing
+/// with an error instead of looping on; so does a page longer than asked for, on which offsets
+/// would skip or repeat rows.
+pub fn next_cursor(offset: u32, page_size: u32, max_pages: u32, rows: usize) -> Result<Option<String>> {
+    if rows > page_size as usize {
+        return Err(Error::decode(P, format!("a page came back with {rows} rows for a limit of {page_size}")));
+    }
+    if rows > 0 && offset / page_size.max(1) >= max_pages {
+        return Err(page_cap_error(page_size, max_pages));
+    }
+    Ok((rows == page_size as usize).then(|| offset.saturating_add(page_size).to_string()))
+}
+
+fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
+    let mut err = Error::new(
+        ErrorCode::ProviderError,
+        format!("listing stopped after {max_pages} pages of {page_size} tokens (maxPages); raise maxPages or pageSize to read further"),
+    )
+    .with_provider(P);
+    err.retryable = false;
+    err
 }
 
 /// ChargeOver's `tokenized_id` is a positive integer. Anything else could change what the path
@@ -229,9 +242,8 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     if token.is_empty() {
         return Err(Error::invalid_input("token", "is required (the gateway's token value)"));
     }
-    if token.len() > 255 || token.chars().any(char::is_control) {
-        return Err(Error::invalid_input("token", "must be at most 255 characters, without control characters"));
-    }
+    // ChargeOver documents no limit: the rule for ids carried in a body keeps stray text out.
+    validate_body_id("token", token)?;
     // A card number as the whole value or anywhere in it, however its groups are separated.
     // All-digit tokens that fail Luhn are some gateways' real tokens (TransArmor), so only
     // Luhn-valid runs count.
@@ -277,10 +289,7 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
         body["type_hint"] = hint.into();
     }
     if let Some(gateway) = &input.gateway {
-        if gateway.is_empty() || gateway.len() > 255 || gateway.chars().any(char::is_control) {
-            return Err(Error::invalid_input("gateway", "must be 1–255 characters, without control characters"));
-        }
-        body["gateway"] = gateway.as_str().into();
+        body["gateway"] = validate_body_id("gateway", gateway)?.into();
     }
     Ok(body)
 }
@@ -294,8 +303,8 @@ pub fn create_token_request(base_url: &str, input: &CreateTokenInput) -> Result<
 
 #[derive(Deserialize)]
 struct WireEnvelope<T> {
-    status: Option<String>,
-    response: T,
+    status: Option<serde_json::Value>,
+    response: Option<T>,
 }
 
 #[derive(Deserialize)]
@@ -340,44 +349,67 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     // all-digit token that fails Luhn is a gateway's own (TransArmor) and must stay usable.
     t.gateway_token = w.token.map(|token| card::scrub_pans_in_token(&token));
     t.gateway = w.gateway;
-    t.created_at = time_fmt::iso(w.write_datetime.as_deref());
-    t.updated_at = time_fmt::iso(w.mod_datetime.as_deref());
+    // ISO 8601 with an offset, in the account's zone (America/Chicago unless changed); an account
+    // set to write times without an offset gives no way to place them, so they are left out.
+    let placed = |t: Option<String>| t.as_deref().and_then(time_fmt::parse_zoned).map(time_fmt::to_iso);
+    t.created_at = placed(w.write_datetime);
+    t.updated_at = placed(w.mod_datetime);
     t
 }
 
 /// Any reply whose HTTP status or envelope `status` is not a success becomes the error here.
+/// What the envelope's `status` says: nothing when it is OK.
+fn status_error(resp: &HttpResponse, status: Option<&serde_json::Value>) -> Option<Error> {
+    match status {
+        Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("OK") => None,
+        Some(_) => Some(error(resp)),
+        None => Some(Error::decode(P, "the reply has no envelope status").with_status(resp.status)),
+    }
+}
+
+/// A reply whose envelope says OK.
 fn check(resp: &HttpResponse) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    let v: serde_json::Value = serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(P, &e).with_status(resp.status))?;
-    match v.get("status") {
-        Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("OK") => Ok(()),
-        None => Err(Error::decode(P, "the reply has no envelope status").with_status(resp.status)),
-        Some(_) => Err(error(resp)),
+    let env: WireEnvelope<serde::de::IgnoredAny> = super::decode(P, resp)?;
+    status_error(resp, env.status.as_ref()).map_or(Ok(()), Err)
+}
+
+/// The `response` of an OK envelope. Read in one pass (replies are whole pages); only a reply
+/// that does not fit is read again, to tell an error envelope (its `response` is `false`) from
+/// a shape the model does not read.
+fn decode<T: for<'de> Deserialize<'de>>(resp: &HttpResponse) -> Result<T> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    let unreadable = |e: &serde_json::Error| Error::decode_json(P, e).with_status(resp.status);
+    match serde_json::from_str::<WireEnvelope<T>>(&resp.body) {
+        Ok(env) => match (status_error(resp, env.status.as_ref()), env.response) {
+            (Some(err), _) => Err(err),
+            (None, Some(response)) => Ok(response),
+            (None, None) => Err(Error::decode(P, "the reply has no response").with_status(resp.status)),
+        },
+        Err(e) => Err(match serde_json::from_str::<WireEnvelope<serde::de::IgnoredAny>>(&resp.body) {
+            Ok(env) => status_error(resp, env.status.as_ref()).unwrap_or_else(|| unreadable(&e)),
+            Err(_) => unreadable(&e),
+        }),
     }
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(resp: &HttpResponse) -> Result<T> {
-    let env: WireEnvelope<T> = super::decode(P, resp)?;
-    let _ = env.status;
-    Ok(env.response)
-}
-
-pub fn parse_token_list(resp: &HttpResponse, now_ms: u64) -> Result<Vec<Token>> {
-    check(resp)?;
+/// `local_now_ms` is the local clock; expiry is judged on ChargeOver's (`HttpResponse::server_now`).
+pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<Token>> {
     let rows: Vec<WireToken> = decode(resp)?;
-    Ok(rows.into_iter().map(|w| to_token(w, now_ms)).collect())
+    let now = resp.server_now(local_now_ms);
+    Ok(rows.into_iter().map(|w| to_token(w, now)).collect())
 }
 
-pub fn parse_token(resp: &HttpResponse, now_ms: u64) -> Result<Token> {
-    check(resp)?;
-    decode::<WireToken>(resp).map(|w| to_token(w, now_ms))
+pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
+    decode::<WireToken>(resp).map(|w| to_token(w, resp.server_now(local_now_ms)))
 }
 
 /// The new record's `tokenized_id` from `{"response":{"id":N}}` (201).
 pub fn parse_created(resp: &HttpResponse) -> Result<String> {
-    check(resp)?;
     #[derive(Deserialize)]
     struct Created {
         id: LooseId,
@@ -559,14 +591,18 @@ mod tests {
         for bad in ["", "-1", "x", "1e3", "99999999999"] {
             assert_eq!(parse_cursor(Some(bad)).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
         }
-        assert_eq!(next_cursor(0, 10, 10).as_deref(), Some("10"));
-        assert_eq!(next_cursor(10, 10, 9), None);
-        assert_eq!(next_cursor(10, 10, 0), None);
-        assert!(check_page_cap(0, 10, 1).is_ok());
-        assert!(check_page_cap(190, 10, 20).is_ok());
-        let err = check_page_cap(200, 10, 20).unwrap_err();
+        assert_eq!(next_cursor(0, 10, 20, 10).unwrap().as_deref(), Some("10"));
+        assert_eq!(next_cursor(10, 10, 20, 9).unwrap(), None);
+        assert_eq!(next_cursor(10, 10, 20, 0).unwrap(), None);
+        assert_eq!(next_cursor(10, 10, 20, 11).unwrap_err().code, ErrorCode::Decode, "more rows than the limit");
+        assert_eq!(next_cursor(190, 10, 20, 10).unwrap().as_deref(), Some("200"));
+        // Page 21 may be asked for, to see the listing ended; with rows, it did not.
+        assert!(check_page_cap(200, 10, 20).is_ok());
+        assert_eq!(next_cursor(200, 10, 20, 0).unwrap(), None);
+        let err = next_cursor(200, 10, 20, 1).unwrap_err();
         assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false));
         assert!(err.message.contains("20 pages"), "{}", err.message);
+        assert!(check_page_cap(210, 10, 20).is_err(), "a cursor past that page");
     }
 
     #[test]
@@ -590,9 +626,12 @@ mod tests {
         assert_eq!((c.brand.as_str(), c.expiry_month, c.expiry_year), ("Visa", Some(5), Some(2031)));
         assert_eq!(visa.label.as_deref(), Some("Visa x4111"));
         assert_eq!((visa.gateway.as_deref(), visa.gateway_token.as_deref()), (Some("stripe"), Some("card_1f3a")));
+        // Chicago time in winter (-06:00) and summer (-05:00), as ChargeOver writes it by default.
         assert_eq!(visa.created_at.as_deref(), Some("2024-03-05T14:22:10.000Z"));
-        assert_eq!(visa.updated_at.as_deref(), Some("2024-03-06T09:00:00.000Z"));
+        assert_eq!(visa.updated_at.as_deref(), Some("2024-07-06T09:00:00.000Z"));
         let expired = by_id("11");
+        // An account set to times without an offset: no way to place them, so they are left out.
+        assert_eq!((expired.created_at.as_deref(), expired.updated_at.as_deref()), (None, None));
         assert_eq!(expired.status, TokenStatus::Expired);
         assert_eq!(expired.card.as_ref().unwrap().brand, "Mastercard");
         // Expires 2025-01-31: still usable on the 15th.
@@ -682,6 +721,10 @@ mod tests {
             (json!({"customerId": "1", "token": "t", "expiryMonth": 13, "expiryYear": 2030}), "expiryMonth"),
             (json!({"customerId": "1", "token": "t", "expiryMonth": 1}), "expiryYear"),
             (json!({"customerId": "a/b", "token": "t"}), "customerId"),
+            (json!({"customerId": "1", "token": "t".repeat(256)}), "token"),
+            (json!({"customerId": "1", "token": "tok\u{7}1"}), "token"),
+            (json!({"customerId": "1", "token": "t", "gateway": ""}), "gateway"),
+            (json!({"customerId": "1", "token": "t", "gateway": "stripe\n"}), "gateway"),
         ] {
             let err = bad(v.clone());
             assert_eq!(err.code, ErrorCode::InvalidInput, "{v}");
@@ -693,7 +736,8 @@ mod tests {
         for bad in ["card 4111 1111 1111 1111", "tok_4111-1111-1111-1111", "4111.1111.1111.1111"] {
             assert!(bad_token(bad), "{bad}");
         }
-        for token in ["2537446225198291", "tok-2537446225198291"] {
+        // The 255 limit counts characters, not UTF-8 bytes.
+        for token in ["2537446225198291", "tok-2537446225198291", &"é".repeat(255)] {
             assert_eq!(create_body(&input(json!({"customerId": "1", "token": token}))).unwrap()["token"], token);
         }
     }
@@ -779,10 +823,10 @@ mod client_tests {
         let env = paging_env(25);
         let err = block_on(client(&env, json!({"pageSize": 10, "maxPages": 2})).list_tokens(&list("1000"))).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
-        assert_eq!(env.sent.borrow().len(), 2);
+        assert_eq!(env.sent.borrow().len(), 3, "two pages, and a third that shows there is more");
+        // Exactly two full pages: the empty third, past a cap of 2, shows the listing is complete.
         let env = paging_env(20);
-        // Two full pages, then an empty third: the third is past a cap of 2.
-        assert!(block_on(client(&env, json!({"pageSize": 10, "maxPages": 3})).list_tokens(&list("1000"))).is_ok());
+        assert_eq!(block_on(client(&env, json!({"pageSize": 10, "maxPages": 2})).list_tokens(&list("1000"))).unwrap().len(), 20);
         assert_eq!(env.sent.borrow().len(), 3);
     }
 

@@ -171,8 +171,9 @@ fn masked_raw(mut object: serde_json::Value) -> serde_json::Value {
     object
 }
 
-/// `items[0].object` to a token; an empty `items` is NOT_FOUND.
-pub fn parse_token(resp: &HttpResponse, now_ms: u64, include_raw: bool) -> Result<Token> {
+/// `items[0].object` to a token; an empty `items` is NOT_FOUND. `local_now_ms` is the local clock;
+/// expiry is judged on Payerly's (`HttpResponse::server_now`).
+pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) -> Result<Token> {
     if !resp.is_success() {
         return Err(error(resp));
     }
@@ -191,7 +192,7 @@ pub fn parse_token(resp: &HttpResponse, now_ms: u64, include_raw: bool) -> Resul
         return Err(Error::new(ErrorCode::NotFound, "payerly found no such token").with_provider(P).with_status(resp.status));
     };
     let wire: WireToken = serde_json::from_value(object.clone()).map_err(|e| Error::decode_json(P, &e).with_status(resp.status))?;
-    let mut token = to_token(wire, now_ms);
+    let mut token = to_token(wire, resp.server_now(local_now_ms));
     if include_raw {
         token.raw = Some(masked_raw(object));
     }

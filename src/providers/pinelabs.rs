@@ -7,7 +7,7 @@ use super::{decode, reply_error, string_field, Envelope};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, HttpRequest, HttpResponse, Method};
-use crate::model::{PaymentMethod, Provider, Token};
+use crate::model::{PaymentMethod, Provider, Token, TokenStatus};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
 
@@ -35,9 +35,7 @@ struct WireAccessToken {
     expires_at: String,
 }
 
-/// `local_now_ms` places the expiry on the local clock: the token lives as long after the reply's
-/// `Date` as `expires_at` says, however far the local clock is from Pine Labs'. (A clock an hour
-/// ahead would otherwise see every token as expired and sign in on every call.)
+/// The expiry is placed on the local clock (`HttpResponse::local_time`).
 pub fn parse_access_token(resp: &HttpResponse, local_now_ms: u64) -> Result<AccessToken> {
     if !resp.is_success() {
         // A 401 here means the client secret is wrong: renewing the token cannot help.
@@ -50,8 +48,7 @@ pub fn parse_access_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Acce
     if wire.access_token.is_empty() {
         return Err(Error::decode(P, "empty access_token"));
     }
-    let lifetime_ms = time_fmt::epoch_ms(expires).saturating_sub(resp.server_now(local_now_ms));
-    Ok(AccessToken { value: Secret::new(wire.access_token), expires_at_ms: local_now_ms.saturating_add(lifetime_ms) })
+    Ok(AccessToken { value: Secret::new(wire.access_token), expires_at_ms: resp.local_time(time_fmt::epoch_ms(expires), local_now_ms) })
 }
 
 pub fn authorize(req: &mut HttpRequest, token: &AccessToken) {
@@ -138,7 +135,7 @@ impl From<WireToken> for Token {
     fn from(w: WireToken) -> Token {
         let mut t = Token::new(P, w.token_id);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
-        t.status = w.status.as_deref().map_or(crate::model::TokenStatus::Unknown, status::from_pinelabs);
+        t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_pinelabs);
         t.provider_status = w.status;
         t.status_reason = w.status_reason;
         t.payment_method = match w.payment_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
@@ -176,49 +173,13 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
     use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::result::Result as R;
 
-    struct Text(String);
-    impl<'de> Deserialize<'de> for Text {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> R<Self, D::Error> {
-            d.deserialize_any(TextVisit)
-        }
-    }
-    struct TextVisit;
-    impl<'de> Visitor<'de> for TextVisit {
-        type Value = Text;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a metadata value")
-        }
-        // The common case: the string is read once, with no JSON value in between.
-        fn visit_str<E>(self, v: &str) -> R<Text, E> {
-            Ok(Text(card::scrub_pans(v)))
-        }
-        fn visit_bool<E>(self, v: bool) -> R<Text, E> {
-            Ok(as_text(v.into()))
-        }
-        fn visit_i64<E>(self, v: i64) -> R<Text, E> {
-            Ok(as_text(v.into()))
-        }
-        fn visit_u64<E>(self, v: u64) -> R<Text, E> {
-            Ok(as_text(v.into()))
-        }
-        fn visit_f64<E>(self, v: f64) -> R<Text, E> {
-            Ok(as_text(v.into()))
-        }
-        fn visit_unit<E>(self) -> R<Text, E> {
-            Ok(as_text(serde_json::Value::Null))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> R<Text, A::Error> {
-            serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(as_text)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> R<Text, A::Error> {
-            serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(as_text)
-        }
-    }
-    fn as_text(mut value: serde_json::Value) -> Text {
+    // Values are read as JSON values: a string costs the one allocation it would cost anyway.
+    // (A card number sent as a number is masked into a string, so the scrub comes first.)
+    fn as_text(mut value: serde_json::Value) -> String {
         card::scrub_json(&mut value);
         match value {
-            serde_json::Value::String(s) => Text(s),
-            other => Text(other.to_string()),
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
         }
     }
 
@@ -230,9 +191,9 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> R<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
-            while let Some((key, Text(value))) = map.next_entry::<String, Text>()? {
+            while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
                 // Keys too: a merchant may key metadata by card number.
-                out.insert(card::scrub_pans_owned(key), value);
+                out.insert(card::scrub_pans_owned(key), as_text(value));
             }
             Ok(Some(out))
         }
@@ -288,8 +249,8 @@ pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
     decode::<WireToken>(P, resp).map(Token::from).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
 }
 
-/// `{token_id, customer_id, status: "DEACTIVATED", merchant_unique_reference}`; an empty body
-/// is taken as the confirmation too.
+/// `{token_id, customer_id, status, merchant_unique_reference}`; an empty body is taken as the
+/// confirmation too.
 pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
@@ -306,13 +267,14 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
         Some(_) => return Err(Error::decode(P, "the delete reply confirms a different token").with_status(resp.status)),
         None => return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status)),
     }
+    // The docs give no status word for a deleted token (DEACTIVATED is what lists show): only a
+    // word that says the token is still live refutes the 2xx; any other is taken as confirmation.
     match reply.get("status").and_then(|s| s.as_str()) {
-        None => Ok(()),
-        Some(status) if status.eq_ignore_ascii_case("DEACTIVATED") => Ok(()),
-        Some(other) => {
-            let message = format!("Pine Labs answered the delete with status {other}, not DEACTIVATED");
+        Some(word) if matches!(status::from_pinelabs(word), TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Pending) => {
+            let message = format!("Pine Labs answered the delete with status {word}: the token is still there");
             Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status))
         }
+        _ => Ok(()),
     }
 }
 
@@ -444,7 +406,14 @@ mod tests {
         assert!(parse_delete(&HttpResponse::new(200, confirmed), "t1").is_ok());
         assert!(parse_delete(&HttpResponse::new(204, ""), "t1").is_ok());
         assert_eq!(parse_delete(&HttpResponse::new(200, confirmed), "t2").unwrap_err().code, ErrorCode::Decode, "another token");
-        assert!(parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"deactivated"}"#), "t1").is_ok());
+        for word in ["deactivated", "DELETED", "REMOVED"] {
+            let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
+            assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "{word}");
+        }
+        for word in ["SUSPENDED", "INITIATED"] {
+            let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
+            assert_eq!(parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err().code, ErrorCode::ProviderError, "{word}");
+        }
         // Flags of another shape drop the flag, not the list.
         let odd = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","card_data":{"last4_digit":"1111","cvv_required":"true","international":1}}]}"#;
         let card = parse_token_list(&HttpResponse::new(200, odd)).unwrap().remove(0).card.unwrap();
