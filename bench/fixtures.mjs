@@ -22,8 +22,9 @@ export function chargeoverPage(n) {
     type_hint: ['visa', 'mast', 'disc', 'amex'][i % 4],
     token: `cus_${i.toString(36).padStart(12, 'x')}`,
     gateway: 'stripe',
-    write_datetime: '2024-03-05 14:22:10',
-    mod_datetime: '2024-03-06 09:00:00',
+    // As ChargeOver writes them by default: Chicago time with its offset.
+    write_datetime: '2024-03-05T08:22:10-06:00',
+    mod_datetime: '2024-07-06T04:00:00-05:00',
   }));
   return JSON.stringify({ code: 200, status: 'OK', message: '', details: {}, response: rows });
 }

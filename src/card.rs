@@ -20,15 +20,12 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     if chars.is_empty() || !chars.iter().all(|c| c.is_ascii_digit() || MASK_CHARS.contains(c)) {
         return None;
     }
-    let leading: String = chars.iter().take_while(|c| c.is_ascii_digit()).collect();
-    let trailing: String = {
-        let mut t: Vec<char> = chars.iter().rev().take_while(|c| c.is_ascii_digit()).copied().collect();
-        t.reverse();
-        t.into_iter().collect()
-    };
+    // Counts, not copies: this runs for every token of a list.
+    let leading = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    let trailing = chars.iter().rev().take_while(|c| c.is_ascii_digit()).count();
     let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
     let fully_digits = digits == chars.len();
-    let masked = if fully_digits || digits > 10 || leading.len() > 6 || trailing.len() > 4 {
+    let masked = if fully_digits || digits > 10 || leading > 6 || trailing > 4 {
         // Unmasked or under-masked: keep at most 6 + 4 visible.
         let first: String = chars.iter().take(6).filter(|c| c.is_ascii_digit()).collect();
         let last: String = chars[chars.len().saturating_sub(4)..].iter().collect();
@@ -43,8 +40,9 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     } else {
         chars.iter().collect()
     };
-    let bin = (leading.len() >= 6).then(|| leading[..6].to_string());
-    let last4 = (trailing.len() >= 4).then(|| trailing[trailing.len() - 4..].to_string());
+    // Digits both: the leading and trailing runs are all digits.
+    let bin = (leading >= 6).then(|| chars[..6].iter().collect());
+    let last4 = (trailing >= 4).then(|| chars[chars.len() - 4..].iter().collect());
     Some(MaskedPan { masked, bin, last4 })
 }
 
@@ -119,11 +117,11 @@ pub fn scrub_pans_owned(text: String) -> String {
 /// `scrub_pans` for a gateway's token: only runs of 13–19 digits that pass the Luhn check, as every
 /// card number does, are masked. Some gateways' tokens are all digits (TransArmor's fail Luhn on
 /// purpose) and must stay usable.
-pub fn scrub_pans_in_token(text: &str) -> String {
-    if has_card_length_run(text) {
-        mask_runs(text, true)
+pub fn scrub_pans_in_token(text: String) -> String {
+    if has_card_length_run(&text) {
+        mask_runs(&text, true)
     } else {
-        text.to_string()
+        text
     }
 }
 
@@ -265,8 +263,14 @@ pub fn scrub_json(value: &mut serde_json::Value) {
 
 /// The brand from a provider's network word ("VISA", "mast", "American Express", …).
 pub fn brand_from_network(word: &str) -> Option<&'static str> {
-    let w: String = word.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
-    Some(match w.as_str() {
+    // Letters and digits only, lowercased, on the stack: this runs for every token of a list.
+    let mut buf = [0u8; 16];
+    let mut len = 0;
+    for b in word.bytes().filter(u8::is_ascii_alphanumeric) {
+        *buf.get_mut(len)? = b.to_ascii_lowercase();
+        len += 1;
+    }
+    Some(match std::str::from_utf8(&buf[..len]).ok()? {
         "visa" | "visaelectron" => "Visa",
         "mast" | "mc" | "mastercard" | "master" => "Mastercard",
         "amex" | "americanexpress" => "American Express",

@@ -9,24 +9,27 @@ use crate::model::TokenStatus;
 /// Unknown words are `UNKNOWN`, never an error: providers add statuses without notice, and a
 /// listing must not fail because of one token.
 pub fn from_alliancepay(word: &str) -> TokenStatus {
-    match word.trim().to_ascii_uppercase().as_str() {
-        "ACTIVE" => TokenStatus::Active,
-        "SUSPENDED" => TokenStatus::Suspended,
-        "DELETED" => TokenStatus::Deleted,
-        _ => TokenStatus::Unknown,
-    }
+    lookup(word, &[("ACTIVE", TokenStatus::Active), ("SUSPENDED", TokenStatus::Suspended), ("DELETED", TokenStatus::Deleted)])
 }
 
 /// Pine Labs' five words (doc 002): INITIATED → PENDING, DEACTIVATED → DELETED, the rest as is.
 pub fn from_pinelabs(word: &str) -> TokenStatus {
-    match word.trim().to_ascii_uppercase().as_str() {
-        "ACTIVE" => TokenStatus::Active,
-        "SUSPENDED" => TokenStatus::Suspended,
-        "DEACTIVATED" => TokenStatus::Deleted,
-        "INITIATED" => TokenStatus::Pending,
-        "FAILED" => TokenStatus::Failed,
-        _ => TokenStatus::Unknown,
-    }
+    lookup(
+        word,
+        &[
+            ("ACTIVE", TokenStatus::Active),
+            ("SUSPENDED", TokenStatus::Suspended),
+            ("DEACTIVATED", TokenStatus::Deleted),
+            ("INITIATED", TokenStatus::Pending),
+            ("FAILED", TokenStatus::Failed),
+        ],
+    )
+}
+
+/// A word in any case, spaces around it ignored; compared in place, as it runs for every token.
+fn lookup(word: &str, table: &[(&str, TokenStatus)]) -> TokenStatus {
+    let word = word.trim();
+    table.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map_or(TokenStatus::Unknown, |&(_, status)| status)
 }
 
 /// Providers without a status (ChargeOver, Payerly): a stored token is usable until it expires.

@@ -247,7 +247,7 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     // A card number as the whole value or anywhere in it, however its groups are separated.
     // All-digit tokens that fail Luhn are some gateways' real tokens (TransArmor), so only
     // Luhn-valid runs count.
-    if card::scrub_pans_in_token(token) != token {
+    if card::scrub_pans_in_token(token.to_string()) != token {
         return Err(Error::invalid_input("token", "looks like a card number; store the gateway's token, no card numbers"));
     }
     let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
@@ -324,11 +324,13 @@ struct WireToken {
 fn to_token(w: WireToken, now_ms: u64) -> Token {
     let mut t = Token::new(P, w.tokenized_id.into_string());
     t.customer_id = w.customer_id.map(LooseId::into_string);
-    let hint = w.paymethod_hint.as_deref().map(|h| h.trim().to_ascii_lowercase());
-    t.payment_method = match hint.as_deref() {
-        Some("crd") => PaymentMethod::Card,
-        Some("ach") => PaymentMethod::Ach,
-        _ => PaymentMethod::Unknown,
+    let hint = w.paymethod_hint.as_deref().map(str::trim).unwrap_or_default();
+    t.payment_method = if hint.eq_ignore_ascii_case("crd") {
+        PaymentMethod::Card
+    } else if hint.eq_ignore_ascii_case("ach") {
+        PaymentMethod::Ach
+    } else {
+        PaymentMethod::Unknown
     };
     let expiry = w.expdate.as_deref().and_then(time_fmt::parse_card_expiry);
     let expired = expiry
@@ -344,10 +346,10 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         t.card = Some(c);
     }
     // Merchants type display names by hand; one holding a full card number comes out masked.
-    t.label = w.name.map(|n| card::scrub_pans(&n));
+    t.label = w.name.map(card::scrub_pans_owned);
     // A gateway token is never a card number; if a merchant stored one, it stays masked. An
     // all-digit token that fails Luhn is a gateway's own (TransArmor) and must stay usable.
-    t.gateway_token = w.token.map(|token| card::scrub_pans_in_token(&token));
+    t.gateway_token = w.token.map(card::scrub_pans_in_token);
     t.gateway = w.gateway;
     // ISO 8601 with an offset, in the account's zone (America/Chicago unless changed); an account
     // set to write times without an offset gives no way to place them, so they are left out.

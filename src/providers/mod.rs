@@ -50,18 +50,59 @@ pub(crate) fn string_field(v: &serde_json::Value, key: &str) -> Option<String> {
 }
 
 /// Ids arrive as strings or numbers depending on the provider; the model always has strings.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
-#[serde(untagged)]
-pub(crate) enum LooseId {
-    Text(String),
-    Number(serde_json::Number),
-}
+/// Read by a visitor, not an untagged enum: that buffered every id and built an error message
+/// for each numeric one before trying the number (a fifth of a ChargeOver page's reading).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LooseId(String);
 
 impl LooseId {
     pub fn into_string(self) -> String {
-        match self {
-            LooseId::Text(s) => s,
-            LooseId::Number(n) => n.to_string(),
+        self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LooseId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = LooseId;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<LooseId, E> {
+                Ok(LooseId(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<LooseId, E> {
+                Ok(LooseId(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<LooseId, E> {
+                Ok(LooseId(serde_json::Number::from(v).to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<LooseId, E> {
+                Ok(LooseId(serde_json::Number::from(v).to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<LooseId, E> {
+                serde_json::Number::from_f64(v).map(|n| LooseId(n.to_string())).ok_or_else(|| E::custom("an id is not a finite number"))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LooseId;
+
+    #[test]
+    fn ids_are_read_as_text_from_strings_and_numbers() {
+        let read = |json: &str| serde_json::from_str::<LooseId>(json).map(LooseId::into_string);
+        assert_eq!(read(r#""cus 7""#).unwrap(), "cus 7");
+        assert_eq!(read("1000").unwrap(), "1000");
+        assert_eq!(read("-5").unwrap(), "-5");
+        assert_eq!(read("1.5").unwrap(), "1.5");
+        assert_eq!(read("18446744073709551615").unwrap(), "18446744073709551615");
+        for bad in ["{}", "[1]", "true", "null"] {
+            assert!(read(bad).unwrap_err().to_string().contains("expected a string or a number"), "{bad}");
         }
     }
 }

@@ -136,7 +136,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
             c.expiry_year = Some(y);
             card_expiry = time_fmt::end_of_month(y, m);
         }
-        c.holder_name = wc.card_holder.map(|h| card::scrub_pans(&h));
+        c.holder_name = wc.card_holder.map(card::scrub_pans_owned);
         if let Some(info) = wc.card_info {
             c.issuer_name = info.issuer_name;
             c.issuer_country = info.issuer_country;

@@ -138,12 +138,11 @@ impl From<WireToken> for Token {
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_pinelabs);
         t.provider_status = w.status;
         t.status_reason = w.status_reason;
-        t.payment_method = match w.payment_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            Some("CARD") => PaymentMethod::Card,
-            Some("UPI") => PaymentMethod::Upi,
-            Some("POINTS") => PaymentMethod::Points,
-            _ => PaymentMethod::Unknown,
-        };
+        let method = w.payment_method.as_deref().unwrap_or_default();
+        t.payment_method = [("CARD", PaymentMethod::Card), ("UPI", PaymentMethod::Upi), ("POINTS", PaymentMethod::Points)]
+            .into_iter()
+            .find(|(word, _)| word.eq_ignore_ascii_case(method))
+            .map_or(PaymentMethod::Unknown, |(_, m)| m);
         t.card = w.card_data.map(|c| {
             let last4 = c.last4_digit.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
             // Pine Labs sends only the last four digits; no masked PAN is made up from them.
