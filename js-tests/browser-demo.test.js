@@ -158,6 +158,8 @@ test('a row with an action in flight stays busy, with its label, when the list i
   await token.getByRole('button', { name: /^Suspend / }).click();
   const busyButton = token.locator('button', { hasText: 'Suspending…' });
   await busyButton.waitFor();
+  // Keyboard users stay on the row (its status cell) while its buttons are disabled.
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('tr')?.dataset.tokenId), '-s9UCfCNN0YMk4ZOyZX8pWAt');
   // Filtering rebuilds every row while the update is still on its way.
   await page.locator('#filter').fill('0177');
   await page.locator('#filter').fill('');

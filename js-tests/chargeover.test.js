@@ -46,6 +46,11 @@ test('a 25-token customer comes back whole across pages, from listTokens and ite
   }
   assert.equal(owners.length, 25);
   assert.ok(owners.every((c) => c === '1000'));
+  // A query whose getter throws is bad input, as it is for every other call.
+  const throwing = { get customerId() { throw new Error('boom'); } };
+  const err = await rejection((async () => { for await (const t of client.iterateTokens(throwing)) void t; })());
+  assert.ok(err instanceof PayTokensError);
+  assert.equal(err.code, 'INVALID_INPUT');
   assert.equal(client.capabilities.pagination, true);
 });
 

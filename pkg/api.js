@@ -86,7 +86,14 @@ class Client {
 
   async *iterateTokens(input) {
     // Read once: a caller changing `input` mid-listing must not carry the cursor to another query.
-    const query = input !== null && typeof input === 'object' && !Array.isArray(input) ? { ...input } : input;
+    let query = input;
+    if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+      try {
+        query = { ...input };
+      } catch {
+        throw invalid('input', 'must hold only plain data'); // a getter threw, as the core would say
+      }
+    }
     let cursor;
     do {
       const page = await guard(() => this.#core.listTokensPage(query, cursor));

@@ -27,6 +27,7 @@ const COMMON = {
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
   'service-code': { type: 'string' },
+  'merchant-id': { type: 'string' },
   'merchant-key-file': { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
@@ -47,6 +48,7 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
       --client-id ID          Pine Labs                                     [PINELABS_CLIENT_ID]
       --client-secret SECRET  Pine Labs                                     [PINELABS_CLIENT_SECRET]
       --service-code CODE     AlliancePay                                   [ALLIANCEPAY_SERVICE_CODE]
+      --merchant-id ID        AlliancePay (accepted, not sent)              [ALLIANCEPAY_MERCHANT_ID]
       --merchant-key-file F   AlliancePay P-384 private key, a JWK JSON file [ALLIANCEPAY_MERCHANT_KEY_FILE]
       --username KEY          ChargeOver REST public key                    [CHARGEOVER_USERNAME]
       --password KEY          ChargeOver REST private key                   [CHARGEOVER_PASSWORD]
@@ -240,6 +242,7 @@ async function clientConfig(values) {
     set('clientSecret', 'client-secret', 'PINELABS_CLIENT_SECRET');
   } else if (provider === 'alliancepay') {
     set('serviceCode', 'service-code', 'ALLIANCEPAY_SERVICE_CODE');
+    set('merchantId', 'merchant-id', 'ALLIANCEPAY_MERCHANT_ID');
     const keyFile = flagOr('merchant-key-file', 'ALLIANCEPAY_MERCHANT_KEY_FILE');
     if (keyFile !== undefined) {
       try {

@@ -32,11 +32,9 @@ export type FetchLike = (
 ) => Promise<{
   status: number;
   headers: { get(name: string): string | null };
-  arrayBuffer?(): Promise<ArrayBuffer>;
-  text?(): Promise<string>;
   type?: string;
   body?: unknown;
-}>;
+} & ({ arrayBuffer(): Promise<ArrayBuffer> } | { text(): Promise<string> })>;
 
 /** Functions a config may carry; they stay in JS. */
 export interface ClientHooks {

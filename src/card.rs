@@ -234,7 +234,8 @@ fn has_card_length_run(text: &str) -> bool {
 }
 
 /// Masks card numbers anywhere in a provider's JSON (for raw replies handed to callers): every
-/// string through `scrub_pans`, and any integer of 13–19 digits turned into masked text.
+/// string through `scrub_pans`, and any number whose text holds a run of 13 or more digits
+/// (negatives and floats too, as free text is scrubbed) turned into masked text.
 pub fn scrub_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {

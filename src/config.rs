@@ -93,6 +93,11 @@ pub struct AlliancePaySession {
 #[serde(rename_all = "camelCase")]
 pub struct AlliancePayConfig {
     pub service_code: String,
+    /// The merchant id the bank issues with the service code. Accepted for configs that carry
+    /// it, but no call sends it: the bank wants it only for storing cards, which the SDK does not do.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub merchant_id: Option<String>,
     pub merchant_private_key: MerchantKey,
     #[serde(default)]
     #[tsify(optional)]

@@ -645,7 +645,8 @@ function replaceRow(token, { flash = false, focusAction } = {}) {
   const opposite = { suspend: 'reactivate', reactivate: 'suspend' }[focusAction];
   const target = row.querySelector(`button[data-action="${opposite}"]`) ?? row.querySelector(`button[data-action="${focusAction}"]`)
     ?? row.querySelector('button[data-action]');
-  if (target) target.focus();
+  // A busy row's buttons are disabled and cannot take focus: the status cell does.
+  if (target && !target.disabled) target.focus();
   else {
     const cell = row.cells[1];
     cell.tabIndex = -1;

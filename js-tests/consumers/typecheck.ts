@@ -21,7 +21,9 @@ const hooks: ClientHooks = { fetch: globalThis.fetch };
 const logged: FetchLike = (url: string, init?: RequestInit) => fetch(url, init);
 const double: ClientHooks = { fetch: async () => ({ status: 200, headers: new Headers(), text: async () => '{"tokens":[]}' }) };
 // @ts-expect-error a fetch must resolve to something with a status
-const noStatus: ClientHooks = { fetch: async () => ({ headers: new Headers() }) };
+const noStatus: ClientHooks = { fetch: async () => ({ headers: new Headers(), text: async () => '' }) };
+// @ts-expect-error ... and with a body to read, as bytes or as text
+const noBody: ClientHooks = { fetch: async () => ({ status: 200, headers: new Headers() }) };
 const pinelabsConfig: PineLabsConfig = { clientId: 'id', clientSecret: 'secret' };
 const key: MerchantKey = { kty: 'EC', crv: 'P-384', x: 'x', y: 'y', d: 'd' };
 const session: AlliancePaySession = { deviceId: 'd', refreshToken: 'r', serverPublic: { kty: 'EC', crv: 'P-384', x: 'x', y: 'y' }, expiresAt: '2030-01-01T00:00:00.000Z' };

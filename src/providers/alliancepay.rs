@@ -213,7 +213,7 @@ struct WireToken {
 
 #[derive(Deserialize)]
 struct WireList {
-    result: Option<Vec<WireToken>>,
+    result: Option<super::Rows<WireToken>>,
 }
 
 impl From<WireToken> for Token {
@@ -233,7 +233,7 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     let wire: WireList = read(resp)?;
     // A reply without `result` is not "no tokens": it is not the reply we asked for.
     let result = wire.result.ok_or_else(|| Error::decode(P, "the reply has no result member").with_status(resp.status))?;
-    Ok(result.into_iter().map(Token::from).collect())
+    Ok(result.0.into_iter().map(Token::from).collect())
 }
 
 /// The row for `token_id`: the reply is a `result[]`, and another row is not the token asked for

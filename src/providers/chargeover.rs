@@ -359,7 +359,6 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     t
 }
 
-/// Any reply whose HTTP status or envelope `status` is not a success becomes the error here.
 /// What the envelope's `status` says: nothing when it is OK.
 fn status_error(resp: &HttpResponse, status: Option<&serde_json::Value>) -> Option<Error> {
     match status {
@@ -401,7 +400,7 @@ fn decode<T: for<'de> Deserialize<'de>>(resp: &HttpResponse) -> Result<T> {
 
 /// `local_now_ms` is the local clock; expiry is judged on ChargeOver's (`HttpResponse::server_now`).
 pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<Token>> {
-    let rows: Vec<WireToken> = decode(resp)?;
+    let super::Rows(rows) = decode::<super::Rows<WireToken>>(resp)?;
     let now = resp.server_now(local_now_ms);
     Ok(rows.into_iter().map(|w| to_token(w, now)).collect())
 }
@@ -821,7 +820,7 @@ mod client_tests {
     }
 
     #[test]
-    fn the_page_cap_stops_without_requesting_further() {
+    fn the_page_cap_allows_one_request_to_see_the_end_and_no_more() {
         let env = paging_env(25);
         let err = block_on(client(&env, json!({"pageSize": 10, "maxPages": 2})).list_tokens(&list("1000"))).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);

@@ -49,6 +49,38 @@ pub(crate) fn string_field(v: &serde_json::Value, key: &str) -> Option<String> {
     }
 }
 
+/// At most this many rows are read from one reply. A reply of millions of tiny rows (a broken or
+/// hostile endpoint, inside the transport's 32 MiB cap) grew wasm memory to 1.6 GB, which wasm
+/// never gives back; no customer has this many stored tokens, and a ChargeOver page has 500.
+pub(crate) const MAX_ROWS: usize = 10_000;
+
+/// A list of reply rows, refused past `MAX_ROWS` while it is read rather than after.
+pub(crate) struct Rows<T>(pub Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Rows<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = Rows<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a list of at most {MAX_ROWS} rows")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Rows<T>, A::Error> {
+                let mut rows = Vec::new();
+                while let Some(row) = seq.next_element()? {
+                    if rows.len() == MAX_ROWS {
+                        // serde's own length error, so the message keeps its "expected" part.
+                        return Err(serde::de::Error::invalid_length(MAX_ROWS + 1, &self));
+                    }
+                    rows.push(row);
+                }
+                Ok(Rows(rows))
+            }
+        }
+        d.deserialize_seq(Visit(std::marker::PhantomData))
+    }
+}
+
 /// Ids arrive as strings or numbers depending on the provider; the model always has strings.
 /// Read by a visitor, not an untagged enum: that buffered every id and built an error message
 /// for each numeric one before trying the number (a fifth of a ChargeOver page's reading).
@@ -91,7 +123,33 @@ impl<'de> serde::Deserialize<'de> for LooseId {
 
 #[cfg(test)]
 mod tests {
-    use super::LooseId;
+    use super::{alliancepay, chargeover, pinelabs, LooseId, MAX_ROWS};
+    use crate::error::ErrorCode;
+    use crate::http::HttpResponse;
+
+    #[test]
+    fn a_reply_with_more_rows_than_any_customer_has_is_refused_while_it_is_read() {
+        let rows = |n: usize, row: &str| vec![row; n].join(",");
+        for n in [MAX_ROWS, MAX_ROWS + 1] {
+            let pinelabs = HttpResponse::new(200, format!(r#"{{"tokens":[{}]}}"#, rows(n, r#"{"token_id":"t"}"#)));
+            let alliancepay = HttpResponse::new(200, format!(r#"{{"result":[{}]}}"#, rows(n, r#"{"token":"t"}"#)));
+            let chargeover = HttpResponse::new(200, format!(r#"{{"status":"OK","response":[{}]}}"#, rows(n, r#"{"tokenized_id":1}"#)));
+            let counts = [
+                pinelabs::parse_token_list(&pinelabs).map(|t| t.len()),
+                alliancepay::parse_token_list(&alliancepay).map(|t| t.len()),
+                chargeover::parse_token_list(&chargeover, 0).map(|t| t.len()),
+            ];
+            for count in counts {
+                if n == MAX_ROWS {
+                    assert_eq!(count.unwrap(), n);
+                } else {
+                    let err = count.unwrap_err();
+                    assert_eq!(err.code, ErrorCode::Decode);
+                    assert!(err.message.contains("expected a list of at most 10000 rows"), "{}", err.message);
+                }
+            }
+        }
+    }
 
     #[test]
     fn ids_are_read_as_text_from_strings_and_numbers() {

@@ -87,7 +87,7 @@ pub fn unique_reference(random: &[u8; 24]) -> String {
 struct WireList {
     /// Absent: not a list reply. Present but null: no tokens.
     #[serde(default, deserialize_with = "present")]
-    tokens: Option<Option<Vec<WireToken>>>,
+    tokens: Option<Option<super::Rows<WireToken>>>,
     /// Present only when a proxy or the API puts an error envelope in a 200.
     #[serde(default)]
     code: Option<serde_json::Value>,
@@ -232,7 +232,7 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     }
     let wire: WireList = decode(P, resp)?;
     match wire.tokens {
-        Some(tokens) => Ok(tokens.unwrap_or_default().into_iter().map(Token::from).collect()),
+        Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from).collect()),
         // An error envelope inside a 200 (a proxy, or the API itself).
         None if wire.code.is_some() => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
