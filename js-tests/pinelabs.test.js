@@ -115,6 +115,12 @@ test('getToken, deleteToken with a valid merchant_unique_reference, and iterateT
   for await (const token of client.iterateTokens({ customerId: 'cust-bench-25' })) streamed.push(token.id);
   assert.equal(streamed.length, 25);
   assert.equal(new Set(streamed).size, 25);
+  // Methods work detached from the client, as callbacks are often passed.
+  const { getToken, iterateTokens } = client;
+  assert.equal((await getToken({ customerId: DOC_CUSTOMER, tokenId: t.id })).id, t.id);
+  let count = 0;
+  for await (const token of iterateTokens({ customerId: 'cust-bench-25' })) count += token ? 1 : 0;
+  assert.equal(count, 25);
 });
 
 test('an expired access token is renewed once and the call retried once', async () => {

@@ -57,6 +57,8 @@ function persistSafely(onSessionUpdate) {
   };
 }
 
+const METHODS = ['listTokens', 'iterateTokens', 'getToken', 'updateTokenStatus', 'deleteToken', 'createToken', 'queryTokens'];
+
 class Client {
   #core;
 
@@ -70,6 +72,9 @@ class Client {
     } catch (thrown) {
       throw toError(thrown);
     }
+    // Methods work detached too (`const { listTokens } = client`, a callback), instead of failing
+    // on a missing `this`.
+    for (const name of METHODS) this[name] = this[name].bind(this);
   }
 
   get provider() {
