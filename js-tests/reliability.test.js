@@ -30,6 +30,16 @@ for (const [provider, read] of Object.entries(READS)) {
     assert.equal(attempts(), 2);
   });
 
+  test(`${provider}: a Retry-After the SDK will not wait out (120 s) reaches the caller as retryAfterMs`, async () => {
+    fault({ scenario: 'rate_limit', retryAfter: 120 });
+    const err = await rejection(read.call(clientFor(sandbox(), provider)));
+    assert.equal(err.code, 'RATE_LIMITED');
+    assert.equal(err.retryable, true);
+    assert.equal(err.retryAfterMs, 120_000);
+    assert.equal(err.toJSON().retryAfterMs, 120_000);
+    assert.equal(attempts(), 1);
+  });
+
   test(`${provider}: two 503s then a 200 succeed with maxRetries 3`, async () => {
     fault({ scenario: 'server_error', status: 503, times: 2 });
     await read.call(clientFor(sandbox(), provider, { maxRetries: 3 }));

@@ -8,9 +8,9 @@ const TIMED_OUT = { kind: 'timeout', detail: 'aborted after timeout' };
 const MAX_REPLY_BYTES = 32 * 1024 * 1024;
 const TOO_LARGE = { kind: 'too_large', detail: `the reply is larger than ${MAX_REPLY_BYTES / 1048576} MiB` };
 
-function failure(error, timedOut, whileReading) {
-  if (timedOut) return TIMED_OUT;
-  if (whileReading) return { kind: 'truncated', detail: 'body cut off' };
+function failure(error, timedOut, status) {
+  if (timedOut) return status === undefined ? TIMED_OUT : { ...TIMED_OUT, status };
+  if (status !== undefined) return { kind: 'truncated', detail: 'body cut off', status };
   const code = error?.cause?.code;
   if (code === 'ECONNREFUSED') return { kind: 'refused', detail: 'connection failed (ECONNREFUSED)' };
   return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS or CORS)' };
@@ -21,13 +21,14 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   let timedOut = false;
   let timer;
   let stop;
+  let status; // once the headers are in: a fault after them says what status they carried
   // Settles even when a caller's fetch ignores the signal, so no call can hang.
   const expired = new Promise((resolve) => {
     stop = () => {
       clearTimeout(timer);
       timedOut = true;
       controller.abort();
-      resolve(TIMED_OUT);
+      resolve(status === undefined ? TIMED_OUT : { ...TIMED_OUT, status });
     };
     timer = setTimeout(stop, timeoutMs);
   });
@@ -44,7 +45,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     try {
       response = await fetchFn(url, init);
     } catch (error) {
-      return failure(error, timedOut, false);
+      return failure(error, timedOut);
     }
     const bytes = typeof response?.arrayBuffer === 'function';
     if (!response || !(bytes || typeof response.text === 'function') || !response.headers) {
@@ -53,9 +54,10 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     // Browsers show a manual redirect as an opaque response with status 0; Node shows the 3xx.
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       response.body?.cancel?.().catch(() => {});
-      const status = response.status >= 300 ? `HTTP ${response.status}` : 'a redirect';
-      return { kind: 'redirect', detail: `${status}${response.headers.get('location') ? ' to another address' : ''}` };
+      const what = response.status >= 300 ? `HTTP ${response.status}` : 'a redirect';
+      return { kind: 'redirect', detail: `${what}${response.headers.get('location') ? ' to another address' : ''}` };
     }
+    status = response.status;
     const reply = [response.status];
     for (const name of readHeaders) reply.push(response.headers.get(name));
     if (Number(response.headers.get('content-length')) > MAX_REPLY_BYTES) {
@@ -69,7 +71,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       if (body.length > MAX_REPLY_BYTES) return TOO_LARGE;
       reply.push(body);
     } catch (error) {
-      return failure(error, timedOut, true);
+      return failure(error, timedOut, status);
     }
     return reply;
   })();

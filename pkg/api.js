@@ -2,7 +2,7 @@
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
 
-const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable'];
+const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs'];
 
 export class PayTokensError extends Error {
   constructor(fields = {}) {

@@ -81,6 +81,7 @@ export interface PayTokensErrorFields {
   providerCode?: string;
   requestId?: string;
   retryable?: boolean;
+  retryAfterMs?: number;
 }
 
 export declare class PayTokensError extends Error {
@@ -92,6 +93,8 @@ export declare class PayTokensError extends Error {
   readonly providerCode?: string;
   readonly requestId?: string;
   readonly retryable: boolean;
+  /** How long the provider asked to wait (its Retry-After), when the SDK did not wait itself. */
+  readonly retryAfterMs?: number;
   toJSON(): Record<string, unknown>;
 }
 

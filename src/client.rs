@@ -324,6 +324,9 @@ impl<E: Env> Client<E> {
             // Invalid input fails here, before any request leaves (the sign-in request included).
             build()?;
             let mut renewed = false;
+            // One count across the renewal: a renewed credential earns one more attempt, not a
+            // fresh set of retries.
+            let mut retries = 0;
             loop {
                 let grant = self.authorize_within(deadline).await?;
                 let wire = match (&grant, &self.inner.connector) {
@@ -335,7 +338,7 @@ impl<E: Env> Client<E> {
                     self.apply(&grant, &mut req)?;
                     Ok(req)
                 };
-                let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &authorized, &mut *parse).await;
+                let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &authorized, &mut *parse).await;
                 match result {
                     Err(e) if e.renew_auth => {
                         // Dropped even when this call gives up: a credential the provider refused
@@ -466,7 +469,7 @@ impl Wire<'_> {
 async fn sign_in<E: Env, T>(env: &E, settings: &Settings, wire: &Wire<'_>, build: &dyn Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
     let deadline = deadline_from_now(env, settings);
     let mut opened = None;
-    send_with_retry(env, settings, Safety::Read, wire, deadline, build, &mut |r| parse(r).map(|value| opened = Some(value))).await?;
+    send_with_retry(env, settings, Safety::Read, wire, deadline, &mut 0, build, &mut |r| parse(r).map(|value| opened = Some(value))).await?;
     opened.ok_or_else(unread)
 }
 
@@ -499,34 +502,45 @@ fn unread() -> Error {
 }
 
 /// The one retry loop: every request, authenticated or not, goes through it.
-/// `deadline` (epoch ms) bounds attempts and waits together. `parse` keeps what it reads.
+/// `deadline` (epoch ms) bounds attempts and waits together; `retries` counts across calls that
+/// share one budget of retries. `parse` keeps what it reads.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_with_retry<E: Env>(
     env: &E,
     settings: &Settings,
     safety: Safety,
     wire: &Wire<'_>,
     deadline: Option<u64>,
+    retries: &mut u32,
     build: &dyn Fn() -> Result<HttpRequest>,
     parse: &mut dyn FnMut(&HttpResponse) -> Result<()>,
 ) -> Result<()> {
-    let mut retries = 0;
+    // An attempt needs some time to be worth sending: one that starts with a millisecond left
+    // still reaches the provider, and a write then ends with an outcome nobody knows.
+    let least = settings.deadline_ms.map_or(0, |d| u64::from(d / 10).min(MIN_ATTEMPT_MS));
+    let time_left = || deadline.map(|d| d.saturating_sub(env.now_ms()));
+    // After a wait, the error that caused it says more than a bare timeout would.
+    let out_of_time_now = |last: Option<Error>| match last {
+        Some(mut err) => {
+            err.message = format!("{} (deadlineMs left no time to try again)", err.message);
+            err
+        }
+        None => out_of_time(settings.provider, "before the request was sent"),
+    };
     let mut last: Option<Error> = None;
     loop {
-        // An attempt with no time left could still reach the provider and apply a write unseen.
-        // After a wait, the error that caused it says more than a bare timeout would. Checked
-        // before sealing, so no encryption is done for a request that will not be sent.
-        if deadline.is_some_and(|d| env.now_ms() >= d) {
-            return Err(match last {
-                Some(mut err) => {
-                    err.message = format!("{} (deadlineMs left no time to try again)", err.message);
-                    err
-                }
-                None => out_of_time(settings.provider, "before the request was sent"),
-            });
+        // Checked before sealing (no encryption for a request that will not be sent) and after
+        // it (AlliancePay's sealing takes time).
+        if time_left().is_some_and(|t| t == 0 || t < least) {
+            return Err(out_of_time_now(last));
         }
         let req = wire.seal(env, build()?).await?;
-        let remaining = deadline.map(|d| d.saturating_sub(env.now_ms()));
-        let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r.max(1)).unwrap_or(u32::MAX)));
+        let remaining = time_left();
+        if remaining.is_some_and(|t| t == 0 || t < least) {
+            return Err(out_of_time_now(last));
+        }
+        let cut_short = remaining.is_some_and(|r| r < u64::from(settings.timeout_ms));
+        let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r).unwrap_or(u32::MAX)));
         let mut err = match env.send(req, timeout).await {
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
@@ -538,22 +552,37 @@ pub(crate) async fn send_with_retry<E: Env>(
                     }
                 }
             }
-            Err(fault) => fault.into_error(settings.provider, timeout),
+            Err(fault) => {
+                let mut err = fault.into_error(settings.provider, timeout);
+                if cut_short && err.code == crate::error::ErrorCode::Timeout {
+                    err.message = format!("{} (what deadlineMs had left)", err.message);
+                }
+                err
+            }
         };
-        let budget = deadline.map(|d| d.saturating_sub(env.now_ms()));
-        match settings.retry.next_delay(retries, &err, safety, env.random_unit(), budget) {
+        // A wait must leave the next attempt its least time too.
+        let budget = time_left().map(|t| t.saturating_sub(least));
+        let random = env.random_unit();
+        match settings.retry.next_delay(*retries, &err, safety, random, budget) {
             Some(ms) => {
                 env.sleep(ms).await;
-                retries += 1;
+                *retries += 1;
                 last = Some(err);
             }
             None => {
+                if budget.is_some() && settings.retry.next_delay(*retries, &err, safety, random, None).is_some() {
+                    err.message = format!("{} (deadlineMs left no time to try again)", err.message);
+                }
                 // A write that failed in an unknown state is not safe to repeat: say so.
-                if safety == Safety::Write {
-                    err.retryable &= err.not_applied;
+                if safety == Safety::Write && err.retryable && !err.not_applied {
+                    err.retryable = false;
+                    err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);
                 }
                 return Err(err);
             }
         }
     }
 }
+
+/// The least time an attempt is sent with, at most a tenth of `deadlineMs`.
+const MIN_ATTEMPT_MS: u64 = 50;

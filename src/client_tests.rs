@@ -49,7 +49,7 @@ fn status(code: u16, body: &str) -> Result<HttpResponse, TransportFault> {
 }
 
 fn fault(kind: FaultKind) -> Result<HttpResponse, TransportFault> {
-    Err(TransportFault { kind, detail: "test".into() })
+    Err(TransportFault { kind, detail: "test".into(), status: None })
 }
 
 #[test]
@@ -113,11 +113,56 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     assert_eq!(delete(vec![fault(FaultKind::Timeout), status(200, ok)]).1, 1);
     assert_eq!(delete(vec![fault(FaultKind::Network), status(200, ok)]).1, 1);
     let (r, _) = delete(vec![status(503, "{}")]);
-    assert!(!r.unwrap_err().retryable, "a write that may have been applied is not reported as safe to retry");
+    let err = r.unwrap_err();
+    assert!(!err.retryable, "a write that may have been applied is not reported as safe to retry");
+    assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
+    // A 2xx whose body was cut off: the status is kept, and the outcome is said to be unknown.
+    let cut = Err(TransportFault { kind: FaultKind::Truncated, detail: "test".into(), status: Some(200) });
+    let (r, n) = delete(vec![cut]);
+    let err = r.unwrap_err();
+    assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
+    assert!(err.message.contains("(after HTTP 200)") && err.message.contains("may have been applied"), "{}", err.message);
+    // A refusal the provider gave (400) is not an unknown outcome.
+    let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
+    assert!(!r.unwrap_err().message.contains("may have been applied"));
     let (r, n) = delete(vec![status(429, "{}"), status(200, ok)]);
     assert!(r.is_ok() && n == 2);
     let (r, n) = delete(vec![fault(FaultKind::Refused), status(200, ok)]);
     assert!(r.is_ok() && n == 2);
+}
+
+#[test]
+fn no_attempt_is_sent_with_less_than_its_least_time_and_the_wait_asked_for_is_passed_on() {
+    // deadlineMs 1,020: a Retry-After of 1 s would leave the next attempt 20 ms, less than the
+    // 50 ms an attempt gets at least. So there is no wait and no second request; the caller is
+    // told how long the provider asked for.
+    let env = scripted(vec![Ok(HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", "1")), status(200, LIST_OK)]);
+    let err = list(&env, pinelabs(3, json!({"deadlineMs": 1_020}))).unwrap_err();
+    assert_eq!((err.code, err.retryable, err.retry_after_ms), (ErrorCode::RateLimited, true, Some(1_000)));
+    assert!(err.message.ends_with("(deadlineMs left no time to try again)"), "{}", err.message);
+    assert_eq!((env.count("/customer/"), env.slept.borrow().len()), (1, 0));
+    // With room for both, the wait is taken.
+    let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "1")), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(3, json!({"deadlineMs": 1_100}))).is_ok());
+    assert_eq!(*env.slept.borrow(), vec![1_000]);
+    // A Retry-After longer than the SDK waits reaches the caller as retryAfterMs.
+    let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "120"))]);
+    let err = list(&env, pinelabs(3, json!({}))).unwrap_err();
+    assert_eq!((err.retry_after_ms, env.count("/customer/")), (Some(120_000), 1));
+    let js = serde_json::to_value(&err).unwrap();
+    assert_eq!(js["retryAfterMs"], 120_000);
+}
+
+#[test]
+fn a_renewed_credential_earns_one_more_attempt_not_a_fresh_set_of_retries() {
+    // maxRetries 2: 429, 429, then 401 (renew), then 429s. Before, the renewal restarted the
+    // count and made six requests.
+    let unauthorized = status(401, r#"{"code":"UNAUTHORIZED","message":"token expired"}"#);
+    let limited = Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "0"));
+    let env = scripted(vec![limited.clone(), limited.clone(), unauthorized, limited]);
+    let err = list(&env, pinelabs(2, json!({}))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert_eq!(env.count("/customer/"), 4);
 }
 
 #[test]

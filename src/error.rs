@@ -64,8 +64,10 @@ pub struct Error {
     /// so even a write may be repeated.
     #[serde(skip)]
     pub(crate) not_applied: bool,
-    #[serde(skip)]
-    pub(crate) retry_after_ms: Option<u64>,
+    /// How long the provider asked the caller to wait (its `Retry-After`), when the SDK did not
+    /// wait itself (too long, past `deadlineMs`, or no retries left).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -28,6 +28,9 @@ pub enum FaultKind {
 pub struct TransportFault {
     pub kind: FaultKind,
     pub detail: String,
+    /// The reply's HTTP status when its headers arrived before the fault (a body cut off, or
+    /// timed out while being read): a 2xx then means a write was most likely applied.
+    pub status: Option<u16>,
 }
 
 impl TransportFault {
@@ -48,6 +51,10 @@ impl TransportFault {
             }
         };
         let mut err = err.with_provider(provider);
+        if let Some(status) = self.status {
+            err.message = format!("{} (after HTTP {status})", err.message);
+            err.http_status = Some(status);
+        }
         err.not_applied = self.kind == FaultKind::Refused;
         err
     }
@@ -193,7 +200,8 @@ mod fetch {
             _ => FaultKind::Network,
         };
         let detail = field("detail");
-        TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail } }
+        let status = Reflect::get(reply, &"status".into()).ok().and_then(|v| v.as_f64()).filter(|s| (100.0..600.0).contains(s)).map(|s| s as u16);
+        TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail }, status }
     }
 
     impl Env for FetchEnv {
