@@ -169,6 +169,8 @@ test('a row with an action in flight stays busy, with its label, when the list i
   await token.locator('.badge', { hasText: 'SUSPENDED' }).waitFor();
   assert.equal(await token.getAttribute('aria-busy'), null);
   assert.equal(demo.sandbox.count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 1);
+  // Someone who moved on (here, to the filter) keeps their focus when the action ends.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter');
 });
 
 test('no forbidden action is offered: DELETED tokens, and providers without status changes', { skip }, async () => {
@@ -274,11 +276,15 @@ test('phone width: tokens become cards with no sideways scrolling', { skip }, as
 test('pointing a provider at a real host shows the secrets and CORS warning', { skip }, async () => {
   await page.locator('#connection summary').click();
   assert.equal(await page.locator('#real-warning').isHidden(), true);
-  assert.match(await page.getByLabel('Client secret').inputValue(), /\S/, 'prefilled from the sandbox');
+  assert.match(await page.getByLabel('Client secret', { exact: true }).inputValue(), /\S/, 'prefilled from the sandbox');
   await page.getByLabel('Target').selectOption('real');
   assert.equal(await page.locator('#real-warning').isVisible(), true);
   assert.match(await page.locator('#real-warning').textContent(), /CORS/);
-  assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'sandbox secrets are not carried over');
+  // Elements marked hidden stay hidden even where a class sets their display.
+  assert.equal(await page.locator('#examples').isVisible(), false, 'no sandbox examples for real hosts');
+  assert.equal(await page.locator('#outcomes').isVisible(), false);
+  assert.equal(await page.getByRole('button', { name: 'Show Client secret' }).count(), 1, 'each Show button names its field');
+  assert.equal(await page.getByLabel('Client secret', { exact: true }).inputValue(), '', 'sandbox secrets are not carried over');
   assert.match(await page.locator('#target-pill').textContent(), /Real hosts/);
   await page.getByLabel('Target').selectOption('sandbox');
   assert.equal(await page.locator('#real-warning').isHidden(), true);

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompactEncrypt, compactDecrypt, importJWK } from 'jose';
 import { startSandbox } from '../sandbox/server.js';
+import http from 'node:http';
 
 let sbx;
 let clock = Date.UTC(2025, 1, 27, 11, 12, 34, 43);
@@ -246,13 +247,24 @@ test('faults: rate_limit with Retry-After, reset drops the connection, log and C
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-headers'), /x-refresh_token/);
 
-  const control = await fetch(`${sbx.url}/_sandbox/faults`, {
-    method: 'POST', body: JSON.stringify({ provider: 'chargeover', scenario: 'server_error', status: 500 }),
-  });
+  const fault = JSON.stringify({ provider: 'chargeover', scenario: 'server_error', status: 500 });
+  // A plain (form-like) post, which any page could send cross-site, changes nothing.
+  assert.equal((await fetch(`${sbx.url}/_sandbox/faults`, { method: 'POST', body: fault })).status, 415);
+  const control = await fetch(`${sbx.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: fault });
   assert.equal(control.status, 200);
   const failed = await getJson(await fetch(`${sbx.baseUrls.chargeover}/tokenized`, { headers: coAuth() }));
   assert.equal(failed.status, 500);
   assert.equal(failed.body.status, 'Error');
-  assert.equal((await fetch(`${sbx.url}/_sandbox/reset`, { method: 'POST' })).status, 200);
+  // The request log (it holds secrets) is not readable from other origins, nor by another host name.
+  const log = await fetch(`${sbx.url}/_sandbox/requests`, { headers: { origin: 'http://example.test' } });
+  assert.equal(log.headers.get('access-control-allow-origin'), null);
+  const logPreflight = await fetch(`${sbx.url}/_sandbox/reset`, { method: 'OPTIONS', headers: { origin: 'http://example.test', 'access-control-request-method': 'POST' } });
+  assert.equal(logPreflight.headers.get('access-control-allow-origin'), null);
+  assert.equal((await fetch(`${sbx.url}/_sandbox/credentials`, { headers: { origin: 'http://example.test' } })).headers.get('access-control-allow-origin'), '*');
+  const rebound = await new Promise((resolve, reject) => {
+    http.get(`${sbx.url}/_sandbox/requests`, { headers: { host: 'evil.example:80' } }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', reject);
+  });
+  assert.equal(rebound, 421);
+  assert.equal((await fetch(`${sbx.url}/_sandbox/reset`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status, 200);
   assert.equal(sbx.requests.length, 0);
 });

@@ -29,6 +29,13 @@ function corsHeaders(req) {
   };
 }
 
+// Pages on other origins (the demo) may call the provider APIs and read the sandbox's
+// credentials and health; the request log and the controls stay same-origin.
+function crossOriginAllowed(rawUrl) {
+  const path = (rawUrl ?? '').split('?')[0];
+  return !path.startsWith('/_sandbox/') || path === '/_sandbox/credentials' || path === '/_sandbox/health';
+}
+
 function matchProvider(providers, rawUrl) {
   for (const p of Object.values(providers)) {
     const rest = rawUrl.startsWith(p.prefix) ? rawUrl.slice(p.prefix.length) : null;
@@ -58,7 +65,7 @@ export async function startSandbox({
     if (res.destroyed || res.headersSent) return;
     const body = Buffer.from(reply.body ?? '', 'utf8');
     res.writeHead(reply.status, {
-      ...corsHeaders(req),
+      ...(crossOriginAllowed(req.url) ? corsHeaders(req) : {}),
       Date: new Date(now()).toUTCString(),
       ...reply.headers,
       'Content-Length': body.length,
@@ -86,6 +93,11 @@ export async function startSandbox({
     if (req.method === 'GET' && path === '/_sandbox/requests') return send(req, res, json(200, requests));
     // Sandbox-only secrets, so a browser demo can configure the SDK without bundling them.
     if (req.method === 'GET' && path === '/_sandbox/credentials') return send(req, res, json(200, credentials));
+    // Changing the sandbox takes JSON, which a page on another site cannot send here without a
+    // preflight the sandbox does not grant (a plain form post could otherwise reset it).
+    if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return send(req, res, json(415, { ok: false, error: 'send JSON (content-type: application/json)' }));
+    }
     if (req.method === 'POST' && path === '/_sandbox/reset') {
       api.reset();
       return send(req, res, json(200, { ok: true }));
@@ -125,7 +137,7 @@ export async function startSandbox({
     const rawUrl = req.url;
     const pathOnly = rawUrl.split('?')[0];
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...corsHeaders(req), Date: new Date(now()).toUTCString(), 'Content-Length': 0 });
+      res.writeHead(204, { ...(crossOriginAllowed(rawUrl) ? corsHeaders(req) : {}), Date: new Date(now()).toUTCString(), 'Content-Length': 0 });
       return res.end();
     }
     if (pathOnly.startsWith('/_sandbox/')) return control(req, res, pathOnly);
@@ -164,6 +176,12 @@ export async function startSandbox({
   }
 
   const server = createServer((req, res) => {
+    // Only this machine's own names: a page on another site that points its host name at
+    // 127.0.0.1 (DNS rebinding) would otherwise read the request log, secrets included.
+    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('unknown host');
+      return;
+    }
     onRequest(req, res).catch((e) => {
       console.error('[sandbox] request failed:', e);
       if (!res.headersSent && !res.destroyed) send(req, res, json(500, { error: 'sandbox failure' }));

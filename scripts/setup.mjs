@@ -21,12 +21,18 @@ const aptInstall = (packages) => {
     console.error(`missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`);
     process.exit(1);
   }
-  run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', ...packages], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  // A freshly booted VM may still hold the dpkg lock (unattended upgrades): wait for it.
+  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+  run('apt-get', [...lock, 'update']);
+  run('apt-get', [...lock, 'install', '-y', ...packages], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 };
 
-// Build scripts of native dependencies link with the system C compiler.
-if (capture('cc', ['--version']) === null) aptInstall(['gcc', 'libc6-dev', 'pkg-config']);
+// Build scripts of native dependencies link with the system C compiler; cargo reaches crates.io
+// through the system's CA certificates, which slim images leave out.
+const system = [];
+if (capture('cc', ['--version']) === null) system.push('gcc', 'libc6-dev', 'pkg-config');
+if (!existsSync('/etc/ssl/certs/ca-certificates.crt')) system.push('ca-certificates');
+if (system.length) aptInstall(system);
 
 if (capture('rustup', ['--version']) === null) {
   if (capture('cargo', ['--version']) !== null) {
@@ -47,6 +53,12 @@ if (capture('rustup', ['--version']) === null) {
   chmodSync(init, 0o755);
   run(init, ['-y', '--profile', 'minimal', '--default-toolchain', 'stable', '--no-modify-path']);
   rmSync(dir, { recursive: true, force: true });
+}
+
+// A rustup with no default toolchain (a distribution's rustup package, an install cut short).
+if (capture('rustc', ['--version']) === null) {
+  run('rustup', ['toolchain', 'install', 'stable', '--profile', 'minimal']);
+  run('rustup', ['default', 'stable']);
 }
 
 const targets = capture('rustup', ['target', 'list', '--installed']) || '';

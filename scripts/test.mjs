@@ -27,7 +27,10 @@ function step(title, cmd, args, parse, env = {}) {
   passed += counts.passed;
   failed += counts.failed;
   if (r.status !== 0 && counts.failed === 0) failed += 1;
-  console.log(`--- ${title}: ${counts.passed} passed, ${counts.failed} failed${r.status !== 0 ? ` (exit ${r.status})` : ''}`);
+  // A step that ran nothing (every test skipped, a runner that found none) proves nothing.
+  if (r.status === 0 && counts.passed === 0) failed += 1;
+  const skipped = counts.skipped ? `, ${counts.skipped} skipped` : '';
+  console.log(`--- ${title}: ${counts.passed} passed, ${counts.failed} failed${skipped}${r.status !== 0 ? ` (exit ${r.status})` : ''}${r.status === 0 && counts.passed === 0 ? ' (no tests ran)' : ''}`);
 }
 
 function cargoCounts(out) {
@@ -43,7 +46,8 @@ function cargoCounts(out) {
 function nodeCounts(out) {
   const p = out.match(/^ℹ pass (\d+)/m);
   const f = out.match(/^ℹ fail (\d+)/m);
-  return { passed: Number(p?.[1] ?? 0), failed: Number(f?.[1] ?? 0) };
+  const s = out.match(/^ℹ skipped (\d+)/m);
+  return { passed: Number(p?.[1] ?? 0), failed: Number(f?.[1] ?? 0), skipped: Number(s?.[1] ?? 0) };
 }
 
 step('native core (cargo test)', 'cargo', ['test', '--lib', '--tests'], cargoCounts);

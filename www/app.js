@@ -323,8 +323,11 @@ function showBanner({ title, errors }) {
 }
 
 function hideBanner() {
-  $('banner').hidden = true;
-  $('banner').replaceChildren();
+  const banner = $('banner');
+  const hadFocus = banner.contains(document.activeElement); // its Dismiss button, say
+  banner.hidden = true;
+  banner.replaceChildren();
+  if (hadFocus) $('results').focus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,7 +355,7 @@ function renderCredentials() {
           : h('input', { id, 'data-provider': p, 'data-key': key, type: kind === 'secret' ? 'password' : 'text', value, spellcheck: 'false', autocomplete: 'off' });
         if (kind === 'text') return h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
         const toggle = h('button', {
-          type: 'button', class: 'button small', 'aria-controls': id, 'aria-pressed': 'false', text: 'Show',
+          type: 'button', class: 'button small', 'aria-controls': id, 'aria-pressed': 'false', 'aria-label': `Show ${label}`, text: 'Show',
           onclick: () => {
             const show = toggle.getAttribute('aria-pressed') !== 'true';
             if (kind === 'json') input.classList.toggle('concealed', !show);
@@ -467,7 +470,10 @@ function revealResults() {
 
 function setBusy(busy) {
   const button = $('lookup-button');
+  // A focused button that becomes disabled drops focus to the page: give it back when done.
+  const hadFocus = document.activeElement === button;
   button.disabled = busy;
+  if (!busy && (hadFocus || document.activeElement === document.body)) button.focus();
   button.classList.toggle('busy', busy);
   button.setAttribute('aria-busy', String(busy));
 }
@@ -600,7 +606,8 @@ async function onAction(event) {
   if (!token || state.pending.has(key)) return;
   const action = button.dataset.action;
   if (action === 'delete' && !(await confirmDelete(token))) {
-    button.focus();
+    // The list may have been rebuilt while the dialog was open: focus the row's button as it is now.
+    document.querySelector(`tr[data-key="${CSS.escape(key)}"] button[data-action="${action}"]`)?.focus();
     return;
   }
   if (state.pending.has(key)) return; // clicked again while the confirmation was open
@@ -640,7 +647,11 @@ function replaceRow(token, { flash = false, focusAction } = {}) {
   if (!old) return;
   const row = rowFor(token);
   if (flash) row.classList.add('updated');
+  // Focus moves only if it was on this row (or lost): someone typing elsewhere by the time an
+  // action ends must not have their next keystroke land on this row's buttons.
+  const hadFocus = old.contains(document.activeElement) || document.activeElement === document.body;
   old.replaceWith(row);
+  if (!hadFocus) return;
   // Keep keyboard users in place: the opposite action, or any action, or the status cell.
   const opposite = { suspend: 'reactivate', reactivate: 'suspend' }[focusAction];
   const target = row.querySelector(`button[data-action="${opposite}"]`) ?? row.querySelector(`button[data-action="${focusAction}"]`)

@@ -220,7 +220,7 @@ impl From<WireToken> for Token {
     fn from(w: WireToken) -> Token {
         let mut t = Token::new(P, w.token);
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_alliancepay);
-        t.provider_status = w.status;
+        t.provider_status = w.status.map(card::scrub_pans_owned);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
         t.merchant_id = w.merchant_id;
         t.payment_method = PaymentMethod::Card;

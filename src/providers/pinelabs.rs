@@ -136,8 +136,10 @@ impl From<WireToken> for Token {
         let mut t = Token::new(P, w.token_id);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_pinelabs);
-        t.provider_status = w.status;
-        t.status_reason = w.status_reason;
+        // Provider and merchant text, which can hold a card number ("card 4111… blocked"); ids
+        // are left exact, as they are used in later calls.
+        t.provider_status = w.status.map(card::scrub_pans_owned);
+        t.status_reason = w.status_reason.map(card::scrub_pans_owned);
         let method = w.payment_method.as_deref().unwrap_or_default();
         t.payment_method = [("CARD", PaymentMethod::Card), ("UPI", PaymentMethod::Upi), ("POINTS", PaymentMethod::Points)]
             .into_iter()
@@ -148,9 +150,9 @@ impl From<WireToken> for Token {
             // Pine Labs sends only the last four digits; no masked PAN is made up from them.
             let mut card = card::card_from_pan(None, c.network_name.as_deref());
             card.last4 = last4;
-            card.issuer_name = c.issuer_name;
+            card.issuer_name = c.issuer_name.map(card::scrub_pans_owned);
             card.issuer_country = c.country_code;
-            card.funding = c.card_type;
+            card.funding = c.card_type.map(card::scrub_pans_owned);
             card.cvv_required = flag(c.cvv_required);
             card.international = flag(c.international);
             card
@@ -158,7 +160,7 @@ impl From<WireToken> for Token {
         t.expires_at = time_fmt::iso(w.expired_at.as_deref());
         t.created_at = time_fmt::iso(w.created_at.as_deref());
         t.updated_at = time_fmt::iso(w.updated_at.as_deref());
-        t.reference = w.merchant_token_reference;
+        t.reference = w.merchant_token_reference.map(card::scrub_pans_owned);
         t.compliant = w.is_compliant;
         t.metadata = w.merchant_metadata;
         t
@@ -371,6 +373,22 @@ mod tests {
         assert_eq!(by_id("tok-upi").payment_method, PaymentMethod::Upi);
         assert_eq!(by_id("tok-numeric-customer").customer_id.as_deref(), Some("42"));
         assert_eq!(by_id("tok-no-network").card.as_ref().unwrap().brand, "Unknown");
+    }
+
+    #[test]
+    fn free_text_fields_lose_card_numbers_and_ids_stay_exact() {
+        let body = serde_json::json!({"tokens": [{
+            "token_id": "4111111111111111", "customer_id": "c-4111111111111111", "status": "SUSPENDED",
+            "status_reason": "card 4111 1111 1111 1111 reported stolen", "merchant_token_reference": "ref-4111111111111111",
+            "card_data": {"issuer_name": "Bank 4111111111111111", "card_type": "4111111111111111"}
+        }]});
+        let t = parse_token_list(&HttpResponse::new(200, body.to_string())).unwrap().remove(0);
+        assert_eq!(t.status_reason.as_deref(), Some("card 4111 11** **** 1111 reported stolen"));
+        assert_eq!(t.reference.as_deref(), Some("ref-411111******1111"));
+        let card = t.card.as_ref().unwrap();
+        assert_eq!((card.issuer_name.as_deref(), card.funding.as_deref()), (Some("Bank 411111******1111"), Some("411111******1111")));
+        // Ids are what later calls send back: they are never altered.
+        assert_eq!((t.id.as_str(), t.customer_id.as_deref()), ("4111111111111111", Some("c-4111111111111111")));
     }
 
     #[test]
