@@ -8,10 +8,9 @@ const RECORD_FIELDS = [
   'tokenized_id', 'customer_id', 'name', 'type', 'paymethod_hint', 'expdate',
   'type_hint', 'token', 'gateway', 'write_datetime', 'mod_datetime',
 ];
-const WHERE_FIELDS = new Set([
-  'customer_id', 'customer_external_key', 'customer_token',
-  'tokenized_id', 'name', 'type_hint', 'paymethod_hint', 'gateway', 'expdate',
-]);
+// Only the fields ChargeOver documents for token queries: a client that strays gets the 400 a
+// real instance may give, instead of an answer that hides the mistake.
+const WHERE_FIELDS = new Set(['customer_id', 'customer_external_key', 'customer_token']);
 const NUMERIC = new Set(['tokenized_id', 'customer_id']);
 const OPS = new Set(['EQUALS', 'NOTEQUALS', 'GT', 'LT', 'GTE', 'LTE', 'CONTAINS']);
 const MAX_LIMIT = 500;
