@@ -178,7 +178,8 @@ export async function startSandbox({
   const server = createServer((req, res) => {
     // Only this machine's own names: a page on another site that points its host name at
     // 127.0.0.1 (DNS rebinding) would otherwise read the request log, secrets included.
-    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) {
+    const name = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    if (!['127.0.0.1', 'localhost', '[::1]', host.includes(':') ? `[${host}]` : host].includes(name)) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('unknown host');
       return;
     }

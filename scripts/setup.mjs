@@ -4,6 +4,7 @@
 // and (with --browser) Debian's Chromium and ChromeDriver.
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { root, run, capture, lockedVersion, hasChromium, cargoOnPath } from './lib.mjs';
 
@@ -21,9 +22,13 @@ const aptInstall = (packages) => {
     console.error(`missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`);
     process.exit(1);
   }
-  // A freshly booted VM may still hold the dpkg lock (unattended upgrades): wait for it.
+  // A freshly booted VM may still be running its own apt (unattended upgrades). The dpkg lock
+  // has a timeout option; the package lists' lock has none, so the update is tried again.
   const lock = ['-o', 'DPkg::Lock::Timeout=600'];
-  run('apt-get', [...lock, 'update']);
+  for (let attempt = 1; run('apt-get', [...lock, 'update'], { allowFail: attempt < 20 }).status !== 0; attempt++) {
+    console.log('apt-get update failed (apt busy?); trying again in 30 s');
+    spawnSync('sleep', ['30']);
+  }
   run('apt-get', [...lock, 'install', '-y', ...packages], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 };
 
@@ -31,7 +36,7 @@ const aptInstall = (packages) => {
 // through the system's CA certificates, which slim images leave out.
 const system = [];
 if (capture('cc', ['--version']) === null) system.push('gcc', 'libc6-dev', 'pkg-config');
-if (!existsSync('/etc/ssl/certs/ca-certificates.crt')) system.push('ca-certificates');
+if (existsSync('/etc/debian_version') && !existsSync('/etc/ssl/certs/ca-certificates.crt')) system.push('ca-certificates');
 if (system.length) aptInstall(system);
 
 if (capture('rustup', ['--version']) === null) {

@@ -517,12 +517,13 @@ pub(crate) async fn send_with_retry<E: Env>(
 ) -> Result<()> {
     // An attempt needs some time to be worth sending: one that starts with a millisecond left
     // still reaches the provider, and a write then ends with an outcome nobody knows.
-    let least = settings.deadline_ms.map_or(0, |d| u64::from(d / 10).min(MIN_ATTEMPT_MS));
+    let least = settings.deadline_ms.map_or(0, |d| u64::from(d / 10).min(MIN_ATTEMPT_MS).min(u64::from(settings.timeout_ms)));
     let time_left = || deadline.map(|d| d.saturating_sub(env.now_ms()));
     // After a wait, the error that caused it says more than a bare timeout would.
     let out_of_time_now = |last: Option<Error>| match last {
         Some(mut err) => {
             err.message = format!("{} (deadlineMs left no time to try again)", err.message);
+            err.retry_after_ms = None; // that wait was taken
             err
         }
         None => out_of_time(settings.provider, "before the request was sent"),
@@ -560,8 +561,9 @@ pub(crate) async fn send_with_retry<E: Env>(
                 err
             }
         };
-        // A wait must leave the next attempt its least time too.
-        let budget = time_left().map(|t| t.saturating_sub(least));
+        // A wait must leave the next attempt its least time (and at least 1 ms): waits shorter
+        // than this budget do.
+        let budget = time_left().map(|t| (t + 1).saturating_sub(least.max(1)));
         let random = env.random_unit();
         match settings.retry.next_delay(*retries, &err, safety, random, budget) {
             Some(ms) => {
@@ -570,7 +572,8 @@ pub(crate) async fn send_with_retry<E: Env>(
                 last = Some(err);
             }
             None => {
-                if budget.is_some() && settings.retry.next_delay(*retries, &err, safety, random, None).is_some() {
+                let refused_for_time = budget.is_some() && settings.retry.next_delay(*retries, &err, safety, random, None).is_some();
+                if refused_for_time && !err.message.contains("deadlineMs") {
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);
                 }
                 // A write that failed in an unknown state is not safe to repeat: say so.

@@ -121,7 +121,7 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let (r, n) = delete(vec![cut]);
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
-    assert!(err.message.contains("(after HTTP 200)") && err.message.contains("may have been applied"), "{}", err.message);
+    assert!(err.message.contains("cut off") && err.message.contains("may have been applied"), "{}", err.message);
     // A refusal the provider gave (400) is not an unknown outcome.
     let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
     assert!(!r.unwrap_err().message.contains("may have been applied"));
@@ -141,10 +141,13 @@ fn no_attempt_is_sent_with_less_than_its_least_time_and_the_wait_asked_for_is_pa
     assert_eq!((err.code, err.retryable, err.retry_after_ms), (ErrorCode::RateLimited, true, Some(1_000)));
     assert!(err.message.ends_with("(deadlineMs left no time to try again)"), "{}", err.message);
     assert_eq!((env.count("/customer/"), env.slept.borrow().len()), (1, 0));
-    // With room for both, the wait is taken.
+    // A wait that leaves exactly the least time (50 ms of 1,050) is taken.
     let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "1")), status(200, LIST_OK)]);
-    assert!(list(&env, pinelabs(3, json!({"deadlineMs": 1_100}))).is_ok());
+    assert!(list(&env, pinelabs(3, json!({"deadlineMs": 1_050}))).is_ok());
     assert_eq!(*env.slept.borrow(), vec![1_000]);
+    // With a 9 ms budget there is no least time; a wait must still leave 1 ms.
+    let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "0")), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(3, json!({"deadlineMs": 9}))).is_ok());
     // A Retry-After longer than the SDK waits reaches the caller as retryAfterMs.
     let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "120"))]);
     let err = list(&env, pinelabs(3, json!({}))).unwrap_err();
@@ -183,6 +186,7 @@ fn a_wait_that_overruns_the_deadline_ends_the_call_with_the_error_that_caused_it
     assert_eq!((err.code, err.provider_code.as_deref(), err.http_status), (ErrorCode::RateLimited, Some("PAYMENT_RATE_LIMIT"), Some(429)));
     assert!(err.message.ends_with("(deadlineMs left no time to try again)"), "{}", err.message);
     assert_eq!(env.count("/customer/"), 1);
+    assert_eq!(err.retry_after_ms, None, "that wait was taken: the caller is not told to wait it again");
 }
 
 #[test]

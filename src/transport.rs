@@ -36,6 +36,9 @@ pub struct TransportFault {
 impl TransportFault {
     pub fn into_error(self, provider: Provider, timeout_ms: u32) -> Error {
         let err = match self.kind {
+            FaultKind::Timeout if self.status.is_some() => {
+                Error::new(ErrorCode::Timeout, format!("the body of the {} reply did not arrive within {timeout_ms} ms", provider.as_str()))
+            }
             FaultKind::Timeout => Error::new(ErrorCode::Timeout, format!("no reply from {} within {timeout_ms} ms", provider.as_str())),
             // A cut-off body is unreadable like a malformed one, but another attempt may get it whole.
             FaultKind::Truncated => Error::new(ErrorCode::Decode, format!("the {} reply was cut off", provider.as_str())).retryable(true),
@@ -51,10 +54,7 @@ impl TransportFault {
             }
         };
         let mut err = err.with_provider(provider);
-        if let Some(status) = self.status {
-            err.message = format!("{} (after HTTP {status})", err.message);
-            err.http_status = Some(status);
-        }
+        err.http_status = self.status;
         err.not_applied = self.kind == FaultKind::Refused;
         err
     }

@@ -355,13 +355,14 @@ function renderCredentials() {
           : h('input', { id, 'data-provider': p, 'data-key': key, type: kind === 'secret' ? 'password' : 'text', value, spellcheck: 'false', autocomplete: 'off' });
         if (kind === 'text') return h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
         const toggle = h('button', {
-          type: 'button', class: 'button small', 'aria-controls': id, 'aria-pressed': 'false', 'aria-label': `Show ${label}`, text: 'Show',
+          // The name says what a press does, and follows the visible word (voice control).
+          type: 'button', class: 'button small', 'aria-controls': id, 'aria-label': `Show ${label}`, text: 'Show',
           onclick: () => {
-            const show = toggle.getAttribute('aria-pressed') !== 'true';
+            const show = toggle.textContent === 'Show';
             if (kind === 'json') input.classList.toggle('concealed', !show);
             else input.type = show ? 'text' : 'password';
             toggle.textContent = show ? 'Hide' : 'Show';
-            toggle.setAttribute('aria-pressed', String(show));
+            toggle.setAttribute('aria-label', `${toggle.textContent} ${label}`);
           },
         });
         return h('div', { class: 'field' }, h('label', { for: id, text: label }), h('div', { class: 'secret' }, input, toggle));

@@ -160,7 +160,9 @@ impl From<WireToken> for Token {
         t.expires_at = time_fmt::iso(w.expired_at.as_deref());
         t.created_at = time_fmt::iso(w.created_at.as_deref());
         t.updated_at = time_fmt::iso(w.updated_at.as_deref());
-        t.reference = w.merchant_token_reference.map(card::scrub_pans_owned);
+        // The merchant's own reference, matched against its records: only a Luhn-valid card number
+        // is masked, not any long number (an epoch-ms or order number must stay exact).
+        t.reference = w.merchant_token_reference.map(card::scrub_pans_in_token);
         t.compliant = w.is_compliant;
         t.metadata = w.merchant_metadata;
         t
@@ -389,6 +391,9 @@ mod tests {
         assert_eq!((card.issuer_name.as_deref(), card.funding.as_deref()), (Some("Bank 411111******1111"), Some("411111******1111")));
         // Ids are what later calls send back: they are never altered.
         assert_eq!((t.id.as_str(), t.customer_id.as_deref()), ("4111111111111111", Some("c-4111111111111111")));
+        let body = serde_json::json!({"tokens": [{"token_id": "t", "merchant_token_reference": "sub-1732245907124"}]});
+        let other = parse_token_list(&HttpResponse::new(200, body.to_string())).unwrap().remove(0);
+        assert_eq!(other.reference.as_deref(), Some("sub-1732245907124"), "a long number that is no card number stays exact");
     }
 
     #[test]
