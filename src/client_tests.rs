@@ -91,6 +91,15 @@ fn retry_after_is_honoured_in_seconds_and_as_a_date() {
 }
 
 #[test]
+fn a_transport_error_carries_the_request_id_that_attempt_sent() {
+    let env = scripted(vec![fault(FaultKind::Timeout)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    let sent = env.sent.borrow().iter().rev().find(|r| r.url.contains("/customer/")).and_then(|r| r.header_value("Request-ID").map(str::to_string));
+    assert!(sent.is_some());
+    assert_eq!(err.request_id, sent);
+}
+
+#[test]
 fn network_failures_and_timeouts_are_retried_for_reads() {
     let env = scripted(vec![fault(FaultKind::Network), fault(FaultKind::Timeout), status(200, LIST_OK)]);
     assert!(list(&env, pinelabs(2, json!({}))).is_ok());
