@@ -3,6 +3,7 @@
 
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::auth::credential::{Credential, Grant};
@@ -38,6 +39,9 @@ struct Inner<E> {
     env: E,
     settings: Settings,
     connector: Connector,
+    /// No sign-in before this time (epoch ms): the provider refused one with a `Retry-After`
+    /// the SDK did not wait out, and every call would otherwise send another at once.
+    sign_in_hold: Rc<Cell<u64>>,
 }
 
 enum Connector {
@@ -81,7 +85,7 @@ impl<E: Env> Client<E> {
             },
             ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
         };
-        Ok(Client { inner: Rc::new(Inner { env, settings, connector }) })
+        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default() }) })
     }
 
     pub fn provider(&self) -> Provider {
@@ -384,11 +388,11 @@ impl<E: Env> Client<E> {
                 let open = || -> LocalBoxFuture<'static, Result<AccessToken>> {
                     let env = inner.env.clone();
                     let settings = inner.settings.clone();
-                    let (client_id, client_secret) = (client_id.clone(), client_secret.clone());
+                    let (client_id, client_secret, hold) = (client_id.clone(), client_secret.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, &Wire::Plain, &build, |r| pinelabs::parse_access_token(r, env.now_ms())).await
+                        sign_in(&env, &settings, &hold, &Wire::Plain, &build, |r| pinelabs::parse_access_token(r, env.now_ms())).await
                     })
                 };
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
@@ -399,10 +403,10 @@ impl<E: Env> Client<E> {
                 let open = || -> LocalBoxFuture<'static, Result<Session>> {
                     let env = inner.env.clone();
                     let settings = inner.settings.clone();
-                    let (service_code, key) = (service_code.clone(), key.clone());
+                    let (service_code, key, hold) = (service_code.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
-                        let opened = sign_in(&env, &settings, &Wire::Opened(&key), &build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
+                        let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
                         env.session_opened(&opened.export());
                         Ok(opened)
                     })
@@ -466,10 +470,31 @@ impl Wire<'_> {
 }
 
 /// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
-async fn sign_in<E: Env, T>(env: &E, settings: &Settings, wire: &Wire<'_>, build: &dyn Fn() -> Result<HttpRequest>, parse: impl Fn(&HttpResponse) -> Result<T>) -> Result<T> {
+/// A wait the provider asked for (`hold`) is kept before the next one is sent.
+async fn sign_in<E: Env, T>(
+    env: &E,
+    settings: &Settings,
+    hold: &Cell<u64>,
+    wire: &Wire<'_>,
+    build: &dyn Fn() -> Result<HttpRequest>,
+    parse: impl Fn(&HttpResponse) -> Result<T>,
+) -> Result<T> {
+    let now = env.now_ms();
+    if now < hold.get() {
+        let provider = settings.provider;
+        let mut err = Error::new(crate::error::ErrorCode::RateLimited, format!("{} asked for a wait before the next sign-in", provider.as_str()))
+            .with_provider(provider)
+            .retryable(true);
+        err.retry_after_ms = Some(hold.get() - now);
+        return Err(err);
+    }
     let deadline = deadline_from_now(env, settings);
     let mut opened = None;
-    send_with_retry(env, settings, Safety::Read, wire, deadline, &mut 0, build, &mut |r| parse(r).map(|value| opened = Some(value))).await?;
+    let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut 0, build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    if let Err(Error { retry_after_ms: Some(ms), .. }) = &sent {
+        hold.set(env.now_ms().saturating_add(*ms));
+    }
+    sent?;
     opened.ok_or_else(unread)
 }
 

@@ -166,6 +166,28 @@ fn no_attempt_is_sent_with_less_than_its_least_time_and_the_wait_asked_for_is_pa
 }
 
 #[test]
+fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
+    // The token endpoint answers 429 with Retry-After: 120. The SDK does not wait 2 minutes; the
+    // next calls within them fail at once, without another sign-in, and say how long is left.
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", "120"));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+    let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+    let first = call();
+    assert_eq!((first.code, first.retryable, first.retry_after_ms), (ErrorCode::RateLimited, true, Some(120_000)));
+    let second = call();
+    assert_eq!((second.code, second.retryable), (ErrorCode::RateLimited, true));
+    assert!(second.retry_after_ms.is_some_and(|ms| ms <= 120_000), "{:?}", second.retry_after_ms);
+    assert!(second.message.contains("asked for a wait before the next sign-in"), "{}", second.message);
+    assert_eq!(env.count("/auth/v1/token"), 1);
+    assert_eq!(env.count("/customer/"), 0);
+}
+
+#[test]
 fn a_renewed_credential_earns_one_more_attempt_not_a_fresh_set_of_retries() {
     // maxRetries 2: 429, 429, then 401 (renew), then 429s. Before, the renewal restarted the
     // count and made six requests.
