@@ -51,6 +51,7 @@ test('a 25-token customer comes back whole across pages, from listTokens and ite
   const err = await rejection((async () => { for await (const t of client.iterateTokens(throwing)) void t; })());
   assert.ok(err instanceof PayTokensError);
   assert.equal(err.code, 'INVALID_INPUT');
+  assert.equal(err.provider, 'chargeover', 'named by the core, as for any call');
   assert.equal(client.capabilities.pagination, true);
 });
 

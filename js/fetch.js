@@ -28,7 +28,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       clearTimeout(timer);
       timedOut = true;
       controller.abort();
-      resolve(status === undefined ? TIMED_OUT : { ...TIMED_OUT, status });
+      resolve(failure(undefined, true, status));
     };
     timer = setTimeout(stop, timeoutMs);
   });

@@ -96,7 +96,7 @@ class Client {
       try {
         query = { ...input };
       } catch {
-        throw invalid('input', 'must hold only plain data'); // a getter threw, as the core would say
+        // A getter threw: the core reads `input` too and reports it as for any other call.
       }
     }
     let cursor;

@@ -16,7 +16,14 @@ const ALLOWED_HEADERS = [
   'x-request_id', 'request-id', 'request-timestamp',
 ];
 
+// Whether a request's Host header names this machine (or `host`, the address it was started on).
+export function isLocalHost(hostHeader, host = '127.0.0.1') {
+  const name = (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase();
+  return ['127.0.0.1', 'localhost', '[::1]', host.includes(':') ? `[${host}]` : host].includes(name);
+}
+
 function corsHeaders(req) {
+  if (!crossOriginAllowed(req.url)) return {};
   // Echo whatever the preflight asks for on top of the known list: "allow all request headers"
   // without relying on `*`, which browsers never apply to Authorization.
   const asked = req.headers['access-control-request-headers'];
@@ -65,7 +72,7 @@ export async function startSandbox({
     if (res.destroyed || res.headersSent) return;
     const body = Buffer.from(reply.body ?? '', 'utf8');
     res.writeHead(reply.status, {
-      ...(crossOriginAllowed(req.url) ? corsHeaders(req) : {}),
+      ...corsHeaders(req),
       Date: new Date(now()).toUTCString(),
       ...reply.headers,
       'Content-Length': body.length,
@@ -137,7 +144,7 @@ export async function startSandbox({
     const rawUrl = req.url;
     const pathOnly = rawUrl.split('?')[0];
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...(crossOriginAllowed(rawUrl) ? corsHeaders(req) : {}), Date: new Date(now()).toUTCString(), 'Content-Length': 0 });
+      res.writeHead(204, { ...corsHeaders(req), Date: new Date(now()).toUTCString(), 'Content-Length': 0 });
       return res.end();
     }
     if (pathOnly.startsWith('/_sandbox/')) return control(req, res, pathOnly);
@@ -178,8 +185,7 @@ export async function startSandbox({
   const server = createServer((req, res) => {
     // Only this machine's own names: a page on another site that points its host name at
     // 127.0.0.1 (DNS rebinding) would otherwise read the request log, secrets included.
-    const name = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    if (!['127.0.0.1', 'localhost', '[::1]', host.includes(':') ? `[${host}]` : host].includes(name)) {
+    if (!isLocalHost(req.headers.host, host)) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('unknown host');
       return;
     }

@@ -14,8 +14,7 @@ const CHICAGO = new Intl.DateTimeFormat('en-US', {
 
 export function coDatetime(ms) {
   const p = Object.fromEntries(CHICAGO.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
-  const offset = p.timeZoneName.replace('GMT', '') || '+00:00';
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${p.timeZoneName.replace('GMT', '')}`;
 }
 
 // AlliancePay tokenExpirationDateTime: "2025-02-27 12:12:34.0430 +0000" (4 fraction digits, UTC).

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { root } from './lib.mjs';
-import { startSandbox } from '../sandbox/server.js';
+import { startSandbox, isLocalHost } from '../sandbox/server.js';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
 const SERVED = ['www', 'pkg'];
@@ -14,7 +14,7 @@ export async function startDemo({ port = 0, sandboxPort = 0 } = {}) {
   const server = http.createServer(async (req, res) => {
     // Only this machine's own names: a page on another site that points its host name at
     // 127.0.0.1 (DNS rebinding) gets nothing.
-    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) {
+    if (!isLocalHost(req.headers.host)) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('unknown host');
       return;
     }

@@ -28,9 +28,10 @@ function step(title, cmd, args, parse, env = {}) {
   failed += counts.failed;
   if (r.status !== 0 && counts.failed === 0) failed += 1;
   // A step that ran nothing (every test skipped, a runner that found none) proves nothing.
-  if (r.status === 0 && counts.passed === 0) failed += 1;
+  const noTests = r.status === 0 && counts.passed === 0;
+  if (noTests) failed += 1;
   const skipped = counts.skipped ? `, ${counts.skipped} skipped` : '';
-  console.log(`--- ${title}: ${counts.passed} passed, ${counts.failed} failed${skipped}${r.status !== 0 ? ` (exit ${r.status})` : ''}${r.status === 0 && counts.passed === 0 ? ' (no tests ran)' : ''}`);
+  console.log(`--- ${title}: ${counts.passed} passed, ${counts.failed} failed${skipped}${r.status !== 0 ? ` (exit ${r.status})` : ''}${noTests ? ' (no tests ran)' : ''}`);
 }
 
 function cargoCounts(out) {

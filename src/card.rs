@@ -107,19 +107,19 @@ pub fn scrub_pans(text: &str) -> String {
 
 /// `scrub_pans` for a string the caller owns: handed back without a copy when it holds no run.
 pub fn scrub_pans_owned(text: String) -> String {
-    if has_card_length_run(&text) {
-        mask_runs(&text, false)
-    } else {
-        text
-    }
+    scrub_owned(text, false)
 }
 
 /// `scrub_pans` for a gateway's token: only runs of 13–19 digits that pass the Luhn check, as every
 /// card number does, are masked. Some gateways' tokens are all digits (TransArmor's fail Luhn on
 /// purpose) and must stay usable.
 pub fn scrub_pans_in_token(text: String) -> String {
+    scrub_owned(text, true)
+}
+
+fn scrub_owned(text: String, luhn_only: bool) -> String {
     if has_card_length_run(&text) {
-        mask_runs(&text, true)
+        mask_runs(&text, luhn_only)
     } else {
         text
     }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use crate::auth::credential::{Credential, Grant};
 use crate::auth::jwe::PrivateKey;
 use crate::config::{ClientConfig, Encryption, Settings};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::*;
 use crate::providers::alliancepay::{self, Session};
@@ -234,7 +234,7 @@ impl<E: Env> Client<E> {
                 };
                 if !status::can_transition(current, input.status) {
                     return Err(Error::new(
-                        crate::error::ErrorCode::InvalidTransition,
+                        ErrorCode::InvalidTransition,
                         format!("a {} token cannot become {}", current.as_str(), input.status.as_str()),
                     )
                     .with_provider(self.provider()));
@@ -482,7 +482,7 @@ async fn sign_in<E: Env, T>(
     let now = env.now_ms();
     if now < hold.get() {
         let provider = settings.provider;
-        let mut err = Error::new(crate::error::ErrorCode::RateLimited, format!("{} asked for a wait before the next sign-in", provider.as_str()))
+        let mut err = Error::new(ErrorCode::RateLimited, format!("{} asked for a wait before the next sign-in", provider.as_str()))
             .with_provider(provider)
             .retryable(true);
         err.retry_after_ms = Some(hold.get() - now);
@@ -505,7 +505,7 @@ fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
 
 /// The call's budget ran out `when`; nothing more was sent, so the whole call may be repeated.
 fn out_of_time(provider: Provider, when: &str) -> Error {
-    let mut err = Error::new(crate::error::ErrorCode::Timeout, format!("deadlineMs ran out {when}; no further request was sent to {}", provider.as_str()))
+    let mut err = Error::new(ErrorCode::Timeout, format!("deadlineMs ran out {when}; no further request was sent to {}", provider.as_str()))
         .with_provider(provider)
         .retryable(true);
     err.not_applied = true;
@@ -523,7 +523,7 @@ fn after_write(mut err: Error, made: &str) -> Error {
 
 /// A parser that returned Ok always keeps its value; this guards the type-erased send paths.
 fn unread() -> Error {
-    Error::new(crate::error::ErrorCode::Decode, "the reply was not read")
+    Error::new(ErrorCode::Decode, "the reply was not read")
 }
 
 /// The one retry loop: every request, authenticated or not, goes through it.
@@ -541,9 +541,11 @@ pub(crate) async fn send_with_retry<E: Env>(
     parse: &mut dyn FnMut(&HttpResponse) -> Result<()>,
 ) -> Result<()> {
     // An attempt needs some time to be worth sending: one that starts with a millisecond left
-    // still reaches the provider, and a write then ends with an outcome nobody knows.
-    let least = settings.deadline_ms.map_or(0, |d| u64::from(d / 10).min(MIN_ATTEMPT_MS).min(u64::from(settings.timeout_ms)));
+    // still reaches the provider, and a write then ends with an outcome nobody knows. (At least
+    // 1 ms: with none left nothing is sent.)
+    let least = settings.deadline_ms.map_or(1, |d| u64::from(d / 10).min(MIN_ATTEMPT_MS).min(u64::from(settings.timeout_ms)).max(1));
     let time_left = || deadline.map(|d| d.saturating_sub(env.now_ms()));
+    let too_late = |left: Option<u64>| left.is_some_and(|t| t < least);
     // After a wait, the error that caused it says more than a bare timeout would.
     let out_of_time_now = |last: Option<Error>| match last {
         Some(mut err) => {
@@ -557,12 +559,12 @@ pub(crate) async fn send_with_retry<E: Env>(
     loop {
         // Checked before sealing (no encryption for a request that will not be sent) and after
         // it (AlliancePay's sealing takes time).
-        if time_left().is_some_and(|t| t == 0 || t < least) {
+        if too_late(time_left()) {
             return Err(out_of_time_now(last));
         }
         let req = wire.seal(env, build()?).await?;
         let remaining = time_left();
-        if remaining.is_some_and(|t| t == 0 || t < least) {
+        if too_late(remaining) {
             return Err(out_of_time_now(last));
         }
         let cut_short = remaining.is_some_and(|r| r < u64::from(settings.timeout_ms));
@@ -582,15 +584,14 @@ pub(crate) async fn send_with_retry<E: Env>(
             }
             Err(fault) => {
                 let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id);
-                if cut_short && err.code == crate::error::ErrorCode::Timeout {
+                if cut_short && err.code == ErrorCode::Timeout {
                     err.message = format!("{} (what deadlineMs had left)", err.message);
                 }
                 err
             }
         };
-        // A wait must leave the next attempt its least time (and at least 1 ms): waits shorter
-        // than this budget do.
-        let budget = time_left().map(|t| (t + 1).saturating_sub(least.max(1)));
+        // A wait must leave the next attempt its least time: waits shorter than this budget do.
+        let budget = time_left().map(|t| (t + 1).saturating_sub(least));
         let random = env.random_unit();
         match settings.retry.next_delay(*retries, &err, safety, random, budget) {
             Some(ms) => {

@@ -604,7 +604,7 @@ async function onAction(event) {
   if (!button) return;
   const key = button.closest('tr').dataset.key;
   const token = state.tokens.find((t) => keyOf(t) === key);
-  if (!token || state.pending.has(key)) return;
+  if (!token) return; // a busy row's buttons are disabled: no click reaches here for it
   const action = button.dataset.action;
   if (action === 'delete' && !(await confirmDelete(token))) {
     // The list may have been rebuilt while the dialog was open: focus the row's button as it is now.
