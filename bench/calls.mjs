@@ -1,6 +1,10 @@
 // Per-call overhead and concurrency over loopback: the SDK's listTokens against raw fetch +
 // JSON.parse + the hand-written normalizer, same sandbox, same customer, same process.
+// Two steps in between are measured in the same rounds, to show where the SDK's time goes: raw
+// fetch with the SDK's request options, and the SDK's own JS transport (js/fetch.js: abort timer,
+// no redirects, body as bytes) feeding the hand-written normalizer, without the wasm core.
 import { createClient } from 'paytokens';
+import { sendAttempt } from '../js/fetch.js';
 import { startSandboxProcess } from './sandbox-process.mjs';
 import * as hand from './handwritten.mjs';
 import { median } from './stats.mjs';
@@ -27,7 +31,23 @@ async function setup() {
     return hand.pinelabs(await resp.text());
   };
   const sdk = () => client.listTokens({ customerId: CUSTOMER });
-  return { sandbox, raw, sdk };
+  // The request the SDK sends (headers, options, a fresh request id each time), read as it does.
+  let sequence = 0;
+  const requestId = () => `00dff688-3ff6-425f-ba7f-${String(++sequence).padStart(12, '0')}`;
+  const decoder = new TextDecoder();
+  const options = async () => {
+    const init = { method: 'GET', headers: { Authorization: `Bearer ${accessToken}`, 'Request-ID': requestId() }, cache: 'no-store', redirect: 'manual' };
+    const resp = await fetch(url, init);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    return hand.pinelabs(decoder.decode(await resp.arrayBuffer()));
+  };
+  const readHeaders = ['content-type', 'retry-after', 'date', 'request-id', 'x-request-id'];
+  const transport = async () => {
+    const reply = await sendAttempt(fetch, url, 'GET', ['Authorization', `Bearer ${accessToken}`, 'Request-ID', requestId()], undefined, 30000, readHeaders);
+    if (!Array.isArray(reply) || reply[0] !== 200) throw new Error(`attempt failed: ${reply.kind ?? reply[0]}`);
+    return hand.pinelabs(decoder.decode(reply[reply.length - 1]));
+  };
+  return { sandbox, variants: { raw, options, transport, sdk } };
 }
 
 async function sequential(fn) {
@@ -43,36 +63,53 @@ async function concurrent(fn) {
   return { ms: performance.now() - t, failed };
 }
 
+/** What each variant costs, for the table of steps: per call (sequential) and per batch. */
+export const STEPS = [
+  ['raw', 'raw fetch + JSON.parse + hand-written (the baseline)'],
+  ['options', "+ the SDK's request: its headers (a request id), cache: 'no-store', redirect: 'manual', body read as bytes"],
+  ['transport', "+ the SDK's JS transport (js/fetch.js): an abort signal and timer per attempt, the race that settles it"],
+  ['sdk', '+ the wasm core: listTokens (auth, retry policy, parsing, the result as JSON text) and pkg/api.js'],
+];
+
 export async function run() {
-  const { sandbox, raw, sdk } = await setup();
+  const { sandbox, variants } = await setup();
   try {
-    const seq = { sdk: [], raw: [] };
-    const conc = { sdk: [], raw: [], failed: 0 };
-    await sequential(raw);
-    await sequential(sdk);
+    const seq = {};
+    const conc = {};
+    let failed = 0;
+    for (const fn of Object.values(variants)) await sequential(fn);
     for (let r = 0; r < ROUNDS; r++) {
-      // Alternate the order so neither side always runs on a warmer server.
-      const order = r % 2 ? [['raw', raw], ['sdk', sdk]] : [['sdk', sdk], ['raw', raw]];
-      for (const [name, fn] of order) seq[name].push(await sequential(fn));
+      // Reverse the order every other round so no variant always runs on a warmer server.
+      const order = Object.entries(variants);
+      if (r % 2) order.reverse();
+      for (const [name, fn] of order) (seq[name] ??= []).push(await sequential(fn));
       for (const [name, fn] of order) {
-        const { ms, failed } = await concurrent(fn);
-        conc[name].push(ms);
-        conc.failed += failed;
+        const batch = await concurrent(fn);
+        (conc[name] ??= []).push(batch.ms);
+        if (name === 'sdk' || name === 'raw') failed += batch.failed;
+        else if (batch.failed) throw new Error(`the ${name} variant failed ${batch.failed} calls`);
       }
     }
-    const s = median(seq.sdk) / N;
-    const b = median(seq.raw) / N;
-    const cs = median(conc.sdk);
-    const cb = median(conc.raw);
-    return [
-      { name: `Per-call overhead: ${N} sequential listTokens over loopback (per call)`, sdkMs: s, baselineMs: b, ratio: s / b, target: '≤ 1.10×', met: s / b <= 1.1 },
-      { name: `Concurrency: ${N} concurrent listTokens (whole batch)`, sdkMs: cs, baselineMs: cb, ratio: cs / cb, target: `≤ 1.10×, no errors (errors: ${conc.failed})`, met: cs / cb <= 1.1 && conc.failed === 0 },
-    ];
+    const perCall = (name) => median(seq[name]) / N;
+    const batch = (name) => median(conc[name]);
+    const s = perCall('sdk');
+    const b = perCall('raw');
+    const cs = batch('sdk');
+    const cb = batch('raw');
+    return {
+      rows: [
+        { name: `Per-call overhead: ${N} sequential listTokens over loopback (per call)`, sdkMs: s, baselineMs: b, ratio: s / b, target: '≤ 1.10×', met: s / b <= 1.1 },
+        { name: `Concurrency: ${N} concurrent listTokens (whole batch)`, sdkMs: cs, baselineMs: cb, ratio: cs / cb, target: `≤ 1.10×, no errors (errors: ${failed})`, met: cs / cb <= 1.1 && failed === 0 },
+      ],
+      steps: STEPS.map(([name, what]) => ({ name, what, perCallMs: perCall(name), perCallRatio: perCall(name) / b, batchMs: batch(name), batchRatio: batch(name) / cb })),
+    };
   } finally {
     await sandbox.close();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await run()) console.log(`${r.name}: sdk ${r.sdkMs.toFixed(3)} ms, raw ${r.baselineMs.toFixed(3)} ms, ratio ${r.ratio.toFixed(3)} ${r.met ? 'MET' : 'MISSED'}`);
+  const { rows, steps } = await run();
+  for (const r of rows) console.log(`${r.name}: sdk ${r.sdkMs.toFixed(3)} ms, raw ${r.baselineMs.toFixed(3)} ms, ratio ${r.ratio.toFixed(3)} ${r.met ? 'MET' : 'MISSED'}`);
+  for (const st of steps) console.log(`${st.name.padEnd(10)} ${(st.perCallMs * 1000).toFixed(0)} µs/call (${st.perCallRatio.toFixed(2)}×), batch ${st.batchMs.toFixed(0)} ms (${st.batchRatio.toFixed(2)}×)`);
 }

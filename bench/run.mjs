@@ -22,7 +22,8 @@ const log = (line) => console.log(line);
 log('normalization…');
 for (const r of normalize.run()) rows.push([r.name, `${fmt(r.sdkMs)} ms`, `${fmt(r.baselineMs)} ms (hand-written JS)`, `${r.ratio.toFixed(2)} (speed)`, r.target, r.met, r.detail]);
 log('per-call and concurrency…');
-for (const r of await calls.run()) rows.push([r.name, `${fmt(r.sdkMs)} ms`, `${fmt(r.baselineMs)} ms (fetch + JSON.parse + hand-written)`, `${r.ratio.toFixed(2)}×`, r.target, r.met, '']);
+const callSteps = await calls.run();
+for (const r of callSteps.rows) rows.push([r.name, `${fmt(r.sdkMs)} ms`, `${fmt(r.baselineMs)} ms (fetch + JSON.parse + hand-written)`, `${r.ratio.toFixed(2)}×`, r.target, r.met, '']);
 log('JWE…');
 const j = await jwe.run();
 rows.push([j.name, `${fmt(j.sdkMs)} ms`, `${fmt(j.baselineMs)} ms (jose)`, `${j.ratio.toFixed(2)}×`, j.target, j.met, '']);
@@ -49,6 +50,14 @@ const lines = [
   '| benchmark | paytokens | baseline | ratio | target | met | notes |',
   '|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5] === null ? '—' : r[5] ? 'yes' : '**no**'} | ${r[6]} |`),
+  '',
+  '### Per-call and concurrency, step by step (the same rounds as the table)',
+  '',
+  'Each step adds one part of what the SDK does to the raw baseline; the ratios are against the raw baseline.',
+  '',
+  '| step | per call | ratio | 1,000 concurrent | ratio |',
+  '|---|---|---|---|---|',
+  ...callSteps.steps.map((st) => `| ${st.what} | ${(st.perCallMs * 1000).toFixed(0)} µs | ${st.perCallRatio.toFixed(2)}× | ${st.batchMs.toFixed(0)} ms | ${st.batchRatio.toFixed(2)}× |`),
   '',
   readFileSync(new URL('./analysis.md', import.meta.url), 'utf8').trim(),
   '',
