@@ -16,27 +16,35 @@ const upToDate = (file, ...sources) => existsSync(file) && sources.every((s) => 
 // The recipe (this file, the wasm-opt version in the lockfile) counts as a source too.
 const recipe = [fileURLToPath(import.meta.url), path.join(root, 'package-lock.json')].filter(existsSync);
 const outputs = ['paytokens.js', 'types.d.ts', 'types.d.cts'].map((f) => path.join(out, f));
-if (upToDate(shipped, built, ...recipe) && outputs.every(existsSync) && upToDate(path.join(root, 'pkg/index.d.cts'), indexTypes, shipped)) process.exit(0);
+if (!upToDate(shipped, built, ...recipe) || !outputs.every(existsSync)) buildWasm();
+// Made from index.d.ts alone, so a stale copy needs no wasm rebuild.
+const cjsIndexFile = path.join(root, 'pkg/index.d.cts');
+if (!upToDate(cjsIndexFile, indexTypes, ...recipe)) writeCjsIndex();
 
-// Start clean: stale snippet folders from older builds must not ship.
-rmSync(out, { recursive: true, force: true });
-run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web']);
-run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Os', '--strip-debug', '--strip-producers', '-o', shipped]);
+function buildWasm() {
+  // Start clean: stale snippet folders from older builds must not ship.
+  rmSync(out, { recursive: true, force: true });
+  run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web']);
+  run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Os', '--strip-debug', '--strip-producers', '-o', shipped]);
 
-// The data types alone (tsify's output, which wasm-bindgen puts first), without the glue's
-// declarations: those need the DOM and esnext.disposable libs, which a Node project may not have.
-const glue = readFileSync(path.join(out, 'paytokens.d.ts'), 'utf8');
-const glueStart = glue.search(/^export (class|function|default|type InitInput)\b/m);
-const types = glueStart < 0 ? '' : glue.slice(0, glueStart).trimEnd();
-if (!/^export interface Token \{/m.test(types) || /^export (class|function)/m.test(types)) {
-  throw new Error('wasm-bindgen output changed: cannot find the generated data types in pkg/wasm/paytokens.d.ts');
+  // The data types alone (tsify's output, which wasm-bindgen puts first), without the glue's
+  // declarations: those need the DOM and esnext.disposable libs, which a Node project may not have.
+  const glue = readFileSync(path.join(out, 'paytokens.d.ts'), 'utf8');
+  const glueStart = glue.search(/^export (class|function|default|type InitInput)\b/m);
+  const types = glueStart < 0 ? '' : glue.slice(0, glueStart).trimEnd();
+  if (!/^export interface Token \{/m.test(types) || /^export (class|function)/m.test(types)) {
+    throw new Error('wasm-bindgen output changed: cannot find the generated data types in pkg/wasm/paytokens.d.ts');
+  }
+  writeFileSync(path.join(out, 'types.d.ts'), `${types}\n`);
+  // CommonJS twins for `import x = require('paytokens')` under every `module` setting: TypeScript
+  // reads a declaration file's format from its extension and the package's "type": "module", so
+  // one .d.ts cannot serve both. The content is the same; only the relative import differs.
+  writeFileSync(path.join(out, 'types.d.cts'), `${types}\n`);
 }
-writeFileSync(path.join(out, 'types.d.ts'), `${types}\n`);
-// CommonJS twins for `import x = require('paytokens')` under every `module` setting: TypeScript
-// reads a declaration file's format from its extension and the package's "type": "module", so one
-// .d.ts cannot serve both. The content is the same; only the relative import differs.
-writeFileSync(path.join(out, 'types.d.cts'), `${types}\n`);
-const esmIndex = readFileSync(indexTypes, 'utf8');
-const cjsIndex = esmIndex.replaceAll("from './wasm/types.js'", "from './wasm/types.cjs'");
-if (cjsIndex === esmIndex) throw new Error("pkg/index.d.ts no longer imports './wasm/types.js'");
-writeFileSync(path.join(root, 'pkg/index.d.cts'), `// Generated from index.d.ts by scripts/build.mjs: the CommonJS view of the same types.\n${cjsIndex}`);
+
+function writeCjsIndex() {
+  const esmIndex = readFileSync(indexTypes, 'utf8');
+  const cjsIndex = esmIndex.replaceAll("from './wasm/types.js'", "from './wasm/types.cjs'");
+  if (cjsIndex === esmIndex) throw new Error("pkg/index.d.ts no longer imports './wasm/types.js'");
+  writeFileSync(cjsIndexFile, `// Generated from index.d.ts by scripts/build.mjs: the CommonJS view of the same types.\n${cjsIndex}`);
+}

@@ -11,7 +11,6 @@ export function cargoOnPath() {
   const home = process.env.CARGO_HOME || path.join(process.env.HOME || '/root', '.cargo');
   const bin = path.join(home, 'bin');
   if (!process.env.PATH.split(path.delimiter).includes(bin)) process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
-  return bin;
 }
 
 export function run(cmd, args, opts = {}) {
