@@ -568,10 +568,8 @@ pub(crate) async fn send_with_retry<E: Env>(
             return Err(out_of_time_now(last));
         }
         let cut_short = remaining.is_some_and(|r| r < u64::from(settings.timeout_ms));
-        // The id this attempt sent, for an error with no reply to take one from.
-        let sent_id = req.header_value("Request-ID").or(req.header_value("x-request_id")).map(str::to_string);
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r).unwrap_or(u32::MAX)));
-        let mut err = match env.send(req, timeout).await {
+        let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
                 match wire.open(resp).await.and_then(|resp| parse(&resp)) {
@@ -583,7 +581,9 @@ pub(crate) async fn send_with_retry<E: Env>(
                 }
             }
             Err(fault) => {
-                let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id);
+                // The id this attempt sent, for an error with no reply to take one from.
+                let sent_id = req.header_value("Request-ID").or(req.header_value("x-request_id"));
+                let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id.map(str::to_string));
                 if cut_short && err.code == ErrorCode::Timeout {
                     err.message = format!("{} (what deadlineMs had left)", err.message);
                 }

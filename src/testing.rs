@@ -51,8 +51,9 @@ pub async fn yield_now() {
 }
 
 impl Env for FakeEnv {
-    fn send(&self, req: HttpRequest, _timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
+    fn send(&self, req: &HttpRequest, _timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
         self.sent.borrow_mut().push(req.clone());
+        let req = req.clone();
         let handler = self.handler.clone();
         Box::pin(async move {
             yield_now().await;

@@ -61,7 +61,7 @@ impl TransportFault {
 }
 
 pub trait Env: Clone + 'static {
-    fn send(&self, req: HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>>;
+    fn send(&self, req: &HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>>;
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()>;
     fn now_ms(&self) -> u64;
     fn fill_random(&self, buf: &mut [u8]);
@@ -119,7 +119,7 @@ mod fetch {
         /// single crossing (see js/fetch.js). Resolves to `[status, ...headers, body]` or to
         /// `{ kind, detail }`; never rejects.
         #[wasm_bindgen(js_name = sendAttempt)]
-        fn send_attempt(fetch: &Function, url: &str, method: &str, headers: Array, body: Option<String>, timeout_ms: u32, read: &Array) -> Promise;
+        fn send_attempt(fetch: &Function, url: &str, method: &str, headers: Array, body: Option<&str>, timeout_ms: u32, read: &Array) -> Promise;
     }
 
     #[wasm_bindgen]
@@ -205,9 +205,9 @@ mod fetch {
     }
 
     impl Env for FetchEnv {
-        fn send(&self, req: HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
+        fn send(&self, req: &HttpRequest, timeout_ms: u32) -> LocalBoxFuture<'static, Result<HttpResponse, TransportFault>> {
             let headers: Array = req.headers.iter().flat_map(|(n, v)| [JsValue::from_str(n), JsValue::from_str(v)]).collect();
-            let promise = send_attempt(&self.fetch, &req.url, req.method.as_str(), headers, req.body, timeout_ms, &self.read_headers);
+            let promise = send_attempt(&self.fetch, &req.url, req.method.as_str(), headers, req.body.as_deref(), timeout_ms, &self.read_headers);
             // Made before the future is first polled: the request is already on its way.
             let mut in_flight = InFlight(Some(promise.clone()));
             Box::pin(async move {

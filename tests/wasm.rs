@@ -30,7 +30,7 @@ async fn fetch_env_sends_method_headers_body_and_reads_the_reply() {
     );
     let env = FetchEnv::new(Some(fetch), None).unwrap();
     let req = HttpRequest::new(Method::Post, "https://example.test/a".into()).header("Authorization", "Bearer t").json(&serde_json::json!({"a": 1}));
-    let resp = env.send(req, 1_000).await.unwrap();
+    let resp = env.send(&req, 1_000).await.unwrap();
     assert_eq!(resp.status, 201);
     assert_eq!(resp.body, "{\"ok\":true}");
     assert_eq!(resp.header("retry-after"), Some("3"));
@@ -51,7 +51,7 @@ async fn a_hung_fetch_is_aborted_at_the_timeout() {
     );
     let env = FetchEnv::new(Some(fetch), None).unwrap();
     let started = js_sys::Date::now();
-    let fault = env.send(HttpRequest::new(Method::Get, "https://example.test/".into()), 50).await.unwrap_err();
+    let fault = env.send(&HttpRequest::new(Method::Get, "https://example.test/".into()), 50).await.unwrap_err();
     assert_eq!(fault.kind, FaultKind::Timeout);
     assert!(js_sys::Date::now() - started < 1_000.0);
     assert_eq!(get(&js_sys::global(), "__aborted").as_bool(), Some(true));
@@ -62,7 +62,7 @@ async fn a_fetch_that_ignores_the_signal_still_times_out() {
     let fetch = js_fn("url, init", "return new Promise(() => {});");
     let env = FetchEnv::new(Some(fetch), None).unwrap();
     let started = js_sys::Date::now();
-    let fault = env.send(HttpRequest::new(Method::Get, "https://example.test/".into()), 50).await.unwrap_err();
+    let fault = env.send(&HttpRequest::new(Method::Get, "https://example.test/".into()), 50).await.unwrap_err();
     assert_eq!(fault.kind, FaultKind::Timeout);
     assert!(js_sys::Date::now() - started < 1_000.0);
 }
@@ -71,15 +71,15 @@ async fn a_fetch_that_ignores_the_signal_still_times_out() {
 async fn refused_and_other_network_failures_are_told_apart() {
     let refused = js_fn("", "const e = new TypeError('fetch failed'); e.cause = { code: 'ECONNREFUSED' }; return Promise.reject(e);");
     let env = FetchEnv::new(Some(refused), None).unwrap();
-    let fault = env.send(HttpRequest::new(Method::Get, "https://example.test/".into()), 1_000).await.unwrap_err();
+    let fault = env.send(&HttpRequest::new(Method::Get, "https://example.test/".into()), 1_000).await.unwrap_err();
     assert_eq!(fault.kind, FaultKind::Refused);
     let reset = js_fn("", "const e = new TypeError('fetch failed'); e.cause = { code: 'ECONNRESET' }; return Promise.reject(e);");
     let env = FetchEnv::new(Some(reset), None).unwrap();
-    let fault = env.send(HttpRequest::new(Method::Get, "https://example.test/".into()), 1_000).await.unwrap_err();
+    let fault = env.send(&HttpRequest::new(Method::Get, "https://example.test/".into()), 1_000).await.unwrap_err();
     assert_eq!(fault.kind, FaultKind::Network);
     let throws = js_fn("", "throw new Error('sync throw');");
     let env = FetchEnv::new(Some(throws), None).unwrap();
-    assert_eq!(env.send(HttpRequest::new(Method::Get, "https://x.test/".into()), 1_000).await.unwrap_err().kind, FaultKind::Network);
+    assert_eq!(env.send(&HttpRequest::new(Method::Get, "https://x.test/".into()), 1_000).await.unwrap_err().kind, FaultKind::Network);
 }
 
 fn pinelabs_config() -> JsValue {
