@@ -355,6 +355,18 @@ test('credentials from environment variables, and never echoed', async () => {
   assert.ok(!typo.stderr.includes(secret));
 });
 
+test("an empty flag switches off its environment variable: --sandbox '' leaves the sandbox", async () => {
+  const { pinelabs } = sandbox.credentials;
+  const env = { PAYTOKENS_SANDBOX_URL: 'http://127.0.0.1:9/unreachable', PINELABS_CLIENT_ID: pinelabs.clientId, PINELABS_CLIENT_SECRET: pinelabs.clientSecret, PINELABS_BASE_URL: sandbox.baseUrls.pinelabs };
+  const off = await cli(['list', '--sandbox', '', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR', '-f', 'ndjson'], { env });
+  assert.equal(off.code, 0, off.stderr);
+  assert.ok(off.stdout.trim().split('\n').every((line) => JSON.parse(line).provider === 'pinelabs'));
+  // Without the flag the (unreachable) sandbox from the environment is used.
+  const on = await cli(['list', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR'], { env });
+  assert.equal(on.code, 3);
+  assert.match(on.stderr, /cannot reach the sandbox/);
+});
+
 test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   const env = { PAYTOKENS_SANDBOX_URL: sandbox.url, PAYTOKENS_PROVIDER: 'alliancepay' };
   const suspended = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'suspended'], { env });

@@ -41,7 +41,8 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
   -p, --provider NAME         pinelabs | alliancepay | chargeover | payerly   [PAYTOKENS_PROVIDER]
       --sandbox URL           use a running local sandbox (e.g. http://127.0.0.1:8788): its base
                               URLs and credentials from URL/_sandbox/credentials; credential
-                              environment variables are then ignored        [PAYTOKENS_SANDBOX_URL]
+                              environment variables are then ignored; --sandbox ''
+                              switches off PAYTOKENS_SANDBOX_URL           [PAYTOKENS_SANDBOX_URL]
       --environment ENV       sandbox (default) | production                [PAYTOKENS_ENVIRONMENT]
       --base-url URL          provider API base URL   [PINELABS_BASE_URL, ALLIANCEPAY_BASE_URL,
                                                         CHARGEOVER_BASE_URL, PAYERLY_BASE_URL]
@@ -164,9 +165,11 @@ Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' 
 // ---------------------------------------------------------------------------------------------
 // Client configuration: flags, then environment, or a sandbox
 
+// A flag given on the command line wins over the environment, even empty: `--sandbox ''` is how
+// to switch off a PAYTOKENS_SANDBOX_URL exported in the shell.
 function pick(values, flag, envName) {
   const v = values[flag];
-  if (v !== undefined && v !== '') return v;
+  if (v !== undefined) return v === '' ? undefined : v;
   const e = envName ? process.env[envName] : undefined;
   return e !== undefined && e !== '' ? e : undefined;
 }
