@@ -253,12 +253,27 @@ pub fn scrub_json(value: &mut serde_json::Value) {
             // entry: collecting would pull a sort into the wasm, and removing, the B-tree's rebalancing.
             if map.keys().any(|k| has_card_length_run(k)) {
                 for (key, v) in std::mem::take(map) {
-                    map.insert(scrub_pans_owned(key), v);
+                    let key = scrub_pans_owned(key);
+                    let key = if map.contains_key(&key) { distinct_key(&key, |k| map.contains_key(k)) } else { key };
+                    map.insert(key, v);
                 }
             }
             map.values_mut().for_each(scrub_json);
         }
         Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// Two card numbers with the same first six and last four digits mask to the same key. The
+/// later entry is kept under a counted key ("411111******1111 (2)") instead of replacing the first.
+pub fn distinct_key(key: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut n = 2u32;
+    loop {
+        let candidate = format!("{key} ({n})");
+        if !taken(&candidate) {
+            return candidate;
+        }
+        n += 1;
     }
 }
 
@@ -401,6 +416,18 @@ mod tests {
         let mut keyed = serde_json::json!({"4111111111111111": {"pan": "4111 1111 1111 1111"}});
         scrub_json(&mut keyed);
         assert_eq!(keyed, serde_json::json!({"411111******1111": {"pan": "4111 11** **** 1111"}}));
+    }
+
+    #[test]
+    fn card_numbers_that_mask_to_one_key_keep_both_entries() {
+        let mut keyed = serde_json::json!({"4111110000001111": "a", "4111111111111111": "b", "411111******1111 (2)": "c"});
+        scrub_json(&mut keyed);
+        let map = keyed.as_object().unwrap();
+        assert_eq!(map.len(), 3, "{keyed}");
+        let mut values: Vec<_> = map.values().filter_map(|v| v.as_str()).collect();
+        values.sort_unstable();
+        assert_eq!(values, ["a", "b", "c"]);
+        assert!(map.keys().all(|k| k.starts_with("411111******1111")), "{keyed}");
     }
     use super::*;
 

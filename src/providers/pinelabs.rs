@@ -196,7 +196,15 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
             let mut out = BTreeMap::new();
             while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
                 // Keys too: a merchant may key metadata by card number.
-                out.insert(card::scrub_pans_owned(key), as_text(value));
+                match out.entry(card::scrub_pans_owned(key)) {
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(as_text(value));
+                    }
+                    std::collections::btree_map::Entry::Occupied(slot) => {
+                        let taken = slot.key().clone();
+                        out.insert(card::distinct_key(&taken, |k| out.contains_key(k)), as_text(value));
+                    }
+                }
             }
             Ok(Some(out))
         }
@@ -354,6 +362,11 @@ mod tests {
         assert_eq!(get("obj"), Some(r#"{"k":"v"}"#));
         assert_eq!(get("411111******1111"), Some("main card"));
         assert!(!meta.keys().any(|k| k.contains("4111111111111111")));
+        // Two cards with the same first six and last four: both entries stay.
+        let same_mask = reply(serde_json::json!({"4111111111111111": "first", "4111110000001111": "second"})).unwrap();
+        let mut kept: Vec<_> = ["411111******1111", "411111******1111 (2)"].iter().filter_map(|k| same_mask.get(*k).map(String::as_str)).collect();
+        kept.sort_unstable();
+        assert_eq!((kept, same_mask.len()), (vec!["first", "second"], 2));
         // Another shape drops the metadata, not the token.
         for other in [serde_json::json!("text"), serde_json::json!([1, {"a": 2}]), serde_json::json!(3), serde_json::json!(null)] {
             assert_eq!(reply(other.clone()), None, "{other}");
