@@ -6,7 +6,8 @@ import { startSandbox } from '../sandbox/server.js';
 import http from 'node:http';
 
 let sbx;
-let clock = Date.UTC(2025, 1, 27, 11, 12, 34, 43);
+// An hour before the instant of AlliancePay's doc example, so its session reply can be compared with it.
+let clock = Date.UTC(2025, 1, 27, 11, 12, 34, 430);
 before(async () => {
   sbx = await startSandbox({ now: () => clock });
 });
@@ -36,7 +37,7 @@ test('pine labs: token, list verbatim doc customer, auth and delete', async () =
   assert.deepEqual(bad.body, { code: 'UNAUTHORIZED', message: 'Invalid client credentials' });
 
   const tok = await pineToken();
-  assert.match(tok.expires_at, /^2025-02-27T12:12:34\.043000Z$/);
+  assert.match(tok.expires_at, /^2025-02-27T12:12:34\.430000Z$/);
   const auth = { authorization: `Bearer ${tok.access_token}` };
 
   const noAuth = await fetch(`${sbx.baseUrls.pinelabs}/v1/customer/cust-v1-0811030624-aa-RBDgpR/tokens`);
@@ -88,8 +89,9 @@ async function allianceSession() {
 test('alliancepay: authorize, encrypted list, plain state update, session errors', async () => {
   sbx.reset();
   const { session, key } = await allianceSession();
+  // Both forms of the doc's example, for one instant (the UTC form pads milliseconds to four digits).
   assert.equal(session.tokenExpirationDateTime, '2025-02-27 12:12:34.0430 +0000');
-  assert.equal(session.tokenExpiration, '2025-02-27 14:12:34.043+02:00');
+  assert.equal(session.tokenExpiration, '2025-02-27 14:12:34.430+02:00');
   assert.equal(session.sessionExpiration, 60);
   assert.equal(session.serverPublic.crv, 'P-384');
   assert.equal(session.serverPublic.d, undefined);

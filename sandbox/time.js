@@ -17,10 +17,11 @@ export function coDatetime(ms) {
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${p.timeZoneName.replace('GMT', '')}`;
 }
 
-// AlliancePay tokenExpirationDateTime: "2025-02-27 12:12:34.0430 +0000" (4 fraction digits, UTC).
+// AlliancePay tokenExpirationDateTime: "2025-02-27 12:12:34.0430 +0000" (UTC). The fraction is
+// Java's SSSS, milliseconds padded to four digits: 430 ms is ".0430", as the Kyiv twin shows.
 export function allianceUtc(ms) {
-  const d = new Date(ms);
-  return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 23)}0 +0000`;
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.0${iso.slice(20, 23)} +0000`;
 }
 
 const kyivOffsetFormat = new Intl.DateTimeFormat('en-US', {

@@ -159,14 +159,15 @@ pub fn body_text(mut bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// An id that travels inside a JSON body, never in a URL (AlliancePay's `string(255)` fields): any
-/// text, so spaces, `/` and non-ASCII customer ids are fine; only empty, over-long and control
-/// characters are refused.
+/// An id that travels inside a JSON body or an encoded query value, never as a path segment
+/// (AlliancePay's `string(255)` fields): any text, so spaces, `/` and non-ASCII customer ids are
+/// fine; only empty, over-long and control characters are refused. Length counts UTF-16 units,
+/// as the banks' Java `String.length()` does: an emoji is two.
 pub fn validate_body_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
     }
-    if value.chars().count() > MAX_ID_LEN {
+    if value.encode_utf16().count() > MAX_ID_LEN {
         return Err(Error::invalid_input(field, "must be at most 255 characters"));
     }
     if value.chars().any(char::is_control) {

@@ -65,6 +65,10 @@ pub const RULES: &[Rule] = &[
     rule(AP, None, Some("b_service_unavailable"), ProviderError),
     rule(AP, None, Some("b_unknown_error"), ProviderError),
     renew(rule(AP, Some(401), None, Authentication)),
+    // AlliancePay's token calls carry the token id in the body and report a missing token in the
+    // reply; a 404 is a route or service the bank did not find (its one documented 404 code is
+    // b_service_unavailable), never "no such token", which a caller may read as already deleted.
+    rule(AP, Some(404), None, ProviderError),
     // Pine Labs codes (their own client retries 429/502/503/504).
     renew(rule(PL, Some(401), None, Authentication)),
     rule(PL, None, Some("INVALID_REQUEST"), InvalidInput),
@@ -133,6 +137,8 @@ mod tests {
             (Alliancepay, 503, Some("b_server_is_overloaded"), ProviderError, true),
             (Alliancepay, 500, Some("b_unknown_error"), ProviderError, false),
             (Alliancepay, 404, Some("b_service_unavailable"), ProviderError, false),
+            (Alliancepay, 404, None, ProviderError, false),
+            (Alliancepay, 404, Some("b_something_new"), ProviderError, false),
             (Pinelabs, 400, Some("INVALID_REQUEST"), InvalidInput, false),
             (Pinelabs, 401, Some("UNAUTHORIZED"), Authentication, false),
             (Pinelabs, 403, Some("FORBIDDEN"), Permission, false),

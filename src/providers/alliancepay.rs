@@ -79,6 +79,19 @@ struct WireSession {
     session_expiration: Option<serde_json::Value>,
 }
 
+/// `tokenExpirationDateTime` is written with Java's `SSSS`: milliseconds padded to four digits,
+/// not a decimal fraction. The doc's example `12:12:34.0430 +0000` is the instant its Kyiv twin
+/// writes `14:12:34.430+02:00`, and the bank's public docs show `.0998`.
+fn java_millis(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.trim();
+    let b = text.as_bytes();
+    let padded = b.len() > 24 && b[19] == b'.' && b[20] == b'0' && b[21..24].iter().all(u8::is_ascii_digit) && !b[24].is_ascii_digit();
+    match (padded, text.get(..19), text.get(21..)) {
+        (true, Some(head), Some(tail)) => format!("{head}.{tail}").into(),
+        _ => text.into(),
+    }
+}
+
 /// The authorization reply, once opened (`open_reply`).
 pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
     let mut wire: WireSession = read(resp).map_err(|mut e| {
@@ -88,11 +101,13 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
     })?;
     let server_key = RecipientKey::from_jwk(&wire.server_public).map_err(|e| Error::decode(P, format!("serverPublic: {e}")))?;
     // The first of the two timestamps that reads: an unreadable UTC one falls back to Kyiv's.
-    let read_time = |t: Option<String>| t.and_then(|t| time_fmt::parse(&t));
+    let read_time = |t: Option<String>| t.and_then(|t| time_fmt::parse(&java_millis(&t)));
     let expires_at_ms = read_time(wire.token_expiration_date_time.take())
         .or_else(|| read_time(wire.token_expiration.take()))
         .map(|t| resp.local_time(time_fmt::epoch_ms(t), now_ms))
         .or_else(|| {
+            // [guess] PROVIDERS.md §1.1.3 gives no unit; minutes, as the bank's sessions last
+            // about an hour. Only a fallback: both timestamps above are read first.
             let minutes = wire.session_expiration.as_ref().and_then(|m| m.as_u64())?;
             minutes.checked_mul(60_000).and_then(|d| now_ms.checked_add(d))
         })
@@ -164,7 +179,9 @@ fn read<T: serde::de::DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
 
 /// `{requestId, serviceId, msgCode, msgType, msgText, validation?}`, with any HTTP status.
 pub fn error(resp: &HttpResponse) -> Error {
-    reply_error(P, resp, |v| {
+    let refused_input = std::cell::Cell::new(false);
+    let mut err = reply_error(P, resp, |v| {
+        refused_input.set(v.get("msgType").and_then(|t| t.as_str()) == Some("VALIDATION_ERROR"));
         let validation = v
             .pointer("/validation/errors/0/message")
             .and_then(|m| m.as_str())
@@ -175,10 +192,18 @@ pub fn error(resp: &HttpResponse) -> Error {
         };
         Some(Envelope { code: string_field(v, "msgCode"), message, request_id: string_field(v, "requestId") })
             .filter(|e| e.code.is_some() || e.message.is_some())
-    })
+    });
+    // The bank types a refusal of the request's fields VALIDATION_ERROR, with any HTTP status
+    // (200 too): with a code no rule names, it is still the caller's input, not the bank's fault.
+    if refused_input.get() && err.code == ErrorCode::ProviderError && !err.retryable && !err.renew_auth {
+        err.code = ErrorCode::InvalidInput;
+    }
+    err
 }
 
 fn token_request(base_url: &str, operation: &str, body: serde_json::Value) -> HttpRequest {
+    // [guess] PROVIDERS.md §1.3: the method is not documented; POST, as for every other H2H call
+    // and as the bank's own client sends them.
     HttpRequest::new(Method::Post, format!("{base_url}{TOKEN_PATH}/{operation}")).json(&body)
 }
 
@@ -304,14 +329,14 @@ mod tests {
         }
         assert!(list_tokens_request(BASE, &"c".repeat(255)).is_ok());
         // Ids travel in the body, not a URL: doc 000's string(255) allows spaces, '/' and
-        // non-ASCII, counted in characters.
-        for id in ["Іван Петренко/1", "a b?c#d%2F..", &"ї".repeat(255)] {
+        // non-ASCII, counted in UTF-16 units as Java counts them (an emoji is two).
+        for id in ["Іван Петренко/1", "a b?c#d%2F..", &"ї".repeat(255), &format!("{}c", "😀".repeat(127))] {
             let r = list_tokens_request(BASE, id).unwrap();
             let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
             assert_eq!(body["customerId"], id);
             assert!(get_token_request(BASE, id).is_ok());
         }
-        for bad in ["ab\u{7}c", "line\nbreak", "\u{85}", &"ї".repeat(256)] {
+        for bad in ["ab\u{7}c", "line\nbreak", "\u{85}", &"ї".repeat(256), &"😀".repeat(128)] {
             assert_eq!(list_tokens_request(BASE, bad).unwrap_err().code, ErrorCode::InvalidInput, "{bad:?}");
             assert_eq!(state_update_request(BASE, bad, TokenStatus::Active).unwrap_err().code, ErrorCode::InvalidInput);
         }
@@ -340,6 +365,11 @@ mod tests {
         assert_eq!((err.code, err.renew_auth), (ErrorCode::Authentication, true));
         let err = parse_token_list(&HttpResponse::new(400, r#"{"msgCode":"b_request_is_not_correct","msgType":"VALIDATION_ERROR","msgText":"Bad","validation":{"errors":[{"message":"customerId too long"}]}}"#)).unwrap_err();
         assert_eq!(err.message, "Bad: customerId too long");
+        // A validation refusal with a code no rule names, in a 200: still the caller's input.
+        let err = parse_token_list(&HttpResponse::new(200, r#"{"msgCode":"b_field_new","msgType":"VALIDATION_ERROR","msgText":"customerId: bad"}"#)).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::InvalidInput, Some(200), Some("b_field_new")));
+        let err = parse_token_list(&HttpResponse::new(200, r#"{"msgCode":"b_field_new","msgType":"ERROR","msgText":"x"}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
         let err = parse_token_list(&HttpResponse::new(503, r#"{"msgCode":"b_server_is_overloaded","msgType":"ERROR"}"#)).unwrap_err();
         assert!(err.retryable && err.not_applied);
         assert_eq!(parse_token(&HttpResponse::new(200, r#"{"result":[]}"#), "t1").unwrap_err().code, ErrorCode::NotFound);
@@ -398,13 +428,13 @@ mod tests {
         let opened = block_on(open_reply(HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string()), &merchant)).unwrap();
         let session = parse_session(&opened, 0).unwrap();
         assert_eq!(session.device_id, "dev");
-        assert_eq!(session.expires_at_ms, 1_740_658_354_043);
+        assert_eq!(session.expires_at_ms, 1_740_658_354_430);
         // An hour left by the bank's clock stays an hour on a local clock two hours ahead.
-        let local = 1_740_658_354_043 - 3_600_043 + 7_200_000;
+        let local = 1_740_658_354_430 - 3_600_430 + 7_200_000;
         let dated = opened.clone().with_header("Date", "Thu, 27 Feb 2025 11:12:34 GMT");
-        assert_eq!(parse_session(&dated, local).unwrap().expires_at_ms, local + 3_600_043);
+        assert_eq!(parse_session(&dated, local).unwrap().expires_at_ms, local + 3_600_430);
         let saved = session.export();
-        assert_eq!(saved.expires_at, "2025-02-27T12:12:34.043Z");
+        assert_eq!(saved.expires_at, "2025-02-27T12:12:34.430Z");
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
         assert_eq!(Session::resume(&saved).unwrap().device_id, "dev");
@@ -413,6 +443,14 @@ mod tests {
         kyiv_only["tokenExpirationDateTime"] = "27.02.2025".into();
         let reply = HttpResponse::new(200, kyiv_only.to_string());
         assert_eq!(parse_session(&reply, 0).unwrap().expires_at_ms, 1_740_658_354_430);
+        // The UTC field alone gives the same instant: its four digits are padded milliseconds.
+        let mut utc_only = plain.clone();
+        utc_only.as_object_mut().unwrap().remove("tokenExpiration");
+        let reply = HttpResponse::new(200, utc_only.to_string());
+        assert_eq!(parse_session(&reply, 0).unwrap().expires_at_ms, 1_740_658_354_430);
+        utc_only["tokenExpirationDateTime"] = "2023-03-18 12:34:52.0998 +0000".into();
+        let reply = HttpResponse::new(200, utc_only.to_string());
+        assert_eq!(time_fmt::to_iso(parse_session(&reply, 0).unwrap().expires_at_ms as i64), "2023-03-18T12:34:52.998Z");
         // An expiry past what a saved session can state is held at 9999-12-31, so it resumes.
         let mut endless = plain.clone();
         endless.as_object_mut().unwrap().retain(|k, _| !k.starts_with("tokenExpiration"));
