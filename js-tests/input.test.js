@@ -85,7 +85,7 @@ test('Payerly lookup narrowers are checked too', async () => {
   const sb = sandbox();
   sb.reset();
   const client = clientFor(sb, 'payerly');
-  for (const extra of [{ email: 'no-at-sign' }, { email: 'a b@c.d' }, { phone: '12ab' }, { phone: '1' }, { accountId: 'a/b' }, { accountId: '' }]) {
+  for (const extra of [{ email: 'no-at-sign' }, { email: 'a b@c.d' }, { phone: '12ab' }, { phone: '1' }, { accountId: 'a\u0007b' }, { accountId: '' }]) {
     assert.equal((await rejection(client.getToken({ tokenId: 'tok_visa_active', ...extra }))).code, 'INVALID_INPUT', JSON.stringify(extra));
   }
   assert.equal(sb.requests.length, 0);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::{reply_error, string_field, Envelope};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::{path_segment, query_value, validate_id, HttpRequest, HttpResponse, Method};
+use crate::http::{path_segment, query_value, validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
@@ -52,7 +52,8 @@ pub fn get_token_request(base_url: &str, input: &GetTokenInput) -> Result<HttpRe
     let mut url = format!("{base_url}/tokens/{}", path_segment("tokenId", &input.token_id)?);
     let mut query = Vec::new();
     if let Some(account) = &input.account_id {
-        query.push(format!("accountId={}", query_value(validate_id("accountId", account)?)));
+        // A query value is percent-encoded whole, so only the rules for ids in a body apply.
+        query.push(format!("accountId={}", query_value(validate_body_id("accountId", account)?)));
     }
     if let Some(phone) = &input.phone {
         check_phone(phone)?;
@@ -352,9 +353,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.url, format!("{base}/tokens/t?accountId=df1a2c9e-bc2b-11ed-8332-811eecb5ec73&phone=18001002030&email=john.doe%2Bx%40example.com"));
+        // An account id travels as an encoded query value: the path rules do not apply.
+        let r = get_token_request(base, &input(json!({"tokenId": "t", "accountId": "acc/1 ü"}))).unwrap();
+        assert_eq!(r.url, format!("{base}/tokens/t?accountId=acc%2F1%20%C3%BC"));
         for (v, field) in [
             (json!({"tokenId": "a/b"}), "tokenId"),
-            (json!({"tokenId": "t", "accountId": "x y"}), "accountId"),
+            (json!({"tokenId": "t", "accountId": "x\ny"}), "accountId"),
+            (json!({"tokenId": "t", "accountId": "😀".repeat(128)}), "accountId"),
             (json!({"tokenId": "t", "accountId": ""}), "accountId"),
             (json!({"tokenId": "t", "phone": "12345"}), "phone"),
             (json!({"tokenId": "t", "phone": "+1 800 100"}), "phone"),
