@@ -572,10 +572,18 @@ pub(crate) async fn send_with_retry<E: Env>(
         let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
+                let accepted = resp.is_success().then_some(resp.status);
                 match wire.open(resp).await.and_then(|resp| parse(&resp)) {
                     Ok(()) => return Ok(()),
                     Err(mut e) => {
                         e.retry_after_ms = e.retry_after_ms.or(retry_after);
+                        // The provider accepted the write (2xx) but its confirmation cannot be
+                        // read: the change most likely went through, and repeating a store
+                        // would store the token twice.
+                        if let (Some(status), Safety::Write, ErrorCode::Decode) = (accepted, safety, e.code) {
+                            e.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: read the token before repeating it", e.message);
+                            e.http_status = Some(status);
+                        }
                         e
                     }
                 }

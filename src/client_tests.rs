@@ -131,6 +131,11 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
     assert!(err.message.contains("cut off") && err.message.contains("may have been applied"), "{}", err.message);
+    // A 2xx whose confirmation cannot be read: the write was accepted, so most likely applied.
+    let (r, n) = delete(vec![status(200, r#"{"token_id":7}"#)]);
+    let err = r.unwrap_err();
+    assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
+    assert!(err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
     // A refusal the provider gave (400) is not an unknown outcome.
     let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
     assert!(!r.unwrap_err().message.contains("may have been applied"));
@@ -289,6 +294,19 @@ fn a_spent_deadline_sends_no_further_request() {
     assert!(err.message.starts_with("stored as tokenized_id 3529") && err.message.contains("deadlineMs ran out"), "{}", err.message);
     assert!(!err.retryable && !err.not_applied, "repeating createToken would store a second token");
     assert_eq!(env.count("/tokenized"), 1, "the store only");
+}
+
+#[test]
+fn a_store_whose_confirmation_cannot_be_read_is_not_reported_as_safe_to_repeat() {
+    let env = scripted(vec![status(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":"abc"}}"#)]);
+    let client = Client::new(chargeover(json!({})), env.clone()).unwrap();
+    let input = CreateTokenInput { customer_id: "1".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
+    let err = block_on(client.create_token(&input)).unwrap_err();
+    assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::Decode, Some(201), false));
+    assert!(err.message.contains("most likely applied"), "{}", err.message);
+    // A read's unreadable reply says nothing of the kind.
+    let env = scripted(vec![status(200, r#"{"tokens":7}"#)]);
+    assert!(!list(&env, pinelabs(0, json!({}))).unwrap_err().message.contains("applied"));
 }
 
 #[test]
