@@ -117,6 +117,12 @@ test('queryTokens escapes commas and encodes values once so the sandbox reads th
   assert.deepEqual(found.map((t) => t.id), ['6', '5', '4', '3', '2']);
   const nulls = await client.queryTokens({ where: [{ field: 'customer_external_key', op: 'IS:NULL' }] });
   assert.deepEqual(nulls.map((t) => t.id), ['1']);
+  // Every order field the client offers is one the sandbox sorts by.
+  for (const field of ['customer_id', 'customer_external_key', 'customer_token', 'tokenized_id', 'write_datetime', 'mod_datetime']) {
+    const rows = await client.queryTokens({ where: [{ field: 'customer_id', op: 'GTE', value: 1000 }], order: [{ field, direction: 'DESC' }], limit: 5 });
+    assert.equal(rows.length, 5, field);
+  }
+  await assert.rejects(client.listTokens({ customerId: 'C-7' }), { code: 'INVALID_INPUT', message: "customerId: must be ChargeOver's numeric customer_id" });
 });
 
 test('bad queries give INVALID_INPUT before any request', async () => {

@@ -11,6 +11,8 @@ const RECORD_FIELDS = [
 // Only the fields ChargeOver documents for token queries: a client that strays gets the 400 a
 // real instance may give, instead of an answer that hides the mistake.
 const WHERE_FIELDS = new Set(['customer_id', 'customer_external_key', 'customer_token']);
+// A record's own fields, and the customer's two that it can be queried by.
+const ORDER_FIELDS = new Set([...RECORD_FIELDS, ...WHERE_FIELDS]);
 const NUMERIC = new Set(['tokenized_id', 'customer_id']);
 const OPS = new Set(['EQUALS', 'NOTEQUALS', 'GT', 'LT', 'GTE', 'LTE', 'CONTAINS']);
 const MAX_LIMIT = 500;
@@ -49,7 +51,7 @@ function parseOrder(order) {
   return order.split(',').map((part) => {
     const [field, dir = 'ASC', ...rest] = part.split(':');
     const d = dir.toUpperCase();
-    if (rest.length || !RECORD_FIELDS.includes(field) || (d !== 'ASC' && d !== 'DESC')) throw new BadParameter();
+    if (rest.length || !ORDER_FIELDS.has(field) || (d !== 'ASC' && d !== 'DESC')) throw new BadParameter();
     return { field, dir: d === 'ASC' ? 1 : -1 };
   });
 }
@@ -132,7 +134,7 @@ export function createChargeover({ now }) {
       .filter((r) => clauses.every((c) => matches(fieldOf(r, c.field), c)))
       .sort((a, b) => {
         for (const { field, dir } of order) {
-          const c = compare(a[field], b[field], NUMERIC.has(field));
+          const c = compare(fieldOf(a, field), fieldOf(b, field), NUMERIC.has(field));
           if (c) return c * dir;
         }
         return a.tokenized_id - b.tokenized_id;

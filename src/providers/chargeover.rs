@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{reply_error, Envelope, LooseId};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::{validate_body_id, validate_id, HttpRequest, HttpResponse, Method};
+use crate::http::{validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{
     CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token,
     TokenQuery,
@@ -23,6 +23,8 @@ const P: Provider = Provider::Chargeover;
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// A listing stops with an error past this many pages unless configured.
 pub const DEFAULT_MAX_PAGES: u32 = 200;
+/// [guess] PROVIDERS.md §2.1: the largest `limit` a server takes is not documented; 500 is a
+/// cap for this client (and the sandbox), not a known server limit.
 pub const MAX_LIMIT: u32 = 500;
 
 /// `Authorization` value: Basic base64(username:password) (public key : private key).
@@ -111,6 +113,12 @@ fn clause(i: usize, c: &QueryCondition) -> Result<String> {
         Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
         Some(_) => return Err(Error::invalid_input(&field, &format!("must be a string or an integer ({name})"))),
     };
+    // customer_id is an integer column: other text matches nothing, and a typo would read as a
+    // customer without tokens.
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    if c.field == QueryField::CustomerId && (digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Error::invalid_input(&field, &format!("must be an integer ({name})")));
+    }
     Ok(format!("{name}:{op}:{}", clause_value(&text)))
 }
 
@@ -150,7 +158,7 @@ pub fn query_request(base_url: &str, q: &TokenQuery) -> Result<HttpRequest> {
 
 /// One page of a customer's tokens, in `tokenized_id` order so offsets are stable.
 pub fn list_page_query(customer_id: &str, offset: u32, page_size: u32) -> Result<TokenQuery> {
-    validate_id("customerId", customer_id)?;
+    record_id("customerId", customer_id)?;
     Ok(TokenQuery {
         conditions: vec![QueryCondition {
             field: QueryField::CustomerId,
@@ -211,17 +219,26 @@ fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
     err
 }
 
-/// ChargeOver's `tokenized_id` is a positive integer. Anything else could change what the path
-/// means: `.` is the collection itself, and `token:…` is a lookup by another key.
-fn tokenized_id(token_id: &str) -> Result<&str> {
-    let numeric = (1..=19).contains(&token_id.len()) && token_id.bytes().all(|b| b.is_ascii_digit()) && !token_id.starts_with('0');
+/// ChargeOver's record ids, `tokenized_id` and `customer_id`, are positive integers ([doc]).
+/// Anything else in a path could change what it means (`.` is the collection itself, `token:…`
+/// a lookup by another key); in a query it matches nothing, so a typo would list no tokens.
+fn record_id<'a>(field: &str, id: &'a str) -> Result<&'a str> {
+    let numeric = (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0');
     if numeric {
-        Ok(token_id)
+        Ok(id)
+    } else if field == "tokenId" {
+        Err(Error::invalid_input(field, "must be ChargeOver's numeric tokenized_id"))
     } else {
-        Err(Error::invalid_input("tokenId", "must be ChargeOver's numeric tokenized_id"))
+        Err(Error::invalid_input(field, "must be ChargeOver's numeric customer_id"))
     }
 }
 
+fn tokenized_id(token_id: &str) -> Result<&str> {
+    record_id("tokenId", token_id)
+}
+
+/// [guess] PROVIDERS.md §2.2: reading one record by id is not documented for tokens; it follows
+/// the REST v3 pattern of ChargeOver's other objects.
 pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
     Ok(HttpRequest::new(Method::Get, format!("{base_url}/tokenized/{}", tokenized_id(token_id)?)))
 }
@@ -230,14 +247,12 @@ pub fn delete_token_request(base_url: &str, token_id: &str) -> Result<HttpReques
     Ok(HttpRequest::new(Method::Delete, format!("{base_url}/tokenized/{}", tokenized_id(token_id)?)))
 }
 
-/// The body for `POST /tokenized`. ChargeOver documents numeric customer ids: an all-digit id
-/// is sent as a number, anything else (that passes `validate_id`) as a string.
+/// The body for `POST /tokenized`, `customer_id` as the number ChargeOver documents.
 pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
-    let customer_id = validate_id("customerId", &input.customer_id)?;
-    let customer: serde_json::Value = match customer_id.parse::<u64>() {
-        Ok(n) if customer_id.bytes().all(|b| b.is_ascii_digit()) => n.into(),
-        _ => customer_id.into(),
-    };
+    let customer: serde_json::Value = record_id("customerId", &input.customer_id)?
+        .parse::<u64>()
+        .map_err(|_| Error::invalid_input("customerId", "must be ChargeOver's numeric customer_id"))?
+        .into();
     let token = input.token.trim();
     if token.is_empty() {
         return Err(Error::invalid_input("token", "is required (the gateway's token value)"));
@@ -289,6 +304,9 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
         body["type_hint"] = hint.into();
     }
     if let Some(gateway) = &input.gateway {
+        if card::scrub_pans(gateway) != *gateway {
+            return Err(Error::invalid_input("gateway", "contains a card number; no card numbers"));
+        }
         body["gateway"] = validate_body_id("gateway", gateway)?.into();
     }
     Ok(body)
@@ -350,7 +368,8 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     // A gateway token is never a card number; if a merchant stored one, it stays masked. An
     // all-digit token that fails Luhn is a gateway's own (TransArmor) and must stay usable.
     t.gateway_token = w.token.map(card::scrub_pans_in_token);
-    t.gateway = w.gateway;
+    // Free text the merchant typed, like the label.
+    t.gateway = w.gateway.map(card::scrub_pans_owned);
     // ISO 8601 with an offset, in the account's zone (America/Chicago unless changed); an account
     // set to write times without an offset gives no way to place them, so they are left out.
     let placed = |t: Option<String>| t.as_deref().and_then(time_fmt::parse_zoned).map(time_fmt::to_iso);
@@ -486,8 +505,10 @@ mod tests {
         let r = list_page_request("https://x.chargeover.com/api/v3", "1000", 20, 10).unwrap();
         assert_eq!(r.method, Method::Get);
         assert_eq!(r.url, "https://x.chargeover.com/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset=20&limit=10");
-        for bad in ["", "a/b", "x?y", "é"] {
-            assert_eq!(list_page_request("b", bad, 0, 10).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
+        // customer_id is an integer ([doc]): other text would match nothing and list no tokens.
+        for bad in ["", "a/b", "x?y", "é", "C-7", "0", "01", "-5", &"9".repeat(20)] {
+            let err = list_page_request("b", bad, 0, 10).unwrap_err();
+            assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "customerId: must be ChargeOver's numeric customer_id"), "{bad}");
         }
     }
 
@@ -570,6 +591,11 @@ mod tests {
         assert!(bad(vec![cond(CustomerId, Equals, Some(json!(true)))], None).contains("must be a string or an integer"));
         assert!(bad(vec![cond(CustomerId, Equals, Some(json!(["1"])))], None).contains("must be a string or an integer"));
         assert!(bad(vec![cond(CustomerId, Equals, Some(json!("")))], None).contains("must not be empty"));
+        for text in ["C-7", "1,2", "-", "1.0"] {
+            assert!(bad(vec![cond(CustomerId, Equals, Some(json!(text)))], None).ends_with("must be an integer (customer_id)"), "{text}");
+        }
+        let text = TokenQuery { conditions: vec![cond(CustomerId, Gte, Some(json!("1000"))), cond(CustomerToken, Equals, Some(json!("C-7")))], ..TokenQuery::default() };
+        assert_eq!(query_string(&text).unwrap(), "where=customer_id:GTE:1000,customer_token:EQUALS:C-7&offset=0&limit=50");
         let neg = TokenQuery { conditions: vec![cond(CustomerId, Lt, Some(json!(-3)))], ..TokenQuery::default() };
         assert_eq!(query_string(&neg).unwrap(), "where=customer_id:LT:-3&offset=0&limit=50");
     }
@@ -647,6 +673,10 @@ mod tests {
         assert!(nulls.card.is_none() && nulls.customer_id.is_none() && nulls.gateway_token.is_none());
         assert_eq!(by_id("cus-text").customer_id.as_deref(), Some("abc"));
         assert!(!serde_json::to_string(&tokens).unwrap().contains("4111111111111111"));
+        // gateway is the merchant's own text too.
+        let body = r#"{"status":"OK","response":[{"tokenized_id":5,"gateway":"stripe 4111111111111111"}]}"#;
+        let token = parse_token_list(&HttpResponse::new(200, body), 0).unwrap().remove(0);
+        assert_eq!(token.gateway.as_deref(), Some("stripe 411111******1111"));
     }
 
     #[test]
@@ -707,8 +737,8 @@ mod tests {
             json!({"customer_id": 1002, "type": "customer", "token": "cus_5tSkoQ6mDrXOMQ", "name": "Visa x4242", "paymethod_hint": "crd",
                    "expdate": "2028-02-29", "type_hint": "visa", "gateway": "stripe"})
         );
-        let body = create_body(&input(json!({"customerId": "C-7", "token": "ba_1", "paymentMethod": "ACH", "brand": "mast", "expiryMonth": 12, "expiryYear": 2030}))).unwrap();
-        assert_eq!(body, json!({"customer_id": "C-7", "type": "customer", "token": "ba_1", "paymethod_hint": "ach", "type_hint": "mast", "expdate": "2030-12-31"}));
+        let body = create_body(&input(json!({"customerId": "7", "token": "ba_1", "paymentMethod": "ACH", "brand": "mast", "expiryMonth": 12, "expiryYear": 2030}))).unwrap();
+        assert_eq!(body, json!({"customer_id": 7, "type": "customer", "token": "ba_1", "paymethod_hint": "ach", "type_hint": "mast", "expdate": "2030-12-31"}));
         let bad = |v: serde_json::Value| create_body(&input(v)).unwrap_err();
         let bad_token = |t: &str| create_body(&input(json!({"customerId": "1", "token": t}))).is_err_and(|e| e.message.contains("no card numbers"));
         for (v, field) in [
@@ -722,6 +752,9 @@ mod tests {
             (json!({"customerId": "1", "token": "t", "expiryMonth": 13, "expiryYear": 2030}), "expiryMonth"),
             (json!({"customerId": "1", "token": "t", "expiryMonth": 1}), "expiryYear"),
             (json!({"customerId": "a/b", "token": "t"}), "customerId"),
+            (json!({"customerId": "C-7", "token": "t"}), "customerId"),
+            (json!({"customerId": "007", "token": "t"}), "customerId"),
+            (json!({"customerId": "1", "token": "t", "gateway": "pan 4111111111111111"}), "gateway"),
             (json!({"customerId": "1", "token": "t".repeat(256)}), "token"),
             (json!({"customerId": "1", "token": "tok\u{7}1"}), "token"),
             (json!({"customerId": "1", "token": "t", "gateway": ""}), "gateway"),
