@@ -4,7 +4,9 @@
 // Answered with the provider's own error envelope (see each provider's errorResponse).
 export const ENVELOPE_SCENARIOS = new Set(['rate_limit', 'server_error', 'error_in_200']);
 // Transport-level misbehaviour, identical for every provider.
-export const TRANSPORT_SCENARIOS = new Set(['html_502', 'slow', 'malformed', 'truncated', 'reset']);
+// `slow` waits before the reply is made; `late` makes it at once and sends it after the wait (a
+// read that raced a write: it shows the state from before the write).
+export const TRANSPORT_SCENARIOS = new Set(['html_502', 'slow', 'late', 'malformed', 'truncated', 'reset']);
 
 export function normalizeFault(spec, providers) {
   if (spec === null || typeof spec !== 'object') throw new Error('fault spec must be an object');

@@ -178,6 +178,10 @@ export async function startSandbox({
         break;
     }
     const reply = await providerReply(provider, ctx, fault);
+    if (fault?.scenario === 'late') {
+      await waitOrAbort(fault.delayMs ?? 2000, req.socket, pendingWaits);
+      if (req.socket.destroyed) return;
+    }
     if (fault?.scenario === 'truncated') return sendTruncated(req, res, reply);
     send(req, res, reply);
   }

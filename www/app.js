@@ -40,6 +40,10 @@ const state = {
   tokens: [],
   context: null, // { view, provider?, customerId? } of the last lookup
   generation: 0,
+  // Row actions that ended, by row key, with the order they ended in (`seq`): a lookup answered
+  // after an action ended may hold the token as it was before, and must not undo what the row shows.
+  seq: 0,
+  settled: new Map(),
   filter: '',
   // Rows with a suspend, reactivate or delete in flight ("provider:id" → action): a row rebuilt
   // meanwhile (filtering, a new lookup) stays busy, so the action cannot be sent twice.
@@ -485,10 +489,11 @@ async function lookup(event) {
   if ($('lookup-button').disabled) return;
   hideBanner();
   const generation = ++state.generation;
+  const since = state.seq;
   const hub = view() === 'hub';
   let ran = false;
   try {
-    ran = hub ? await lookupHub(generation) : await lookupSingle(generation);
+    ran = hub ? await lookupHub(generation, since) : await lookupSingle(generation, since);
   } catch (err) {
     // Not expected (each lookup reports its own failures), but never leave the skeleton up.
     if (generation === state.generation) {
@@ -506,7 +511,17 @@ async function lookup(event) {
   }
 }
 
-async function lookupSingle(generation) {
+/** The lookup's tokens, with the outcome of every action that ended after it was sent. */
+function freshest(tokens, since) {
+  const out = tokens.map((t) => {
+    const done = state.settled.get(keyOf(t));
+    return done && done.seq > since ? done.token : t;
+  });
+  for (const [key, done] of state.settled) if (done.seq <= since) state.settled.delete(key);
+  return out;
+}
+
+async function lookupSingle(generation, since) {
   const p = provider();
   const id = $('customer').value.trim();
   const byToken = PROVIDERS[p].lookup === 'token';
@@ -523,7 +538,7 @@ async function lookupSingle(generation) {
     const client = clientFor(p);
     const tokens = byToken ? [await client.getToken({ tokenId: id })] : await client.listTokens({ customerId: id });
     if (generation !== state.generation) return;
-    state.tokens = tokens.sort(sdk.compareTokens);
+    state.tokens = freshest(tokens, since).sort(sdk.compareTokens);
     $('outcomes').hidden = true;
     renderTokens();
     announce(`${tokens.length} token${tokens.length === 1 ? '' : 's'} loaded from ${PROVIDERS[p].name}`);
@@ -537,7 +552,7 @@ async function lookupSingle(generation) {
   return true;
 }
 
-async function lookupHub(generation) {
+async function lookupHub(generation, since) {
   const customers = {};
   for (const p of HUB_PROVIDERS) {
     const v = $(`hub-${p}`).value.trim();
@@ -566,7 +581,7 @@ async function lookupHub(generation) {
   const result = clients.length ? await sdk.createHub(clients).listTokens({ customers: asked }) : { tokens: [], outcomes: {} };
   if (generation !== state.generation) return;
   const outcomes = { ...result.outcomes, ...setupFailures };
-  state.tokens = result.tokens;
+  state.tokens = freshest(result.tokens, since);
   const failed = Object.entries(outcomes).filter(([, o]) => !o.ok);
   state.context.failed = failed.length === Object.keys(outcomes).length;
   renderOutcomes(outcomes);
@@ -635,6 +650,7 @@ async function onAction(event) {
   }
   state.pending.delete(key);
   const merged = { ...token, ...updated, provider: token.provider };
+  state.settled.set(key, { seq: ++state.seq, token: merged });
   // By key: the list may have been rebuilt (filtered, looked up again) while this ran.
   state.tokens = state.tokens.map((t) => (keyOf(t) === key ? merged : t));
   replaceRow(merged, { flash: true, focusAction: action });
