@@ -125,6 +125,12 @@ test('alliancepay: authorize, encrypted list, plain state update, session errors
     tokenUpdated: true, customerId: 'senderCustomerId', token: '-s9UCfCNN0YMk4ZOyZX8pWAt',
   });
   assert.equal((await upd('Zd3_hJ6sVw0nPq5uGk8rTy2m', 'ACTIVE')).body.tokenUpdated, false);
+  // Fields the bank refuses, a null among them, are a VALIDATION_ERROR.
+  for (const [token, state] of [[null, 'ACTIVE'], ['-s9UCfCNN0YMk4ZOyZX8pWAt', null], ['x'.repeat(256), 'ACTIVE'], ['t', 'GONE']]) {
+    const refused = await upd(token, state);
+    assert.equal(refused.status, 400);
+    assert.deepEqual([refused.body.msgType, refused.body.msgCode], ['VALIDATION_ERROR', 'b_request_is_not_correct']);
+  }
   const unknown = await upd('nope', 'ACTIVE');
   assert.equal(unknown.status, 200);
   assert.equal(unknown.body.msgCode, 'b_invalid_request');

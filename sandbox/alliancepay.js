@@ -90,6 +90,8 @@ export function createAlliancepay({ now, sessionTtlMs = 60 * 60 * 1000 }) {
   }
 
   const fail = (ctx, status, msgCode, serviceId = 'ecom-token') => reply(ctx, status, envelope(ctx, msgCode, serviceId));
+  // A request whose fields the bank refuses: typed VALIDATION_ERROR, as the bank's own client reads it.
+  const invalid = (ctx) => reply(ctx, 400, { ...envelope(ctx, 'b_request_is_not_correct', 'ecom-token'), msgType: 'VALIDATION_ERROR' });
 
   async function authorize(ctx) {
     const authFail = (status, code) => fail(ctx, status, code, 'api-gateway');
@@ -145,16 +147,16 @@ export function createAlliancepay({ now, sessionTtlMs = 60 * 60 * 1000 }) {
 
   const operations = {
     '/list/by-customer-id': (ctx, b) => {
-      if (!validId(b.customerId)) return fail(ctx, 400, 'b_request_is_not_correct');
+      if (!validId(b.customerId)) return invalid(ctx);
       return reply(ctx, 200, { result: customerTokens(b.customerId).map((t) => ({ ...t })) });
     },
     '/get': (ctx, b) => {
-      if (!validId(b.token)) return fail(ctx, 400, 'b_request_is_not_correct');
+      if (!validId(b.token)) return invalid(ctx);
       const t = tokens.get(b.token);
       return t ? reply(ctx, 200, { result: [{ ...t }] }) : fail(ctx, 200, 'b_invalid_request');
     },
     '/state/update': (ctx, b) => {
-      if (!validId(b.token) || !STATES.has(b.state)) return fail(ctx, 400, 'b_request_is_not_correct');
+      if (!validId(b.token) || !STATES.has(b.state)) return invalid(ctx);
       const t = tokens.get(b.token);
       if (!t) return fail(ctx, 200, 'b_invalid_request');
       const allowed = TRANSITIONS.has(`${t.status}>${b.state}`);
@@ -176,7 +178,9 @@ export function createAlliancepay({ now, sessionTtlMs = 60 * 60 * 1000 }) {
     }
     const body = parseJson(text);
     if (body === undefined) return fail(ctx, 400, 'b_error_parse_json');
-    if (!isPlainObject(body)) return fail(ctx, 400, 'b_request_is_not_correct');
+    if (!isPlainObject(body)) return invalid(ctx);
+    // PROVIDERS.md §1.2: optional fields are omitted, never sent as null (nulls fail validation).
+    if (Object.values(body).some((v) => v === null)) return invalid(ctx);
     return op(ctx, body);
   }
 
