@@ -569,6 +569,8 @@ pub(crate) async fn send_with_retry<E: Env>(
         }
         let cut_short = remaining.is_some_and(|r| r < u64::from(settings.timeout_ms));
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r).unwrap_or(u32::MAX)));
+        // The id this attempt sent, for an error whose reply names none (or that had no reply).
+        let sent_id = || req.header_value("Request-ID").or(req.header_value("x-request_id")).map(str::to_string);
         let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
@@ -577,6 +579,7 @@ pub(crate) async fn send_with_retry<E: Env>(
                     Ok(()) => return Ok(()),
                     Err(mut e) => {
                         e.retry_after_ms = e.retry_after_ms.or(retry_after);
+                        e.request_id = e.request_id.or_else(sent_id);
                         // The provider accepted the write (2xx) but its confirmation cannot be
                         // read: the change most likely went through, and repeating a store
                         // would store the token twice.
@@ -589,9 +592,7 @@ pub(crate) async fn send_with_retry<E: Env>(
                 }
             }
             Err(fault) => {
-                // The id this attempt sent, for an error with no reply to take one from.
-                let sent_id = req.header_value("Request-ID").or(req.header_value("x-request_id"));
-                let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id.map(str::to_string));
+                let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id());
                 if cut_short && err.code == ErrorCode::Timeout {
                     err.message = format!("{} (what deadlineMs had left)", err.message);
                 }

@@ -91,12 +91,19 @@ fn retry_after_is_honoured_in_seconds_and_as_a_date() {
 }
 
 #[test]
-fn a_transport_error_carries_the_request_id_that_attempt_sent() {
-    let env = scripted(vec![fault(FaultKind::Timeout)]);
-    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
-    let sent = env.sent.borrow().iter().rev().find(|r| r.url.contains("/customer/")).and_then(|r| r.header_value("Request-ID").map(str::to_string));
-    assert!(sent.is_some());
-    assert_eq!(err.request_id, sent);
+fn an_error_carries_the_request_id_that_attempt_sent_unless_the_reply_names_one() {
+    let last_sent = |env: &FakeEnv| env.sent.borrow().iter().rev().find(|r| r.url.contains("/customer/")).and_then(|r| r.header_value("Request-ID").map(str::to_string));
+    // No reply (a timeout), a reply without an id (Pine Labs' 500 body has none), an unreadable 2xx.
+    for reply in [fault(FaultKind::Timeout), status(500, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#), status(200, r#"{"tokens":7}"#)] {
+        let env = scripted(vec![reply]);
+        let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+        let sent = last_sent(&env);
+        assert!(sent.is_some());
+        assert_eq!(err.request_id, sent, "{}", err.message);
+    }
+    // The provider's own id wins.
+    let env = scripted(vec![Ok(HttpResponse::new(500, r#"{"code":"INTERNAL_ERROR"}"#).with_header("Request-ID", "theirs-1"))]);
+    assert_eq!(list(&env, pinelabs(0, json!({}))).unwrap_err().request_id.as_deref(), Some("theirs-1"));
 }
 
 #[test]
