@@ -150,8 +150,8 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         Some(RequiredAction { action: card::scrub_pans(action), value })
     });
     let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
-    t.expires_at = expire_at.map(time_fmt::to_iso);
-    // `expireAt` decides; without it, the card's own expiry month.
+    // `expireAt` decides; without it, the card's own expiry month (and it is when the token expires).
+    t.expires_at = expire_at.or(card_expiry).map(time_fmt::to_iso);
     let expired = match expire_at.or(card_expiry) {
         Some(end) => now_ms >= time_fmt::epoch_ms(end),
         None => false,
@@ -314,6 +314,8 @@ mod tests {
         let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
         let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
         assert_eq!(t.status, TokenStatus::Active);
+        // ...and is when the token expires (so sorting by expiresAt sees it).
+        assert_eq!(t.expires_at.as_deref(), Some("2031-01-01T00:00:00.000Z"));
         let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": null, "customer": null, "paymentData": null}}]});
         let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
         assert!(t.card.is_none() && t.status == TokenStatus::Active);
