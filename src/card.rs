@@ -73,15 +73,24 @@ pub fn mask_pan_field(text: &str) -> String {
         .collect()
 }
 
-/// The value of a digit as people type card numbers: ASCII, and the full-width, Arabic-Indic and
-/// Devanagari digits that phone keyboards and input methods produce.
+/// The value of a digit as people type card numbers: ASCII, and the full-width, Arabic-Indic,
+/// Indic (Devanagari to Sinhala, which Pine Labs' Indian customers' keyboards write), Thai, Lao and
+/// Tibetan digits that phone keyboards and input methods produce. (`has_card_length_run` relies on
+/// each of them starting with one of the UTF-8 lead bytes it checks.)
 fn card_digit(c: char) -> Option<u32> {
     let zero = match c {
         '0'..='9' => '0',
         '\u{FF10}'..='\u{FF19}' => '\u{FF10}',
         '\u{0660}'..='\u{0669}' => '\u{0660}',
         '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
-        '\u{0966}'..='\u{096F}' => '\u{0966}',
+        '\u{0E50}'..='\u{0E59}' => '\u{0E50}',
+        '\u{0ED0}'..='\u{0ED9}' => '\u{0ED0}',
+        '\u{0F20}'..='\u{0F29}' => '\u{0F20}',
+        // Every Indic block from Devanagari (U+0900) to Sinhala (U+0D80) has its digits at 66–6F.
+        '\u{0966}'..='\u{0DEF}' => {
+            let offset = (u32::from(c) - 0x0966) % 0x80;
+            return (offset < 10).then_some(offset);
+        }
         _ => return None,
     };
     Some(u32::from(c) - u32::from(zero))
@@ -91,9 +100,15 @@ fn is_card_digit(c: char) -> bool {
     card_digit(c).is_some()
 }
 
-/// What people put between a card number's digit groups.
+/// What people put between a card number's digit groups: spaces of every width (zero included),
+/// dashes and the minus sign, dots, slashes, and their full-width forms. Not commas: amounts
+/// ("1,234,567,890,123") must stay readable.
 fn is_group_separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '.' | '/' | '_' | '\t' | '\u{00A0}' | '\u{2007}' | '\u{202F}' | '\u{2010}'..='\u{2015}')
+    matches!(
+        c,
+        ' ' | '-' | '.' | '/' | '_' | '\t' | '\u{00A0}' | '\u{00AD}' | '\u{2000}'..='\u{200B}' | '\u{2010}'..='\u{2015}' | '\u{202F}' | '\u{2060}'
+            | '\u{2212}' | '\u{3000}' | '\u{FEFF}' | '\u{FF0D}' | '\u{FF0E}' | '\u{FF0F}' | '\u{FF3F}'
+    )
 }
 
 /// Masks card numbers inside free text, such as a display name a merchant typed a card number
@@ -160,22 +175,52 @@ fn mask_runs(text: &str, luhn_only: bool) -> String {
     out
 }
 
-/// Masks card numbers inside a URL the provider gives (a verification page): only an unbroken run
-/// of 13–19 digits that passes the Luhn check, since URLs carry long numeric ids, timestamps and
-/// number-like paths that must stay intact for the link to work.
+/// Masks card numbers inside a URL the provider gives (a verification page): only runs of 13–19
+/// digits that pass the Luhn check, since URLs carry long numeric ids, timestamps and number-like
+/// paths that must stay intact for the link to work. The digits may be grouped as in free text,
+/// or by `+` or `%20` (an encoded space), but never by `/`, which separates path segments.
 pub fn scrub_pans_in_url(url: &str) -> String {
-    let bytes = url.as_bytes();
+    // Units: one character, or `%20` as one separator.
+    let mut units: Vec<&str> = Vec::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(c) = rest.chars().next() {
+        let len = if rest.starts_with("%20") { 3 } else { c.len_utf8() };
+        let (unit, tail) = rest.split_at(len);
+        units.push(unit);
+        rest = tail;
+    }
+    let one = |u: &str| u.chars().next().filter(|_| u.chars().count() == 1);
+    let digit = |u: &str| one(u).and_then(card_digit);
+    let is_digit = |u: &str| digit(u).is_some();
+    let is_separator = |u: &str| matches!(u, "+" | "%20") || one(u).is_some_and(|c| c != '/' && is_group_separator(c));
     let mut out = String::with_capacity(url.len());
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit() == bytes[start].is_ascii_digit()).count();
-        let run = &url[start..end];
-        if bytes[start].is_ascii_digit() && (13..=19).contains(&run.len()) && luhn(run.bytes().map(|b| u32::from(b - b'0'))) {
-            out.push_str(&mask_runs(run, false));
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    while i < units.len() {
+        if !is_digit(units[i]) {
+            out.push_str(units[i]);
+            i += 1;
+            continue;
         }
-        start = end;
+        let (mut j, mut end) = (i, i);
+        while j < units.len() && (is_digit(units[j]) || is_separator(units[j])) {
+            if is_digit(units[j]) {
+                end = j + 1;
+            }
+            j += 1;
+        }
+        let run = &units[i..end];
+        let digits: Vec<u32> = run.iter().filter_map(|u| digit(u)).collect();
+        let mask = (13..=19).contains(&digits.len()) && luhn(digits.iter().copied());
+        let mut seen = 0;
+        for unit in run {
+            if mask && is_digit(unit) {
+                out.push_str(if seen < 6 || seen >= digits.len() - 4 { unit } else { "*" });
+                seen += 1;
+            } else {
+                out.push_str(unit);
+            }
+        }
+        i = end;
     }
     out
 }
@@ -377,7 +422,10 @@ mod tests {
 
     #[test]
     fn the_skipping_check_never_misses_a_run() {
-        let alphabet = ['1', ' ', '-', '.', '/', '_', 'a', 'é', 'ж', '\u{A0}', '\u{2013}', '５', '٣', '۷', '७', '\t'];
+        let alphabet = [
+            '1', ' ', '-', '.', '/', '_', 'a', 'é', 'ж', '\u{A0}', '\u{2013}', '５', '٣', '۷', '७', '\t', '\u{2009}', '\u{200B}', '\u{3000}',
+            '\u{2212}', '\u{FF0D}', '৫', '૭', '௩', '๓', '໒', '༣', ',', '+', '\u{0970}', '\u{0BF0}',
+        ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |n: usize| {
             seed ^= seed << 13;
@@ -409,6 +457,17 @@ mod tests {
             ("4111–1111–1111–1111", "4111–11**–****–1111"),
             ("４１１１１１１１１１１１１１１１", "４１１１１１******１１１１"),
             ("order 12 of 2024", "order 12 of 2024"),
+            ("card 4111\u{2009}1111\u{2009}1111\u{2009}1111", "card 4111\u{2009}11**\u{2009}****\u{2009}1111"),
+            ("4111\u{200B}1111\u{200B}1111\u{200B}1111", "4111\u{200B}11**\u{200B}****\u{200B}1111"),
+            ("４１１１　１１１１　１１１１　１１１１", "４１１１　１１＊＊　＊＊＊＊　１１１１".replace('＊', "*").as_str()),
+            ("４１１１－１１１１－１１１１－１１１１", "４１１１－１１**－****－１１１１"),
+            ("4111\u{2212}1111\u{2212}1111\u{2212}1111", "4111\u{2212}11**\u{2212}****\u{2212}1111"),
+            ("৪১১১ ১১১১ ১১১১ ১১১১", "৪১১১ ১১** **** ১১১১"),
+            ("૪૧૧૧૧૧૧૧૧૧૧૧૧૧૧૧", "૪૧૧૧૧૧******૧૧૧૧"),
+            ("௪௧௧௧௧௧௧௧௧௧௧௧௧௧௧௧", "௪௧௧௧௧௧******௧௧௧௧"),
+            ("๔๑๑๑๑๑๑๑๑๑๑๑๑๑๑๑", "๔๑๑๑๑๑******๑๑๑๑"),
+            // Commas are not group separators: amounts stay readable.
+            ("total 1,234,567,890,123.00", "total 1,234,567,890,123.00"),
         ] {
             assert_eq!(scrub_pans(text), want, "{text:?}");
         }
@@ -436,6 +495,16 @@ mod tests {
         let url = "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=4111111111111111";
         assert_eq!(scrub_pans_in_url(url), "https://pay.example/3ds?ts=1700000000000&order=12345678901234567&pan=411111******1111");
         assert_eq!(scrub_pans_in_url("https://x.example/é/5555555555554444/"), "https://x.example/é/555555******4444/");
+        // Grouped digits too, however the URL spells the space between them.
+        let url = "https://x.example/3ds?a=4111-1111-1111-1111&b=4111%201111%201111%201111&c=4111+1111+1111+1111&d=4111.1111.1111.1111";
+        assert_eq!(
+            scrub_pans_in_url(url),
+            "https://x.example/3ds?a=4111-11**-****-1111&b=4111%2011**%20****%201111&c=4111+11**+****+1111&d=4111.11**.****.1111"
+        );
+        // Path segments are not groups; a grouped run that fails Luhn (a date range, an id) stays.
+        for kept in ["https://x.example/4111/1111/1111/1111", "https://x.example/?r=2024-01-01-2024-12-31", "https://x.example/?id=1234-5678-9012-3456"] {
+            assert_eq!(scrub_pans_in_url(kept), kept);
+        }
     }
 
     #[test]

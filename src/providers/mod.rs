@@ -123,7 +123,7 @@ impl<'de> serde::Deserialize<'de> for LooseId {
 
 #[cfg(test)]
 mod tests {
-    use super::{alliancepay, chargeover, pinelabs, LooseId, MAX_ROWS};
+    use super::{alliancepay, chargeover, payerly, pinelabs, LooseId, MAX_ROWS};
     use crate::error::ErrorCode;
     use crate::http::HttpResponse;
 
@@ -147,6 +147,50 @@ mod tests {
                     assert_eq!(err.code, ErrorCode::Decode);
                     assert!(err.message.contains("expected a list of at most 10000 rows"), "{}", err.message);
                 }
+            }
+        }
+    }
+
+    /// Every string in a documented reply set to a card number (typed several ways): no field of
+    /// the tokens but the ids, which later calls send back, may hold it whole.
+    #[test]
+    fn no_field_but_the_ids_carries_a_card_number_from_any_reply_field() {
+        fn set_strings(v: &mut serde_json::Value, to: &str) {
+            match v {
+                serde_json::Value::String(s) => *s = to.to_string(),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|i| set_strings(i, to)),
+                serde_json::Value::Object(map) => map.values_mut().for_each(|i| set_strings(i, to)),
+                _ => {}
+            }
+        }
+        fn leaks(v: &serde_json::Value, key: &str, pan: &str, path: &str, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) if s.contains(pan) && !matches!(key, "id" | "customerId") => out.push(path.to_string()),
+                serde_json::Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| leaks(x, key, pan, &format!("{path}[{i}]"), out)),
+                serde_json::Value::Object(map) => map.iter().for_each(|(k, x)| leaks(x, k, pan, &format!("{path}.{k}"), out)),
+                _ => {}
+            }
+        }
+        let fixture = |p: &str| std::fs::read_to_string(format!("{}/tests/fixtures/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for pan in ["4111111111111111", "4111 1111 1111 1111", "4111\u{2009}1111\u{2009}1111\u{2009}1111", "４１１１－１１１１－１１１１－１１１１"] {
+            let body = |p: &str| {
+                let mut v: serde_json::Value = serde_json::from_str(&fixture(p)).unwrap();
+                set_strings(&mut v, pan);
+                if let Some(status) = v.get_mut("status").filter(|_| p.starts_with("chargeover")) {
+                    *status = "OK".into(); // the envelope, not a field of a token
+                }
+                HttpResponse::new(200, v.to_string())
+            };
+            let outputs = [
+                ("pinelabs", serde_json::to_value(pinelabs::parse_token_list(&body("pinelabs/list_doc_example.json")).unwrap()).unwrap()),
+                ("alliancepay", serde_json::to_value(alliancepay::parse_token_list(&body("alliancepay/list_doc_example.json")).unwrap()).unwrap()),
+                ("payerly", serde_json::to_value(payerly::parse_token(&body("payerly/token_doc_example.json"), 0, true).unwrap()).unwrap()),
+                ("chargeover", serde_json::to_value(chargeover::parse_token_list(&body("chargeover/list_cases.json"), 0).unwrap()).unwrap()),
+            ];
+            for (provider, out) in outputs {
+                let mut found = Vec::new();
+                leaks(&out, "", pan, provider, &mut found);
+                assert!(found.is_empty(), "{pan:?} kept whole in {found:?}");
             }
         }
     }

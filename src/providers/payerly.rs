@@ -140,7 +140,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         c.holder_name = wc.card_holder.map(card::scrub_pans_owned);
         if let Some(info) = wc.card_info {
             c.issuer_name = info.issuer_name.map(card::scrub_pans_owned);
-            c.issuer_country = info.issuer_country;
+            c.issuer_country = info.issuer_country.map(card::scrub_pans_owned);
         }
         t.card = Some(c);
     }
