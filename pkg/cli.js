@@ -251,8 +251,11 @@ async function clientConfig(values) {
       try {
         config.merchantPrivateKey = JSON.parse(readFileSync(keyFile, 'utf8'));
       } catch (err) {
-        // The file name is not a secret; its contents are, and are never shown.
-        throw new UsageError(`cannot read the merchant key file ${JSON.stringify(keyFile)} as JSON (${err.code ?? 'invalid JSON'})`);
+        // A file name is not a secret, but the setting may hold the key itself by mistake (a CI
+        // secret pasted into the variable): anything that does not look like a path is not shown.
+        const looksLikePath = keyFile.length <= 1024 && !/[{}"\n\r]/.test(keyFile);
+        const named = looksLikePath ? ` ${JSON.stringify(keyFile)}` : ' (the setting is not a file path; give the path of a file holding the key)';
+        throw new UsageError(`cannot read the merchant key file${named} as JSON (${err.code ?? 'invalid JSON'})`);
       }
     }
   } else if (provider === 'chargeover') {
