@@ -12,6 +12,19 @@ beforeEach(() => sandbox().reset());
 
 const tokenRequests = () => sandbox().requests.filter((r) => r.provider === 'chargeover');
 
+test('deleting the tokens an iteration hands out skips none of the rest', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 4 });
+  const before = (await client.listTokens({ customerId: '1000' })).map((t) => t.id);
+  assert.equal(before.length, 25);
+  const seen = [];
+  for await (const t of client.iterateTokens({ customerId: '1000' })) {
+    seen.push(t.id);
+    await client.deleteToken({ tokenId: t.id });
+  }
+  assert.deepEqual(seen, before);
+  assert.deepEqual(await client.listTokens({ customerId: '1000' }), []);
+});
+
 test('a 25-token customer comes back whole across pages, from listTokens and iterateTokens', async () => {
   const client = clientFor(sandbox(), 'chargeover', { pageSize: 10 });
   const listed = await client.listTokens({ customerId: '1000' });
@@ -19,7 +32,8 @@ test('a 25-token customer comes back whole across pages, from listTokens and ite
   assert.deepEqual(listed.map((t) => t.id), Array.from({ length: 25 }, (_, i) => String(i + 2)));
   assert.equal(new Set(listed.map((t) => t.id)).size, 25);
   const pages = tokenRequests().map((r) => r.rawUrl);
-  assert.deepEqual(pages, [0, 10, 20].map((o) => `/chargeover/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset=${o}&limit=10`));
+  // Pages after the first start one row early, to check that no row moved.
+  assert.deepEqual(pages, [0, 9, 18].map((o) => `/chargeover/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset=${o}&limit=10`));
   for (const t of listed) {
     assert.equal(t.provider, 'chargeover');
     assert.equal(t.customerId, '1000');
@@ -58,7 +72,8 @@ test('a 25-token customer comes back whole across pages, from listTokens and ite
 test('a page of exactly pageSize rows is followed by one more request; the default page size is 50', async () => {
   const client = clientFor(sandbox(), 'chargeover', { pageSize: 5 });
   assert.equal((await client.listTokens({ customerId: '1000' })).length, 25);
-  assert.equal(tokenRequests().length, 6);
+  // 5 tokens, then 4 new per page (each re-reads the last one), then the one row that ends it.
+  assert.equal(tokenRequests().length, 7);
   sandbox().reset();
   assert.equal((await clientFor(sandbox(), 'chargeover').listTokens({ customerId: '9000' })).length, 500);
   assert.equal(tokenRequests().length, 11);
@@ -71,8 +86,9 @@ test('the maxPages cap stops a listing with PROVIDER_ERROR, in listTokens and it
   assert.ok(err instanceof PayTokensError);
   assert.equal(err.code, 'PROVIDER_ERROR');
   assert.match(err.message, /2 pages.*maxPages/);
-  // The page past the cap is asked for only to see whether the listing has ended: it has not.
-  assert.equal(tokenRequests().length, 3);
+  // 10 tokens, 9, then the 20th; the page past the cap is asked for only to see whether the
+  // listing has ended: it has not.
+  assert.equal(tokenRequests().length, 4);
   const seen = [];
   const iterErr = await rejection((async () => {
     for await (const t of client.iterateTokens({ customerId: '1000' })) seen.push(t.id);

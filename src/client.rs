@@ -166,13 +166,19 @@ impl<E: Env> Client<E> {
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
-                // The cursor is the next offset; the cap also bounds iterateTokens.
-                let offset = chargeover::parse_cursor(cursor)?;
-                let build = || chargeover::list_page_request(base, &input.customer_id, offset, *page_size);
-                chargeover::check_page_cap(offset, *page_size, *max_pages)?;
-                let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, self.inner.env.now_ms())).await?;
-                let next = chargeover::next_cursor(offset, *page_size, *max_pages, tokens.len())?;
-                Ok(TokenPage { tokens, next })
+                // The cap also bounds iterateTokens, and the steps back a page may take.
+                let mut pos = chargeover::parse_cursor(cursor)?;
+                for _ in 0..=*max_pages {
+                    chargeover::check_page_cap(pos, *page_size, *max_pages)?;
+                    let start = chargeover::page_start(pos, *page_size);
+                    let build = || chargeover::list_page_request(base, &input.customer_id, start, *page_size);
+                    let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, self.inner.env.now_ms())).await?;
+                    match chargeover::page_step(pos, *page_size, *max_pages, tokens)? {
+                        chargeover::PageStep::Tokens { tokens, next } => return Ok(TokenPage { tokens, next }),
+                        chargeover::PageStep::Back(back) => pos = back,
+                    }
+                }
+                Err(Error::new(ErrorCode::ProviderError, "the listing kept moving while it was read (rows removed faster than pages were read)").with_provider(self.provider()))
             }
             Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token listing")),
         }

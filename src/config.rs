@@ -122,8 +122,8 @@ pub struct ChargeOverConfig {
     #[serde(default)]
     #[tsify(optional)]
     pub page_size: Option<u32>,
-    /// Listing stops with an error when there are tokens past this many pages (one more request
-    /// shows whether there are); default 200, at most 100000.
+    /// Listing stops with an error when there are more than `maxPages × pageSize` tokens (one more
+    /// request shows whether there are); default 200, at most 100000.
     #[serde(default)]
     #[tsify(optional)]
     pub max_pages: Option<u32>,

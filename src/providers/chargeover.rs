@@ -175,38 +175,98 @@ pub fn list_page_request(base_url: &str, customer_id: &str, offset: u32, page_si
     query_request(base_url, &list_page_query(customer_id, offset, page_size)?)
 }
 
-/// The offset a cursor (the decimal `next` of the previous page) stands for.
-pub fn parse_cursor(cursor: Option<&str>) -> Result<u32> {
-    match cursor {
-        None => Ok(0),
-        Some(c) if !c.is_empty() && c.len() <= 10 && c.bytes().all(|b| b.is_ascii_digit()) => {
-            c.parse().map_err(|_| Error::invalid_input("cursor", "is not a cursor this client issued"))
-        }
-        Some(_) => Err(Error::invalid_input("cursor", "is not a cursor this client issued")),
+/// Where a listing resumes. Pages are read by offset, so a row removed before the offset (a
+/// caller deleting the tokens it iterates over) would shift the next rows out of reach. So the
+/// cursor also keeps the last `tokenized_id` handed out, and the next request starts one row
+/// early: that row must be the one handed out last, or the listing steps back to find it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ListPosition {
+    pub offset: u32,
+    pub last_id: Option<u64>,
+}
+
+/// What one page request gave: tokens to hand out, or a position further back to read from.
+pub enum PageStep {
+    Tokens { tokens: Vec<Token>, next: Option<String> },
+    Back(ListPosition),
+}
+
+/// The position a cursor (`next` of the previous page: `offset` or `offset.lastId`) stands for.
+pub fn parse_cursor(cursor: Option<&str>) -> Result<ListPosition> {
+    let refused = || Error::invalid_input("cursor", "is not a cursor this client issued");
+    let number = |t: &str, max: usize| (!t.is_empty() && t.len() <= max && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse::<u64>().ok()).flatten();
+    let Some(c) = cursor else { return Ok(ListPosition { offset: 0, last_id: None }) };
+    let (offset, last) = c.split_once('.').map_or((c, None), |(o, l)| (o, Some(l)));
+    let offset = number(offset, 10).and_then(|o| u32::try_from(o).ok()).ok_or_else(refused)?;
+    let last_id = match last {
+        Some(l) => Some(number(l, 19).ok_or_else(refused)?),
+        None => None,
+    };
+    Ok(ListPosition { offset, last_id })
+}
+
+/// The offset a page request starts at: one row early when that row can be checked.
+pub fn page_start(pos: ListPosition, page_size: u32) -> u32 {
+    if pos.last_id.is_some() && pos.offset > 0 && page_size >= 2 {
+        pos.offset - 1
+    } else {
+        pos.offset
     }
 }
 
-/// The listing's end shows only as a short page, so page `max_pages + 1` is fetched only to see
-/// that it is empty. A cursor past it is refused before any request.
-pub fn check_page_cap(offset: u32, page_size: u32, max_pages: u32) -> Result<()> {
-    if offset / page_size.max(1) > max_pages {
+/// The listing's end shows only as a short page, so the page after `max_pages` full ones is read
+/// only to see that it holds nothing new. A cursor past it is refused before any request.
+pub fn check_page_cap(pos: ListPosition, page_size: u32, max_pages: u32) -> Result<()> {
+    if u64::from(pos.offset) > u64::from(max_pages) * u64::from(page_size) {
         return Err(page_cap_error(page_size, max_pages));
     }
     Ok(())
 }
 
-/// The cursor after a page of `rows`: none once a page comes back short (it was the last). Rows
-/// past the cap (a listing that never ends, or far more tokens than expected) stop the listing
-/// with an error instead of looping on; so does a page longer than asked for, on which offsets
-/// would skip or repeat rows.
-pub fn next_cursor(offset: u32, page_size: u32, max_pages: u32, rows: usize) -> Result<Option<String>> {
+/// The tokens of a page read from `page_start(pos, …)`, and where the listing goes on: nowhere once
+/// a page comes back short (it was the last). A page longer than asked for is DECODE (offsets
+/// would skip or repeat rows); tokens past the cap stop the listing with an error instead of
+/// paging on without end.
+pub fn page_step(pos: ListPosition, page_size: u32, max_pages: u32, mut tokens: Vec<Token>) -> Result<PageStep> {
+    let rows = tokens.len();
     if rows > page_size as usize {
         return Err(Error::decode(P, format!("a page came back with {rows} rows for a limit of {page_size}")));
     }
-    if rows > 0 && offset / page_size.max(1) >= max_pages {
-        return Err(page_cap_error(page_size, max_pages));
+    let start = page_start(pos, page_size);
+    let id = |t: &Token| t.id.parse::<u64>().ok();
+    if start < pos.offset {
+        let last = pos.last_id.unwrap_or(0);
+        // Rows are in tokenized_id order: those up to the last one handed out were read before.
+        let seen = tokens.iter().take_while(|t| id(t).is_some_and(|i| i <= last)).count();
+        if seen == 0 && start > 0 {
+            // The row handed out last is no longer at its place: rows before it were removed.
+            // Read further back, in steps that overlap by one row, until it (or an older row) shows.
+            let back = start.saturating_sub(page_size - 1);
+            return Ok(PageStep::Back(ListPosition { offset: back + 1, last_id: pos.last_id }));
+        }
+        tokens.drain(..seen);
     }
-    Ok((rows == page_size as usize).then(|| offset.saturating_add(page_size).to_string()))
+    // Tokens at positions past the cap: those before it are handed out, and the next page stops.
+    let cap = u64::from(max_pages) * u64::from(page_size);
+    let first = u64::from(start) + (rows - tokens.len()) as u64;
+    let mut read_to = u64::from(start) + rows as u64;
+    let mut more = rows == page_size as usize;
+    if !tokens.is_empty() && read_to > cap {
+        let within = cap.saturating_sub(first) as usize;
+        if within == 0 {
+            return Err(page_cap_error(page_size, max_pages));
+        }
+        tokens.truncate(within);
+        (read_to, more) = (cap, true);
+    }
+    let next = more.then(|| {
+        let last_id = tokens.last().and_then(id).or(pos.last_id);
+        match last_id {
+            Some(l) => format!("{read_to}.{l}"),
+            None => read_to.to_string(),
+        }
+    });
+    Ok(PageStep::Tokens { tokens, next })
 }
 
 fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
@@ -613,23 +673,46 @@ mod tests {
 
     #[test]
     fn cursors_and_the_page_cap() {
-        assert_eq!(parse_cursor(None).unwrap(), 0);
-        assert_eq!(parse_cursor(Some("20")).unwrap(), 20);
-        for bad in ["", "-1", "x", "1e3", "99999999999"] {
+        let at = |offset, last_id| ListPosition { offset, last_id };
+        assert_eq!(parse_cursor(None).unwrap(), at(0, None));
+        assert_eq!(parse_cursor(Some("20")).unwrap(), at(20, None));
+        assert_eq!(parse_cursor(Some("20.1234")).unwrap(), at(20, Some(1234)));
+        for bad in ["", "-1", "x", "1e3", "99999999999", "20.", ".5", "20.x", "1.2.3", &format!("1.{}", "9".repeat(20))] {
             assert_eq!(parse_cursor(Some(bad)).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
         }
-        assert_eq!(next_cursor(0, 10, 20, 10).unwrap().as_deref(), Some("10"));
-        assert_eq!(next_cursor(10, 10, 20, 9).unwrap(), None);
-        assert_eq!(next_cursor(10, 10, 20, 0).unwrap(), None);
-        assert_eq!(next_cursor(10, 10, 20, 11).unwrap_err().code, ErrorCode::Decode, "more rows than the limit");
-        assert_eq!(next_cursor(190, 10, 20, 10).unwrap().as_deref(), Some("200"));
-        // Page 21 may be asked for, to see the listing ended; with rows, it did not.
-        assert!(check_page_cap(200, 10, 20).is_ok());
-        assert_eq!(next_cursor(200, 10, 20, 0).unwrap(), None);
-        let err = next_cursor(200, 10, 20, 1).unwrap_err();
+        let rows = |ids: std::ops::RangeInclusive<u64>| ids.map(|i| Token::new(P, i.to_string())).collect::<Vec<_>>();
+        let tokens = |step: Result<PageStep>| match step.unwrap() {
+            PageStep::Tokens { tokens, next } => (tokens.iter().map(|t| t.id.parse::<u64>().unwrap()).collect::<Vec<_>>(), next),
+            PageStep::Back(pos) => panic!("stepped back to {pos:?}"),
+        };
+        // The first page hands out all its rows; the cursor keeps the last id.
+        assert_eq!(page_start(at(0, None), 10), 0);
+        assert_eq!(tokens(page_step(at(0, None), 10, 20, rows(1..=10))), ((1..=10).collect(), Some("10.10".into())));
+        // The next page starts one row early; that row, handed out already, is dropped.
+        assert_eq!(page_start(at(10, Some(10)), 10), 9);
+        assert_eq!(tokens(page_step(at(10, Some(10)), 10, 20, rows(10..=19))), ((11..=19).collect(), Some("19.19".into())));
+        assert_eq!(tokens(page_step(at(19, Some(19)), 10, 20, rows(19..=21))), (vec![20, 21], None));
+        // Rows before the offset were removed: the row read first is newer than the last handed
+        // out, so the page reads further back, in steps overlapping by one row.
+        match page_step(at(19, Some(19)), 10, 20, rows(24..=33)).unwrap() {
+            PageStep::Back(pos) => assert_eq!((pos, page_start(pos, 10)), (at(10, Some(19)), 9)),
+            PageStep::Tokens { .. } => panic!("a gap was not noticed"),
+        }
+        assert_eq!(tokens(page_step(at(10, Some(19)), 10, 20, rows(15..=24))), ((20..=24).collect(), Some("19.24".into())));
+        // Back at the start, whatever is there is new.
+        assert_eq!(tokens(page_step(at(1, Some(19)), 10, 20, rows(30..=32))), (vec![30, 31, 32], None));
+        // An old cursor without an id, and a page size of 1, page by offset alone.
+        assert_eq!(page_start(at(10, None), 10), 10);
+        assert_eq!(page_start(at(3, Some(3)), 1), 3);
+        assert_eq!(tokens(page_step(at(3, Some(3)), 1, 20, rows(4..=4))), (vec![4], Some("4.4".into())));
+        assert_eq!(page_step(at(0, None), 10, 20, rows(1..=11)).err().unwrap().code, ErrorCode::Decode, "more rows than the limit");
+        // 20 pages of 10: the page after them may be read to see that nothing new is there.
+        assert!(check_page_cap(at(200, Some(200)), 10, 20).is_ok());
+        assert_eq!(tokens(page_step(at(200, Some(200)), 10, 20, rows(200..=200))), (vec![], None));
+        let err = page_step(at(200, Some(200)), 10, 20, rows(200..=201)).err().unwrap();
         assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false));
         assert!(err.message.contains("20 pages"), "{}", err.message);
-        assert!(check_page_cap(210, 10, 20).is_err(), "a cursor past that page");
+        assert!(check_page_cap(at(201, Some(5)), 10, 20).is_err(), "a cursor past that page");
     }
 
     #[test]
@@ -818,13 +901,22 @@ mod client_tests {
 
     /// A customer with `total` records, served by offset and limit like the real API.
     fn paging_env(total: usize) -> FakeEnv {
+        store_env(std::rc::Rc::new(std::cell::RefCell::new((2..total as u64 + 2).collect())))
+    }
+
+    /// The records whose ids `store` holds, in id order; the test may remove some between pages.
+    fn store_env(store: std::rc::Rc<std::cell::RefCell<Vec<u64>>>) -> FakeEnv {
         FakeEnv::new(move |req| {
             let param = |name: &str| {
                 req.url.split(['?', '&']).find_map(|p| p.strip_prefix(&format!("{name}="))).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0)
             };
             let (offset, limit) = (param("offset"), param("limit"));
-            let rows: Vec<_> = (offset..total.min(offset + limit))
-                .map(|i| json!({"tokenized_id": i + 2, "customer_id": 1000, "paymethod_hint": "crd", "type_hint": "visa", "expdate": "2030-01-31"}))
+            let rows: Vec<_> = store
+                .borrow()
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|id| json!({"tokenized_id": id, "customer_id": 1000, "paymethod_hint": "crd", "type_hint": "visa", "expdate": "2030-01-31"}))
                 .collect();
             Ok(HttpResponse::new(200, json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": rows}).to_string()))
         })
@@ -847,11 +939,38 @@ mod client_tests {
         assert_eq!(tokens.len(), 25);
         let sent = env.sent.borrow();
         let urls: Vec<&str> = sent.iter().map(|r| r.url.as_str()).collect();
+        // Each page after the first starts one row early, to check that nothing moved.
         assert_eq!(
             urls,
-            [0, 10, 20].map(|o| format!("https://x.chargeover.com/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset={o}&limit=10"))
+            [0, 9, 18].map(|o| format!("https://x.chargeover.com/api/v3/tokenized?where=customer_id:EQUALS:1000&order=tokenized_id:ASC&offset={o}&limit=10"))
         );
         assert_eq!(sent[0].header_value("Authorization"), Some("Basic cHViOnByaXY="));
+    }
+
+    #[test]
+    fn removing_tokens_between_pages_skips_none() {
+        // The usual clean-up: read a page, delete every expired token on it, read on.
+        for (total, page_size, remove_every) in [(25, 10, 1), (25, 10, 2), (40, 3, 1), (7, 2, 1), (30, 10, 3)] {
+            let store = std::rc::Rc::new(std::cell::RefCell::new((2..total as u64 + 2).collect::<Vec<_>>()));
+            let env = store_env(store.clone());
+            let c = client(&env, json!({"pageSize": page_size}));
+            let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+            loop {
+                let page = block_on(c.list_tokens_page(&list("1000"), cursor.as_deref())).unwrap();
+                for t in &page.tokens {
+                    let id: u64 = t.id.parse().unwrap();
+                    seen.push(id);
+                    if id % remove_every == 0 {
+                        store.borrow_mut().retain(|&x| x != id);
+                    }
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, (2..total as u64 + 2).collect::<Vec<_>>(), "{total} tokens, pages of {page_size}, every {remove_every}th removed");
+        }
     }
 
     #[test]
@@ -859,7 +978,9 @@ mod client_tests {
         let env = paging_env(25);
         let err = block_on(client(&env, json!({"pageSize": 10, "maxPages": 2})).list_tokens(&list("1000"))).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
-        assert_eq!(env.sent.borrow().len(), 3, "two pages, and a third that shows there is more");
+        // Pages after the first hand out one row fewer (they start one row early), so a third
+        // page hands out the 20th token and a fourth shows there is more.
+        assert_eq!(env.sent.borrow().len(), 4, "three pages to the cap, and a fourth that shows there is more");
         // Exactly two full pages: the empty third, past a cap of 2, shows the listing is complete.
         let env = paging_env(20);
         assert_eq!(block_on(client(&env, json!({"pageSize": 10, "maxPages": 2})).list_tokens(&list("1000"))).unwrap().len(), 20);
