@@ -90,3 +90,19 @@ test('Payerly lookup narrowers are checked too', async () => {
   }
   assert.equal(sb.requests.length, 0);
 });
+
+test('an option a call does not have, or a misspelt config option, is INVALID_INPUT and sends nothing', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const client = clientFor(sb, 'pinelabs');
+  const err = await rejection(client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR', signal: AbortSignal.timeout(1000) }));
+  assert.equal(err.code, 'INVALID_INPUT');
+  assert.equal(err.message, 'input.signal: is not an option (expected customerId)');
+  const typo = await rejection(client.getToken({ tokenID: 'x', customerId: 'c' }));
+  assert.equal(typo.code, 'INVALID_INPUT');
+  assert.match(typo.message, /^input\.tokenID: is not an option \(expected one of tokenId, customerId/);
+  const query = await rejection(clientFor(sb, 'chargeover').queryTokens({ where: [{ field: 'customer_id', op: 'EQUALS', value: 1, values: [2] }] }));
+  assert.match(query.message, /^query\.where\[0\]\.values: is not an option/);
+  assert.throws(() => clientFor(sb, 'pinelabs', { deadlineMS: 5000 }), { code: 'INVALID_INPUT', provider: 'pinelabs', message: 'config.deadlineMS: is not an option; did you mean deadlineMs?' });
+  assert.equal(sb.requests.length, 0);
+});

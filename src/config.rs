@@ -196,6 +196,7 @@ impl ClientConfig {
     }
 
     fn parse_for(provider: Provider, text: &str) -> Result<Self> {
+        check_known_options(provider, text)?;
         let common: CommonOptions = read_fields("config", text)?;
         let mut config = match provider {
             Provider::Pinelabs => ClientConfig::Pinelabs(read_fields("config", text)?),
@@ -322,6 +323,28 @@ pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Resu
     Ok(value)
 }
 
+/// A config key no option has (`deadlineMS`, `timeout`) would otherwise be dropped without a word,
+/// and the call would run without the deadline its author meant to set.
+fn check_known_options(provider: Provider, text: &str) -> Result<()> {
+    const COMMON: [&str; 6] = ["provider", "environment", "baseUrl", "timeoutMs", "maxRetries", "deadlineMs"];
+    let own: &[&str] = match provider {
+        Provider::Pinelabs => &["clientId", "clientSecret"],
+        Provider::Alliancepay => &["serviceCode", "merchantId", "merchantPrivateKey", "session", "encryption"],
+        Provider::Chargeover => &["username", "password", "pageSize", "maxPages"],
+        Provider::Payerly => &["apiKey"],
+    };
+    let keys: std::collections::BTreeMap<String, serde::de::IgnoredAny> = read_fields("config", text)?;
+    let Some(unknown) = keys.keys().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
+    // A key is named only when it looks like one: a secret pasted in as a key is never echoed.
+    let named = unknown.len() <= 40 && unknown.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let field = if named { format!("config.{unknown}") } else { "config".to_string() };
+    match COMMON.iter().chain(own).find(|k| k.eq_ignore_ascii_case(unknown)) {
+        Some(meant) => Err(Error::invalid_input(&field, &format!("is not an option; did you mean {meant}?"))),
+        None if named => Err(Error::invalid_input(&field, &format!("is not an option for {}", provider.as_str()))),
+        None => Err(Error::invalid_input(&field, &format!("holds a key that is not an option for {}", provider.as_str()))),
+    }
+}
+
 /// https anywhere; plain http only to this machine (the sandbox, a local proxy), so credentials
 /// never cross a network in clear text. No query or fragment; trailing slashes are dropped.
 fn check_base_url(url: &str) -> Result<String> {
@@ -365,7 +388,11 @@ fn is_loopback(host: &str) -> bool {
 fn describe_serde_error(message: &str) -> String {
     // serde_json adds where in the text it stopped; the field path says more.
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
-    if let Some(expected) = crate::error::serde_expected(message) {
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        // "`signal`, expected one of `tokenId`, `customerId`": an option this call does not have.
+        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e).replace('`', "");
+        if expected.is_empty() { "is not an option".to_string() } else { format!("is not an option (expected {expected})") }
+    } else if let Some(expected) = crate::error::serde_expected(message) {
         format!("expected {expected}")
     } else if let Some(field) = message.strip_prefix("missing field ") {
         format!("missing field {field}")
@@ -384,6 +411,40 @@ mod tests {
 
     fn parse(v: serde_json::Value) -> Result<ClientConfig> {
         ClientConfig::parse(&v.to_string())
+    }
+
+    #[test]
+    fn options_no_provider_has_are_refused_with_a_hint() {
+        let base = json!({"provider": "pinelabs", "clientId": "a", "clientSecret": "b"});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut c = base.clone();
+            c[k] = v;
+            parse(c)
+        };
+        let err = with("deadlineMS", json!(5000)).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "config.deadlineMS: is not an option; did you mean deadlineMs?"));
+        assert_eq!(err.provider, Some(Provider::Pinelabs));
+        assert_eq!(with("timeout", json!(5)).unwrap_err().message, "config.timeout: is not an option for pinelabs");
+        // Another provider's option is not this one's.
+        assert_eq!(with("pageSize", json!(5)).unwrap_err().message, "config.pageSize: is not an option for pinelabs");
+        // A key that does not look like one (a secret pasted in by mistake) is not echoed.
+        let err = with("sk_live 51H8xyzzy/+=", json!(true)).unwrap_err();
+        assert_eq!(err.message, "config: holds a key that is not an option for pinelabs");
+        // Every documented option of every provider is taken.
+        let key = serde_json::json!({"kty": "EC", "crv": "P-384", "x": "x", "y": "y", "d": "d"});
+        let all = [
+            json!({"provider": "pinelabs", "clientId": "a", "clientSecret": "b"}),
+            json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://x.chargeover.com/api/v3", "pageSize": 10, "maxPages": 3}),
+            json!({"provider": "payerly", "apiKey": "k"}),
+            json!({"provider": "alliancepay", "serviceCode": "s", "merchantId": "m", "merchantPrivateKey": key, "encryption": "jwe"}),
+        ];
+        for mut c in all {
+            for (k, v) in [("environment", json!("sandbox")), ("timeoutMs", json!(1000)), ("maxRetries", json!(1)), ("deadlineMs", json!(5000))] {
+                c[k] = v;
+            }
+            let result = parse(c.clone());
+            assert!(result.as_ref().map_or_else(|e| !e.message.contains("is not an option"), |_| true), "{c}: {:?}", result.err());
+        }
     }
 
     #[test]

@@ -220,13 +220,13 @@ pub struct Capabilities {
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListTokensInput {
     pub customer_id: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetTokenInput {
     pub token_id: String,
     /// Pine Labs needs it; the others ignore it.
@@ -250,14 +250,14 @@ pub struct GetTokenInput {
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTokenStatusInput {
     pub token_id: String,
     pub status: TokenStatus,
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeleteTokenInput {
     pub token_id: String,
     #[serde(default)]
@@ -267,7 +267,7 @@ pub struct DeleteTokenInput {
 
 /// Stores a token that already exists at a payment gateway (ChargeOver); never card numbers.
 #[derive(Clone, Debug, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTokenInput {
     pub customer_id: String,
     /// The gateway's token value, e.g. `cus_5tSkoQ6mDrXOMQ`.
@@ -324,6 +324,7 @@ pub enum QueryOperator {
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
 pub struct QueryCondition {
     pub field: QueryField,
     pub op: QueryOperator,
@@ -353,6 +354,7 @@ pub enum SortDirection {
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
 pub struct QueryOrder {
     pub field: OrderField,
     pub direction: SortDirection,
@@ -360,6 +362,7 @@ pub struct QueryOrder {
 
 /// A ChargeOver token query: clauses are ANDed; one page as given by `offset` and `limit`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     #[serde(default, rename = "where")]
     #[tsify(optional)]
