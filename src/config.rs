@@ -333,7 +333,8 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
         Provider::Chargeover => &["username", "password", "pageSize", "maxPages"],
         Provider::Payerly => &["apiKey"],
     };
-    let keys: std::collections::BTreeMap<String, serde::de::IgnoredAny> = read_fields("config", text)?;
+    // Read as the JSON object type the crate already reads elsewhere: no new reader in the wasm.
+    let keys: serde_json::Map<String, serde_json::Value> = read_fields("config", text)?;
     let Some(unknown) = keys.keys().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
     // A key is named only when it looks like one: a secret pasted in as a key is never echoed.
     let named = unknown.len() <= 40 && unknown.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
