@@ -144,35 +144,39 @@ fn scrub_owned(text: String, luhn_only: bool) -> String {
 fn mask_runs(text: &str, luhn_only: bool) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
+    mask_units(&chars, card_digit, is_group_separator, luhn_only, |c, hide| out.push(if hide { '*' } else { c }));
+    out
+}
+
+/// Hands each unit (a character, or a piece of a URL) to `emit` in order, with whether it is a
+/// digit to hide: in a run of 13 or more digits, separators allowed between them (13–19 that pass
+/// the Luhn check when `luhn_only`), every digit but the first 6 and the last 4.
+fn mask_units<U: Copy>(units: &[U], digit: impl Fn(U) -> Option<u32>, separator: impl Fn(U) -> bool, luhn_only: bool, mut emit: impl FnMut(U, bool)) {
     let mut i = 0;
-    while i < chars.len() {
-        if !is_card_digit(chars[i]) {
-            out.push(chars[i]);
+    while i < units.len() {
+        if digit(units[i]).is_none() {
+            emit(units[i], false);
             i += 1;
             continue;
         }
         let (mut j, mut end, mut digits) = (i, i, 0);
-        while j < chars.len() && (is_card_digit(chars[j]) || is_group_separator(chars[j])) {
-            if is_card_digit(chars[j]) {
+        while j < units.len() && (digit(units[j]).is_some() || separator(units[j])) {
+            if digit(units[j]).is_some() {
                 digits += 1;
                 end = j + 1;
             }
             j += 1;
         }
-        let run = &chars[i..end];
-        let mask = digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && luhn(run.iter().filter_map(|&c| card_digit(c)))));
+        let run = &units[i..end];
+        let mask = digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && luhn(run.iter().filter_map(|&u| digit(u)))));
         let mut seen = 0;
-        for &c in run {
-            if mask && is_card_digit(c) {
-                out.push(if seen < 6 || seen >= digits - 4 { c } else { '*' });
-                seen += 1;
-            } else {
-                out.push(c);
-            }
+        for &u in run {
+            let is_digit = digit(u).is_some();
+            emit(u, mask && is_digit && seen >= 6 && seen < digits - 4);
+            seen += usize::from(is_digit);
         }
         i = end;
     }
-    out
 }
 
 /// Masks card numbers inside a URL the provider gives (a verification page): only runs of 13–19
@@ -191,37 +195,9 @@ pub fn scrub_pans_in_url(url: &str) -> String {
     }
     let one = |u: &str| u.chars().next().filter(|_| u.chars().count() == 1);
     let digit = |u: &str| one(u).and_then(card_digit);
-    let is_digit = |u: &str| digit(u).is_some();
-    let is_separator = |u: &str| matches!(u, "+" | "%20") || one(u).is_some_and(|c| c != '/' && is_group_separator(c));
+    let separator = |u: &str| matches!(u, "+" | "%20") || one(u).is_some_and(|c| c != '/' && is_group_separator(c));
     let mut out = String::with_capacity(url.len());
-    let mut i = 0;
-    while i < units.len() {
-        if !is_digit(units[i]) {
-            out.push_str(units[i]);
-            i += 1;
-            continue;
-        }
-        let (mut j, mut end) = (i, i);
-        while j < units.len() && (is_digit(units[j]) || is_separator(units[j])) {
-            if is_digit(units[j]) {
-                end = j + 1;
-            }
-            j += 1;
-        }
-        let run = &units[i..end];
-        let digits: Vec<u32> = run.iter().filter_map(|u| digit(u)).collect();
-        let mask = (13..=19).contains(&digits.len()) && luhn(digits.iter().copied());
-        let mut seen = 0;
-        for unit in run {
-            if mask && is_digit(unit) {
-                out.push_str(if seen < 6 || seen >= digits.len() - 4 { unit } else { "*" });
-                seen += 1;
-            } else {
-                out.push_str(unit);
-            }
-        }
-        i = end;
-    }
+    mask_units(&units, digit, separator, true, |u, hide| out.push_str(if hide { "*" } else { u }));
     out
 }
 
