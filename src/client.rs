@@ -166,19 +166,17 @@ impl<E: Env> Client<E> {
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
-                // The cap also bounds iterateTokens, and the steps back a page may take.
-                let mut pos = chargeover::parse_cursor(cursor)?;
-                for _ in 0..=*max_pages {
-                    chargeover::check_page_cap(pos, *page_size, *max_pages)?;
-                    let start = chargeover::page_start(pos, *page_size);
+                let mut read = chargeover::PageRead::new(chargeover::parse_cursor(cursor)?, *page_size, *max_pages)?;
+                // A search back for where the listing resumes halves its range each step.
+                for _ in 0..96 {
+                    let start = read.start();
                     let build = || chargeover::list_page_request(base, &input.customer_id, start, *page_size);
                     let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, self.inner.env.now_ms())).await?;
-                    match chargeover::page_step(pos, *page_size, *max_pages, tokens)? {
-                        chargeover::PageStep::Tokens { tokens, next } => return Ok(TokenPage { tokens, next }),
-                        chargeover::PageStep::Back(back) => pos = back,
+                    if let Some(page) = read.step(tokens)? {
+                        return Ok(page);
                     }
                 }
-                Err(Error::new(ErrorCode::ProviderError, "the listing kept moving while it was read (rows removed faster than pages were read)").with_provider(self.provider()))
+                Err(Error::new(ErrorCode::ProviderError, "the listing kept changing while it was read; list again").with_provider(self.provider()))
             }
             Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token listing")),
         }

@@ -10,7 +10,7 @@ use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token,
+    CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token, TokenPage,
     TokenQuery,
 };
 use crate::secret::Secret;
@@ -185,12 +185,6 @@ pub struct ListPosition {
     pub last_id: Option<u64>,
 }
 
-/// What one page request gave: tokens to hand out, or a position further back to read from.
-pub enum PageStep {
-    Tokens { tokens: Vec<Token>, next: Option<String> },
-    Back(ListPosition),
-}
-
 /// The position a cursor (`next` of the previous page: `offset` or `offset.lastId`) stands for.
 pub fn parse_cursor(cursor: Option<&str>) -> Result<ListPosition> {
     let refused = || Error::invalid_input("cursor", "is not a cursor this client issued");
@@ -223,50 +217,109 @@ pub fn check_page_cap(pos: ListPosition, page_size: u32, max_pages: u32) -> Resu
     Ok(())
 }
 
-/// The tokens of a page read from `page_start(pos, …)`, and where the listing goes on: nowhere once
-/// a page comes back short (it was the last). A page longer than asked for is DECODE (offsets
-/// would skip or repeat rows); tokens past the cap stop the listing with an error instead of
-/// paging on without end.
-pub fn page_step(pos: ListPosition, page_size: u32, max_pages: u32, mut tokens: Vec<Token>) -> Result<PageStep> {
-    let rows = tokens.len();
-    if rows > page_size as usize {
-        return Err(Error::decode(P, format!("a page came back with {rows} rows for a limit of {page_size}")));
+/// Reads one page of a listing: where to read (`start`), and what each reply means (`step`).
+/// When the row handed out last is no longer where the cursor left it (rows before it were
+/// removed), it searches back for it: galloping (one window back, then two, four…) until a window
+/// starts at or before it, then halving between the two, so a bulk deletion costs a few requests.
+pub struct PageRead {
+    pos: ListPosition,
+    page_size: u32,
+    max_pages: u32,
+    start: u32,
+    /// Windows known to start before the resume point (full, every row handed out) and past it.
+    before: Option<u32>,
+    past: Option<u32>,
+    /// The resume point is known to be exactly here: take the window whatever it holds.
+    exact: Option<u32>,
+    jump: u32,
+}
+
+impl PageRead {
+    pub fn new(pos: ListPosition, page_size: u32, max_pages: u32) -> Result<Self> {
+        check_page_cap(pos, page_size, max_pages)?;
+        let start = page_start(pos, page_size);
+        Ok(PageRead { pos, page_size, max_pages, start, before: None, past: None, exact: None, jump: page_size.saturating_sub(1).max(1) })
     }
-    let start = page_start(pos, page_size);
-    let id = |t: &Token| t.id.parse::<u64>().ok();
-    if start < pos.offset {
-        let last = pos.last_id.unwrap_or(0);
-        // Rows are in tokenized_id order: those up to the last one handed out were read before.
-        let seen = tokens.iter().take_while(|t| id(t).is_some_and(|i| i <= last)).count();
-        if seen == 0 && start > 0 {
-            // The row handed out last is no longer at its place: rows before it were removed.
-            // Read further back, in steps that overlap by one row, until it (or an older row) shows.
-            let back = start.saturating_sub(page_size - 1);
-            return Ok(PageStep::Back(ListPosition { offset: back + 1, last_id: pos.last_id }));
+
+    /// The offset to read the next window at.
+    pub fn start(&self) -> u32 {
+        self.start
+    }
+
+    /// The tokens of the window read at `start()` and the cursor after them, or `None`: read again
+    /// at the new `start()`. A page longer than asked for is DECODE (offsets would skip or repeat
+    /// rows); tokens past the cap stop the listing with an error instead of paging on without end.
+    pub fn step(&mut self, mut tokens: Vec<Token>) -> Result<Option<TokenPage>> {
+        let (page_size, rows) = (self.page_size, tokens.len());
+        if rows > page_size as usize {
+            return Err(Error::decode(P, format!("a page came back with {rows} rows for a limit of {page_size}")));
         }
-        tokens.drain(..seen);
-    }
-    // Tokens at positions past the cap: those before it are handed out, and the next page stops.
-    let cap = u64::from(max_pages) * u64::from(page_size);
-    let first = u64::from(start) + (rows - tokens.len()) as u64;
-    let mut read_to = u64::from(start) + rows as u64;
-    let mut more = rows == page_size as usize;
-    if !tokens.is_empty() && read_to > cap {
-        let within = cap.saturating_sub(first) as usize;
-        if within == 0 {
-            return Err(page_cap_error(page_size, max_pages));
+        let id = |t: &Token| t.id.parse::<u64>().ok();
+        let checked = self.pos.last_id.is_some() && self.pos.offset > 0 && page_size >= 2;
+        if checked {
+            let last = self.pos.last_id.unwrap_or(0);
+            // Rows are in tokenized_id order: those up to the last one handed out were read before.
+            let seen = tokens.iter().take_while(|t| id(t).is_some_and(|i| i <= last)).count();
+            // Right after a window of rows handed out, the first newer row is where the listing resumes.
+            let resumes_here = self.exact == Some(self.start) || self.before.is_some_and(|b| b.saturating_add(page_size) == self.start);
+            if !resumes_here {
+                let past = seen == 0 && self.start > 0;
+                let before = self.past.is_some() && seen == rows && rows == page_size as usize;
+                if past || before {
+                    if past {
+                        self.past = Some(self.start);
+                    } else {
+                        self.before = Some(self.start);
+                    }
+                    self.start = self.next_probe()?;
+                    return Ok(None);
+                }
+            }
+            tokens.drain(..seen);
         }
-        tokens.truncate(within);
-        (read_to, more) = (cap, true);
-    }
-    let next = more.then(|| {
-        let last_id = tokens.last().and_then(id).or(pos.last_id);
-        match last_id {
+        // Tokens at positions past the cap: those before it are handed out, and the next page stops.
+        let cap = u64::from(self.max_pages) * u64::from(page_size);
+        let first = u64::from(self.start) + (rows - tokens.len()) as u64;
+        let mut read_to = u64::from(self.start) + rows as u64;
+        let mut more = rows == page_size as usize;
+        if !tokens.is_empty() && read_to > cap {
+            let within = cap.saturating_sub(first) as usize;
+            if within == 0 {
+                return Err(page_cap_error(page_size, self.max_pages));
+            }
+            tokens.truncate(within);
+            (read_to, more) = (cap, true);
+        }
+        // The id goes with the offset: a page ending in an id that is not a number (no order to
+        // check against) leaves a cursor without one, and the next page is read by offset alone.
+        let next = more.then(|| match tokens.last().map_or(self.pos.last_id, id) {
             Some(l) => format!("{read_to}.{l}"),
             None => read_to.to_string(),
+        });
+        Ok(Some(TokenPage { tokens, next }))
+    }
+
+    fn next_probe(&mut self) -> Result<u32> {
+        let moving = || Error::new(ErrorCode::ProviderError, "the listing kept changing while it was read; list again").with_provider(P);
+        match (self.before, self.past) {
+            // The window at `b` holds only rows handed out, up to b + page_size − 1; the one at `p`
+            // starts past them: the resume point is in (b + page_size − 1, p].
+            (Some(b), Some(p)) if b < p => {
+                let seen_to = b.saturating_add(self.page_size - 1);
+                if seen_to.saturating_add(1) >= p {
+                    self.exact = Some(p);
+                    return Ok(p);
+                }
+                Ok(seen_to + (p - seen_to) / 2)
+            }
+            (None, Some(p)) if p > 0 => {
+                let s = p.saturating_sub(self.jump);
+                self.jump = self.jump.saturating_mul(2);
+                Ok(s)
+            }
+            _ => Err(moving()),
         }
-    });
-    Ok(PageStep::Tokens { tokens, next })
+    }
 }
 
 fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
@@ -680,40 +733,135 @@ mod tests {
         for bad in ["", "-1", "x", "1e3", "99999999999", "20.", ".5", "20.x", "1.2.3", &format!("1.{}", "9".repeat(20))] {
             assert_eq!(parse_cursor(Some(bad)).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
         }
-        let rows = |ids: std::ops::RangeInclusive<u64>| ids.map(|i| Token::new(P, i.to_string())).collect::<Vec<_>>();
-        let tokens = |step: Result<PageStep>| match step.unwrap() {
-            PageStep::Tokens { tokens, next } => (tokens.iter().map(|t| t.id.parse::<u64>().unwrap()).collect::<Vec<_>>(), next),
-            PageStep::Back(pos) => panic!("stepped back to {pos:?}"),
-        };
-        // The first page hands out all its rows; the cursor keeps the last id.
-        assert_eq!(page_start(at(0, None), 10), 0);
-        assert_eq!(tokens(page_step(at(0, None), 10, 20, rows(1..=10))), ((1..=10).collect(), Some("10.10".into())));
-        // The next page starts one row early; that row, handed out already, is dropped.
-        assert_eq!(page_start(at(10, Some(10)), 10), 9);
-        assert_eq!(tokens(page_step(at(10, Some(10)), 10, 20, rows(10..=19))), ((11..=19).collect(), Some("19.19".into())));
-        assert_eq!(tokens(page_step(at(19, Some(19)), 10, 20, rows(19..=21))), (vec![20, 21], None));
-        // Rows before the offset were removed: the row read first is newer than the last handed
-        // out, so the page reads further back, in steps overlapping by one row.
-        match page_step(at(19, Some(19)), 10, 20, rows(24..=33)).unwrap() {
-            PageStep::Back(pos) => assert_eq!((pos, page_start(pos, 10)), (at(10, Some(19)), 9)),
-            PageStep::Tokens { .. } => panic!("a gap was not noticed"),
-        }
-        assert_eq!(tokens(page_step(at(10, Some(19)), 10, 20, rows(15..=24))), ((20..=24).collect(), Some("19.24".into())));
-        // Back at the start, whatever is there is new.
-        assert_eq!(tokens(page_step(at(1, Some(19)), 10, 20, rows(30..=32))), (vec![30, 31, 32], None));
-        // An old cursor without an id, and a page size of 1, page by offset alone.
-        assert_eq!(page_start(at(10, None), 10), 10);
-        assert_eq!(page_start(at(3, Some(3)), 1), 3);
-        assert_eq!(tokens(page_step(at(3, Some(3)), 1, 20, rows(4..=4))), (vec![4], Some("4.4".into())));
-        assert_eq!(page_step(at(0, None), 10, 20, rows(1..=11)).err().unwrap().code, ErrorCode::Decode, "more rows than the limit");
-        // 20 pages of 10: the page after them may be read to see that nothing new is there.
         assert!(check_page_cap(at(200, Some(200)), 10, 20).is_ok());
-        assert_eq!(tokens(page_step(at(200, Some(200)), 10, 20, rows(200..=200))), (vec![], None));
-        let err = page_step(at(200, Some(200)), 10, 20, rows(200..=201)).err().unwrap();
-        assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false));
-        assert!(err.message.contains("20 pages"), "{}", err.message);
         assert!(check_page_cap(at(201, Some(5)), 10, 20).is_err(), "a cursor past that page");
     }
+
+    /// One page against `ids` (the server's rows, in order) through `PageRead`, and the requests it took.
+    fn read_page(ids: &[String], cursor: Option<&str>, page_size: u32, max_pages: u32) -> (Result<TokenPage>, usize) {
+        let mut read = match PageRead::new(parse_cursor(cursor).unwrap(), page_size, max_pages) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), 0),
+        };
+        for n in 1..=96 {
+            let start = read.start() as usize;
+            let rows = ids.iter().skip(start).take(page_size as usize).map(|i| Token::new(P, i.clone())).collect();
+            match read.step(rows) {
+                Ok(Some(page)) => return (Ok(page), n),
+                Ok(None) => {}
+                Err(e) => return (Err(e), n),
+            }
+        }
+        panic!("no page after 96 requests");
+    }
+
+    fn ids(range: std::ops::RangeInclusive<u64>) -> Vec<String> {
+        range.map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn pages_overlap_by_one_row_and_find_their_place_after_removals() {
+        let page = |ids: &[String], cursor: Option<&str>| {
+            let (page, requests) = read_page(ids, cursor, 10, 20);
+            let page = page.unwrap();
+            (page.tokens.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), page.next, requests)
+        };
+        let all = ids(1..=25);
+        assert_eq!(page(&all, None), (ids(1..=10), Some("10.10".into()), 1));
+        // The next page starts one row early; that row, handed out already, is dropped.
+        assert_eq!(page(&all, Some("10.10")), (ids(11..=19), Some("19.19".into()), 1));
+        assert_eq!(page(&all, Some("19.19")), (ids(20..=25), None, 1));
+        // 1–19 removed after they were handed out: the page searches back and resumes at 20.
+        let rest = ids(20..=25);
+        assert_eq!(page(&rest, Some("19.19")), (ids(20..=25), None, 3));
+        // An old cursor without an id pages by offset alone.
+        assert_eq!(page(&all, Some("10")), (ids(11..=20), Some("20.20".into()), 1));
+        // An id that is not a number has no order: the cursor after it carries no id, and the
+        // listing goes on by offset (it used to hand out the same page again and again).
+        let mut odd = ids(1..=18);
+        odd.push("x".into());
+        odd.extend(ids(20..=29));
+        let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+        for _ in 0..10 {
+            let (tokens, next, _) = page(&odd, cursor.as_deref());
+            seen.extend(tokens);
+            match next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen, odd);
+        // A bulk deletion costs a few requests, not one per page deleted.
+        let big = ids(1..=1000);
+        let (p, _) = read_page(&big, Some("700.700"), 4, 1000);
+        assert_eq!(p.unwrap().tokens.len(), 3);
+        let (p, requests) = read_page(&big[700..], Some("700.700"), 4, 1000);
+        assert_eq!(p.unwrap().tokens.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), ids(701..=704));
+        assert!(requests <= 24, "{requests} requests");
+        // More rows than asked for, and the cap: 20 pages of 10 tokens.
+        assert_eq!(read_page(&all, None, 1, 20).0.unwrap().tokens.len(), 1);
+        let (p, _) = read_page(&ids(1..=11), None, 10, 20);
+        assert_eq!(p.unwrap().next.as_deref(), Some("10.10"));
+        let many = ids(1..=300);
+        assert_eq!(page(&many[..200], Some("200.200")), (vec![], None, 1), "exactly at the cap: the listing ended");
+        let err = read_page(&many, Some("200.200"), 10, 20).0.unwrap_err();
+        assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false));
+        assert!(err.message.contains("20 pages"), "{}", err.message);
+        // A page straddling the cap hands out the tokens before it; the next one stops.
+        let (p, _) = read_page(&many, Some("195.195"), 10, 20);
+        let p = p.unwrap();
+        assert_eq!((p.tokens.len(), p.next.as_deref()), (5, Some("200.200")));
+    }
+
+    /// Random listings and removals (of rows handed out and of rows not yet read): every row that
+    /// was there the whole time is handed out exactly once, and nothing twice.
+    #[test]
+    fn no_token_is_skipped_or_repeated_whatever_is_removed_between_pages() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..3_000 {
+            let total = next(60);
+            let page_size = 1 + next(8) as u32;
+            let mut store: Vec<u64> = (1..=total).collect();
+            let (mut handed, mut removed_unread, mut cursor) = (Vec::new(), Vec::new(), None::<String>);
+            for _ in 0..400 {
+                let rows: Vec<String> = store.iter().map(u64::to_string).collect();
+                let page = read_page(&rows, cursor.as_deref(), page_size, 1000).0.unwrap();
+                for t in &page.tokens {
+                    let id: u64 = t.id.parse().unwrap();
+                    handed.push(id);
+                    if next(3) > 0 {
+                        store.retain(|&x| x != id);
+                    }
+                }
+                if next(4) == 0 && !store.is_empty() {
+                    let victim = store[next(store.len() as u64) as usize];
+                    if !handed.contains(&victim) {
+                        removed_unread.push(victim);
+                    }
+                    store.retain(|&x| x != victim);
+                }
+                match page.next {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
+            let mut sorted = handed.clone();
+            sorted.dedup();
+            assert_eq!(sorted.len(), handed.len(), "repeated: {handed:?}");
+            let want: Vec<u64> = (1..=total).filter(|i| !removed_unread.contains(i)).collect();
+            let got: Vec<u64> = handed.iter().copied().filter(|i| !removed_unread.contains(i)).collect();
+            if page_size >= 2 {
+                assert_eq!(got, want, "pages of {page_size}");
+            }
+        }
+    }
+
 
     #[test]
     fn doc_example_maps() {
