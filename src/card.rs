@@ -159,24 +159,57 @@ fn mask_units<U: Copy>(units: &[U], digit: impl Fn(U) -> Option<u32>, separator:
             i += 1;
             continue;
         }
-        let (mut j, mut end, mut digits) = (i, i, 0);
+        let (mut j, mut end) = (i, i);
         while j < units.len() && (digit(units[j]).is_some() || separator(units[j])) {
             if digit(units[j]).is_some() {
-                digits += 1;
                 end = j + 1;
             }
             j += 1;
         }
         let run = &units[i..end];
-        let mask = digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && luhn(run.iter().filter_map(|&u| digit(u)))));
-        let mut seen = 0;
-        for &u in run {
-            let is_digit = digit(u).is_some();
-            emit(u, mask && is_digit && seen >= 6 && seen < digits - 4);
-            seen += usize::from(is_digit);
+        for (unit, hide) in run.iter().zip(hidden_digits(run, &digit, luhn_only)) {
+            emit(*unit, hide);
         }
         i = end;
     }
+}
+
+/// Which units of a run (digits and separators, starting and ending with a digit) to hide.
+fn hidden_digits<U: Copy>(run: &[U], digit: &impl Fn(U) -> Option<u32>, luhn_only: bool) -> Vec<bool> {
+    let at: Vec<usize> = (0..run.len()).filter(|&k| digit(run[k]).is_some()).collect();
+    let mut hide = vec![false; run.len()];
+    let passes = |from: usize, to: usize| luhn(at[from..to].iter().filter_map(|&k| digit(run[k])));
+    let mut mark = |from: usize, to: usize| {
+        for (n, &k) in at[from..to].iter().enumerate() {
+            hide[k] = n >= 6 && n + 4 < to - from;
+        }
+    };
+    let digits = at.len();
+    if digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && passes(0, digits))) {
+        mark(0, digits);
+    } else if luhn_only && digits > 13 {
+        // A card number next to another number in one run (`ref=12345-4111…`, `_4111…_20240101`):
+        // whole groups of digits, taken together at their boundaries, are checked one by one. Only
+        // groups of 4 or more digits, as card numbers are written: dates' 2-digit groups would make
+        // a 13–19-digit stretch that passes Luhn by chance one time in ten.
+        let mut bounds: Vec<usize> = (0..digits).filter(|&n| n == 0 || at[n] != at[n - 1] + 1).collect();
+        bounds.push(digits);
+        let mut g = 0;
+        while g + 1 < bounds.len() {
+            let card = (g + 1..bounds.len())
+                .take_while(|&h| bounds[h] - bounds[g] <= 19 && bounds[h] - bounds[h - 1] >= 4)
+                .filter(|&h| bounds[h] - bounds[g] >= 13 && passes(bounds[g], bounds[h]))
+                .last();
+            match card {
+                Some(h) => {
+                    mark(bounds[g], bounds[h]);
+                    g = h;
+                }
+                None => g += 1,
+            }
+        }
+    }
+    hide
 }
 
 /// Masks card numbers inside a URL the provider gives (a verification page): only runs of 13–19
@@ -477,6 +510,14 @@ mod tests {
             scrub_pans_in_url(url),
             "https://x.example/3ds?a=4111-11**-****-1111&b=4111%2011**%20****%201111&c=4111+11**+****+1111&d=4111.11**.****.1111"
         );
+        // A card number next to another number is still found, group by group.
+        for (url, want) in [
+            ("https://x/3ds?ref=12345-4111111111111111", "https://x/3ds?ref=12345-411111******1111"),
+            ("https://x/order_4111111111111111_20240101", "https://x/order_411111******1111_20240101"),
+            ("https://x/?v=1.4111111111111111", "https://x/?v=1.411111******1111"),
+        ] {
+            assert_eq!(scrub_pans_in_url(url), want);
+        }
         // Path segments are not groups; a grouped run that fails Luhn (a date range, an id) stays.
         for kept in ["https://x.example/4111/1111/1111/1111", "https://x.example/?r=2024-01-01-2024-12-31", "https://x.example/?id=1234-5678-9012-3456"] {
             assert_eq!(scrub_pans_in_url(kept), kept);
