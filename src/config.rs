@@ -317,10 +317,63 @@ pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Resu
         // Text from `JSON.stringify` is one line, so the column is the byte offset.
         let path = crate::json_path::path_at(text, e.column(), message.starts_with("missing field"));
         let field = if path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
+        if let Some((key, expected)) = unknown_field(&message) {
+            return unknown_option(&field, key, &expected);
+        }
         Error::invalid_input(&field, &describe_serde_error(&message))
     })?;
     reader.end().map_err(|_| Error::invalid_input(root, "is not valid JSON"))?;
     Ok(value)
+}
+
+/// serde's "unknown field `signal`, expected one of `tokenId`, `customerId`", taken apart.
+fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected ").map_or(Vec::new(), |(_, e)| e.split('`').skip(1).step_by(2).collect());
+    Some((key, expected))
+}
+
+/// Every option name some config or call takes (and the one callers most often try): naming one
+/// of these, or a near miss of an option the caller could mean, in an error echoes nothing secret.
+const OPTION_NAMES: &[&str] = &[
+    "provider", "environment", "baseUrl", "timeoutMs", "maxRetries", "deadlineMs", "clientId", "clientSecret", "serviceCode", "merchantId",
+    "merchantPrivateKey", "session", "encryption", "username", "password", "pageSize", "maxPages", "apiKey", "customerId", "tokenId",
+    "accountId", "phone", "email", "includeRaw", "status", "token", "label", "paymentMethod", "brand", "expiryMonth", "expiryYear", "gateway",
+    "where", "order", "offset", "limit", "field", "op", "value", "direction", "signal",
+];
+
+/// An option `field` (ending in `key`) does not take. The key is named only when it is an option
+/// name or a near miss of one of `options`: anything else may be a secret pasted in as a key.
+fn unknown_option(field: &str, key: &str, options: &[&str]) -> Error {
+    let meant = options.iter().find(|o| o.eq_ignore_ascii_case(key) || near_miss(key, o));
+    let named = OPTION_NAMES.contains(&key) || meant.is_some();
+    let parent = field.strip_suffix(key).map_or(field, |p| p.strip_suffix('.').unwrap_or(p));
+    match (named, meant) {
+        (true, Some(m)) if *m != key => Error::invalid_input(field, &format!("is not an option; did you mean {m}?")),
+        (true, _) if options.is_empty() => Error::invalid_input(field, "is not an option"),
+        (true, _) => Error::invalid_input(field, &format!("is not an option (expected {})", options.join(", "))),
+        (false, _) => Error::invalid_input(parent, "holds a key that is not an option"),
+    }
+}
+
+/// At most two edits (insert, delete, substitute) apart, ignoring case: `timeout` for `timeoutMs`.
+fn near_miss(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+    if a.len().abs_diff(b.len()) > 2 || a.len() > 64 {
+        return false;
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = (prev + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = here;
+        }
+    }
+    row[b.len()] <= 2
 }
 
 /// A config key no option has (`deadlineMS`, `timeout`) would otherwise be dropped without a word,
@@ -336,14 +389,13 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
     // Read as the JSON object type the crate already reads elsewhere: no new reader in the wasm.
     let keys: serde_json::Map<String, serde_json::Value> = read_fields("config", text)?;
     let Some(unknown) = keys.keys().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
-    // A key is named only when it looks like one: a secret pasted in as a key is never echoed.
-    let named = unknown.len() <= 40 && unknown.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    let field = if named { format!("config.{unknown}") } else { "config".to_string() };
-    match COMMON.iter().chain(own).find(|k| k.eq_ignore_ascii_case(unknown)) {
-        Some(meant) => Err(Error::invalid_input(&field, &format!("is not an option; did you mean {meant}?"))),
-        None if named => Err(Error::invalid_input(&field, &format!("is not an option for {}", provider.as_str()))),
-        None => Err(Error::invalid_input(&field, &format!("holds a key that is not an option for {}", provider.as_str()))),
+    let options: Vec<&str> = COMMON.iter().chain(own).copied().collect();
+    let mut err = unknown_option(&format!("config.{unknown}"), unknown, &options);
+    if !options.iter().any(|o| o.eq_ignore_ascii_case(unknown) || near_miss(unknown, o)) {
+        // Not a near miss: another provider's option, or no option at all.
+        err.message = err.message.replace(&format!("(expected {})", options.join(", ")), &format!("for {}", provider.as_str()));
     }
+    Err(err)
 }
 
 /// https anywhere; plain http only to this machine (the sandbox, a local proxy), so credentials
@@ -389,11 +441,7 @@ fn is_loopback(host: &str) -> bool {
 fn describe_serde_error(message: &str) -> String {
     // serde_json adds where in the text it stopped; the field path says more.
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        // "`signal`, expected one of `tokenId`, `customerId`": an option this call does not have.
-        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e).replace('`', "");
-        if expected.is_empty() { "is not an option".to_string() } else { format!("is not an option (expected {expected})") }
-    } else if let Some(expected) = crate::error::serde_expected(message) {
+    if let Some(expected) = crate::error::serde_expected(message) {
         format!("expected {expected}")
     } else if let Some(field) = message.strip_prefix("missing field ") {
         format!("missing field {field}")
@@ -425,12 +473,14 @@ mod tests {
         let err = with("deadlineMS", json!(5000)).unwrap_err();
         assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "config.deadlineMS: is not an option; did you mean deadlineMs?"));
         assert_eq!(err.provider, Some(Provider::Pinelabs));
-        assert_eq!(with("timeout", json!(5)).unwrap_err().message, "config.timeout: is not an option for pinelabs");
+        assert_eq!(with("timeout", json!(5)).unwrap_err().message, "config.timeout: is not an option; did you mean timeoutMs?");
         // Another provider's option is not this one's.
         assert_eq!(with("pageSize", json!(5)).unwrap_err().message, "config.pageSize: is not an option for pinelabs");
-        // A key that does not look like one (a secret pasted in by mistake) is not echoed.
-        let err = with("sk_live 51H8xyzzy/+=", json!(true)).unwrap_err();
-        assert_eq!(err.message, "config: holds a key that is not an option for pinelabs");
+        // A key that is no option name nor a near miss (a secret pasted in by mistake) is not echoed.
+        for secret in ["sk_live 51H8xyzzy/+=", "sbx_py_key_Jc5Vn8Bq2Xe7", "4111111111111111"] {
+            let err = with(secret, json!(true)).unwrap_err();
+            assert_eq!(err.message, "config: holds a key that is not an option", "{secret}");
+        }
         // Every documented option of every provider is taken.
         let key = serde_json::json!({"kty": "EC", "crv": "P-384", "x": "x", "y": "y", "d": "d"});
         let all = [
