@@ -350,14 +350,16 @@ test('credentials from environment variables, and never echoed', async () => {
   const badFlag = await cli(['list', '-p', 'pinelabs', '-c', 'cust-gen-1', '--client-secret', secret, '--client-id', pinelabs.clientId, '--base-url', sandbox.baseUrls.pinelabs]);
   assert.equal(badFlag.code, 3);
   assert.ok(!badFlag.stderr.includes(secret));
-  // The key itself put where its file's path belongs is never echoed; a missing path is named.
-  const keyInVariable = await cli(['list', '-p', 'alliancepay', '-c', 'x', '--service-code', 's'], { env: { ALLIANCEPAY_MERCHANT_KEY_FILE: '{"kty":"EC","d":"canary-private-d"}' } });
-  assert.equal(keyInVariable.code, 2);
-  assert.ok(!keyInVariable.stderr.includes('canary-private-d'), keyInVariable.stderr);
-  assert.match(keyInVariable.stderr, /not a file path/);
+  // The key itself put where its file's path belongs (JSON or base64) is never echoed.
+  for (const pasted of ['{"kty":"EC","d":"canary-private-d"}', Buffer.from('{"d":"canary-private-d"}').toString('base64')]) {
+    const keyInVariable = await cli(['list', '-p', 'alliancepay', '-c', 'x', '--service-code', 's'], { env: { ALLIANCEPAY_MERCHANT_KEY_FILE: pasted } });
+    assert.equal(keyInVariable.code, 2);
+    assert.ok(!keyInVariable.stderr.includes('canary-private-d') && !keyInVariable.stderr.includes(pasted), keyInVariable.stderr);
+    assert.match(keyInVariable.stderr, /given by ALLIANCEPAY_MERCHANT_KEY_FILE.*ENOENT/);
+  }
   const missing = await cli(['list', '-p', 'alliancepay', '-c', 'x', '--service-code', 's', '--merchant-key-file', path.join(dir, 'nope.json')]);
   assert.equal(missing.code, 2);
-  assert.ok(missing.stderr.includes('nope.json') && missing.stderr.includes('ENOENT'), missing.stderr);
+  assert.match(missing.stderr, /given by --merchant-key-file as JSON \(ENOENT\)/);
   const typo = await cli(['list', '-p', 'pinelabs', `--clientsecret=${secret}`]);
   assert.equal(typo.code, 2);
   assert.ok(!typo.stderr.includes(secret));

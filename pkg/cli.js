@@ -251,11 +251,10 @@ async function clientConfig(values) {
       try {
         config.merchantPrivateKey = JSON.parse(readFileSync(keyFile, 'utf8'));
       } catch (err) {
-        // A file name is not a secret, but the setting may hold the key itself by mistake (a CI
-        // secret pasted into the variable): anything that does not look like a path is not shown.
-        const looksLikePath = keyFile.length <= 1024 && !/[{}"\n\r]/.test(keyFile);
-        const named = looksLikePath ? ` ${JSON.stringify(keyFile)}` : ' (the setting is not a file path; give the path of a file holding the key)';
-        throw new UsageError(`cannot read the merchant key file${named} as JSON (${err.code ?? 'invalid JSON'})`);
+        // The setting is never shown: it may hold the key itself by mistake (a CI secret, JSON or
+        // base64, pasted into the variable), and whoever set it knows which file they meant.
+        const from = values['merchant-key-file'] !== undefined ? '--merchant-key-file' : 'ALLIANCEPAY_MERCHANT_KEY_FILE';
+        throw new UsageError(`cannot read the merchant key file given by ${from} as JSON (${err.code ?? 'invalid JSON'}); it must be the path of a file holding the key`);
       }
     }
   } else if (provider === 'chargeover') {
