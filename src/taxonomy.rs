@@ -94,6 +94,11 @@ fn matches(r: &Rule, provider: Provider, status: u16, provider_code: Option<&str
         && r.provider_code.is_none_or(|c| Some(c) == provider_code)
 }
 
+/// Whether a rule of this provider's names this provider code.
+pub fn names_code(provider: Provider, provider_code: Option<&str>) -> bool {
+    provider_code.is_some_and(|code| RULES.iter().any(|r| r.provider == Some(provider) && r.provider_code == Some(code)))
+}
+
 /// The error for a provider's failure reply. Unlisted statuses are PROVIDER_ERROR, not retried.
 pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, message: &str) -> Error {
     let rule = RULES.iter().find(|r| matches(r, provider, status, provider_code));

@@ -195,7 +195,7 @@ pub fn error(resp: &HttpResponse) -> Error {
     });
     // The bank types a refusal of the request's fields VALIDATION_ERROR, with any HTTP status
     // (200 too): with a code no rule names, it is still the caller's input, not the bank's fault.
-    if refused_input.get() && err.code == ErrorCode::ProviderError && !err.retryable && !err.renew_auth {
+    if refused_input.get() && err.code == ErrorCode::ProviderError && !crate::taxonomy::names_code(P, err.provider_code.as_deref()) {
         err.code = ErrorCode::InvalidInput;
     }
     err
@@ -369,6 +369,9 @@ mod tests {
         let err = parse_token_list(&HttpResponse::new(200, r#"{"msgCode":"b_field_new","msgType":"VALIDATION_ERROR","msgText":"customerId: bad"}"#)).unwrap_err();
         assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::InvalidInput, Some(200), Some("b_field_new")));
         let err = parse_token_list(&HttpResponse::new(200, r#"{"msgCode":"b_field_new","msgType":"ERROR","msgText":"x"}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
+        // A code a rule names keeps its meaning whatever the type says.
+        let err = parse_token_list(&HttpResponse::new(500, r#"{"msgCode":"b_unknown_error","msgType":"VALIDATION_ERROR"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
         let err = parse_token_list(&HttpResponse::new(503, r#"{"msgCode":"b_server_is_overloaded","msgType":"ERROR"}"#)).unwrap_err();
         assert!(err.retryable && err.not_applied);
