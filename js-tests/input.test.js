@@ -104,8 +104,12 @@ test('an option a call does not have, or a misspelt config option, is INVALID_IN
   const query = await rejection(clientFor(sb, 'chargeover').queryTokens({ where: [{ field: 'customer_id', op: 'EQUALS', value: 1, values: [2] }] }));
   assert.equal(query.message, 'query.where[0].values: is not an option; did you mean value?');
   // A key that is no option name nor a near miss may be a pasted secret or card number: not echoed.
-  const pasted = await rejection(client.getToken({ tokenId: 't', customerId: 'c', '4111111111111111': 1 }));
-  assert.equal(pasted.message, 'input: holds a key that is not an option');
+  for (const key of ['4111111111111111', 'sk "live" \\ 4111\n1111']) {
+    const pasted = await rejection(client.getToken({ tokenId: 't', customerId: 'c', [key]: 1 }));
+    assert.equal(pasted.message, 'input: holds a key that is not an option');
+    const nested = await rejection(clientFor(sb, 'chargeover').queryTokens({ where: [{ field: 'customer_id', op: 'EQUALS', value: 1, [key]: 2 }] }));
+    assert.equal(nested.message, 'query.where[0]: holds a key that is not an option');
+  }
   assert.throws(() => clientFor(sb, 'pinelabs', { deadlineMS: 5000 }), { code: 'INVALID_INPUT', provider: 'pinelabs', message: 'config.deadlineMS: is not an option; did you mean deadlineMs?' });
   assert.equal(sb.requests.length, 0);
 });

@@ -318,7 +318,9 @@ pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Resu
         let path = crate::json_path::path_at(text, e.column(), message.starts_with("missing field"));
         let field = if path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
         if let Some((key, expected)) = unknown_field(&message) {
-            return unknown_option(&field, key, &expected);
+            let parent = crate::json_path::path_at(text, e.column(), true);
+            let parent = if parent.is_empty() { root.to_string() } else { format!("{root}.{parent}") };
+            return unknown_option(&field, &parent, key, &expected);
         }
         Error::invalid_input(&field, &describe_serde_error(&message))
     })?;
@@ -343,12 +345,12 @@ const OPTION_NAMES: &[&str] = &[
     "where", "order", "offset", "limit", "field", "op", "value", "direction", "signal",
 ];
 
-/// An option `field` (ending in `key`) does not take. The key is named only when it is an option
-/// name or a near miss of one of `options`: anything else may be a secret pasted in as a key.
-fn unknown_option(field: &str, key: &str, options: &[&str]) -> Error {
+/// A `key` (at `field`, inside `parent`) that is not one of `options`. The key is named only when
+/// it is an option name or a near miss of one of `options`: anything else may be a secret or a
+/// card number pasted in as a key.
+fn unknown_option(field: &str, parent: &str, key: &str, options: &[&str]) -> Error {
     let meant = options.iter().find(|o| o.eq_ignore_ascii_case(key) || near_miss(key, o));
     let named = OPTION_NAMES.contains(&key) || meant.is_some();
-    let parent = field.strip_suffix(key).map_or(field, |p| p.strip_suffix('.').unwrap_or(p));
     match (named, meant) {
         (true, Some(m)) if *m != key => Error::invalid_input(field, &format!("is not an option; did you mean {m}?")),
         (true, _) if options.is_empty() => Error::invalid_input(field, "is not an option"),
@@ -390,7 +392,7 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
     let keys: serde_json::Map<String, serde_json::Value> = read_fields("config", text)?;
     let Some(unknown) = keys.keys().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
     let options: Vec<&str> = COMMON.iter().chain(own).copied().collect();
-    let mut err = unknown_option(&format!("config.{unknown}"), unknown, &options);
+    let mut err = unknown_option(&format!("config.{unknown}"), "config", unknown, &options);
     if !options.iter().any(|o| o.eq_ignore_ascii_case(unknown) || near_miss(unknown, o)) {
         // Not a near miss: another provider's option, or no option at all.
         err.message = err.message.replace(&format!("(expected {})", options.join(", ")), &format!("for {}", provider.as_str()));
