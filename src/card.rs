@@ -167,18 +167,20 @@ fn mask_units<U: Copy>(units: &[U], digit: impl Fn(U) -> Option<u32>, separator:
             j += 1;
         }
         let run = &units[i..end];
-        for (unit, hide) in run.iter().zip(hidden_digits(run, &digit, luhn_only)) {
+        let values: Vec<Option<u32>> = run.iter().map(|&u| digit(u)).collect();
+        for (unit, hide) in run.iter().zip(hidden_digits(&values, luhn_only)) {
             emit(*unit, hide);
         }
         i = end;
     }
 }
 
-/// Which units of a run (digits and separators, starting and ending with a digit) to hide.
-fn hidden_digits<U: Copy>(run: &[U], digit: &impl Fn(U) -> Option<u32>, luhn_only: bool) -> Vec<bool> {
-    let at: Vec<usize> = (0..run.len()).filter(|&k| digit(run[k]).is_some()).collect();
+/// Which units of a run (each a digit's value, or `None` for a separator; it starts and ends with
+/// a digit) to hide.
+fn hidden_digits(run: &[Option<u32>], luhn_only: bool) -> Vec<bool> {
+    let at: Vec<usize> = (0..run.len()).filter(|&k| run[k].is_some()).collect();
     let mut hide = vec![false; run.len()];
-    let passes = |from: usize, to: usize| luhn(at[from..to].iter().filter_map(|&k| digit(run[k])));
+    let passes = |from: usize, to: usize| luhn(at[from..to].iter().filter_map(|&k| run[k]));
     let mut mark = |from: usize, to: usize| {
         for (n, &k) in at[from..to].iter().enumerate() {
             hide[k] = n >= 6 && n + 4 < to - from;
