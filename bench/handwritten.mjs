@@ -61,7 +61,10 @@ export function chargeover(text, now = Date.now()) {
         const [y, m] = r.expdate.split('-').map(Number);
         token.card.expiryMonth = m;
         token.card.expiryYear = y;
-        expired = Date.UTC(y, m, 1) <= now;
+        // The token works through its card's expiry month (the SDK gives the same expiresAt).
+        const end = Date.UTC(y, m, 1);
+        token.expiresAt = new Date(end).toISOString();
+        expired = end <= now;
       }
     }
     token.status = expired ? 'EXPIRED' : 'ACTIVE';
