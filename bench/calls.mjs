@@ -11,7 +11,7 @@ import { median } from './stats.mjs';
 
 const CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
 const ROUNDS = Number(process.env.ROUNDS || 5);
-const N = Number(process.env.CALLS || 1000);
+export const N = Number(process.env.CALLS || 1000);
 
 async function setup() {
   const sandbox = await startSandboxProcess();
@@ -41,6 +41,7 @@ async function setup() {
     if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
     return hand.pinelabs(decoder.decode(await resp.arrayBuffer()));
   };
+  // As src/http.rs READ_HEADERS, which JS cannot import.
   const readHeaders = ['content-type', 'retry-after', 'date', 'request-id', 'x-request-id'];
   const transport = async () => {
     const reply = await sendAttempt(fetch, url, 'GET', ['Authorization', `Bearer ${accessToken}`, 'Request-ID', requestId()], undefined, 30000, readHeaders);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { chromium } from 'playwright-core';
 import { startDemo } from '../scripts/demo-server.mjs';
+import { createClient } from 'paytokens';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = new URL('../test-output/', import.meta.url);
@@ -190,6 +191,12 @@ test('a lookup answered after an action ended does not undo what the row shows',
   await page.locator('#lookup-button').click();
   await page.waitForFunction(() => !document.querySelector('#results-body[aria-busy="true"]') && !document.querySelector('#lookup-button[disabled]'));
   assert.equal(await row(id).locator('.badge').textContent(), 'SUSPENDED');
+  // ...even when the provider changed the token since: the remembered outcome is not applied.
+  const elsewhere = createClient({ provider: 'alliancepay', ...demo.sandbox.credentials.alliancepay, baseUrl: demo.sandbox.baseUrls.alliancepay });
+  await elsewhere.updateTokenStatus({ tokenId: id, status: 'ACTIVE' });
+  await page.locator('#lookup-button').click();
+  await page.waitForFunction(() => !document.querySelector('#results-body[aria-busy="true"]') && !document.querySelector('#lookup-button[disabled]'));
+  assert.equal(await row(id).locator('.badge').textContent(), 'ACTIVE');
 });
 
 test('no forbidden action is offered: DELETED tokens, and providers without status changes', { skip }, async () => {

@@ -267,8 +267,8 @@ test('faults: rate_limit with Retry-After, reset drops the connection, log and C
   // The request log (it holds secrets) is not readable from other origins, nor by another host name.
   const log = await fetch(`${sbx.url}/_sandbox/requests`, { headers: { origin: 'http://example.test' } });
   assert.equal(log.headers.get('access-control-allow-origin'), null);
-  const logPreflight = await fetch(`${sbx.url}/_sandbox/reset`, { method: 'OPTIONS', headers: { origin: 'http://example.test', 'access-control-request-method': 'POST' } });
-  assert.equal(logPreflight.headers.get('access-control-allow-origin'), null);
+  const controlPreflight = await fetch(`${sbx.url}/_sandbox/reset`, { method: 'OPTIONS', headers: { origin: 'http://example.test', 'access-control-request-method': 'POST' } });
+  assert.equal(controlPreflight.headers.get('access-control-allow-origin'), null);
   assert.equal((await fetch(`${sbx.url}/_sandbox/credentials`, { headers: { origin: 'http://example.test' } })).headers.get('access-control-allow-origin'), '*');
   const rebound = await new Promise((resolve, reject) => {
     http.get(`${sbx.url}/_sandbox/requests`, { headers: { host: 'evil.example:80' } }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', reject);

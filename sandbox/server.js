@@ -165,6 +165,7 @@ export async function startSandbox({
       body,
     };
     const fault = faults.take(provider.name, rawUrl, path);
+    const pause = () => waitOrAbort(fault.delayMs ?? 2000, req.socket, pendingWaits);
     switch (fault?.scenario) {
       case 'reset':
         return req.socket.destroy();
@@ -173,13 +174,13 @@ export async function startSandbox({
       case 'malformed':
         return send(req, res, malformed(provider.name));
       case 'slow':
-        await waitOrAbort(fault.delayMs ?? 2000, req.socket, pendingWaits);
+        await pause();
         if (req.socket.destroyed) return;
         break;
     }
     const reply = await providerReply(provider, ctx, fault);
     if (fault?.scenario === 'late') {
-      await waitOrAbort(fault.delayMs ?? 2000, req.socket, pendingWaits);
+      await pause();
       if (req.socket.destroyed) return;
     }
     if (fault?.scenario === 'truncated') return sendTruncated(req, res, reply);

@@ -19,7 +19,7 @@ const outputs = ['paytokens.js', 'types.d.ts', 'types.d.cts'].map((f) => path.jo
 if (!upToDate(shipped, built, ...recipe) || !outputs.every(existsSync)) buildWasm();
 // Made from index.d.ts alone, so a stale copy needs no wasm rebuild.
 const cjsIndexFile = path.join(root, 'pkg/index.d.cts');
-if (!upToDate(cjsIndexFile, indexTypes, ...recipe)) writeCjsIndex();
+if (!upToDate(cjsIndexFile, indexTypes, fileURLToPath(import.meta.url))) writeCjsIndex();
 
 function buildWasm() {
   // Start clean: stale snippet folders from older builds must not ship.

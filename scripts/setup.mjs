@@ -4,7 +4,6 @@
 // and (with --browser) Debian's Chromium and ChromeDriver.
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { root, run, capture, lockedVersion, hasChromium, cargoOnPath } from './lib.mjs';
 
@@ -27,7 +26,7 @@ const aptInstall = (packages) => {
   const lock = ['-o', 'DPkg::Lock::Timeout=600'];
   for (let attempt = 1; run('apt-get', [...lock, 'update'], { allowFail: attempt < 20 }).status !== 0; attempt++) {
     console.log('apt-get update failed (apt busy?); trying again in 30 s');
-    spawnSync('sleep', ['30']);
+    run('sleep', ['30']);
   }
   run('apt-get', [...lock, 'install', '-y', ...packages], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 };

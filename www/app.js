@@ -511,7 +511,10 @@ async function lookup(event) {
   }
 }
 
-/** The lookup's tokens, with the outcome of every action that ended after it was sent. */
+/**
+ * The lookup's tokens, with the outcome of every action that ended after it was sent. Outcomes
+ * from before it are dropped from `state.settled`: this lookup's answer is newer.
+ */
 function freshest(tokens, since) {
   const out = tokens.map((t) => {
     const done = state.settled.get(keyOf(t));
@@ -619,7 +622,7 @@ async function onAction(event) {
   if (!button) return;
   const key = button.closest('tr').dataset.key;
   const token = state.tokens.find((t) => keyOf(t) === key);
-  if (!token) return; // a busy row's buttons are disabled: no click reaches here for it
+  if (!token) return;
   const action = button.dataset.action;
   if (action === 'delete' && !(await confirmDelete(token))) {
     // The list may have been rebuilt while the dialog was open: focus the row's button as it is now.

@@ -158,7 +158,7 @@ pub fn query_request(base_url: &str, q: &TokenQuery) -> Result<HttpRequest> {
 
 /// One page of a customer's tokens, in `tokenized_id` order so offsets are stable.
 pub fn list_page_query(customer_id: &str, offset: u32, page_size: u32) -> Result<TokenQuery> {
-    record_id("customerId", customer_id)?;
+    self::customer_id(customer_id)?;
     Ok(TokenQuery {
         conditions: vec![QueryCondition {
             field: QueryField::CustomerId,
@@ -226,6 +226,10 @@ pub struct PageRead {
     page_size: u32,
     max_pages: u32,
     start: u32,
+    /// Whether this page starts one row early to check its place (`page_start`).
+    checked: bool,
+    /// Windows read in the search back; a listing that keeps changing under it ends the search.
+    probes: u32,
     /// Windows known to start before the resume point (full, every row handed out) and past it.
     before: Option<u32>,
     past: Option<u32>,
@@ -238,7 +242,8 @@ impl PageRead {
     pub fn new(pos: ListPosition, page_size: u32, max_pages: u32) -> Result<Self> {
         check_page_cap(pos, page_size, max_pages)?;
         let start = page_start(pos, page_size);
-        Ok(PageRead { pos, page_size, max_pages, start, before: None, past: None, exact: None, jump: page_size.saturating_sub(1).max(1) })
+        let checked = start < pos.offset;
+        Ok(PageRead { pos, page_size, max_pages, start, checked, probes: 0, before: None, past: None, exact: None, jump: page_size.saturating_sub(1).max(1) })
     }
 
     /// The offset to read the next window at.
@@ -255,9 +260,7 @@ impl PageRead {
             return Err(Error::decode(P, format!("a page came back with {rows} rows for a limit of {page_size}")));
         }
         let id = |t: &Token| t.id.parse::<u64>().ok();
-        let checked = self.pos.last_id.is_some() && self.pos.offset > 0 && page_size >= 2;
-        if checked {
-            let last = self.pos.last_id.unwrap_or(0);
+        if let (true, Some(last)) = (self.checked, self.pos.last_id) {
             // Rows are in tokenized_id order: those up to the last one handed out were read before.
             let seen = tokens.iter().take_while(|t| id(t).is_some_and(|i| i <= last)).count();
             // Right after a window of rows handed out, the first newer row is where the listing resumes.
@@ -300,7 +303,11 @@ impl PageRead {
     }
 
     fn next_probe(&mut self) -> Result<u32> {
+        self.probes += 1;
         let moving = || Error::new(ErrorCode::ProviderError, "the listing kept changing while it was read; list again").with_provider(P);
+        if self.probes > MAX_PROBES {
+            return Err(moving());
+        }
         match (self.before, self.past) {
             // The window at `b` holds only rows handed out, up to b + page_size − 1; the one at `p`
             // starts past them: the resume point is in (b + page_size − 1, p].
@@ -322,6 +329,9 @@ impl PageRead {
     }
 }
 
+/// Galloping back and halving take at most about 32 windows each over a u32 range of offsets.
+const MAX_PROBES: u32 = 96;
+
 fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
     let mut err = Error::new(
         ErrorCode::ProviderError,
@@ -335,19 +345,18 @@ fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
 /// ChargeOver's record ids, `tokenized_id` and `customer_id`, are positive integers ([doc]).
 /// Anything else in a path could change what it means (`.` is the collection itself, `token:…`
 /// a lookup by another key); in a query it matches nothing, so a typo would list no tokens.
-fn record_id<'a>(field: &str, id: &'a str) -> Result<&'a str> {
+fn record_id(field: &str, wire_name: &str, id: &str) -> Result<u64> {
     let numeric = (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0');
-    if numeric {
-        Ok(id)
-    } else if field == "tokenId" {
-        Err(Error::invalid_input(field, "must be ChargeOver's numeric tokenized_id"))
-    } else {
-        Err(Error::invalid_input(field, "must be ChargeOver's numeric customer_id"))
-    }
+    // Up to 19 digits always fit a u64.
+    id.parse().ok().filter(|_| numeric).ok_or_else(|| Error::invalid_input(field, &format!("must be ChargeOver's numeric {wire_name}")))
 }
 
-fn tokenized_id(token_id: &str) -> Result<&str> {
-    record_id("tokenId", token_id)
+fn tokenized_id(token_id: &str) -> Result<u64> {
+    record_id("tokenId", "tokenized_id", token_id)
+}
+
+fn customer_id(customer_id: &str) -> Result<u64> {
+    record_id("customerId", "customer_id", customer_id)
 }
 
 /// [guess] PROVIDERS.md §2.2: reading one record by id is not documented for tokens; it follows
@@ -362,10 +371,7 @@ pub fn delete_token_request(base_url: &str, token_id: &str) -> Result<HttpReques
 
 /// The body for `POST /tokenized`, `customer_id` as the number ChargeOver documents.
 pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
-    let customer: serde_json::Value = record_id("customerId", &input.customer_id)?
-        .parse::<u64>()
-        .map_err(|_| Error::invalid_input("customerId", "must be ChargeOver's numeric customer_id"))?
-        .into();
+    let customer = customer_id(&input.customer_id)?;
     let token = input.token.trim();
     if token.is_empty() {
         return Err(Error::invalid_input("token", "is required (the gateway's token value)"));
