@@ -11,6 +11,7 @@ use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::*;
+use crate::model_json::{Json, JsonText};
 use crate::status;
 use crate::transport::FetchEnv;
 
@@ -83,12 +84,10 @@ fn optional_function(field: &str, value: JsValue) -> Result<Option<Function>> {
 /// Runs an operation as a JS promise; every error names the client's provider.
 /// Results cross as JSON text that pkg/api.js hands to `JSON.parse`: one string copy beats
 /// building every object through the boundary (bench/normalize.mjs has the figures).
-fn promise<T: Serialize + 'static>(provider: Provider, fut: impl std::future::Future<Output = Result<T>> + 'static) -> Promise {
+fn promise<T: JsonText + 'static>(provider: Provider, fut: impl std::future::Future<Output = Result<T>> + 'static) -> Promise {
     future_to_promise(async move {
         match fut.await {
-            Ok(value) => json_text(&value)
-                .map(JsValue::from)
-                .map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {e}")))),
+            Ok(value) => Ok(JsValue::from(Json::text(&value))),
             Err(mut err) => {
                 err.provider.get_or_insert(provider);
                 Err(error_to_js(&err))
@@ -266,5 +265,5 @@ pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Resul
         _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
     }
     .map_err(|e| error_to_js(&e))?;
-    json_text(&tokens).map_err(|e| error_to_js(&Error::new(ErrorCode::Decode, e.to_string())))
+    Ok(Json::text(&tokens))
 }
