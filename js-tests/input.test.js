@@ -2,6 +2,7 @@
 // INVALID_INPUT and sends nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
 const sandbox = useSandbox();
@@ -111,5 +112,22 @@ test('an option a call does not have, or a misspelt config option, is INVALID_IN
     assert.equal(nested.message, 'query.where[0]: holds a key that is not an option');
   }
   assert.throws(() => clientFor(sb, 'pinelabs', { deadlineMS: 5000 }), { code: 'INVALID_INPUT', provider: 'pinelabs', message: 'config.deadlineMS: is not an option; did you mean deadlineMs?' });
+  assert.equal(sb.requests.length, 0);
+});
+
+test('every method the Client type declares works detached (called without its client)', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const types = readFileSync(new URL('../pkg/index.d.ts', import.meta.url), 'utf8');
+  const declared = [...types.match(/^export interface Client \{\n([\s\S]*?)^\}/m)[1].matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
+  assert.ok(declared.length >= 7, declared.join());
+  const client = clientFor(sb, 'chargeover');
+  for (const name of declared) {
+    const detached = client[name];
+    // `undefined` input: each call refuses it as the caller's mistake, not with a TypeError on `this`.
+    const result = detached(undefined);
+    const err = await rejection(typeof result.next === 'function' ? result.next() : result);
+    assert.equal(err.code, 'INVALID_INPUT', `${name}: ${err.message}`);
+  }
   assert.equal(sb.requests.length, 0);
 });

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompactEncrypt, compactDecrypt, importJWK } from 'jose';
 import { startSandbox } from '../sandbox/server.js';
+import { coDatetime, allianceUtc, allianceKyiv } from '../sandbox/time.js';
 import http from 'node:http';
 
 let sbx;
@@ -276,4 +277,20 @@ test('faults: rate_limit with Retry-After, reset drops the connection, log and C
   assert.equal(rebound, 421);
   assert.equal((await fetch(`${sbx.url}/_sandbox/reset`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status, 200);
   assert.equal(sbx.requests.length, 0);
+});
+
+test("the sandbox writes times in each provider's documented form and zone, across daylight saving", () => {
+  // ChargeOver's doc example, in Chicago's summer time, and the same wall time in winter.
+  assert.equal(coDatetime(Date.UTC(2022, 9, 25, 13, 50, 45)), '2022-10-25T08:50:45-05:00');
+  assert.equal(coDatetime(Date.UTC(2022, 11, 25, 14, 50, 45)), '2022-12-25T08:50:45-06:00');
+  // The hour Chicago's clocks skip (2024-03-10 02:00 local) and the hour they repeat.
+  assert.equal(coDatetime(Date.UTC(2024, 2, 10, 7, 59, 59)), '2024-03-10T01:59:59-06:00');
+  assert.equal(coDatetime(Date.UTC(2024, 2, 10, 8, 0, 0)), '2024-03-10T03:00:00-05:00');
+  assert.equal(coDatetime(Date.UTC(2024, 10, 3, 6, 30)), '2024-11-03T01:30:00-05:00');
+  assert.equal(coDatetime(Date.UTC(2024, 10, 3, 7, 30)), '2024-11-03T01:30:00-06:00');
+  // AlliancePay's doc pair: the same instant in UTC and in Kyiv (winter +02:00, summer +03:00).
+  const doc = Date.UTC(2025, 1, 27, 12, 12, 34, 430);
+  assert.equal(allianceUtc(doc), '2025-02-27 12:12:34.0430 +0000');
+  assert.equal(allianceKyiv(doc), '2025-02-27 14:12:34.430+02:00');
+  assert.equal(allianceKyiv(Date.UTC(2025, 6, 1, 21, 30, 0, 5)), '2025-07-02 00:30:00.005+03:00');
 });

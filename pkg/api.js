@@ -57,8 +57,6 @@ function persistSafely(onSessionUpdate) {
   };
 }
 
-const METHODS = ['listTokens', 'iterateTokens', 'getToken', 'updateTokenStatus', 'deleteToken', 'createToken', 'queryTokens'];
-
 class Client {
   #core;
 
@@ -132,6 +130,11 @@ class Client {
     return { provider: this.provider };
   }
 }
+
+// Every method of the class, so that one added later works detached too.
+const METHODS = Object.getOwnPropertyNames(Client.prototype).filter(
+  (name) => name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(Client.prototype, name).value === 'function',
+);
 
 export function createClient(config) {
   return new Client(config);

@@ -5,16 +5,24 @@ export function isoMicros(ms) {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+// The instant as wall-clock time in a zone: the ISO text of the local time, and its offset.
+function inZone(ms, zone) {
+  const name = zone.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  const offset = m ? `${m[1]}${m[2]}:${m[3]}` : '+00:00';
+  const offsetMs = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
+  return { local: new Date(ms + offsetMs).toISOString(), offset };
+}
+
+const zone = (timeZone) => new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+const CHICAGO = zone('America/Chicago');
+const KYIV = zone('Europe/Kyiv');
+
 // ChargeOver: ISO 8601 in the account's zone, America/Chicago unless changed, e.g.
 // "2022-10-25T08:50:45-05:00" (developer.chargeover.com/docs/api-information/datetimes).
-const CHICAGO = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/Chicago', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-  hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset',
-});
-
 export function coDatetime(ms) {
-  const p = Object.fromEntries(CHICAGO.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${p.timeZoneName.replace('GMT', '')}`;
+  const { local, offset } = inZone(ms, CHICAGO);
+  return `${local.slice(0, 19)}${offset}`;
 }
 
 // AlliancePay tokenExpirationDateTime: "2025-02-27 12:12:34.0430 +0000" (UTC). The fraction is
@@ -24,18 +32,9 @@ export function allianceUtc(ms) {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.0${iso.slice(20, 23)} +0000`;
 }
 
-const kyivOffsetFormat = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'Europe/Kyiv',
-  timeZoneName: 'longOffset',
-});
-
 // AlliancePay tokenExpiration: "2025-02-27 14:12:34.430+02:00", same instant in Kyiv time
 // (+02:00 in winter, +03:00 in summer).
 export function allianceKyiv(ms) {
-  const name = kyivOffsetFormat.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName').value;
-  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  const offset = m ? `${m[1]}${m[2]}:${m[3]}` : '+00:00';
-  const offsetMs = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
-  const local = new Date(ms + offsetMs).toISOString();
+  const { local, offset } = inZone(ms, KYIV);
   return `${local.slice(0, 10)} ${local.slice(11, 23)}${offset}`;
 }
