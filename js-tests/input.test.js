@@ -129,5 +129,7 @@ test('every method the Client type declares works detached (called without its c
     const err = await rejection(typeof result.next === 'function' ? result.next() : result);
     assert.equal(err.code, 'INVALID_INPUT', `${name}: ${err.message}`);
   }
+  // Binding is for calls only: a spread of a client does not carry its toJSON along.
+  assert.equal(JSON.stringify({ ...client, note: 1 }), '{"note":1}');
   assert.equal(sb.requests.length, 0);
 });

@@ -131,9 +131,10 @@ class Client {
   }
 }
 
-// Every method of the class, so that one added later works detached too.
+// Every method of the class, so that one added later works detached too (`toJSON` is no call,
+// and as an own property it would turn up in spreads of a client).
 const METHODS = Object.getOwnPropertyNames(Client.prototype).filter(
-  (name) => name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(Client.prototype, name).value === 'function',
+  (name) => !['constructor', 'toJSON'].includes(name) && typeof Object.getOwnPropertyDescriptor(Client.prototype, name).value === 'function',
 );
 
 export function createClient(config) {

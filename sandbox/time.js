@@ -6,8 +6,8 @@ export function isoMicros(ms) {
 }
 
 // The instant as wall-clock time in a zone: the ISO text of the local time, and its offset.
-function inZone(ms, zone) {
-  const name = zone.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+function inZone(ms, format) {
+  const name = format.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName').value;
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
   const offset = m ? `${m[1]}${m[2]}:${m[3]}` : '+00:00';
   const offsetMs = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;

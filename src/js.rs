@@ -15,37 +15,11 @@ use crate::model_json::{Json, JsonText};
 use crate::status;
 use crate::transport::FetchEnv;
 
-/// Plain data crosses as JSON text that `JSON.parse` builds into objects: one reader and one
-/// writer for everything at the boundary, and faster than building objects field by field.
+/// Plain data other than tokens (errors, capabilities, transitions) crosses as JSON text that
+/// `JSON.parse` builds into objects, which is faster than building them field by field. Tokens
+/// have a writer of their own (`model_json`).
 fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
-    json_text(value).ok().and_then(|text| js_sys::JSON::parse(&text).ok())
-}
-
-/// `serde_json::to_string`, through a writer that copies the many one- to few-byte pieces the
-/// serializer writes (quotes, colons, commas, short keys) byte by byte: in wasm each slice copy is
-/// a `memory.copy`, whose fixed cost was a tenth of writing a 1,000-token list.
-fn json_text<T: Serialize>(value: &T) -> serde_json::Result<String> {
-    struct Pieces(Vec<u8>);
-    impl std::io::Write for Pieces {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.write_all(buf).map(|()| buf.len())
-        }
-        fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-            if buf.len() <= 16 {
-                buf.iter().for_each(|&b| self.0.push(b));
-            } else {
-                self.0.extend_from_slice(buf);
-            }
-            Ok(())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Pieces(Vec::with_capacity(1024));
-    serde_json::to_writer(&mut out, value)?;
-    // serde_json writes only valid UTF-8; the check is a fallback, never a panic.
-    String::from_utf8(out.0).map_err(|e| serde::ser::Error::custom(e))
+    serde_json::to_string(value).ok().and_then(|text| js_sys::JSON::parse(&text).ok())
 }
 
 fn error_to_js(err: &Error) -> JsValue {
