@@ -123,7 +123,7 @@ fn any_needs_escape(bytes: &[u8]) -> bool {
     const HIGH: u64 = ONES * 0x80;
     let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
     let mut words = bytes.chunks_exact(8);
-    let found = (&mut words).any(|w| {
+    let found = words.any(|w| {
         let x = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
         below(x, 0x20) | below(x ^ (ONES * u64::from(b'"')), 1) | below(x ^ (ONES * u64::from(b'\\')), 1) != 0
     });
