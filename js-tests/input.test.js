@@ -98,7 +98,7 @@ test('an option a call does not have, or a misspelt config option, is INVALID_IN
   const client = clientFor(sb, 'pinelabs');
   const err = await rejection(client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR', signal: AbortSignal.timeout(1000) }));
   assert.equal(err.code, 'INVALID_INPUT');
-  assert.equal(err.message, 'input.signal: is not an option (expected customerId)');
+  assert.equal(err.message, "input.signal: goes in the call's options, its second argument: e.g. listTokens(input, { signal })");
   const typo = await rejection(client.getToken({ tokenID: 'x', customerId: 'c' }));
   assert.equal(typo.code, 'INVALID_INPUT');
   assert.equal(typo.message, 'input.tokenID: is not an option; did you mean tokenId?');

@@ -1,6 +1,7 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
+import { signalOf } from './options.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs'];
 
@@ -19,10 +20,13 @@ export class PayTokensError extends Error {
   }
 }
 
-function toError(thrown) {
+function toError(thrown, signal) {
   if (thrown instanceof PayTokensError) return thrown;
   if (thrown && typeof thrown === 'object' && typeof thrown.code === 'string' && typeof thrown.message === 'string') {
-    return new PayTokensError(thrown);
+    const err = new PayTokensError(thrown);
+    // What the caller aborted with, as fetch rejects with it.
+    if (err.code === 'ABORTED' && signal) err.cause = signal.reason;
+    return err;
   }
   // Not expected: the core reports every failure as a typed object. Keep what happened.
   const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
@@ -31,12 +35,12 @@ function toError(thrown) {
 }
 
 // The core resolves with JSON text (cheaper across the boundary than built objects).
-async function guard(call) {
+async function guard(call, signal) {
   let text;
   try {
     text = await call();
   } catch (thrown) {
-    throw toError(thrown);
+    throw toError(thrown, signal);
   }
   return JSON.parse(text);
 }
@@ -83,11 +87,24 @@ class Client {
     return this.#core.capabilities;
   }
 
-  listTokens(input) {
-    return guard(() => this.#core.listTokens(input));
+  // Every call: input and options are checked and the call runs in one step, so a bad option
+  // rejects the returned promise like any other input error rather than throwing.
+  #run(options, call) {
+    let signal;
+    try {
+      signal = signalOf(options, this.provider);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return guard(() => call(signal), signal);
   }
 
-  async *iterateTokens(input) {
+  listTokens(input, options) {
+    return this.#run(options, (signal) => this.#core.listTokens(input, signal));
+  }
+
+  async *iterateTokens(input, options) {
+    const signal = signalOf(options, this.provider);
     // Read once: a caller changing `input` mid-listing must not carry the cursor to another query.
     let query = input;
     if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
@@ -99,30 +116,30 @@ class Client {
     }
     let cursor;
     do {
-      const page = await guard(() => this.#core.listTokensPage(query, cursor));
+      const page = await guard(() => this.#core.listTokensPage(query, cursor, signal), signal);
       yield* page.tokens;
       cursor = page.next;
     } while (cursor);
   }
 
-  getToken(input) {
-    return guard(() => this.#core.getToken(input));
+  getToken(input, options) {
+    return this.#run(options, (signal) => this.#core.getToken(input, signal));
   }
 
-  updateTokenStatus(input) {
-    return guard(() => this.#core.updateTokenStatus(input));
+  updateTokenStatus(input, options) {
+    return this.#run(options, (signal) => this.#core.updateTokenStatus(input, signal));
   }
 
-  async deleteToken(input) {
-    await guard(() => this.#core.deleteToken(input));
+  async deleteToken(input, options) {
+    await this.#run(options, (signal) => this.#core.deleteToken(input, signal));
   }
 
-  createToken(input) {
-    return guard(() => this.#core.createToken(input));
+  createToken(input, options) {
+    return this.#run(options, (signal) => this.#core.createToken(input, signal));
   }
 
-  queryTokens(query) {
-    return guard(() => this.#core.queryTokens(query));
+  queryTokens(query, options) {
+    return this.#run(options, (signal) => this.#core.queryTokens(query, signal));
   }
 
   // Credentials live inside the wasm instance; nothing here can print them.

@@ -1,6 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
+import { signalOf } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -75,9 +76,10 @@ class Hub {
   /**
    * Lists each named customer at its provider, all providers concurrently. Never rejects because
    * of a provider: each provider's result is in `outcomes[provider]`. Rejects only when `input`
-   * itself is malformed.
+   * or `options` is malformed, or with ABORTED when `options.signal` stopped the listing.
    */
-  async listTokens(input) {
+  async listTokens(input, options) {
+    const signal = signalOf(options);
     const customers = input?.customers;
     if (customers === null || typeof customers !== 'object' || Array.isArray(customers)) {
       throw invalid('customers: must be an object of provider → customerId');
@@ -93,7 +95,7 @@ class Hub {
         return [provider, { ok: false, customerId, error: new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }) }, []];
       }
       try {
-        const tokens = await client.listTokens({ customerId });
+        const tokens = await client.listTokens({ customerId }, signal ? { signal } : undefined);
         // Tokens already carry their provider; keep that true even for a foreign client object.
         const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
         return [provider, { ok: true, customerId, count: tagged.length }, tagged];
@@ -101,6 +103,9 @@ class Hub {
         return [provider, { ok: false, customerId, error: asError(thrown, provider) }, []];
       }
     }));
+    // The caller asked to stop: no partial result, as from any other aborted call.
+    const aborted = settled.find(([, outcome]) => outcome.error?.code === 'ABORTED');
+    if (signal?.aborted && aborted) throw aborted[1].error;
     const outcomes = {};
     const tokens = [];
     for (const [provider, outcome, list] of settled) {

@@ -53,21 +53,31 @@ export type ClientConfig =
   | ({ provider: 'chargeover'; /** Your instance's API, e.g. https://<instance>.chargeover.com/api/v3: there is no default. */ baseUrl: string } & ChargeOverConfig & CommonOptions & ClientHooks)
   | ({ provider: 'payerly' } & PayerlyConfig & CommonOptions & ClientHooks);
 
+/** What every call takes besides its input. */
+export interface CallOptions {
+  /**
+   * Stops the call: a request in flight is aborted, a wait before a retry ends, and the call
+   * rejects with `ABORTED` (the signal's `reason` as `cause`). A write stopped after its request
+   * left may still have been applied: read the token to know.
+   */
+  signal?: Signal;
+}
+
 export interface Client {
   readonly provider: Provider;
   readonly capabilities: Capabilities;
   /** Every token of a customer (all pages). */
-  listTokens(input: ListTokensInput): Promise<Token[]>;
+  listTokens(input: ListTokensInput, options?: CallOptions): Promise<Token[]>;
   /** The customer's tokens as pages arrive. */
-  iterateTokens(input: ListTokensInput): AsyncIterableIterator<Token>;
-  getToken(input: GetTokenInput): Promise<Token>;
+  iterateTokens(input: ListTokensInput, options?: CallOptions): AsyncIterableIterator<Token>;
+  getToken(input: GetTokenInput, options?: CallOptions): Promise<Token>;
   /** Checks the transition rules first; resolves to the token after the change. */
-  updateTokenStatus(input: UpdateTokenStatusInput): Promise<Token>;
-  deleteToken(input: DeleteTokenInput): Promise<void>;
+  updateTokenStatus(input: UpdateTokenStatusInput, options?: CallOptions): Promise<Token>;
+  deleteToken(input: DeleteTokenInput, options?: CallOptions): Promise<void>;
   /** ChargeOver: store a token that already exists at a gateway (never card numbers). */
-  createToken(input: CreateTokenInput): Promise<Token>;
+  createToken(input: CreateTokenInput, options?: CallOptions): Promise<Token>;
   /** ChargeOver: one page of a `where`/`order`/`offset`/`limit` query. */
-  queryTokens(query: TokenQuery): Promise<Token[]>;
+  queryTokens(query: TokenQuery, options?: CallOptions): Promise<Token[]>;
 }
 
 export declare function createClient(config: ClientConfig): Client;
@@ -128,8 +138,11 @@ export interface Hub {
   readonly providers: Provider[];
   /** The client for one provider (throws INVALID_INPUT when the hub has none). */
   client(provider: Provider): Client;
-  /** Lists each customer at its provider, concurrently. Rejects only on malformed input. */
-  listTokens(input: HubListInput): Promise<HubResult>;
+  /**
+   * Lists each customer at its provider, concurrently. Rejects only on malformed input or
+   * options, or with `ABORTED` when `options.signal` stopped the listing.
+   */
+  listTokens(input: HubListInput, options?: CallOptions): Promise<HubResult>;
 }
 
 /** One view over several providers' clients (at most one client per provider). */

@@ -352,6 +352,8 @@ fn unknown_option(field: &str, parent: &str, key: &str, options: &[&str]) -> Err
     let meant = options.iter().find(|o| o.eq_ignore_ascii_case(key) || near_miss(key, o));
     let named = OPTION_NAMES.contains(&key) || meant.is_some();
     match (named, meant) {
+        // Where callers first look for cancellation; it has a place of its own.
+        (true, _) if key == "signal" && !parent.starts_with("config") => Error::invalid_input(field, "goes in the call's options, its second argument: e.g. listTokens(input, { signal })"),
         (true, Some(m)) if *m != key => Error::invalid_input(field, &format!("is not an option; did you mean {m}?")),
         (true, _) if options.is_empty() => Error::invalid_input(field, "is not an option"),
         (true, _) => Error::invalid_input(field, &format!("is not an option (expected {})", options.join(", "))),

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Network,
     Timeout,
     Decode,
+    /// The caller's `AbortSignal` stopped the call.
+    Aborted,
 }
 
 impl ErrorCode {
@@ -39,6 +41,7 @@ impl ErrorCode {
             ErrorCode::Network => "NETWORK",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Decode => "DECODE",
+            ErrorCode::Aborted => "ABORTED",
         }
     }
 }

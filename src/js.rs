@@ -55,12 +55,70 @@ fn optional_function(field: &str, value: JsValue) -> Result<Option<Function>> {
     value.dyn_into().map(Some).map_err(|_| Error::invalid_input(field, "must be a function"))
 }
 
+#[wasm_bindgen(module = "/js/abort.js")]
+extern "C" {
+    /// A promise settled when `signal` aborts, with `dispose()` to stop listening.
+    #[wasm_bindgen(js_name = whenAborted)]
+    fn when_aborted(signal: &JsValue) -> Promise;
+}
+
+/// Stops listening to a call's signal once the call is over, however it ended: a long-lived
+/// signal (a server's shutdown signal passed to every call) must not gather a listener per call,
+/// and the settled promise frees its `JsFuture`'s callbacks.
+struct AbortWatch(Promise);
+
+impl Drop for AbortWatch {
+    fn drop(&mut self) {
+        if let Ok(dispose) = Reflect::get(&self.0, &"dispose".into()).and_then(|f| f.dyn_into::<Function>()) {
+            let _ = dispose.call0(&self.0);
+        }
+    }
+}
+
+/// Whether an operation changes something at the provider: an abort then leaves its outcome open.
+#[derive(Clone, Copy, PartialEq)]
+enum Effect {
+    Read,
+    Write,
+}
+
+/// `fut`, unless the caller's signal (checked by pkg/api.js; `undefined` for none) aborts first.
+/// Aborting drops the operation's future, and with it everything it waits for: a request in
+/// flight is aborted, a wait before a retry ends, a shared sign-in nobody else waits for stops.
+async fn until_aborted<T>(provider: Provider, effect: Effect, signal: JsValue, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    if signal.is_undefined() {
+        return fut.await;
+    }
+    let aborted = |what: String| Error::new(ErrorCode::Aborted, what).with_provider(provider);
+    if Reflect::get(&signal, &"aborted".into()).ok().and_then(|a| a.as_bool()) == Some(true) {
+        return Err(aborted(format!("the call was aborted by its signal before it started; nothing was sent to {}", provider.as_str())));
+    }
+    let watch = AbortWatch(when_aborted(&signal));
+    let abort = wasm_bindgen_futures::JsFuture::from(watch.0.clone());
+    futures::pin_mut!(fut);
+    match futures::future::select(fut, abort).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(_) => Err(aborted(match effect {
+            Effect::Read => format!("the call was aborted by its signal; its requests to {} were stopped", provider.as_str()),
+            Effect::Write => format!(
+                "the call was aborted by its signal; the change may already have been applied at {}: read the token to know",
+                provider.as_str()
+            ),
+        })),
+    }
+}
+
 /// Runs an operation as a JS promise; every error names the client's provider.
 /// Results cross as JSON text that pkg/api.js hands to `JSON.parse`: one string copy beats
 /// building every object through the boundary (bench/normalize.mjs has the figures).
-fn promise<T: JsonText + 'static>(provider: Provider, fut: impl std::future::Future<Output = Result<T>> + 'static) -> Promise {
+fn promise<T: JsonText + 'static>(
+    provider: Provider,
+    effect: Effect,
+    signal: JsValue,
+    fut: impl std::future::Future<Output = Result<T>> + 'static,
+) -> Promise {
     future_to_promise(async move {
-        match fut.await {
+        match until_aborted(provider, effect, signal, fut).await {
             Ok(value) => Ok(JsValue::from(Json::text(&value))),
             Err(mut err) => {
                 err.provider.get_or_insert(provider);
@@ -110,45 +168,45 @@ impl WasmClient {
     }
 
     #[wasm_bindgen(js_name = listTokens)]
-    pub fn list_tokens(&self, input: JsValue) -> Promise {
+    pub fn list_tokens(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.list_tokens(&from_js::<ListTokensInput>("input", input)?).await })
+        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens(&from_js::<ListTokensInput>("input", input)?).await })
     }
 
     #[wasm_bindgen(js_name = listTokensPage)]
-    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>) -> Promise {
+    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.list_tokens_page(&from_js::<ListTokensInput>("input", input)?, cursor.as_deref()).await })
+        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens_page(&from_js::<ListTokensInput>("input", input)?, cursor.as_deref()).await })
     }
 
     #[wasm_bindgen(js_name = getToken)]
-    pub fn get_token(&self, input: JsValue) -> Promise {
+    pub fn get_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.get_token(&from_js::<GetTokenInput>("input", input)?).await })
+        promise(client.provider(), Effect::Read, signal, async move { client.get_token(&from_js::<GetTokenInput>("input", input)?).await })
     }
 
     #[wasm_bindgen(js_name = updateTokenStatus)]
-    pub fn update_token_status(&self, input: JsValue) -> Promise {
+    pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.update_token_status(&from_js::<UpdateTokenStatusInput>("input", input)?).await })
+        promise(client.provider(), Effect::Write, signal, async move { client.update_token_status(&from_js::<UpdateTokenStatusInput>("input", input)?).await })
     }
 
     #[wasm_bindgen(js_name = createToken)]
-    pub fn create_token(&self, input: JsValue) -> Promise {
+    pub fn create_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.create_token(&from_js::<CreateTokenInput>("input", input)?).await })
+        promise(client.provider(), Effect::Write, signal, async move { client.create_token(&from_js::<CreateTokenInput>("input", input)?).await })
     }
 
     #[wasm_bindgen(js_name = queryTokens)]
-    pub fn query_tokens(&self, query: JsValue) -> Promise {
+    pub fn query_tokens(&self, query: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.query_tokens(&from_js::<TokenQuery>("query", query)?).await })
+        promise(client.provider(), Effect::Read, signal, async move { client.query_tokens(&from_js::<TokenQuery>("query", query)?).await })
     }
 
     #[wasm_bindgen(js_name = deleteToken)]
-    pub fn delete_token(&self, input: JsValue) -> Promise {
+    pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), async move { client.delete_token(&from_js::<DeleteTokenInput>("input", input)?).await })
+        promise(client.provider(), Effect::Write, signal, async move { client.delete_token(&from_js::<DeleteTokenInput>("input", input)?).await })
     }
 }
 

@@ -119,21 +119,21 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
     let input = || js_sys::JSON::parse(r#"{"customerId":"c1"}"#).unwrap();
     let mut codes = Vec::new();
     for _ in 0..5 {
-        let err = settle(client.list_tokens(input())).await.unwrap_err();
+        let err = settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap_err();
         codes.push(get(&err, "code").as_string().unwrap());
         assert_eq!(get(&err, "provider").as_string().as_deref(), Some("pinelabs"));
     }
     assert_eq!(codes, ["NETWORK", "DECODE", "PROVIDER_ERROR", "NETWORK", "DECODE"]);
     for bad in [JsValue::NULL, JsValue::from(5), js_sys::JSON::parse(r#"{"customerId":7}"#).unwrap()] {
-        let err = settle(client.list_tokens(bad)).await.unwrap_err();
+        let err = settle(client.list_tokens(bad, JsValue::UNDEFINED)).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     }
-    let text = settle(client.list_tokens(input())).await.unwrap();
+    let text = settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap();
     let tokens = js_sys::JSON::parse(&text.as_string().unwrap()).unwrap();
     let first = js_sys::Array::from(&tokens).get(0);
     assert_eq!(get(&first, "id").as_string().as_deref(), Some("t1"));
     assert_eq!(get(&first, "status").as_string().as_deref(), Some("ACTIVE"));
-    let err_json = js_sys::JSON::stringify(&settle(client.list_tokens(JsValue::NULL)).await.unwrap_err()).unwrap();
+    let err_json = js_sys::JSON::stringify(&settle(client.list_tokens(JsValue::NULL, JsValue::UNDEFINED)).await.unwrap_err()).unwrap();
     assert!(!String::from(err_json).contains("canary-wasm-secret"));
 }
 

@@ -11,7 +11,7 @@ import type {
   ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
   QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
-  UpdateTokenStatusInput, PayTokensErrorFields, FetchLike,
+  UpdateTokenStatusInput, PayTokensErrorFields, FetchLike, CallOptions,
 } from 'paytokens';
 
 const environment: Environment = 'sandbox';
@@ -91,6 +91,17 @@ export async function useEverything(): Promise<void> {
   const queried: Token[] = await clients[2].queryTokens(query);
   const page: TokenPage = { tokens: queried, next: undefined };
 
+  // Every call takes options with an AbortSignal.
+  const controller = new AbortController();
+  const options: CallOptions = { signal: controller.signal };
+  const stoppable: Token[] = await client.listTokens(list, options);
+  for await (const t of client.iterateTokens(list, options)) void t;
+  await client.deleteToken(del, { signal: AbortSignal.timeout(5000) });
+  // @ts-expect-error options have a signal and nothing else
+  await client.getToken(get, { timeoutMs: 5000 });
+  // @ts-expect-error a signal is an AbortSignal
+  await client.listTokens(list, { signal: 'stop' });
+
   // @ts-expect-error an invalid status
   await client.updateTokenStatus({ tokenId: one.id, status: 'PAUSED' });
   // @ts-expect-error tokenId is required
@@ -105,7 +116,7 @@ export async function useEverything(): Promise<void> {
 
   const hub: Hub = createHub(clients);
   const hubInput: HubListInput = { customers: { pinelabs: list.customerId, chargeover: '1' } };
-  const result: HubResult = await hub.listTokens(hubInput);
+  const result: HubResult = await hub.listTokens(hubInput, options);
   const outcome: HubOutcome | undefined = result.outcomes.pinelabs;
   if (outcome && !outcome.ok) {
     const code: ErrorCode = outcome.error.code;
@@ -120,6 +131,8 @@ export async function useEverything(): Promise<void> {
   } catch (err) {
     if (err instanceof PayTokensError) {
       const code: ErrorCode = err.code;
+      // The caller's own abort, told apart from a failure.
+      const stoppedByCaller: boolean = code === 'ABORTED';
       const retryable: boolean = err.retryable;
       const status: number | undefined = err.httpStatus;
       const from: Provider | undefined = err.provider;
@@ -130,8 +143,8 @@ export async function useEverything(): Promise<void> {
       void made;
       // @ts-expect-error an invalid error code
       const bad: ErrorCode = 'TEAPOT';
-      void [code, retryable, status, from, json, bad];
+      void [code, stoppedByCaller, retryable, status, from, json, bad];
     }
   }
-  void [provider, canDelete, tokens, nothing, created, page, wrong, allowed, ok, sorted, providers];
+  void [provider, canDelete, tokens, nothing, created, page, stoppable, wrong, allowed, ok, sorted, providers];
 }

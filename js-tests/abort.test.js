@@ -1,0 +1,156 @@
+// A call's AbortSignal (its options' `signal`): what stops, what the caller is told, and that
+// nothing is left behind (listeners, requests, timers) and the client keeps working.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
+import { createHub } from 'paytokens';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+
+const sandbox = useSandbox();
+beforeEach(() => sandbox().reset());
+
+const CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
+const TOKEN = 'token-v1-1234567890-aa-ABCDEF';
+const listPath = '/customer/';
+
+/** A fetch that records each request's signal and hands the request to the real one. */
+function watchedFetch() {
+  const signals = [];
+  const fetchVia = (url, init) => {
+    signals.push({ url, signal: init.signal });
+    return fetch(url, init);
+  };
+  return { fetchVia, signals };
+}
+
+test('an abort while the request is in flight rejects at once with ABORTED, aborts the request, and the client keeps working', async () => {
+  const { fetchVia, signals } = watchedFetch();
+  const client = clientFor(sandbox(), 'pinelabs', { fetch: fetchVia, timeoutMs: 10_000 });
+  await client.listTokens({ customerId: CUSTOMER }); // signed in: the next call only lists
+  sandbox().fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 3000, pathIncludes: listPath });
+  const controller = new AbortController();
+  const reason = new Error('the page was closed');
+  setTimeout(() => controller.abort(reason), 100);
+  const started = performance.now();
+  const err = await rejection(client.listTokens({ customerId: CUSTOMER }, { signal: controller.signal }));
+  assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
+  assert.equal(err.name, 'PayTokensError');
+  assert.equal(err.code, 'ABORTED');
+  assert.equal(err.provider, 'pinelabs');
+  assert.equal(err.retryable, false);
+  assert.equal(err.cause, reason);
+  assert.match(err.message, /aborted by its signal; its requests to pinelabs were stopped/);
+  assert.equal(signals.at(-1).signal.aborted, true, 'the request in flight was aborted');
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  // The instance is not poisoned, and the abort did not spill into later calls.
+  assert.equal((await client.listTokens({ customerId: CUSTOMER })).length, 1);
+});
+
+test('a signal aborted before the call sends nothing and rejects with its reason as cause', async () => {
+  const client = clientFor(sandbox(), 'pinelabs');
+  const signal = AbortSignal.abort();
+  for (const call of [
+    () => client.listTokens({ customerId: CUSTOMER }, { signal }),
+    () => client.getToken({ customerId: CUSTOMER, tokenId: TOKEN }, { signal }),
+    () => client.deleteToken({ customerId: CUSTOMER, tokenId: TOKEN }, { signal }),
+    () => client.iterateTokens({ customerId: CUSTOMER }, { signal }).next(),
+  ]) {
+    const err = await rejection(call());
+    assert.equal(err.code, 'ABORTED');
+    assert.match(err.message, /before it started; nothing was sent to pinelabs/);
+    assert.equal(err.cause, signal.reason);
+    assert.equal(err.cause.name, 'AbortError');
+  }
+  assert.equal(sandbox().requests.length, 0);
+});
+
+test('an abort during the wait before a retry ends the wait: no further attempt is sent', async () => {
+  sandbox().fault({ provider: 'pinelabs', scenario: 'rate_limit', retryAfter: 5, pathIncludes: listPath });
+  const client = clientFor(sandbox(), 'pinelabs', { maxRetries: 3 });
+  const controller = new AbortController();
+  const call = client.listTokens({ customerId: CUSTOMER }, { signal: controller.signal });
+  while (sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }) === 0) await new Promise((r) => setTimeout(r, 10));
+  const started = performance.now();
+  controller.abort();
+  const err = await rejection(call);
+  assert.equal(err.code, 'ABORTED');
+  assert.ok(performance.now() - started < 500);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 1, 'the retry was not sent');
+});
+
+test('a write stopped after its request left says the change may have been applied', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { timeoutMs: 10_000 });
+  const [token] = await client.listTokens({ customerId: 'senderCustomerId' });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 3000, pathIncludes: '/state/update' });
+  const controller = new AbortController();
+  const call = client.updateTokenStatus({ tokenId: token.id, status: 'SUSPENDED' }, { signal: controller.signal });
+  while (sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }) === 0) await new Promise((r) => setTimeout(r, 10));
+  controller.abort();
+  const err = await rejection(call);
+  assert.equal(err.code, 'ABORTED');
+  assert.match(err.message, /the change may already have been applied at alliancepay: read the token to know/);
+});
+
+test('a long-lived signal passed to many calls keeps no listener once they end, whether they succeed or fail', async () => {
+  const client = clientFor(sandbox(), 'pinelabs');
+  const controller = new AbortController();
+  const { signal } = controller;
+  for (let i = 0; i < 20; i++) await client.listTokens({ customerId: CUSTOMER }, { signal });
+  await rejection(client.getToken({ customerId: CUSTOMER, tokenId: 'token-v1-0000000000-aa-NOSUCH' }, { signal }));
+  const pages = [];
+  for await (const t of client.iterateTokens({ customerId: 'cust-bench-25' }, { signal })) pages.push(t.id);
+  assert.equal(pages.length, 25);
+  assert.equal(getEventListeners(signal, 'abort').length, 0);
+  assert.equal(signal.aborted, false);
+});
+
+test('iterateTokens stops between pages when its signal aborts', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 4 });
+  const controller = new AbortController();
+  const seen = [];
+  const err = await rejection((async () => {
+    for await (const t of client.iterateTokens({ customerId: '1000' }, { signal: controller.signal })) {
+      seen.push(t.id);
+      if (seen.length === 4) controller.abort();
+    }
+  })());
+  assert.equal(err.code, 'ABORTED');
+  assert.equal(seen.length, 4);
+  assert.equal(sandbox().count({ provider: 'chargeover', pathIncludes: '/tokenized' }), 1, 'no page after the abort');
+});
+
+test('bad options are INVALID_INPUT naming the provider, before any request; keys are not echoed', async () => {
+  const client = clientFor(sandbox(), 'pinelabs');
+  const cases = [
+    [null, 'options: must be an object'],
+    ['fast', 'options: must be an object'],
+    [{ signal: 'stop' }, 'options.signal: must be an AbortSignal'],
+    [{ signal: { aborted: false } }, 'options.signal: must be an AbortSignal'],
+    [{ sk_live_4111111111111111: 1 }, 'options: has a key that is not an option (signal is the only one)'],
+  ];
+  for (const [options, message] of cases) {
+    const err = await rejection(client.listTokens({ customerId: CUSTOMER }, options));
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.equal(err.message, message);
+    assert.equal(err.provider, 'pinelabs');
+  }
+  assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, null).next())).message, 'options: must be an object');
+  // `{ signal: undefined }` and no options at all are both a call without a signal.
+  assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal: undefined })).length, 1);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 1);
+});
+
+test("a hub passes its signal to every client and rejects with ABORTED rather than resolving with partial outcomes", async () => {
+  const hub = createHub([clientFor(sandbox(), 'pinelabs'), clientFor(sandbox(), 'chargeover')]);
+  sandbox().fault({ provider: 'chargeover', scenario: 'slow', delayMs: 3000, pathIncludes: '/tokenized' });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  const err = await rejection(hub.listTokens({ customers: { pinelabs: CUSTOMER, chargeover: '2' } }, { signal: controller.signal }));
+  assert.equal(err.code, 'ABORTED');
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  assert.equal((await rejection(hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: 1 }))).message, 'options.signal: must be an AbortSignal');
+  // Without an abort the hub behaves as before.
+  const { outcomes } = await hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: new AbortController().signal });
+  assert.equal(outcomes.pinelabs.ok, true);
+});
