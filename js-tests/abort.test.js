@@ -154,3 +154,26 @@ test("a hub passes its signal to every client and rejects with ABORTED rather th
   const { outcomes } = await hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: new AbortController().signal });
   assert.equal(outcomes.pinelabs.ok, true);
 });
+
+test('aborting one of two calls that share a sign-in leaves the sign-in to the other, which succeeds', async () => {
+  const { fetchVia, signals } = watchedFetch();
+  const client = clientFor(sandbox(), 'pinelabs', { fetch: fetchVia });
+  sandbox().fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 400, pathIncludes: '/auth/v1/token' });
+  const controller = new AbortController();
+  const first = client.listTokens({ customerId: CUSTOMER }, { signal: controller.signal });
+  const second = client.listTokens({ customerId: CUSTOMER });
+  setTimeout(() => controller.abort(), 100);
+  assert.equal((await rejection(first)).code, 'ABORTED');
+  assert.equal((await second).length, 1);
+  const signIns = signals.filter((s) => s.url.endsWith('/auth/v1/token'));
+  assert.equal(signIns.length, 1, 'one sign-in, shared');
+  assert.equal(signIns[0].signal.aborted, false, 'the sign-in the other call waited for was not aborted');
+  // With nobody else waiting, an aborted call's sign-in stops at once.
+  const alone = clientFor(sandbox(), 'pinelabs', { fetch: fetchVia });
+  sandbox().fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 400, pathIncludes: '/auth/v1/token' });
+  const solo = new AbortController();
+  const call = alone.listTokens({ customerId: CUSTOMER }, { signal: solo.signal });
+  setTimeout(() => solo.abort(), 100);
+  assert.equal((await rejection(call)).code, 'ABORTED');
+  assert.equal(signals.filter((s) => s.url.endsWith('/auth/v1/token')).at(-1).signal.aborted, true);
+});
