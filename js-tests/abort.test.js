@@ -39,7 +39,7 @@ test('an abort while the request is in flight rejects at once with ABORTED, abor
   assert.equal(err.provider, 'pinelabs');
   assert.equal(err.retryable, false);
   assert.equal(err.cause, reason);
-  assert.match(err.message, /aborted by its signal; its requests to pinelabs were stopped/);
+  assert.match(err.message, /aborted by its signal; it stopped waiting for pinelabs/);
   assert.equal(signals.at(-1).signal.aborted, true, 'the request in flight was aborted');
   assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   // The instance is not poisoned, and the abort did not spill into later calls.
@@ -89,7 +89,21 @@ test('a write stopped after its request left says the change may have been appli
   controller.abort();
   const err = await rejection(call);
   assert.equal(err.code, 'ABORTED');
-  assert.match(err.message, /the change may already have been applied at alliancepay: read the token to know/);
+  assert.match(err.message, /after its change was sent; it may already have been applied at alliancepay: read the token to know/);
+});
+
+test('a write stopped before its change was sent (during its status check) says nothing was changed', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { timeoutMs: 10_000 });
+  const [token] = await client.listTokens({ customerId: 'senderCustomerId' });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 3000, pathIncludes: '/get' });
+  const controller = new AbortController();
+  const call = client.updateTokenStatus({ tokenId: token.id, status: 'SUSPENDED' }, { signal: controller.signal });
+  while (sandbox().count({ provider: 'alliancepay', pathIncludes: '/get' }) === 0) await new Promise((r) => setTimeout(r, 10));
+  controller.abort();
+  const err = await rejection(call);
+  assert.equal(err.code, 'ABORTED');
+  assert.match(err.message, /before its change was sent; nothing was changed at alliancepay/);
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 0);
 });
 
 test('a long-lived signal passed to many calls keeps no listener once they end, whether they succeed or fail', async () => {
@@ -150,6 +164,17 @@ test("a hub passes its signal to every client and rejects with ABORTED rather th
   assert.equal(err.code, 'ABORTED');
   assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   assert.equal((await rejection(hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: 1 }))).message, 'options.signal: must be an AbortSignal');
+  // A client that ignores the signal (a test double) does not turn an abort into a result.
+  const deaf = { provider: 'payerly', listTokens: () => new Promise((resolve) => setTimeout(() => resolve([]), 200)) };
+  const later = new AbortController();
+  setTimeout(() => later.abort(new Error('closed')), 50);
+  const fromDeaf = await rejection(createHub([deaf]).listTokens({ customers: { payerly: 'c' } }, { signal: later.signal }));
+  assert.equal(fromDeaf.code, 'ABORTED');
+  assert.equal(fromDeaf.cause.message, 'closed');
+  // Already aborted: no client is called.
+  const before = sandbox().requests.length;
+  assert.equal((await rejection(hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: AbortSignal.abort() }))).code, 'ABORTED');
+  assert.equal(sandbox().requests.length, before);
   // Without an abort the hub behaves as before.
   const { outcomes } = await hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: new AbortController().signal });
   assert.equal(outcomes.pinelabs.ok, true);

@@ -5,8 +5,10 @@ export function whenAborted(signal) {
   const settled = new Promise((resolve) => {
     const onAbort = () => dispose();
     dispose = () => {
-      signal.removeEventListener('abort', onAbort);
+      // Settled first: a JsFuture over a promise that never settles keeps its callbacks, so a
+      // polyfill whose removeEventListener throws must not stop it.
       resolve();
+      signal.removeEventListener('abort', onAbort);
     };
     signal.addEventListener('abort', onAbort);
   });

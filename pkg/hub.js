@@ -80,6 +80,11 @@ class Hub {
    */
   async listTokens(input, options) {
     const signal = signalOf(options);
+    const stopped = () => {
+      const err = new PayTokensError({ code: 'ABORTED', message: 'the listing was aborted by its signal', retryable: false });
+      err.cause = signal.reason;
+      return err;
+    };
     const customers = input?.customers;
     if (customers === null || typeof customers !== 'object' || Array.isArray(customers)) {
       throw invalid('customers: must be an object of provider → customerId');
@@ -89,6 +94,7 @@ class Hub {
       if (!PROVIDERS.includes(provider)) throw invalid(`customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
       if (typeof id !== 'string') throw invalid(`customers.${provider}: must be a string`);
     }
+    if (signal?.aborted) throw stopped();
     const settled = await Promise.all(entries.map(async ([provider, customerId]) => {
       const client = this.#clients.get(provider);
       if (!client) {
@@ -103,9 +109,9 @@ class Hub {
         return [provider, { ok: false, customerId, error: asError(thrown, provider) }, []];
       }
     }));
-    // The caller asked to stop: no partial result, as from any other aborted call.
-    const aborted = settled.find(([, outcome]) => outcome.error?.code === 'ABORTED');
-    if (signal?.aborted && aborted) throw aborted[1].error;
+    // The caller asked to stop: no partial result, as from any other aborted call, whatever the
+    // clients made of the signal (a test double may ignore it or reject with a DOMException).
+    if (signal?.aborted) throw settled.find(([, outcome]) => outcome.error?.code === 'ABORTED')?.[1].error ?? stopped();
     const outcomes = {};
     const tokens = [];
     for (const [provider, outcome, list] of settled) {

@@ -57,8 +57,8 @@ export type ClientConfig =
 export interface CallOptions {
   /**
    * Stops the call: a request in flight is aborted, a wait before a retry ends, and the call
-   * rejects with `ABORTED` (the signal's `reason` as `cause`). A write stopped after its request
-   * left may still have been applied: read the token to know.
+   * rejects with `ABORTED` (the signal's `reason` as `cause`). A write stopped after its change
+   * was sent may still have been applied, and its message says so: read the token to know.
    */
   signal?: Signal;
 }

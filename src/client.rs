@@ -42,6 +42,10 @@ struct Inner<E> {
     /// No sign-in before this time (epoch ms): the provider refused one with a `Retry-After`
     /// the SDK did not wait out, and every call would otherwise send another at once.
     sign_in_hold: Rc<Cell<u64>>,
+    /// Write requests this client has started (counted once signed in, before sealing and
+    /// sending): a caller that stops a write can tell whether any of it may have reached the
+    /// provider.
+    writes_started: Cell<u64>,
 }
 
 enum Connector {
@@ -85,7 +89,7 @@ impl<E: Env> Client<E> {
             },
             ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
         };
-        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default() }) })
+        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), writes_started: Cell::new(0) }) })
     }
 
     pub fn provider(&self) -> Provider {
@@ -307,6 +311,11 @@ impl<E: Env> Client<E> {
 
     /// When the call that starts now must end: `deadlineMs` is one budget for everything a
     /// public method does (every page, a status read and its change, a sign-in it waits for).
+    /// How many write requests this client has started; see `Inner::writes_started`.
+    pub fn writes_started(&self) -> u64 {
+        self.inner.writes_started.get()
+    }
+
     fn deadline(&self) -> Deadline {
         deadline_from_now(&self.inner.env, &self.inner.settings)
     }
@@ -345,6 +354,9 @@ impl<E: Env> Client<E> {
                     self.apply(&grant, &mut req)?;
                     Ok(req)
                 };
+                if safety == Safety::Write {
+                    self.inner.writes_started.set(self.inner.writes_started.get() + 1);
+                }
                 let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &authorized, &mut *parse).await;
                 match result {
                     Err(e) if e.renew_auth => {

@@ -75,11 +75,11 @@ impl Drop for AbortWatch {
     }
 }
 
-/// Whether an operation changes something at the provider: an abort then leaves its outcome open.
-#[derive(Clone, Copy, PartialEq)]
+/// Whether an operation changes something at the provider: an abort may then leave its outcome
+/// open, which the caller is told with what to look at to know.
 enum Effect {
     Read,
-    Write,
+    Write { client: Client<FetchEnv>, check: &'static str },
 }
 
 /// `fut`, unless the caller's signal (checked by pkg/api.js; `undefined` for none) aborts first.
@@ -89,21 +89,30 @@ async fn until_aborted<T>(provider: Provider, effect: Effect, signal: JsValue, f
     if signal.is_undefined() {
         return fut.await;
     }
+    let name = provider.as_str();
     let aborted = |what: String| Error::new(ErrorCode::Aborted, what).with_provider(provider);
     if Reflect::get(&signal, &"aborted".into()).ok().and_then(|a| a.as_bool()) == Some(true) {
-        return Err(aborted(format!("the call was aborted by its signal before it started; nothing was sent to {}", provider.as_str())));
+        return Err(aborted(format!("the call was aborted by its signal before it started; nothing was sent to {name}")));
     }
+    let writes_before = match &effect {
+        Effect::Write { client, .. } => client.writes_started(),
+        Effect::Read => 0,
+    };
     let watch = AbortWatch(when_aborted(&signal));
     let abort = wasm_bindgen_futures::JsFuture::from(watch.0.clone());
     futures::pin_mut!(fut);
     match futures::future::select(fut, abort).await {
         futures::future::Either::Left((result, _)) => result,
-        futures::future::Either::Right(_) => Err(aborted(match effect {
-            Effect::Read => format!("the call was aborted by its signal; its requests to {} were stopped", provider.as_str()),
-            Effect::Write => format!(
-                "the call was aborted by its signal; the change may already have been applied at {}: read the token to know",
-                provider.as_str()
-            ),
+        // The signal could not be listened to (a polyfill that throws): the call runs as if it had none.
+        futures::future::Either::Right((Err(_), fut)) => fut.await,
+        futures::future::Either::Right((Ok(_), _)) => Err(aborted(match effect {
+            Effect::Read => format!("the call was aborted by its signal; it stopped waiting for {name}"),
+            // Counted per client: a concurrent write on the same client also counts, which errs
+            // on the side of "may have been applied".
+            Effect::Write { client, check } if client.writes_started() != writes_before => {
+                format!("the call was aborted by its signal after its change was sent; it may already have been applied at {name}: {check}")
+            }
+            Effect::Write { .. } => format!("the call was aborted by its signal before its change was sent; nothing was changed at {name}"),
         })),
     }
 }
@@ -188,13 +197,16 @@ impl WasmClient {
     #[wasm_bindgen(js_name = updateTokenStatus)]
     pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Write, signal, async move { client.update_token_status(&from_js::<UpdateTokenStatusInput>("input", input)?).await })
+        let effect = Effect::Write { client: client.clone(), check: "read the token to know" };
+        promise(client.provider(), effect, signal, async move { client.update_token_status(&from_js::<UpdateTokenStatusInput>("input", input)?).await })
     }
 
     #[wasm_bindgen(js_name = createToken)]
     pub fn create_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Write, signal, async move { client.create_token(&from_js::<CreateTokenInput>("input", input)?).await })
+        // The stored record's id comes with the reply: list the customer's tokens to find it.
+        let effect = Effect::Write { client: client.clone(), check: "list the customer's tokens to know (storing it again would store it twice)" };
+        promise(client.provider(), effect, signal, async move { client.create_token(&from_js::<CreateTokenInput>("input", input)?).await })
     }
 
     #[wasm_bindgen(js_name = queryTokens)]
@@ -206,7 +218,8 @@ impl WasmClient {
     #[wasm_bindgen(js_name = deleteToken)]
     pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Write, signal, async move { client.delete_token(&from_js::<DeleteTokenInput>("input", input)?).await })
+        let effect = Effect::Write { client: client.clone(), check: "read the token to know" };
+        promise(client.provider(), effect, signal, async move { client.delete_token(&from_js::<DeleteTokenInput>("input", input)?).await })
     }
 }
 
