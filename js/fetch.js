@@ -2,6 +2,7 @@
 // snippet), in a single crossing from wasm: fetch with an abort timer, then status, the few headers
 // the SDK reads, and the body's bytes. It never rejects; failures come back as { kind, detail }.
 const TIMED_OUT = { kind: 'timeout', detail: 'aborted after timeout' };
+const ABANDONED = { kind: 'abandoned', detail: 'nobody waits for this attempt any more' };
 // A reply larger than this is refused before it reaches wasm: decoding and decrypting hold a few
 // copies at once, and running out of wasm memory would end the instance for every later call.
 // The largest real replies (a 5,000-token Pine Labs list) are under 10 MiB.
@@ -20,17 +21,19 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   const controller = new AbortController();
   let timedOut = false;
   let timer;
-  let stop;
   let status; // once the headers are in: a fault after them says what status they carried
-  // Settles even when a caller's fetch ignores the signal, so no call can hang.
+  // Settles even when a caller's fetch ignores the signal, so no call can hang: at the timeout
+  // with its fault, or when abandoned with a result nobody reads.
+  let abandon;
   const expired = new Promise((resolve) => {
-    stop = () => {
+    const end = (outcome) => {
       clearTimeout(timer);
       timedOut = true;
       controller.abort();
-      resolve(failure(undefined, true, status));
+      resolve(outcome());
     };
-    timer = setTimeout(stop, timeoutMs);
+    abandon = () => end(() => ABANDONED);
+    timer = setTimeout(() => end(() => failure(undefined, true, status)), timeoutMs);
   });
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
@@ -76,9 +79,9 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     return reply;
   })();
   const settled = Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
-  // Called by the Rust side when nobody waits for this attempt any more (a sign-in every caller
-  // gave up on): the request stops now rather than at its timeout, and the promise settles now
-  // too, even if a caller's fetch ignores the signal.
-  settled.abandon = stop;
+  // Called by the Rust side when nobody waits for this attempt any more (its call was aborted, or
+  // every caller gave up on a sign-in): the request stops now rather than at its timeout, and the
+  // promise settles now too, even if a caller's fetch ignores the signal.
+  settled.abandon = abandon;
   return settled;
 }
