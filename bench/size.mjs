@@ -8,7 +8,7 @@ const root = new URL('..', import.meta.url).pathname;
 const snippets = readdirSync(`${root}pkg/wasm/snippets`, { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile())
   .map((e) => `${e.parentPath ?? e.path}/${e.name}`.slice(root.length));
-const SHIPPED = ['pkg/wasm/paytokens_bg.wasm', 'pkg/wasm/paytokens.js', ...snippets, 'pkg/api.js', 'pkg/hub.js', 'pkg/node.js', 'pkg/browser.js'];
+const SHIPPED = ['pkg/wasm/paytokens_bg.wasm', 'pkg/wasm/paytokens.js', ...snippets, 'pkg/api.js', 'pkg/options.js', 'pkg/hub.js', 'pkg/node.js', 'pkg/browser.js'];
 
 function leb(bytes, pos) {
   let result = 0;

@@ -56,9 +56,10 @@ export type ClientConfig =
 /** What every call takes besides its input. */
 export interface CallOptions {
   /**
-   * Stops the call: a request in flight is aborted, a wait before a retry ends, and the call
-   * rejects with `ABORTED` (the signal's `reason` as `cause`). A write stopped after its change
-   * was sent may still have been applied, and its message says so: read the token to know.
+   * Stops the call: a request in flight is aborted (a sign-in another call shares goes on for
+   * that call), a wait before a retry ends, and the call rejects with `ABORTED` (the signal's
+   * `reason` as `cause`). A write stopped after its change was sent may still have been applied,
+   * and its message says so and what to read to know.
    */
   signal?: Signal;
 }

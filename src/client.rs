@@ -309,13 +309,13 @@ impl<E: Env> Client<E> {
         }
     }
 
-    /// When the call that starts now must end: `deadlineMs` is one budget for everything a
-    /// public method does (every page, a status read and its change, a sign-in it waits for).
     /// How many write requests this client has started; see `Inner::writes_started`.
     pub fn writes_started(&self) -> u64 {
         self.inner.writes_started.get()
     }
 
+    /// When the call that starts now must end: `deadlineMs` is one budget for everything a
+    /// public method does (every page, a status read and its change, a sign-in it waits for).
     fn deadline(&self) -> Deadline {
         deadline_from_now(&self.inner.env, &self.inner.settings)
     }

@@ -1,4 +1,5 @@
-//! The wasm-bindgen shell: conversions at the JS boundary and nothing else.
+//! The wasm-bindgen shell: conversions at the JS boundary, and a call's abort signal raced
+//! against its operation (the core cancels by dropping futures).
 //! Errors cross as plain objects; pkg/api.js turns them into `PayTokensError`.
 
 use js_sys::{Function, Promise, Reflect};
@@ -127,7 +128,7 @@ fn promise<T: JsonText + 'static>(
     fut: impl std::future::Future<Output = Result<T>> + 'static,
 ) -> Promise {
     // Written as text here, so that what follows exists once rather than once per operation
-    // (a copy of the abort race and of the promise machinery per operation was 7 KB gzip).
+    // (a copy of the abort race and of the promise machinery per operation was 6 KB gzip).
     run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Json::text(&value)) }))
 }
 
