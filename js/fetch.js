@@ -30,10 +30,10 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       clearTimeout(timer);
       timedOut = true;
       controller.abort();
-      resolve(outcome());
+      resolve(outcome);
     };
-    abandon = () => end(() => ABANDONED);
-    timer = setTimeout(() => end(() => failure(undefined, true, status)), timeoutMs);
+    abandon = () => end(ABANDONED);
+    timer = setTimeout(() => end(failure(undefined, true, status)), timeoutMs);
   });
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];

@@ -1,7 +1,7 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
-import { signalOf } from './options.js';
+import { invalid, signalOf } from './options.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs'];
 
@@ -45,10 +45,6 @@ async function guard(call, signal) {
   return JSON.parse(text);
 }
 
-function invalid(field, why) {
-  return new PayTokensError({ code: 'INVALID_INPUT', message: `${field}: ${why}`, retryable: false });
-}
-
 // A session callback that throws or rejects (a failed write to a store) must neither fail the
 // call that opened the session nor surface as an unhandled rejection.
 function persistSafely(onSessionUpdate) {
@@ -87,15 +83,10 @@ class Client {
     return this.#core.capabilities;
   }
 
-  // Every call: input and options are checked and the call runs in one step, so a bad option
-  // rejects the returned promise like any other input error rather than throwing.
-  #run(options, call) {
-    let signal;
-    try {
-      signal = signalOf(options, this.provider);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  // Every call: async, so a bad option rejects the returned promise like any other input error
+  // rather than throwing.
+  async #run(options, call) {
+    const signal = signalOf(options, this.provider);
     return guard(() => call(signal), signal);
   }
 

@@ -101,7 +101,7 @@ class Hub {
         return [provider, { ok: false, customerId, error: new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }) }, []];
       }
       try {
-        const tokens = await client.listTokens({ customerId }, signal ? { signal } : undefined);
+        const tokens = await client.listTokens({ customerId }, options);
         // Tokens already carry their provider; keep that true even for a foreign client object.
         const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
         return [provider, { ok: true, customerId, count: tagged.length }, tagged];

@@ -1,7 +1,8 @@
 // The options every call takes besides its input: only `signal`, for now.
 import { PayTokensError } from './api.js';
 
-function invalid(field, why, provider) {
+/** An INVALID_INPUT error for a call's argument, as the core words its own. */
+export function invalid(field, why, provider) {
   return new PayTokensError({ code: 'INVALID_INPUT', message: `${field}: ${why}`, provider, retryable: false });
 }
 

@@ -2,11 +2,11 @@
 //! against its operation (the core cancels by dropping futures).
 //! Errors cross as plain objects; pkg/api.js turns them into `PayTokensError`.
 
+use futures::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use futures::future::LocalBoxFuture;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::Client;

@@ -148,8 +148,8 @@ mod fetch {
     }
 
     /// An attempt whose future is dropped before its reply (its call was aborted, or every caller
-    /// stopped waiting for a shared sign-in) aborts its fetch; otherwise the request would run on to its timeout, keep
-    /// a Node process alive, and could open an AlliancePay session nobody uses.
+    /// stopped waiting for a shared sign-in) aborts its fetch; otherwise the request would run on
+    /// to its timeout, keep a Node process alive, and could open an AlliancePay session nobody uses.
     struct InFlight(Option<Promise>);
 
     impl Drop for InFlight {
