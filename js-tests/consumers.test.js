@@ -15,7 +15,7 @@ const DOC_CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
 const DOC_TOKEN = { id: 'token-v1-1234567890-aa-ABCDEF', status: 'ACTIVE', last4: '1112' };
 const RUNTIME_FILES = [
   'LICENSE', 'README.md', 'package.json',
-  'api.js', 'options.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts', 'index.d.cts',
+  'api.js', 'options.js', 'tape.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts', 'index.d.cts',
   'wasm/paytokens.js', 'wasm/paytokens_bg.wasm', 'wasm/types.d.ts', 'wasm/types.d.cts',
   // The transport's JS half, placed by wasm-bindgen under a crate-hash folder.
   ...readdirSync(new URL('../pkg/wasm/snippets/', import.meta.url), { recursive: true, withFileTypes: true })

@@ -2,6 +2,7 @@
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
 import { invalid, signalOf } from './options.js';
+import { readTape } from './tape.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs'];
 
@@ -34,15 +35,16 @@ function toError(thrown, signal) {
   return err;
 }
 
-// The core resolves with JSON text (cheaper across the boundary than built objects).
+// The core resolves with a tape of its result (cheaper across the boundary than built objects or
+// JSON text; pkg/tape.js).
 async function guard(call, signal) {
-  let text;
+  let tape;
   try {
-    text = await call();
+    tape = await call();
   } catch (thrown) {
     throw toError(thrown, signal);
   }
-  return JSON.parse(text);
+  return readTape(tape);
 }
 
 // A session callback that throws or rejects (a failed write to a store) must neither fail the

@@ -13,13 +13,13 @@ use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::*;
-use crate::model_json::{Json, JsonText};
+use crate::model_tape::{Tape, TapeResult};
 use crate::status;
 use crate::transport::FetchEnv;
 
 /// Plain data other than tokens (errors, capabilities, transitions) crosses as JSON text that
 /// `JSON.parse` builds into objects, which is faster than building them field by field. Tokens
-/// have a writer of their own (`model_json`).
+/// cross as a tape (`model_tape`).
 fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
     serde_json::to_string(value).ok().and_then(|text| js_sys::JSON::parse(&text).ok())
 }
@@ -87,7 +87,7 @@ enum Effect {
 /// `fut`, unless the caller's signal (checked by pkg/api.js; `undefined` for none) aborts first.
 /// Aborting drops the operation's future, and with it everything it waits for: a request in
 /// flight is aborted, a wait before a retry ends, a shared sign-in nobody else waits for stops.
-async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<String>>) -> Result<String> {
+async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Vec<u8>>>) -> Result<Vec<u8>> {
     if signal.is_undefined() {
         return fut.await;
     }
@@ -119,23 +119,23 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
 }
 
 /// Runs an operation as a JS promise; every error names the client's provider.
-/// Results cross as JSON text that pkg/api.js hands to `JSON.parse`: one string copy beats
-/// building every object through the boundary (bench/normalize.mjs has the figures).
-fn promise<T: JsonText + 'static>(
+/// Results cross as a tape that pkg/tape.js reads: one copy of the bytes beats building every
+/// object through the boundary, and JSON text too (bench/normalize.mjs has the figures).
+fn promise<T: TapeResult + 'static>(
     provider: Provider,
     effect: Effect,
     signal: JsValue,
     fut: impl std::future::Future<Output = Result<T>> + 'static,
 ) -> Promise {
-    // Written as text here, so that what follows exists once rather than once per operation
+    // Written as a tape here, so that what follows exists once rather than once per operation
     // (a copy of the abort race and of the promise machinery per operation was 6 KB gzip).
-    run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Json::text(&value)) }))
+    run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Tape::bytes(&value)) }))
 }
 
-fn run(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<String>>) -> Promise {
+fn run(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Vec<u8>>>) -> Promise {
     future_to_promise(async move {
         match until_aborted(provider, effect, signal, fut).await {
-            Ok(text) => Ok(JsValue::from(text)),
+            Ok(tape) => Ok(js_sys::Uint8Array::from(tape.as_slice()).into()),
             Err(mut err) => {
                 err.provider.get_or_insert(provider);
                 Err(error_to_js(&err))
@@ -303,10 +303,10 @@ impl JweCodec {
     }
 }
 
-/// Reply bytes → tokens as JSON text, without I/O: the normalization step of `listTokens` on its
-/// own, for the throughput benchmark (bench/normalize.mjs).
+/// Reply bytes → tokens as a tape (pkg/tape.js reads it), without I/O: the normalization step of
+/// `listTokens` on its own, for the throughput benchmark (bench/normalize.mjs).
 #[wasm_bindgen(js_name = normalizeTokenList)]
-pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Result<String, JsValue> {
+pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Result<Vec<u8>, JsValue> {
     // The same bytes-to-text step as a fetched reply (src/transport.rs).
     let resp = crate::http::HttpResponse::new(200, crate::http::body_text(body));
     let now = js_sys::Date::now() as u64;
@@ -317,5 +317,5 @@ pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Resul
         _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
     }
     .map_err(|e| error_to_js(&e))?;
-    Ok(Json::text(&tokens))
+    Ok(Tape::bytes(&tokens))
 }

@@ -9,7 +9,7 @@ pub mod error;
 pub mod http;
 pub mod json_path;
 pub mod model;
-pub mod model_json;
+pub mod model_tape;
 pub mod providers;
 pub mod retry;
 pub mod secret;

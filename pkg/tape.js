@@ -1,0 +1,119 @@
+// Reads the tape the wasm core writes its results as (src/model_tape.rs has the layout and why):
+// the text is decoded once and every string is a slice of it, so no JSON is parsed and no key is
+// read. The order of fields here is the writer's, which is serde's: JSON.stringify of a token gives
+// what it gave when tokens crossed as JSON text.
+
+// Declaration order of the Rust enums.
+const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
+const STATUSES = ['ACTIVE', 'SUSPENDED', 'DELETED', 'PENDING', 'FAILED', 'EXPIRED', 'UNKNOWN'];
+const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
+
+const decoder = new TextDecoder();
+
+class Reader {
+  constructor(bytes) {
+    const end = bytes.byteLength;
+    const textLength = new DataView(bytes.buffer, bytes.byteOffset, end).getUint32(end - 4, true);
+    const at = (textLength + 3) & ~3;
+    const count = (end - 4 - at) / 4;
+    // A Uint32Array needs an aligned offset; the core's bytes arrive in a buffer of their own.
+    this.numbers = (bytes.byteOffset + at) % 4 === 0
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset + at, count)
+      : new Uint32Array(bytes.slice(at, end - 4).buffer);
+    this.text = decoder.decode(bytes.subarray(0, textLength));
+    this.n = 0;
+    this.s = 0;
+  }
+
+  number() {
+    return this.numbers[this.n++];
+  }
+
+  string() {
+    const start = this.s;
+    this.s += this.numbers[this.n++];
+    return this.text.slice(start, this.s);
+  }
+
+  card() {
+    const has = this.number();
+    const card = {};
+    if (has & 1) card.maskedPan = this.string();
+    if (has & 2) card.last4 = this.string();
+    card.brand = this.string();
+    if (has & 4) card.expiryMonth = this.number();
+    if (has & 8) card.expiryYear = this.number();
+    if (has & 16) card.holderName = this.string();
+    if (has & 32) card.issuerName = this.string();
+    if (has & 64) card.issuerCountry = this.string();
+    if (has & 128) card.funding = this.string();
+    if (has & 256) card.cvvRequired = (has & 512) !== 0;
+    if (has & 1024) card.international = (has & 2048) !== 0;
+    return card;
+  }
+
+  metadata() {
+    const map = {};
+    for (let left = this.number(); left > 0; left--) {
+      const key = this.string();
+      const value = this.string();
+      // As JSON.parse makes it: an own property, even for this key (assigning would set the prototype).
+      if (key === '__proto__') Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
+      else map[key] = value;
+    }
+    return map;
+  }
+
+  token() {
+    const has = this.number();
+    const enums = this.number();
+    const token = { provider: PROVIDERS[enums & 0xff], id: this.string() };
+    if (has & 1) token.customerId = this.string();
+    token.status = STATUSES[(enums >> 8) & 0xff];
+    if (has & 2) token.providerStatus = this.string();
+    if (has & 4) token.statusReason = this.string();
+    token.paymentMethod = METHODS[enums >> 16];
+    if (has & 8) token.card = this.card();
+    if (has & 16) token.createdAt = this.string();
+    if (has & 32) token.updatedAt = this.string();
+    if (has & 64) token.expiresAt = this.string();
+    if (has & 128) token.label = this.string();
+    if (has & 256) token.merchantId = this.string();
+    if (has & 512) token.reference = this.string();
+    if (has & 1024) token.gateway = this.string();
+    if (has & 2048) token.gatewayToken = this.string();
+    if (has & 4096) token.compliant = (has & 8192) !== 0;
+    if (has & 16384) token.metadata = this.metadata();
+    if (has & 32768) {
+      const action = { action: this.string() };
+      if (has & 65536) action.value = this.string();
+      token.requiredAction = action;
+    }
+    if (has & 131072) token.raw = JSON.parse(this.string());
+    return token;
+  }
+
+  tokens() {
+    const tokens = new Array(this.number());
+    for (let i = 0; i < tokens.length; i++) tokens[i] = this.token();
+    return tokens;
+  }
+}
+
+/** A result of the core: a token, a list of them, a page, or nothing (`undefined`). */
+export function readTape(bytes) {
+  const tape = new Reader(bytes);
+  switch (tape.number()) {
+    case 1:
+      return tape.token();
+    case 2:
+      return tape.tokens();
+    case 3: {
+      const page = { tokens: tape.tokens() };
+      if (tape.number() & 1) page.next = tape.string();
+      return page;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,452 @@
+//! Results cross to JS as a tape that pkg/tape.js reads into objects, instead of JSON text for
+//! `JSON.parse`.
+//!
+//! For a list, building the objects was most of the boundary's cost: decoding the JSON text and
+//! `JSON.parse` took 3.5 of the 10 ms from a 1,000-token Pine Labs reply to `Token[]` in JS, more
+//! than a third of what a hand-written JS normalizer takes for the whole job (bench/analysis.md).
+//! The tape carries only the values: every string's text once, one after another, and a list of
+//! 32-bit numbers saying which optional fields are present, the enums, the small numbers and how
+//! long each string is (in UTF-16 units, so that JS takes each one as a slice of the text it
+//! decodes once). No keys, no quotes, no escaping, no number parsing.
+//!
+//! Layout: `[text (UTF-8)][zero padding to 4 bytes][numbers (u32, little-endian)][text length
+//! (u32)]`. The reader follows the same order as the writer; the field order is serde's, so
+//! `JSON.stringify` of a token gives the same text as before. A Rust test writes a corpus (every
+//! field present and absent, every escape class, non-ASCII and astral text, the documented
+//! replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s output.
+
+use crate::model::{Card, RequiredAction, Token, TokenPage};
+
+/// A result that crosses to JS as a tape.
+pub trait TapeResult {
+    fn write_tape(&self, out: &mut Tape);
+}
+
+/// What a tape holds at its top (pkg/tape.js `readTape`).
+#[repr(u32)]
+enum Kind {
+    Nothing = 0,
+    Token = 1,
+    List = 2,
+    Page = 3,
+}
+
+pub struct Tape {
+    text: Vec<u8>,
+    numbers: Vec<u32>,
+}
+
+// Presence bits of a token's optional fields, in field order (pkg/tape.js has the same).
+const CUSTOMER_ID: u32 = 1;
+const PROVIDER_STATUS: u32 = 1 << 1;
+const STATUS_REASON: u32 = 1 << 2;
+const CARD: u32 = 1 << 3;
+const CREATED_AT: u32 = 1 << 4;
+const UPDATED_AT: u32 = 1 << 5;
+const EXPIRES_AT: u32 = 1 << 6;
+const LABEL: u32 = 1 << 7;
+const MERCHANT_ID: u32 = 1 << 8;
+const REFERENCE: u32 = 1 << 9;
+const GATEWAY: u32 = 1 << 10;
+const GATEWAY_TOKEN: u32 = 1 << 11;
+const COMPLIANT: u32 = 1 << 12;
+const COMPLIANT_TRUE: u32 = 1 << 13;
+const METADATA: u32 = 1 << 14;
+const REQUIRED_ACTION: u32 = 1 << 15;
+const REQUIRED_ACTION_VALUE: u32 = 1 << 16;
+const RAW: u32 = 1 << 17;
+
+// A card's.
+const MASKED_PAN: u32 = 1;
+const LAST4: u32 = 1 << 1;
+const EXPIRY_MONTH: u32 = 1 << 2;
+const EXPIRY_YEAR: u32 = 1 << 3;
+const HOLDER_NAME: u32 = 1 << 4;
+const ISSUER_NAME: u32 = 1 << 5;
+const ISSUER_COUNTRY: u32 = 1 << 6;
+const FUNDING: u32 = 1 << 7;
+const CVV_REQUIRED: u32 = 1 << 8;
+const CVV_REQUIRED_TRUE: u32 = 1 << 9;
+const INTERNATIONAL: u32 = 1 << 10;
+const INTERNATIONAL_TRUE: u32 = 1 << 11;
+
+/// `bit` if the field is there.
+fn has<T>(field: &Option<T>, bit: u32) -> u32 {
+    if field.is_some() {
+        bit
+    } else {
+        0
+    }
+}
+
+/// Bits for an optional flag: whether it is there, and whether it is true.
+fn flag(field: Option<bool>, present: u32, true_bit: u32) -> u32 {
+    match field {
+        Some(true) => present | true_bit,
+        Some(false) => present,
+        None => 0,
+    }
+}
+
+/// How many UTF-16 units `s` is in JS: one per character, two for those beyond the BMP.
+fn utf16_len(s: &str) -> u32 {
+    let bytes = s.as_bytes();
+    let units = if bytes.is_ascii() {
+        bytes.len()
+    } else {
+        // Every byte but a continuation byte starts a character; a 4-byte one is two units.
+        bytes.iter().map(|&b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
+    };
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+impl Tape {
+    pub fn bytes<T: TapeResult + ?Sized>(value: &T) -> Vec<u8> {
+        let mut tape = Tape { text: Vec::with_capacity(1024), numbers: Vec::with_capacity(64) };
+        value.write_tape(&mut tape);
+        let Tape { mut text, numbers } = tape;
+        let text_len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        text.resize(text.len().next_multiple_of(4), 0);
+        text.reserve(numbers.len() * 4 + 4);
+        numbers.iter().chain([text_len].iter()).for_each(|n| text.extend_from_slice(&n.to_le_bytes()));
+        text
+    }
+
+    fn number(&mut self, n: u32) {
+        self.numbers.push(n);
+    }
+
+    /// Short pieces byte by byte: in wasm each slice copy is a `memory.copy`, whose fixed cost
+    /// outweighs copying a few bytes.
+    fn string(&mut self, s: &str) {
+        self.numbers.push(utf16_len(s));
+        let piece = s.as_bytes();
+        if piece.len() <= 16 {
+            piece.iter().for_each(|&b| self.text.push(b));
+        } else {
+            self.text.extend_from_slice(piece);
+        }
+    }
+
+    fn opt_string(&mut self, value: &Option<String>) {
+        if let Some(v) = value {
+            self.string(v);
+        }
+    }
+
+    fn count(&mut self, n: usize) {
+        self.number(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+
+    fn tokens(&mut self, tokens: &[Token]) {
+        self.count(tokens.len());
+        tokens.iter().for_each(|t| t.write_fields(self));
+    }
+}
+
+impl Token {
+    fn write_fields(&self, out: &mut Tape) {
+        // Destructured whole, so a field added to the model does not compile until it is written.
+        let Token {
+            provider,
+            id,
+            customer_id,
+            status,
+            provider_status,
+            status_reason,
+            payment_method,
+            card,
+            created_at,
+            updated_at,
+            expires_at,
+            label,
+            merchant_id,
+            reference,
+            gateway,
+            gateway_token,
+            compliant,
+            metadata,
+            required_action,
+            raw,
+        } = self;
+        let present = has(customer_id, CUSTOMER_ID)
+            | has(provider_status, PROVIDER_STATUS)
+            | has(status_reason, STATUS_REASON)
+            | has(card, CARD)
+            | has(created_at, CREATED_AT)
+            | has(updated_at, UPDATED_AT)
+            | has(expires_at, EXPIRES_AT)
+            | has(label, LABEL)
+            | has(merchant_id, MERCHANT_ID)
+            | has(reference, REFERENCE)
+            | has(gateway, GATEWAY)
+            | has(gateway_token, GATEWAY_TOKEN)
+            | flag(*compliant, COMPLIANT, COMPLIANT_TRUE)
+            | has(metadata, METADATA)
+            | has(required_action, REQUIRED_ACTION)
+            | has(&required_action.as_ref().and_then(|a| a.value.as_ref()), REQUIRED_ACTION_VALUE)
+            | has(raw, RAW);
+        out.number(present);
+        // The enums as their declaration index (pkg/tape.js lists their words in that order).
+        out.number(*provider as u32 | (*status as u32) << 8 | (*payment_method as u32) << 16);
+        out.string(id);
+        out.opt_string(customer_id);
+        out.opt_string(provider_status);
+        out.opt_string(status_reason);
+        if let Some(card) = card {
+            card.write_fields(out);
+        }
+        out.opt_string(created_at);
+        out.opt_string(updated_at);
+        out.opt_string(expires_at);
+        out.opt_string(label);
+        out.opt_string(merchant_id);
+        out.opt_string(reference);
+        out.opt_string(gateway);
+        out.opt_string(gateway_token);
+        if let Some(metadata) = metadata {
+            out.count(metadata.len());
+            for (key, value) in metadata {
+                out.string(key);
+                out.string(value);
+            }
+        }
+        if let Some(RequiredAction { action, value }) = required_action {
+            out.string(action);
+            out.opt_string(value);
+        }
+        if let Some(raw) = raw {
+            // The provider's own reply, any shape: as JSON text, for `JSON.parse`. A `Value`
+            // always serializes (its keys are strings); `null` if it somehow did not.
+            out.string(&serde_json::to_string(raw).unwrap_or_else(|_| "null".into()));
+        }
+    }
+}
+
+impl Card {
+    fn write_fields(&self, out: &mut Tape) {
+        let Card { masked_pan, last4, brand, expiry_month, expiry_year, holder_name, issuer_name, issuer_country, funding, cvv_required, international } =
+            self;
+        out.number(
+            has(masked_pan, MASKED_PAN)
+                | has(last4, LAST4)
+                | has(expiry_month, EXPIRY_MONTH)
+                | has(expiry_year, EXPIRY_YEAR)
+                | has(holder_name, HOLDER_NAME)
+                | has(issuer_name, ISSUER_NAME)
+                | has(issuer_country, ISSUER_COUNTRY)
+                | has(funding, FUNDING)
+                | flag(*cvv_required, CVV_REQUIRED, CVV_REQUIRED_TRUE)
+                | flag(*international, INTERNATIONAL, INTERNATIONAL_TRUE),
+        );
+        out.opt_string(masked_pan);
+        out.opt_string(last4);
+        out.string(brand);
+        if let Some(month) = expiry_month {
+            out.number(u32::from(*month));
+        }
+        if let Some(year) = expiry_year {
+            out.number(u32::from(*year));
+        }
+        out.opt_string(holder_name);
+        out.opt_string(issuer_name);
+        out.opt_string(issuer_country);
+        out.opt_string(funding);
+    }
+}
+
+impl TapeResult for Token {
+    fn write_tape(&self, out: &mut Tape) {
+        out.number(Kind::Token as u32);
+        self.write_fields(out);
+    }
+}
+
+impl TapeResult for Vec<Token> {
+    fn write_tape(&self, out: &mut Tape) {
+        out.number(Kind::List as u32);
+        out.tokens(self);
+    }
+}
+
+impl TapeResult for TokenPage {
+    fn write_tape(&self, out: &mut Tape) {
+        let TokenPage { tokens, next } = self;
+        out.number(Kind::Page as u32);
+        out.tokens(tokens);
+        out.number(has(next, 1));
+        out.opt_string(next);
+    }
+}
+
+/// `deleteToken` resolves with nothing.
+impl TapeResult for () {
+    fn write_tape(&self, out: &mut Tape) {
+        out.number(Kind::Nothing as u32);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{utf16_len, Tape, TapeResult};
+    use crate::http::HttpResponse;
+    use crate::model::{Card, PaymentMethod, Provider, RequiredAction, Token, TokenPage, TokenStatus};
+    use crate::providers::{alliancepay, chargeover, payerly, pinelabs};
+    use base64::Engine;
+    use std::collections::BTreeMap;
+
+    /// A small deterministic generator (xorshift), so a failure can be replayed.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn flip(&mut self) -> bool {
+            self.below(2) == 0
+        }
+        /// Text mixing every class the escaping tells apart: control characters, quotes,
+        /// backslashes, DEL, non-ASCII (two to four bytes), and runs longer than a short piece.
+        fn text(&mut self) -> String {
+            const PARTS: &[&str] = &[
+                "a", "Visa x4111", "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{c}", "\u{0}", "\u{1}", "\u{1f}", "\u{7f}", "/", "é", "₹", "😀",
+                "\u{2028}", "0123456789abcdefXYZ", " ", "__proto__", "10", "9", "𝔘",
+            ];
+            (0..self.below(12)).map(|_| PARTS[self.below(PARTS.len() as u64) as usize]).collect()
+        }
+        fn opt_text(&mut self) -> Option<String> {
+            self.flip().then(|| self.text())
+        }
+        fn opt_bool(&mut self) -> Option<bool> {
+            self.flip().then(|| self.flip())
+        }
+    }
+
+    fn random_token(g: &mut Gen) -> Token {
+        let card = g.flip().then(|| Card {
+            masked_pan: g.opt_text(),
+            last4: g.opt_text(),
+            brand: g.text(),
+            expiry_month: g.flip().then(|| g.below(256) as u8),
+            expiry_year: g.flip().then(|| [0, 9, 10, 99, 100, 2030, 9999, 10000, u16::MAX][g.below(9) as usize]),
+            holder_name: g.opt_text(),
+            issuer_name: g.opt_text(),
+            issuer_country: g.opt_text(),
+            funding: g.opt_text(),
+            cvv_required: g.opt_bool(),
+            international: g.opt_bool(),
+        });
+        let metadata = g.flip().then(|| (0..g.below(4)).map(|_| (g.text(), g.text())).collect::<BTreeMap<_, _>>());
+        let raw = g.flip().then(|| serde_json::json!({ "k": g.text(), "n": [1, 2.5, null, true], "nested": { "x": g.text() } }));
+        Token {
+            provider: [Provider::Alliancepay, Provider::Chargeover, Provider::Pinelabs, Provider::Payerly][g.below(4) as usize],
+            id: g.text(),
+            customer_id: g.opt_text(),
+            status: TokenStatus::ALL[g.below(7) as usize],
+            provider_status: g.opt_text(),
+            status_reason: g.opt_text(),
+            payment_method: [PaymentMethod::Card, PaymentMethod::Ach, PaymentMethod::Upi, PaymentMethod::Points, PaymentMethod::Unknown][g.below(5) as usize],
+            card,
+            created_at: g.opt_text(),
+            updated_at: g.opt_text(),
+            expires_at: g.opt_text(),
+            label: g.opt_text(),
+            merchant_id: g.opt_text(),
+            reference: g.opt_text(),
+            gateway: g.opt_text(),
+            gateway_token: g.opt_text(),
+            compliant: g.opt_bool(),
+            metadata,
+            required_action: g.flip().then(|| RequiredAction { action: g.text(), value: g.opt_text() }),
+            raw,
+        }
+    }
+
+    fn u32_at(bytes: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+    }
+
+    #[test]
+    fn utf16_lengths_are_what_js_counts() {
+        let mut g = Gen(0x1234_5678_9abc_def1);
+        for _ in 0..20_000 {
+            let s = g.text();
+            assert_eq!(utf16_len(&s) as usize, s.encode_utf16().count(), "{s:?}");
+        }
+    }
+
+    /// The layout pkg/tape.js relies on: the text, padding to 4 bytes, the numbers, and the
+    /// text's length last.
+    #[test]
+    fn the_layout_is_text_then_aligned_numbers_then_the_text_length() {
+        let mut g = Gen(0x0bad_cafe_f00d_0001);
+        for n in 0..50 {
+            let tokens: Vec<Token> = (0..n % 7).map(|_| random_token(&mut g)).collect();
+            let bytes = Tape::bytes(&tokens);
+            let text_len = u32_at(&bytes, bytes.len() - 4) as usize;
+            let numbers_at = text_len.next_multiple_of(4);
+            assert_eq!((bytes.len() - numbers_at) % 4, 0);
+            assert!(bytes[text_len..numbers_at].iter().all(|&b| b == 0));
+            let text = std::str::from_utf8(&bytes[..text_len]).unwrap();
+            assert_eq!(u32_at(&bytes, numbers_at), 2, "a list");
+            assert_eq!(u32_at(&bytes, numbers_at + 4) as usize, tokens.len());
+            assert!(tokens.iter().all(|t| text.contains(t.id.as_str())));
+        }
+        assert_eq!(Tape::bytes(&()), [0, 0, 0, 0, 0, 0, 0, 0], "nothing: kind 0, no text");
+    }
+
+    /// Writes the corpus js-tests/tape.test.js reads back: each result as `serde_json` writes it,
+    /// and its tape. Run by that test (`--ignored`), with the file's path in
+    /// PAYTOKENS_TAPE_CORPUS.
+    #[test]
+    #[ignore]
+    fn write_corpus_for_the_js_reader() {
+        let path = std::env::var("PAYTOKENS_TAPE_CORPUS").expect("PAYTOKENS_TAPE_CORPUS names the corpus file");
+        let mut entries = Vec::new();
+        let mut add = |json: String, tape: Vec<u8>| {
+            entries.push(serde_json::json!({ "json": json, "tape": base64::engine::general_purpose::STANDARD.encode(tape) }));
+        };
+        fn both<T: TapeResult + serde::Serialize>(value: &T) -> (String, Vec<u8>) {
+            (serde_json::to_string(value).unwrap(), Tape::bytes(value))
+        }
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..5_000 {
+            let (json, tape) = both(&random_token(&mut g));
+            add(json, tape);
+        }
+        for n in [0, 1, 3, 20] {
+            let tokens: Vec<Token> = (0..n).map(|_| random_token(&mut g)).collect();
+            let (json, tape) = both(&tokens);
+            add(json, tape);
+            let (json, tape) = both(&TokenPage { tokens: tokens.clone(), next: None });
+            add(json, tape);
+            let (json, tape) = both(&TokenPage { tokens, next: Some(g.text()) });
+            add(json, tape);
+        }
+        let (json, tape) = both(&());
+        add(json, tape);
+        let all: String = (0u8..0x80).map(char::from).collect();
+        let mut t = Token::new(Provider::Payerly, all.clone());
+        t.label = Some(all);
+        let (json, tape) = both(&t);
+        add(json, tape);
+        let fixture = |p: &str| HttpResponse::new(200, std::fs::read_to_string(format!("{}/tests/fixtures/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap());
+        for list in [
+            pinelabs::parse_token_list(&fixture("pinelabs/list_doc_example.json")).unwrap(),
+            alliancepay::parse_token_list(&fixture("alliancepay/list_doc_example.json")).unwrap(),
+            chargeover::parse_token_list(&fixture("chargeover/list_cases.json"), 0).unwrap(),
+        ] {
+            let (json, tape) = both(&list);
+            add(json, tape);
+        }
+        let (json, tape) = both(&payerly::parse_token(&fixture("payerly/token_doc_example.json"), 0, true).unwrap());
+        add(json, tape);
+        std::fs::write(path, serde_json::to_string(&entries).unwrap()).unwrap();
+    }
+}
