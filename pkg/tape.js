@@ -1,5 +1,5 @@
 // Reads the tape the wasm core writes its results as (src/model_tape.rs has the layout and why):
-// the text is decoded once and every string is a slice of it, so no JSON is parsed and no key is
+// `[text, numbers]`, where every string is a slice of the text, so no JSON is parsed and no key is
 // read. The order of fields here is the writer's, which is serde's: JSON.stringify of a token gives
 // what it gave when tokens crossed as JSON text.
 
@@ -8,21 +8,16 @@ const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 const STATUSES = ['ACTIVE', 'SUSPENDED', 'DELETED', 'PENDING', 'FAILED', 'EXPIRED', 'UNKNOWN'];
 const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
 
-const decoder = new TextDecoder();
+// A metadata key's length when it is the previous token's key at the same place.
+const SAME_KEY = 0xffffffff;
 
 class Reader {
-  constructor(bytes) {
-    const end = bytes.byteLength;
-    const textLength = new DataView(bytes.buffer, bytes.byteOffset, end).getUint32(end - 4, true);
-    const at = (textLength + 3) & ~3;
-    const count = (end - 4 - at) / 4;
-    // A Uint32Array needs an aligned offset; the core's bytes arrive in a buffer of their own.
-    this.numbers = (bytes.byteOffset + at) % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset + at, count)
-      : new Uint32Array(bytes.slice(at, end - 4).buffer);
-    this.text = decoder.decode(bytes.subarray(0, textLength));
+  constructor([text, numbers]) {
+    this.text = text;
+    this.numbers = numbers;
     this.n = 0;
     this.s = 0;
+    this.keys = [];
   }
 
   number() {
@@ -54,8 +49,15 @@ class Reader {
 
   metadata() {
     const map = {};
-    for (let left = this.number(); left > 0; left--) {
-      const key = this.string();
+    const count = this.number();
+    for (let i = 0; i < count; i++) {
+      let key;
+      if (this.numbers[this.n] === SAME_KEY) {
+        this.n++;
+        key = this.keys[i];
+      } else {
+        key = this.keys[i] = this.string();
+      }
       const value = this.string();
       // As JSON.parse makes it: an own property, even for this key (assigning would set the prototype).
       if (key === '__proto__') Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
@@ -101,8 +103,8 @@ class Reader {
 }
 
 /** A result of the core: a token, a list of them, a page, or nothing (`undefined`). */
-export function readTape(bytes) {
-  const tape = new Reader(bytes);
+export function readTape(parts) {
+  const tape = new Reader(parts);
   switch (tape.number()) {
     case 1:
       return tape.token();

@@ -87,7 +87,7 @@ enum Effect {
 /// `fut`, unless the caller's signal (checked by pkg/api.js; `undefined` for none) aborts first.
 /// Aborting drops the operation's future, and with it everything it waits for: a request in
 /// flight is aborted, a wait before a retry ends, a shared sign-in nobody else waits for stops.
-async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Vec<u8>>>) -> Result<Vec<u8>> {
+async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Tape>>) -> Result<Tape> {
     if signal.is_undefined() {
         return fut.await;
     }
@@ -119,8 +119,8 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
 }
 
 /// Runs an operation as a JS promise; every error names the client's provider.
-/// Results cross as a tape that pkg/tape.js reads: one copy of the bytes beats building every
-/// object through the boundary, and JSON text too (bench/normalize.mjs has the figures).
+/// Results cross as a tape that pkg/tape.js reads: cheaper than building every object through
+/// the boundary, and than JSON text (bench/normalize.mjs has the figures).
 fn promise<T: TapeResult + 'static>(
     provider: Provider,
     effect: Effect,
@@ -129,13 +129,18 @@ fn promise<T: TapeResult + 'static>(
 ) -> Promise {
     // Written as a tape here, so that what follows exists once rather than once per operation
     // (a copy of the abort race and of the promise machinery per operation was 6 KB gzip).
-    run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Tape::bytes(&value)) }))
+    run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Tape::of(&value)) }))
 }
 
-fn run(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Vec<u8>>>) -> Promise {
+/// `[text, numbers]`, as pkg/tape.js reads it.
+fn tape_to_js(tape: &Tape) -> JsValue {
+    js_sys::Array::of2(&JsValue::from_str(&tape.text), &js_sys::Uint32Array::from(tape.numbers.as_slice())).into()
+}
+
+fn run(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Tape>>) -> Promise {
     future_to_promise(async move {
         match until_aborted(provider, effect, signal, fut).await {
-            Ok(tape) => Ok(js_sys::Uint8Array::from(tape.as_slice()).into()),
+            Ok(tape) => Ok(tape_to_js(&tape)),
             Err(mut err) => {
                 err.provider.get_or_insert(provider);
                 Err(error_to_js(&err))
@@ -306,7 +311,7 @@ impl JweCodec {
 /// Reply bytes → tokens as a tape (pkg/tape.js reads it), without I/O: the normalization step of
 /// `listTokens` on its own, for the throughput benchmark (bench/normalize.mjs).
 #[wasm_bindgen(js_name = normalizeTokenList)]
-pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Result<Vec<u8>, JsValue> {
+pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Result<JsValue, JsValue> {
     // The same bytes-to-text step as a fetched reply (src/transport.rs).
     let resp = crate::http::HttpResponse::new(200, crate::http::body_text(body));
     let now = js_sys::Date::now() as u64;
@@ -317,5 +322,5 @@ pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Resul
         _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
     }
     .map_err(|e| error_to_js(&e))?;
-    Ok(Tape::bytes(&tokens))
+    Ok(tape_to_js(&Tape::of(&tokens)))
 }

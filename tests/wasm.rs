@@ -128,14 +128,12 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
         let err = settle(client.list_tokens(bad, JsValue::UNDEFINED)).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     }
-    // The tape pkg/tape.js reads (src/model_tape.rs): the text first, the numbers after it.
-    let tape = js_sys::Uint8Array::new(&settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap()).to_vec();
-    let word = |at: usize| u32::from_le_bytes(tape[at..at + 4].try_into().unwrap());
-    let text_len = word(tape.len() - 4) as usize;
-    let numbers = text_len.next_multiple_of(4);
-    assert!(tape[..text_len].starts_with(b"t1"), "the first string is the token's id");
-    assert_eq!((word(numbers), word(numbers + 4)), (2, 1), "a list of one token");
-    assert_eq!(word(numbers + 12) >> 8 & 0xff, 0, "ACTIVE, the first status");
+    // The tape pkg/tape.js reads (src/model_tape.rs): `[text, numbers]`.
+    let tape = js_sys::Array::from(&settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap());
+    assert!(tape.get(0).as_string().unwrap().starts_with("t1"), "the first string is the token's id");
+    let numbers = js_sys::Uint32Array::new(&tape.get(1)).to_vec();
+    assert_eq!(numbers[..2], [2, 1], "a list of one token");
+    assert_eq!(numbers[3] >> 8 & 0xff, 0, "ACTIVE, the first status");
     let err_json = js_sys::JSON::stringify(&settle(client.list_tokens(JsValue::NULL, JsValue::UNDEFINED)).await.unwrap_err()).unwrap();
     assert!(!String::from(err_json).contains("canary-wasm-secret"));
 }
