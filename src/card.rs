@@ -16,33 +16,48 @@ pub struct MaskedPan {
 /// Re-masks anything that shows more than the first 6 and last 4 digits; keeps a well-masked
 /// value as the provider wrote it. Separators (space, dash) are dropped.
 pub fn mask_pan(value: &str) -> Option<MaskedPan> {
-    let chars: Vec<char> = value.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if chars.is_empty() || !chars.iter().all(|c| c.is_ascii_digit() || MASK_CHARS.contains(c)) {
+    // Read in place, without a copy of the characters: this runs for every token of a list.
+    let kept = || value.chars().filter(|c| !matches!(c, ' ' | '-'));
+    let (mut len, mut digits, mut leading, mut trailing) = (0usize, 0usize, 0usize, 0usize);
+    for c in kept() {
+        if c.is_ascii_digit() {
+            digits += 1;
+            trailing += 1;
+            if leading == len {
+                leading += 1;
+            }
+        } else if MASK_CHARS.contains(&c) {
+            trailing = 0;
+        } else {
+            return None;
+        }
+        len += 1;
+    }
+    if len == 0 {
         return None;
     }
-    // Counts, not copies: this runs for every token of a list.
-    let leading = chars.iter().take_while(|c| c.is_ascii_digit()).count();
-    let trailing = chars.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
-    let fully_digits = digits == chars.len();
-    let masked = if fully_digits || digits > 10 || leading > 6 || trailing > 4 {
+    let tail = |n: usize| -> String { kept().skip(len - n).collect() };
+    let masked = if digits == len || digits > 10 || leading > 6 || trailing > 4 {
         // Unmasked or under-masked: keep at most 6 + 4 visible.
-        let first: String = chars.iter().take(6).filter(|c| c.is_ascii_digit()).collect();
-        let last: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-        let hidden = chars.len().saturating_sub(first.len() + last.len());
-        if chars.len() < 10 {
+        if len < 10 {
             // Too short to be a card number; show only the last digits.
-            let keep = chars.len().min(4);
-            format!("{}{}", "*".repeat(chars.len() - keep), chars[chars.len() - keep..].iter().collect::<String>())
+            let keep = len.min(4);
+            format!("{}{}", "*".repeat(len - keep), tail(keep))
         } else {
+            let first: String = kept().take(6).filter(char::is_ascii_digit).collect();
+            let last = tail(4);
+            // (Byte lengths, as before: a mask character in `last` hides one more.)
+            let hidden = len.saturating_sub(first.len() + last.len());
             format!("{first}{}{last}", "*".repeat(hidden))
         }
+    } else if value.contains([' ', '-']) {
+        kept().collect()
     } else {
-        chars.iter().collect()
+        value.to_string()
     };
     // Digits both: the leading and trailing runs are all digits.
-    let bin = (leading >= 6).then(|| chars[..6].iter().collect());
-    let last4 = (trailing >= 4).then(|| chars[chars.len() - 4..].iter().collect());
+    let bin = (leading >= 6).then(|| kept().take(6).collect());
+    let last4 = (trailing >= 4).then(|| tail(4));
     Some(MaskedPan { masked, bin, last4 })
 }
 
@@ -390,21 +405,61 @@ pub fn brand_from_bin(bin: &str) -> Option<&'static str> {
 
 /// Builds the card part of a token: brand from the network word, else from the BIN, else "Unknown".
 pub fn card_from_pan(masked_pan: Option<&str>, network: Option<&str>) -> Card {
-    let pan = masked_pan.and_then(mask_pan);
-    let brand = network
-        .and_then(brand_from_network)
-        .or_else(|| pan.as_ref().and_then(|p| p.bin.as_deref()).and_then(brand_from_bin))
-        .unwrap_or("Unknown");
-    Card {
-        masked_pan: pan.as_ref().map(|p| p.masked.clone()),
-        last4: pan.and_then(|p| p.last4),
-        brand: brand.to_string(),
-        ..Card::default()
-    }
+    let (masked, bin, last4) = match masked_pan.and_then(mask_pan) {
+        Some(MaskedPan { masked, bin, last4 }) => (Some(masked), bin, last4),
+        None => (None, None, None),
+    };
+    let brand = network.and_then(brand_from_network).or_else(|| bin.as_deref().and_then(brand_from_bin)).unwrap_or("Unknown");
+    Card { masked_pan: masked, last4, brand: brand.to_string(), ..Card::default() }
 }
 
 #[cfg(test)]
 mod tests {
+
+    /// `mask_pan` as it was written first, over a copy of the characters: the reference.
+    fn mask_pan_over_a_copy(value: &str) -> Option<super::MaskedPan> {
+        let chars: Vec<char> = value.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if chars.is_empty() || !chars.iter().all(|c| c.is_ascii_digit() || super::MASK_CHARS.contains(c)) {
+            return None;
+        }
+        let leading = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+        let trailing = chars.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+        let masked = if digits == chars.len() || digits > 10 || leading > 6 || trailing > 4 {
+            let first: String = chars.iter().take(6).filter(|c| c.is_ascii_digit()).collect();
+            let last: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+            let hidden = chars.len().saturating_sub(first.len() + last.len());
+            if chars.len() < 10 {
+                let keep = chars.len().min(4);
+                format!("{}{}", "*".repeat(chars.len() - keep), chars[chars.len() - keep..].iter().collect::<String>())
+            } else {
+                format!("{first}{}{last}", "*".repeat(hidden))
+            }
+        } else {
+            chars.iter().collect()
+        };
+        let bin = (leading >= 6).then(|| chars[..6].iter().collect());
+        let last4 = (trailing >= 4).then(|| chars[chars.len() - 4..].iter().collect());
+        Some(super::MaskedPan { masked, bin, last4 })
+    }
+
+    #[test]
+    fn masking_in_place_gives_what_masking_a_copy_gave() {
+        const PARTS: [char; 12] = ['4', '1', '0', '9', '*', '•', 'X', 'x', '#', ' ', '-', 'a'];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        };
+        for _ in 0..200_000 {
+            let len = next(24);
+            // Mostly digits, so that every masking branch is reached.
+            let value: String = (0..len).map(|_| if next(3) == 0 { PARTS[next(12)] } else { PARTS[next(4)] }).collect();
+            assert_eq!(super::mask_pan(&value), mask_pan_over_a_copy(&value), "{value:?}");
+        }
+    }
 
     #[test]
     fn brands_from_bins() {

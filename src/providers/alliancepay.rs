@@ -67,9 +67,33 @@ pub fn authorize_request(base_url: &str, service_code: &str) -> HttpRequest {
         .json(&serde_json::json!({ "serviceCode": service_code }))
 }
 
+/// Whether a reply that read as a success type carries the bank's error member `msgType` (read by
+/// each success type as it is parsed: one pass, no search of the body first).
+trait Success {
+    fn says_error(&self) -> bool;
+}
+
+/// `msgType` there at all, whatever its value (`null` too).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+macro_rules! success {
+    ($($wire:ty),*) => {
+        $(impl Success for $wire {
+            fn says_error(&self) -> bool {
+                self.msg_type
+            }
+        })*
+    };
+}
+success!(WireSession, WireList, WireUpdated);
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireSession {
+    #[serde(default, deserialize_with = "present")]
+    msg_type: bool,
     refresh_token: String,
     device_id: String,
     #[serde(alias = "serverPublicKey")]
@@ -168,13 +192,20 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResp
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.
-fn read<T: serde::de::DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
-    let has_msg_type = resp.body.contains("\"msgType\"")
-        && serde_json::from_str::<serde_json::Value>(&resp.body).ok().is_some_and(|v| v.get("msgType").is_some());
-    if !resp.is_success() || has_msg_type {
+fn read<T: serde::de::DeserializeOwned + Success>(resp: &HttpResponse) -> Result<T> {
+    if !resp.is_success() {
         return Err(error(resp));
     }
-    decode(P, resp)
+    match decode::<T>(P, resp) {
+        Ok(wire) if !wire.says_error() => Ok(wire),
+        Ok(_) => Err(error(resp)),
+        // An error reply rarely has a success type's members: only now is the body searched.
+        Err(e) => {
+            let has_msg_type = resp.body.contains("\"msgType\"")
+                && serde_json::from_str::<serde_json::Value>(&resp.body).ok().is_some_and(|v| v.get("msgType").is_some());
+            Err(if has_msg_type { error(resp) } else { e })
+        }
+    }
 }
 
 /// `{requestId, serviceId, msgCode, msgType, msgText, validation?}`, with any HTTP status.
@@ -238,6 +269,8 @@ struct WireToken {
 
 #[derive(Deserialize)]
 struct WireList {
+    #[serde(default, rename = "msgType", deserialize_with = "present")]
+    msg_type: bool,
     result: Option<super::Rows<WireToken>>,
 }
 
@@ -270,12 +303,15 @@ pub fn parse_token(resp: &HttpResponse, token_id: &str) -> Result<Token> {
         .ok_or_else(|| Error::new(ErrorCode::NotFound, "AlliancePay has no such token").with_provider(P).with_status(resp.status))
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireUpdated {
+    #[serde(default, deserialize_with = "present")]
+    msg_type: bool,
+    token_updated: bool,
+}
+
 pub fn parse_state_update(resp: &HttpResponse) -> Result<()> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct WireUpdated {
-        token_updated: bool,
-    }
     let wire: WireUpdated = read(resp)?;
     if wire.token_updated {
         Ok(())
@@ -370,6 +406,16 @@ mod tests {
         assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::InvalidInput, Some(200), Some("b_field_new")));
         let err = parse_token_list(&HttpResponse::new(200, r#"{"msgCode":"b_field_new","msgType":"ERROR","msgText":"x"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
+        // `msgType` beside a success type's members, or as null, or in a body of another shape:
+        // still an error reply, never an empty list or an update.
+        for body in [r#"{"result":[],"msgType":"ERROR","msgText":"x"}"#, r#"{"msgType":null,"result":[]}"#, r#"{"msgType":"ERROR","result":7}"#] {
+            let err = parse_token_list(&HttpResponse::new(200, body)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::ProviderError, "{body}");
+        }
+        let err = parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":true,"msgType":"ERROR","msgText":"no"}"#)).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "no"));
+        // Without it, a reply of another shape is DECODE.
+        assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{"result":7}"#)).unwrap_err().code, ErrorCode::Decode);
         // A code a rule names keeps its meaning whatever the type says.
         let err = parse_token_list(&HttpResponse::new(500, r#"{"msgCode":"b_unknown_error","msgType":"VALIDATION_ERROR"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
