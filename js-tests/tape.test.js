@@ -33,20 +33,78 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('every result in the corpus reads back as JSON.parse reads serde_json text', () => {
   assert.ok(corpus.length > 5000, `corpus of ${corpus.length}`);
   let tokens = 0;
-  for (const [i, { json, text, numbers }] of corpus.entries()) {
+  for (const [i, { json, parts, numbers }] of corpus.entries()) {
     const expected = JSON.parse(json);
-    const read = readTape([text, Uint32Array.from(numbers)]);
+    const read = readTape([parts, Uint32Array.from(numbers)]);
     assert.deepStrictEqual(read, expected === null ? undefined : expected, `entry ${i}`);
     // Same field order, so the same text when printed.
     assert.equal(JSON.stringify(read), expected === null ? undefined : JSON.stringify(expected), `entry ${i}`);
     tokens += Array.isArray(expected) ? expected.length : expected?.tokens ? expected.tokens.length : 1;
   }
   assert.ok(tokens > 5050, `${tokens} tokens`);
+  const references = corpus.reduce((n, { numbers }) => n + numbers.filter((x) => x === 0xffffffff).length, 0);
+  assert.ok(references >= 20, `metadata keys read as references to the previous token's: ${references}`);
+  assert.ok(corpus.some(({ parts }) => parts.length > 3), 'a result whose text comes in several parts');
 });
 
-test('a "__proto__" metadata key stays data, as JSON.parse leaves it', () => {
-  const withKey = corpus.map(({ text, numbers }) => readTape([text, Uint32Array.from(numbers)])).find((t) => t?.metadata && Object.hasOwn(t.metadata, '__proto__'));
-  assert.ok(withKey, 'the corpus has a metadata key "__proto__"');
-  assert.equal(Object.getPrototypeOf(withKey.metadata), Object.prototype);
-  assert.equal(typeof withKey.metadata.__proto__, 'string');
+test('metadata keys named like Object.prototype members stay own data, as JSON.parse makes them', () => {
+  const read = corpus.flatMap(({ parts, numbers }) => [readTape([parts, Uint32Array.from(numbers)])].flat());
+  for (const key of ['__proto__', 'constructor', 'toString']) {
+    const token = read.find((t) => t?.metadata && Object.hasOwn(t.metadata, key));
+    assert.ok(token, `the corpus has a metadata key ${key}`);
+    assert.equal(Object.getPrototypeOf(token.metadata), Object.prototype);
+    assert.equal(typeof token.metadata[key], 'string');
+  }
+});
+
+test('with Object.prototype frozen (a hardened app), prototype-named keys still read', () => {
+  // In a child process: freezing the prototype here would freeze it for every later test.
+  const script = `
+    Object.freeze(Object.prototype);
+    const { readTape } = await import(${JSON.stringify(new URL('../pkg/tape.js', import.meta.url).href)});
+    const { readFileSync } = await import('node:fs');
+    const corpus = JSON.parse(readFileSync(0, 'utf8'));
+    const read = corpus.map(({ parts, numbers }) => readTape([parts, Uint32Array.from(numbers)]));
+    console.log(JSON.stringify(read) === JSON.stringify(corpus.map(({ json }) => JSON.parse(json))));
+  `;
+  const withConstructor = corpus.filter(({ json }) => json.includes('"constructor":'));
+  assert.ok(withConstructor.length > 0);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', input: JSON.stringify(withConstructor) });
+  assert.equal(r.error, undefined);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout.trim(), 'true');
+});
+
+test('text the glue decodes keeps a leading byte-order mark and astral characters in place', async () => {
+  await import('paytokens');
+  const { normalizeTokenList } = await import('../pkg/wasm/paytokens.js');
+  const reply = { result: [{ token: '\ufeffa😀b', status: 'ACTIVE', customerId: '\ufeff𝔘', merchantId: 'm😀' }] };
+  const [token] = readTape(normalizeTokenList('alliancepay', new TextEncoder().encode(JSON.stringify(reply))));
+  assert.deepEqual([token.id, token.customerId, token.merchantId], ['\ufeffa😀b', '\ufeff𝔘', 'm😀']);
+});
+
+test("a token kept from a long list keeps only its part of the list's text alive", () => {
+  // In a child process with the collector exposed: 50 lists of 1,000 Pine Labs tokens (about
+  // 1.2 MB of text each), one id kept from each. Slices of one text per list would keep all 60 MB.
+  const script = `
+    await import('paytokens');
+    const { normalizeTokenList } = await import(${JSON.stringify(new URL('../pkg/wasm/paytokens.js', import.meta.url).href)});
+    const { pinelabsList } = await import(${JSON.stringify(new URL('../bench/fixtures.mjs', import.meta.url).href)});
+    const body = new TextEncoder().encode(pinelabsList(1000));
+    const kept = [];
+    globalThis.gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 50; i++) kept.push(readTape(normalizeTokenList('pinelabs', body))[500].id);
+    globalThis.gc();
+    console.log(JSON.stringify({ grown: process.memoryUsage().heapUsed - before, kept: new Set(kept).size }));
+  `;
+  const tape = JSON.stringify(new URL('../pkg/tape.js', import.meta.url).href);
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', `const { readTape } = await import(${tape});\n${script}`], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  assert.equal(r.stderr, '');
+  const { grown, kept } = JSON.parse(r.stdout);
+  assert.equal(kept, 1);
+  assert.ok(grown < 5e6, `heap grew ${(grown / 1e6).toFixed(1)} MB for 50 kept ids`);
 });

@@ -1,6 +1,6 @@
 // Reads the tape the wasm core writes its results as (src/model_tape.rs has the layout and why):
-// `[text, numbers]`, where every string is a slice of the text, so no JSON is parsed and no key is
-// read. The order of fields here is the writer's, which is serde's: JSON.stringify of a token gives
+// `[parts, numbers]`, where every string is a slice of a part of the text, so no JSON is parsed and
+// no key is read. The order of fields here is the writer's, which is serde's: JSON.stringify of a token gives
 // what it gave when tokens crossed as JSON text.
 
 // Declaration order of the Rust enums.
@@ -12,12 +12,15 @@ const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
 const SAME_KEY = 0xffffffff;
 
 class Reader {
-  constructor([text, numbers]) {
-    this.text = text;
+  constructor([parts, numbers]) {
+    this.parts = parts;
+    this.part = 0;
+    this.text = parts[0];
+    this.s = 0;
     this.numbers = numbers;
     this.n = 0;
-    this.s = 0;
     this.keys = [];
+    this.inherited = [];
   }
 
   number() {
@@ -57,16 +60,23 @@ class Reader {
         key = this.keys[i];
       } else {
         key = this.keys[i] = this.string();
+        this.inherited[i] = key in Object.prototype;
       }
       const value = this.string();
-      // As JSON.parse makes it: an own property, even for this key (assigning would set the prototype).
-      if (key === '__proto__') Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
+      // As JSON.parse makes it: an own data property. Assigning a name Object.prototype has would
+      // set the prototype (`__proto__`), call an accessor, or throw where the prototype is frozen.
+      if (this.inherited[i]) Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
       else map[key] = value;
     }
     return map;
   }
 
   token() {
+    // The text comes in parts of about 4 KB (src/model_tape.rs says why); a token may start one.
+    if (this.number() === 1) {
+      this.text = this.parts[++this.part];
+      this.s = 0;
+    }
     const has = this.number();
     const enums = this.number();
     const token = { provider: PROVIDERS[enums & 0xff], id: this.string() };

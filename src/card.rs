@@ -46,7 +46,8 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
         } else {
             let first: String = kept().take(6).filter(char::is_ascii_digit).collect();
             let last = tail(4);
-            // (Byte lengths, as before: a mask character in `last` hides one more.)
+            // Byte lengths, as the first version counted: each '•' (three bytes) in `last` leaves
+            // two fewer '*' (kept as it was; tested against that version).
             let hidden = len.saturating_sub(first.len() + last.len());
             format!("{first}{}{last}", "*".repeat(hidden))
         }

@@ -132,9 +132,10 @@ fn promise<T: TapeResult + 'static>(
     run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Tape::of(&value)) }))
 }
 
-/// `[text, numbers]`, as pkg/tape.js reads it.
+/// `[parts, numbers]`, as pkg/tape.js reads it.
 fn tape_to_js(tape: &Tape) -> JsValue {
-    js_sys::Array::of2(&JsValue::from_str(&tape.text), &js_sys::Uint32Array::from(tape.numbers.as_slice())).into()
+    let parts: js_sys::Array = tape.parts().map(JsValue::from_str).collect();
+    js_sys::Array::of2(&parts, &js_sys::Uint32Array::from(tape.numbers.as_slice())).into()
 }
 
 fn run(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Tape>>) -> Promise {

@@ -6,17 +6,18 @@
 //! than a third of what a hand-written JS normalizer takes for the whole job (bench/analysis.md).
 //! The tape carries only the values: every string's text once, one after another, and a list of
 //! 32-bit numbers saying which optional fields are present, the enums, the small numbers and how
-//! long each string is (in UTF-16 units, so that JS takes each one as a slice of the text it
-//! decodes once). No keys, no quotes, no escaping, no number parsing.
+//! long each string is (in UTF-16 units, so that JS takes each one as a slice of the text). No
+//! keys, no quotes, no escaping, no number parsing.
 //!
-//! The two cross as a string (decoded straight from wasm memory by wasm-bindgen's glue) and a
-//! `Uint32Array`. The reader follows the same order as the writer; the field order is serde's, so
+//! The two cross as strings (the text in parts of about 4 KB, see `PART`, each decoded straight
+//! from wasm memory by wasm-bindgen's glue) and a `Uint32Array`. The reader follows the same order as the writer; the field order is serde's, so
 //! `JSON.stringify` of a token gives the same text as before. A metadata key that is the one at
 //! the same place in the previous token's metadata (providers send the same keys for every
 //! token) is written as a reference to it: JS then uses the key it already has instead of making
-//! and hashing it again. A Rust test writes a corpus (every
-//! field present and absent, every escape class, non-ASCII and astral text, the documented
-//! replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s output.
+//! and hashing it again. A Rust test writes a corpus (every field present and absent, every
+//! escape class, non-ASCII and astral text, keys kept and changed between tokens, long lists, the
+//! documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
+//! output.
 
 use crate::model::{Card, RequiredAction, Token, TokenPage};
 use std::collections::BTreeMap;
@@ -35,15 +36,26 @@ enum Kind {
     Page = 3,
 }
 
-/// A result as its two parts.
+/// A result: its text, where the text's parts start (`parts`), and its numbers.
 pub struct Tape {
-    pub text: String,
+    text: String,
+    breaks: Vec<usize>,
     pub numbers: Vec<u32>,
 }
+
+/// A token starts a new part of the text once the current part has this many bytes. JS slices
+/// each string out of its part, and in V8 (other engines alike) a slice of 13 characters or more
+/// keeps the string it was cut from alive: one text for a whole list would keep a 1,000-token
+/// list's megabyte alive for as long as one id of it is kept. With parts, a kept token keeps at
+/// most about this much besides its own text, for one string per part to cross (each costs a
+/// call into JS: 4 KB makes them a few percent of a list's time).
+const PART: usize = 4096;
 
 pub struct Writer<'a> {
     text: Vec<u8>,
     numbers: Vec<u32>,
+    /// Where each part of the text after the first starts.
+    parts: Vec<usize>,
     /// The previous token's metadata keys, in order.
     keys: Vec<&'a str>,
 }
@@ -118,10 +130,18 @@ fn utf16_len(s: &str) -> u32 {
 
 impl Tape {
     pub fn of<T: TapeResult + ?Sized>(value: &T) -> Tape {
-        let mut out = Writer { text: Vec::with_capacity(1024), numbers: Vec::with_capacity(64), keys: Vec::new() };
+        let mut out = Writer { text: Vec::with_capacity(1024), numbers: Vec::with_capacity(64), parts: Vec::new(), keys: Vec::new() };
         value.write_tape(&mut out);
         // Only whole `str`s are ever added, so this cannot fail; never a panic if it somehow did.
-        Tape { text: String::from_utf8(out.text).unwrap_or_default(), numbers: out.numbers }
+        Tape { text: String::from_utf8(out.text).unwrap_or_default(), breaks: out.parts, numbers: out.numbers }
+    }
+
+    /// The text's parts, in order (at least one, empty for a result without strings).
+    pub fn parts(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.breaks.iter().copied());
+        let ends = self.breaks.iter().copied().chain(std::iter::once(self.text.len()));
+        // A break is always where a token's first string starts, so `get` never misses.
+        starts.zip(ends).map(|(start, end)| self.text.get(start..end).unwrap_or_default())
     }
 }
 
@@ -219,6 +239,14 @@ impl Token {
             | has(required_action, REQUIRED_ACTION)
             | has(&required_action.as_ref().and_then(|a| a.value.as_ref()), REQUIRED_ACTION_VALUE)
             | has(raw, RAW);
+        // 1 where the token starts a new part of the text (see `PART`).
+        let part_start = out.parts.last().copied().unwrap_or(0);
+        if out.text.len() - part_start >= PART {
+            out.parts.push(out.text.len());
+            out.number(1);
+        } else {
+            out.number(0);
+        }
         out.number(present);
         // The enums as their declaration index (pkg/tape.js lists their words in that order).
         out.number(*provider as u32 | (*status as u32) << 8 | (*payment_method as u32) << 16);
@@ -356,6 +384,31 @@ mod tests {
         }
     }
 
+    const PROVIDERS: [Provider; 4] = [Provider::Alliancepay, Provider::Chargeover, Provider::Pinelabs, Provider::Payerly];
+    const METHODS: [PaymentMethod; 5] = [PaymentMethod::Card, PaymentMethod::Ach, PaymentMethod::Upi, PaymentMethod::Points, PaymentMethod::Unknown];
+
+    /// Every variant is in the generator's lists at its declaration index, as pkg/tape.js lists
+    /// their words: a variant added to an enum does not compile here until it is listed.
+    #[test]
+    fn the_generator_lists_every_enum_variant_in_declaration_order() {
+        let provider = |p: Provider| match p {
+            Provider::Alliancepay | Provider::Chargeover | Provider::Pinelabs | Provider::Payerly => PROVIDERS[p as usize] == p,
+        };
+        let method = |m: PaymentMethod| match m {
+            PaymentMethod::Card | PaymentMethod::Ach | PaymentMethod::Upi | PaymentMethod::Points | PaymentMethod::Unknown => METHODS[m as usize] == m,
+        };
+        let status = |s: TokenStatus| match s {
+            TokenStatus::Active
+            | TokenStatus::Suspended
+            | TokenStatus::Deleted
+            | TokenStatus::Pending
+            | TokenStatus::Failed
+            | TokenStatus::Expired
+            | TokenStatus::Unknown => TokenStatus::ALL[s as usize] == s,
+        };
+        assert!(PROVIDERS.into_iter().all(provider) && METHODS.into_iter().all(method) && TokenStatus::ALL.into_iter().all(status));
+    }
+
     fn random_token(g: &mut Gen) -> Token {
         let card = g.flip().then(|| Card {
             masked_pan: g.opt_text(),
@@ -370,16 +423,20 @@ mod tests {
             cvv_required: g.opt_bool(),
             international: g.opt_bool(),
         });
-        let metadata = g.flip().then(|| (0..g.below(4)).map(|_| (g.text(), g.text())).collect::<BTreeMap<_, _>>());
+        // Keys half the time from a small pool, so that tokens of a list share some (the writer
+        // then refers to the previous token's key) and differ in others.
+        const POOL: &[&str] = &["clientId", "tid", "__proto__", "constructor", "toString", "10", "9", "𝔘"];
+        let key = |g: &mut Gen| if g.flip() { POOL[g.below(POOL.len() as u64) as usize].to_string() } else { g.text() };
+        let metadata = g.flip().then(|| (0..g.below(5)).map(|_| (key(g), g.text())).collect::<BTreeMap<_, _>>());
         let raw = g.flip().then(|| serde_json::json!({ "k": g.text(), "n": [1, 2.5, null, true], "nested": { "x": g.text() } }));
         Token {
-            provider: [Provider::Alliancepay, Provider::Chargeover, Provider::Pinelabs, Provider::Payerly][g.below(4) as usize],
+            provider: PROVIDERS[g.below(PROVIDERS.len() as u64) as usize],
             id: g.text(),
             customer_id: g.opt_text(),
-            status: TokenStatus::ALL[g.below(7) as usize],
+            status: TokenStatus::ALL[g.below(TokenStatus::ALL.len() as u64) as usize],
             provider_status: g.opt_text(),
             status_reason: g.opt_text(),
-            payment_method: [PaymentMethod::Card, PaymentMethod::Ach, PaymentMethod::Upi, PaymentMethod::Points, PaymentMethod::Unknown][g.below(5) as usize],
+            payment_method: METHODS[g.below(METHODS.len() as u64) as usize],
             card,
             created_at: g.opt_text(),
             updated_at: g.opt_text(),
@@ -405,6 +462,24 @@ mod tests {
         }
     }
 
+    /// A long list's text comes in parts of at least `PART` bytes (the last may be shorter), each
+    /// starting where a token does, with a 1 first among that token's numbers.
+    #[test]
+    fn a_long_list_is_cut_into_parts_where_tokens_start() {
+        let tokens: Vec<Token> = (0..1000).map(|i| Token::new(Provider::Payerly, format!("token-{i:05}-{}", "x".repeat(i % 50)))).collect();
+        let tape = Tape::of(&tokens);
+        let parts: Vec<&str> = tape.parts().collect();
+        assert!(parts.len() > 5, "{}", parts.len());
+        assert_eq!(parts.concat(), tokens.iter().map(|t| t.id.as_str()).collect::<String>());
+        assert!(parts.iter().rev().skip(1).all(|p| p.len() >= super::PART && p.len() < super::PART + 60));
+        assert!(parts.iter().all(|p| p.starts_with("token-")));
+        // Each token: its part marker, presence, enums, its id's length.
+        let markers: Vec<u32> = tape.numbers[2..].chunks(4).map(|c| c[0]).collect();
+        assert_eq!(markers.len(), 1000);
+        assert_eq!(markers.iter().filter(|&&m| m == 1).count(), parts.len() - 1);
+        assert_eq!(markers[0], 0, "the first token is in the first part");
+    }
+
     /// What pkg/tape.js relies on beyond the corpus: a list starts with its kind and length, the
     /// text is every string one after another, and a repeated metadata key is a reference.
     #[test]
@@ -416,18 +491,18 @@ mod tests {
         let mut c = Token::new(Provider::Pinelabs, "t3".into());
         c.metadata = Some(BTreeMap::from([("k".to_string(), "v3".to_string())]));
         let tape = Tape::of(&vec![a, b, c.clone(), c]);
-        assert_eq!(tape.text, "t1kv1mwt2v2nxt3v3t3v3");
+        assert_eq!(tape.parts().collect::<Vec<_>>(), ["t1kv1mwt2v2nxt3v3t3v3"]);
         let (meta, enums, same) = (super::METADATA, 2 | 6 << 8 | 4 << 16, super::SAME_KEY);
         #[rustfmt::skip]
         assert_eq!(tape.numbers, [
             2, 4, // a list of four
-            meta, enums, 2, 2, 1, 2, 1, 1, // t1: its id's length, two entries: k, v1, m, w
-            meta, enums, 2, 2, same, 2, 1, 1, // t2: k again, v2, then n (not m), x
-            meta, enums, 2, 1, same, 2, // t3
-            meta, enums, 2, 1, same, 2, // t3 again
+            0, meta, enums, 2, 2, 1, 2, 1, 1, // t1: in the first part; its id's length, two entries: k, v1, m, w
+            0, meta, enums, 2, 2, same, 2, 1, 1, // t2: k again, v2, then n (not m), x
+            0, meta, enums, 2, 1, same, 2, // t3
+            0, meta, enums, 2, 1, same, 2, // t3 again
         ]);
         let nothing = Tape::of(&());
-        assert_eq!((nothing.text.as_str(), nothing.numbers.as_slice()), ("", &[0][..]));
+        assert_eq!((nothing.parts().collect::<Vec<_>>(), nothing.numbers.as_slice()), (vec![""], &[0][..]));
     }
 
     /// Writes the corpus js-tests/tape.test.js reads back: each result as `serde_json` writes it,
@@ -439,7 +514,7 @@ mod tests {
         let path = std::env::var("PAYTOKENS_TAPE_CORPUS").expect("PAYTOKENS_TAPE_CORPUS names the corpus file");
         let mut entries = Vec::new();
         let mut add = |json: String, tape: Tape| {
-            entries.push(serde_json::json!({ "json": json, "text": tape.text, "numbers": tape.numbers }));
+            entries.push(serde_json::json!({ "json": json, "parts": tape.parts().collect::<Vec<_>>(), "numbers": tape.numbers }));
         };
         fn both<T: TapeResult + serde::Serialize>(value: &T) -> (String, Tape) {
             (serde_json::to_string(value).unwrap(), Tape::of(value))
@@ -449,7 +524,7 @@ mod tests {
             let (json, tape) = both(&random_token(&mut g));
             add(json, tape);
         }
-        for n in [0, 1, 3, 20] {
+        for n in [0, 1, 3, 20, 300] {
             let tokens: Vec<Token> = (0..n).map(|_| random_token(&mut g)).collect();
             let (json, tape) = both(&tokens);
             add(json, tape);
@@ -458,6 +533,36 @@ mod tests {
             let (json, tape) = both(&TokenPage { tokens, next: Some(g.text()) });
             add(json, tape);
         }
+        // Metadata keys kept, changed, dropped and grown from one token to the next, and tokens
+        // without metadata or with an empty map between them, as a list and as a page.
+        let with_keys = |id: &str, keys: Option<&[&str]>| {
+            let mut t = Token::new(Provider::Pinelabs, id.to_string());
+            t.metadata = keys.map(|ks| ks.iter().map(|k| (k.to_string(), format!("{id}:{k}"))).collect());
+            t
+        };
+        let shapes: Vec<Token> = [
+            Some(&["k", "m"][..]),
+            Some(&["k", "n"]),
+            Some(&["k"]),
+            Some(&[]),
+            None,
+            Some(&["k", "n", "o"]),
+            Some(&["k", "n", "o"]),
+            Some(&["k", "n", "p"]),
+            Some(&["constructor", "k", "n", "o"]),
+            Some(&["constructor", "n"]),
+            Some(&["constructor", "n", "toString"]),
+            Some(&["__proto__", "k"]),
+            Some(&["__proto__", "k", "toString"]),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, keys)| with_keys(&format!("t{i}"), *keys))
+        .collect();
+        let (json, tape) = both(&shapes);
+        add(json, tape);
+        let (json, tape) = both(&TokenPage { tokens: shapes, next: Some("cursor".into()) });
+        add(json, tape);
         let (json, tape) = both(&());
         add(json, tape);
         let all: String = (0u8..0x80).map(char::from).collect();

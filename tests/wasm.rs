@@ -128,12 +128,13 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
         let err = settle(client.list_tokens(bad, JsValue::UNDEFINED)).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     }
-    // The tape pkg/tape.js reads (src/model_tape.rs): `[text, numbers]`.
+    // The tape pkg/tape.js reads (src/model_tape.rs): `[parts, numbers]`.
     let tape = js_sys::Array::from(&settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap());
-    assert!(tape.get(0).as_string().unwrap().starts_with("t1"), "the first string is the token's id");
+    let text = js_sys::Array::from(&tape.get(0)).get(0).as_string().unwrap();
+    assert!(text.starts_with("t1"), "the first string is the token's id");
     let numbers = js_sys::Uint32Array::new(&tape.get(1)).to_vec();
     assert_eq!(numbers[..2], [2, 1], "a list of one token");
-    assert_eq!(numbers[3] >> 8 & 0xff, 0, "ACTIVE, the first status");
+    assert_eq!(numbers[4] >> 8 & 0xff, 0, "ACTIVE, the first status");
     let err_json = js_sys::JSON::stringify(&settle(client.list_tokens(JsValue::NULL, JsValue::UNDEFINED)).await.unwrap_err()).unwrap();
     assert!(!String::from(err_json).contains("canary-wasm-secret"));
 }
