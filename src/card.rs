@@ -18,8 +18,8 @@ pub struct MaskedPan {
 pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     // Read in place, without a copy of the characters: this runs for every token of a list.
     let kept = || value.chars().filter(|c| !matches!(c, ' ' | '-'));
-    let (mut len, mut digits, mut leading, mut trailing) = (0usize, 0usize, 0usize, 0usize);
-    for c in kept() {
+    let (mut len, mut digits, mut leading, mut trailing, mut plain) = (0usize, 0usize, 0usize, 0usize, true);
+    for c in value.chars() {
         if c.is_ascii_digit() {
             digits += 1;
             trailing += 1;
@@ -28,6 +28,9 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
             }
         } else if MASK_CHARS.contains(&c) {
             trailing = 0;
+        } else if c == ' ' || c == '-' {
+            plain = false;
+            continue;
         } else {
             return None;
         }
@@ -36,7 +39,13 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     if len == 0 {
         return None;
     }
-    let tail = |n: usize| -> String { kept().skip(len - n).collect() };
+    // The last `n` kept characters; without separators, digits at the end are its last bytes.
+    let tail = |n: usize| -> String {
+        match value.get(value.len().saturating_sub(n)..) {
+            Some(end) if plain && n <= trailing => end.to_string(),
+            _ => kept().skip(len - n).collect(),
+        }
+    };
     let masked = if digits == len || digits > 10 || leading > 6 || trailing > 4 {
         // Unmasked or under-masked: keep at most 6 + 4 visible.
         if len < 10 {
@@ -51,13 +60,16 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
             let hidden = len.saturating_sub(first.len() + last.len());
             format!("{first}{}{last}", "*".repeat(hidden))
         }
-    } else if value.contains([' ', '-']) {
-        kept().collect()
-    } else {
+    } else if plain {
         value.to_string()
+    } else {
+        kept().collect()
     };
     // Digits both: the leading and trailing runs are all digits.
-    let bin = (leading >= 6).then(|| kept().take(6).collect());
+    let bin = (leading >= 6).then(|| match value.get(..6) {
+        Some(start) if plain => start.to_string(),
+        _ => kept().take(6).collect(),
+    });
     let last4 = (trailing >= 4).then(|| tail(4));
     Some(MaskedPan { masked, bin, last4 })
 }
