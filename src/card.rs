@@ -2,6 +2,7 @@
 //! every PAN-like value from a provider passes through `mask_pan`, and free text through `scrub_pans`.
 
 use crate::model::Card;
+use std::borrow::Cow;
 
 const MASK_CHARS: [char; 5] = ['*', '•', 'X', 'x', '#'];
 
@@ -16,10 +17,16 @@ pub struct MaskedPan {
 /// Re-masks anything that shows more than the first 6 and last 4 digits; keeps a well-masked
 /// value as the provider wrote it. Separators (space, dash) are dropped.
 pub fn mask_pan(value: &str) -> Option<MaskedPan> {
+    mask_pan_of(Cow::Borrowed(value))
+}
+
+/// `mask_pan` for a value the caller owns: a well-masked one becomes the result without a copy.
+fn mask_pan_of(value: Cow<'_, str>) -> Option<MaskedPan> {
     // Read in place, without a copy of the characters: this runs for every token of a list.
-    let kept = || value.chars().filter(|c| !matches!(c, ' ' | '-'));
+    let text: &str = &value;
+    let kept = || text.chars().filter(|c| !matches!(c, ' ' | '-'));
     let (mut len, mut digits, mut leading, mut trailing, mut plain) = (0usize, 0usize, 0usize, 0usize, true);
-    for c in value.chars() {
+    for c in text.chars() {
         if c.is_ascii_digit() {
             digits += 1;
             trailing += 1;
@@ -41,11 +48,17 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
     }
     // The last `n` kept characters; without separators, digits at the end are its last bytes.
     let tail = |n: usize| -> String {
-        match value.get(value.len().saturating_sub(n)..) {
+        match text.get(text.len().saturating_sub(n)..) {
             Some(end) if plain && n <= trailing => end.to_string(),
             _ => kept().skip(len - n).collect(),
         }
     };
+    // Digits both: the leading and trailing runs are all digits.
+    let bin = (leading >= 6).then(|| match text.get(..6) {
+        Some(start) if plain => start.to_string(),
+        _ => kept().take(6).collect(),
+    });
+    let last4 = (trailing >= 4).then(|| tail(4));
     let masked = if digits == len || digits > 10 || leading > 6 || trailing > 4 {
         // Unmasked or under-masked: keep at most 6 + 4 visible.
         if len < 10 {
@@ -61,16 +74,10 @@ pub fn mask_pan(value: &str) -> Option<MaskedPan> {
             format!("{first}{}{last}", "*".repeat(hidden))
         }
     } else if plain {
-        value.to_string()
+        value.into_owned()
     } else {
         kept().collect()
     };
-    // Digits both: the leading and trailing runs are all digits.
-    let bin = (leading >= 6).then(|| match value.get(..6) {
-        Some(start) if plain => start.to_string(),
-        _ => kept().take(6).collect(),
-    });
-    let last4 = (trailing >= 4).then(|| tail(4));
     Some(MaskedPan { masked, bin, last4 })
 }
 
@@ -417,8 +424,8 @@ pub fn brand_from_bin(bin: &str) -> Option<&'static str> {
 }
 
 /// Builds the card part of a token: brand from the network word, else from the BIN, else "Unknown".
-pub fn card_from_pan(masked_pan: Option<&str>, network: Option<&str>) -> Card {
-    let (masked, bin, last4) = match masked_pan.and_then(mask_pan) {
+pub fn card_from_pan(masked_pan: Option<String>, network: Option<&str>) -> Card {
+    let (masked, bin, last4) = match masked_pan.and_then(|pan| mask_pan_of(Cow::Owned(pan))) {
         Some(MaskedPan { masked, bin, last4 }) => (Some(masked), bin, last4),
         None => (None, None, None),
     };
@@ -470,7 +477,9 @@ mod tests {
             let len = next(24);
             // Mostly digits, so that every masking branch is reached.
             let value: String = (0..len).map(|_| if next(3) == 0 { PARTS[next(12)] } else { PARTS[next(4)] }).collect();
-            assert_eq!(super::mask_pan(&value), mask_pan_over_a_copy(&value), "{value:?}");
+            let reference = mask_pan_over_a_copy(&value);
+            assert_eq!(super::mask_pan(&value), reference, "{value:?}");
+            assert_eq!(super::mask_pan_of(std::borrow::Cow::Owned(value.clone())), reference, "{value:?}");
         }
     }
 
@@ -645,13 +654,13 @@ mod tests {
     #[test]
     fn brands_from_network_then_bin() {
         assert_eq!(card_from_pan(None, Some("Visa")).brand, "Visa");
-        assert_eq!(card_from_pan(Some("523244••••••0177"), None).brand, "Mastercard");
-        assert_eq!(card_from_pan(Some("371449*****8431"), None).brand, "American Express");
-        assert_eq!(card_from_pan(Some("601100******0004"), None).brand, "Discover");
-        assert_eq!(card_from_pan(Some("220012******1234"), None).brand, "Mir");
-        assert_eq!(card_from_pan(Some("222100******1234"), None).brand, "Mastercard");
+        assert_eq!(card_from_pan(Some("523244••••••0177".into()), None).brand, "Mastercard");
+        assert_eq!(card_from_pan(Some("371449*****8431".into()), None).brand, "American Express");
+        assert_eq!(card_from_pan(Some("601100******0004".into()), None).brand, "Discover");
+        assert_eq!(card_from_pan(Some("220012******1234".into()), None).brand, "Mir");
+        assert_eq!(card_from_pan(Some("222100******1234".into()), None).brand, "Mastercard");
         assert_eq!(card_from_pan(None, Some("mast")).brand, "Mastercard");
         assert_eq!(card_from_pan(None, None).brand, "Unknown");
-        assert_eq!(card_from_pan(Some("****1111"), Some("weird")).brand, "Unknown");
+        assert_eq!(card_from_pan(Some("****1111".into()), Some("weird")).brand, "Unknown");
     }
 }

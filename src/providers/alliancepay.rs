@@ -282,7 +282,7 @@ impl From<WireToken> for Token {
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
         t.merchant_id = w.merchant_id.map(card::scrub_pans_owned);
         t.payment_method = PaymentMethod::Card;
-        t.card = Some(card::card_from_pan(w.masked_pan.as_deref(), None));
+        t.card = Some(card::card_from_pan(w.masked_pan, None));
         t
     }
 }

@@ -131,7 +131,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     };
     let mut card_expiry = None;
     if let Some(wc) = w.payment_data.and_then(|d| d.object) {
-        let mut c = card::card_from_pan(wc.masked_pan.as_deref(), None);
+        let mut c = card::card_from_pan(wc.masked_pan, None);
         if let Some((m, y)) = wc.expiry_date.as_deref().and_then(time_fmt::parse_card_expiry) {
             c.expiry_month = Some(m);
             c.expiry_year = Some(y);
