@@ -85,7 +85,7 @@ test('text the glue decodes keeps a leading byte-order mark and astral character
 
 test("a token kept from a long list keeps only its part of the list's text alive", () => {
   // In a child process with the collector exposed: 50 lists of 1,000 Pine Labs tokens (about
-  // 1.2 MB of text each), one id kept from each. Slices of one text per list would keep all 60 MB.
+  // 0.75 MB of tape text each), one id kept from each. Slices of one text per list kept 37 MB.
   const script = `
     await import('paytokens');
     const { normalizeTokenList } = await import(${JSON.stringify(new URL('../pkg/wasm/paytokens.js', import.meta.url).href)});

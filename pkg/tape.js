@@ -8,7 +8,7 @@ const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 const STATUSES = ['ACTIVE', 'SUSPENDED', 'DELETED', 'PENDING', 'FAILED', 'EXPIRED', 'UNKNOWN'];
 const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
 
-// A metadata key's length when it is the previous token's key at the same place.
+// A metadata key's length when it is the key at the same place in the last metadata read.
 const SAME_KEY = 0xffffffff;
 
 class Reader {

@@ -36,7 +36,8 @@ enum Kind {
     Page = 3,
 }
 
-/// A result: its text, where the text's parts start (`parts`), and its numbers.
+/// A result: its text, where each of the text's parts after the first starts (`parts()` gives
+/// them), and its numbers.
 pub struct Tape {
     text: String,
     breaks: Vec<usize>,
@@ -46,9 +47,10 @@ pub struct Tape {
 /// A token starts a new part of the text once the current part has this many bytes. JS slices
 /// each string out of its part, and in V8 (other engines alike) a slice of 13 characters or more
 /// keeps the string it was cut from alive: one text for a whole list would keep a 1,000-token
-/// list's megabyte alive for as long as one id of it is kept. With parts, a kept token keeps at
-/// most about this much besides its own text, for one string per part to cross (each costs a
-/// call into JS: 4 KB makes them a few percent of a list's time).
+/// list's megabyte alive for as long as one id of it is kept. With parts, a kept token keeps alive
+/// less than this much plus the text of one token (its part's last, which may be long: a token
+/// with `raw`), for one string per part to cross (each a call into JS: at 4 KB a few percent of a
+/// list's time).
 const PART: usize = 4096;
 
 pub struct Writer<'a> {
@@ -56,12 +58,12 @@ pub struct Writer<'a> {
     numbers: Vec<u32>,
     /// Where each part of the text after the first starts.
     parts: Vec<usize>,
-    /// The previous token's metadata keys, in order.
+    /// The metadata keys of the last token that had metadata, in order.
     keys: Vec<&'a str>,
 }
 
-/// A metadata key's length number when it is the previous token's key at the same place: no
-/// string's UTF-16 length comes near it.
+/// A metadata key's length number when it is the key at the same place in the last metadata
+/// written (of an earlier token): no string's UTF-16 length comes near it.
 const SAME_KEY: u32 = u32::MAX;
 
 // Presence bits of a token's optional fields, in field order (pkg/tape.js has the same).
@@ -478,6 +480,9 @@ mod tests {
         assert_eq!(markers.len(), 1000);
         assert_eq!(markers.iter().filter(|&&m| m == 1).count(), parts.len() - 1);
         assert_eq!(markers[0], 0, "the first token is in the first part");
+        // The token with each marker is the one whose id opens the next part.
+        let opening: Vec<&str> = markers.iter().zip(&tokens).filter(|(&m, _)| m == 1).map(|(_, t)| t.id.as_str()).collect();
+        assert!(parts[1..].iter().zip(&opening).all(|(part, id)| part.starts_with(id)), "{opening:?}");
     }
 
     /// What pkg/tape.js relies on beyond the corpus: a list starts with its kind and length, the
