@@ -9,7 +9,7 @@ import * as hand from './handwritten.mjs';
 import { pinelabsList, chargeoverPage, alliancepayList } from './fixtures.mjs';
 import { median } from './stats.mjs';
 
-const ROUNDS = Number(process.env.ROUNDS || 9);
+const ROUNDS = Number(process.env.ROUNDS || 15);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -19,23 +19,34 @@ const cases = [
   { name: 'AlliancePay 100-token reply', provider: 'alliancepay', body: encoder.encode(alliancepayList(100)), hand: hand.alliancepay, reps: 200 },
 ];
 
-function time(fn, reps) {
-  fn();
-  const samples = [];
-  for (let r = 0; r < ROUNDS; r++) {
+// The two sides take turns, round by round and in alternating order, so that the machine speeding
+// up or slowing down (this 2-core machine moves by several percent between seconds) falls on both.
+function race(a, b, reps) {
+  a();
+  b();
+  const samples = [[], []];
+  const once = (fn, into) => {
     const t = performance.now();
     for (let i = 0; i < reps; i++) fn();
-    samples.push((performance.now() - t) / reps);
+    into.push((performance.now() - t) / reps);
+  };
+  for (let r = 0; r < ROUNDS; r++) {
+    if (r % 2 === 0) {
+      once(a, samples[0]);
+      once(b, samples[1]);
+    } else {
+      once(b, samples[1]);
+      once(a, samples[0]);
+    }
   }
-  return median(samples);
+  return samples.map(median);
 }
 
 export function run() {
   const results = [];
   for (const c of cases) {
     // Both sides start from the same bytes, as a fetch Response gives them.
-    const handMs = time(() => c.hand(decoder.decode(c.body)), c.reps);
-    const sdkMs = time(() => readTape(normalizeTokenList(c.provider, c.body)), c.reps);
+    const [handMs, sdkMs] = race(() => c.hand(decoder.decode(c.body)), () => readTape(normalizeTokenList(c.provider, c.body)), c.reps);
     results.push({
       name: `Normalize ${c.name}`,
       sdkMs,
