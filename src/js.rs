@@ -120,7 +120,7 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
 
 /// Runs an operation as a JS promise; every error names the client's provider.
 /// Results cross as a tape that pkg/tape.js reads: cheaper than building every object through
-/// the boundary, and than JSON text (bench/normalize.mjs has the figures).
+/// the boundary, and than JSON text (bench/analysis.md has the figures).
 fn promise<T: TapeResult + 'static>(
     provider: Provider,
     effect: Effect,

@@ -76,18 +76,6 @@ pub enum PaymentMethod {
     Unknown,
 }
 
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Card => "CARD",
-            PaymentMethod::Ach => "ACH",
-            PaymentMethod::Upi => "UPI",
-            PaymentMethod::Points => "POINTS",
-            PaymentMethod::Unknown => "UNKNOWN",
-        }
-    }
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Card {

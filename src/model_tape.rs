@@ -3,17 +3,17 @@
 //!
 //! For a list, building the objects was most of the boundary's cost: decoding the JSON text and
 //! `JSON.parse` took 3.5 of the 10 ms from a 1,000-token Pine Labs reply to `Token[]` in JS, more
-//! than a third of what a hand-written JS normalizer takes for the whole job (bench/analysis.md).
+//! than half of what a hand-written JS normalizer takes for the whole job (bench/analysis.md).
 //! The tape carries only the values: every string's text once, one after another, and a list of
 //! 32-bit numbers saying which optional fields are present, the enums, the small numbers and how
 //! long each string is (in UTF-16 units, so that JS takes each one as a slice of the text). No
-//! keys, no quotes, no escaping, no number parsing.
+//! field names (only metadata's keys), no quotes, no escaping, no number parsing.
 //!
 //! The two cross as strings (the text in parts of about 4 KB, see `PART`, each decoded straight
 //! from wasm memory by wasm-bindgen's glue) and a `Uint32Array`. The reader follows the same order as the writer; the field order is serde's, so
 //! `JSON.stringify` of a token gives the same text as before. A metadata key that is the one at
-//! the same place in the previous token's metadata (providers send the same keys for every
-//! token) is written as a reference to it: JS then uses the key it already has instead of making
+//! the same place in the last metadata written, an earlier token's (providers send the same keys
+//! for every token), is written as a reference to it: JS then uses the key it already has instead of making
 //! and hashing it again. A Rust test writes a corpus (every field present and absent, every
 //! escape class, non-ASCII and astral text, keys kept and changed between tokens, long lists, the
 //! documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
