@@ -430,7 +430,7 @@ pub fn card_from_pan(masked_pan: Option<String>, network: Option<&str>) -> Card 
         None => (None, None, None),
     };
     let brand = network.and_then(brand_from_network).or_else(|| bin.as_deref().and_then(brand_from_bin)).unwrap_or("Unknown");
-    Card { masked_pan: masked, last4, brand: brand.to_string(), ..Card::default() }
+    Card { masked_pan: masked, last4, brand: brand.into(), ..Card::default() }
 }
 
 #[cfg(test)]

@@ -84,8 +84,10 @@ pub struct Card {
     pub masked_pan: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
-    /// "Visa", "Mastercard", "American Express", … or "Unknown".
-    pub brand: String,
+    /// "Visa", "Mastercard", "American Express", … or "Unknown". One of the SDK's own words, so
+    /// borrowed rather than allocated for every token of a list.
+    #[tsify(type = "string")]
+    pub brand: std::borrow::Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry_month: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]

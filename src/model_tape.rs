@@ -415,7 +415,7 @@ mod tests {
         let card = g.flip().then(|| Card {
             masked_pan: g.opt_text(),
             last4: g.opt_text(),
-            brand: g.text(),
+            brand: g.text().into(),
             expiry_month: g.flip().then(|| g.below(256) as u8),
             expiry_year: g.flip().then(|| [0, 9, 10, 99, 100, 2030, 9999, 10000, u16::MAX][g.below(9) as usize]),
             holder_name: g.opt_text(),

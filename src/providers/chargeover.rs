@@ -887,7 +887,7 @@ mod tests {
         let visa = by_id("10");
         assert_eq!((visa.status, visa.payment_method), (TokenStatus::Active, PaymentMethod::Card));
         let c = visa.card.as_ref().unwrap();
-        assert_eq!((c.brand.as_str(), c.expiry_month, c.expiry_year), ("Visa", Some(5), Some(2031)));
+        assert_eq!((c.brand.as_ref(), c.expiry_month, c.expiry_year), ("Visa", Some(5), Some(2031)));
         assert_eq!(visa.label.as_deref(), Some("Visa x4111"));
         assert_eq!((visa.gateway.as_deref(), visa.gateway_token.as_deref()), (Some("stripe"), Some("card_1f3a")));
         // Chicago time in winter (-06:00) and summer (-05:00), as ChargeOver writes it by default.
@@ -922,7 +922,7 @@ mod tests {
     fn single_record_create_and_delete_replies() {
         let one = r#"{"code":200,"status":"OK","message":"","details":{},"response":{"tokenized_id":7,"customer_id":1002,"paymethod_hint":"crd","type_hint":"amex","expdate":"2030-02-28","token":"tok"}}"#;
         let t = parse_token(&HttpResponse::new(200, one), NOW).unwrap();
-        assert_eq!((t.id.as_str(), t.card.as_ref().unwrap().brand.as_str()), ("7", "American Express"));
+        assert_eq!((t.id.as_str(), t.card.as_ref().unwrap().brand.as_ref()), ("7", "American Express"));
         let created = r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#;
         assert_eq!(parse_created(&HttpResponse::new(201, created)).unwrap(), "3529");
         assert!(parse_delete(&HttpResponse::new(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":true}"#)).is_ok());

@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(t.expires_at.as_deref(), Some("2019-08-24T14:15:22.000Z"));
         let c = t.card.as_ref().unwrap();
         // "string" is no PAN and no expiry: nothing made up.
-        assert_eq!((c.masked_pan.as_deref(), c.expiry_month, c.brand.as_str()), (None, None, "Unknown"));
+        assert_eq!((c.masked_pan.as_deref(), c.expiry_month, c.brand.as_ref()), (None, None, "Unknown"));
         assert_eq!((c.holder_name.as_deref(), c.issuer_name.as_deref(), c.issuer_country.as_deref()), (Some("string"), Some("string"), Some("USA")));
         let text = serde_json::to_string(&t).unwrap();
         for key in PII {
@@ -290,7 +290,7 @@ mod tests {
     fn include_raw_keeps_the_object_with_the_pan_masked() {
         let t = parse_token(&HttpResponse::new(200, fixture("token_full_pan.json")), NOW, true).unwrap();
         let c = t.card.as_ref().unwrap();
-        assert_eq!((c.masked_pan.as_deref(), c.last4.as_deref(), c.brand.as_str()), (Some("555555******4444"), Some("4444"), "Mastercard"));
+        assert_eq!((c.masked_pan.as_deref(), c.last4.as_deref(), c.brand.as_ref()), (Some("555555******4444"), Some("4444"), "Mastercard"));
         assert_eq!((c.expiry_month, c.expiry_year), (Some(6), Some(2030)));
         assert_eq!(t.status, TokenStatus::Active);
         let raw = t.raw.as_ref().unwrap();
@@ -309,7 +309,7 @@ mod tests {
         assert_eq!(t.status, TokenStatus::Expired);
         assert_eq!((t.customer_id.as_deref(), t.payment_method), (None, PaymentMethod::Unknown));
         let c = t.card.as_ref().unwrap();
-        assert_eq!((c.masked_pan.as_deref(), c.brand.as_str(), c.expiry_month, c.expiry_year), (Some("400000******0002"), "Visa", Some(6), Some(2023)));
+        assert_eq!((c.masked_pan.as_deref(), c.brand.as_ref(), c.expiry_month, c.expiry_year), (Some("400000******0002"), "Visa", Some(6), Some(2023)));
         // No expireAt: the card expiry decides.
         let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
         let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
