@@ -108,3 +108,17 @@ test("a token kept from a long list keeps only its part of the list's text alive
   assert.equal(kept, 1);
   assert.ok(grown < 5e6, `heap grew ${(grown / 1e6).toFixed(1)} MB for 50 kept ids`);
 });
+
+test('a result the reader cannot read still rejects with a PayTokensError, never a bare TypeError', async () => {
+  const { createClient, PayTokensError } = await import('paytokens');
+  const { WasmClient } = await import('../pkg/wasm/paytokens.js');
+  const original = WasmClient.prototype.getToken;
+  // Not something the core writes; stands in for a bug between the writer and the reader.
+  WasmClient.prototype.getToken = () => Promise.resolve(null);
+  try {
+    const client = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', baseUrl: 'https://x.example/api', fetch: () => Promise.reject(new Error('not called')) });
+    await assert.rejects(client.getToken({ tokenId: 't' }), (err) => err instanceof PayTokensError && err.code === 'PROVIDER_ERROR' && /^internal error/.test(err.message));
+  } finally {
+    WasmClient.prototype.getToken = original;
+  }
+});

@@ -38,13 +38,12 @@ function toError(thrown, signal) {
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
 // JSON text; pkg/tape.js).
 async function guard(call, signal) {
-  let tape;
   try {
-    tape = await call();
+    // Read inside too: were the tape ever malformed (a bug), the caller still gets a PayTokensError.
+    return readTape(await call());
   } catch (thrown) {
     throw toError(thrown, signal);
   }
-  return readTape(tape);
 }
 
 // A session callback that throws or rejects (a failed write to a store) must neither fail the
