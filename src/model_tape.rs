@@ -10,11 +10,11 @@
 //! field names (only metadata's keys), no quotes, no escaping, no number parsing.
 //!
 //! The two cross as strings (the text in parts of about 4 KB, see `PART`, each decoded straight
-//! from wasm memory by wasm-bindgen's glue) and a `Uint32Array`. The reader follows the same order as the writer; the field order is serde's, so
-//! `JSON.stringify` of a token gives the same text as before. A metadata key that is the one at
-//! the same place in the last metadata written, an earlier token's (providers send the same keys
-//! for every token), is written as a reference to it: JS then uses the key it already has instead of making
-//! and hashing it again. A Rust test writes a corpus (every field present and absent, every
+//! from wasm memory by wasm-bindgen's glue) and a `Uint32Array`. The reader follows the same
+//! order as the writer; the field order is serde's, so `JSON.stringify` of a token gives the same
+//! text as before. A metadata key that is the one at the same place in the last metadata written,
+//! an earlier token's (providers send the same keys for every token), is written as a reference
+//! to it: JS then uses the key it already has instead of making and hashing it again. A Rust test writes a corpus (every field present and absent, every
 //! escape class, non-ASCII and astral text, keys kept and changed between tokens, long lists, the
 //! documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
 //! output.
@@ -54,10 +54,10 @@ pub struct Tape {
 const PART: usize = 4096;
 
 pub struct Writer<'a> {
-    text: Vec<u8>,
+    text: String,
     numbers: Vec<u32>,
     /// Where each part of the text after the first starts.
-    parts: Vec<usize>,
+    breaks: Vec<usize>,
     /// The metadata keys of the last token that had metadata, in order.
     keys: Vec<&'a str>,
 }
@@ -132,10 +132,9 @@ fn utf16_len(s: &str) -> u32 {
 
 impl Tape {
     pub fn of<T: TapeResult + ?Sized>(value: &T) -> Tape {
-        let mut out = Writer { text: Vec::with_capacity(1024), numbers: Vec::with_capacity(64), parts: Vec::new(), keys: Vec::new() };
+        let mut out = Writer { text: String::with_capacity(1024), numbers: Vec::with_capacity(64), breaks: Vec::new(), keys: Vec::new() };
         value.write_tape(&mut out);
-        // Only whole `str`s are ever added, so this cannot fail; never a panic if it somehow did.
-        Tape { text: String::from_utf8(out.text).unwrap_or_default(), breaks: out.parts, numbers: out.numbers }
+        Tape { text: out.text, breaks: out.breaks, numbers: out.numbers }
     }
 
     /// The text's parts, in order (at least one, empty for a result without strings).
@@ -152,16 +151,9 @@ impl<'a> Writer<'a> {
         self.numbers.push(n);
     }
 
-    /// Short pieces byte by byte: in wasm each slice copy is a `memory.copy`, whose fixed cost
-    /// outweighs copying a few bytes.
     fn string(&mut self, s: &str) {
         self.numbers.push(utf16_len(s));
-        let piece = s.as_bytes();
-        if piece.len() <= 16 {
-            piece.iter().for_each(|&b| self.text.push(b));
-        } else {
-            self.text.extend_from_slice(piece);
-        }
+        self.text.push_str(s);
     }
 
     fn opt_string(&mut self, value: &Option<String>) {
@@ -242,9 +234,9 @@ impl Token {
             | has(&required_action.as_ref().and_then(|a| a.value.as_ref()), REQUIRED_ACTION_VALUE)
             | has(raw, RAW);
         // 1 where the token starts a new part of the text (see `PART`).
-        let part_start = out.parts.last().copied().unwrap_or(0);
+        let part_start = out.breaks.last().copied().unwrap_or(0);
         if out.text.len() - part_start >= PART {
-            out.parts.push(out.text.len());
+            out.breaks.push(out.text.len());
             out.number(1);
         } else {
             out.number(0);

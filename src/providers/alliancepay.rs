@@ -67,27 +67,11 @@ pub fn authorize_request(base_url: &str, service_code: &str) -> HttpRequest {
         .json(&serde_json::json!({ "serviceCode": service_code }))
 }
 
-/// Whether a reply that read as a success type carries the bank's error member `msgType` (read by
-/// each success type as it is parsed: one pass, no search of the body first).
-trait Success {
-    fn says_error(&self) -> bool;
-}
-
-/// `msgType` there at all, whatever its value (`null` too).
+/// `msgType` there at all, whatever its value (`null` too). Each success type reads the bank's
+/// error member as it is parsed (one pass, no search of the body first); `read` is told where.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
-
-macro_rules! success {
-    ($($wire:ty),*) => {
-        $(impl Success for $wire {
-            fn says_error(&self) -> bool {
-                self.msg_type
-            }
-        })*
-    };
-}
-success!(WireSession, WireList, WireUpdated);
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -118,7 +102,7 @@ fn java_millis(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The authorization reply, once opened (`open_reply`).
 pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
-    let mut wire: WireSession = read(resp).map_err(|mut e| {
+    let mut wire = read(resp, |w: &WireSession| w.msg_type).map_err(|mut e| {
         // Failing to open a session is never fixed by opening another one.
         e.renew_auth = false;
         e
@@ -192,12 +176,12 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResp
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.
-fn read<T: serde::de::DeserializeOwned + Success>(resp: &HttpResponse) -> Result<T> {
+fn read<T: serde::de::DeserializeOwned>(resp: &HttpResponse, msg_type: fn(&T) -> bool) -> Result<T> {
     if !resp.is_success() {
         return Err(error(resp));
     }
     match decode::<T>(P, resp) {
-        Ok(wire) if !wire.says_error() => Ok(wire),
+        Ok(wire) if !msg_type(&wire) => Ok(wire),
         Ok(_) => Err(error(resp)),
         // An error reply rarely has a success type's members: only now is the body searched.
         Err(e) => {
@@ -288,7 +272,7 @@ impl From<WireToken> for Token {
 }
 
 pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
-    let wire: WireList = read(resp)?;
+    let wire = read(resp, |w: &WireList| w.msg_type)?;
     // A reply without `result` is not "no tokens": it is not the reply we asked for.
     let result = wire.result.ok_or_else(|| Error::decode(P, "the reply has no result member").with_status(resp.status))?;
     Ok(result.0.into_iter().map(Token::from).collect())
@@ -312,7 +296,7 @@ struct WireUpdated {
 }
 
 pub fn parse_state_update(resp: &HttpResponse) -> Result<()> {
-    let wire: WireUpdated = read(resp)?;
+    let wire = read(resp, |w: &WireUpdated| w.msg_type)?;
     if wire.token_updated {
         Ok(())
     } else {
