@@ -33,9 +33,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('every result in the corpus reads back as JSON.parse reads serde_json text', () => {
   assert.ok(corpus.length > 5000, `corpus of ${corpus.length}`);
   let tokens = 0;
-  for (const [i, { json, parts, numbers }] of corpus.entries()) {
+  for (const [i, { json, parts, numbers, wides }] of corpus.entries()) {
     const expected = JSON.parse(json);
-    const read = readTape([parts, Uint32Array.from(numbers)]);
+    const read = readTape([parts, Uint32Array.from(numbers), wides]);
     assert.deepStrictEqual(read, expected === null ? undefined : expected, `entry ${i}`);
     // Same field order, so the same text when printed.
     assert.equal(JSON.stringify(read), expected === null ? undefined : JSON.stringify(expected), `entry ${i}`);
@@ -45,10 +45,12 @@ test('every result in the corpus reads back as JSON.parse reads serde_json text'
   const references = corpus.reduce((n, { numbers }) => n + numbers.filter((x) => x === 0xffffffff).length, 0);
   assert.ok(references >= 20, `metadata keys read as references to the previous token's: ${references}`);
   assert.ok(corpus.some(({ parts }) => parts.length > 3), 'a result whose text comes in several parts');
+  assert.ok(corpus.some(({ wides }) => wides.length > 3 && wides.every((w) => w !== '')), 'non-ASCII text in every one of several parts');
+  assert.ok(corpus.every(({ parts }) => parts.every((p) => !/[^\x00-\x7f]/.test(p))), 'non-ASCII strings cross in the wide text');
 });
 
 test('metadata keys named like Object.prototype members stay own data, as JSON.parse makes them', () => {
-  const read = corpus.flatMap(({ parts, numbers }) => [readTape([parts, Uint32Array.from(numbers)])].flat());
+  const read = corpus.flatMap(({ parts, numbers, wides }) => [readTape([parts, Uint32Array.from(numbers), wides])].flat());
   for (const key of ['__proto__', 'constructor', 'toString']) {
     const token = read.find((t) => t?.metadata && Object.hasOwn(t.metadata, key));
     assert.ok(token, `the corpus has a metadata key ${key}`);
@@ -64,7 +66,7 @@ test('with Object.prototype frozen (a hardened app), prototype-named keys still 
     const { readTape } = await import(${JSON.stringify(new URL('../pkg/tape.js', import.meta.url).href)});
     const { readFileSync } = await import('node:fs');
     const corpus = JSON.parse(readFileSync(0, 'utf8'));
-    const read = corpus.map(({ parts, numbers }) => readTape([parts, Uint32Array.from(numbers)]));
+    const read = corpus.map(({ parts, numbers, wides }) => readTape([parts, Uint32Array.from(numbers), wides]));
     console.log(JSON.stringify(read) === JSON.stringify(corpus.map(({ json }) => JSON.parse(json))));
   `;
   const withConstructor = corpus.filter(({ json }) => json.includes('"constructor":'));
@@ -83,18 +85,18 @@ test('text the glue decodes keeps a leading byte-order mark and astral character
   assert.deepEqual([token.id, token.customerId, token.merchantId], ['\ufeffa😀b', '\ufeff𝔘', 'm😀']);
 });
 
-test("a token kept from a long list keeps only its part of the list's text alive", () => {
-  // In a child process with the collector exposed: 50 lists of 1,000 Pine Labs tokens (about
-  // 0.75 MB of tape text each), one id kept from each. Slices of one text per list kept 37 MB.
+// In a child process with the collector exposed: 50 lists of 1,000 Pine Labs tokens (about
+// 0.75 MB of tape text each), one string kept from each.
+function heapGrownKeeping(keep, reply = 'pinelabsList(1000)') {
   const script = `
     await import('paytokens');
     const { normalizeTokenList } = await import(${JSON.stringify(new URL('../pkg/wasm/paytokens.js', import.meta.url).href)});
     const { pinelabsList } = await import(${JSON.stringify(new URL('../bench/fixtures.mjs', import.meta.url).href)});
-    const body = new TextEncoder().encode(pinelabsList(1000));
+    const body = new TextEncoder().encode(${reply});
     const kept = [];
     globalThis.gc();
     const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 50; i++) kept.push(readTape(normalizeTokenList('pinelabs', body))[500].id);
+    for (let i = 0; i < 50; i++) kept.push(readTape(normalizeTokenList('pinelabs', body))[500]${keep});
     globalThis.gc();
     console.log(JSON.stringify({ grown: process.memoryUsage().heapUsed - before, kept: new Set(kept).size }));
   `;
@@ -106,7 +108,20 @@ test("a token kept from a long list keeps only its part of the list's text alive
   assert.equal(r.stderr, '');
   const { grown, kept } = JSON.parse(r.stdout);
   assert.equal(kept, 1);
+  return grown;
+}
+
+test("a token kept from a long list keeps only its part of the list's text alive", () => {
+  // Slices of one text per list kept 37 MB.
+  const grown = heapGrownKeeping('.id');
   assert.ok(grown < 5e6, `heap grew ${(grown / 1e6).toFixed(1)} MB for 50 kept ids`);
+});
+
+test('so does a string beyond ASCII, which crosses in its part\'s wide text', () => {
+  // Every token's OfferData (900 characters) starts with ₹, so the wide text is as long as the
+  // ASCII one: one wide text per list would keep 50 lists' worth of it.
+  const grown = heapGrownKeeping(".metadata.OfferData", "pinelabsList(1000).replaceAll('\"OfferData\":\"', '\"OfferData\":\"₹')");
+  assert.ok(grown < 5e6, `heap grew ${(grown / 1e6).toFixed(1)} MB for 50 kept values`);
 });
 
 test('a result the reader cannot read still rejects with a PayTokensError, never a bare TypeError', async () => {

@@ -1,5 +1,5 @@
 // Reads the tape the wasm core writes its results as (src/model_tape.rs has the layout and why):
-// `[parts, numbers]`, where every string is a slice of a part of the text, so no JSON is parsed
+// `[parts, numbers, wides]`, where every string is a slice of a part of the text, so no JSON is parsed
 // (but a token's `raw`, the provider's own reply) and no field name is read. The order of fields
 // here is the writer's, which is serde's: JSON.stringify of a token gives what it gave when tokens
 // crossed as JSON text.
@@ -11,13 +11,18 @@ const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
 
 // A metadata key's length when it is the key at the same place in the last metadata read.
 const SAME_KEY = 0xffffffff;
+// Set in a string's length when it is in its part's wide text (the strings not all ASCII).
+const WIDE = 0x80000000;
 
 class Reader {
-  constructor([parts, numbers]) {
+  constructor([parts, numbers, wides]) {
     this.parts = parts;
+    this.wides = wides;
     this.part = 0;
     this.text = parts[0];
     this.s = 0;
+    this.wide = wides[0];
+    this.w = 0;
     this.numbers = numbers;
     this.n = 0;
     this.keys = [];
@@ -29,9 +34,15 @@ class Reader {
   }
 
   string() {
-    const start = this.s;
-    this.s += this.numbers[this.n++];
-    return this.text.slice(start, this.s);
+    const length = this.numbers[this.n++];
+    if (length < WIDE) {
+      const start = this.s;
+      this.s += length;
+      return this.text.slice(start, this.s);
+    }
+    const start = this.w;
+    this.w += length - WIDE;
+    return this.wide.slice(start, this.w);
   }
 
   card() {
@@ -77,6 +88,8 @@ class Reader {
     if (this.number() === 1) {
       this.text = this.parts[++this.part];
       this.s = 0;
+      this.wide = this.wides[this.part];
+      this.w = 0;
     }
     const has = this.number();
     const enums = this.number();

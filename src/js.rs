@@ -133,9 +133,16 @@ fn promise<T: TapeResult + 'static>(
 }
 
 /// `[parts, numbers]`, as pkg/tape.js reads it.
+/// `[parts, numbers, wides]`: each part's ASCII text, and its other text where it has any.
 fn tape_to_js(tape: &Tape) -> JsValue {
-    let parts: js_sys::Array = tape.parts().map(JsValue::from_str).collect();
-    js_sys::Array::of2(&parts, &js_sys::Uint32Array::from(tape.numbers.as_slice())).into()
+    let (parts, wides) = (js_sys::Array::new(), js_sys::Array::new());
+    for (i, (text, wide)) in tape.parts().enumerate() {
+        parts.push(&JsValue::from_str(text));
+        if !wide.is_empty() {
+            wides.set(u32::try_from(i).unwrap_or(u32::MAX), JsValue::from_str(wide));
+        }
+    }
+    js_sys::Array::of3(&parts, &js_sys::Uint32Array::from(tape.numbers.as_slice()), &wides).into()
 }
 
 fn run(provider: Provider, effect: Effect, signal: JsValue, fut: LocalBoxFuture<'static, Result<Tape>>) -> Promise {

@@ -2,7 +2,6 @@
 //! tsify turns these into the package's TypeScript types; field names are the public contract.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use tsify::Tsify;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
@@ -161,7 +160,8 @@ pub struct Token {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compliant: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
+    #[tsify(type = "Record<string, string>")]
+    pub metadata: Option<Metadata>,
     /// A step the customer must complete before this token can be charged (Payerly's
     /// `additionalAction`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,6 +170,73 @@ pub struct Token {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[tsify(type = "unknown")]
     pub raw: Option<serde_json::Value>,
+}
+
+/// A token's metadata: text by key, each key once, in the order the provider sent them (the
+/// order `JSON.parse` keeps).
+///
+/// A list rather than a map: Pine Labs sends nine entries with every token of a list, and building,
+/// reading and dropping a `BTreeMap` per token was about a tenth of the time from a 1,000-token
+/// reply to tokens (then sorting the list, about 3%).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata(Vec<(String, String)>);
+
+impl Metadata {
+    /// A key that comes again is kept under a counted key (`card::distinct_key`) instead of
+    /// replacing the first, so nothing is lost.
+    pub fn from_entries(entries: Vec<(String, String)>) -> Metadata {
+        if !has_repeated_key(&entries) {
+            return Metadata(entries);
+        }
+        let mut taken = std::collections::BTreeSet::new();
+        let mut kept = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            let key = if taken.contains(&key) { crate::card::distinct_key(&key, |k| taken.contains(k)) } else { key };
+            taken.insert(key.clone());
+            kept.push((key, value));
+        }
+        Metadata(kept)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, value)| value)
+    }
+
+    /// Entries in the order the provider sent them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn has_repeated_key(entries: &[(String, String)]) -> bool {
+    // Keys of different lengths differ at once, so comparing each pair is cheapest for the
+    // handful of entries metadata has; a sort bounds the work for a long one.
+    if entries.len() <= 16 {
+        return entries.iter().enumerate().any(|(i, (key, _))| entries.iter().take(i).any(|(earlier, _)| earlier == key));
+    }
+    let mut keys: Vec<&str> = entries.iter().map(|(key, _)| key.as_str()).collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|pair| pair[0] == pair[1])
+}
+
+impl FromIterator<(String, String)> for Metadata {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(entries: I) -> Self {
+        Metadata::from_entries(entries.into_iter().collect())
+    }
+}
+
+impl Serialize for Metadata {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }
 
 impl Token {

@@ -19,8 +19,7 @@
 //! documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
 //! output.
 
-use crate::model::{Card, RequiredAction, Token, TokenPage};
-use std::collections::BTreeMap;
+use crate::model::{Card, Metadata, RequiredAction, Token, TokenPage};
 
 /// A result that crosses to JS as a tape.
 pub trait TapeResult {
@@ -36,11 +35,12 @@ enum Kind {
     Page = 3,
 }
 
-/// A result: its text, where each of the text's parts after the first starts (`parts()` gives
-/// them), and its numbers.
+/// A result: its text (ASCII strings in `text`, the others in `wide`), where each of the text's
+/// parts after the first starts in both (`parts()` gives them), and its numbers.
 pub struct Tape {
     text: String,
-    breaks: Vec<usize>,
+    wide: String,
+    breaks: Vec<(usize, usize)>,
     pub numbers: Vec<u32>,
 }
 
@@ -55,9 +55,14 @@ const PART: usize = 4096;
 
 pub struct Writer<'a> {
     text: String,
+    /// The strings that are not all ASCII. Turning UTF-8 into a JS string takes about ten times as
+    /// long per byte once a text holds one character beyond ASCII (Node's decoder leaves its fast
+    /// path for the whole text), so those strings cross apart: AlliancePay's masked PANs
+    /// (`523244••••••0177`) had made every part of its replies' text take the slow path.
+    wide: String,
     numbers: Vec<u32>,
-    /// Where each part of the text after the first starts.
-    breaks: Vec<usize>,
+    /// Where each part of the text after the first starts, in `text` and in `wide`.
+    breaks: Vec<(usize, usize)>,
     /// The metadata keys of the last token that had metadata, in order.
     keys: Vec<&'a str>,
 }
@@ -65,6 +70,10 @@ pub struct Writer<'a> {
 /// A metadata key's length number when it is the key at the same place in the last metadata
 /// written (of an earlier token): no string's UTF-16 length comes near it.
 const SAME_KEY: u32 = u32::MAX;
+
+/// Set in a string's length number when the string is in the wide text. No string that can reach
+/// JS is that long (V8's strings end at 2^29 units).
+const WIDE: u32 = 1 << 31;
 
 // Presence bits of a token's optional fields, in field order (pkg/tape.js has the same).
 const CUSTOMER_ID: u32 = 1;
@@ -119,30 +128,38 @@ fn flag(field: Option<bool>, present: u32, true_bit: u32) -> u32 {
 }
 
 /// How many UTF-16 units `s` is in JS: one per character, two for those beyond the BMP.
-fn utf16_len(s: &str) -> u32 {
+fn utf16_len(s: &str) -> usize {
     let bytes = s.as_bytes();
-    let units = if bytes.is_ascii() {
+    if bytes.is_ascii() {
         bytes.len()
     } else {
         // Every byte but a continuation byte starts a character; a 4-byte one is two units.
         bytes.iter().map(|&b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
-    };
-    u32::try_from(units).unwrap_or(u32::MAX)
+    }
+}
+
+/// A length as a tape number, below `WIDE`.
+fn length(units: usize) -> u32 {
+    u32::try_from(units).unwrap_or(u32::MAX).min(WIDE - 1)
 }
 
 impl Tape {
     pub fn of<T: TapeResult + ?Sized>(value: &T) -> Tape {
-        let mut out = Writer { text: String::with_capacity(1024), numbers: Vec::with_capacity(64), breaks: Vec::new(), keys: Vec::new() };
+        let mut out =
+            Writer { text: String::with_capacity(1024), wide: String::new(), numbers: Vec::with_capacity(64), breaks: Vec::new(), keys: Vec::new() };
         value.write_tape(&mut out);
-        Tape { text: out.text, breaks: out.breaks, numbers: out.numbers }
+        Tape { text: out.text, wide: out.wide, breaks: out.breaks, numbers: out.numbers }
     }
 
-    /// The text's parts, in order (at least one, empty for a result without strings).
-    pub fn parts(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(0).chain(self.breaks.iter().copied());
-        let ends = self.breaks.iter().copied().chain(std::iter::once(self.text.len()));
+    /// The text's parts, in order, each as its ASCII strings and its other strings (at least one
+    /// part, empty for a result without strings).
+    pub fn parts(&self) -> impl Iterator<Item = (&str, &str)> {
+        let starts = std::iter::once((0, 0)).chain(self.breaks.iter().copied());
+        let ends = self.breaks.iter().copied().chain(std::iter::once((self.text.len(), self.wide.len())));
         // A break is always where a token's first string starts, so `get` never misses.
-        starts.zip(ends).map(|(start, end)| self.text.get(start..end).unwrap_or_default())
+        starts.zip(ends).map(|((text, wide), (text_end, wide_end))| {
+            (self.text.get(text..text_end).unwrap_or_default(), self.wide.get(wide..wide_end).unwrap_or_default())
+        })
     }
 }
 
@@ -152,8 +169,13 @@ impl<'a> Writer<'a> {
     }
 
     fn string(&mut self, s: &str) {
-        self.numbers.push(utf16_len(s));
-        self.text.push_str(s);
+        if s.is_ascii() {
+            self.numbers.push(length(s.len()));
+            self.text.push_str(s);
+        } else {
+            self.numbers.push(WIDE | length(utf16_len(s)));
+            self.wide.push_str(s);
+        }
     }
 
     fn opt_string(&mut self, value: &Option<String>) {
@@ -171,7 +193,7 @@ impl<'a> Writer<'a> {
         tokens.iter().for_each(|t| t.write_fields(self));
     }
 
-    fn metadata(&mut self, metadata: &'a BTreeMap<String, String>) {
+    fn metadata(&mut self, metadata: &'a Metadata) {
         self.count(metadata.len());
         for (i, (key, value)) in metadata.iter().enumerate() {
             match self.keys.get_mut(i) {
@@ -234,9 +256,9 @@ impl Token {
             | has(&required_action.as_ref().and_then(|a| a.value.as_ref()), REQUIRED_ACTION_VALUE)
             | has(raw, RAW);
         // 1 where the token starts a new part of the text (see `PART`).
-        let part_start = out.breaks.last().copied().unwrap_or(0);
-        if out.text.len() - part_start >= PART {
-            out.breaks.push(out.text.len());
+        let (text, wide) = out.breaks.last().copied().unwrap_or((0, 0));
+        if out.text.len() - text + out.wide.len() - wide >= PART {
+            out.breaks.push((out.text.len(), out.wide.len()));
             out.number(1);
         } else {
             out.number(0);
@@ -341,9 +363,8 @@ impl TapeResult for () {
 mod tests {
     use super::{utf16_len, Tape, TapeResult};
     use crate::http::HttpResponse;
-    use crate::model::{Card, PaymentMethod, Provider, RequiredAction, Token, TokenPage, TokenStatus};
+    use crate::model::{Card, Metadata, PaymentMethod, Provider, RequiredAction, Token, TokenPage, TokenStatus};
     use crate::providers::{alliancepay, chargeover, payerly, pinelabs};
-    use std::collections::BTreeMap;
 
     /// A small deterministic generator (xorshift), so a failure can be replayed.
     struct Gen(u64);
@@ -421,7 +442,7 @@ mod tests {
         // then refers to the previous token's key) and differ in others.
         const POOL: &[&str] = &["clientId", "tid", "__proto__", "constructor", "toString", "10", "9", "𝔘"];
         let key = |g: &mut Gen| if g.flip() { POOL[g.below(POOL.len() as u64) as usize].to_string() } else { g.text() };
-        let metadata = g.flip().then(|| (0..g.below(5)).map(|_| (key(g), g.text())).collect::<BTreeMap<_, _>>());
+        let metadata = g.flip().then(|| (0..g.below(5)).map(|_| (key(g), g.text())).collect::<Metadata>());
         let raw = g.flip().then(|| serde_json::json!({ "k": g.text(), "n": [1, 2.5, null, true], "nested": { "x": g.text() } }));
         Token {
             provider: PROVIDERS[g.below(PROVIDERS.len() as u64) as usize],
@@ -452,7 +473,7 @@ mod tests {
         let mut g = Gen(0x1234_5678_9abc_def1);
         for _ in 0..20_000 {
             let s = g.text();
-            assert_eq!(utf16_len(&s) as usize, s.encode_utf16().count(), "{s:?}");
+            assert_eq!(utf16_len(&s), s.encode_utf16().count(), "{s:?}");
         }
     }
 
@@ -462,7 +483,8 @@ mod tests {
     fn a_long_list_is_cut_into_parts_where_tokens_start() {
         let tokens: Vec<Token> = (0..1000).map(|i| Token::new(Provider::Payerly, format!("token-{i:05}-{}", "x".repeat(i % 50)))).collect();
         let tape = Tape::of(&tokens);
-        let parts: Vec<&str> = tape.parts().collect();
+        assert!(tape.parts().all(|(_, wide)| wide.is_empty()));
+        let parts: Vec<&str> = tape.parts().map(|(text, _)| text).collect();
         assert!(parts.len() > 5, "{}", parts.len());
         assert_eq!(parts.concat(), tokens.iter().map(|t| t.id.as_str()).collect::<String>());
         assert!(parts.iter().rev().skip(1).all(|p| p.len() >= super::PART && p.len() < super::PART + 60));
@@ -477,18 +499,42 @@ mod tests {
         assert!(parts[1..].iter().zip(&opening).all(|(part, id)| part.starts_with(id)), "{opening:?}");
     }
 
+    /// A string with any character beyond ASCII is in its part's wide text, its length marked;
+    /// the parts are cut at the same tokens in both texts, by their bytes together.
+    #[test]
+    fn strings_beyond_ascii_cross_apart_in_the_same_parts() {
+        let tokens: Vec<Token> = (0..1000)
+            .map(|i| {
+                let mut t = Token::new(Provider::Alliancepay, format!("tok-{i:04}"));
+                t.label = Some(if i % 2 == 0 { format!("523244••••••{i:04}") } else { format!("Visa x{i:04}") });
+                t
+            })
+            .collect();
+        let tape = Tape::of(&tokens);
+        let parts: Vec<(&str, &str)> = tape.parts().collect();
+        assert!(parts.len() > 3, "{}", parts.len());
+        assert!(parts.iter().all(|(text, wide)| text.is_ascii() && !wide.is_empty() && !wide.is_ascii()));
+        assert!(parts.iter().rev().skip(1).all(|(text, wide)| text.len() + wide.len() >= super::PART));
+        let wide: String = parts.iter().map(|(_, wide)| *wide).collect();
+        assert_eq!(wide, tokens.iter().filter_map(|t| t.label.as_deref()).filter(|l| !l.is_ascii()).collect::<String>());
+        // The first token: marker, presence, enums, the id's length, then the label's: 16 UTF-16
+        // units (the bullets are one each, three bytes in UTF-8), marked wide.
+        let first = &tape.numbers[2..7];
+        assert_eq!([first[0], first[1], first[3], first[4]], [0, super::LABEL, 8, super::WIDE | 16]);
+    }
+
     /// What pkg/tape.js relies on beyond the corpus: a list starts with its kind and length, the
     /// text is every string one after another, and a repeated metadata key is a reference.
     #[test]
     fn a_list_is_its_kind_its_length_then_each_token_and_repeated_keys_are_references() {
         let mut a = Token::new(Provider::Pinelabs, "t1".into());
-        a.metadata = Some(BTreeMap::from([("k".to_string(), "v1".to_string()), ("m".to_string(), "w".to_string())]));
+        a.metadata = Some([("k".to_string(), "v1".to_string()), ("m".to_string(), "w".to_string())].into_iter().collect());
         let mut b = Token::new(Provider::Pinelabs, "t2".into());
-        b.metadata = Some(BTreeMap::from([("k".to_string(), "v2".to_string()), ("n".to_string(), "x".to_string())]));
+        b.metadata = Some([("k".to_string(), "v2".to_string()), ("n".to_string(), "x".to_string())].into_iter().collect());
         let mut c = Token::new(Provider::Pinelabs, "t3".into());
-        c.metadata = Some(BTreeMap::from([("k".to_string(), "v3".to_string())]));
+        c.metadata = Some([("k".to_string(), "v3".to_string())].into_iter().collect());
         let tape = Tape::of(&vec![a, b, c.clone(), c]);
-        assert_eq!(tape.parts().collect::<Vec<_>>(), ["t1kv1mwt2v2nxt3v3t3v3"]);
+        assert_eq!(tape.parts().collect::<Vec<_>>(), [("t1kv1mwt2v2nxt3v3t3v3", "")]);
         let (meta, enums, same) = (super::METADATA, 2 | 6 << 8 | 4 << 16, super::SAME_KEY);
         #[rustfmt::skip]
         assert_eq!(tape.numbers, [
@@ -499,7 +545,7 @@ mod tests {
             0, meta, enums, 2, 1, same, 2, // t3 again
         ]);
         let nothing = Tape::of(&());
-        assert_eq!((nothing.parts().collect::<Vec<_>>(), nothing.numbers.as_slice()), (vec![""], &[0][..]));
+        assert_eq!((nothing.parts().collect::<Vec<_>>(), nothing.numbers.as_slice()), (vec![("", "")], &[0][..]));
     }
 
     /// Writes the corpus js-tests/tape.test.js reads back: each result as `serde_json` writes it,
@@ -511,7 +557,8 @@ mod tests {
         let path = std::env::var("PAYTOKENS_TAPE_CORPUS").expect("PAYTOKENS_TAPE_CORPUS names the corpus file");
         let mut entries = Vec::new();
         let mut add = |json: String, tape: Tape| {
-            entries.push(serde_json::json!({ "json": json, "parts": tape.parts().collect::<Vec<_>>(), "numbers": tape.numbers }));
+            let (parts, wides): (Vec<&str>, Vec<&str>) = tape.parts().unzip();
+            entries.push(serde_json::json!({ "json": json, "parts": parts, "wides": wides, "numbers": tape.numbers }));
         };
         fn both<T: TapeResult + serde::Serialize>(value: &T) -> (String, Tape) {
             (serde_json::to_string(value).unwrap(), Tape::of(value))

@@ -1,13 +1,12 @@
 //! Pine Labs Online ("Plural" v2): client-credentials access token, customer token list, get, delete.
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 use super::{decode, reply_error, string_field, Envelope};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, HttpRequest, HttpResponse, Method};
-use crate::model::{PaymentMethod, Provider, Token, TokenStatus};
+use crate::model::{Metadata, PaymentMethod, Provider, Token, TokenStatus};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
 
@@ -126,7 +125,7 @@ struct WireToken {
     updated_at: Option<String>,
     status_reason: Option<String>,
     #[serde(default, deserialize_with = "metadata")]
-    merchant_metadata: Option<BTreeMap<String, String>>,
+    merchant_metadata: Option<Metadata>,
     card_data: Option<WireCard>,
     is_compliant: Option<bool>,
 }
@@ -172,7 +171,7 @@ impl From<WireToken> for Token {
 /// `merchant_metadata`, read straight into the model's map. Values are documented as strings;
 /// anything else is kept as its JSON text, and card numbers are masked in either. Read loosely, as
 /// other optional fields are: metadata that is not an object is dropped, not the reply.
-fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
+fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Metadata>, D::Error> {
     use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::result::Result as R;
 
@@ -188,25 +187,17 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
 
     struct MapVisit;
     impl<'de> Visitor<'de> for MapVisit {
-        type Value = Option<BTreeMap<String, String>>;
+        type Value = Option<Metadata>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("an object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> R<Self::Value, A::Error> {
-            let mut out = BTreeMap::new();
+            let mut entries = Vec::new();
             while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
                 // Keys too: a merchant may key metadata by card number.
-                match out.entry(card::scrub_pans_owned(key)) {
-                    std::collections::btree_map::Entry::Vacant(slot) => {
-                        slot.insert(as_text(value));
-                    }
-                    std::collections::btree_map::Entry::Occupied(slot) => {
-                        let taken = slot.key().clone();
-                        out.insert(card::distinct_key(&taken, |k| out.contains_key(k)), as_text(value));
-                    }
-                }
+                entries.push((card::scrub_pans_owned(key), as_text(value)));
             }
-            Ok(Some(out))
+            Ok(Some(Metadata::from_entries(entries)))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> R<Self::Value, A::Error> {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -339,7 +330,7 @@ mod tests {
         assert_eq!(t.expires_at.as_deref(), Some("2025-12-31T23:59:59.000Z"));
         assert_eq!(t.reference.as_deref(), Some("token-ref-001"));
         assert_eq!(t.status_reason.as_deref(), Some("Token activated successfully"));
-        assert_eq!(t.metadata.as_ref().unwrap().get("acquirerName").map(String::as_str), Some("HDFC_FSS"));
+        assert_eq!(t.metadata.as_ref().unwrap().get("acquirerName"), Some("HDFC_FSS"));
         assert_eq!(t.compliant, Some(true));
     }
 
@@ -354,19 +345,35 @@ mod tests {
             "null": null, "arr": [1, "4111111111111111"], "obj": {"k": "v"}, "4111111111111111": "main card"
         }))
         .unwrap();
-        let get = |k: &str| meta.get(k).map(String::as_str);
+        let get = |k: &str| meta.get(k);
         assert_eq!(get("s"), Some("card 411111******1111"));
         assert_eq!(get("n"), Some("411111******1111"));
         assert_eq!((get("small"), get("neg"), get("f"), get("b"), get("null")), (Some("42"), Some("-7"), Some("1.5"), Some("true"), Some("null")));
         assert_eq!(get("arr"), Some(r#"[1,"411111******1111"]"#));
         assert_eq!(get("obj"), Some(r#"{"k":"v"}"#));
         assert_eq!(get("411111******1111"), Some("main card"));
-        assert!(!meta.keys().any(|k| k.contains("4111111111111111")));
+        assert!(!meta.iter().any(|(k, _)| k.contains("4111111111111111")));
         // Two cards with the same first six and last four: both entries stay.
         let same_mask = reply(serde_json::json!({"4111111111111111": "first", "4111110000001111": "second"})).unwrap();
-        let mut kept: Vec<_> = ["411111******1111", "411111******1111 (2)"].iter().filter_map(|k| same_mask.get(*k).map(String::as_str)).collect();
+        let mut kept: Vec<_> = ["411111******1111", "411111******1111 (2)"].iter().filter_map(|k| same_mask.get(k)).collect();
         kept.sort_unstable();
         assert_eq!((kept, same_mask.len()), (vec!["first", "second"], 2));
+        // A key sent twice (JSON allows it) keeps both values; entries keep the reply's order.
+        let body = r#"{"tokens": [{"token_id": "t", "merchant_metadata": {"b": "1", "a": "2", "b": "3", "b (2)": "4", "A": "5"}}]}"#;
+        let twice = parse_token_list(&HttpResponse::new(200, body)).unwrap().remove(0).metadata.unwrap();
+        let entries: Vec<(&str, &str)> = twice.iter().collect();
+        assert_eq!(entries, [("b", "1"), ("a", "2"), ("b (2)", "3"), ("b (2) (2)", "4"), ("A", "5")]);
+        assert_eq!(serde_json::to_string(&twice).unwrap(), r#"{"b":"1","a":"2","b (2)":"3","b (2) (2)":"4","A":"5"}"#);
+        assert_eq!((twice.get("a"), twice.get("c"), twice.get("")), (Some("2"), None, None));
+        // Past the pairwise check's size too, and without repeats nothing is renamed.
+        for n in [16, 17, 40] {
+            let keys: Vec<String> = (0..n).map(|i| format!("k{}", n - i)).collect();
+            let mut entries: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), k.clone())).collect();
+            assert_eq!(Metadata::from_entries(entries.clone()).iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>(), keys);
+            entries.push(("k1".into(), "again".into()));
+            let kept = Metadata::from_entries(entries);
+            assert_eq!((kept.len(), kept.get("k1"), kept.get("k1 (2)")), (n + 1, Some("k1"), Some("again")), "{n}");
+        }
         // Another shape drops the metadata, not the token.
         for other in [serde_json::json!("text"), serde_json::json!([1, {"a": 2}]), serde_json::json!(3), serde_json::json!(null)] {
             assert_eq!(reply(other.clone()), None, "{other}");
