@@ -15,7 +15,7 @@ const SAME_KEY = 0xffffffff;
 const WIDE = 0x80000000;
 
 class Reader {
-  constructor([parts, numbers, wides]) {
+  constructor([parts, numbers, wides = []]) {
     this.parts = parts;
     this.wides = wides;
     this.part = 0;

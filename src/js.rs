@@ -132,8 +132,8 @@ fn promise<T: TapeResult + 'static>(
     run(provider, effect, signal, Box::pin(async move { fut.await.map(|value| Tape::of(&value)) }))
 }
 
-/// `[parts, numbers]`, as pkg/tape.js reads it.
-/// `[parts, numbers, wides]`: each part's ASCII text, and its other text where it has any.
+/// `[parts, numbers, wides]`, as pkg/tape.js reads it: each part's ASCII text, and its other
+/// text where it has any (`wides` has a hole for a part without).
 fn tape_to_js(tape: &Tape) -> JsValue {
     let (parts, wides) = (js_sys::Array::new(), js_sys::Array::new());
     for (i, (text, wide)) in tape.parts().enumerate() {

@@ -122,7 +122,6 @@ pub struct RequiredAction {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
-#[tsify(hashmap_as_object)]
 pub struct Token {
     pub provider: Provider,
     /// The provider's token id, always a string.
@@ -173,8 +172,8 @@ pub struct Token {
     pub raw: Option<serde_json::Value>,
 }
 
-/// A token's metadata: text by key, each key once, in the order the provider sent them (the
-/// order `JSON.parse` keeps).
+/// A token's metadata: text by key, each key once, in the order the provider sent them (as
+/// `JSON.parse` of the reply would set them; a JS object still lists index-like keys first).
 ///
 /// A list rather than a map: Pine Labs sends nine entries with every token of a list, and building,
 /// reading and dropping a `BTreeMap` per token was about a tenth of the time from a 1,000-token

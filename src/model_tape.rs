@@ -4,12 +4,13 @@
 //! For a list, building the objects was most of the boundary's cost: decoding the JSON text and
 //! `JSON.parse` took 3.5 of the 10 ms from a 1,000-token Pine Labs reply to `Token[]` in JS, more
 //! than half of what a hand-written JS normalizer takes for the whole job (bench/analysis.md).
-//! The tape carries only the values: every string's text once, one after another, and a list of
+//! The tape carries only the values: every string's text once, one after another (the strings
+//! beyond ASCII in a text of their own, see `Writer::wide`), and a list of
 //! 32-bit numbers saying which optional fields are present, the enums, the small numbers and how
 //! long each string is (in UTF-16 units, so that JS takes each one as a slice of the text). No
 //! field names (only metadata's keys), no quotes, no escaping, no number parsing.
 //!
-//! The two cross as strings (the text in parts of about 4 KB, see `PART`, each decoded straight
+//! They cross as strings (the texts in parts of about 4 KB, see `PART`, each decoded straight
 //! from wasm memory by wasm-bindgen's glue) and a `Uint32Array`. The reader follows the same
 //! order as the writer; the field order is serde's, so `JSON.stringify` of a token gives the same
 //! text as before. A metadata key that is the one at the same place in the last metadata written,
@@ -44,7 +45,8 @@ pub struct Tape {
     pub numbers: Vec<u32>,
 }
 
-/// A token starts a new part of the text once the current part has this many bytes. JS slices
+/// A token starts a new part of the text once the current part has this many bytes (of its ASCII
+/// and wide text together). JS slices
 /// each string out of its part, and in V8 (other engines alike) a slice of 13 characters or more
 /// keeps the string it was cut from alive: one text for a whole list would keep a 1,000-token
 /// list's megabyte alive for as long as one id of it is kept. With parts, a kept token keeps alive
@@ -68,7 +70,7 @@ pub struct Writer<'a> {
 }
 
 /// A metadata key's length number when it is the key at the same place in the last metadata
-/// written (of an earlier token): no string's UTF-16 length comes near it.
+/// written (of an earlier token): no string's length number reaches it, `WIDE` flag included.
 const SAME_KEY: u32 = u32::MAX;
 
 /// Set in a string's length number when the string is in the wide text. No string that can reach
@@ -138,9 +140,9 @@ fn utf16_len(s: &str) -> usize {
     }
 }
 
-/// A length as a tape number, below `WIDE`.
+/// A length as a tape number: below `WIDE`, and with it still below `SAME_KEY`.
 fn length(units: usize) -> u32 {
-    u32::try_from(units).unwrap_or(u32::MAX).min(WIDE - 1)
+    u32::try_from(units).unwrap_or(u32::MAX).min(WIDE - 2)
 }
 
 impl Tape {
@@ -514,7 +516,15 @@ mod tests {
         let parts: Vec<(&str, &str)> = tape.parts().collect();
         assert!(parts.len() > 3, "{}", parts.len());
         assert!(parts.iter().all(|(text, wide)| text.is_ascii() && !wide.is_empty() && !wide.is_ascii()));
-        assert!(parts.iter().rev().skip(1).all(|(text, wide)| text.len() + wide.len() >= super::PART));
+        assert!(parts.iter().rev().skip(1).all(|(text, wide)| text.len() + wide.len() >= super::PART && text.len() + wide.len() < super::PART + 60));
+        // Each part's two texts start at the same token: its id opens the ASCII text, and the
+        // wide text opens with the label of that token or, when it is ASCII, of the next one.
+        for (text, wide) in &parts {
+            let first: usize = text.get(4..8).and_then(|n| n.parse().ok()).expect("a part opens with a token id");
+            let label = |i: usize| tokens[i].label.as_deref().unwrap_or_default();
+            let opening = if first % 2 == 0 { label(first) } else { label(first + 1) };
+            assert!(wide.starts_with(opening), "{text:.20} / {wide:.20}");
+        }
         let wide: String = parts.iter().map(|(_, wide)| *wide).collect();
         assert_eq!(wide, tokens.iter().filter_map(|t| t.label.as_deref()).filter(|l| !l.is_ascii()).collect::<String>());
         // The first token: marker, presence, enums, the id's length, then the label's: 16 UTF-16
@@ -557,7 +567,8 @@ mod tests {
         let path = std::env::var("PAYTOKENS_TAPE_CORPUS").expect("PAYTOKENS_TAPE_CORPUS names the corpus file");
         let mut entries = Vec::new();
         let mut add = |json: String, tape: Tape| {
-            let (parts, wides): (Vec<&str>, Vec<&str>) = tape.parts().unzip();
+            // As the glue hands them over: a part without wide text has none (`null` here).
+            let (parts, wides): (Vec<&str>, Vec<Option<&str>>) = tape.parts().map(|(text, wide)| (text, (!wide.is_empty()).then_some(wide))).unzip();
             entries.push(serde_json::json!({ "json": json, "parts": parts, "wides": wides, "numbers": tape.numbers }));
         };
         fn both<T: TapeResult + serde::Serialize>(value: &T) -> (String, Tape) {
@@ -608,6 +619,16 @@ mod tests {
         let (json, tape) = both(&TokenPage { tokens: shapes, next: Some("cursor".into()) });
         add(json, tape);
         let (json, tape) = both(&());
+        add(json, tape);
+        // Parts with wide text and parts without, in one list.
+        let mixed: Vec<Token> = (0..700)
+            .map(|i| {
+                let mut t = Token::new(Provider::Payerly, format!("t{i}"));
+                t.label = Some(if i < 400 { format!("Visa x{i:04}") } else { format!("Visa •{i:04} ₹") });
+                t
+            })
+            .collect();
+        let (json, tape) = both(&mixed);
         add(json, tape);
         let all: String = (0u8..0x80).map(char::from).collect();
         let mut t = Token::new(Provider::Payerly, all.clone());

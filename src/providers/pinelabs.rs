@@ -168,7 +168,7 @@ impl From<WireToken> for Token {
     }
 }
 
-/// `merchant_metadata`, read straight into the model's map. Values are documented as strings;
+/// `merchant_metadata`, read straight into the model's list. Values are documented as strings;
 /// anything else is kept as its JSON text, and card numbers are masked in either. Read loosely, as
 /// other optional fields are: metadata that is not an object is dropped, not the reply.
 fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Metadata>, D::Error> {
