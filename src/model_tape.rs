@@ -522,7 +522,7 @@ mod tests {
         for (text, wide) in &parts {
             let first: usize = text.get(4..8).and_then(|n| n.parse().ok()).expect("a part opens with a token id");
             let label = |i: usize| tokens[i].label.as_deref().unwrap_or_default();
-            let opening = if first % 2 == 0 { label(first) } else { label(first + 1) };
+            let opening = if first.is_multiple_of(2) { label(first) } else { label(first + 1) };
             assert!(wide.starts_with(opening), "{text:.20} / {wide:.20}");
         }
         let wide: String = parts.iter().map(|(_, wide)| *wide).collect();
