@@ -322,11 +322,11 @@ impl JweCodec {
 pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Result<JsValue, JsValue> {
     // The same bytes-to-text step as a fetched reply (src/transport.rs).
     let resp = crate::http::HttpResponse::new(200, crate::http::body_text(body));
-    let now = js_sys::Date::now() as u64;
     let tokens = match provider {
         "pinelabs" => crate::providers::pinelabs::parse_token_list(&resp),
         "alliancepay" => crate::providers::alliancepay::parse_token_list(&resp),
-        "chargeover" => crate::providers::chargeover::parse_token_list(&resp, now),
+        // Only ChargeOver's tokens depend on the time (expired by their card's expiry).
+        "chargeover" => crate::providers::chargeover::parse_token_list(&resp, js_sys::Date::now() as u64),
         _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
     }
     .map_err(|e| error_to_js(&e))?;

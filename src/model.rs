@@ -185,7 +185,9 @@ impl Metadata {
     /// A key that comes again is kept under a counted key (`card::distinct_key`) instead of
     /// replacing the first, so nothing is lost.
     pub fn from_entries(entries: Vec<(String, String)>) -> Metadata {
-        if !has_repeated_key(&entries) {
+        // Keys of different lengths differ at once, so comparing each pair is cheapest for the
+        // handful of entries metadata has; past that, the set below bounds the work.
+        if entries.len() <= 16 && !has_repeated_key(&entries) {
             return Metadata(entries);
         }
         let mut taken = BTreeSet::new();
@@ -217,14 +219,7 @@ impl Metadata {
 }
 
 fn has_repeated_key(entries: &[(String, String)]) -> bool {
-    // Keys of different lengths differ at once, so comparing each pair is cheapest for the
-    // handful of entries metadata has; a set bounds the work for a long one.
-    if entries.len() <= 16 {
-        return entries.iter().enumerate().any(|(i, (key, _))| entries.iter().take(i).any(|(earlier, _)| earlier == key));
-    }
-    // (Keys copied into the set that renaming needs anyway: one B-tree in the wasm, not two.)
-    let mut keys = BTreeSet::new();
-    !entries.iter().all(|(key, _)| keys.insert(key.clone()))
+    entries.iter().enumerate().any(|(i, (key, _))| entries.iter().take(i).any(|(earlier, _)| earlier == key))
 }
 
 impl FromIterator<(String, String)> for Metadata {

@@ -46,13 +46,12 @@ pub struct Tape {
 }
 
 /// A token starts a new part of the text once the current part has this many bytes (of its ASCII
-/// and wide text together). JS slices
-/// each string out of its part, and in V8 (other engines alike) a slice of 13 characters or more
-/// keeps the string it was cut from alive: one text for a whole list would keep a 1,000-token
-/// list's megabyte alive for as long as one id of it is kept. With parts, a kept token keeps alive
-/// less than this much plus the text of one token (its part's last, which may be long: a token
-/// with `raw`), for one string per part to cross (each a call into JS: at 4 KB a few percent of a
-/// list's time).
+/// and wide text together). JS slices each string out of its part, and in V8 (other engines
+/// alike) a slice of 13 characters or more keeps the string it was cut from alive: one text for a
+/// whole list would keep a 1,000-token list's megabyte alive for as long as one id of it is kept.
+/// With parts, a kept token keeps alive less than this much plus the text of one token (its
+/// part's last, which may be long: a token with `raw`), for one or two strings per part to cross
+/// (each a call into JS: at 4 KB a few percent of a list's time).
 const PART: usize = 4096;
 
 pub struct Writer<'a> {
@@ -129,15 +128,11 @@ fn flag(field: Option<bool>, present: u32, true_bit: u32) -> u32 {
     }
 }
 
-/// How many UTF-16 units `s` is in JS: one per character, two for those beyond the BMP.
+/// How many UTF-16 units `s` is in JS: one per character, two for those beyond the BMP. (For
+/// ASCII, its length: `Writer::string` asks only for the others.)
 fn utf16_len(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    if bytes.is_ascii() {
-        bytes.len()
-    } else {
-        // Every byte but a continuation byte starts a character; a 4-byte one is two units.
-        bytes.iter().map(|&b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
-    }
+    // Every byte but a continuation byte starts a character; a 4-byte one is two units.
+    s.bytes().map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
 }
 
 /// A length as a tape number: below `WIDE`, and with it still below `SAME_KEY`.
