@@ -152,7 +152,16 @@ fn is_group_separator(c: char) -> bool {
 /// numbers in a row) are masked the same way. No Luhn check here: a mistyped card number in free
 /// text is still most of a card number, while masking a long date range by mistake costs little.
 pub fn scrub_pans(text: &str) -> String {
-    scrub_pans_owned(text.to_string())
+    scrub_pans_borrowed(text).into_owned()
+}
+
+/// `scrub_pans` without a copy of text that holds no run.
+pub fn scrub_pans_borrowed(text: &str) -> Cow<'_, str> {
+    if has_card_length_run(text) {
+        Cow::Owned(mask_runs(text, false))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// `scrub_pans` for a string the caller owns: handed back without a copy when it holds no run.

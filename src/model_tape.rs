@@ -194,7 +194,8 @@ impl<'a> Writer<'a> {
         self.count(metadata.len());
         for (i, (key, value)) in metadata.iter().enumerate() {
             match self.keys.get_mut(i) {
-                Some(same) if *same == key => self.number(SAME_KEY),
+                // Keys shared from token to token (`Metadata::key`) are the same text in memory.
+                Some(same) if std::ptr::eq(*same, key) || *same == key => self.number(SAME_KEY),
                 Some(other) => {
                     *other = key;
                     self.string(key);

@@ -6,7 +6,7 @@ pub mod chargeover;
 pub mod payerly;
 pub mod pinelabs;
 
-use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 use crate::http::HttpResponse;
@@ -14,7 +14,7 @@ use crate::model::Provider;
 use crate::taxonomy;
 
 /// A success body as the provider's wire type; anything unreadable is DECODE.
-pub(crate) fn decode<T: DeserializeOwned>(provider: Provider, resp: &HttpResponse) -> Result<T> {
+pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(provider: Provider, resp: &'a HttpResponse) -> Result<T> {
     serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(provider, &e).with_status(resp.status))
 }
 
@@ -78,6 +78,40 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Rows<T> {
             }
         }
         d.deserialize_seq(Visit(std::marker::PhantomData))
+    }
+}
+
+/// Reply text that is only read (a time to convert, a word to match), borrowed from the body
+/// unless it has escapes: an allocation and a free saved per field and row. serde borrows a
+/// `Cow<str>` field, but not one inside an `Option`, hence the type.
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visit)
     }
 }
 

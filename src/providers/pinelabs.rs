@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{decode, reply_error, string_field, Envelope};
+use super::{decode, reply_error, string_field, Envelope, Text};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, HttpRequest, HttpResponse, Method};
@@ -83,20 +83,21 @@ pub fn unique_reference(random: &[u8; 24]) -> String {
 }
 
 #[derive(Deserialize)]
-struct WireList {
+struct WireList<'a> {
     /// Absent: not a list reply. Present but null: no tokens.
-    #[serde(default, deserialize_with = "present")]
-    tokens: Option<Option<super::Rows<WireToken>>>,
+    #[serde(default, deserialize_with = "present", borrow)]
+    tokens: Option<Option<super::Rows<WireToken<'a>>>>,
     /// Present only when a proxy or the API puts an error envelope in a 200.
     #[serde(default)]
     code: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
-struct WireCard {
+struct WireCard<'a> {
     last4_digit: Option<String>,
     card_type: Option<String>,
-    network_name: Option<String>,
+    #[serde(borrow)]
+    network_name: Option<Text<'a>>,
     issuer_name: Option<String>,
     country_code: Option<String>,
     /// Documented as booleans; read loosely so another shape drops the flag, not the list.
@@ -114,23 +115,28 @@ fn flag(value: Option<serde_json::Value>) -> Option<bool> {
 }
 
 #[derive(Deserialize)]
-struct WireToken {
+struct WireToken<'a> {
     token_id: String,
     merchant_token_reference: Option<String>,
     customer_id: Option<super::LooseId>,
     status: Option<String>,
-    payment_method: Option<String>,
-    expired_at: Option<String>,
-    created_at: Option<String>,
-    updated_at: Option<String>,
+    #[serde(borrow)]
+    payment_method: Option<Text<'a>>,
+    #[serde(borrow)]
+    expired_at: Option<Text<'a>>,
+    #[serde(borrow)]
+    created_at: Option<Text<'a>>,
+    #[serde(borrow)]
+    updated_at: Option<Text<'a>>,
     status_reason: Option<String>,
     #[serde(default, deserialize_with = "metadata")]
     merchant_metadata: Option<Metadata>,
-    card_data: Option<WireCard>,
+    #[serde(borrow)]
+    card_data: Option<WireCard<'a>>,
     is_compliant: Option<bool>,
 }
 
-impl From<WireToken> for Token {
+impl From<WireToken<'_>> for Token {
     fn from(w: WireToken) -> Token {
         let mut t = Token::new(P, w.token_id);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
@@ -193,9 +199,9 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> R<Self::Value, A::Error> {
             let mut entries = Vec::new();
-            while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
-                // Keys too: a merchant may key metadata by card number.
-                entries.push((card::scrub_pans_owned(key), as_text(value)));
+            while let Some(key) = map.next_key::<Text>()? {
+                let key = Metadata::key(entries.len(), &key);
+                entries.push((key, as_text(map.next_value()?)));
             }
             Ok(Some(Metadata::from_entries(entries)))
         }
@@ -334,6 +340,32 @@ mod tests {
         assert_eq!(t.compliant, Some(true));
     }
 
+    /// Keys (`Metadata::key`) and the fields only read (`Text`) are borrowed where they can be;
+    /// text with escapes reads the same.
+    #[test]
+    fn metadata_keys_are_shared_from_token_to_token_and_escaped_text_reads_the_same() {
+        let body = r#"{"tokens": [
+            {"token_id": "a", "merchant_metadata": {"tid": "1", "k\u0065y": "2", "4111111111111111": "x"},
+             "payment_method": "C\u0041RD", "created_at": "2024-10-04T13:11:29.645591\u005a", "card_data": {"network_name": "V\u0069sa"}},
+            {"token_id": "b", "merchant_metadata": {"tid": "3", "key": "4", "4111111111111111": "y"}, "payment_method": "UPI"},
+            {"token_id": "c", "merchant_metadata": {"key": "5"}}
+        ]}"#;
+        let tokens = parse_token_list(&HttpResponse::new(200, body)).unwrap();
+        let keys = |i: usize| tokens[i].metadata.as_ref().unwrap().iter().map(|(k, _)| k).collect::<Vec<&str>>();
+        assert_eq!(keys(0), ["tid", "key", "411111******1111"]);
+        assert_eq!(keys(1), keys(0));
+        assert_eq!(keys(2), ["key"]);
+        // The same key at the same place is the same text in memory, escaped or not when first read;
+        // a masked key is made for each token; a key at another place is not shared.
+        assert!(std::ptr::eq(keys(0)[0], keys(1)[0]) && std::ptr::eq(keys(0)[1], keys(1)[1]));
+        assert!(!std::ptr::eq(keys(0)[2], keys(1)[2]));
+        assert!(!std::ptr::eq(keys(2)[0], keys(1)[1]));
+        assert_eq!(tokens.iter().map(|t| t.metadata.as_ref().unwrap().get("key")).collect::<Vec<_>>(), [Some("2"), Some("4"), Some("5")]);
+        assert_eq!((tokens[0].payment_method, tokens[1].payment_method), (PaymentMethod::Card, PaymentMethod::Upi));
+        assert_eq!(tokens[0].created_at.as_deref(), Some("2024-10-04T13:11:29.645Z"));
+        assert_eq!(tokens[0].card.as_ref().map(|c| &*c.brand), Some("Visa"));
+    }
+
     #[test]
     fn metadata_values_become_text_with_card_numbers_masked() {
         let reply = |meta: serde_json::Value| {
@@ -368,7 +400,7 @@ mod tests {
         // Past the pairwise check's size too, and without repeats nothing is renamed.
         for n in [16, 17, 40] {
             let keys: Vec<String> = (0..n).map(|i| format!("k{}", n - i)).collect();
-            let mut entries: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), k.clone())).collect();
+            let mut entries: Vec<(std::rc::Rc<str>, String)> = keys.iter().map(|k| (k.as_str().into(), k.clone())).collect();
             assert_eq!(Metadata::from_entries(entries.clone()).iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>(), keys);
             entries.push(("k1".into(), "again".into()));
             let kept = Metadata::from_entries(entries);
