@@ -74,12 +74,34 @@ pub fn get_token_request(base_url: &str, input: &GetTokenInput) -> Result<HttpRe
 
 #[derive(Deserialize)]
 struct WireReply {
-    items: Option<Vec<WireItem>>,
+    items: Option<FirstItem>,
 }
+
+/// `items[0]`, read straight from the body (its errors say where in it); later items, whatever
+/// their shape, are skipped.
+struct FirstItem(Option<WireItem>);
 
 #[derive(Deserialize)]
 struct WireItem {
-    object: Option<serde_json::Value>,
+    object: Option<WireToken>,
+}
+
+impl<'de> Deserialize<'de> for FirstItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = FirstItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of items")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<FirstItem, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(FirstItem(first))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
 }
 
 #[derive(Deserialize)]
@@ -180,7 +202,7 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
     }
     let wire: WireReply = super::decode(P, resp)?;
     let object = match wire.items {
-        Some(items) => items.into_iter().next().and_then(|i| i.object),
+        Some(FirstItem(item)) => item.and_then(|i| i.object),
         None => {
             // An error envelope inside a 2xx.
             return Err(match serde_json::from_str::<serde_json::Value>(&resp.body).ok().filter(|v| v.get("error").is_some()) {
@@ -192,10 +214,11 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
     let Some(object) = object else {
         return Err(Error::new(ErrorCode::NotFound, "payerly found no such token").with_provider(P).with_status(resp.status));
     };
-    let wire: WireToken = serde_json::from_value(object.clone()).map_err(|e| Error::decode_json(P, &e).with_status(resp.status))?;
-    let mut token = to_token(wire, resp.server_now(local_now_ms));
+    let mut token = to_token(object, resp.server_now(local_now_ms));
     if include_raw {
-        token.raw = Some(masked_raw(object));
+        // Read again as a whole only when asked for: the body has already parsed.
+        let mut reply: serde_json::Value = super::decode(P, resp)?;
+        token.raw = reply.pointer_mut("/items/0/object").map(|object| masked_raw(object.take()));
     }
     Ok(token)
 }
@@ -232,6 +255,11 @@ mod decode_message_tests {
         assert_eq!(err.code, crate::error::ErrorCode::Decode);
         assert!(!err.message.contains("4111111111111111"), "{}", err.message);
         assert!(err.message.contains("expected"), "{}", err.message);
+        // Where in the body: the token is read from it, not from a copy without positions.
+        assert!(err.message.ends_with("(line 1, column 125)"), "{}", err.message);
+        // Items after the first are not read, whatever their shape.
+        let body = r#"{"items":[{"object":{"tokenId":"t"}},{"object":{"tokenId":7}},"other"]}"#;
+        assert_eq!(parse_token(&HttpResponse::new(200, body), 0, true).unwrap().raw, Some(serde_json::json!({"tokenId": "t"})));
     }
 }
 
