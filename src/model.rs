@@ -185,8 +185,9 @@ pub struct Token {
 pub struct Metadata(Vec<(Rc<str>, String)>);
 
 /// Keys shared from one token's metadata to the next's, by place, for `Metadata::key`. Bounded:
-/// only the first places are kept.
+/// only the first places, and keys no longer than a key name is, are kept between calls.
 const SHARED_KEYS: usize = 32;
+const SHARED_KEY_BYTES: usize = 256;
 
 thread_local! {
     static LAST_KEYS: RefCell<Vec<Rc<str>>> = const { RefCell::new(Vec::new()) };
@@ -199,7 +200,7 @@ impl Metadata {
     /// mask and free 9,000 copies of the same nine keys (about 4% of its time). Only unmasked keys
     /// are shared, so a shared key is always exactly the text read.
     pub fn key(place: usize, read: &str) -> Rc<str> {
-        if place >= SHARED_KEYS {
+        if place >= SHARED_KEYS || read.len() > SHARED_KEY_BYTES {
             return Rc::from(crate::card::scrub_pans_borrowed(read).as_ref());
         }
         LAST_KEYS.with(|last| {
@@ -482,7 +483,7 @@ pub struct TokenQuery {
 
 #[cfg(test)]
 mod tests {
-    use super::{Metadata, SHARED_KEYS};
+    use super::{Metadata, SHARED_KEYS, SHARED_KEY_BYTES};
     use std::rc::Rc;
 
     #[test]
@@ -503,8 +504,11 @@ mod tests {
         assert_eq!(&*key(1, "411111******1111"), "411111******1111");
         assert!(Rc::ptr_eq(&key(2, "after"), &key(2, "after")));
         assert_eq!(&*key(1, ""), "");
-        // Places are bounded: past them nothing is kept.
+        // Places and lengths are bounded: past them nothing is kept.
         assert!(!Rc::ptr_eq(&key(SHARED_KEYS, "late"), &key(SHARED_KEYS, "late")));
+        let long = "k".repeat(SHARED_KEY_BYTES + 1);
+        assert!(!Rc::ptr_eq(&key(3, &long), &key(3, &long)));
+        assert!(Rc::ptr_eq(&key(3, &long[1..]), &key(3, &long[1..])));
         assert_eq!(&*key(SHARED_KEYS, "4111111111111111"), "411111******1111");
     }
 }
