@@ -119,6 +119,9 @@ impl Error {
         let text = e.to_string();
         let detail = if let Some(field) = text.strip_prefix("missing field ") {
             format!(": missing field {}", field.split(" at line").next().unwrap_or(field))
+        } else if let Some(field) = text.strip_prefix("duplicate field ") {
+            // JSON.parse would keep the last; which one the provider meant is not known.
+            format!(": field {} sent twice", field.split(" at line").next().unwrap_or(field))
         } else if let Some(expected) = serde_expected(&text) {
             format!(": expected {expected}")
         } else {

@@ -180,27 +180,43 @@ pub struct Token {
 /// A list rather than a map: Pine Labs sends nine entries with every token of a list, and building,
 /// reading and dropping a `BTreeMap` per token was about a tenth of the time from a 1,000-token
 /// reply to tokens, and keeping the list sorted cost about 3% more than the reply's order. Keys
-/// are shared (`Metadata::key`), as a list's tokens all carry the same ones.
+/// are shared from token to token of a reply (`Metadata::key`), as a list's tokens all carry the
+/// same ones; that makes `Metadata`, and `Token`, neither `Send` nor `Sync` (wasm has one thread).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metadata(Vec<(Rc<str>, String)>);
 
-/// Keys shared from one token's metadata to the next's, by place, for `Metadata::key`. Bounded:
-/// only the first places, and keys no longer than a key name is, are kept between calls.
+/// The keys read at each place of the last token's metadata, while `Metadata::sharing_keys` runs.
+/// Bounded: only the first places are kept.
 const SHARED_KEYS: usize = 32;
-const SHARED_KEY_BYTES: usize = 256;
 
 thread_local! {
     static LAST_KEYS: RefCell<Vec<Rc<str>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Forgets the shared keys when a reply has been read (or its reading unwinds).
+struct ForgetKeys;
+
+impl Drop for ForgetKeys {
+    fn drop(&mut self) {
+        LAST_KEYS.with(|last| last.borrow_mut().clear());
+    }
+}
+
 impl Metadata {
+    /// Reads one reply with its tokens' metadata keys shared from token to token (`key`), and
+    /// forgets them after, so nothing of a reply stays in memory once it is read.
+    pub(crate) fn sharing_keys<T>(read: impl FnOnce() -> T) -> T {
+        let _forget = ForgetKeys;
+        read()
+    }
+
     /// The key read at `place` in a token's metadata, card numbers masked (a merchant may key
     /// metadata by card number). When it is the key read at the same place of the last metadata,
     /// that key is shared instead of copied: a 1,000-token Pine Labs list would otherwise make,
     /// mask and free 9,000 copies of the same nine keys (about 4% of its time). Only unmasked keys
     /// are shared, so a shared key is always exactly the text read.
-    pub fn key(place: usize, read: &str) -> Rc<str> {
-        if place >= SHARED_KEYS || read.len() > SHARED_KEY_BYTES {
+    pub(crate) fn key(place: usize, read: &str) -> Rc<str> {
+        if place >= SHARED_KEYS {
             return Rc::from(crate::card::scrub_pans_borrowed(read).as_ref());
         }
         LAST_KEYS.with(|last| {
@@ -210,7 +226,8 @@ impl Metadata {
             }
             let masked = crate::card::scrub_pans_borrowed(read);
             let key: Rc<str> = Rc::from(masked.as_ref());
-            // A masked key holds its place with "", which is what an empty key is kept as.
+            // A masked key holds its place with "", which is what an empty key is kept as, so
+            // that the places after it are still shared.
             let kept = if matches!(masked, std::borrow::Cow::Borrowed(_)) { key.clone() } else { Rc::from("") };
             if place < last.len() {
                 last[place] = kept;
@@ -483,32 +500,39 @@ pub struct TokenQuery {
 
 #[cfg(test)]
 mod tests {
-    use super::{Metadata, SHARED_KEYS, SHARED_KEY_BYTES};
+    use super::{Metadata, SHARED_KEYS};
     use std::rc::Rc;
 
     #[test]
-    fn a_key_read_as_it_is_is_shared_with_the_next_read_at_its_place() {
+    fn a_key_read_as_it_is_is_shared_with_the_next_read_at_its_place_within_one_reply() {
         let key = Metadata::key;
-        // Places 0 and 1 as they were left by any earlier test on this thread.
-        let (tid, again) = (key(0, "tid"), key(0, "tid"));
-        assert!(Rc::ptr_eq(&tid, &again));
-        let other = key(0, "other");
-        assert_eq!(&*other, "other");
-        assert!(Rc::ptr_eq(&other, &key(0, "other")));
-        assert!(!Rc::ptr_eq(&tid, &key(0, "tid")), "the place now holds a new tid");
-        // A key with a card number is masked for each token, never shared, and still holds its
-        // place so that the places after it are shared.
-        let (masked, masked_again) = (key(1, "4111111111111111"), key(1, "4111111111111111"));
-        assert_eq!((&*masked, &*masked_again), ("411111******1111", "411111******1111"));
-        assert!(!Rc::ptr_eq(&masked, &masked_again));
-        assert_eq!(&*key(1, "411111******1111"), "411111******1111");
-        assert!(Rc::ptr_eq(&key(2, "after"), &key(2, "after")));
-        assert_eq!(&*key(1, ""), "");
-        // Places and lengths are bounded: past them nothing is kept.
-        assert!(!Rc::ptr_eq(&key(SHARED_KEYS, "late"), &key(SHARED_KEYS, "late")));
-        let long = "k".repeat(SHARED_KEY_BYTES + 1);
-        assert!(!Rc::ptr_eq(&key(3, &long), &key(3, &long)));
-        assert!(Rc::ptr_eq(&key(3, &long[1..]), &key(3, &long[1..])));
-        assert_eq!(&*key(SHARED_KEYS, "4111111111111111"), "411111******1111");
+        let (tid, other) = Metadata::sharing_keys(|| {
+            let (tid, again) = (key(0, "tid"), key(0, "tid"));
+            assert!(Rc::ptr_eq(&tid, &again));
+            let other = key(0, "other");
+            assert_eq!(&*other, "other");
+            assert!(Rc::ptr_eq(&other, &key(0, "other")));
+            assert!(!Rc::ptr_eq(&tid, &key(0, "tid")), "the place now holds a new tid");
+            // A key with a card number is masked for each token, never shared, and still holds
+            // its place so that the places after it are shared.
+            let (masked, masked_again) = (key(1, "4111111111111111"), key(1, "4111111111111111"));
+            assert_eq!((&*masked, &*masked_again), ("411111******1111", "411111******1111"));
+            assert!(!Rc::ptr_eq(&masked, &masked_again));
+            assert!(Rc::ptr_eq(&key(2, "after"), &key(2, "after")));
+            // A place that held a plain key still masks a card number read there next.
+            assert_eq!(&*key(2, "5555555555554444"), "555555******4444");
+            assert_eq!(&*key(1, "411111******1111"), "411111******1111");
+            assert_eq!(&*key(1, ""), "");
+            // Places are bounded: past them nothing is kept.
+            assert!(!Rc::ptr_eq(&key(SHARED_KEYS, "late"), &key(SHARED_KEYS, "late")));
+            assert_eq!(&*key(SHARED_KEYS, "4111111111111111"), "411111******1111");
+            (key(0, "tid"), key(0, "other"))
+        });
+        // Once the reply is read, its keys are forgotten: the next reply makes its own.
+        Metadata::sharing_keys(|| {
+            assert!(!Rc::ptr_eq(&key(0, "other"), &other));
+            assert!(!Rc::ptr_eq(&key(0, "tid"), &tid));
+        });
+        assert_eq!((Rc::strong_count(&tid), Rc::strong_count(&other)), (1, 1), "nothing else holds them");
     }
 }

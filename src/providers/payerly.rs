@@ -72,35 +72,36 @@ pub fn get_token_request(base_url: &str, input: &GetTokenInput) -> Result<HttpRe
     Ok(HttpRequest::new(Method::Get, url))
 }
 
+/// `T` is the wire token, or a `serde_json::Value` for `includeRaw`.
 #[derive(Deserialize)]
-struct WireReply {
-    items: Option<FirstItem>,
+struct WireReply<T> {
+    items: Option<FirstItem<T>>,
 }
 
 /// `items[0]`, read straight from the body (its errors say where in it); later items, whatever
 /// their shape, are skipped.
-struct FirstItem(Option<WireItem>);
+struct FirstItem<T>(Option<WireItem<T>>);
 
 #[derive(Deserialize)]
-struct WireItem {
-    object: Option<WireToken>,
+struct WireItem<T> {
+    object: Option<T>,
 }
 
-impl<'de> Deserialize<'de> for FirstItem {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for FirstItem<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = FirstItem;
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = FirstItem<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a list of items")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<FirstItem, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<FirstItem<T>, A::Error> {
                 let first = seq.next_element()?;
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(FirstItem(first))
             }
         }
-        d.deserialize_seq(Visit)
+        d.deserialize_seq(Visit(std::marker::PhantomData))
     }
 }
 
@@ -200,7 +201,7 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
     if !resp.is_success() {
         return Err(error(resp));
     }
-    let wire: WireReply = super::decode(P, resp)?;
+    let wire: WireReply<WireToken> = super::decode(P, resp)?;
     let object = match wire.items {
         Some(FirstItem(item)) => item.and_then(|i| i.object),
         None => {
@@ -216,9 +217,9 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
     };
     let mut token = to_token(object, resp.server_now(local_now_ms));
     if include_raw {
-        // Read again as a whole only when asked for: the body has already parsed.
-        let mut reply: serde_json::Value = super::decode(P, resp)?;
-        token.raw = reply.pointer_mut("/items/0/object").map(|object| masked_raw(object.take()));
+        // Read again only when asked for, the same way: the body has already parsed.
+        let raw: WireReply<serde_json::Value> = super::decode(P, resp)?;
+        token.raw = raw.items.and_then(|FirstItem(item)| item?.object).map(masked_raw);
     }
     Ok(token)
 }
@@ -257,9 +258,32 @@ mod decode_message_tests {
         assert!(err.message.contains("expected"), "{}", err.message);
         // Where in the body: the token is read from it, not from a copy without positions.
         assert!(err.message.ends_with("(line 1, column 125)"), "{}", err.message);
-        // Items after the first are not read, whatever their shape.
-        let body = r#"{"items":[{"object":{"tokenId":"t"}},{"object":{"tokenId":7}},"other"]}"#;
-        assert_eq!(parse_token(&HttpResponse::new(200, body), 0, true).unwrap().raw, Some(serde_json::json!({"tokenId": "t"})));
+    }
+
+    /// The token is `items[0].object`, read straight from the body; nothing else in it is read,
+    /// with `includeRaw` too.
+    #[test]
+    fn only_the_first_item_is_read() {
+        let read = |body: &str, raw: bool| parse_token(&HttpResponse::new(200, body), 0, raw);
+        // Items after the first, whatever their shape or depth, and other members.
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        let body = format!(r#"{{"items":[{{"object":{{"tokenId":"t"}}}},{{"object":{{"tokenId":7}}}},"other",{deep}],"deep":{deep}}}"#);
+        for raw in [false, true] {
+            let t = read(&body, raw).unwrap();
+            assert_eq!((t.id.as_str(), t.raw), ("t", raw.then(|| serde_json::json!({"tokenId": "t"}))));
+        }
+        // No first item, or one without an object: no such token.
+        for body in [r#"{"items":[]}"#, r#"{"items":[{}]}"#, r#"{"items":[{"object":null}]}"#] {
+            for raw in [false, true] {
+                assert_eq!(read(body, raw).unwrap_err().code, ErrorCode::NotFound, "{body}");
+            }
+        }
+        // Items that are not a list, and a key sent twice (which copy was meant is not known).
+        for body in [r#"{"items":{"object":{"tokenId":"t"}}}"#, r#"{"items":"t"}"#, r#"{"items":[{"object":{"tokenId":"a","tokenId":"b"}}]}"#] {
+            assert_eq!(read(body, false).unwrap_err().code, ErrorCode::Decode, "{body}");
+        }
+        let twice = read(r#"{"items":[{"object":{"tokenId":"a","tokenId":"b"}}]}"#, false).unwrap_err();
+        assert!(twice.message.contains("field `tokenId` sent twice (line 1, column"), "{}", twice.message);
     }
 }
 

@@ -239,7 +239,7 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    let wire: WireList = decode(P, resp)?;
+    let wire: WireList = Metadata::sharing_keys(|| decode(P, resp))?;
     match wire.tokens {
         Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from).collect()),
         // An error envelope inside a 200 (a proxy, or the API itself).
@@ -254,7 +254,7 @@ pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
         return Err(error(resp));
     }
     // An error envelope inside a 200 is not a token; say what the provider said.
-    decode::<WireToken>(P, resp).map(Token::from).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
+    Metadata::sharing_keys(|| decode::<WireToken>(P, resp)).map(Token::from).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
 }
 
 /// `{token_id, customer_id, status, merchant_unique_reference}`; an empty body is taken as the
@@ -340,8 +340,8 @@ mod tests {
         assert_eq!(t.compliant, Some(true));
     }
 
-    /// Keys (`Metadata::key`) and the fields only read (`Text`) are borrowed where they can be;
-    /// text with escapes reads the same.
+    /// Keys are shared from token to token (`Metadata::key`), and the fields only read (`Text`)
+    /// borrowed from the body where they can be; text with escapes reads the same.
     #[test]
     fn metadata_keys_are_shared_from_token_to_token_and_escaped_text_reads_the_same() {
         let body = r#"{"tokens": [
