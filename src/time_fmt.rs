@@ -12,27 +12,26 @@ pub(crate) const MAX_MS: i64 = 253_402_300_799_999;
 pub fn to_iso(t: i64) -> String {
     let (y, m, d) = ymd(t);
     let ms = t.rem_euclid(DAY_MS);
-    let mut out = String::with_capacity(24);
+    // Filled in place and copied once: pushing character by character costs a check per byte.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
     // Every part fits in four digits (years outside 0–9999 are never parsed); u32 arithmetic,
     // since 64-bit division is slow in wasm.
-    let mut put = |value: i64, width: usize, then: char| {
+    let mut put = |value: i64, end: usize, width: usize| {
         let mut v = value.rem_euclid(10_000) as u32;
-        let mut digits = [b'0'; 4];
-        for slot in digits[..width].iter_mut().rev() {
+        for slot in out[end - width..end].iter_mut().rev() {
             *slot = b'0' + (v % 10) as u8;
             v /= 10;
         }
-        out.extend(digits[..width].iter().map(|&d| char::from(d)));
-        out.push(then);
     };
-    put(y, 4, '-');
-    put(i64::from(m), 2, '-');
-    put(i64::from(d), 2, 'T');
-    put(ms / 3_600_000, 2, ':');
-    put(ms / 60_000 % 60, 2, ':');
-    put(ms / 1000 % 60, 2, '.');
-    put(ms % 1000, 3, 'Z');
-    out
+    put(y, 4, 4);
+    put(i64::from(m), 7, 2);
+    put(i64::from(d), 10, 2);
+    put(ms / 3_600_000, 13, 2);
+    put(ms / 60_000 % 60, 16, 2);
+    put(ms / 1000 % 60, 19, 2);
+    put(ms % 1000, 23, 3);
+    // Digits and the pattern's punctuation only, so always ASCII.
+    std::str::from_utf8(&out).map(str::to_string).unwrap_or_default()
 }
 
 /// The UTC calendar date of an instant.
