@@ -161,6 +161,21 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::http::HttpResponse;
 
+    /// A field sent twice in one object: which copy the provider meant is not known.
+    #[test]
+    fn a_field_sent_twice_is_decode_naming_it() {
+        let errors = [
+            pinelabs::parse_token_list(&HttpResponse::new(200, r#"{"tokens":[{"token_id":"a","token_id":"b"}]}"#)).unwrap_err(),
+            alliancepay::parse_token_list(&HttpResponse::new(200, r#"{"result":[{"token":"a","status":"ACTIVE","status":"DELETED"}]}"#)).unwrap_err(),
+            chargeover::parse_token_list(&HttpResponse::new(200, r#"{"status":"OK","response":[{"tokenized_id":1,"tokenized_id":2}]}"#), 0).unwrap_err(),
+            payerly::parse_token(&HttpResponse::new(200, r#"{"items":[{"object":{"tokenId":"a","tokenId":"b"}}]}"#), 0, false).unwrap_err(),
+        ];
+        for (err, field) in errors.iter().zip(["token_id", "status", "tokenized_id", "tokenId"]) {
+            assert_eq!(err.code, ErrorCode::Decode, "{err:?}");
+            assert!(err.message.contains(&format!("field `{field}` sent twice")), "{}", err.message);
+        }
+    }
+
     #[test]
     fn a_reply_with_more_rows_than_any_customer_has_is_refused_while_it_is_read() {
         let rows = |n: usize, row: &str| vec![row; n].join(",");
