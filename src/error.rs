@@ -117,11 +117,12 @@ impl Error {
             Category::Eof => "cut off",
         };
         let text = e.to_string();
-        let detail = if let Some(field) = text.strip_prefix("missing field ") {
-            format!(": missing field {}", field.split(" at line").next().unwrap_or(field))
-        } else if let Some(field) = text.strip_prefix("duplicate field ") {
+        let field = |prefix: &str| text.strip_prefix(prefix).map(|rest| rest.split(" at line").next().unwrap_or(rest));
+        let detail = if let Some(field) = field("missing field ") {
+            format!(": missing field {field}")
+        } else if let Some(field) = field("duplicate field ") {
             // JSON.parse would keep the last; which one the provider meant is not known.
-            format!(": field {} sent twice", field.split(" at line").next().unwrap_or(field))
+            format!(": field {field} sent twice")
         } else if let Some(expected) = serde_expected(&text) {
             format!(": expected {expected}")
         } else {

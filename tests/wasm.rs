@@ -128,7 +128,7 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
         let err = settle(client.list_tokens(bad, JsValue::UNDEFINED)).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     }
-    // The tape pkg/tape.js reads (src/model_tape.rs): `[parts, numbers]`.
+    // The tape pkg/tape.js reads (src/model_tape.rs): `[parts, numbers, wides]`.
     let tape = js_sys::Array::from(&settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap());
     let text = js_sys::Array::from(&tape.get(0)).get(0).as_string().unwrap();
     assert!(text.starts_with("t1"), "the first string is the token's id");
