@@ -9,8 +9,11 @@ const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 const STATUSES = ['ACTIVE', 'SUSPENDED', 'DELETED', 'PENDING', 'FAILED', 'EXPIRED', 'UNKNOWN'];
 const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
 
-// A metadata key's length when it is the key at the same place in the last metadata read.
-const SAME_KEY = 0xffffffff;
+// A string's length when it is one already read: the metadata key at the same place in the last
+// metadata, or the last value of a field that repeats from token to token (`REPEATING`).
+const SAME = 0xffffffff;
+// Those fields' places in `Reader.last`, as src/model_tape.rs `Repeating` lists them.
+const [CUSTOMER_ID, PROVIDER_STATUS, STATUS_REASON, MERCHANT_ID, GATEWAY, BRAND, ISSUER_NAME, ISSUER_COUNTRY, FUNDING, REPEATING] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 // Set in a string's length when it is in its part's wide text (the strings not all ASCII).
 const WIDE = 0x80000000;
 
@@ -27,6 +30,7 @@ class Reader {
     this.n = 0;
     this.keys = [];
     this.inherited = [];
+    this.last = new Array(REPEATING);
   }
 
   number() {
@@ -45,18 +49,25 @@ class Reader {
     return this.wide.slice(start, this.w);
   }
 
+  /** A field's string, or the same field's last one when the writer says it is the same. */
+  repeating(field) {
+    if (this.numbers[this.n] !== SAME) return (this.last[field] = this.string());
+    this.n++;
+    return this.last[field];
+  }
+
   card() {
     const has = this.number();
     const card = {};
     if (has & 1) card.maskedPan = this.string();
     if (has & 2) card.last4 = this.string();
-    card.brand = this.string();
+    card.brand = this.repeating(BRAND);
     if (has & 4) card.expiryMonth = this.number();
     if (has & 8) card.expiryYear = this.number();
     if (has & 16) card.holderName = this.string();
-    if (has & 32) card.issuerName = this.string();
-    if (has & 64) card.issuerCountry = this.string();
-    if (has & 128) card.funding = this.string();
+    if (has & 32) card.issuerName = this.repeating(ISSUER_NAME);
+    if (has & 64) card.issuerCountry = this.repeating(ISSUER_COUNTRY);
+    if (has & 128) card.funding = this.repeating(FUNDING);
     if (has & 256) card.cvvRequired = (has & 512) !== 0;
     if (has & 1024) card.international = (has & 2048) !== 0;
     return card;
@@ -67,7 +78,7 @@ class Reader {
     const count = this.number();
     for (let i = 0; i < count; i++) {
       let key;
-      if (this.numbers[this.n] === SAME_KEY) {
+      if (this.numbers[this.n] === SAME) {
         this.n++;
         key = this.keys[i];
       } else {
@@ -94,19 +105,19 @@ class Reader {
     const has = this.number();
     const enums = this.number();
     const token = { provider: PROVIDERS[enums & 0xff], id: this.string() };
-    if (has & 1) token.customerId = this.string();
+    if (has & 1) token.customerId = this.repeating(CUSTOMER_ID);
     token.status = STATUSES[(enums >> 8) & 0xff];
-    if (has & 2) token.providerStatus = this.string();
-    if (has & 4) token.statusReason = this.string();
+    if (has & 2) token.providerStatus = this.repeating(PROVIDER_STATUS);
+    if (has & 4) token.statusReason = this.repeating(STATUS_REASON);
     token.paymentMethod = METHODS[enums >> 16];
     if (has & 8) token.card = this.card();
     if (has & 16) token.createdAt = this.string();
     if (has & 32) token.updatedAt = this.string();
     if (has & 64) token.expiresAt = this.string();
     if (has & 128) token.label = this.string();
-    if (has & 256) token.merchantId = this.string();
+    if (has & 256) token.merchantId = this.repeating(MERCHANT_ID);
     if (has & 512) token.reference = this.string();
-    if (has & 1024) token.gateway = this.string();
+    if (has & 1024) token.gateway = this.repeating(GATEWAY);
     if (has & 2048) token.gatewayToken = this.string();
     if (has & 4096) token.compliant = (has & 8192) !== 0;
     if (has & 16384) token.metadata = this.metadata();

@@ -15,9 +15,11 @@
 //! order as the writer; the field order is serde's, so `JSON.stringify` of a token gives the same
 //! text as before. A metadata key that is the one at the same place in the last metadata written,
 //! an earlier token's (providers send the same keys for every token), is written as a reference
-//! to it: JS then uses the key it already has instead of making and hashing it again. A Rust test writes a corpus (every field present and absent, every
-//! escape class, non-ASCII and astral text, keys kept and changed between tokens, long lists, the
-//! documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
+//! to it: JS then uses the key it already has instead of making and hashing it again. So is a
+//! value that tokens of a list mostly share (`Repeating`: the customer, the merchant, the brand…)
+//! when it equals the last token's. A Rust test writes a corpus (every field present and absent, every
+//! escape class, non-ASCII and astral text, keys and shared values kept and changed between
+//! tokens, long lists, the documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
 //! output.
 
 use crate::model::{Card, Metadata, RequiredAction, Token, TokenPage};
@@ -66,11 +68,33 @@ pub struct Writer<'a> {
     breaks: Vec<(usize, usize)>,
     /// The metadata keys of the last token that had metadata, in order.
     keys: Vec<&'a str>,
+    /// The last value written in each `Repeating` field, in this part of the text.
+    last: [Option<&'a str>; REPEATING],
 }
 
-/// A metadata key's length number when it is the key at the same place in the last metadata
-/// written (of an earlier token): no string's length number reaches it, `WIDE` flag included.
-const SAME_KEY: u32 = u32::MAX;
+/// A string's length number when it is the one JS already has: the metadata key at the same place
+/// in the last metadata written, or the last value of a `Repeating` field. No string's length
+/// number reaches it, `WIDE` flag included.
+const SAME: u32 = u32::MAX;
+
+/// The fields a list's tokens mostly share (a list is one customer's, at one merchant; most tokens
+/// are active cards of a few brands). One equal to the same field of the last token that had it
+/// is written as `SAME`: JS then reuses that token's string instead of slicing a new one, and the
+/// text is shorter. Forgotten where a part of the text starts, so that a kept string keeps its
+/// own part alive, not an earlier one (see `PART`).
+#[derive(Clone, Copy)]
+enum Repeating {
+    CustomerId,
+    ProviderStatus,
+    StatusReason,
+    MerchantId,
+    Gateway,
+    Brand,
+    IssuerName,
+    IssuerCountry,
+    Funding,
+}
+const REPEATING: usize = Repeating::Funding as usize + 1;
 
 /// Set in a string's length number when the string is in the wide text. No string that can reach
 /// JS is that long (V8's strings end at 2^29 units).
@@ -135,15 +159,21 @@ fn utf16_len(s: &str) -> usize {
     s.bytes().map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
 }
 
-/// A length as a tape number: below `WIDE`, and with it still below `SAME_KEY`.
+/// A length as a tape number: below `WIDE`, and with it still below `SAME`.
 fn length(units: usize) -> u32 {
     u32::try_from(units).unwrap_or(u32::MAX).min(WIDE - 2)
 }
 
 impl Tape {
     pub fn of<T: TapeResult + ?Sized>(value: &T) -> Tape {
-        let mut out =
-            Writer { text: String::with_capacity(1024), wide: String::new(), numbers: Vec::with_capacity(64), breaks: Vec::new(), keys: Vec::new() };
+        let mut out = Writer {
+            text: String::with_capacity(1024),
+            wide: String::new(),
+            numbers: Vec::with_capacity(64),
+            breaks: Vec::new(),
+            keys: Vec::new(),
+            last: [None; REPEATING],
+        };
         value.write_tape(&mut out);
         Tape { text: out.text, wide: out.wide, breaks: out.breaks, numbers: out.numbers }
     }
@@ -181,6 +211,22 @@ impl<'a> Writer<'a> {
         }
     }
 
+    fn repeating(&mut self, field: Repeating, value: &'a str) {
+        let last = &mut self.last[field as usize];
+        if *last == Some(value) {
+            self.number(SAME);
+        } else {
+            *last = Some(value);
+            self.string(value);
+        }
+    }
+
+    fn opt_repeating(&mut self, field: Repeating, value: &'a Option<String>) {
+        if let Some(v) = value {
+            self.repeating(field, v);
+        }
+    }
+
     fn count(&mut self, n: usize) {
         self.number(u32::try_from(n).unwrap_or(u32::MAX));
     }
@@ -195,7 +241,7 @@ impl<'a> Writer<'a> {
         for (i, (key, value)) in metadata.iter().enumerate() {
             match self.keys.get_mut(i) {
                 // Keys shared from token to token (`Metadata::key`) are the same text in memory.
-                Some(same) if std::ptr::eq(*same, key) || *same == key => self.number(SAME_KEY),
+                Some(same) if std::ptr::eq(*same, key) || *same == key => self.number(SAME),
                 Some(other) => {
                     *other = key;
                     self.string(key);
@@ -257,6 +303,7 @@ impl Token {
         let (text, wide) = out.breaks.last().copied().unwrap_or((0, 0));
         if out.text.len() - text + out.wide.len() - wide >= PART {
             out.breaks.push((out.text.len(), out.wide.len()));
+            out.last = [None; REPEATING];
             out.number(1);
         } else {
             out.number(0);
@@ -265,9 +312,9 @@ impl Token {
         // The enums as their declaration index (pkg/tape.js lists their words in that order).
         out.number(*provider as u32 | (*status as u32) << 8 | (*payment_method as u32) << 16);
         out.string(id);
-        out.opt_string(customer_id);
-        out.opt_string(provider_status);
-        out.opt_string(status_reason);
+        out.opt_repeating(Repeating::CustomerId, customer_id);
+        out.opt_repeating(Repeating::ProviderStatus, provider_status);
+        out.opt_repeating(Repeating::StatusReason, status_reason);
         if let Some(card) = card {
             card.write_fields(out);
         }
@@ -275,9 +322,9 @@ impl Token {
         out.opt_string(updated_at);
         out.opt_string(expires_at);
         out.opt_string(label);
-        out.opt_string(merchant_id);
+        out.opt_repeating(Repeating::MerchantId, merchant_id);
         out.opt_string(reference);
-        out.opt_string(gateway);
+        out.opt_repeating(Repeating::Gateway, gateway);
         out.opt_string(gateway_token);
         if let Some(metadata) = metadata {
             out.metadata(metadata);
@@ -295,7 +342,7 @@ impl Token {
 }
 
 impl Card {
-    fn write_fields(&self, out: &mut Writer) {
+    fn write_fields<'a>(&'a self, out: &mut Writer<'a>) {
         let Card { masked_pan, last4, brand, expiry_month, expiry_year, holder_name, issuer_name, issuer_country, funding, cvv_required, international } =
             self;
         out.number(
@@ -312,7 +359,7 @@ impl Card {
         );
         out.opt_string(masked_pan);
         out.opt_string(last4);
-        out.string(brand);
+        out.repeating(Repeating::Brand, brand);
         if let Some(month) = expiry_month {
             out.number(u32::from(*month));
         }
@@ -320,9 +367,9 @@ impl Card {
             out.number(u32::from(*year));
         }
         out.opt_string(holder_name);
-        out.opt_string(issuer_name);
-        out.opt_string(issuer_country);
-        out.opt_string(funding);
+        out.opt_repeating(Repeating::IssuerName, issuer_name);
+        out.opt_repeating(Repeating::IssuerCountry, issuer_country);
+        out.opt_repeating(Repeating::Funding, funding);
     }
 }
 
@@ -541,7 +588,7 @@ mod tests {
         c.metadata = Some([("k".to_string(), "v3".to_string())].into_iter().collect());
         let tape = Tape::of(&vec![a, b, c.clone(), c]);
         assert_eq!(tape.parts().collect::<Vec<_>>(), [("t1kv1mwt2v2nxt3v3t3v3", "")]);
-        let (meta, enums, same) = (super::METADATA, 2 | 6 << 8 | 4 << 16, super::SAME_KEY);
+        let (meta, enums, same) = (super::METADATA, 2 | 6 << 8 | 4 << 16, super::SAME);
         #[rustfmt::skip]
         assert_eq!(tape.numbers, [
             2, 4, // a list of four
@@ -552,6 +599,51 @@ mod tests {
         ]);
         let nothing = Tape::of(&());
         assert_eq!((nothing.parts().collect::<Vec<_>>(), nothing.numbers.as_slice()), (vec![("", "")], &[0][..]));
+    }
+
+    /// A token whose repeating fields are `shared`'s values, its id padded to `width` bytes.
+    fn sharing(i: usize, width: usize, shared: [Option<&str>; 9]) -> Token {
+        let [customer, status, reason, merchant, gateway, brand, issuer, country, funding] = shared.map(|v| v.map(str::to_string));
+        let mut t = Token::new(Provider::Pinelabs, format!("{i:0width$}"));
+        (t.customer_id, t.provider_status, t.status_reason, t.merchant_id, t.gateway) = (customer, status, reason, merchant, gateway);
+        t.card = brand.map(|brand| Card { brand: brand.into(), issuer_name: issuer, issuer_country: country, funding, ..Card::default() });
+        t
+    }
+
+    /// A value equal to the same field of the last token that had it is a reference (and JS keeps
+    /// the string it read); a changed one, or the first of a new part of the text, is written.
+    #[test]
+    fn a_value_repeated_from_the_last_token_is_a_reference_within_a_part() {
+        let one = [Some("c1"), Some("ACTIVE"), Some(""), Some("m1"), Some("gw"), Some("Visa"), Some("Bank ₹"), Some("IN"), Some("CREDIT")];
+        let mut other = one;
+        (other[1], other[5]) = (Some("SUSPENDED"), Some("Mastercard"));
+        let empty = [None; 9];
+        let tokens = vec![sharing(1, 1, one), sharing(2, 1, empty), sharing(3, 1, other), sharing(4, 1, one)];
+        let tape = Tape::of(&tokens);
+        assert_eq!(tape.parts().collect::<Vec<_>>(), [("1c1ACTIVEVisaINCREDITm1gw23SUSPENDEDMastercard4ACTIVEVisa", "Bank ₹")]);
+        let (same, card, enums) = (super::SAME, super::CARD, 2 | 6 << 8 | 4 << 16);
+        let all = super::CUSTOMER_ID | super::PROVIDER_STATUS | super::STATUS_REASON | card | super::MERCHANT_ID | super::GATEWAY;
+        let card_has = super::ISSUER_NAME | super::ISSUER_COUNTRY | super::FUNDING;
+        #[rustfmt::skip]
+        assert_eq!(tape.numbers, [
+            2, 4,
+            0, all, enums, 1, 2, 6, 0, card_has, 4, super::WIDE | 6, 2, 6, 2, 2, // 1: every value written
+            0, 0, enums, 1, // 2: none of them
+            0, all, enums, 1, same, 9, same, card_has, 10, same, same, same, same, same, // 3: status and brand changed
+            0, all, enums, 1, same, 6, same, card_has, 4, same, same, same, same, same, // 4: back to the first
+        ]);
+
+        // A token that opens a new part writes its values again, so a kept string never keeps an
+        // earlier part alive; the ones after it refer to it.
+        let long: Vec<Token> = (0..200).map(|i| sharing(i, 40, one)).collect();
+        let tape = Tape::of(&long);
+        let parts: Vec<(&str, &str)> = tape.parts().collect();
+        assert!(parts.len() > 1);
+        for (text, wide) in &parts {
+            let ids = text.matches("c1ACTIVEVisaINCREDITm1gw").count();
+            assert_eq!((ids, *wide), (1, "Bank ₹"), "{text:.60}");
+        }
+        assert_eq!(tape.numbers.iter().filter(|&&n| n == same).count(), (200 - parts.len()) * 9);
     }
 
     /// Writes the corpus js-tests/tape.test.js reads back: each result as `serde_json` writes it,
@@ -625,6 +717,23 @@ mod tests {
             })
             .collect();
         let (json, tape) = both(&mixed);
+        add(json, tape);
+        // Repeating fields kept, changed, left out and empty from token to token, across parts.
+        let values = [["c1", "c2"], ["ACTIVE", "SUSPENDED"], ["", "expired"], ["m1", "m•"], ["gw", "__proto__"], ["Visa", "Mastercard"], ["Bank ₹", "Bank"], ["IN", "US"], ["CREDIT", "DEBIT"]];
+        let repeating: Vec<Token> = (0..700)
+            .map(|i| {
+                let mut shared = [None; 9];
+                for (f, [a, b]) in values.iter().enumerate() {
+                    shared[f] = match g.below(8) {
+                        0 => None,
+                        1 => Some(*b),
+                        _ => Some(*a),
+                    };
+                }
+                sharing(i, 1 + g.below(30) as usize, shared)
+            })
+            .collect();
+        let (json, tape) = both(&repeating);
         add(json, tape);
         let all: String = (0u8..0x80).map(char::from).collect();
         let mut t = Token::new(Provider::Payerly, all.clone());
