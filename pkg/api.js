@@ -60,6 +60,8 @@ function persistSafely(onSessionUpdate) {
 
 class Client {
   #core;
+  // Read once: every call names it in its errors, and a getter into wasm makes a new string.
+  #provider;
 
   constructor(config) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
@@ -71,13 +73,14 @@ class Client {
     } catch (thrown) {
       throw toError(thrown);
     }
+    this.#provider = this.#core.provider;
     // Methods work detached too (`const { listTokens } = client`, a callback), instead of failing
     // on a missing `this`.
     for (const name of METHODS) this[name] = this[name].bind(this);
   }
 
   get provider() {
-    return this.#core.provider;
+    return this.#provider;
   }
 
   get capabilities() {

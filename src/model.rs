@@ -133,7 +133,8 @@ pub struct Token {
     pub status: TokenStatus,
     /// The provider's own status word, untouched.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider_status: Option<String>,
+    #[tsify(type = "string")]
+    pub provider_status: Option<std::borrow::Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
     pub payment_method: PaymentMethod,

@@ -221,7 +221,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn opt_repeating(&mut self, field: Repeating, value: &'a Option<String>) {
+    fn opt_repeating(&mut self, field: Repeating, value: Option<&'a str>) {
         if let Some(v) = value {
             self.repeating(field, v);
         }
@@ -312,9 +312,9 @@ impl Token {
         // The enums as their declaration index (pkg/tape.js lists their words in that order).
         out.number(*provider as u32 | (*status as u32) << 8 | (*payment_method as u32) << 16);
         out.string(id);
-        out.opt_repeating(Repeating::CustomerId, customer_id);
-        out.opt_repeating(Repeating::ProviderStatus, provider_status);
-        out.opt_repeating(Repeating::StatusReason, status_reason);
+        out.opt_repeating(Repeating::CustomerId, customer_id.as_deref());
+        out.opt_repeating(Repeating::ProviderStatus, provider_status.as_deref());
+        out.opt_repeating(Repeating::StatusReason, status_reason.as_deref());
         if let Some(card) = card {
             card.write_fields(out);
         }
@@ -322,9 +322,9 @@ impl Token {
         out.opt_string(updated_at);
         out.opt_string(expires_at);
         out.opt_string(label);
-        out.opt_repeating(Repeating::MerchantId, merchant_id);
+        out.opt_repeating(Repeating::MerchantId, merchant_id.as_deref());
         out.opt_string(reference);
-        out.opt_repeating(Repeating::Gateway, gateway);
+        out.opt_repeating(Repeating::Gateway, gateway.as_deref());
         out.opt_string(gateway_token);
         if let Some(metadata) = metadata {
             out.metadata(metadata);
@@ -367,9 +367,9 @@ impl Card {
             out.number(u32::from(*year));
         }
         out.opt_string(holder_name);
-        out.opt_repeating(Repeating::IssuerName, issuer_name);
-        out.opt_repeating(Repeating::IssuerCountry, issuer_country);
-        out.opt_repeating(Repeating::Funding, funding);
+        out.opt_repeating(Repeating::IssuerName, issuer_name.as_deref());
+        out.opt_repeating(Repeating::IssuerCountry, issuer_country.as_deref());
+        out.opt_repeating(Repeating::Funding, funding.as_deref());
     }
 }
 
@@ -494,7 +494,7 @@ mod tests {
             id: g.text(),
             customer_id: g.opt_text(),
             status: TokenStatus::ALL[g.below(TokenStatus::ALL.len() as u64) as usize],
-            provider_status: g.opt_text(),
+            provider_status: g.opt_text().map(Into::into),
             status_reason: g.opt_text(),
             payment_method: METHODS[g.below(METHODS.len() as u64) as usize],
             card,
@@ -605,7 +605,7 @@ mod tests {
     fn sharing(i: usize, width: usize, shared: [Option<&str>; 9]) -> Token {
         let [customer, status, reason, merchant, gateway, brand, issuer, country, funding] = shared.map(|v| v.map(str::to_string));
         let mut t = Token::new(Provider::Pinelabs, format!("{i:0width$}"));
-        (t.customer_id, t.provider_status, t.status_reason, t.merchant_id, t.gateway) = (customer, status, reason, merchant, gateway);
+        (t.customer_id, t.provider_status, t.status_reason, t.merchant_id, t.gateway) = (customer, status.map(Into::into), reason, merchant, gateway);
         t.card = brand.map(|brand| Card { brand: brand.into(), issuer_name: issuer, issuer_country: country, funding, ..Card::default() });
         t
     }

@@ -1,5 +1,7 @@
 //! Token status: each provider's word to the one `TokenStatus`, and the transitions a token may make.
 
+use std::borrow::Cow;
+
 use crate::model::TokenStatus;
 
 /// AlliancePay's three words (doc 003). Each provider has its own table: a word another provider
@@ -24,6 +26,18 @@ pub fn from_pinelabs(word: &str) -> TokenStatus {
             ("FAILED", TokenStatus::Failed),
         ],
     )
+}
+
+/// The provider's own word as a token keeps it (`providerStatus`). One of the words the providers
+/// document, written as documented, is borrowed: a list's tokens share a few words, which would
+/// otherwise be allocated and freed once per token. Any other text is kept, but it is provider
+/// text and may hold a card number ("card 4111… blocked"), so it is scrubbed.
+pub fn provider_word(word: &str) -> Cow<'static, str> {
+    const DOCUMENTED: [&str; 6] = ["ACTIVE", "SUSPENDED", "DELETED", "DEACTIVATED", "INITIATED", "FAILED"];
+    match DOCUMENTED.iter().find(|w| **w == word) {
+        Some(w) => Cow::Borrowed(w),
+        None => Cow::Owned(crate::card::scrub_pans_owned(word.to_string())),
+    }
 }
 
 /// A word in any case, spaces around it ignored; compared in place, as it runs for every token.
@@ -60,6 +74,17 @@ pub fn allowed_next(from: TokenStatus) -> &'static [TokenStatus] {
 mod tests {
     use super::*;
     use TokenStatus::*;
+
+    #[test]
+    fn documented_words_are_shared_and_other_text_is_kept_scrubbed() {
+        for word in ["ACTIVE", "SUSPENDED", "DELETED", "DEACTIVATED", "INITIATED", "FAILED"] {
+            assert!(matches!(provider_word(word), Cow::Borrowed(w) if w == word), "{word}");
+        }
+        // Kept as the provider wrote it, case and spaces too; only a card number is masked.
+        for (word, kept) in [("active", "active"), (" ACTIVE", " ACTIVE"), ("QUARANTINED", "QUARANTINED"), ("", ""), ("card 4111111111111111 blocked", "card 411111******1111 blocked")] {
+            assert!(matches!(provider_word(word), Cow::Owned(w) if w == kept), "{word}");
+        }
+    }
 
     #[test]
     fn each_provider_reads_only_its_own_words() {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{decode, reply_error, string_field, Envelope};
+use super::{decode, reply_error, string_field, Envelope, Text};
 use crate::auth::jwe::{self, PrivateKey, RecipientKey};
 use crate::card;
 use crate::config::{AlliancePaySession, Encryption, MerchantKey};
@@ -176,7 +176,7 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResp
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.
-fn read<T: serde::de::DeserializeOwned>(resp: &HttpResponse, msg_type: fn(&T) -> bool) -> Result<T> {
+fn read<'a, T: Deserialize<'a>>(resp: &'a HttpResponse, msg_type: fn(&T) -> bool) -> Result<T> {
     if !resp.is_success() {
         return Err(error(resp));
     }
@@ -243,26 +243,28 @@ pub fn state_update_request(base_url: &str, token_id: &str, state: TokenStatus) 
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireToken {
+struct WireToken<'a> {
     token: String,
-    status: Option<String>,
+    #[serde(borrow)]
+    status: Option<Text<'a>>,
     masked_pan: Option<String>,
     customer_id: Option<super::LooseId>,
     merchant_id: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct WireList {
+struct WireList<'a> {
     #[serde(default, rename = "msgType", deserialize_with = "present")]
     msg_type: bool,
-    result: Option<super::Rows<WireToken>>,
+    #[serde(borrow)]
+    result: Option<super::Rows<WireToken<'a>>>,
 }
 
-impl From<WireToken> for Token {
+impl From<WireToken<'_>> for Token {
     fn from(w: WireToken) -> Token {
         let mut t = Token::new(P, w.token);
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_alliancepay);
-        t.provider_status = w.status.map(card::scrub_pans_owned);
+        t.provider_status = w.status.as_deref().map(status::provider_word);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
         t.merchant_id = w.merchant_id.map(card::scrub_pans_owned);
         t.payment_method = PaymentMethod::Card;

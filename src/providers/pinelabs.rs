@@ -119,7 +119,8 @@ struct WireToken<'a> {
     token_id: String,
     merchant_token_reference: Option<String>,
     customer_id: Option<super::LooseId>,
-    status: Option<String>,
+    #[serde(borrow)]
+    status: Option<Text<'a>>,
     #[serde(borrow)]
     payment_method: Option<Text<'a>>,
     #[serde(borrow)]
@@ -143,7 +144,7 @@ impl From<WireToken<'_>> for Token {
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_pinelabs);
         // Provider and merchant text, which can hold a card number ("card 4111… blocked"); ids
         // are left exact, as they are used in later calls.
-        t.provider_status = w.status.map(card::scrub_pans_owned);
+        t.provider_status = w.status.as_deref().map(status::provider_word);
         t.status_reason = w.status_reason.map(card::scrub_pans_owned);
         let method = w.payment_method.as_deref().unwrap_or_default();
         t.payment_method = [("CARD", PaymentMethod::Card), ("UPI", PaymentMethod::Upi), ("POINTS", PaymentMethod::Points)]
