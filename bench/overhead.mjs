@@ -37,6 +37,7 @@ const socketFetch = async (url) => {
 const batchClient = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', baseUrl: 'https://x.example/api', fetch: socketFetch });
 const url = 'https://x.example/api/v1/customer/c/tokens';
 const decoder = new TextDecoder();
+// As src/http.rs READ_HEADERS, which JS cannot import.
 const readHeaders = ['content-type', 'retry-after', 'date', 'request-id', 'x-request-id'];
 const batchVariants = {
   raw: async () => hand.pinelabs(await (await socketFetch(url)).text()),
@@ -63,4 +64,4 @@ for (let round = 0; round < 12; round++) {
 }
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 const [rawCpu, transportCpu, sdkCpu] = ['raw', 'transport', 'sdk'].map((k) => median(cpuMs[k]));
-console.log(`${N} concurrent, CPU per batch: raw ${rawCpu.toFixed(1)} ms, JS transport ${transportCpu.toFixed(1)} ms, sdk ${sdkCpu.toFixed(1)} ms: the core adds ${(sdkCpu - transportCpu).toFixed(1)} ms to the transport`);
+console.log(`${N} concurrent, CPU per batch: raw ${rawCpu.toFixed(1)} ms, JS transport ${transportCpu.toFixed(1)} ms, sdk ${sdkCpu.toFixed(1)} ms: the wasm core with its glue, pkg/api.js and pkg/tape.js adds ${(sdkCpu - transportCpu).toFixed(1)} ms to the transport`);

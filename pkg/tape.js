@@ -12,7 +12,7 @@ const METHODS = ['CARD', 'ACH', 'UPI', 'POINTS', 'UNKNOWN'];
 // A string's length when it is one already read: the metadata key at the same place in the last
 // metadata, or the last value of a field that repeats from token to token (`REPEATING`).
 const SAME = 0xffffffff;
-// Those fields' places in `Reader.last`, as src/model_tape.rs `Repeating` lists them.
+// Those fields' places in `Reader.last` (src/model_tape.rs `Repeating` lists the same fields).
 const [CUSTOMER_ID, PROVIDER_STATUS, STATUS_REASON, MERCHANT_ID, GATEWAY, BRAND, ISSUER_NAME, ISSUER_COUNTRY, FUNDING, REPEATING] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 // Set in a string's length when it is in its part's wide text (the strings not all ASCII).
 const WIDE = 0x80000000;

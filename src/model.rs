@@ -131,7 +131,8 @@ pub struct Token {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     pub status: TokenStatus,
-    /// The provider's own status word, untouched.
+    /// The provider's own status word, as sent (card numbers masked). A documented word is one of
+    /// the SDK's own, so borrowed rather than allocated for every token of a list.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[tsify(type = "string")]
     pub provider_status: Option<std::borrow::Cow<'static, str>>,

@@ -17,10 +17,10 @@
 //! an earlier token's (providers send the same keys for every token), is written as a reference
 //! to it: JS then uses the key it already has instead of making and hashing it again. So is a
 //! value that tokens of a list mostly share (`Repeating`: the customer, the merchant, the brand…)
-//! when it equals the last token's. A Rust test writes a corpus (every field present and absent, every
-//! escape class, non-ASCII and astral text, keys and shared values kept and changed between
-//! tokens, long lists, the documented replies) that js-tests/tape.test.js reads back and compares with `serde_json`'s
-//! output.
+//! when it equals the same field of the last token that had it. A Rust test writes a corpus
+//! (every field present and absent, every escape class, non-ASCII and astral text, keys and
+//! shared values kept and changed between tokens, long lists, the documented replies) that
+//! js-tests/tape.test.js reads back and compares with `serde_json`'s output.
 
 use crate::model::{Card, Metadata, RequiredAction, Token, TokenPage};
 
@@ -66,7 +66,8 @@ pub struct Writer<'a> {
     numbers: Vec<u32>,
     /// Where each part of the text after the first starts, in `text` and in `wide`.
     breaks: Vec<(usize, usize)>,
-    /// The metadata keys of the last token that had metadata, in order.
+    /// The metadata keys of the last token that had metadata, in order. Unlike `last`, kept across
+    /// parts: JS makes each key a property name, so no token keeps the key string it was cut from.
     keys: Vec<&'a str>,
     /// The last value written in each `Repeating` field, in this part of the text.
     last: [Option<&'a str>; REPEATING],
@@ -730,10 +731,15 @@ mod tests {
                         _ => Some(*a),
                     };
                 }
-                sharing(i, 1 + g.below(30) as usize, shared)
+                let mut t = sharing(i, 1 + g.below(30) as usize, shared);
+                // With metadata now and then, so that key and value references mix.
+                t.metadata = g.below(4).eq(&0).then(|| [("k", "v"), ("n", "w")].map(|(k, v)| (k.to_string(), v.to_string())).into_iter().collect());
+                t
             })
             .collect();
         let (json, tape) = both(&repeating);
+        add(json, tape);
+        let (json, tape) = both(&TokenPage { tokens: repeating, next: Some("cursor".into()) });
         add(json, tape);
         let all: String = (0u8..0x80).map(char::from).collect();
         let mut t = Token::new(Provider::Payerly, all.clone());

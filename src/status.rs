@@ -11,31 +11,31 @@ use crate::model::TokenStatus;
 /// Unknown words are `UNKNOWN`, never an error: providers add statuses without notice, and a
 /// listing must not fail because of one token.
 pub fn from_alliancepay(word: &str) -> TokenStatus {
-    lookup(word, &[("ACTIVE", TokenStatus::Active), ("SUSPENDED", TokenStatus::Suspended), ("DELETED", TokenStatus::Deleted)])
+    lookup(word, ALLIANCEPAY)
 }
+
+const ALLIANCEPAY: &[(&str, TokenStatus)] = &[("ACTIVE", TokenStatus::Active), ("SUSPENDED", TokenStatus::Suspended), ("DELETED", TokenStatus::Deleted)];
 
 /// Pine Labs' five words (doc 002): INITIATED → PENDING, DEACTIVATED → DELETED, the rest as is.
 pub fn from_pinelabs(word: &str) -> TokenStatus {
-    lookup(
-        word,
-        &[
-            ("ACTIVE", TokenStatus::Active),
-            ("SUSPENDED", TokenStatus::Suspended),
-            ("DEACTIVATED", TokenStatus::Deleted),
-            ("INITIATED", TokenStatus::Pending),
-            ("FAILED", TokenStatus::Failed),
-        ],
-    )
+    lookup(word, PINELABS)
 }
+
+const PINELABS: &[(&str, TokenStatus)] = &[
+    ("ACTIVE", TokenStatus::Active),
+    ("SUSPENDED", TokenStatus::Suspended),
+    ("DEACTIVATED", TokenStatus::Deleted),
+    ("INITIATED", TokenStatus::Pending),
+    ("FAILED", TokenStatus::Failed),
+];
 
 /// The provider's own word as a token keeps it (`providerStatus`). One of the words the providers
 /// document, written as documented, is borrowed: a list's tokens share a few words, which would
 /// otherwise be allocated and freed once per token. Any other text is kept, but it is provider
 /// text and may hold a card number ("card 4111… blocked"), so it is scrubbed.
 pub fn provider_word(word: &str) -> Cow<'static, str> {
-    const DOCUMENTED: [&str; 6] = ["ACTIVE", "SUSPENDED", "DELETED", "DEACTIVATED", "INITIATED", "FAILED"];
-    match DOCUMENTED.iter().find(|w| **w == word) {
-        Some(w) => Cow::Borrowed(w),
+    match ALLIANCEPAY.iter().chain(PINELABS).find(|(w, _)| *w == word) {
+        Some((w, _)) => Cow::Borrowed(w),
         None => Cow::Owned(crate::card::scrub_pans_owned(word.to_string())),
     }
 }
@@ -77,8 +77,8 @@ mod tests {
 
     #[test]
     fn documented_words_are_shared_and_other_text_is_kept_scrubbed() {
-        for word in ["ACTIVE", "SUSPENDED", "DELETED", "DEACTIVATED", "INITIATED", "FAILED"] {
-            assert!(matches!(provider_word(word), Cow::Borrowed(w) if w == word), "{word}");
+        for (word, _) in ALLIANCEPAY.iter().chain(PINELABS) {
+            assert!(matches!(provider_word(word), Cow::Borrowed(w) if w == *word), "{word}");
         }
         // Kept as the provider wrote it, case and spaces too; only a card number is masked.
         for (word, kept) in [("active", "active"), (" ACTIVE", " ACTIVE"), ("QUARANTINED", "QUARANTINED"), ("", ""), ("card 4111111111111111 blocked", "card 411111******1111 blocked")] {
