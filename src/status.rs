@@ -36,7 +36,7 @@ const PINELABS: &[(&str, TokenStatus)] = &[
 pub fn provider_word(word: &str) -> Cow<'static, str> {
     match ALLIANCEPAY.iter().chain(PINELABS).find(|(w, _)| *w == word) {
         Some((w, _)) => Cow::Borrowed(w),
-        None => Cow::Owned(crate::card::scrub_pans_owned(word.to_string())),
+        None => Cow::Owned(crate::card::scrub_pans(word)),
     }
 }
 
