@@ -1,8 +1,9 @@
-// Bad caller input, table-driven, for every provider and operation it has: each case gives
-// INVALID_INPUT and sends nothing.
+// Caller input: bad input, table-driven, for every provider and operation it has (each case gives
+// INVALID_INPUT and sends nothing), and when a call reads its input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createClient, createHub, PayTokensError } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
 const sandbox = useSandbox();
@@ -131,5 +132,56 @@ test('every method the Client type declares works detached (called without its c
   }
   // Binding is for calls only: a spread of a client does not carry its toJSON along.
   assert.equal(JSON.stringify({ ...client, note: 1 }), '{"note":1}');
+  assert.equal(sb.requests.length, 0);
+});
+
+test('a call reads its input when it is made: changing the object right after changes nothing', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const client = clientFor(sb, 'pinelabs');
+  const customer = 'cust-v1-0811030624-aa-RBDgpR';
+  // One object reused for several calls, as in a loop over customers.
+  const input = { customerId: customer };
+  const listed = client.listTokens(input);
+  input.customerId = 'cust-someone-else';
+  const tokens = await listed;
+  assert.ok(tokens.length > 0);
+  assert.deepEqual(sb.requests.filter((r) => r.path.includes('/customer/')).map((r) => r.path.includes(customer)), [true]);
+  const removal = { customerId: customer, tokenId: tokens[0].id };
+  const deleted = client.deleteToken(removal);
+  removal.tokenId = 'token-v1-1234567890-aa-ABCDEF';
+  assert.equal(await deleted, undefined);
+  const deletes = sb.requests.filter((r) => r.path.endsWith('/delete')).map((r) => r.path);
+  assert.equal(deletes.length, 1);
+  assert.ok(deletes[0].endsWith(`/${encodeURIComponent(tokens[0].id)}/delete`), deletes[0]);
+});
+
+test('a throwing getter in a config, options or hub input, and a bare AbortSignal as the options, are INVALID_INPUT', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const locked = () => {
+    throw new Error('vault locked');
+  };
+  assert.throws(() => createClient({ provider: 'pinelabs', clientId: 'x', get clientSecret() { return locked(); } }), (err) => {
+    assert.ok(err instanceof PayTokensError);
+    assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'config: must hold only plain data']);
+    return true;
+  });
+  const client = clientFor(sb, 'pinelabs');
+  const input = { customerId: 'cust-v1-0811030624-aa-RBDgpR' };
+  const cases = [
+    [{ get signal() { return locked(); } }, 'options: must hold only plain data'],
+    [new AbortController().signal, 'options: is an AbortSignal; pass it as { signal }'],
+  ];
+  for (const [options, message] of cases) {
+    const err = await rejection(client.listTokens(input, options));
+    assert.ok(err instanceof PayTokensError);
+    assert.deepEqual([err.code, err.provider, err.message], ['INVALID_INPUT', 'pinelabs', message]);
+  }
+  const hub = createHub([client]);
+  const bad = await rejection(hub.listTokens({ get customers() { return locked(); } }));
+  assert.deepEqual([bad instanceof PayTokensError, bad.code, bad.message], [true, 'INVALID_INPUT', 'customers: must hold only plain data']);
+  const bare = await rejection(hub.listTokens({ customers: { pinelabs: input.customerId } }, new AbortController().signal));
+  assert.deepEqual([bare.code, bare.message], ['INVALID_INPUT', 'options: is an AbortSignal; pass it as { signal }']);
   assert.equal(sb.requests.length, 0);
 });

@@ -66,7 +66,15 @@ class Client {
   constructor(config) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
     // The core checks the functions too (a config error names its provider there).
-    const { fetch, onSessionUpdate, ...data } = config;
+    let fetch;
+    let onSessionUpdate;
+    let data;
+    try {
+      ({ fetch, onSessionUpdate, ...data } = config);
+    } catch {
+      // A getter that throws (a vault still locked): bad input like any other, not a stray Error.
+      throw invalid('config', 'must hold only plain data');
+    }
     const persist = typeof onSessionUpdate === 'function' ? persistSafely(onSessionUpdate) : onSessionUpdate;
     try {
       this.#core = new WasmClient(data, fetch, persist);

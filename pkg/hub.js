@@ -85,11 +85,16 @@ class Hub {
       err.cause = signal.reason;
       return err;
     };
-    const customers = input?.customers;
-    if (customers === null || typeof customers !== 'object' || Array.isArray(customers)) {
-      throw invalid('customers: must be an object of provider → customerId');
+    let customers;
+    let entries;
+    try {
+      customers = input?.customers;
+      if (customers !== null && typeof customers === 'object' && !Array.isArray(customers)) entries = Object.entries(customers);
+    } catch {
+      throw invalid('customers: must hold only plain data');
     }
-    const entries = Object.entries(customers).filter(([, id]) => id !== undefined && id !== null && id !== '');
+    if (!entries) throw invalid('customers: must be an object of provider → customerId');
+    entries = entries.filter(([, id]) => id !== undefined && id !== null && id !== '');
     for (const [provider, id] of entries) {
       if (!PROVIDERS.includes(provider)) throw invalid(`customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
       if (typeof id !== 'string') throw invalid(`customers.${provider}: must be a string`);

@@ -14,11 +14,23 @@ export function invalid(field, why, provider) {
 export function signalOf(options, provider) {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalid('options', 'must be an object', provider);
-  if (Object.keys(options).some((key) => key !== 'signal')) throw invalid('options', 'has a key that is not an option (signal is the only one)', provider);
-  const { signal } = options;
+  let keys;
+  let signal;
+  try {
+    // The signal itself where { signal } was meant: running on without it would ignore every abort.
+    if (isSignal(options)) throw invalid('options', 'is an AbortSignal; pass it as { signal }', provider);
+    keys = Object.keys(options);
+    ({ signal } = options);
+  } catch (thrown) {
+    throw thrown instanceof PayTokensError ? thrown : invalid('options', 'must hold only plain data', provider);
+  }
+  if (keys.some((key) => key !== 'signal')) throw invalid('options', 'has a key that is not an option (signal is the only one)', provider);
   if (signal === undefined) return undefined;
-  const usable = signal !== null && typeof signal === 'object' && typeof signal.aborted === 'boolean'
-    && typeof signal.addEventListener === 'function' && typeof signal.removeEventListener === 'function';
-  if (!usable) throw invalid('options.signal', 'must be an AbortSignal', provider);
+  if (!isSignal(signal)) throw invalid('options.signal', 'must be an AbortSignal', provider);
   return signal;
+}
+
+function isSignal(value) {
+  return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean'
+    && typeof value.addEventListener === 'function' && typeof value.removeEventListener === 'function';
 }

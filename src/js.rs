@@ -196,29 +196,36 @@ impl WasmClient {
         to_js(&self.client.capabilities()).unwrap_or(JsValue::NULL)
     }
 
+    // Each call reads its input before it returns, as fetch reads its init: a caller may reuse or
+    // change the object right after the call (one object for several customers in a loop) without
+    // changing what the call sends. Errors in it still reject the returned promise.
     #[wasm_bindgen(js_name = listTokens)]
     pub fn list_tokens(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens(&from_js::<ListTokensInput>("input", input)?).await })
+        let input = from_js::<ListTokensInput>("input", input);
+        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens(&input?).await })
     }
 
     #[wasm_bindgen(js_name = listTokensPage)]
     pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens_page(&from_js::<ListTokensInput>("input", input)?, cursor.as_deref()).await })
+        let input = from_js::<ListTokensInput>("input", input);
+        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens_page(&input?, cursor.as_deref()).await })
     }
 
     #[wasm_bindgen(js_name = getToken)]
     pub fn get_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Read, signal, async move { client.get_token(&from_js::<GetTokenInput>("input", input)?).await })
+        let input = from_js::<GetTokenInput>("input", input);
+        promise(client.provider(), Effect::Read, signal, async move { client.get_token(&input?).await })
     }
 
     #[wasm_bindgen(js_name = updateTokenStatus)]
     pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
         let effect = Effect::Write { client: client.clone(), check: "read the token to know" };
-        promise(client.provider(), effect, signal, async move { client.update_token_status(&from_js::<UpdateTokenStatusInput>("input", input)?).await })
+        let input = from_js::<UpdateTokenStatusInput>("input", input);
+        promise(client.provider(), effect, signal, async move { client.update_token_status(&input?).await })
     }
 
     #[wasm_bindgen(js_name = createToken)]
@@ -226,20 +233,23 @@ impl WasmClient {
         let client = self.client.clone();
         // The stored record's id comes with the reply: list the customer's tokens to find it.
         let effect = Effect::Write { client: client.clone(), check: "list the customer's tokens to know (storing it again would store it twice)" };
-        promise(client.provider(), effect, signal, async move { client.create_token(&from_js::<CreateTokenInput>("input", input)?).await })
+        let input = from_js::<CreateTokenInput>("input", input);
+        promise(client.provider(), effect, signal, async move { client.create_token(&input?).await })
     }
 
     #[wasm_bindgen(js_name = queryTokens)]
     pub fn query_tokens(&self, query: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(client.provider(), Effect::Read, signal, async move { client.query_tokens(&from_js::<TokenQuery>("query", query)?).await })
+        let query = from_js::<TokenQuery>("query", query);
+        promise(client.provider(), Effect::Read, signal, async move { client.query_tokens(&query?).await })
     }
 
     #[wasm_bindgen(js_name = deleteToken)]
     pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
         let effect = Effect::Write { client: client.clone(), check: "read the token to know" };
-        promise(client.provider(), effect, signal, async move { client.delete_token(&from_js::<DeleteTokenInput>("input", input)?).await })
+        let input = from_js::<DeleteTokenInput>("input", input);
+        promise(client.provider(), effect, signal, async move { client.delete_token(&input?).await })
     }
 }
 

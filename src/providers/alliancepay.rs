@@ -209,9 +209,12 @@ pub fn error(resp: &HttpResponse) -> Error {
             .filter(|e| e.code.is_some() || e.message.is_some())
     });
     // The bank types a refusal of the request's fields VALIDATION_ERROR, with any HTTP status
-    // (200 too): with a code no rule names, it is still the caller's input, not the bank's fault.
+    // (200 too): with a code no rule names, it is still the caller's input, not the bank's fault,
+    // so it is not retried either, even under a 502-504 that would otherwise be.
     if refused_input.get() && err.code == ErrorCode::ProviderError && !crate::taxonomy::names_code(P, err.provider_code.as_deref()) {
         err.code = ErrorCode::InvalidInput;
+        err.retryable = false;
+        err.not_applied = false;
     }
     err
 }
@@ -392,6 +395,13 @@ mod tests {
         assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::InvalidInput, Some(200), Some("b_field_new")));
         let err = parse_token_list(&HttpResponse::new(200, r#"{"msgCode":"b_field_new","msgType":"ERROR","msgText":"x"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
+        // Under a status that is otherwise retried, a validation refusal is still not.
+        for status in [502, 503, 504] {
+            let err = parse_token_list(&HttpResponse::new(status, r#"{"msgCode":"b_field_new","msgType":"VALIDATION_ERROR","msgText":"customerId: bad"}"#)).unwrap_err();
+            assert_eq!((err.code, err.retryable, err.not_applied), (ErrorCode::InvalidInput, false, false), "{status}");
+            let err = parse_token_list(&HttpResponse::new(status, r#"{"msgCode":"b_field_new","msgType":"ERROR","msgText":"x"}"#)).unwrap_err();
+            assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, true), "{status}");
+        }
         // `msgType` beside a success type's members, or as null, or in a body of another shape:
         // still an error reply, never an empty list or an update.
         for body in [r#"{"result":[],"msgType":"ERROR","msgText":"x"}"#, r#"{"msgType":null,"result":[]}"#, r#"{"msgType":"ERROR","result":7}"#] {
