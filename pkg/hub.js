@@ -85,16 +85,15 @@ class Hub {
       err.cause = signal.reason;
       return err;
     };
-    let customers;
-    let entries;
+    let given;
     try {
-      customers = input?.customers;
-      if (customers !== null && typeof customers === 'object' && !Array.isArray(customers)) entries = Object.entries(customers);
+      const customers = input?.customers;
+      if (customers !== null && typeof customers === 'object' && !Array.isArray(customers)) given = Object.entries(customers);
     } catch {
       throw invalid('customers: must hold only plain data');
     }
-    if (!entries) throw invalid('customers: must be an object of provider → customerId');
-    entries = entries.filter(([, id]) => id !== undefined && id !== null && id !== '');
+    if (!given) throw invalid('customers: must be an object of provider → customerId');
+    const entries = given.filter(([, id]) => id !== undefined && id !== null && id !== '');
     for (const [provider, id] of entries) {
       if (!PROVIDERS.includes(provider)) throw invalid(`customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
       if (typeof id !== 'string') throw invalid(`customers.${provider}: must be a string`);

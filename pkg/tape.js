@@ -1,8 +1,8 @@
 // Reads the tape the wasm core writes its results as (src/model_tape.rs has the layout and why):
-// `[parts, numbers, wides]`, where every string is a slice of a part of the text, so no JSON is parsed
-// (but a token's `raw`, the provider's own reply) and no field name is read. The order of fields
-// here is the writer's, which is serde's: JSON.stringify of a token gives what it gave when tokens
-// crossed as JSON text.
+// `[parts, numbers, wides]`, where every string is a slice of a part of the text, so no JSON is
+// parsed (but a token's `raw`, the provider's own reply) and no field name is read. The order of
+// fields here is the writer's, which is serde's: JSON.stringify of a token gives what it gave when
+// tokens crossed as JSON text.
 
 // Declaration order of the Rust enums.
 const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
