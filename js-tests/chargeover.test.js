@@ -138,7 +138,7 @@ test('queryTokens escapes commas and encodes values once so the sandbox reads th
     const rows = await client.queryTokens({ where: [{ field: 'customer_id', op: 'GTE', value: 1000 }], order: [{ field, direction: 'DESC' }], limit: 5 });
     assert.equal(rows.length, 5, field);
   }
-  await assert.rejects(client.listTokens({ customerId: 'C-7' }), { code: 'INVALID_INPUT', message: "customerId: must be ChargeOver's numeric customer_id" });
+  await assert.rejects(client.listTokens({ customerId: 'C-7' }), { code: 'INVALID_INPUT', message: "input.customerId: must be ChargeOver's numeric customer_id" });
 });
 
 test('bad queries give INVALID_INPUT before any request', async () => {

@@ -297,6 +297,8 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     ['list', '-p', 'pinelabs', '-c', 'x'], // no credentials at all
     ['get', ...sbx(), '-p', 'pinelabs', '-t', 'tok'], // Pine Labs needs --customer: refused by the SDK
     ['delete', ...sbx(), '-p', 'chargeover', '-t', 'abc', '--yes'], // not a numeric tokenized_id
+    ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--environment', 'production'], // production is not the sandbox
+    ['list', '--sandbox', 'http://sandbox.example.com:8788', '-p', 'pinelabs', '-c', 'x'], // not this machine
   ];
   for (const args of cases) {
     const r = await cli(args);

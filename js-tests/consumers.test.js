@@ -81,10 +81,12 @@ test('package.json: types, exports (types first), sideEffects, license, and ever
   assert.deepEqual(dot.node, { require: './node.cjs', default: './node.js' });
   assert.equal(dot.default, './browser.js');
   assert.equal(pj.exports['./package.json'], './package.json');
+  // The wasm file bundler users are told to copy or serve can be resolved by name.
+  assert.equal(pj.exports['./wasm/paytokens_bg.wasm'], './wasm/paytokens_bg.wasm');
   // The two entries instantiate the wasm at load (that is their job); everything else is pure.
   // `false` would let bundlers skip browser.js and reach api.js without the init (see the bundle test).
   assert.deepEqual([...pj.sideEffects].sort(), ['./browser.js', './node.js']);
-  const referenced = [pj.main, pj.types, ...Object.values(pj.bin), dot.types.require, dot.types.default, dot.node.require, dot.node.default, dot.default];
+  const referenced = [pj.main, pj.types, ...Object.values(pj.bin), dot.types.require, dot.types.default, dot.node.require, dot.node.default, dot.default, pj.exports['./wasm/paytokens_bg.wasm']];
   for (const ref of referenced) assert.ok(RUNTIME_FILES.includes(ref.replace(/^\.\//, '')), `${ref} is published`);
 });
 
@@ -98,6 +100,8 @@ test('Node ESM: import from the installed package lists the sandbox tokens', asy
   assert.equal(out.deletedToActive, false);
   // What the module provides at runtime is what index.d.ts declares as values.
   assert.deepEqual(out.exports, declaredExports(path.join(proj, 'node_modules/paytokens/index.d.ts')).values);
+  const wasm = await mustExec(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('paytokens/wasm/paytokens_bg.wasm'))"], { cwd: proj });
+  assert.match(wasm.stdout.trim(), /\/node_modules\/paytokens\/wasm\/paytokens_bg\.wasm$/);
 });
 
 const requireEsm = process.features.require_module === true;

@@ -120,7 +120,7 @@ test('every method the Client type declares works detached (called without its c
   const sb = sandbox();
   sb.reset();
   const types = readFileSync(new URL('../pkg/index.d.ts', import.meta.url), 'utf8');
-  const declared = [...types.match(/^export interface Client \{\n([\s\S]*?)^\}/m)[1].matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
+  const declared = [...types.match(/^export interface Client<P extends Provider = Provider> \{\n([\s\S]*?)^\}/m)[1].matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
   assert.ok(declared.length >= 7, declared.join());
   const client = clientFor(sb, 'chargeover');
   for (const name of declared) {

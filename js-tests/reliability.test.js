@@ -252,3 +252,20 @@ test('a redirect is never followed: the secret and headers stay put, and the cal
     redirector.close();
   }
 });
+
+test("a caller's fetch that follows a redirect anyway: its reply is not read as the provider's", async () => {
+  const sent = [];
+  // A wrapper that rebuilds the init and so drops redirect: 'manual'.
+  const following = async (url, init) => {
+    sent.push(init.redirect);
+    const reply = new Response('{"items":[{"object":{"tokenId":"tok_1"}}]}', { status: 200, headers: { 'content-type': 'application/json' } });
+    Object.defineProperty(reply, 'redirected', { value: true });
+    return reply;
+  };
+  const payerly = createClient({ provider: 'payerly', apiKey: 'k', baseUrl: 'http://127.0.0.1:9/v1', maxRetries: 2, fetch: following });
+  const err = await rejection(payerly.getToken({ tokenId: 'tok_1' }));
+  assert.equal(err.code, 'PROVIDER_ERROR');
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /after the fetch followed it; a custom fetch must keep redirect: 'manual'/);
+  assert.deepEqual(sent, ['manual'], 'one attempt, no retries');
+});

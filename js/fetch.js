@@ -60,6 +60,12 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       const what = response.status >= 300 ? `HTTP ${response.status}` : 'a redirect';
       return { kind: 'redirect', detail: `${what}${response.headers.get('location') ? ' to another address' : ''}` };
     }
+    // A caller's fetch that followed one anyway (it dropped `redirect`): the reply is another
+    // server's, and must not be read as the provider's answer.
+    if (response.redirected === true) {
+      response.body?.cancel?.().catch(() => {});
+      return { kind: 'redirect', detail: `HTTP ${response.status} after the fetch followed it; a custom fetch must keep redirect: 'manual'` };
+    }
     status = response.status;
     const reply = [response.status];
     for (const name of readHeaders) reply.push(response.headers.get(name));

@@ -39,9 +39,10 @@ const COMMON = {
 
 const COMMON_HELP = `Provider and credentials (flags win over environment variables):
   -p, --provider NAME         pinelabs | alliancepay | chargeover | payerly   [PAYTOKENS_PROVIDER]
-      --sandbox URL           use a running local sandbox (e.g. http://127.0.0.1:8788): its base
-                              URLs and credentials from URL/_sandbox/credentials; credential
-                              environment variables are then ignored; --sandbox ''
+      --sandbox URL           use a running sandbox on this machine (e.g. http://127.0.0.1:8788):
+                              its base URLs and credentials from URL/_sandbox/credentials;
+                              credential environment variables are then ignored, and
+                              --environment production is refused; --sandbox ''
                               switches off PAYTOKENS_SANDBOX_URL           [PAYTOKENS_SANDBOX_URL]
       --environment ENV       sandbox (default) | production                [PAYTOKENS_ENVIRONMENT]
       --base-url URL          provider API base URL   [PINELABS_BASE_URL, ALLIANCEPAY_BASE_URL,
@@ -189,6 +190,11 @@ async function sandboxSetup(url, provider) {
   } catch {
     throw new UsageError('--sandbox must be a URL such as http://127.0.0.1:8788');
   }
+  // The sandbox's own answer decides where calls go and what credentials they carry, so it must
+  // be the one on this machine.
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
+    throw new UsageError('--sandbox must be on this machine (127.0.0.1, localhost or [::1])');
+  }
   // Credentials in the URL (user:pass@) are neither needed nor ever printed.
   base.username = '';
   base.password = '';
@@ -228,6 +234,10 @@ async function clientConfig(values) {
   const fromEnv = sandboxUrl ? () => undefined : (name) => process.env[name] || undefined;
   const flagOr = (flag, envName) => (values[flag] !== undefined && values[flag] !== '' ? values[flag] : fromEnv(envName));
   if (sandboxUrl) {
+    // Sandbox mode replaces the providers' addresses: production would silently not be reached.
+    if (environment === 'production') {
+      throw new UsageError("--environment production cannot be used with the sandbox; pass --sandbox '' to leave PAYTOKENS_SANDBOX_URL behind");
+    }
     const sbx = await sandboxSetup(sandboxUrl, provider);
     Object.assign(config, sbx.credentials);
     if (sbx.baseUrl) config.baseUrl = sbx.baseUrl;

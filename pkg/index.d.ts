@@ -64,23 +64,34 @@ export interface CallOptions {
   signal?: Signal;
 }
 
-export interface Client {
-  readonly provider: Provider;
+/** Pine Labs finds a token under its customer: its get and delete need the `customerId`. */
+type WithCustomerAt<P extends Provider, Input> = P extends 'pinelabs' ? Input & { customerId: string } : Input;
+
+/** A client for provider `P` (`Client` alone: a client for any provider). */
+export interface Client<P extends Provider = Provider> {
+  readonly provider: P;
   readonly capabilities: Capabilities;
   /** Every token of a customer (all pages). */
   listTokens(input: ListTokensInput, options?: CallOptions): Promise<Token[]>;
   /** The customer's tokens as pages arrive. */
   iterateTokens(input: ListTokensInput, options?: CallOptions): AsyncIterableIterator<Token>;
-  getToken(input: GetTokenInput, options?: CallOptions): Promise<Token>;
+  getToken(input: WithCustomerAt<P, GetTokenInput>, options?: CallOptions): Promise<Token>;
   /** Checks the transition rules first; resolves to the token after the change. */
   updateTokenStatus(input: UpdateTokenStatusInput, options?: CallOptions): Promise<Token>;
-  deleteToken(input: DeleteTokenInput, options?: CallOptions): Promise<void>;
+  deleteToken(input: WithCustomerAt<P, DeleteTokenInput>, options?: CallOptions): Promise<void>;
   /** ChargeOver: store a token that already exists at a gateway (never card numbers). */
   createToken(input: CreateTokenInput, options?: CallOptions): Promise<Token>;
   /** ChargeOver: one page of a `where`/`order`/`offset`/`limit` query. */
   queryTokens(query: TokenQuery, options?: CallOptions): Promise<Token[]>;
 }
 
+type ConfigOf<P extends Provider> = Extract<ClientConfig, { provider: P }>;
+
+/** A client for the config's provider; a config typed as the whole `ClientConfig` gives a `Client`. */
+export declare function createClient(config: ConfigOf<'pinelabs'>): Client<'pinelabs'>;
+export declare function createClient(config: ConfigOf<'alliancepay'>): Client<'alliancepay'>;
+export declare function createClient(config: ConfigOf<'chargeover'>): Client<'chargeover'>;
+export declare function createClient(config: ConfigOf<'payerly'>): Client<'payerly'>;
 export declare function createClient(config: ClientConfig): Client;
 
 /** The fields a `PayTokensError` is made from (for test doubles of a client or a hub). */
@@ -106,6 +117,8 @@ export declare class PayTokensError extends Error {
   readonly retryable: boolean;
   /** How long the provider asked to wait (its Retry-After), when the SDK did not wait itself. */
   readonly retryAfterMs?: number;
+  /** For `ABORTED`, the signal's `reason`; for an error the SDK did not make itself, what was thrown. */
+  readonly cause?: unknown;
   toJSON(): Record<string, unknown>;
 }
 
@@ -120,8 +133,11 @@ export type HubOutcome =
   | { ok: false; customerId: string; error: PayTokensError };
 
 export interface HubListInput {
-  /** One customer id per provider, e.g. `{ pinelabs: "cust-…", chargeover: "1000" }`. */
-  customers: Partial<Record<Provider, string>>;
+  /**
+   * One customer id per provider, e.g. `{ pinelabs: "cust-…", chargeover: "1000" }`. A provider
+   * whose id is `undefined`, `null` or `""` is not asked (it has no entry in `outcomes`).
+   */
+  customers: Partial<Record<Provider, string | null>>;
 }
 
 export interface HubResult {
@@ -138,7 +154,7 @@ export interface HubResult {
 export interface Hub {
   readonly providers: Provider[];
   /** The client for one provider (throws INVALID_INPUT when the hub has none). */
-  client(provider: Provider): Client;
+  client<P extends Provider>(provider: P): Client<P>;
   /**
    * Lists each customer at its provider, concurrently. Rejects only on malformed input or
    * options, or with `ABORTED` when `options.signal` stopped the listing.
@@ -147,6 +163,6 @@ export interface Hub {
 }
 
 /** One view over several providers' clients (at most one client per provider). */
-export declare function createHub(clients: Client[]): Hub;
+export declare function createHub(clients: readonly [Client, ...Client[]]): Hub;
 /** The order `Hub.listTokens` sorts tokens in (for merging further results the same way). */
 export declare function compareTokens(a: Token, b: Token): number;

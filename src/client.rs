@@ -52,7 +52,7 @@ enum Connector {
     Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
     Alliancepay { service_code: String, key: PrivateKey, encryption: Encryption, session: Credential<Session> },
     /// `authorization` is the whole Basic header value, built once.
-    Chargeover { authorization: Secret, page_size: u32, max_pages: u32 },
+    Chargeover { authorization: Secret, password: Secret, page_size: u32, max_pages: u32 },
     /// `authorization` is the whole Bearer header value, built once.
     Payerly { authorization: Secret },
 }
@@ -84,6 +84,7 @@ impl<E: Env> Client<E> {
             },
             ClientConfig::Chargeover(c) => Connector::Chargeover {
                 authorization: chargeover::basic_authorization(&c.username, &c.password),
+                password: c.password,
                 page_size: c.page_size.unwrap_or(chargeover::DEFAULT_PAGE_SIZE),
                 max_pages: c.max_pages.unwrap_or(chargeover::DEFAULT_MAX_PAGES),
             },
@@ -191,6 +192,9 @@ impl<E: Env> Client<E> {
 
     async fn token(&self, input: &GetTokenInput, deadline: Deadline) -> Result<Token> {
         let base = &self.inner.settings.base_url;
+        if !matches!(self.inner.connector, Connector::Payerly { .. }) {
+            refuse_payerly_only(input).map_err(|e| e.with_provider(self.provider()))?;
+        }
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
@@ -344,7 +348,10 @@ impl<E: Env> Client<E> {
             // fresh set of retries.
             let mut retries = 0;
             loop {
-                let grant = self.authorize_within(deadline).await?;
+                let grant = match self.authorize_within(deadline).await {
+                    Ok(grant) => grant,
+                    Err(e) => return Err(self.redact(e, None)),
+                };
                 let wire = match (&grant, &self.inner.connector) {
                     (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
                     _ => Wire::Plain,
@@ -364,11 +371,12 @@ impl<E: Env> Client<E> {
                         // would otherwise cost every later call a doomed first attempt.
                         self.reject(&grant);
                         if renewed {
-                            return Err(e);
+                            return Err(self.redact(e, Some(&grant)));
                         }
                         renewed = true;
                     }
-                    other => return other,
+                    Err(e) => return Err(self.redact(e, Some(&grant))),
+                    Ok(()) => return Ok(()),
                 }
             }
         })
@@ -451,6 +459,27 @@ impl<E: Env> Client<E> {
         Ok(())
     }
 
+    /// A provider's error text may echo a credential it refused (`invalid client_secret …`), or the
+    /// header it came in: every credential this client holds is taken out of the error.
+    fn redact(&self, err: Error, grant: Option<&AuthGrant>) -> Error {
+        let mut secrets = Vec::new();
+        match &self.inner.connector {
+            Connector::Pinelabs { client_secret, .. } => secrets.push(client_secret.expose()),
+            Connector::Chargeover { authorization, password, .. } => {
+                secrets.push(password.expose());
+                secrets.extend(authorization.expose().strip_prefix("Basic "));
+            }
+            Connector::Payerly { authorization } => secrets.extend(authorization.expose().strip_prefix("Bearer ")),
+            Connector::Alliancepay { .. } => {}
+        }
+        match grant {
+            Some(AuthGrant::PineLabs(g)) => secrets.push(g.value.value.expose()),
+            Some(AuthGrant::AlliancePay(g)) => secrets.push(g.value.refresh_token.expose()),
+            _ => {}
+        }
+        err.redact(&secrets)
+    }
+
     fn reject(&self, grant: &AuthGrant) {
         match (grant, &self.inner.connector) {
             (AuthGrant::PineLabs(g), Connector::Pinelabs { token, .. }) => token.reject(g.generation),
@@ -525,6 +554,22 @@ fn out_of_time(provider: Provider, when: &str) -> Error {
         .retryable(true);
     err.not_applied = true;
     err
+}
+
+/// Payerly's lookup narrowers and its raw reply, asked of another provider: it would ignore them,
+/// and a caller who asked for `raw` would get none without knowing why. (`customerId` is taken by
+/// every provider's get, so that code for several providers can always pass it.)
+fn refuse_payerly_only(input: &GetTokenInput) -> Result<()> {
+    let given = [
+        ("input.accountId", input.account_id.is_some()),
+        ("input.phone", input.phone.is_some()),
+        ("input.email", input.email.is_some()),
+        ("input.includeRaw", input.include_raw == Some(true)),
+    ];
+    match given.into_iter().find(|(_, given)| *given) {
+        Some((field, _)) => Err(Error::invalid_input(field, "is for Payerly only")),
+        None => Ok(()),
+    }
 }
 
 /// A read-back that failed after a write went through: the message says what was made, and the

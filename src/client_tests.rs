@@ -379,6 +379,26 @@ fn invalid_input_sends_nothing() {
 }
 
 #[test]
+fn payerly_only_lookups_are_refused_by_the_other_providers() {
+    let env = scripted(vec![status(200, r#"{"token_id":"t1","status":"ACTIVE","payment_method":"CARD"}"#)]);
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let base = GetTokenInput { token_id: "t1".into(), customer_id: Some("c".into()), ..Default::default() };
+    let cases = [
+        (GetTokenInput { account_id: Some("a".into()), ..base.clone() }, "input.accountId: is for Payerly only"),
+        (GetTokenInput { phone: Some("+18001002030".into()), ..base.clone() }, "input.phone: is for Payerly only"),
+        (GetTokenInput { email: Some("a@b.c".into()), ..base.clone() }, "input.email: is for Payerly only"),
+        (GetTokenInput { include_raw: Some(true), ..base.clone() }, "input.includeRaw: is for Payerly only"),
+    ];
+    for (input, message) in cases {
+        let err = block_on(client.get_token(&input)).unwrap_err();
+        assert_eq!((err.code, err.message.as_str(), err.provider), (ErrorCode::InvalidInput, message, Some(Provider::Pinelabs)));
+    }
+    assert!(env.sent.borrow().is_empty());
+    // `includeRaw: false` asks for nothing, and `customerId` is every provider's.
+    assert_eq!(block_on(client.get_token(&GetTokenInput { include_raw: Some(false), ..base })).unwrap().id, "t1");
+}
+
+#[test]
 fn no_request_or_error_debug_form_holds_the_secret_outside_the_token_request() {
     let env = scripted(vec![status(500, r#"{"code":"INTERNAL_ERROR","message":"boom"}"#)]);
     let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
@@ -389,6 +409,37 @@ fn no_request_or_error_debug_form_holds_the_secret_outside_the_token_request() {
     }
     let config = pinelabs(0, json!({}));
     assert!(!format!("{config:?}").contains("canary-secret"));
+}
+
+#[test]
+fn a_credential_a_provider_echoes_in_its_error_is_redacted() {
+    // The sign-in refused, its reply naming the secret it was sent, in every text of the error.
+    let env = FakeEnv::new(|_: &HttpRequest| {
+        Ok(HttpResponse::new(401, r#"{"code":"canary-secret","message":"invalid client_secret canary-secret"}"#))
+    });
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert_eq!((err.message.as_str(), err.provider_code.as_deref()), ("invalid client_secret [redacted]", Some("[redacted]")));
+
+    // The access token in use, echoed by the API it was sent to.
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        Ok(match req.url.ends_with("/auth/v1/token") {
+            true => HttpResponse::new(200, r#"{"access_token":"at-1-long","expires_at":"2999-01-01T00:00:00Z"}"#),
+            false => HttpResponse::new(400, r#"{"code":"BAD_REQUEST","message":"bad request with token at-1-long"}"#),
+        })
+    });
+    assert_eq!(list(&env, pinelabs(0, json!({}))).unwrap_err().message, "bad request with token [redacted]");
+
+    // ChargeOver's password and the Basic header it travels in; Payerly's API key.
+    let basic = "dTpzM2NyZXQtcHc="; // base64 of "u:s3cret-pw"
+    let echo = format!(r#"{{"code":401,"status":"Error","message":"denied: s3cret-pw / Basic {basic}","response":false}}"#);
+    let env = FakeEnv::new(move |_: &HttpRequest| Ok(HttpResponse::new(401, echo.clone())));
+    let config = ClientConfig::parse(&json!({"provider": "chargeover", "username": "u", "password": "s3cret-pw", "baseUrl": "https://co.test/api/v3", "maxRetries": 0}).to_string()).unwrap();
+    let err = block_on(Client::new(config, env).unwrap().list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
+    assert_eq!(err.message, "denied: [redacted] / Basic [redacted]");
+    let env = FakeEnv::new(|_: &HttpRequest| Ok(HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"key pk_live_123 is revoked"}"#)));
+    let config = ClientConfig::parse(&json!({"provider": "payerly", "apiKey": "pk_live_123", "baseUrl": "https://api.payerly.test/v1"}).to_string()).unwrap();
+    let err = block_on(Client::new(config, env).unwrap().get_token(&GetTokenInput { token_id: "t".into(), ..Default::default() })).unwrap_err();
+    assert!(!err.message.contains("pk_live_123"), "{}", err.message);
 }
 
 #[test]

@@ -151,6 +151,21 @@ impl Error {
         self
     }
 
+    /// Each secret of 4 characters or more replaced in every text the error carries. (A shorter
+    /// one would garble the text, and hides next to nothing.)
+    pub fn redact(mut self, secrets: &[&str]) -> Self {
+        let hide = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| s.chars().count() >= 4) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, crate::secret::REDACTED);
+                }
+            }
+        };
+        hide(&mut self.message);
+        self.provider_code.iter_mut().chain(self.request_id.iter_mut()).for_each(hide);
+        self
+    }
+
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
         self
@@ -170,4 +185,19 @@ impl std::error::Error for Error {}
 pub(crate) fn serde_expected(message: &str) -> Option<&str> {
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
     message.rsplit_once(", expected ").map(|(_, expected)| expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacting_reaches_every_text_and_spares_short_secrets() {
+        let err = Error::new(ErrorCode::Authentication, "key abcd and abc refused")
+            .with_provider_code(Some("E-abcd".into()))
+            .with_request_id(Some("rq-abcd".into()))
+            .redact(&["abcd", "abc", ""]);
+        assert_eq!(err.message, "key [redacted] and abc refused");
+        assert_eq!((err.provider_code.as_deref(), err.request_id.as_deref()), (Some("E-[redacted]"), Some("rq-[redacted]")));
+    }
 }

@@ -171,10 +171,11 @@ impl WasmClient {
             // A config that is not plain data still names its provider in the error, as the
             // config's own errors do (`ClientConfig::parse`).
             let named = Reflect::get(&config, &"provider".into()).ok().and_then(|p| p.as_string()).and_then(|p| Provider::from_name(&p));
-            let text = plain_text("config", &config).map_err(|e| match named {
+            // Wiped once read: it holds every credential of the config, the merchant key's `d` too.
+            let text = zeroize::Zeroizing::new(plain_text("config", &config).map_err(|e| match named {
                 Some(provider) => e.with_provider(provider),
                 None => e,
-            })?;
+            })?);
             let config = ClientConfig::parse(&text)?;
             let provider = config.provider();
             let connect = || -> Result<WasmClient> {

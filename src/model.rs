@@ -352,7 +352,7 @@ pub struct GetTokenInput {
     #[serde(default)]
     #[tsify(optional)]
     pub customer_id: Option<String>,
-    /// Payerly lookup narrowers.
+    /// Payerly lookup narrowers (the other providers refuse them).
     #[serde(default)]
     #[tsify(optional)]
     pub account_id: Option<String>,
@@ -362,7 +362,7 @@ pub struct GetTokenInput {
     #[serde(default)]
     #[tsify(optional)]
     pub email: Option<String>,
-    /// Keep the provider's reply (customer PII included) in `raw`.
+    /// Payerly: keep its reply (customer PII included) in `raw` (the other providers refuse `true`).
     #[serde(default)]
     #[tsify(optional)]
     pub include_raw: Option<bool>,
@@ -372,6 +372,8 @@ pub struct GetTokenInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTokenStatusInput {
     pub token_id: String,
+    /// What a token can be set to (AlliancePay, the one provider with status changes).
+    #[tsify(type = "\"ACTIVE\" | \"SUSPENDED\" | \"DELETED\"")]
     pub status: TokenStatus,
 }
 
@@ -394,8 +396,9 @@ pub struct CreateTokenInput {
     #[serde(default)]
     #[tsify(optional)]
     pub label: Option<String>,
+    /// ChargeOver stores cards and ACH accounts.
     #[serde(default)]
-    #[tsify(optional)]
+    #[tsify(optional, type = "\"CARD\" | \"ACH\"")]
     pub payment_method: Option<PaymentMethod>,
     #[serde(default)]
     #[tsify(optional)]

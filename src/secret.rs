@@ -23,7 +23,9 @@ impl Secret {
     }
 }
 
-/// Wiped when dropped, so a released client leaves no credential in (wasm) memory.
+/// Wiped when dropped. What is wiped: this value, the config's text once read, JWE keys and shared
+/// secrets. Not wiped: the copies that go onto the wire (a header value, a sign-in body) and the
+/// parsed config's fields, freed as they are; the caller's own config object stays in JS anyway.
 impl Drop for Secret {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.0);

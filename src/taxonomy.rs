@@ -106,7 +106,7 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     // Providers echo rejected values in their messages; a card number among them is masked.
     let mut err = Error::new(code, crate::card::scrub_pans(message))
         .with_provider(provider)
-        .with_provider_code(provider_code.map(str::to_string))
+        .with_provider_code(provider_code.map(crate::card::scrub_pans))
         .retryable(rule.is_some_and(|r| r.retryable));
     err.http_status = Some(status);
     err.renew_auth = rule.is_some_and(|r| r.renew_auth);

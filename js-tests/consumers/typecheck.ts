@@ -104,6 +104,24 @@ export async function useEverything(): Promise<void> {
 
   // @ts-expect-error an invalid status
   await client.updateTokenStatus({ tokenId: one.id, status: 'PAUSED' });
+  // @ts-expect-error a status a token can be in but cannot be set to
+  await client.updateTokenStatus({ tokenId: one.id, status: 'PENDING' });
+  // @ts-expect-error ChargeOver stores cards and ACH accounts only
+  await clients[2].createToken({ ...create, paymentMethod: 'UPI' });
+
+  // A client of a literal config knows its provider, and Pine Labs' get and delete want the
+  // customer they find the token under.
+  const pine: Client<'pinelabs'> = createClient({ provider: 'pinelabs', ...pinelabsConfig, ...common });
+  const pineName: 'pinelabs' = pine.provider;
+  await pine.getToken({ tokenId: one.id, customerId: list.customerId });
+  // @ts-expect-error Pine Labs needs the customerId
+  await pine.getToken({ tokenId: one.id });
+  // @ts-expect-error Pine Labs needs the customerId
+  await pine.deleteToken({ tokenId: one.id });
+  const payerly = createClient({ provider: 'payerly', ...payerlyConfig });
+  await payerly.getToken({ tokenId: one.id });
+  const anyOne: Client = pine;
+  void [pineName, anyOne];
   // @ts-expect-error tokenId is required
   await client.getToken({ customerId: list.customerId });
   // @ts-expect-error an invalid status for canTransition
@@ -114,8 +132,10 @@ export async function useEverything(): Promise<void> {
   const allowed: TokenStatus[] = allowedTransitions('ACTIVE');
   const ok: boolean = canTransition('DELETED', 'ACTIVE');
 
-  const hub: Hub = createHub(clients);
-  const hubInput: HubListInput = { customers: { pinelabs: list.customerId, chargeover: '1' } };
+  const hub: Hub = createHub([clients[0], ...clients.slice(1)]);
+  // @ts-expect-error a hub has at least one client
+  createHub([]);
+  const hubInput: HubListInput = { customers: { pinelabs: list.customerId, chargeover: '1', alliancepay: null } };
   const result: HubResult = await hub.listTokens(hubInput, options);
   const outcome: HubOutcome | undefined = result.outcomes.pinelabs;
   if (outcome && !outcome.ok) {
@@ -123,7 +143,7 @@ export async function useEverything(): Promise<void> {
     void code;
   }
   const sorted: Token[] = [...result.tokens].sort(compareTokens);
-  const sameClient: Client = hub.client('pinelabs');
+  const sameClient: Client<'pinelabs'> = hub.client('pinelabs');
   const providers: Provider[] = hub.providers;
 
   try {
@@ -137,13 +157,14 @@ export async function useEverything(): Promise<void> {
       const status: number | undefined = err.httpStatus;
       const from: Provider | undefined = err.provider;
       const json: Record<string, unknown> = err.toJSON();
+      const why: unknown = err.cause;
       // A test double can make the same error the SDK throws.
       const fields: PayTokensErrorFields = { code: 'NOT_FOUND', message: 'no such token', provider: 'payerly', retryable: false };
       const made: PayTokensError = new PayTokensError(fields);
       void made;
       // @ts-expect-error an invalid error code
       const bad: ErrorCode = 'TEAPOT';
-      void [code, stoppedByCaller, retryable, status, from, json, bad];
+      void [code, stoppedByCaller, retryable, status, from, json, why, bad];
     }
   }
   void [provider, canDelete, tokens, nothing, created, page, stoppable, wrong, allowed, ok, sorted, providers];

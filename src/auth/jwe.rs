@@ -273,7 +273,8 @@ pub async fn encrypt_async(plaintext: &[u8], to: &RecipientKey, random: &mut dyn
 /// Decrypts a compact JWE addressed to `key`.
 pub async fn decrypt_async(compact: &str, key: &PrivateKey) -> Result<Vec<u8>> {
     let jwe = parse(compact)?;
-    open(&jwe, &curve::agree(key, &jwe.epk).await?)
+    let z = Zeroizing::new(curve::agree(key, &jwe.epk).await?);
+    open(&jwe, &z)
 }
 
 /// Natively the curve work never waits, so one poll finishes it.

@@ -226,20 +226,20 @@ fn token_request(base_url: &str, operation: &str, body: serde_json::Value) -> Ht
 }
 
 pub fn list_tokens_request(base_url: &str, customer_id: &str) -> Result<HttpRequest> {
-    validate_body_id("customerId", customer_id)?;
+    validate_body_id("input.customerId", customer_id)?;
     Ok(token_request(base_url, "list/by-customer-id", serde_json::json!({ "customerId": customer_id })))
 }
 
 pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
-    validate_body_id("tokenId", token_id)?;
+    validate_body_id("input.tokenId", token_id)?;
     Ok(token_request(base_url, "get", serde_json::json!({ "token": token_id })))
 }
 
 /// Only the three statuses the bank has may be set.
 pub fn state_update_request(base_url: &str, token_id: &str, state: TokenStatus) -> Result<HttpRequest> {
-    validate_body_id("tokenId", token_id)?;
+    validate_body_id("input.tokenId", token_id)?;
     if !matches!(state, TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Deleted) {
-        return Err(Error::invalid_input("status", "can be set only to ACTIVE, SUSPENDED or DELETED"));
+        return Err(Error::invalid_input("input.status", "can be set only to ACTIVE, SUSPENDED or DELETED"));
     }
     Ok(token_request(base_url, "state/update", serde_json::json!({ "token": token_id, "state": state.as_str() })))
 }

@@ -29,8 +29,8 @@ pub const MAX_LIMIT: u32 = 500;
 
 /// `Authorization` value: Basic base64(username:password) (public key : private key).
 pub fn basic_authorization(username: &str, password: &Secret) -> Secret {
-    let raw = format!("{username}:{}", password.expose());
-    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+    let raw = zeroize::Zeroizing::new(format!("{username}:{}", password.expose()));
+    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw.as_bytes())))
 }
 
 pub fn authorize(req: &mut HttpRequest, authorization: &Secret) {
@@ -352,11 +352,11 @@ fn record_id(field: &str, wire_name: &str, id: &str) -> Result<u64> {
 }
 
 fn tokenized_id(token_id: &str) -> Result<u64> {
-    record_id("tokenId", "tokenized_id", token_id)
+    record_id("input.tokenId", "tokenized_id", token_id)
 }
 
 fn customer_id(customer_id: &str) -> Result<u64> {
-    record_id("customerId", "customer_id", customer_id)
+    record_id("input.customerId", "customer_id", customer_id)
 }
 
 /// [guess] PROVIDERS.md §2.2: reading one record by id is not documented for tokens; it follows
@@ -374,20 +374,20 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     let customer = customer_id(&input.customer_id)?;
     let token = input.token.trim();
     if token.is_empty() {
-        return Err(Error::invalid_input("token", "is required (the gateway's token value)"));
+        return Err(Error::invalid_input("input.token", "is required (the gateway's token value)"));
     }
     // ChargeOver documents no limit: the rule for ids carried in a body keeps stray text out.
-    validate_body_id("token", token)?;
+    validate_body_id("input.token", token)?;
     // A card number as the whole value or anywhere in it, however its groups are separated.
     // All-digit tokens that fail Luhn are some gateways' real tokens (TransArmor), so only
     // Luhn-valid runs count.
     if card::scrub_pans_in_token(token.to_string()) != token {
-        return Err(Error::invalid_input("token", "looks like a card number; store the gateway's token, no card numbers"));
+        return Err(Error::invalid_input("input.token", "looks like a card number; store the gateway's token, no card numbers"));
     }
     let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
     if let Some(label) = &input.label {
         if card::scrub_pans(label) != *label {
-            return Err(Error::invalid_input("label", "contains a card number; no card numbers"));
+            return Err(Error::invalid_input("input.label", "contains a card number; no card numbers"));
         }
         body["name"] = label.as_str().into();
     }
@@ -395,7 +395,7 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
         None => {}
         Some(PaymentMethod::Card) => body["paymethod_hint"] = "crd".into(),
         Some(PaymentMethod::Ach) => body["paymethod_hint"] = "ach".into(),
-        Some(_) => return Err(Error::invalid_input("paymentMethod", "must be CARD or ACH for ChargeOver")),
+        Some(_) => return Err(Error::invalid_input("input.paymentMethod", "must be CARD or ACH for ChargeOver")),
     }
     match (input.expiry_month, input.expiry_year) {
         (None, None) => {}
@@ -405,12 +405,12 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
             } else {
                 None
             };
-            let d = last_day.ok_or_else(|| Error::invalid_input("expiryMonth", "must be 1–12 with expiryYear 2000–2199"))?;
+            let d = last_day.ok_or_else(|| Error::invalid_input("input.expiryMonth", "must be 1–12 with expiryYear 2000–2199"))?;
             let (y, m, day) = time_fmt::ymd(d);
             body["expdate"] = format!("{y:04}-{m:02}-{day:02}").into();
         }
-        (Some(_), None) => return Err(Error::invalid_input("expiryYear", "is required with expiryMonth")),
-        (None, Some(_)) => return Err(Error::invalid_input("expiryMonth", "is required with expiryYear")),
+        (Some(_), None) => return Err(Error::invalid_input("input.expiryYear", "is required with expiryMonth")),
+        (None, Some(_)) => return Err(Error::invalid_input("input.expiryMonth", "is required with expiryYear")),
     }
     if let Some(brand) = &input.brand {
         let hint = match card::brand_from_network(brand) {
@@ -418,15 +418,15 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
             Some("Mastercard") => "mast",
             Some("Discover") => "disc",
             Some("American Express") => "amex",
-            _ => return Err(Error::invalid_input("brand", "must be Visa, Mastercard, Discover or American Express for ChargeOver")),
+            _ => return Err(Error::invalid_input("input.brand", "must be Visa, Mastercard, Discover or American Express for ChargeOver")),
         };
         body["type_hint"] = hint.into();
     }
     if let Some(gateway) = &input.gateway {
         if card::scrub_pans(gateway) != *gateway {
-            return Err(Error::invalid_input("gateway", "contains a card number; no card numbers"));
+            return Err(Error::invalid_input("input.gateway", "contains a card number; no card numbers"));
         }
-        body["gateway"] = validate_body_id("gateway", gateway)?.into();
+        body["gateway"] = validate_body_id("input.gateway", gateway)?.into();
     }
     Ok(body)
 }
@@ -627,7 +627,7 @@ mod tests {
         // customer_id is an integer ([doc]): other text would match nothing and list no tokens.
         for bad in ["", "a/b", "x?y", "é", "C-7", "0", "01", "-5", &"9".repeat(20)] {
             let err = list_page_request("b", bad, 0, 10).unwrap_err();
-            assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "customerId: must be ChargeOver's numeric customer_id"), "{bad}");
+            assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "input.customerId: must be ChargeOver's numeric customer_id"), "{bad}");
         }
     }
 
@@ -1001,7 +1001,7 @@ mod tests {
         ] {
             let err = bad(v.clone());
             assert_eq!(err.code, ErrorCode::InvalidInput, "{v}");
-            assert!(err.message.starts_with(&format!("{field}: ")), "{}", err.message);
+            assert!(err.message.starts_with(&format!("input.{field}: ")), "{}", err.message);
             assert!(!err.message.contains("4111"));
         }
         assert!(bad(json!({"customerId": "1", "token": "4111111111111111"})).message.contains("no card numbers"));

@@ -29,7 +29,7 @@ fn check_phone(phone: &str) -> Result<()> {
     if (6..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Error::invalid_input("phone", "must be an optional '+' and 6–20 digits"))
+        Err(Error::invalid_input("input.phone", "must be an optional '+' and 6–20 digits"))
     }
 }
 
@@ -44,16 +44,16 @@ fn check_email(email: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid_input("email", "must be an e-mail address (3–254 characters, one '@', no spaces)"))
+        Err(Error::invalid_input("input.email", "must be an e-mail address (3–254 characters, one '@', no spaces)"))
     }
 }
 
 pub fn get_token_request(base_url: &str, input: &GetTokenInput) -> Result<HttpRequest> {
-    let mut url = format!("{base_url}/tokens/{}", path_segment("tokenId", &input.token_id)?);
+    let mut url = format!("{base_url}/tokens/{}", path_segment("input.tokenId", &input.token_id)?);
     let mut query = Vec::new();
     if let Some(account) = &input.account_id {
         // A query value is percent-encoded whole, so only the rules for ids in a body apply.
-        query.push(format!("accountId={}", query_value(validate_body_id("accountId", account)?)));
+        query.push(format!("accountId={}", query_value(validate_body_id("input.accountId", account)?)));
     }
     if let Some(phone) = &input.phone {
         check_phone(phone)?;
@@ -427,7 +427,7 @@ mod tests {
         ] {
             let err = get_token_request(base, &input(v.clone())).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidInput, "{v}");
-            assert!(err.message.starts_with(&format!("{field}: ")), "{}", err.message);
+            assert!(err.message.starts_with(&format!("input.{field}: ")), "{}", err.message);
         }
         assert_eq!(bearer_authorization(&Secret::new("k")).expose(), "Bearer k");
     }

@@ -55,7 +55,7 @@ pub fn authorize(req: &mut HttpRequest, token: &AccessToken) {
 }
 
 fn customer_url(base_url: &str, customer_id: &str) -> Result<String> {
-    Ok(format!("{base_url}/v1/customer/{}/tokens", path_segment("customerId", customer_id)?))
+    Ok(format!("{base_url}/v1/customer/{}/tokens", path_segment("input.customerId", customer_id)?))
 }
 
 pub fn list_tokens_request(base_url: &str, customer_id: &str) -> Result<HttpRequest> {
@@ -63,15 +63,15 @@ pub fn list_tokens_request(base_url: &str, customer_id: &str) -> Result<HttpRequ
 }
 
 pub fn get_token_request(base_url: &str, customer_id: Option<&str>, token_id: &str) -> Result<HttpRequest> {
-    let customer_id = customer_id.ok_or_else(|| Error::invalid_input("customerId", "is required for Pine Labs"))?;
-    let url = format!("{}/{}", customer_url(base_url, customer_id)?, path_segment("tokenId", token_id)?);
+    let customer_id = customer_id.ok_or_else(|| Error::invalid_input("input.customerId", "is required for Pine Labs"))?;
+    let url = format!("{}/{}", customer_url(base_url, customer_id)?, path_segment("input.tokenId", token_id)?);
     Ok(HttpRequest::new(Method::Get, url))
 }
 
 /// `reference` is the merchant_unique_reference Pine Labs requires (1–50 of A-Z a-z - _).
 pub fn delete_token_request(base_url: &str, customer_id: Option<&str>, token_id: &str, reference: &str) -> Result<HttpRequest> {
-    let customer_id = customer_id.ok_or_else(|| Error::invalid_input("customerId", "is required for Pine Labs"))?;
-    let url = format!("{}/{}/delete", customer_url(base_url, customer_id)?, path_segment("tokenId", token_id)?);
+    let customer_id = customer_id.ok_or_else(|| Error::invalid_input("input.customerId", "is required for Pine Labs"))?;
+    let url = format!("{}/{}/delete", customer_url(base_url, customer_id)?, path_segment("input.tokenId", token_id)?);
     Ok(HttpRequest::new(Method::Post, url).json(&serde_json::json!({ "merchant_unique_reference": reference })))
 }
 
