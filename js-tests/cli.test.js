@@ -117,7 +117,7 @@ test('CSV cells a spreadsheet would run as formulas are made text; JSON keeps th
 test('CSV: every formula-starting character is made text, whichever column it reaches', async () => {
   // A stand-in Payerly API whose token carries hostile values in the columns the CSV shows.
   const token = {
-    tokenId: '=HYPERLINK("http://x.example","click")',
+    tokenId: '=SUM(1+2)',
     expireAt: '2099-01-01T00:00:00Z',
     customer: { accountId: '@SUM(A1)' },
     paymentMethod: 'card',
@@ -130,7 +130,7 @@ test('CSV: every formula-starting character is made text, whichever column it re
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const env = { PAYERLY_API_KEY: 'k', PAYERLY_BASE_URL: `http://127.0.0.1:${server.address().port}/v1` };
-    const r = await cli(['get', '-p', 'payerly', '-t', 'tok_1', '-f', 'csv'], { env });
+    const r = await cli(['get', '-p', 'payerly', '-t', token.tokenId, '-f', 'csv'], { env });
     assert.equal(r.code, 0, r.stderr);
     const [header, row] = parseCsv(r.stdout);
     const cell = (name) => row[header.indexOf(name)];
@@ -139,7 +139,7 @@ test('CSV: every formula-starting character is made text, whichever column it re
     assert.ok(row.every((c) => !/^[=+\-@\t\r]/.test(c)), row.join(' | '));
     for (const value of ['-2+3', '\t=1', '\r=1']) {
       token.customer.accountId = value;
-      const again = parseCsv((await cli(['get', '-p', 'payerly', '-t', 'tok_1', '-f', 'csv'], { env })).stdout)[1];
+      const again = parseCsv((await cli(['get', '-p', 'payerly', '-t', token.tokenId, '-f', 'csv'], { env })).stdout)[1];
       assert.equal(again[header.indexOf('customerId')], `'${value}`, JSON.stringify(value));
     }
   } finally {
@@ -152,7 +152,7 @@ test('provider text reaches the terminal with control characters shown as escape
   const server = createServer((req, res) => {
     if (req.url.startsWith('/v1/tokens/tok_ok')) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ items: [{ type: 'TOKEN', object: { tokenId: hostile, paymentMethod: 'card' } }] }));
+      res.end(JSON.stringify({ items: [{ type: 'TOKEN', object: { tokenId: 'tok_ok', customer: { accountId: hostile }, paymentMethod: 'card' } }] }));
     } else {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 65535, description: 'bad \u001b[31mred\u001b[0m', traceId: 't\u001b[2J' } }));
@@ -168,7 +168,7 @@ test('provider text reaches the terminal with control characters shown as escape
     assert.equal(table.stdout.trimEnd().split('\n').length, 2, 'a header and one row: the newline did not split the row');
     assert.ok(table.stdout.includes('tok\\u001b[2J\\u001b]0;pwned\\u0007\\u000aX\\u202eY'), table.stdout);
     // JSON keeps the exact value for programs.
-    assert.equal(JSON.parse((await cli(['get', '-p', 'payerly', '-t', 'tok_ok', '-f', 'json'], { env })).stdout).id, hostile);
+    assert.equal(JSON.parse((await cli(['get', '-p', 'payerly', '-t', 'tok_ok', '-f', 'json'], { env })).stdout).customerId, hostile);
     const failed = await cli(['get', '-p', 'payerly', '-t', 'tok_bad'], { env });
     assert.equal(failed.code, 3);
     assert.doesNotMatch(failed.stderr, CONTROL);

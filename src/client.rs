@@ -195,7 +195,7 @@ impl<E: Env> Client<E> {
         if !matches!(self.inner.connector, Connector::Payerly { .. }) {
             refuse_payerly_only(input).map_err(|e| e.with_provider(self.provider()))?;
         }
-        match &self.inner.connector {
+        let token = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
                 self.call(deadline, Safety::Read, build, pinelabs::parse_token).await
@@ -213,7 +213,13 @@ impl<E: Env> Client<E> {
                 let raw = input.include_raw.unwrap_or(false);
                 self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, self.inner.env.now_ms(), raw)).await
             }
+        }?;
+        // A reply about another token (a cache in between, the first of several items) must not
+        // stand for the one asked for: its status and expiry would be another card's.
+        if token.id != input.token_id {
+            return Err(Error::decode(self.provider(), "the reply is about another token than the one asked for"));
         }
+        Ok(token)
     }
 
     /// The token by its id alone: the reads before and after a change.

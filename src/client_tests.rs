@@ -412,6 +412,19 @@ fn no_request_or_error_debug_form_holds_the_secret_outside_the_token_request() {
 }
 
 #[test]
+fn a_reply_about_another_token_is_not_that_token() {
+    let env = scripted(vec![status(200, r#"{"token_id":"t2","status":"ACTIVE","payment_method":"CARD"}"#)]);
+    let client = Client::new(pinelabs(0, json!({})), env).unwrap();
+    let err = block_on(client.get_token(&GetTokenInput { token_id: "t1".into(), customer_id: Some("c".into()), ..Default::default() })).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::Decode, "could not read the pinelabs reply: the reply is about another token than the one asked for"));
+    // Payerly's first item, when it is another token than the one in the path.
+    let env = FakeEnv::new(|_: &HttpRequest| Ok(HttpResponse::new(200, r#"{"items":[{"type":"TOKEN","object":{"tokenId":"tok_2"}}]}"#)));
+    let config = ClientConfig::parse(&json!({"provider": "payerly", "apiKey": "k", "baseUrl": "https://api.payerly.test/v1"}).to_string()).unwrap();
+    let err = block_on(Client::new(config, env).unwrap().get_token(&GetTokenInput { token_id: "tok_1".into(), ..Default::default() })).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Decode);
+}
+
+#[test]
 fn a_credential_a_provider_echoes_in_its_error_is_redacted() {
     // The sign-in refused, its reply naming the secret it was sent, in every text of the error.
     let env = FakeEnv::new(|_: &HttpRequest| {

@@ -470,6 +470,12 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         PaymentMethod::Unknown
     };
     let expiry = w.expdate.as_deref().and_then(time_fmt::parse_card_expiry);
+    // The hint is optional; a card brand or a card expiry says CARD as well, so that filtering on
+    // CARD finds the record whose card fields are filled in below.
+    let card_like = w.type_hint.as_deref().is_some_and(|b| card::brand_from_network(b).is_some()) || expiry.is_some();
+    if hint.is_empty() && card_like {
+        t.payment_method = PaymentMethod::Card;
+    }
     // The token is usable until its card's expiry month ends: that is when it expires.
     let end = expiry.and_then(|(m, y)| time_fmt::end_of_month(y, m));
     t.status = status::from_expiry(end.is_some_and(|end| now_ms >= time_fmt::epoch_ms(end)));
@@ -916,6 +922,11 @@ mod tests {
         let body = r#"{"status":"OK","response":[{"tokenized_id":5,"gateway":"stripe 4111111111111111"}]}"#;
         let token = parse_token_list(&HttpResponse::new(200, body), 0).unwrap().remove(0);
         assert_eq!(token.gateway.as_deref(), Some("stripe 411111******1111"));
+        // Without paymethod_hint, a card brand or a card expiry makes the record a CARD; an
+        // unknown hint stays UNKNOWN.
+        let body = r#"{"status":"OK","response":[{"tokenized_id":1,"type_hint":"visa"},{"tokenized_id":2,"expdate":"2030-01-31"},{"tokenized_id":3,"type_hint":"other"},{"tokenized_id":4,"paymethod_hint":"xyz","type_hint":"visa"}]}"#;
+        let methods: Vec<PaymentMethod> = parse_token_list(&HttpResponse::new(200, body), 0).unwrap().iter().map(|t| t.payment_method).collect();
+        assert_eq!(methods, [PaymentMethod::Card, PaymentMethod::Card, PaymentMethod::Unknown, PaymentMethod::Unknown]);
     }
 
     #[test]
