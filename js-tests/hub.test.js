@@ -86,6 +86,7 @@ test('malformed input and hubs are refused', async () => {
   for (const input of [undefined, {}, { customers: null }, { customers: ['x'] }, { customers: { stripe: 'x' } }, { customers: { pinelabs: 7 } }]) {
     const err = await rejection(hub.listTokens(input));
     assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(input));
+    assert.match(err.message, /^input\.customers/, 'named from the argument it is in, as the clients name theirs');
   }
   assert.throws(() => createHub([]), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => createHub([{}]), (e) => e.code === 'INVALID_INPUT');

@@ -180,7 +180,7 @@ test('a throwing getter in a config, options or hub input, and a bare AbortSigna
   }
   const hub = createHub([client]);
   const bad = await rejection(hub.listTokens({ get customers() { return locked(); } }));
-  assert.deepEqual([bad instanceof PayTokensError, bad.code, bad.message], [true, 'INVALID_INPUT', 'customers: must hold only plain data']);
+  assert.deepEqual([bad instanceof PayTokensError, bad.code, bad.message], [true, 'INVALID_INPUT', 'input.customers: must hold only plain data']);
   const bare = await rejection(hub.listTokens({ customers: { pinelabs: input.customerId } }, new AbortController().signal));
   assert.deepEqual([bare.code, bare.message], ['INVALID_INPUT', 'options: is an AbortSignal; pass it as { signal }']);
   assert.equal(sb.requests.length, 0);

@@ -64,7 +64,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     // server's, and must not be read as the provider's answer.
     if (response.redirected === true) {
       response.body?.cancel?.().catch(() => {});
-      return { kind: 'redirect', detail: `HTTP ${response.status} after the fetch followed it; a custom fetch must keep redirect: 'manual'` };
+      return { kind: 'followed_redirect', detail: `HTTP ${response.status} where it led` };
     }
     status = response.status;
     const reply = [response.status];

@@ -192,8 +192,8 @@ async function sandboxSetup(url, provider) {
   }
   // The sandbox's own answer decides where calls go and what credentials they carry, so it must
   // be the one on this machine.
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
-    throw new UsageError('--sandbox must be on this machine (127.0.0.1, localhost or [::1])');
+  if (!(base.hostname === 'localhost' || base.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(base.hostname))) {
+    throw new UsageError('the sandbox (--sandbox or PAYTOKENS_SANDBOX_URL) must be on this machine: localhost, 127.x.x.x or [::1]');
   }
   // Credentials in the URL (user:pass@) are neither needed nor ever printed.
   base.username = '';
@@ -236,7 +236,7 @@ async function clientConfig(values) {
   if (sandboxUrl) {
     // Sandbox mode replaces the providers' addresses: production would silently not be reached.
     if (environment === 'production') {
-      throw new UsageError("--environment production cannot be used with the sandbox; pass --sandbox '' to leave PAYTOKENS_SANDBOX_URL behind");
+      throw new UsageError("production (--environment or PAYTOKENS_ENVIRONMENT) cannot be reached through the sandbox (--sandbox or PAYTOKENS_SANDBOX_URL); --sandbox '' leaves the sandbox");
     }
     const sbx = await sandboxSetup(sandboxUrl, provider);
     Object.assign(config, sbx.credentials);

@@ -90,13 +90,13 @@ class Hub {
       const customers = input?.customers;
       if (customers !== null && typeof customers === 'object' && !Array.isArray(customers)) given = Object.entries(customers);
     } catch {
-      throw invalid('customers: must hold only plain data');
+      throw invalid('input.customers: must hold only plain data');
     }
-    if (!given) throw invalid('customers: must be an object of provider → customerId');
+    if (!given) throw invalid('input.customers: must be an object of provider → customerId');
     const entries = given.filter(([, id]) => id !== undefined && id !== null && id !== '');
     for (const [provider, id] of entries) {
-      if (!PROVIDERS.includes(provider)) throw invalid(`customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
-      if (typeof id !== 'string') throw invalid(`customers.${provider}: must be a string`);
+      if (!PROVIDERS.includes(provider)) throw invalid(`input.customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
+      if (typeof id !== 'string') throw invalid(`input.customers.${provider}: must be a string`);
     }
     if (signal?.aborted) throw stopped();
     const settled = await Promise.all(entries.map(async ([provider, customerId]) => {

@@ -66,6 +66,13 @@ export interface CallOptions {
 
 /** Pine Labs finds a token under its customer: its get and delete need the `customerId`. */
 type WithCustomerAt<P extends Provider, Input> = P extends 'pinelabs' ? Input & { customerId: string } : Input;
+/** Payerly's lookup narrowers and `includeRaw`, which the other providers refuse. */
+type PayerlyOnly = 'accountId' | 'phone' | 'email' | 'includeRaw';
+type GetTokenInputAt<P extends Provider> = P extends 'payerly'
+  ? GetTokenInput
+  : WithCustomerAt<P, Omit<GetTokenInput, PayerlyOnly> & { includeRaw?: false }>;
+/** The statuses `updateTokenStatus` can set (AlliancePay). */
+export type SettableStatus = UpdateTokenStatusInput['status'];
 
 /** A client for provider `P` (`Client` alone: a client for any provider). */
 export interface Client<P extends Provider = Provider> {
@@ -75,7 +82,7 @@ export interface Client<P extends Provider = Provider> {
   listTokens(input: ListTokensInput, options?: CallOptions): Promise<Token[]>;
   /** The customer's tokens as pages arrive. */
   iterateTokens(input: ListTokensInput, options?: CallOptions): AsyncIterableIterator<Token>;
-  getToken(input: WithCustomerAt<P, GetTokenInput>, options?: CallOptions): Promise<Token>;
+  getToken(input: GetTokenInputAt<P>, options?: CallOptions): Promise<Token>;
   /** Checks the transition rules first; resolves to the token after the change. */
   updateTokenStatus(input: UpdateTokenStatusInput, options?: CallOptions): Promise<Token>;
   deleteToken(input: WithCustomerAt<P, DeleteTokenInput>, options?: CallOptions): Promise<void>;
@@ -125,7 +132,7 @@ export declare class PayTokensError extends Error {
 /** Whether a token may move between two statuses (ACTIVE↔SUSPENDED, either → DELETED; DELETED is final). */
 export declare function canTransition(from: TokenStatus, to: TokenStatus): boolean;
 /** The statuses a token may be moved to from `from`. */
-export declare function allowedTransitions(from: TokenStatus): TokenStatus[];
+export declare function allowedTransitions(from: TokenStatus): SettableStatus[];
 
 /** How one provider fared in a cross-provider listing. */
 export type HubOutcome =
@@ -163,6 +170,6 @@ export interface Hub {
 }
 
 /** One view over several providers' clients (at most one client per provider). */
-export declare function createHub(clients: readonly [Client, ...Client[]]): Hub;
+export declare function createHub(clients: readonly Client[]): Hub;
 /** The order `Hub.listTokens` sorts tokens in (for merging further results the same way). */
 export declare function compareTokens(a: Token, b: Token): number;

@@ -59,9 +59,7 @@ fn mask_pan_of(value: Cow<'_, str>) -> Option<MaskedPan> {
         _ => kept().take(6).collect(),
     });
     let last4 = (trailing >= 4).then(|| tail(4));
-    // Digits between the masked ones (`****1111111111**`) count as under-masked too: with the same
-    // card well masked elsewhere, they would give away the middle of its number.
-    let masked = if digits == len || digits > 10 || leading > 6 || trailing > 4 || digits != leading + trailing {
+    let masked = if digits == len || digits > 10 || leading > 6 || trailing > 4 {
         // Unmasked or under-masked: keep at most 6 + 4 visible.
         if len < 10 {
             // Too short to be a card number; show only the last digits.
@@ -75,6 +73,11 @@ fn mask_pan_of(value: Cow<'_, str>) -> Option<MaskedPan> {
             let hidden = len.saturating_sub(first.len() + last.len());
             format!("{first}{}{last}", "*".repeat(hidden))
         }
+    } else if digits != leading + trailing {
+        // Digits between masked ones (`****1111111111**`): with the same card well masked
+        // elsewhere they would give away the middle of its number. Each keeps its place, shown
+        // only within the first 6 and the last 4.
+        kept().enumerate().map(|(i, c)| if c.is_ascii_digit() && i >= 6 && i + 4 < len { '*' } else { c }).collect()
     } else if plain {
         value.into_owned()
     } else {
@@ -456,7 +459,7 @@ mod tests {
         let leading = chars.iter().take_while(|c| c.is_ascii_digit()).count();
         let trailing = chars.iter().rev().take_while(|c| c.is_ascii_digit()).count();
         let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
-        let masked = if digits == chars.len() || digits > 10 || leading > 6 || trailing > 4 || digits != leading + trailing {
+        let masked = if digits == chars.len() || digits > 10 || leading > 6 || trailing > 4 {
             let first: String = chars.iter().take(6).filter(|c| c.is_ascii_digit()).collect();
             let last: String = chars[chars.len().saturating_sub(4)..].iter().collect();
             let hidden = chars.len().saturating_sub(first.len() + last.len());
@@ -466,6 +469,9 @@ mod tests {
             } else {
                 format!("{first}{}{last}", "*".repeat(hidden))
             }
+        } else if digits != leading + trailing {
+            let len = chars.len();
+            chars.iter().enumerate().map(|(i, &c)| if c.is_ascii_digit() && i >= 6 && i + 4 < len { '*' } else { c }).collect()
         } else {
             chars.iter().collect()
         };
@@ -638,8 +644,9 @@ mod tests {
         assert_eq!(mask_pan("4111111111111").unwrap().masked, "411111***1111");
         assert_eq!(mask_pan("****1111").unwrap().last4.as_deref(), Some("1111"));
         // Digits in the middle are under-masked, however few show at the ends.
-        assert_eq!(mask_pan("****1111111111**").unwrap().masked, "11**********11**");
+        assert_eq!(mask_pan("****1111111111**").unwrap().masked, "****11******11**");
         assert_eq!(mask_pan("4111**11****1111").unwrap().masked, "4111********1111");
+        assert_eq!(mask_pan("4111-**11-****-1111").unwrap().masked, "4111********1111");
         assert_eq!(mask_pan("4111 11** **** 1111").unwrap().masked, "411111******1111");
         assert!(mask_pan("not a pan").is_none());
         assert!(mask_pan("").is_none());

@@ -152,12 +152,16 @@ impl Error {
     }
 
     /// Each secret of 4 characters or more replaced in every text the error carries. (A shorter
-    /// one would garble the text, and hides next to nothing.)
+    /// one would garble the text, and hides next to nothing.) The provider's text has had its card
+    /// numbers masked already, so a secret with a long run of digits is looked for as masked too.
     pub fn redact(mut self, secrets: &[&str]) -> Self {
         let hide = |text: &mut String| {
             for secret in secrets.iter().filter(|s| s.chars().count() >= 4) {
-                if text.contains(secret) {
-                    *text = text.replace(secret, crate::secret::REDACTED);
+                let masked = crate::card::scrub_pans_borrowed(secret);
+                for form in [*secret, masked.as_ref()] {
+                    if text.contains(form) {
+                        *text = text.replace(form, crate::secret::REDACTED);
+                    }
                 }
             }
         };
@@ -199,5 +203,9 @@ mod tests {
             .redact(&["abcd", "abc", ""]);
         assert_eq!(err.message, "key [redacted] and abc refused");
         assert_eq!((err.provider_code.as_deref(), err.request_id.as_deref()), (Some("E-[redacted]"), Some("rq-[redacted]")));
+        // A secret with a card-number-like run, in text whose card numbers were masked first.
+        let secret = "2024-0517-8842-1234abc";
+        let err = Error::new(ErrorCode::Authentication, crate::card::scrub_pans(&format!("invalid client_secret {secret}"))).redact(&[secret]);
+        assert_eq!(err.message, "invalid client_secret [redacted]");
     }
 }

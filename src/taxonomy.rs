@@ -106,6 +106,7 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     // Providers echo rejected values in their messages; a card number among them is masked.
     let mut err = Error::new(code, crate::card::scrub_pans(message))
         .with_provider(provider)
+        // The code is the provider's text too (unlike its request id, which must match its logs).
         .with_provider_code(provider_code.map(crate::card::scrub_pans))
         .retryable(rule.is_some_and(|r| r.retryable));
     err.http_status = Some(status);
@@ -117,6 +118,12 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_card_number_in_the_provider_code_is_masked() {
+        let err = classify(Provider::Payerly, 400, Some("PAN-4111111111111111"), "bad");
+        assert_eq!(err.provider_code.as_deref(), Some("PAN-411111******1111"));
+    }
 
     #[test]
     fn every_row_is_reachable_and_gives_its_code() {

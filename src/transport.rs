@@ -22,6 +22,8 @@ pub enum FaultKind {
     TooLarge,
     /// The reply was a redirect, which the SDK never follows (js/fetch.js says why).
     Redirect,
+    /// The caller's own `fetch` followed a redirect anyway: the reply is another server's.
+    FollowedRedirect,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +50,15 @@ impl TransportFault {
             FaultKind::Redirect => Error::new(
                 ErrorCode::ProviderError,
                 format!("{} answered with a redirect ({}), which is not followed: check baseUrl", provider.as_str(), self.detail),
+            ),
+            // Where it led is not the provider's API, or not at the address the config names.
+            FaultKind::FollowedRedirect => Error::new(
+                ErrorCode::ProviderError,
+                format!(
+                    "the fetch given in the config followed a redirect from {} ({}); its reply was not read, and a change sent may have been applied where it led: a custom fetch must keep redirect: 'manual'",
+                    provider.as_str(),
+                    self.detail
+                ),
             ),
             FaultKind::Refused | FaultKind::Network => {
                 Error::new(ErrorCode::Network, format!("could not reach {}: {}", provider.as_str(), self.detail))
@@ -197,6 +208,7 @@ mod fetch {
             "truncated" => FaultKind::Truncated,
             "too_large" => FaultKind::TooLarge,
             "redirect" => FaultKind::Redirect,
+            "followed_redirect" => FaultKind::FollowedRedirect,
             _ => FaultKind::Network,
         };
         let detail = field("detail");

@@ -38,8 +38,7 @@ pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn
     let message = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| format!("{} replied HTTP {} without an error description", provider.as_str(), resp.status));
-    // The code and the request id are the provider's text too: as the message, never a card number.
-    taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(body_request_id.or(request_id).map(crate::card::scrub_pans_owned))
+    taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(body_request_id.or(request_id))
 }
 
 pub(crate) fn string_field(v: &serde_json::Value, key: &str) -> Option<String> {

@@ -279,17 +279,16 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     // DEACTIVATED is the documented word for a removed token (DELETED and REMOVED say the same).
     // A live word refutes the 2xx; any other (FAILED, an unknown word) does not confirm the
     // removal, and the caller is told to read the token rather than assume either way.
-    let Some(word) = reply.get("status").and_then(|s| s.as_str()) else { return Ok(()) };
+    let Some(word) = reply.get("status").and_then(|s| s.as_str()).filter(|w| !w.trim().is_empty()) else { return Ok(()) };
     let removed = ["DELETED", "REMOVED"].iter().any(|w| w.eq_ignore_ascii_case(word.trim()));
-    match status::from_pinelabs(word) {
-        TokenStatus::Deleted => Ok(()),
-        _ if removed => Ok(()),
-        TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Pending => {
-            let message = format!("Pine Labs answered the delete with status {word}: the token is still there");
-            Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status))
-        }
-        _ => Err(Error::decode(P, &card::scrub_pans(&format!("the delete reply gives the status {word}, not DEACTIVATED"))).with_status(resp.status)),
-    }
+    let outcome = match status::from_pinelabs(word) {
+        TokenStatus::Deleted => return Ok(()),
+        _ if removed => return Ok(()),
+        TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Pending => "the token is still there",
+        _ => "not DEACTIVATED: read the token to know whether it is still there",
+    };
+    let message = format!("Pine Labs answered the delete with status {word}: {outcome}");
+    Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status))
 }
 
 fn has_error_code(resp: &HttpResponse) -> bool {
@@ -495,13 +494,15 @@ mod tests {
             assert_eq!(parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err().code, ErrorCode::ProviderError, "{word}");
         }
         // A word that neither confirms nor refutes: not taken as a deletion.
-        for word in ["FAILED", "REJECTED", ""] {
+        for word in ["FAILED", "REJECTED"] {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
             let err = parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err();
-            assert_eq!(err.code, ErrorCode::Decode, "{word}");
-            assert!(err.message.contains("not DEACTIVATED"), "{}", err.message);
+            assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false), "{word}");
+            assert!(err.message.ends_with("not DEACTIVATED: read the token to know whether it is still there"), "{}", err.message);
         }
-        assert!(parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1"}"#), "t1").is_ok(), "no status: the id confirms");
+        for body in [r#"{"token_id":"t1"}"#, r#"{"token_id":"t1","status":null}"#, r#"{"token_id":"t1","status":" "}"#] {
+            assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "no status: the id confirms ({body})");
+        }
         // Flags of another shape drop the flag, not the list.
         let odd = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","card_data":{"last4_digit":"1111","cvv_required":"true","international":1}}]}"#;
         let card = parse_token_list(&HttpResponse::new(200, odd)).unwrap().remove(0).card.unwrap();
