@@ -647,6 +647,7 @@ mod tests {
         assert_eq!(mask_pan("****1111111111**").unwrap().masked, "****11******11**");
         assert_eq!(mask_pan("4111**11****1111").unwrap().masked, "4111********1111");
         assert_eq!(mask_pan("4111-**11-****-1111").unwrap().masked, "4111********1111");
+        // Digits only at the ends, grouped: well masked, kept (without its separators).
         assert_eq!(mask_pan("4111 11** **** 1111").unwrap().masked, "411111******1111");
         assert!(mask_pan("not a pan").is_none());
         assert!(mask_pan("").is_none());
