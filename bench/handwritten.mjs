@@ -62,9 +62,9 @@ export function chargeover(text, now = Date.now()) {
         token.card.expiryMonth = m;
         token.card.expiryYear = y;
         // The token works through its card's expiry month (the SDK gives the same expiresAt).
-        const end = Date.UTC(y, m, 1);
-        token.expiresAt = new Date(end).toISOString();
-        expired = end <= now;
+        const last = Date.UTC(y, m, 1) - 1;
+        token.expiresAt = new Date(last).toISOString();
+        expired = last < now;
       }
     }
     token.status = expired ? 'EXPIRED' : 'ACTIVE';

@@ -116,13 +116,16 @@ test('customer ids with spaces, slashes or non-ASCII reach the bank as they are'
   assert.deepEqual(sent, ids);
 });
 
-test('DELETED→ACTIVE gives INVALID_TRANSITION with no update request sent', async () => {
+test('DELETED→ACTIVE gives INVALID_TRANSITION, and a token already in the status asked for is returned as it is, with no update request sent', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const err = await rejection(client.updateTokenStatus({ tokenId: 'Zd3_hJ6sVw0nPq5uGk8rTy2m', status: 'ACTIVE' }));
   assert.equal(err.code, 'INVALID_TRANSITION');
   assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 0);
-  const same = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'ACTIVE' }));
-  assert.equal(same.code, 'INVALID_TRANSITION');
+  // Already ACTIVE: no change to send, and no error (a repeat of a change that timed out is safe).
+  const same = await client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'ACTIVE' });
+  assert.deepEqual([same.id, same.status], ['-s9UCfCNN0YMk4ZOyZX8pWAt', 'ACTIVE']);
+  const deletedAgain = await client.updateTokenStatus({ tokenId: 'Zd3_hJ6sVw0nPq5uGk8rTy2m', status: 'DELETED' });
+  assert.equal(deletedAgain.status, 'DELETED');
   const notSettable = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'PENDING' }));
   assert.equal(notSettable.code, 'INVALID_INPUT');
   const unknownWord = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'FROZEN' }));
@@ -149,8 +152,10 @@ test('a read-back that runs out of time after a status change says the change wa
   sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 1, pathIncludes: '/get' }); // the first read
   sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 2000, pathIncludes: '/get' }); // the read-back
   const err = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'SUSPENDED' }));
-  assert.equal(err.code, 'TIMEOUT');
-  assert.match(err.message, /^the token is now SUSPENDED, but reading it back failed/);
+  assert.equal(err.code, 'PROVIDER_ERROR', 'not TIMEOUT, which callers take as "repeat it"');
+  assert.match(err.message, /^the token is now SUSPENDED, but reading it back failed \(TIMEOUT\)/);
+  assert.equal(err.tokenId, '-s9UCfCNN0YMk4ZOyZX8pWAt');
+  assert.equal(err.toJSON().tokenId, '-s9UCfCNN0YMk4ZOyZX8pWAt');
   assert.equal(err.retryable, false, 'repeating the call would try SUSPENDED→SUSPENDED');
   assert.equal((await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' })).status, 'SUSPENDED');
 });

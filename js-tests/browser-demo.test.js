@@ -137,6 +137,19 @@ test('suspend, reactivate and delete an AlliancePay token; the row updates after
   await page.screenshot({ path: new URL('demo-alliancepay-actions.png', OUT).pathname, fullPage: true });
 });
 
+test('an expired ChargeOver card can be deleted (only AlliancePay applies status rules to a delete)', { skip }, async () => {
+  await lookupSingle('chargeover', '1000');
+  const expired = page.locator('#results-body tr', { has: page.locator('.badge', { hasText: 'EXPIRED' }) });
+  assert.ok((await expired.count()) > 0);
+  const first = expired.first();
+  const id = await first.getAttribute('data-token-id');
+  await first.getByRole('button', { name: /^Delete / }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete token' }).click();
+  await row(id).locator('.badge', { hasText: 'DELETED' }).waitFor();
+  assert.equal(await row(id).getByRole('button').count(), 0, 'nothing more to do to a deleted token');
+  assert.equal(demo.sandbox.count({ provider: 'chargeover', method: 'DELETE' }), 1);
+});
+
 test('an action with credentials made invalid after listing shows the error and frees the row', { skip }, async () => {
   await lookupSingle('alliancepay', 'senderCustomerId');
   const token = row('-s9UCfCNN0YMk4ZOyZX8pWAt');

@@ -60,6 +60,15 @@ test('a 25-token customer comes back whole across pages, from listTokens and ite
   }
   assert.equal(owners.length, 25);
   assert.ok(owners.every((c) => c === '1000'));
+  // ...and read when the call is made, not at the first next(): one object reused for the next
+  // customer at once (iterators built in a loop) must not turn the first listing into the second.
+  const reused = { customerId: '1000' };
+  const first = client.iterateTokens(reused);
+  reused.customerId = '1001';
+  const second = client.iterateTokens(reused);
+  const ownersOf = async (it) => { const seen = new Set(); for await (const t of it) seen.add(t.customerId); return [...seen]; };
+  assert.deepEqual(await ownersOf(first), ['1000']);
+  assert.notDeepEqual(await ownersOf(second), ['1000']);
   // A query whose getter throws is bad input, as it is for every other call.
   const throwing = { get customerId() { throw new Error('boom'); } };
   const err = await rejection((async () => { for await (const t of client.iterateTokens(throwing)) void t; })());

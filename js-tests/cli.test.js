@@ -297,6 +297,7 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     ['list', '-p', 'pinelabs', '-c', 'x'], // no credentials at all
     ['get', ...sbx(), '-p', 'pinelabs', '-t', 'tok'], // Pine Labs needs --customer: refused by the SDK
     ['delete', ...sbx(), '-p', 'chargeover', '-t', 'abc', '--yes'], // not a numeric tokenized_id
+    ['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x'], // no --customer: said before any question
     ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--environment', 'production'], // production is not the sandbox
     ['list', '--sandbox', 'http://sandbox.example.com:8788', '-p', 'pinelabs', '-c', 'x'], // not this machine
   ];
@@ -307,6 +308,16 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     assert.ok(r.stderr.length > 0);
   }
   assert.equal(sandbox.requests.filter((q) => !q.path.startsWith('/_sandbox')).length, 0);
+  const pl = await cli(['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x']);
+  assert.match(pl.stderr, /--customer is required/);
+});
+
+test('a delete the provider cannot do is refused before the question', async () => {
+  // stdin is not a terminal here: were the question asked first, this would be the --yes usage error.
+  const r = await cli(['delete', ...sbx(), '-p', 'payerly', '-t', 'tok_visa_active']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /UNSUPPORTED/);
+  assert.match(r.stderr, /payerly has no token deletion operation/);
 });
 
 test('--help on every command', async () => {
@@ -385,8 +396,11 @@ test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   assert.equal(suspended.code, 0, suspended.stderr);
   assert.equal(JSON.parse(suspended.stdout).status, 'SUSPENDED');
   const again = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'SUSPENDED'], { env });
-  assert.equal(again.code, 3);
-  assert.match(again.stderr, /INVALID_TRANSITION/);
+  assert.equal(again.code, 0, 'already SUSPENDED: nothing to change, and no error');
+  assert.equal(JSON.parse(again.stdout).status, 'SUSPENDED');
+  const forbidden = await cli(['set-status', '--token=Zd3_hJ6sVw0nPq5uGk8rTy2m', '--status', 'ACTIVE'], { env });
+  assert.equal(forbidden.code, 3);
+  assert.match(forbidden.stderr, /INVALID_TRANSITION/);
   const deleted = await cli(['delete', '-t', 'Qm7xK2pLr9TzA4vN8cWb1eYd', '--yes'], { env });
   assert.equal(deleted.code, 0, deleted.stderr);
   assert.equal(deleted.stdout, '');

@@ -2,6 +2,7 @@
 // provider's failure never hides the others' tokens.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createHub, compareTokens, PayTokensError } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
@@ -71,6 +72,25 @@ test("one provider's failure never hides the others' tokens", async () => {
   assert.equal(outcomes.alliancepay.ok, true);
   assert.equal(tokens.length, 3);
   assert.ok(tokens.every((t) => t.provider === 'alliancepay'));
+});
+
+test("a client's typed failure keeps its code even from another copy of the package; anything else is an internal error", async () => {
+  const foreign = { code: 'NOT_FOUND', message: 'no such customer', httpStatus: 404, retryable: false };
+  const double = (provider, thrown) => ({ provider, listTokens: async () => { throw thrown; } });
+  const hub = createHub([double('pinelabs', foreign), double('chargeover', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))]);
+  const { outcomes } = await hub.listTokens({ customers: { pinelabs: 'c', chargeover: '1' } });
+  const pl = outcomes.pinelabs.error;
+  assert.ok(pl instanceof PayTokensError);
+  assert.deepEqual([pl.code, pl.message, pl.httpStatus, pl.provider], ['NOT_FOUND', 'no such customer', 404, 'pinelabs']);
+  const co = outcomes.chargeover.error;
+  assert.deepEqual([co.code, co.provider, co.cause.code], ['PROVIDER_ERROR', 'chargeover', 'ECONNRESET']);
+  assert.match(co.message, /^internal error: socket hang up$/);
+});
+
+test('the codes taken at their word are exactly the ErrorCode the core declares', async () => {
+  const { ERROR_CODES } = await import('../pkg/options.js');
+  const declared = readFileSync(new URL('../pkg/wasm/types.d.ts', import.meta.url), 'utf8').match(/export type ErrorCode = ([^;]+);/)[1];
+  assert.deepEqual([...ERROR_CODES].sort(), [...declared.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]).sort());
 });
 
 test('a provider without a client in the hub is reported, not thrown', async () => {

@@ -1,10 +1,10 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
-import { invalid, signalOf } from './options.js';
+import { invalid, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
-const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs'];
+const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId'];
 
 export class PayTokensError extends Error {
   constructor(fields = {}) {
@@ -19,20 +19,6 @@ export class PayTokensError extends Error {
     for (const key of FIELDS) if (this[key] !== undefined) out[key] = this[key];
     return out;
   }
-}
-
-function toError(thrown, signal) {
-  if (thrown instanceof PayTokensError) return thrown;
-  if (thrown && typeof thrown === 'object' && typeof thrown.code === 'string' && typeof thrown.message === 'string') {
-    const err = new PayTokensError(thrown);
-    // What the caller aborted with, as fetch rejects with it.
-    if (err.code === 'ABORTED' && signal) err.cause = signal.reason;
-    return err;
-  }
-  // Not expected: the core reports every failure as a typed object. Keep what happened.
-  const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
-  err.cause = thrown;
-  return err;
 }
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
@@ -106,9 +92,17 @@ class Client {
     return this.#run(options, (signal) => this.#core.listTokens(input, signal));
   }
 
-  async *iterateTokens(input, options) {
-    const signal = signalOf(options, this.provider);
-    // Read once: a caller changing `input` mid-listing must not carry the cursor to another query.
+  // Not itself a generator: a generator's body runs only at the first next(), and the input and
+  // options must be read when the call is made, like every call's (one object reused for the
+  // next customer at once must not turn this listing into that customer's).
+  iterateTokens(input, options) {
+    let signal;
+    let refused;
+    try {
+      signal = signalOf(options, this.provider);
+    } catch (thrown) {
+      refused = thrown; // reported by the first next(), where an iterator's failures go
+    }
     let query = input;
     if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
       try {
@@ -117,6 +111,11 @@ class Client {
         // A getter threw: the core reads `input` too and reports it as for any other call.
       }
     }
+    return this.#pages(query, signal, refused);
+  }
+
+  async *#pages(query, signal, refused) {
+    if (refused) throw refused;
     let cursor;
     do {
       const page = await guard(() => this.#core.listTokensPage(query, cursor, signal), signal);

@@ -419,6 +419,12 @@ async function confirm(question) {
 async function runDelete(values) {
   const tokenId = required(values, 'token', 'the token id');
   const client = await makeClient(values);
+  // Refused before the question, not after a "y": what the provider cannot delete, or cannot
+  // delete without the customer.
+  if (!client.capabilities.deleteToken) {
+    throw new PayTokensError({ code: 'UNSUPPORTED', provider: client.provider, message: `${client.provider} has no token deletion operation`, retryable: false });
+  }
+  if (client.provider === 'pinelabs' && !values.customer) throw new UsageError('--customer is required to delete a token at pinelabs (the customer id)');
   if (!values.yes) {
     if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
     if (!(await confirm(`Delete token ${printable(tokenId)} at ${client.provider}? This cannot be undone. [y/N] `))) {

@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
-import { signalOf } from './options.js';
+import { signalOf, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -39,9 +39,9 @@ function invalid(message) {
 }
 
 function asError(thrown, provider) {
-  if (thrown instanceof PayTokensError) return thrown;
-  const err = new PayTokensError({ code: 'PROVIDER_ERROR', provider, message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
-  err.cause = thrown;
+  const err = toError(thrown);
+  // Which provider failed is what the hub's outcome is about.
+  if (err.provider === undefined) err.provider = provider;
   return err;
 }
 

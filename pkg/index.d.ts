@@ -111,6 +111,7 @@ export interface PayTokensErrorFields {
   requestId?: string;
   retryable?: boolean;
   retryAfterMs?: number;
+  tokenId?: string;
 }
 
 export declare class PayTokensError extends Error {
@@ -124,6 +125,11 @@ export declare class PayTokensError extends Error {
   readonly retryable: boolean;
   /** How long the provider asked to wait (its Retry-After), when the SDK did not wait itself. */
   readonly retryAfterMs?: number;
+  /**
+   * The token a write made or changed, when the write went through and only reading it back
+   * failed (`PROVIDER_ERROR`, not retryable): read this token rather than repeat the write.
+   */
+  readonly tokenId?: string;
   /** For `ABORTED`, the signal's `reason`; for an error the SDK did not make itself, what was thrown. */
   readonly cause?: unknown;
   toJSON(): Record<string, unknown>;

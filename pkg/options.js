@@ -1,4 +1,5 @@
-// The options every call takes besides its input: only `signal`, for now.
+// The options every call takes besides its input (only `signal`, for now), and the one way a
+// failure becomes a PayTokensError, for the client and the hub alike.
 import { PayTokensError } from './api.js';
 
 /** An INVALID_INPUT error for a call's argument, as the core words its own. */
@@ -33,4 +34,28 @@ export function signalOf(options, provider) {
 function isSignal(value) {
   return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean'
     && typeof value.addEventListener === 'function' && typeof value.removeEventListener === 'function';
+}
+
+/** ErrorCode in src/error.rs (a test keeps the two lists equal). */
+export const ERROR_CODES = new Set(['INVALID_INPUT', 'INVALID_TRANSITION', 'UNSUPPORTED', 'AUTHENTICATION', 'CREDENTIALS_REVOKED',
+  'PERMISSION', 'NOT_FOUND', 'RATE_LIMITED', 'PROVIDER_ERROR', 'NETWORK', 'TIMEOUT', 'DECODE', 'ABORTED']);
+
+/**
+ * Any failure as a PayTokensError. The core reports every failure as a typed object; so does a
+ * client from another copy of this package (where `instanceof` fails), or a test double, which
+ * is taken at its word when its code is one of ours. Anything else (a Node error's `ECONNRESET`)
+ * is kept as the cause of an internal error.
+ */
+export function toError(thrown, signal) {
+  if (thrown instanceof PayTokensError) return thrown;
+  if (thrown && typeof thrown === 'object' && ERROR_CODES.has(thrown.code) && typeof thrown.message === 'string') {
+    const err = new PayTokensError(thrown);
+    // What the caller aborted with, as fetch rejects with it.
+    if (err.code === 'ABORTED' && signal) err.cause = signal.reason;
+    return err;
+  }
+  // Not expected: the core reports every failure as a typed object. Keep what happened.
+  const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
+  err.cause = thrown;
+  return err;
 }

@@ -416,6 +416,9 @@ pub fn brand_from_bin(bin: &str) -> Option<&'static str> {
         "Mastercard"
     } else if in_range(2, 34, 34) || in_range(2, 37, 37) {
         "American Express"
+    } else if in_range(6, 652150, 653149) {
+        // Inside Discover's 65 range, but RuPay's own (its cards also run on Discover's network).
+        "RuPay"
     } else if in_range(4, 6011, 6011) || in_range(2, 65, 65) || in_range(3, 644, 649) || in_range(6, 622126, 622925) {
         "Discover"
     } else if in_range(4, 3528, 3589) {
@@ -504,7 +507,8 @@ mod tests {
     fn brands_from_bins() {
         for (bin, brand) in [("411111", Some("Visa")), ("222100", Some("Mastercard")), ("272099", Some("Mastercard")), ("220012", Some("Mir")),
             ("378282", Some("American Express")), ("601100", Some("Discover")), ("622126", Some("Discover")), ("606282", Some("Hipercard")),
-            ("608001", Some("RuPay")), ("630400", Some("Maestro")), ("353011", Some("JCB")), ("999999", None)] {
+            ("608001", Some("RuPay")), ("630400", Some("Maestro")), ("353011", Some("JCB")), ("999999", None),
+            ("652150", Some("RuPay")), ("653149", Some("RuPay")), ("652149", Some("Discover")), ("653150", Some("Discover")), ("650000", Some("Discover"))] {
             assert_eq!(brand_from_bin(bin), brand, "{bin}");
         }
     }

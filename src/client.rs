@@ -228,12 +228,13 @@ impl<E: Env> Client<E> {
     }
 
     /// Checks the transition against the token's current status first: a forbidden move sends
-    /// no update. Resolves to the token as the provider holds it after the change.
+    /// no update, nor does one to the status the token already has. Resolves to the token as the
+    /// provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
         let deadline = self.deadline();
         self.change_status(input, None, deadline).await?;
         let made = format!("the token is now {}", input.status.as_str());
-        self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made))
+        self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made, &input.token_id))
     }
 
     /// Read (unless the caller just did: `known`), check, change, all within `deadline`. No read
@@ -249,6 +250,11 @@ impl<E: Env> Client<E> {
                     Some(status) => status,
                     None => self.token_by_id(&input.token_id, deadline).await?.status,
                 };
+                // Already so: nothing to send. A caller repeating a change whose outcome was
+                // unknown (a timeout) gets the token, not an error for the change it made.
+                if current == input.status {
+                    return Ok(());
+                }
                 if !status::can_transition(current, input.status) {
                     return Err(Error::new(
                         ErrorCode::InvalidTransition,
@@ -271,7 +277,7 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
                 let id = self.call(deadline, Safety::Write, build, chargeover::parse_created).await?;
-                self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &format!("stored as tokenized_id {id}")))
+                self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &format!("stored as tokenized_id {id}"), &id))
             }
             _ => Err(Error::unsupported(self.provider(), "token creation")),
         }
@@ -519,7 +525,7 @@ impl Wire<'_> {
     }
 }
 
-/// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
+/// A sign-in request. It is shared by every call waiting for it, so no one call's budget bounds it.
 /// A wait the provider asked for (`hold`) is kept before the next one is sent.
 async fn sign_in<E: Env, T>(
     env: &E,
@@ -538,7 +544,11 @@ async fn sign_in<E: Env, T>(
         err.retry_after_ms = Some(hold.get() - now);
         return Err(err);
     }
-    let deadline = deadline_from_now(env, settings);
+    // No budget of its own: one fixed when it started would be the first caller's, and would cut
+    // it short for a caller that joined later with time left. Each attempt keeps `timeoutMs`, the
+    // retries are counted, each waiter leaves at its own deadline, and when none waits any more
+    // the sign-in is dropped, which aborts its request.
+    let deadline = None;
     let mut opened = None;
     let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut 0, build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     if let Err(Error { retry_after_ms: Some(ms), .. }) = &sent {
@@ -548,7 +558,7 @@ async fn sign_in<E: Env, T>(
     opened.ok_or_else(unread)
 }
 
-/// `deadlineMs` from now, for a call or for a sign-in (which runs on a budget of its own).
+/// `deadlineMs` from now, for a call.
 fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
     settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
 }
@@ -578,12 +588,17 @@ fn refuse_payerly_only(input: &GetTokenInput) -> Result<()> {
     }
 }
 
-/// A read-back that failed after a write went through: the message says what was made, and the
-/// flags describe the call, whose write must not be repeated.
-fn after_write(mut err: Error, made: &str) -> Error {
-    err.message = format!("{made}, but reading it back failed: {}", err.message);
+/// A read-back that failed after a write went through. The read's own code would mislead:
+/// RATE_LIMITED or TIMEOUT tell a caller to wait and repeat, NOT_FOUND that nothing is there, and
+/// repeating a create stores the token twice. So it is PROVIDER_ERROR, never retryable, with no
+/// wait to take, the message saying what was made, and `tokenId` naming the token to read.
+fn after_write(mut err: Error, made: &str, token_id: &str) -> Error {
+    err.message = format!("{made}, but reading it back failed ({}): {}", err.code.as_str(), err.message);
+    err.code = ErrorCode::ProviderError;
     err.retryable = false;
     err.not_applied = false;
+    err.retry_after_ms = None;
+    err.token_id = Some(token_id.to_string());
     err
 }
 
@@ -679,8 +694,10 @@ pub(crate) async fn send_with_retry<E: Env>(
                 if refused_for_time && !err.message.contains("deadlineMs") {
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);
                 }
-                // A write that failed in an unknown state is not safe to repeat: say so.
-                if safety == Safety::Write && err.retryable && !err.not_applied {
+                // A write that failed in an unknown state is not safe to repeat: say so. A server
+                // error (5xx, 408) leaves the outcome unknown too, though it is never retried.
+                let server_failed = err.code == ErrorCode::ProviderError && err.http_status.is_some_and(|s| s == 408 || s >= 500);
+                if safety == Safety::Write && (err.retryable || server_failed) && !err.not_applied {
                     err.retryable = false;
                     err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);
                 }

@@ -146,6 +146,13 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     // A refusal the provider gave (400) is not an unknown outcome.
     let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
     assert!(!r.unwrap_err().message.contains("may have been applied"));
+    // A server error is: never retried, but the change may have been made before it failed.
+    for code in [500, 408, 520] {
+        let (r, n) = delete(vec![status(code, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#)]);
+        let err = r.unwrap_err();
+        assert_eq!((err.code, err.retryable, n), (ErrorCode::ProviderError, false, 1), "{code}");
+        assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{code}: {}", err.message);
+    }
     let (r, n) = delete(vec![status(429, "{}"), status(200, ok)]);
     assert!(r.is_ok() && n == 2);
     let (r, n) = delete(vec![fault(FaultKind::Refused), status(200, ok)]);
@@ -297,8 +304,9 @@ fn a_spent_deadline_sends_no_further_request() {
     let client = Client::new(chargeover(json!({"deadlineMs": 1_000})), env.clone()).unwrap();
     let input = CreateTokenInput { customer_id: "1".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
     let err = block_on(client.create_token(&input)).unwrap_err();
-    assert_eq!(err.code, ErrorCode::Timeout);
-    assert!(err.message.starts_with("stored as tokenized_id 3529") && err.message.contains("deadlineMs ran out"), "{}", err.message);
+    // Not TIMEOUT, which callers take as "repeat it": the store is done, and tokenId names it.
+    assert_eq!((err.code, err.token_id.as_deref()), (ErrorCode::ProviderError, Some("3529")));
+    assert!(err.message.starts_with("stored as tokenized_id 3529, but reading it back failed (TIMEOUT)") && err.message.contains("deadlineMs ran out"), "{}", err.message);
     assert!(!err.retryable && !err.not_applied, "repeating createToken would store a second token");
     assert_eq!(env.count("/tokenized"), 1, "the store only");
 }
@@ -470,6 +478,25 @@ fn a_failed_read_back_after_a_store_names_the_stored_id() {
     let err = block_on(client.create_token(&input)).unwrap_err();
     assert!(err.message.starts_with("stored as tokenized_id 3529"), "{}", err.message);
     assert_eq!(env.count("/tokenized"), 2, "one store, one read-back, no second store");
+}
+
+/// A read-back refused with 429 and a wait: the caller is not told to wait and repeat the store.
+#[test]
+fn a_rate_limited_read_back_after_a_store_is_not_a_reason_to_repeat_it() {
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        Ok(if req.method == crate::http::Method::Post {
+            HttpResponse::new(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#)
+        } else {
+            HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"slow down","details":{},"response":false}"#).with_header("retry-after", "90")
+        })
+    });
+    let config = ClientConfig::parse(&json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3", "maxRetries": 0}).to_string()).unwrap();
+    let client = Client::new(config, env.clone()).unwrap();
+    let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
+    let err = block_on(client.create_token(&input)).unwrap_err();
+    assert_eq!((err.code, err.retryable, err.retry_after_ms, err.token_id.as_deref()), (ErrorCode::ProviderError, false, None, Some("3529")));
+    assert!(err.message.contains("(RATE_LIMITED)"), "{}", err.message);
+    assert_eq!(env.count("/tokenized"), 2);
 }
 
 #[test]

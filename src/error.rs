@@ -71,6 +71,10 @@ pub struct Error {
     /// wait itself (too long, past `deadlineMs`, or no retries left).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// The token a write made or changed, when only the read-back after it failed: the write is
+    /// done, and this is the id to read, rather than a reason to repeat the write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -88,6 +92,7 @@ impl Error {
             renew_auth: false,
             not_applied: code == ErrorCode::RateLimited,
             retry_after_ms: None,
+            token_id: None,
         }
     }
 

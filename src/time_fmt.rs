@@ -212,6 +212,13 @@ pub fn end_of_month(year: u16, month: u8) -> Option<i64> {
     (m <= 12 && y <= 9999).then(|| days_from_civil(y, i64::from(m), 1) * DAY_MS)
 }
 
+/// The last millisecond of a card's expiry month, shown as a token's `expiresAt` where the provider
+/// gives no expiry of its own: a card expiring 12/30 shows 2030-12-31T23:59:59.999Z (as Pine Labs
+/// writes its own, the last second of a day), not a date in 2031, and is expired once past it.
+pub fn card_expires_at(year: u16, month: u8) -> Option<i64> {
+    end_of_month(year, month).map(|next| next - 1)
+}
+
 /// Card expiry in the forms seen: `YYYY-MM-DD`, `YYYY-MM`, `MM/YY`, `MM/YYYY`, `MMYY`.
 pub fn parse_card_expiry(text: &str) -> Option<(u8, u16)> {
     let t = text.trim();
@@ -338,6 +345,9 @@ mod tests {
         assert_eq!(from_epoch_ms(MAX_MS as u64 + 1), None);
         assert_eq!(from_epoch_ms(u64::MAX), None);
         assert_eq!(end_of_month(9999, 12), None);
+        assert_eq!(card_expires_at(2030, 12).map(to_iso).as_deref(), Some("2030-12-31T23:59:59.999Z"));
+        assert_eq!(card_expires_at(2024, 2).map(to_iso).as_deref(), Some("2024-02-29T23:59:59.999Z"));
+        assert_eq!(card_expires_at(9999, 12), None);
         assert_eq!(end_of_month(9999, 11).map(to_iso).as_deref(), Some("9999-12-01T00:00:00.000Z"));
         assert_eq!(end_of_month(2024, 13), None);
         assert_eq!(end_of_month(2024, 255), None);

@@ -158,14 +158,17 @@ function describeToken(token) {
   return `${brandName(token)}${last4 ? ` ending ${last4}` : ` ${token.id}`}`;
 }
 
-// What may be done to a token: the status rules (canTransition) and what the provider has.
+// What may be done to a token: what the provider has, and the status rules (canTransition) where
+// the SDK applies them: to status changes, and to AlliancePay's delete, which is one. Elsewhere a
+// delete removes the token whatever its status (an expired card is the usual clean-up).
 function actionsFor(token) {
   const client = clientIfReady(token.provider);
   const caps = client?.capabilities ?? {};
   const list = [];
   if (caps.updateTokenStatus && sdk.canTransition(token.status, 'SUSPENDED')) list.push('suspend');
   if (caps.updateTokenStatus && sdk.canTransition(token.status, 'ACTIVE')) list.push('reactivate');
-  if (caps.deleteToken && sdk.canTransition(token.status, 'DELETED')) list.push('delete');
+  const deletable = token.provider === 'alliancepay' ? sdk.canTransition(token.status, 'DELETED') : token.status !== 'DELETED';
+  if (caps.deleteToken && deletable) list.push('delete');
   return list;
 }
 

@@ -476,10 +476,10 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     if hint.is_empty() && card_like {
         t.payment_method = PaymentMethod::Card;
     }
-    // The token is usable until its card's expiry month ends: that is when it expires.
-    let end = expiry.and_then(|(m, y)| time_fmt::end_of_month(y, m));
-    t.status = status::from_expiry(end.is_some_and(|end| now_ms >= time_fmt::epoch_ms(end)));
-    t.expires_at = end.map(time_fmt::to_iso);
+    // The token is usable through its card's expiry month: that is when it expires.
+    let last = expiry.and_then(|(m, y)| time_fmt::card_expires_at(y, m));
+    t.status = status::from_expiry(last.is_some_and(|last| now_ms > time_fmt::epoch_ms(last)));
+    t.expires_at = last.map(time_fmt::to_iso);
     if t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some() {
         let mut c = card::card_from_pan(None, w.type_hint.as_deref());
         if let Some((m, y)) = expiry {
@@ -907,7 +907,7 @@ mod tests {
         // Expires 2025-01-31: still usable on the 15th.
         assert_eq!(by_id("12").status, TokenStatus::Active);
         // The end of the card's expiry month is when the token expires.
-        assert_eq!(by_id("12").expires_at.as_deref(), Some("2025-02-01T00:00:00.000Z"));
+        assert_eq!(by_id("12").expires_at.as_deref(), Some("2025-01-31T23:59:59.999Z"));
         let ach = by_id("13");
         assert_eq!((ach.payment_method, ach.card.is_none()), (PaymentMethod::Ach, true));
         let pan = by_id("14");

@@ -8,7 +8,7 @@ pub mod pinelabs;
 
 use std::borrow::Cow;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::http::HttpResponse;
 use crate::model::Provider;
 use crate::taxonomy;
@@ -31,6 +31,7 @@ pub(crate) struct Envelope {
 pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn(&serde_json::Value) -> Option<Envelope>) -> Error {
     let envelope = serde_json::from_str::<serde_json::Value>(&resp.body).ok().and_then(|v| read(&v));
     let request_id = resp.header("request-id").or(resp.header("x-request-id")).map(str::to_string);
+    let enveloped = envelope.is_some();
     let (code, message, body_request_id) = match envelope {
         Some(e) => (e.code, e.message, e.request_id),
         None => (None, None, None),
@@ -38,7 +39,17 @@ pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn
     let message = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| format!("{} replied HTTP {} without an error description", provider.as_str(), resp.status));
-    taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(body_request_id.or(request_id))
+    let mut err = taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(body_request_id.or(request_id));
+    // Only the provider says "no such token or customer", in its own error reply. A bare 404 (a
+    // wrong baseUrl, a proxy's page) is not that: a caller could read it as already deleted.
+    if !enveloped && err.code == ErrorCode::NotFound {
+        err.code = ErrorCode::ProviderError;
+        err.message = format!(
+            "{} replied HTTP 404 without its error reply: the address may be wrong (check baseUrl), or something in between answered",
+            provider.as_str()
+        );
+    }
+    err
 }
 
 pub(crate) fn string_field(v: &serde_json::Value, key: &str) -> Option<String> {
@@ -160,6 +171,28 @@ mod tests {
     use super::{alliancepay, chargeover, payerly, pinelabs, LooseId, MAX_ROWS};
     use crate::error::ErrorCode;
     use crate::http::HttpResponse;
+
+    /// A 404 is "no such token" only in the provider's own error reply: a bare one (a wrong
+    /// baseUrl, a proxy) must not read as already deleted.
+    #[test]
+    fn a_404_without_the_providers_error_reply_is_not_not_found() {
+        let bare = [HttpResponse::new(404, "<html><body>404 Not Found</body></html>"), HttpResponse::new(404, ""), HttpResponse::new(404, r#"{"error":{}}"#)];
+        for resp in &bare {
+            for err in [pinelabs::error(resp), chargeover::error(resp), payerly::error(resp), alliancepay::error(resp)] {
+                assert_eq!((err.code, err.http_status), (ErrorCode::ProviderError, Some(404)), "{:?} {err:?}", resp.body);
+                assert!(!err.retryable);
+            }
+        }
+        assert!(pinelabs::error(&bare[0]).message.contains("check baseUrl"));
+        let enveloped = [
+            pinelabs::error(&HttpResponse::new(404, r#"{"code":"NOT_FOUND","message":"Token not found"}"#)),
+            chargeover::error(&HttpResponse::new(404, r#"{"code":404,"status":"Error","message":"Object not found.","response":false}"#)),
+            payerly::error(&HttpResponse::new(404, r#"{"error":{"code":"404","description":"Not Found","traceId":"t"}}"#)),
+        ];
+        for err in enveloped {
+            assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
+        }
+    }
 
     /// A field sent twice in one object: which copy the provider meant is not known.
     #[test]

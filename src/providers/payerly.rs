@@ -158,7 +158,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         if let Some((m, y)) = wc.expiry_date.as_deref().and_then(time_fmt::parse_card_expiry) {
             c.expiry_month = Some(m);
             c.expiry_year = Some(y);
-            card_expiry = time_fmt::end_of_month(y, m);
+            card_expiry = time_fmt::card_expires_at(y, m);
         }
         c.holder_name = wc.card_holder.map(card::scrub_pans_owned);
         if let Some(info) = wc.card_info {
@@ -173,11 +173,13 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         Some(RequiredAction { action: card::scrub_pans(action), value })
     });
     let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
-    // `expireAt` decides; without it, the card's own expiry month (and it is when the token expires).
+    // `expireAt` decides (expired from that instant on); without it, the card's own expiry month
+    // (usable through its last millisecond), which is when the token expires.
     t.expires_at = expire_at.or(card_expiry).map(time_fmt::to_iso);
-    let expired = match expire_at.or(card_expiry) {
-        Some(end) => now_ms >= time_fmt::epoch_ms(end),
-        None => false,
+    let expired = match (expire_at, card_expiry) {
+        (Some(at), _) => now_ms >= time_fmt::epoch_ms(at),
+        (None, Some(last)) => now_ms > time_fmt::epoch_ms(last),
+        (None, None) => false,
     };
     t.status = status::from_expiry(expired);
     t
@@ -242,6 +244,7 @@ pub fn error(resp: &HttpResponse) -> Error {
             (None, x) => x.map(str::to_string),
         };
         Some(Envelope { code: string_field(e, "code"), message, request_id: string_field(e, "traceId") })
+            .filter(|e| e.code.is_some() || e.message.is_some())
     })
 }
 
@@ -367,7 +370,7 @@ mod tests {
         let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
         assert_eq!(t.status, TokenStatus::Active);
         // ...and is when the token expires (so sorting by expiresAt sees it).
-        assert_eq!(t.expires_at.as_deref(), Some("2031-01-01T00:00:00.000Z"));
+        assert_eq!(t.expires_at.as_deref(), Some("2030-12-31T23:59:59.999Z"));
         let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": null, "customer": null, "paymentData": null}}]});
         let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
         assert!(t.card.is_none() && t.status == TokenStatus::Active);

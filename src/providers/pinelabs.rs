@@ -244,7 +244,7 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     match wire.tokens {
         Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from).collect()),
         // An error envelope inside a 200 (a proxy, or the API itself).
-        None if wire.code.is_some() => Err(error(resp)),
+        None if wire.code.as_ref().is_some_and(|c| c.is_string() || c.is_number()) => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
         None => Err(Error::decode(P, "the reply has no tokens member").with_status(resp.status)),
     }
@@ -295,9 +295,10 @@ fn has_error_code(resp: &HttpResponse) -> bool {
     serde_json::from_str::<serde_json::Value>(&resp.body).is_ok_and(|v| is_error_envelope(&v))
 }
 
-/// `{code, message}` where a success body was expected (a 200 from a proxy, or the API itself).
+/// `{code, message}` where a success body was expected (a 200 from a proxy, or the API itself);
+/// the code as text or a number, as the list reply's check takes it.
 fn is_error_envelope(reply: &serde_json::Value) -> bool {
-    reply.get("code").is_some_and(|c| c.is_string())
+    reply.get("code").is_some_and(|c| c.is_string() || c.is_number())
 }
 
 /// `{code, message, additional_error_details?}`.
@@ -475,6 +476,12 @@ mod tests {
         for err in [parse_delete(&in_200, "t1").unwrap_err(), parse_token(&in_200).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
             assert_eq!(err.message, "Request could not be processed");
+        }
+        // A numeric code is the same envelope (the list's check already took it): an error,
+        // not an undecodable success, which a delete would report as "most likely applied".
+        let numeric = HttpResponse::new(200, r#"{"code":500,"message":"Request could not be processed"}"#);
+        for err in [parse_delete(&numeric, "t1").unwrap_err(), parse_token(&numeric).unwrap_err(), parse_token_list(&numeric).unwrap_err()] {
+            assert_eq!((err.code, err.provider_code.as_deref(), err.message.as_str()), (ErrorCode::ProviderError, Some("500"), "Request could not be processed"));
         }
         let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#), "t1").unwrap_err();
         assert_eq!(err.code, ErrorCode::Decode, "no token_id: not a confirmation");
