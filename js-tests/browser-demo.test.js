@@ -138,6 +138,7 @@ test('suspend, reactivate and delete an AlliancePay token; the row updates after
 });
 
 test('an expired ChargeOver card can be deleted (only AlliancePay applies status rules to a delete)', { skip }, async () => {
+  expectedFailures.push('/tokenized/'); // the read-back of the deleted record: 404, shown as DELETED
   await lookupSingle('chargeover', '1000');
   const expired = page.locator('#results-body tr', { has: page.locator('.badge', { hasText: 'EXPIRED' }) });
   assert.ok((await expired.count()) > 0);
@@ -221,12 +222,14 @@ test('no forbidden action is offered: DELETED tokens, and providers without stat
   assert.equal(await row('Qm7xK2pLr9TzA4vN8cWb1eYd').getByRole('button', { name: /^Suspend / }).count(), 0);
 
   await lookupSingle('pinelabs', 'cust-v1-statuses');
-  // Pine Labs has no status change; only deletion (deactivation), and only where the rules allow it.
+  // Pine Labs has no status change; only deletion (deactivation), of any token not already
+  // deactivated: the SDK applies AlliancePay's status rules to AlliancePay alone, and a pending or
+  // failed token is one a merchant may well want gone.
   assert.equal(await page.locator('#results-body button[data-action="suspend"], #results-body button[data-action="reactivate"]').count(), 0);
-  for (const id of ['token-v1-deactivated-01', 'token-v1-initiated-01', 'token-v1-failed-01', 'token-v1-quarantined-01']) {
-    assert.equal(await row(id).getByRole('button').count(), 0, id);
+  assert.equal(await row('token-v1-deactivated-01').getByRole('button').count(), 0);
+  for (const id of ['token-v1-suspended-01', 'token-v1-initiated-01', 'token-v1-failed-01', 'token-v1-quarantined-01']) {
+    assert.equal(await row(id).getByRole('button', { name: /^Deactivate / }).count(), 1, id);
   }
-  assert.equal(await row('token-v1-suspended-01').getByRole('button', { name: /^Deactivate / }).count(), 1);
 
   await lookupSingle('payerly', 'tok_visa_active');
   assert.equal(await row('tok_visa_active').getByRole('button').count(), 0, 'Payerly can only look tokens up');

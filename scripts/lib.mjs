@@ -34,6 +34,7 @@ export function lockedVersion(crate) {
   return m && m[1];
 }
 
+/** The browser the browser suites drive (playwright-core launches it; no driver is needed). */
 export function hasChromium() {
-  return existsSync('/usr/bin/chromium') && existsSync('/usr/bin/chromedriver');
+  return existsSync('/usr/bin/chromium');
 }

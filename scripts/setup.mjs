@@ -1,7 +1,7 @@
 // Installs what building and testing need on a fresh machine, and nothing that is already there:
 // Rust through rustup (from rustup's own dist server) and a C compiler (Debian's, for build
 // scripts), the wasm target, wasm-bindgen-cli at the Cargo.lock version, npm dev dependencies,
-// and (with --browser) Debian's Chromium and ChromeDriver.
+// and (with --browser) Debian's Chromium.
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,10 @@ if (major < 20 || (major === 20 && minor < 14)) {
 }
 
 const aptInstall = (packages) => {
+  if (capture('apt-get', ['--version']) === null) {
+    console.error(`missing ${packages.join(', ')}, and this machine has no apt-get to install them with: install them with its own package manager, then run this again`);
+    process.exit(1);
+  }
   if (process.getuid?.() !== 0) {
     console.error(`missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`);
     process.exit(1);
@@ -85,4 +89,4 @@ if (!existsSync(marker) || newer(path.join(root, 'package-lock.json')) || newer(
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
-if (process.argv.includes('--browser') && !hasChromium()) aptInstall(['chromium', 'chromium-driver']);
+if (process.argv.includes('--browser') && !hasChromium()) aptInstall(['chromium']);

@@ -598,7 +598,7 @@ fn after_write(mut err: Error, made: &str, token_id: &str) -> Error {
     err.retryable = false;
     err.not_applied = false;
     err.retry_after_ms = None;
-    err.token_id = Some(token_id.to_string());
+    err.token_id = Some(token_id.into());
     err
 }
 

@@ -73,8 +73,9 @@ pub struct Error {
     pub retry_after_ms: Option<u64>,
     /// The token a write made or changed, when only the read-back after it failed: the write is
     /// done, and this is the id to read, rather than a reason to repeat the write.
+    /// (A `Box<str>`: the error is returned by value everywhere, and this keeps it small.)
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<String>,
+    pub token_id: Option<Box<str>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod card;
 pub mod client;
 pub mod config;
+pub mod country;
 pub mod error;
 pub mod http;
 pub mod json_path;

@@ -98,6 +98,8 @@ pub struct Card {
     pub holder_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_name: Option<String>,
+    /// ISO 3166-1 alpha-2 ("US"), whichever form the provider sent; kept as sent when it is
+    /// neither an alpha-2 nor a known alpha-3 code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_country: Option<String>,
     /// CREDIT or DEBIT, as the provider says it.

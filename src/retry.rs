@@ -52,13 +52,34 @@ impl RetryPolicy {
     }
 }
 
-/// `Retry-After` as delta-seconds or an HTTP date, relative to `now_ms`.
+/// `Retry-After` as delta-seconds or an HTTP date, relative to `now_ms`. Read leniently, since a
+/// wait the provider asked for and the SDK missed means retrying into the same refusal: a header
+/// sent twice arrives joined ("120, 120") and its first value counts, a fraction of a second
+/// ("1.5") is rounded up to the next millisecond, and a number too large to hold is the longest
+/// wait (which is then not waited out, but handed to the caller).
 pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(seconds.saturating_mul(1000));
+    if let Some(at) = http_date_ms(value) {
+        return Some(at.saturating_sub(now_ms));
     }
-    Some(http_date_ms(value)?.saturating_sub(now_ms))
+    let first = value.split(',').next()?.trim();
+    let (whole, fraction) = first.split_once('.').unwrap_or((first, ""));
+    if whole.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds = whole.parse::<u64>().unwrap_or(u64::MAX);
+    let mut ms = 0;
+    for (i, digit) in fraction.bytes().map(|b| u64::from(b - b'0')).enumerate() {
+        match i {
+            0..=2 => ms += digit * [100, 10, 1][i],
+            _ if digit > 0 => {
+                ms += 1;
+                break;
+            }
+            _ => {}
+        }
+    }
+    Some(seconds.saturating_mul(1000).saturating_add(ms))
 }
 
 /// An HTTP date (`Date`, `Retry-After`) as epoch ms.
@@ -121,5 +142,13 @@ mod tests {
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:03 GMT", now), Some(3_000));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(0));
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("120, 120", 0), Some(120_000), "a header sent twice");
+        assert_eq!(parse_retry_after(" 1.5 ", 0), Some(1_500));
+        assert_eq!(parse_retry_after("0.0001", 0), Some(1), "rounded up, not down to no wait");
+        assert_eq!(parse_retry_after("2.", 0), Some(2_000));
+        assert_eq!(parse_retry_after("99999999999999999999999", 0), Some(u64::MAX), "the longest wait, not none");
+        for bad in ["", ".5", "-1", "1e3", "1.5.2", "1 s", ","] {
+            assert_eq!(parse_retry_after(bad, 0), None, "{bad:?}");
+        }
     }
 }

@@ -163,7 +163,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         c.holder_name = wc.card_holder.map(card::scrub_pans_owned);
         if let Some(info) = wc.card_info {
             c.issuer_name = info.issuer_name.map(card::scrub_pans_owned);
-            c.issuer_country = info.issuer_country.map(card::scrub_pans_owned);
+            c.issuer_country = info.issuer_country.map(card::scrub_pans_owned).map(crate::country::alpha2);
         }
         t.card = Some(c);
     }
@@ -319,7 +319,7 @@ mod tests {
         let c = t.card.as_ref().unwrap();
         // "string" is no PAN and no expiry: nothing made up.
         assert_eq!((c.masked_pan.as_deref(), c.expiry_month, c.brand.as_ref()), (None, None, "Unknown"));
-        assert_eq!((c.holder_name.as_deref(), c.issuer_name.as_deref(), c.issuer_country.as_deref()), (Some("string"), Some("string"), Some("USA")));
+        assert_eq!((c.holder_name.as_deref(), c.issuer_name.as_deref(), c.issuer_country.as_deref()), (Some("string"), Some("string"), Some("US")));
         let text = serde_json::to_string(&t).unwrap();
         for key in PII {
             assert!(!text.contains(key), "{key} in {text}");

@@ -157,7 +157,7 @@ impl From<WireToken<'_>> for Token {
             let mut card = card::card_from_pan(None, c.network_name.as_deref());
             card.last4 = last4;
             card.issuer_name = c.issuer_name.map(card::scrub_pans_owned);
-            card.issuer_country = c.country_code.map(card::scrub_pans_owned);
+            card.issuer_country = c.country_code.map(card::scrub_pans_owned).map(crate::country::alpha2);
             card.funding = c.card_type.map(card::scrub_pans_owned);
             card.cvv_required = flag(c.cvv_required);
             card.international = flag(c.international);
