@@ -463,40 +463,37 @@ fn a_credential_a_provider_echoes_in_its_error_is_redacted() {
     assert!(!err.message.contains("pk_live_123"), "{}", err.message);
 }
 
-#[test]
-fn a_failed_read_back_after_a_store_names_the_stored_id() {
-    let env = FakeEnv::new(|req: &HttpRequest| {
+/// A ChargeOver store that goes through (201, id 3529), then a read-back answered with `read_back`.
+fn store_then(read_back: HttpResponse) -> (crate::error::Error, usize) {
+    let env = FakeEnv::new(move |req: &HttpRequest| {
         Ok(if req.method == crate::http::Method::Post {
             HttpResponse::new(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#)
         } else {
-            HttpResponse::new(500, r#"{"code":500,"status":"Error","message":"database busy","details":{},"response":false}"#)
+            read_back.clone()
         })
     });
     let config = ClientConfig::parse(&json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3", "maxRetries": 0}).to_string()).unwrap();
     let client = Client::new(config, env.clone()).unwrap();
     let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
-    let err = block_on(client.create_token(&input)).unwrap_err();
+    (block_on(client.create_token(&input)).unwrap_err(), env.count("/tokenized"))
+}
+
+#[test]
+fn a_failed_read_back_after_a_store_names_the_stored_id() {
+    let (err, sent) = store_then(HttpResponse::new(500, r#"{"code":500,"status":"Error","message":"database busy","details":{},"response":false}"#));
     assert!(err.message.starts_with("stored as tokenized_id 3529"), "{}", err.message);
-    assert_eq!(env.count("/tokenized"), 2, "one store, one read-back, no second store");
+    assert_eq!(sent, 2, "one store, one read-back, no second store");
 }
 
 /// A read-back refused with 429 and a wait: the caller is not told to wait and repeat the store.
 #[test]
 fn a_rate_limited_read_back_after_a_store_is_not_a_reason_to_repeat_it() {
-    let env = FakeEnv::new(|req: &HttpRequest| {
-        Ok(if req.method == crate::http::Method::Post {
-            HttpResponse::new(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#)
-        } else {
-            HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"slow down","details":{},"response":false}"#).with_header("retry-after", "90")
-        })
-    });
-    let config = ClientConfig::parse(&json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://co.test/api/v3", "maxRetries": 0}).to_string()).unwrap();
-    let client = Client::new(config, env.clone()).unwrap();
-    let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
-    let err = block_on(client.create_token(&input)).unwrap_err();
+    let (err, sent) = store_then(
+        HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"slow down","details":{},"response":false}"#).with_header("retry-after", "90"),
+    );
     assert_eq!((err.code, err.retryable, err.retry_after_ms, err.token_id.as_deref()), (ErrorCode::ProviderError, false, None, Some("3529")));
     assert!(err.message.contains("(RATE_LIMITED)"), "{}", err.message);
-    assert_eq!(env.count("/tokenized"), 2);
+    assert_eq!(sent, 2);
 }
 
 #[test]
