@@ -53,11 +53,21 @@ if (capture('rustup', ['--version']) === null) {
     process.exit(1);
   }
   console.log('installing Rust (stable, minimal profile) with rustup');
-  const res = await fetch(`https://static.rust-lang.org/rustup/dist/${triple}/rustup-init`);
-  if (!res.ok) throw new Error(`downloading rustup-init failed: HTTP ${res.status}`);
+  const url = `https://static.rust-lang.org/rustup/dist/${triple}/rustup-init`;
   const dir = mkdtempSync(path.join(tmpdir(), 'rustup-'));
   const init = path.join(dir, 'rustup-init');
-  writeFileSync(init, Buffer.from(await res.arrayBuffer()));
+  // Node's fetch ignores HTTPS_PROXY, which cargo and npm honour: behind a proxy, curl fetches it.
+  const proxied = Boolean(process.env.HTTPS_PROXY || process.env.https_proxy);
+  if (proxied && capture('curl', ['--version']) !== null) {
+    run('curl', ['-fsSL', '--proto', '=https', '-o', init, url]);
+  } else {
+    const res = await fetch(url).catch((err) => {
+      console.error(`downloading rustup-init failed (${err.cause?.code ?? err.message})${proxied ? '; behind a proxy, install curl or Rust itself (https://rustup.rs)' : ''}`);
+      process.exit(1);
+    });
+    if (!res.ok) throw new Error(`downloading rustup-init failed: HTTP ${res.status}`);
+    writeFileSync(init, Buffer.from(await res.arrayBuffer()));
+  }
   chmodSync(init, 0o755);
   run(init, ['-y', '--profile', 'minimal', '--default-toolchain', 'stable', '--no-modify-path']);
   rmSync(dir, { recursive: true, force: true });

@@ -550,9 +550,18 @@ async fn sign_in<E: Env, T>(
     // the sign-in is dropped, which aborts its request.
     let deadline = None;
     let mut opened = None;
-    let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut 0, build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
-    if let Err(Error { retry_after_ms: Some(ms), .. }) = &sent {
-        hold.set(env.now_ms().saturating_add(*ms));
+    let mut retries = 0;
+    let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
+    // have had. Otherwise every call in the meantime would send its own round of sign-ins to a
+    // provider that is already refusing them.
+    let wait = match &sent {
+        Err(e) if e.retry_after_ms.is_none() && e.code == ErrorCode::RateLimited => Some(settings.retry.backoff_ceiling(retries)),
+        Err(e) => e.retry_after_ms,
+        Ok(()) => None,
+    };
+    if let Some(ms) = wait {
+        hold.set(env.now_ms().saturating_add(ms));
     }
     sent?;
     opened.ok_or_else(unread)

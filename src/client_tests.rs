@@ -207,6 +207,29 @@ fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
 }
 
 #[test]
+fn a_sign_in_throttled_without_retry_after_holds_the_next_ones_for_a_backoff() {
+    // Pine Labs' 429 has no Retry-After: the next call within the backoff the sign-in would have
+    // waited next fails at once instead of sending three more sign-ins; after it, one is sent.
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+    let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+    assert_eq!(call().code, ErrorCode::RateLimited);
+    assert_eq!(env.count("/auth/v1/token"), 3, "the sign-in's own retries");
+    let held = call();
+    assert_eq!((held.code, held.retryable), (ErrorCode::RateLimited, true));
+    assert!(held.retry_after_ms.is_some_and(|ms| ms > 0 && ms <= 1_200), "{:?}", held.retry_after_ms);
+    assert_eq!(env.count("/auth/v1/token"), 3, "nothing sent while held");
+    env.clock.set(env.clock.get() + 1_200);
+    call();
+    assert_eq!(env.count("/auth/v1/token"), 6, "after the hold, a new sign-in");
+}
+
+#[test]
 fn a_renewed_credential_earns_one_more_attempt_not_a_fresh_set_of_retries() {
     // maxRetries 2: 429, 429, then 401 (renew), then 429s. Before, the renewal restarted the
     // count and made six requests.

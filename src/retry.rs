@@ -40,15 +40,19 @@ impl RetryPolicy {
         let delay = match err.retry_after_ms {
             Some(ms) if ms > self.max_retry_after_ms => return None,
             Some(ms) => ms,
-            None => {
-                let ceiling = self.base_delay_ms.saturating_mul(1u64 << retries_done.min(20)).min(self.max_delay_ms);
-                (random.clamp(0.0, 1.0) * ceiling as f64) as u64
-            }
+            None => (random.clamp(0.0, 1.0) * self.backoff_ceiling(retries_done) as f64) as u64,
         };
         match budget_ms {
             Some(budget) if delay >= budget => None,
             _ => Some(delay),
         }
+    }
+}
+
+impl RetryPolicy {
+    /// The longest backoff before retry number `retries_done + 1` (its wait is jittered below it).
+    pub fn backoff_ceiling(&self, retries_done: u32) -> u64 {
+        self.base_delay_ms.saturating_mul(1u64 << retries_done.min(20)).min(self.max_delay_ms)
     }
 }
 
