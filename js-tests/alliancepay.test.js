@@ -126,6 +126,7 @@ test('DELETED→ACTIVE gives INVALID_TRANSITION, and a token already in the stat
   assert.deepEqual([same.id, same.status], ['-s9UCfCNN0YMk4ZOyZX8pWAt', 'ACTIVE']);
   const deletedAgain = await client.updateTokenStatus({ tokenId: 'Zd3_hJ6sVw0nPq5uGk8rTy2m', status: 'DELETED' });
   assert.equal(deletedAgain.status, 'DELETED');
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/get' }), 3, 'one read per call: the token as read is the answer');
   const notSettable = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'PENDING' }));
   assert.equal(notSettable.code, 'INVALID_INPUT');
   const unknownWord = await rejection(client.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'FROZEN' }));
@@ -206,12 +207,26 @@ test('a resumed session opens none, and onSessionUpdate gets sessions without th
   await first.listTokens({ customerId: 'senderCustomerId' });
   assert.equal(sessions.length, 1);
   const saved = sessions[0];
-  assert.deepEqual(Object.keys(saved).sort(), ['deviceId', 'expiresAt', 'refreshToken', 'serverPublic']);
+  assert.deepEqual(Object.keys(saved).sort(), ['deviceId', 'expiresAt', 'issuedFor', 'refreshToken', 'serverPublic']);
   assert.ok(!JSON.stringify(saved).includes(merchantPrivate.d));
   assert.equal(saved.serverPublic.d, undefined);
+  assert.match(saved.issuedFor, /^[0-9a-f]{16}$/, 'a fingerprint, not the serviceCode');
 
   const resumed = clientFor(sandbox(), 'alliancepay', { session: saved });
   await resumed.listTokens({ customerId: 'senderCustomerId' });
+  assert.equal(authorizations(), 1);
+
+  // Another merchant's client (or the same merchant's in another environment) refuses it, instead
+  // of acting on the first merchant's tokens or sending its refresh token to the other host.
+  for (const other of [{ serviceCode: 'another-merchant' }, { baseUrl: `${sandbox().baseUrls.alliancepay}/elsewhere` }]) {
+    const err = await rejection((async () => clientFor(sandbox(), 'alliancepay', { session: saved, ...other }))());
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, /^config\.session: was opened for another serviceCode or baseUrl/);
+  }
+  // A session saved before the fingerprint existed is taken as it is.
+  const { issuedFor, ...legacy } = saved;
+  assert.ok(issuedFor);
+  await clientFor(sandbox(), 'alliancepay', { session: legacy, serviceCode: 'another-merchant' }).listTokens({ customerId: 'senderCustomerId' });
   assert.equal(authorizations(), 1);
 });
 

@@ -38,8 +38,8 @@ function invalid(message) {
   return new PayTokensError({ code: 'INVALID_INPUT', message, retryable: false });
 }
 
-function asError(thrown, provider) {
-  const err = toError(thrown);
+function asError(thrown, provider, signal) {
+  const err = toError(thrown, signal);
   // Which provider failed is what the hub's outcome is about.
   if (err.provider === undefined) err.provider = provider;
   return err;
@@ -110,7 +110,7 @@ class Hub {
         const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
         return [provider, { ok: true, customerId, count: tagged.length }, tagged];
       } catch (thrown) {
-        return [provider, { ok: false, customerId, error: asError(thrown, provider) }, []];
+        return [provider, { ok: false, customerId, error: asError(thrown, provider, signal) }, []];
       }
     }));
     // The caller asked to stop: no partial result, as from any other aborted call, whatever the

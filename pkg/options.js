@@ -50,8 +50,9 @@ export function toError(thrown, signal) {
   if (thrown instanceof PayTokensError) return thrown;
   if (thrown && typeof thrown === 'object' && ERROR_CODES.has(thrown.code) && typeof thrown.message === 'string') {
     const err = new PayTokensError(thrown);
-    // What the caller aborted with, as fetch rejects with it.
+    // What the caller aborted with, as fetch rejects with it; else what the error carried.
     if (err.code === 'ABORTED' && signal) err.cause = signal.reason;
+    else if (thrown.cause !== undefined) err.cause = thrown.cause;
     return err;
   }
   // Not expected: the core reports every failure as a typed object. Keep what happened.

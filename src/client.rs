@@ -76,7 +76,7 @@ impl<E: Env> Client<E> {
             ClientConfig::Alliancepay(c) => Connector::Alliancepay {
                 key: alliancepay::merchant_key(&c.merchant_private_key)?,
                 session: match &c.session {
-                    Some(saved) => Credential::with_value(Session::resume(saved)?),
+                    Some(saved) => Credential::with_value(Session::resume(saved, &alliancepay::session_owner(&c.service_code, &settings.base_url))?),
                     None => Credential::default(),
                 },
                 service_code: c.service_code,
@@ -232,28 +232,36 @@ impl<E: Env> Client<E> {
     /// provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
         let deadline = self.deadline();
-        self.change_status(input, None, deadline).await?;
+        if let Some(unchanged) = self.change_status(input, None, deadline).await? {
+            return Ok(unchanged);
+        }
         let made = format!("the token is now {}", input.status.as_str());
         self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made, &input.token_id))
     }
 
     /// Read (unless the caller just did: `known`), check, change, all within `deadline`. No read
     /// after the change: a delete has nothing to return, and a read that failed after it would
-    /// report a deletion that happened as a failure.
-    async fn change_status(&self, input: &UpdateTokenStatusInput, known: Option<TokenStatus>, deadline: Deadline) -> Result<()> {
+    /// report a deletion that happened as a failure. A token that already has the status is
+    /// returned as read, with nothing sent (`None` when a change was sent).
+    async fn change_status(&self, input: &UpdateTokenStatusInput, known: Option<TokenStatus>, deadline: Deadline) -> Result<Option<Token>> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
                 build()?; // validated before the status read below
-                let current = match known {
-                    Some(status) => status,
-                    None => self.token_by_id(&input.token_id, deadline).await?.status,
+                let (current, read) = match known {
+                    Some(status) => (status, None),
+                    None => {
+                        let token = self.token_by_id(&input.token_id, deadline).await?;
+                        (token.status, Some(token))
+                    }
                 };
                 // Already so: nothing to send. A caller repeating a change whose outcome was
                 // unknown (a timeout) gets the token, not an error for the change it made.
                 if current == input.status {
-                    return Ok(());
+                    if let Some(token) = read {
+                        return Ok(Some(token));
+                    }
                 }
                 if !status::can_transition(current, input.status) {
                     return Err(Error::new(
@@ -262,7 +270,7 @@ impl<E: Env> Client<E> {
                     )
                     .with_provider(self.provider()));
                 }
-                self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await
+                self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await.map(|()| None)
             }
             _ => Err(Error::unsupported(self.provider(), "token status change")),
         }
@@ -315,7 +323,7 @@ impl<E: Env> Client<E> {
                     return Ok(());
                 }
                 let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted };
-                self.change_status(&delete, Some(current), deadline).await
+                self.change_status(&delete, Some(current), deadline).await.map(drop)
             }
             Connector::Chargeover { .. } => {
                 let build = || chargeover::delete_token_request(base, &input.token_id);
@@ -442,7 +450,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
                         let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
-                        env.session_opened(&opened.export());
+                        env.session_opened(&opened.export(&alliancepay::session_owner(&service_code, &settings.base_url)));
                         Ok(opened)
                     })
                 };
@@ -525,7 +533,7 @@ impl Wire<'_> {
     }
 }
 
-/// A sign-in request. It is shared by every call waiting for it, so no one call's budget bounds it.
+/// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
 /// A wait the provider asked for (`hold`) is kept before the next one is sent.
 async fn sign_in<E: Env, T>(
     env: &E,
@@ -544,11 +552,11 @@ async fn sign_in<E: Env, T>(
         err.retry_after_ms = Some(hold.get() - now);
         return Err(err);
     }
-    // No budget of its own: one fixed when it started would be the first caller's, and would cut
-    // it short for a caller that joined later with time left. Each attempt keeps `timeoutMs`, the
-    // retries are counted, each waiter leaves at its own deadline, and when none waits any more
-    // the sign-in is dropped, which aborts its request.
-    let deadline = None;
+    // A budget of its own, `deadlineMs` from when it started, so that it never sleeps on a wait
+    // longer than its callers have: it ends with the wait asked for, which becomes the hold below
+    // (had it slept, the callers would leave, the sign-in would be dropped, and the hold lost). A
+    // call that joined it later may see it end before its own deadline.
+    let deadline = deadline_from_now(env, settings);
     let mut opened = None;
     let mut retries = 0;
     let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
@@ -567,7 +575,7 @@ async fn sign_in<E: Env, T>(
     opened.ok_or_else(unread)
 }
 
-/// `deadlineMs` from now, for a call.
+/// `deadlineMs` from now, for a call or for a sign-in (which runs on a budget of its own).
 fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
     settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
 }

@@ -87,6 +87,13 @@ pub struct AlliancePaySession {
     pub server_public: serde_json::Value,
     /// ISO-8601 UTC.
     pub expires_at: String,
+    /// Whose session it is: a fingerprint of the serviceCode and baseUrl it was opened with (not
+    /// the serviceCode itself). A session resumed by a client of another merchant or environment
+    /// is refused, rather than used for that merchant's tokens or sent to the other host. A
+    /// session saved without it (by an earlier version) is taken as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub issued_for: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]

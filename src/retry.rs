@@ -59,10 +59,16 @@ impl RetryPolicy {
 /// `Retry-After` as delta-seconds or an HTTP date, relative to `now_ms`. Read leniently, since a
 /// wait the provider asked for and the SDK missed means retrying into the same refusal: a header
 /// sent twice arrives joined ("120, 120") and its first value counts, a fraction of a second
-/// ("1.5") is rounded up to the next millisecond, and a number too large to hold is the longest
-/// wait (which is then not waited out, but handed to the caller).
+/// ("1.5") is rounded up to the next millisecond, and a wait of more than a day is taken as a day
+/// (not waited out, but handed to the caller as `retryAfterMs`, and held before the next sign-in:
+/// an absurd value must neither lock a client out for good nor overflow a JS timer).
 pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
-    let value = value.trim();
+    read_retry_after(value.trim(), now_ms).map(|ms| ms.min(LONGEST_RETRY_AFTER_MS))
+}
+
+const LONGEST_RETRY_AFTER_MS: u64 = 86_400_000;
+
+fn read_retry_after(value: &str, now_ms: u64) -> Option<u64> {
     if let Some(at) = http_date_ms(value) {
         return Some(at.saturating_sub(now_ms));
     }
@@ -150,7 +156,9 @@ mod tests {
         assert_eq!(parse_retry_after(" 1.5 ", 0), Some(1_500));
         assert_eq!(parse_retry_after("0.0001", 0), Some(1), "rounded up, not down to no wait");
         assert_eq!(parse_retry_after("2.", 0), Some(2_000));
-        assert_eq!(parse_retry_after("99999999999999999999999", 0), Some(u64::MAX), "the longest wait, not none");
+        assert_eq!(parse_retry_after("99999999999999999999999", 0), Some(86_400_000), "the longest wait, not none, and not forever");
+        assert_eq!(parse_retry_after("86401", 0), Some(86_400_000));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), Some(86_400_000));
         for bad in ["", ".5", "-1", "1e3", "1.5.2", "1 s", ","] {
             assert_eq!(parse_retry_after(bad, 0), None, "{bad:?}");
         }

@@ -27,20 +27,32 @@ pub struct Session {
     pub expires_at_ms: u64,
 }
 
+/// Whose a session is (`AlliancePaySession::issued_for`): the first 16 hex digits of SHA-256 over
+/// the serviceCode and the baseUrl, so that the saved form does not carry the serviceCode.
+pub fn session_owner(service_code: &str, base_url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(service_code).chain_update([0u8]).chain_update(base_url).finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 impl Session {
     /// The persistable form handed to `onSessionUpdate`; it holds no merchant key.
-    pub fn export(&self) -> AlliancePaySession {
+    pub fn export(&self, owner: &str) -> AlliancePaySession {
         AlliancePaySession {
             device_id: self.device_id.clone(),
             refresh_token: self.refresh_token.clone(),
             server_public: self.server_public.clone(),
             expires_at: time_fmt::from_epoch_ms(self.expires_at_ms).map(time_fmt::to_iso).unwrap_or_default(),
+            issued_for: Some(owner.to_string()),
         }
     }
 
-    /// Resumes a saved session without re-authorizing.
-    pub fn resume(saved: &AlliancePaySession) -> Result<Session> {
+    /// Resumes a saved session without re-authorizing, if it is this client's (`owner`).
+    pub fn resume(saved: &AlliancePaySession, owner: &str) -> Result<Session> {
         let bad = |why: &str| Error::invalid_input("config.session", why);
+        if saved.issued_for.as_deref().is_some_and(|f| f != owner) {
+            return Err(bad("was opened for another serviceCode or baseUrl: pass the session saved for this merchant and environment, or none"));
+        }
         let server_key = RecipientKey::from_jwk(&saved.server_public).map_err(|e| bad(&format!("serverPublic: {e}")))?;
         let expires = time_fmt::parse(&saved.expires_at).ok_or_else(|| bad("expiresAt is not a timestamp"))?;
         if saved.device_id.is_empty() || saved.refresh_token.is_empty() {
@@ -269,7 +281,8 @@ impl From<WireToken<'_>> for Token {
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_alliancepay);
         t.provider_status = w.status.as_deref().map(status::provider_word);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
-        t.merchant_id = w.merchant_id.map(card::scrub_pans_owned);
+        // An id, kept exact like the customer's: compared with config.merchantId and the bank's records.
+        t.merchant_id = w.merchant_id;
         t.payment_method = PaymentMethod::Card;
         t.card = Some(card::card_from_pan(w.masked_pan, None));
         t
@@ -478,11 +491,18 @@ mod tests {
         let local = 1_740_658_354_430 - 3_600_430 + 7_200_000;
         let dated = opened.clone().with_header("Date", "Thu, 27 Feb 2025 11:12:34 GMT");
         assert_eq!(parse_session(&dated, local).unwrap().expires_at_ms, local + 3_600_430);
-        let saved = session.export();
+        let saved = session.export("owner");
         assert_eq!(saved.expires_at, "2025-02-27T12:12:34.430Z");
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
-        assert_eq!(Session::resume(&saved).unwrap().device_id, "dev");
+        assert_eq!(Session::resume(&saved, "owner").unwrap().device_id, "dev");
+        // Another merchant's or environment's client refuses it; one saved before the field existed is taken.
+        assert_eq!(Session::resume(&saved, "other").unwrap_err().code, crate::error::ErrorCode::InvalidInput);
+        assert!(Session::resume(&AlliancePaySession { issued_for: None, ..saved.clone() }, "other").is_ok());
+        assert_eq!(session_owner("svc", "https://a"), session_owner("svc", "https://a"));
+        assert_ne!(session_owner("svc", "https://a"), session_owner("svc", "https://b"));
+        assert_ne!(session_owner("svc", "https://a"), session_owner("svc2", "https://a"));
+        assert_eq!(session_owner("svc", "https://a").len(), 16);
         // An unreadable UTC timestamp falls back to the Kyiv one, not to sessionExpiration.
         let mut kyiv_only = plain.clone();
         kyiv_only["tokenExpirationDateTime"] = "27.02.2025".into();
@@ -500,9 +520,9 @@ mod tests {
         let mut endless = plain.clone();
         endless.as_object_mut().unwrap().retain(|k, _| !k.starts_with("tokenExpiration"));
         endless["sessionExpiration"] = 5_000_000_000u64.into();
-        let saved = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap().export();
+        let saved = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap().export("owner");
         assert_eq!(saved.expires_at, "9999-12-31T23:59:59.999Z");
-        assert!(Session::resume(&saved).is_ok());
+        assert!(Session::resume(&saved, "owner").is_ok());
         let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::Authentication);
         assert!(!err.renew_auth);

@@ -575,9 +575,12 @@ pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
 /// `{code, status:"Error", message, details, response:false}`, also inside an HTTP 200: then
 /// the envelope's `code` decides the error kind, and `httpStatus` stays the real one.
 pub fn error(resp: &HttpResponse) -> Error {
+    // ChargeOver's own error reply says `status` other than OK; a JSON body without it (a
+    // gateway's `{"message":"Not Found"}`) is not ChargeOver's answer.
     let read = |v: &serde_json::Value| {
+        v.get("status").and_then(|s| s.as_str()).filter(|s| !s.eq_ignore_ascii_case("OK"))?;
         let message = v.get("message").and_then(|m| m.as_str()).map(str::to_string);
-        message.map(|m| Envelope { code: None, message: Some(m), request_id: None })
+        Some(Envelope { code: None, message, request_id: None })
     };
     if resp.is_success() {
         let v: Option<serde_json::Value> = serde_json::from_str(&resp.body).ok();

@@ -42,7 +42,17 @@ pub fn parse_access_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Acce
         err.renew_auth = false;
         return Err(err);
     }
-    let wire: WireAccessToken = decode(P, resp)?;
+    // A throttling or error reply inside a 200 is that error (a RATE_LIMITED one then holds the
+    // next sign-in), not an unreadable token.
+    let wire: WireAccessToken = decode(P, resp).map_err(|e| {
+        if has_error_code(resp) {
+            let mut err = error(resp);
+            err.renew_auth = false;
+            err
+        } else {
+            e
+        }
+    })?;
     let expires = time_fmt::parse(&wire.expires_at).ok_or_else(|| Error::decode(P, "expires_at is not a timestamp"))?;
     if wire.access_token.is_empty() {
         return Err(Error::decode(P, "empty access_token"));
@@ -303,9 +313,10 @@ fn is_error_envelope(reply: &serde_json::Value) -> bool {
 
 /// `{code, message, additional_error_details?}`.
 pub fn error(resp: &HttpResponse) -> Error {
+    // Pine Labs' error reply always has its `code`; a body with only a message (a gateway's
+    // `{"message":"Not Found"}`) is not its answer.
     reply_error(P, resp, |v| {
-        Some(Envelope { code: string_field(v, "code"), message: string_field(v, "message"), request_id: None })
-            .filter(|e| e.code.is_some() || e.message.is_some())
+        Some(Envelope { code: string_field(v, "code"), message: string_field(v, "message"), request_id: None }).filter(|e| e.code.is_some())
     })
 }
 
@@ -460,6 +471,13 @@ mod tests {
         assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{}"#)).unwrap_err().code, ErrorCode::Decode);
         let err = parse_token_list(&HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#)).unwrap_err();
         assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
+    }
+
+    #[test]
+    fn an_access_token_reply_with_an_error_inside_200_is_that_error() {
+        let err = parse_access_token(&HttpResponse::new(200, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#), 0).unwrap_err();
+        assert_eq!((err.code, err.retryable, err.renew_auth), (ErrorCode::RateLimited, true, false));
+        assert_eq!(parse_access_token(&HttpResponse::new(200, r#"{"access_token":7}"#), 0).unwrap_err().code, ErrorCode::Decode);
     }
 
     #[test]
