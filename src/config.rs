@@ -437,6 +437,23 @@ fn check_base_url(url: &str) -> Result<String> {
     if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) || rest.chars().any(|c| c.is_control()) {
         return Err(bad("must be a URL with a host and no query or fragment"));
     }
+    // `[::1]evil.example`, an empty host or a port past 65535 would pass the checks above and
+    // then fail in fetch as a retried NETWORK error: refused here instead.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(inner) => match inner.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, after)) => (host, Some(after.strip_prefix(':').ok_or_else(|| bad("must have only a port after the IPv6 address"))?)),
+            None => return Err(bad("must close its IPv6 address with ]")),
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port_ok = |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n));
+    if host.is_empty() || port.is_some_and(|p| !port_ok(p)) {
+        return Err(bad("must have a host, and a port (if any) from 1 to 65535"));
+    }
     Ok(url.trim_end_matches('/').to_string())
 }
 
@@ -562,10 +579,13 @@ mod tests {
         assert!(check_base_url("http://localhost:x@evil.example/api").is_err());
         assert!(check_base_url("https://user@host.example/api").is_err());
         // Scheme and host in any case; every loopback spelling may use plain http.
-        for ok in ["HTTPS://api.pluralpay.in/api", "http://LOCALHOST:8080/x", "http://127.0.0.2/x", "http://[0:0:0:0:0:0:0:1]:9/x", "Http://[::1]/x"] {
+        for ok in ["HTTPS://api.pluralpay.in/api", "http://LOCALHOST:8080/x", "http://127.0.0.2/x", "http://[0:0:0:0:0:0:0:1]:9/x", "Http://[::1]/x",
+            "https://host:65535/x", "https://[2001:db8::1]:8443/api", "https://host"] {
             assert!(check_base_url(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://127.0.0.1.evil.example/x", "http://localhost.evil.example/x", "http://10.0.0.1/x", "http://[::2]/x", "htt://x"] {
+        for bad in ["http://127.0.0.1.evil.example/x", "http://localhost.evil.example/x", "http://10.0.0.1/x", "http://[::2]/x", "htt://x",
+            "http://[::1]evil.example/x", "http://[::1", "https://:443/x", "https://host:99999/", "https://host:0/", "https://host:/x", "https://host:8a/x",
+            "https://[::1]:/x"] {
             assert!(check_base_url(bad).is_err(), "{bad}");
         }
     }

@@ -276,6 +276,7 @@ mod fetch {
                 "refreshToken": session.refresh_token.expose(),
                 "serverPublic": session.server_public,
                 "expiresAt": session.expires_at,
+                "issuedFor": session.issued_for,
             });
             if let Ok(value) = js_sys::JSON::parse(&plain.to_string()) {
                 // A throwing callback must not fail the call that opened the session.
