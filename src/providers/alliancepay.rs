@@ -217,7 +217,8 @@ pub fn error(resp: &HttpResponse) -> Error {
             (Some(text), Some(detail)) => Some(format!("{text}: {detail}")),
             (text, detail) => text.or(detail),
         };
-        Some(Envelope { code: string_field(v, "msgCode"), message, request_id: string_field(v, "requestId") })
+        let code = string_field(v, "msgCode");
+        Some(Envelope { own: code.is_some(), code, message, request_id: string_field(v, "requestId") })
             .filter(|e| e.code.is_some() || e.message.is_some())
     });
     // The bank types a refusal of the request's fields VALIDATION_ERROR, with any HTTP status

@@ -576,11 +576,11 @@ pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
 /// the envelope's `code` decides the error kind, and `httpStatus` stays the real one.
 pub fn error(resp: &HttpResponse) -> Error {
     // ChargeOver's own error reply says `status` other than OK; a JSON body without it (a
-    // gateway's `{"message":"Not Found"}`) is not ChargeOver's answer.
+    // gateway's `{"message":"Not Found"}`) is not ChargeOver's answer, though its message is kept.
     let read = |v: &serde_json::Value| {
-        v.get("status").and_then(|s| s.as_str()).filter(|s| !s.eq_ignore_ascii_case("OK"))?;
+        let own = v.get("status").and_then(|s| s.as_str()).is_some_and(|s| !s.eq_ignore_ascii_case("OK"));
         let message = v.get("message").and_then(|m| m.as_str()).map(str::to_string);
-        Some(Envelope { code: None, message, request_id: None })
+        (own || message.is_some()).then_some(Envelope { code: None, message, request_id: None, own })
     };
     if resp.is_success() {
         let v: Option<serde_json::Value> = serde_json::from_str(&resp.body).ok();

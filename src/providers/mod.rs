@@ -24,6 +24,9 @@ pub(crate) struct Envelope {
     pub code: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    /// The body is the provider's own error reply (its marker was there), not a gateway's JSON
+    /// that happens to carry a message: only the provider's own 404 says "no such token".
+    pub own: bool,
 }
 
 /// The error for a failure reply. A body that is not the provider's JSON envelope (an HTML 502
@@ -31,7 +34,7 @@ pub(crate) struct Envelope {
 pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn(&serde_json::Value) -> Option<Envelope>) -> Error {
     let envelope = serde_json::from_str::<serde_json::Value>(&resp.body).ok().and_then(|v| read(&v));
     let request_id = resp.header("request-id").or(resp.header("x-request-id")).map(str::to_string);
-    let enveloped = envelope.is_some();
+    let enveloped = envelope.as_ref().is_some_and(|e| e.own);
     let (code, message, body_request_id) = match envelope {
         Some(e) => (e.code, e.message, e.request_id),
         None => (None, None, None),
@@ -191,6 +194,11 @@ mod tests {
             }
         }
         assert!(pinelabs::error(&bare[0]).message.contains("check baseUrl"));
+        // A message-only body elsewhere is still read for its message.
+        let gateway = HttpResponse::new(400, r#"{"message":"bad gateway config"}"#);
+        for err in [pinelabs::error(&gateway), chargeover::error(&gateway)] {
+            assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "bad gateway config"));
+        }
         let enveloped = [
             pinelabs::error(&HttpResponse::new(404, r#"{"code":"NOT_FOUND","message":"Token not found"}"#)),
             chargeover::error(&HttpResponse::new(404, r#"{"code":404,"status":"Error","message":"Object not found.","response":false}"#)),

@@ -243,8 +243,9 @@ pub fn error(resp: &HttpResponse) -> Error {
             (Some(d), None) => Some(d.to_string()),
             (None, x) => x.map(str::to_string),
         };
-        Some(Envelope { code: string_field(e, "code"), message, request_id: string_field(e, "traceId") })
-            .filter(|e| e.code.is_some() || e.message.is_some())
+        let code = string_field(e, "code");
+        let own = code.is_some() || message.is_some();
+        Some(Envelope { code, message, request_id: string_field(e, "traceId"), own }).filter(|e| e.own)
     })
 }
 

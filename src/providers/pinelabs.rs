@@ -314,9 +314,10 @@ fn is_error_envelope(reply: &serde_json::Value) -> bool {
 /// `{code, message, additional_error_details?}`.
 pub fn error(resp: &HttpResponse) -> Error {
     // Pine Labs' error reply always has its `code`; a body with only a message (a gateway's
-    // `{"message":"Not Found"}`) is not its answer.
+    // `{"message":"Not Found"}`) is not its answer, though its message is kept.
     reply_error(P, resp, |v| {
-        Some(Envelope { code: string_field(v, "code"), message: string_field(v, "message"), request_id: None }).filter(|e| e.code.is_some())
+        let code = string_field(v, "code");
+        Some(Envelope { own: code.is_some(), code, message: string_field(v, "message"), request_id: None }).filter(|e| e.own || e.message.is_some())
     })
 }
 
