@@ -50,7 +50,8 @@ struct Inner<E> {
 
 enum Connector {
     Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
-    Alliancepay { service_code: String, key: PrivateKey, encryption: Encryption, session: Credential<Session> },
+    /// `owner` marks the sessions this client saves and accepts (`alliancepay::session_owner`).
+    Alliancepay { service_code: String, owner: String, key: PrivateKey, encryption: Encryption, session: Credential<Session> },
     /// `authorization` is the whole Basic header value, built once.
     Chargeover { authorization: Secret, password: Secret, page_size: u32, max_pages: u32 },
     /// `authorization` is the whole Bearer header value, built once.
@@ -73,15 +74,19 @@ impl<E: Env> Client<E> {
         let settings = config.settings()?;
         let connector = match config {
             ClientConfig::Pinelabs(c) => Connector::Pinelabs { client_id: c.client_id, client_secret: c.client_secret, token: Credential::default() },
-            ClientConfig::Alliancepay(c) => Connector::Alliancepay {
-                key: alliancepay::merchant_key(&c.merchant_private_key)?,
-                session: match &c.session {
-                    Some(saved) => Credential::with_value(Session::resume(saved, &alliancepay::session_owner(&c.service_code, &settings.base_url))?),
-                    None => Credential::default(),
-                },
-                service_code: c.service_code,
-                encryption: c.encryption.unwrap_or_default(),
-            },
+            ClientConfig::Alliancepay(c) => {
+                let owner = alliancepay::session_owner(&c.service_code, &settings.base_url);
+                Connector::Alliancepay {
+                    key: alliancepay::merchant_key(&c.merchant_private_key)?,
+                    session: match &c.session {
+                        Some(saved) => Credential::with_value(Session::resume(saved, &owner)?),
+                        None => Credential::default(),
+                    },
+                    owner,
+                    service_code: c.service_code,
+                    encryption: c.encryption.unwrap_or_default(),
+                }
+            }
             ClientConfig::Chargeover(c) => Connector::Chargeover {
                 authorization: chargeover::basic_authorization(&c.username, &c.password),
                 password: c.password,
@@ -258,10 +263,8 @@ impl<E: Env> Client<E> {
                 };
                 // Already so: nothing to send. A caller repeating a change whose outcome was
                 // unknown (a timeout) gets the token, not an error for the change it made.
-                if current == input.status {
-                    if let Some(token) = read {
-                        return Ok(Some(token));
-                    }
+                if let Some(token) = read.filter(|_| current == input.status) {
+                    return Ok(Some(token));
                 }
                 if !status::can_transition(current, input.status) {
                     return Err(Error::new(
@@ -441,16 +444,16 @@ impl<E: Env> Client<E> {
                 let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
                 Ok(AuthGrant::PineLabs(grant))
             }
-            Connector::Alliancepay { service_code, key, session, .. } => {
+            Connector::Alliancepay { service_code, owner, key, session, .. } => {
                 let now = inner.env.now_ms();
                 let open = || -> LocalBoxFuture<'static, Result<Session>> {
                     let env = inner.env.clone();
                     let settings = inner.settings.clone();
-                    let (service_code, key, hold) = (service_code.clone(), key.clone(), inner.sign_in_hold.clone());
+                    let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
                         let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
-                        env.session_opened(&opened.export(&alliancepay::session_owner(&service_code, &settings.base_url)));
+                        env.session_opened(&opened.export(&owner));
                         Ok(opened)
                     })
                 };

@@ -27,6 +27,11 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest backoff before retry number `retries_done + 1` (its wait is jittered below it).
+    pub fn backoff_ceiling(&self, retries_done: u32) -> u64 {
+        self.base_delay_ms.saturating_mul(1u64 << retries_done.min(20)).min(self.max_delay_ms)
+    }
+
     /// How long to wait before retry number `retries_done + 1`, or `None` to stop.
     /// `random` is uniform in [0, 1): backoff uses full jitter. `budget_ms` is what remains of an
     /// overall deadline, if one was set.
@@ -46,13 +51,6 @@ impl RetryPolicy {
             Some(budget) if delay >= budget => None,
             _ => Some(delay),
         }
-    }
-}
-
-impl RetryPolicy {
-    /// The longest backoff before retry number `retries_done + 1` (its wait is jittered below it).
-    pub fn backoff_ceiling(&self, retries_done: u32) -> u64 {
-        self.base_delay_ms.saturating_mul(1u64 << retries_done.min(20)).min(self.max_delay_ms)
     }
 }
 

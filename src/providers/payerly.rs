@@ -244,8 +244,7 @@ pub fn error(resp: &HttpResponse) -> Error {
             (None, x) => x.map(str::to_string),
         };
         let code = string_field(e, "code");
-        let own = code.is_some() || message.is_some();
-        Some(Envelope { code, message, request_id: string_field(e, "traceId"), own }).filter(|e| e.own)
+        (code.is_some() || message.is_some()).then(|| Envelope { code, message, request_id: string_field(e, "traceId"), own: true })
     })
 }
 

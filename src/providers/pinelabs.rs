@@ -36,23 +36,14 @@ struct WireAccessToken {
 
 /// The expiry is placed on the local clock (`HttpResponse::local_time`).
 pub fn parse_access_token(resp: &HttpResponse, local_now_ms: u64) -> Result<AccessToken> {
+    // A 401 here means the client secret is wrong: renewing the token cannot help.
+    let refused = || Error { renew_auth: false, ..error(resp) };
     if !resp.is_success() {
-        // A 401 here means the client secret is wrong: renewing the token cannot help.
-        let mut err = error(resp);
-        err.renew_auth = false;
-        return Err(err);
+        return Err(refused());
     }
     // A throttling or error reply inside a 200 is that error (a RATE_LIMITED one then holds the
     // next sign-in), not an unreadable token.
-    let wire: WireAccessToken = decode(P, resp).map_err(|e| {
-        if has_error_code(resp) {
-            let mut err = error(resp);
-            err.renew_auth = false;
-            err
-        } else {
-            e
-        }
-    })?;
+    let wire: WireAccessToken = decode(P, resp).map_err(|e| if has_error_code(resp) { refused() } else { e })?;
     let expires = time_fmt::parse(&wire.expires_at).ok_or_else(|| Error::decode(P, "expires_at is not a timestamp"))?;
     if wire.access_token.is_empty() {
         return Err(Error::decode(P, "empty access_token"));
