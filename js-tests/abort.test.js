@@ -115,6 +115,54 @@ for (const { stoppedAt, what, message, updates } of [
   });
 }
 
+// A write the provider confirmed, whose read-back is then aborted: the caller learns that the
+// write is done and which token to read, not that it "may" have been applied.
+for (const { provider, written, start, made } of [
+  {
+    provider: 'alliancepay',
+    written: (url) => url.includes('/state/update'),
+    start: async (client, signal) => {
+      const [token] = await client.listTokens({ customerId: 'senderCustomerId' });
+      return { call: client.updateTokenStatus({ tokenId: token.id, status: 'SUSPENDED' }, { signal }), id: token.id };
+    },
+    made: /^the token is now SUSPENDED at alliancepay; the call was aborted by its signal while reading it back: read the token rather than repeat the change$/,
+  },
+  {
+    provider: 'chargeover',
+    written: (url, init) => init.method === 'POST',
+    start: async (client, signal) => ({ call: client.createToken({ customerId: '1002', token: 'cus_AbortedReadBack' }, { signal }) }),
+    made: /^stored as tokenized_id \d+ at chargeover; the call was aborted by its signal while reading it back: read the token rather than repeat the change$/,
+  },
+]) {
+  test(`${provider}: an abort during the read-back after a confirmed write names the token`, async () => {
+    // Every request after the write's reply waits until its signal aborts.
+    let writeDone = false;
+    let readBackSent = false;
+    const fetchVia = async (url, init) => {
+      if (writeDone) {
+        readBackSent = true;
+        await new Promise((resolve) => init.signal.addEventListener('abort', resolve));
+      }
+      const resp = await fetch(url, init);
+      if (written(url, init)) writeDone = true;
+      return resp;
+    };
+    const client = clientFor(sandbox(), provider, { fetch: fetchVia, timeoutMs: 10_000 });
+    const controller = new AbortController();
+    const { call, id } = await start(client, controller.signal);
+    await waitFor(() => readBackSent, 'the read-back to be sent');
+    controller.abort();
+    const err = await rejection(call);
+    assert.equal(err.code, 'ABORTED');
+    assert.equal(err.retryable, false);
+    assert.match(err.message, made);
+    assert.ok(err.tokenId, 'the token made or changed is named');
+    if (id) assert.equal(err.tokenId, id);
+    else assert.ok(err.message.includes(`tokenized_id ${err.tokenId} `), err.message);
+    assert.equal(err.toJSON().tokenId, err.tokenId);
+  });
+}
+
 test('a long-lived signal passed to many calls keeps no listener once they end, whether they succeed or fail', async () => {
   const client = clientFor(sandbox(), 'pinelabs');
   const controller = new AbortController();

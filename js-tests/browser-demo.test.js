@@ -137,6 +137,21 @@ test('suspend, reactivate and delete an AlliancePay token; the row updates after
   await page.screenshot({ path: new URL('demo-alliancepay-actions.png', OUT).pathname, fullPage: true });
 });
 
+test('a suspend whose read-back fails shows the token suspended, and says it could not be read back', { skip }, async () => {
+  expectedFailures.push('/token/v1/get'); // the read-back, answered 500 on purpose
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  const token = row('-s9UCfCNN0YMk4ZOyZX8pWAt');
+  // The status check before the change passes; the read after it fails.
+  demo.sandbox.fault({ provider: 'alliancepay', scenario: 'server_error', status: 500, pathIncludes: '/token/v1/get', skip: 1 });
+  await token.getByRole('button', { name: /^Suspend / }).click();
+  await token.locator('.badge', { hasText: 'SUSPENDED' }).waitFor();
+  const banner = page.locator('#banner');
+  assert.match(await banner.textContent(), /was suspended, but could not be read back/);
+  assert.match(await banner.textContent(), /PROVIDER_ERROR/);
+  assert.equal(await token.getByRole('button', { name: /^Reactivate / }).count(), 1);
+  assert.equal(demo.sandbox.count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 1);
+});
+
 test('an expired ChargeOver card can be deleted (only AlliancePay applies status rules to a delete)', { skip }, async () => {
   expectedFailures.push('/tokenized/'); // the read-back of the deleted record: 404, shown as DELETED
   await lookupSingle('chargeover', '1000');

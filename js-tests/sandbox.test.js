@@ -232,6 +232,12 @@ test('faults: rate_limit with Retry-After, reset drops the connection, log and C
   assert.equal(limited.headers.get('retry-after'), '7');
   assert.equal((await limited.json()).error.code, 42900);
   assert.equal((await fetch(`${sbx.baseUrls.payerly}/tokens/string`, { headers: auth })).status, 200);
+  // `skip` lets that many matching requests through first.
+  sbx.fault({ provider: 'payerly', scenario: 'rate_limit', skip: 1 });
+  assert.equal((await fetch(`${sbx.baseUrls.payerly}/tokens/string`, { headers: auth })).status, 200);
+  assert.equal((await fetch(`${sbx.baseUrls.payerly}/tokens/string`, { headers: auth })).status, 429);
+  assert.equal((await fetch(`${sbx.baseUrls.payerly}/tokens/string`, { headers: auth })).status, 200);
+  assert.throws(() => sbx.fault({ provider: 'payerly', scenario: 'rate_limit', skip: -1 }), /skip must be a whole number/);
 
   sbx.fault({ provider: 'payerly', scenario: 'reset' });
   await assert.rejects(fetch(`${sbx.baseUrls.payerly}/tokens/string`, { headers: auth }));
@@ -246,7 +252,7 @@ test('faults: rate_limit with Retry-After, reset drops the connection, log and C
   assert.match(html.headers.get('content-type'), /text\/html/);
   await html.text();
 
-  assert.equal(sbx.count({ provider: 'payerly', pathIncludes: '/tokens/string' }), 3);
+  assert.equal(sbx.count({ provider: 'payerly', pathIncludes: '/tokens/string' }), 6);
   assert.equal(sbx.requests.at(-1).rawUrl, '/pinelabs/api/v1/customer/x/tokens');
 
   const pre = await fetch(`${sbx.baseUrls.alliancepay}/ecom/execute_request/token/v1/get`, {

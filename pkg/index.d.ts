@@ -127,7 +127,8 @@ export declare class PayTokensError extends Error {
   readonly retryAfterMs?: number;
   /**
    * The token a write made or changed, when the write went through and only reading it back
-   * failed (`PROVIDER_ERROR`, not retryable): read this token rather than repeat the write.
+   * failed (`PROVIDER_ERROR`, not retryable) or was aborted (`ABORTED`): read this token rather
+   * than repeat the write.
    */
   readonly tokenId?: string;
   /** For `ABORTED`, the signal's `reason`; for an error the SDK did not make itself, what was thrown. */

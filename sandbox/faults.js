@@ -24,6 +24,7 @@ export function normalizeFault(spec, providers) {
   let times = spec.times ?? 1;
   if (times === 'Infinity' || times === -1) times = Infinity;
   if (typeof times !== 'number' || !(times > 0)) throw new Error('times must be a positive number');
+  if (spec.skip !== undefined && !(Number.isInteger(spec.skip) && spec.skip >= 0)) throw new Error('skip must be a whole number');
   return {
     provider: resolvedProvider,
     scenario,
@@ -32,6 +33,8 @@ export function normalizeFault(spec, providers) {
     status: spec.status,
     retryAfter: spec.retryAfter,
     delayMs: spec.delayMs,
+    // How many matching requests pass untouched first (the read-back after a write, say).
+    skip: spec.skip ?? 0,
   };
 }
 
@@ -51,6 +54,10 @@ export class FaultQueue {
     );
     if (i < 0) return null;
     const fault = this.#items[i];
+    if (fault.skip > 0) {
+      fault.skip -= 1;
+      return null;
+    }
     fault.times -= 1;
     if (fault.times <= 0) this.#items.splice(i, 1);
     return fault;

@@ -236,11 +236,18 @@ impl<E: Env> Client<E> {
     /// no update, nor does one to the status the token already has. Resolves to the token as the
     /// provider holds it after the change.
     pub async fn update_token_status(&self, input: &UpdateTokenStatusInput) -> Result<Token> {
+        self.update_token_status_noting(input, &|_, _| {}).await
+    }
+
+    /// `update_token_status`, telling `done` what was changed once the provider confirms it
+    /// (see `Done`).
+    pub async fn update_token_status_noting(&self, input: &UpdateTokenStatusInput, done: Done<'_>) -> Result<Token> {
         let deadline = self.deadline();
         if let Some(unchanged) = self.change_status(input, None, deadline).await? {
             return Ok(unchanged);
         }
         let made = format!("the token is now {}", input.status.as_str());
+        done(&made, &input.token_id);
         self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made, &input.token_id))
     }
 
@@ -282,13 +289,21 @@ impl<E: Env> Client<E> {
     /// Stores a gateway token, then reads the stored record back so the caller gets what the
     /// provider holds.
     pub async fn create_token(&self, input: &CreateTokenInput) -> Result<Token> {
+        self.create_token_noting(input, &|_, _| {}).await
+    }
+
+    /// `create_token`, telling `done` the new record's id once the provider confirms it (see
+    /// `Done`).
+    pub async fn create_token_noting(&self, input: &CreateTokenInput, done: Done<'_>) -> Result<Token> {
         let base = &self.inner.settings.base_url;
         let deadline = self.deadline();
         match &self.inner.connector {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
                 let id = self.call(deadline, Safety::Write, build, chargeover::parse_created).await?;
-                self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &format!("stored as tokenized_id {id}"), &id))
+                let made = format!("stored as tokenized_id {id}");
+                done(&made, &id);
+                self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &made, &id))
             }
             _ => Err(Error::unsupported(self.provider(), "token creation")),
         }
@@ -608,6 +623,11 @@ fn refuse_payerly_only(input: &GetTokenInput) -> Result<()> {
     }
 }
 
+/// Hears, from a write that reads its token back, what the provider confirmed (`made`, as in
+/// `after_write`) and the token's id, before the read-back: a call abandoned during it (an
+/// abort) can still say that the write is done and which token to read.
+pub type Done<'a> = &'a dyn Fn(&str, &str);
+
 /// A read-back that failed after a write went through. The read's own code would mislead:
 /// RATE_LIMITED or TIMEOUT tell a caller to wait and repeat, NOT_FOUND that nothing is there, and
 /// repeating a create stores the token twice. So it is PROVIDER_ERROR, never retryable, with no
@@ -716,7 +736,7 @@ pub(crate) async fn send_with_retry<E: Env>(
                 }
                 // A write that failed in an unknown state is not safe to repeat: say so. A server
                 // error (5xx, 408) leaves the outcome unknown too, though it is never retried.
-                let server_failed = err.code == ErrorCode::ProviderError && err.http_status.is_some_and(|s| s == 408 || s >= 500);
+                let server_failed = err.code == ErrorCode::ProviderError && (err.server_failed || err.http_status.is_some_and(|s| s == 408 || s >= 500));
                 if safety == Safety::Write && (err.retryable || server_failed) && !err.not_applied {
                     err.retryable = false;
                     err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);

@@ -486,6 +486,24 @@ fn a_credential_a_provider_echoes_in_its_error_is_redacted() {
     assert!(!err.message.contains("pk_live_123"), "{}", err.message);
 }
 
+/// ChargeOver reports a server failure inside an HTTP 200: a store's outcome is as unknown as
+/// after a 500, and a refusal inside a 200 (code 400) is not.
+#[test]
+fn a_store_failed_by_chargeover_inside_a_200_may_have_been_applied() {
+    let store = |body: &'static str| {
+        let env = scripted(vec![status(200, body)]);
+        let client = Client::new(chargeover(json!({"maxRetries": 0})), env.clone()).unwrap();
+        let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
+        (block_on(client.create_token(&input)).unwrap_err(), env.count("/tokenized"))
+    };
+    let (err, sent) = store(r#"{"code":500,"status":"Error","message":"An error occurred while processing the request.","details":{},"response":false}"#);
+    assert_eq!((err.code, err.http_status, err.retryable, sent), (ErrorCode::ProviderError, Some(200), false, 1));
+    assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
+    let (err, _) = store(r#"{"code":400,"status":"Error","message":"Invalid customer.","details":{},"response":false}"#);
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(!err.message.contains("may have been applied"), "{}", err.message);
+}
+
 /// A ChargeOver store that goes through (201, id 3529), then a read-back answered with `read_back`.
 fn store_then(read_back: HttpResponse) -> (crate::error::Error, usize) {
     let env = FakeEnv::new(move |req: &HttpRequest| {

@@ -67,12 +67,16 @@ pub struct Error {
     /// so even a write may be repeated.
     #[serde(skip)]
     pub(crate) not_applied: bool,
+    /// The provider reported a failure of its own (408 or 5xx), in the HTTP status or, as
+    /// ChargeOver does, in an envelope inside a 200: a write's outcome is then unknown.
+    #[serde(skip)]
+    pub(crate) server_failed: bool,
     /// How long the provider asked the caller to wait (its `Retry-After`), when the SDK did not
     /// wait itself (too long, past `deadlineMs`, or no retries left).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
-    /// The token a write made or changed, when only the read-back after it failed: the write is
-    /// done, and this is the id to read, rather than a reason to repeat the write.
+    /// The token a write made or changed, when only the read-back after it failed or was
+    /// aborted: the write is done, and this is the id to read, rather than a reason to repeat it.
     /// (A `Box<str>`: the error is returned by value everywhere, and this keeps it small.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_id: Option<Box<str>>,
@@ -92,6 +96,7 @@ impl Error {
             retryable: matches!(code, ErrorCode::RateLimited | ErrorCode::Network | ErrorCode::Timeout),
             renew_auth: false,
             not_applied: code == ErrorCode::RateLimited,
+            server_failed: false,
             retry_after_ms: None,
             token_id: None,
         }

@@ -2,6 +2,9 @@
 //! against its operation (the core cancels by dropping futures).
 //! Errors cross as plain objects; pkg/api.js turns them into `PayTokensError`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use futures::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -81,7 +84,28 @@ impl Drop for AbortWatch {
 /// open, which the caller is told with what to look at to know.
 enum Effect {
     Read,
-    Write { client: Client<FetchEnv>, check: &'static str },
+    /// `done` is filled when the provider has confirmed the write and the call goes on to read
+    /// the token back (`client::Done`): what was made, and the token's id.
+    Write { client: Client<FetchEnv>, check: &'static str, done: Rc<RefCell<Option<(String, String)>>> },
+}
+
+impl Effect {
+    fn write(client: &Client<FetchEnv>, check: &'static str) -> Effect {
+        Effect::Write { client: client.clone(), check, done: Rc::default() }
+    }
+
+    /// The `client::Done` that fills this effect's `done`.
+    fn noter(&self) -> impl Fn(&str, &str) + 'static {
+        let cell = match self {
+            Effect::Write { done, .. } => Some(done.clone()),
+            Effect::Read => None,
+        };
+        move |made: &str, id: &str| {
+            if let Some(cell) = &cell {
+                *cell.borrow_mut() = Some((made.to_string(), id.to_string()));
+            }
+        }
+    }
 }
 
 /// `fut`, unless the caller's signal (checked by pkg/api.js; `undefined` for none) aborts first.
@@ -106,15 +130,23 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
         futures::future::Either::Left((result, _)) => result,
         // The signal could not be listened to (a polyfill that throws): the call runs as if it had none.
         futures::future::Either::Right((Err(_), fut)) => fut.await,
-        futures::future::Either::Right((Ok(_), _)) => Err(aborted(match effect {
-            Effect::Read => format!("the call was aborted by its signal; it stopped waiting for {name}"),
+        futures::future::Either::Right((Ok(_), _)) => Err(match effect {
+            Effect::Read => aborted(format!("the call was aborted by its signal; it stopped waiting for {name}")),
+            // The write is done: only reading it back was cut short. The caller is told which
+            // token to read, as when that read fails (`client::after_write`).
+            Effect::Write { done, .. } if done.borrow().is_some() => {
+                let (made, id) = done.take().unwrap_or_default();
+                let mut err = aborted(format!("{made} at {name}; the call was aborted by its signal while reading it back: read the token rather than repeat the change"));
+                err.token_id = Some(id.into());
+                err
+            }
             // Counted per client: a concurrent write on the same client also counts, which errs
             // on the side of "may have been applied".
-            Effect::Write { client, check } if client.writes_started() != writes_before => {
-                format!("the call was aborted by its signal after its change was sent; it may already have been applied at {name}: {check}")
+            Effect::Write { client, check, .. } if client.writes_started() != writes_before => {
+                aborted(format!("the call was aborted by its signal after its change was sent; it may already have been applied at {name}: {check}"))
             }
-            Effect::Write { .. } => format!("the call was aborted by its signal before its change was sent; nothing was changed at {name}"),
-        })),
+            Effect::Write { .. } => aborted(format!("the call was aborted by its signal before its change was sent; nothing was changed at {name}")),
+        }),
     }
 }
 
@@ -224,18 +256,20 @@ impl WasmClient {
     #[wasm_bindgen(js_name = updateTokenStatus)]
     pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        let effect = Effect::Write { client: client.clone(), check: "read the token to know" };
+        let effect = Effect::write(&client, "read the token to know");
+        let done = effect.noter();
         let input = from_js::<UpdateTokenStatusInput>("input", input);
-        promise(client.provider(), effect, signal, async move { client.update_token_status(&input?).await })
+        promise(client.provider(), effect, signal, async move { client.update_token_status_noting(&input?, &done).await })
     }
 
     #[wasm_bindgen(js_name = createToken)]
     pub fn create_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
         // The stored record's id comes with the reply: list the customer's tokens to find it.
-        let effect = Effect::Write { client: client.clone(), check: "list the customer's tokens to know (storing it again would store it twice)" };
+        let effect = Effect::write(&client, "list the customer's tokens to know (storing it again would store it twice)");
+        let done = effect.noter();
         let input = from_js::<CreateTokenInput>("input", input);
-        promise(client.provider(), effect, signal, async move { client.create_token(&input?).await })
+        promise(client.provider(), effect, signal, async move { client.create_token_noting(&input?, &done).await })
     }
 
     #[wasm_bindgen(js_name = queryTokens)]
@@ -248,7 +282,7 @@ impl WasmClient {
     #[wasm_bindgen(js_name = deleteToken)]
     pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        let effect = Effect::Write { client: client.clone(), check: "read the token to know" };
+        let effect = Effect::write(&client, "read the token to know");
         let input = from_js::<DeleteTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.delete_token(&input?).await })
     }

@@ -112,6 +112,7 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     err.http_status = Some(status);
     err.renew_auth = rule.is_some_and(|r| r.renew_auth);
     err.not_applied = rule.is_some_and(|r| r.not_applied);
+    err.server_failed = status == 408 || status >= 500;
     err
 }
 

@@ -636,6 +636,8 @@ async function onAction(event) {
   hideBanner();
   state.pending.set(key, action);
   replaceRow(token);
+  const status = { suspend: 'SUSPENDED', reactivate: 'ACTIVE' }[action];
+  const done = { suspend: 'suspended', reactivate: 'reactivated', delete: PROVIDERS[token.provider].verbDelete === 'Deactivate' ? 'deactivated' : 'deleted' }[action];
   let updated;
   try {
     // Inside the try: the credentials form may have become invalid since the list was shown.
@@ -646,23 +648,35 @@ async function onAction(event) {
       updated = await client.getToken({ tokenId: token.id, customerId: token.customerId })
         .catch(() => ({ ...token, status: 'DELETED', providerStatus: undefined, statusReason: 'Removed at the provider', updatedAt: new Date().toISOString() }));
     } else {
-      updated = await client.updateTokenStatus({ tokenId: token.id, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
+      updated = await client.updateTokenStatus({ tokenId: token.id, status });
     }
   } catch (err) {
     state.pending.delete(key);
+    if (status && err?.tokenId) {
+      // The change went through; only reading the token back failed. The row shows the status it
+      // was given, and the banner why nothing more is shown.
+      settle(key, { ...token, status, providerStatus: undefined, updatedAt: new Date().toISOString() }, action);
+      showBanner({ title: `The ${describeToken(token)} was ${done}, but could not be read back`, errors: [{ error: err }] });
+      announce(`${describeToken(token)} ${done}; it could not be read back.`);
+      return;
+    }
     replaceRow(state.tokens.find((t) => keyOf(t) === key) ?? token, { focusAction: action });
     showBanner({ title: `Could not ${action} the ${describeToken(token)}`, errors: [{ error: err }] });
     return;
   }
   state.pending.delete(key);
-  const merged = { ...token, ...updated, provider: token.provider };
-  state.settled.set(key, { seq: ++state.seq, token: merged });
-  // By key: the list may have been rebuilt (filtered, looked up again) while this ran.
-  state.tokens = state.tokens.map((t) => (keyOf(t) === key ? merged : t));
-  replaceRow(merged, { flash: true, focusAction: action });
-  updateSummary();
-  const done = { suspend: 'suspended', reactivate: 'reactivated', delete: PROVIDERS[token.provider].verbDelete === 'Deactivate' ? 'deactivated' : 'deleted' }[action];
+  const merged = settle(key, { ...token, ...updated, provider: token.provider }, action);
   announce(`${describeToken(merged)} ${done}; status is now ${merged.status}.`);
+}
+
+/** Shows `token` as the row's state after an action, over any list rebuilt while it ran. */
+function settle(key, token, action) {
+  state.settled.set(key, { seq: ++state.seq, token });
+  // By key: the list may have been rebuilt (filtered, looked up again) while this ran.
+  state.tokens = state.tokens.map((t) => (keyOf(t) === key ? token : t));
+  replaceRow(token, { flash: true, focusAction: action });
+  updateSummary();
+  return token;
 }
 
 function replaceRow(token, { flash = false, focusAction } = {}) {
