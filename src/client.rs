@@ -696,7 +696,7 @@ pub(crate) async fn send_with_retry<E: Env>(
             Ok(resp) => {
                 let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
                 let accepted = resp.is_success().then_some(resp.status);
-                match wire.open(resp).await.and_then(|resp| parse(&resp)) {
+                match wire.open(resp).await.and_then(|resp| read_reply(resp, parse)) {
                     Ok(()) => return Ok(()),
                     Err(mut e) => {
                         e.retry_after_ms = e.retry_after_ms.or(retry_after);
@@ -744,6 +744,21 @@ pub(crate) async fn send_with_retry<E: Env>(
                 return Err(err);
             }
         }
+    }
+}
+
+/// `parse` on a reply, and once more with its lone surrogate escapes mended when it could not be
+/// read (`surrogates`): one broken emoji in a name should not cost the whole list.
+fn read_reply(mut resp: HttpResponse, parse: &mut dyn FnMut(&HttpResponse) -> Result<()>) -> Result<()> {
+    match parse(&resp) {
+        Err(err) if err.code == ErrorCode::Decode => match crate::surrogates::mend(&resp.body) {
+            Some(mended) => {
+                resp.body = mended;
+                parse(&resp)
+            }
+            None => Err(err),
+        },
+        read => read,
     }
 }
 

@@ -70,6 +70,20 @@ fn a_permanent_503_makes_one_plus_max_retries_attempts() {
     }
 }
 
+/// A name cut mid-emoji (`"\ud83d"` alone) is read as U+FFFD, as `JSON.parse` would keep it,
+/// rather than failing the whole list; a reply broken otherwise is still DECODE.
+#[test]
+fn a_lone_surrogate_escape_costs_one_character_not_the_reply() {
+    let body = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","payment_method":"CARD","merchant_metadata":{"holder":"Ann \ud83d"}},{"token_id":"t2","status":"ACTIVE","merchant_metadata":{"holder":"Bo \ud83d\ude00"}}]}"#;
+    let env = scripted(vec![status(200, body)]);
+    let tokens = list(&env, pinelabs(0, json!({}))).unwrap();
+    assert_eq!(tokens[0].metadata.as_ref().and_then(|m| m.get("holder")), Some("Ann \u{fffd}"));
+    assert_eq!(tokens[1].metadata.as_ref().and_then(|m| m.get("holder")), Some("Bo \u{1f600}"));
+    assert_eq!(env.count("/customer/"), 1, "read twice, sent once");
+    let env = scripted(vec![status(200, r#"{"tokens":[{"token_id":"\ud83d"#)]);
+    assert_eq!(list(&env, pinelabs(0, json!({}))).unwrap_err().code, ErrorCode::Decode);
+}
+
 #[test]
 fn client_errors_are_tried_once() {
     for code in [400, 403, 404, 409, 422, 500] {

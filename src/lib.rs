@@ -15,6 +15,7 @@ pub mod providers;
 pub mod retry;
 pub mod secret;
 pub mod status;
+pub mod surrogates;
 pub mod taxonomy;
 pub mod time_fmt;
 pub mod transport;

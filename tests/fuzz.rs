@@ -178,3 +178,18 @@ fn card_and_time_text() {
         let _ = time_fmt::parse_card_expiry(text);
     });
 }
+
+/// Mending lone surrogate escapes never panics, leaves nothing to mend, and gives text that
+/// serde_json reads wherever it read the original.
+#[test]
+fn lone_surrogate_mending() {
+    let seeds = vec![r#"{"n":"Ann \ud83d","m":"\ud83d\ude00","p":"C:\\u0041"}"#.into(), r#"["\udc00\ud800\ud800\udfff"]"#.into()];
+    run("surrogates", seeds, |text| {
+        if let Some(mended) = paytokens::surrogates::mend(text) {
+            assert_eq!(paytokens::surrogates::mend(&mended), None, "{text:?}");
+        }
+        if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+            assert_eq!(paytokens::surrogates::mend(text), None, "{text:?}: read as it was, so nothing to mend");
+        }
+    });
+}
