@@ -357,10 +357,10 @@ pub fn scrub_json(value: &mut serde_json::Value) {
             // Keys too: a provider's reply may be keyed by card number. The map is refilled entry by
             // entry: collecting would pull a sort into the wasm, and removing, the B-tree's rebalancing.
             if map.keys().any(|k| has_card_length_run(k)) {
-                for (key, v) in std::mem::take(map) {
-                    let key = scrub_pans_owned(key);
-                    let key = if map.contains_key(&key) { distinct_key(&key, |k| map.contains_key(k)) } else { key };
-                    map.insert(key, v);
+                let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().map(|(k, v)| (scrub_pans_owned(k), v)).collect();
+                let renamed = distinct_keys(entries.iter().map(|(k, _)| k.as_str()));
+                for ((key, v), new) in entries.into_iter().zip(renamed) {
+                    map.insert(new.unwrap_or(key), v);
                 }
             }
             map.values_mut().for_each(scrub_json);
@@ -369,17 +369,32 @@ pub fn scrub_json(value: &mut serde_json::Value) {
     }
 }
 
-/// Two card numbers with the same first six and last four digits mask to the same key. The
-/// later entry is kept under a counted key ("411111******1111 (2)") instead of replacing the first.
-pub fn distinct_key(key: &str, taken: impl Fn(&str) -> bool) -> String {
-    let mut n = 2u32;
-    loop {
-        let candidate = format!("{key} ({n})");
-        if !taken(&candidate) {
-            return candidate;
+/// New names for the keys of one object that come again (`None`: keep the key as it is). A
+/// provider may repeat a metadata key, and two card numbers with the same first six and last four
+/// digits mask to the same key. The first keeps its name; a later one is counted ("k (2)",
+/// "k (3)", …), skipping any count that is itself a key of the object, so that no entry is lost
+/// and none takes another's name. (Counts of different keys cannot meet: "k (2)" ends in one
+/// way only.) Each key's count resumes where it stopped, so a key sent n times costs n steps,
+/// not n², which a hostile reply could otherwise use to hang the instance.
+pub fn distinct_keys<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> Vec<Option<String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let given: BTreeSet<&str> = keys.clone().collect();
+    let mut seen = BTreeSet::new();
+    let mut next: BTreeMap<&str, u32> = BTreeMap::new();
+    keys.map(|key| {
+        if seen.insert(key) {
+            return None;
         }
-        n += 1;
-    }
+        let n = next.entry(key).or_insert(2);
+        loop {
+            let candidate = format!("{key} ({n})");
+            *n += 1;
+            if !given.contains(candidate.as_str()) {
+                return Some(candidate);
+            }
+        }
+    })
+    .collect()
 }
 
 /// The brand from a provider's network word ("VISA", "mast", "American Express", …).
@@ -596,6 +611,9 @@ mod tests {
         values.sort_unstable();
         assert_eq!(values, ["a", "b", "c"]);
         assert!(map.keys().all(|k| k.starts_with("411111******1111")), "{keyed}");
+        // The key the provider sent as "… (2)" keeps its name; the repeat is counted past it.
+        assert_eq!(map.get("411111******1111 (2)"), Some(&serde_json::json!("c")));
+        assert_eq!(map.get("411111******1111 (3)"), Some(&serde_json::json!("b")));
     }
     use super::*;
 

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 use tsify::Tsify;
 
@@ -239,22 +238,16 @@ impl Metadata {
         })
     }
 
-    /// A key that comes again is kept under a counted key (`card::distinct_key`) instead of
+    /// A key that comes again is kept under a counted key (`card::distinct_keys`) instead of
     /// replacing the first, so nothing is lost.
     pub fn from_entries(entries: Vec<(Rc<str>, String)>) -> Metadata {
         // Keys of different lengths differ at once, so comparing each pair is cheapest for the
-        // handful of entries metadata has; past that, the set below bounds the work.
+        // handful of entries metadata has; past that, the sets of `distinct_keys` bound the work.
         if entries.len() <= 16 && !has_repeated_key(&entries) {
             return Metadata(entries);
         }
-        let mut taken = BTreeSet::new();
-        let mut kept = Vec::with_capacity(entries.len());
-        for (key, value) in entries {
-            let key = if taken.contains(&key) { Rc::from(crate::card::distinct_key(&key, |k| taken.contains(k))) } else { key };
-            taken.insert(key.clone());
-            kept.push((key, value));
-        }
-        Metadata(kept)
+        let renamed = crate::card::distinct_keys(entries.iter().map(|(k, _)| &**k));
+        Metadata(entries.into_iter().zip(renamed).map(|((key, value), new)| (new.map_or(key, Rc::from), value)).collect())
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {

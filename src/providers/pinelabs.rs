@@ -399,12 +399,13 @@ mod tests {
         let mut kept: Vec<_> = ["411111******1111", "411111******1111 (2)"].iter().filter_map(|k| same_mask.get(k)).collect();
         kept.sort_unstable();
         assert_eq!((kept, same_mask.len()), (vec!["first", "second"], 2));
-        // A key sent twice (JSON allows it) keeps both values; entries keep the reply's order.
-        let body = r#"{"tokens": [{"token_id": "t", "merchant_metadata": {"b": "1", "a": "2", "b": "3", "b (2)": "4", "A": "5"}}]}"#;
+        // A key sent twice (JSON allows it) keeps both values; entries keep the reply's order. The
+        // count skips a key the reply has itself ("b (2)"), which keeps its own name.
+        let body = r#"{"tokens": [{"token_id": "t", "merchant_metadata": {"b": "1", "a": "2", "b": "3", "b (2)": "4", "A": "5", "b": "6"}}]}"#;
         let twice = parse_token_list(&HttpResponse::new(200, body)).unwrap().remove(0).metadata.unwrap();
         let entries: Vec<(&str, &str)> = twice.iter().collect();
-        assert_eq!(entries, [("b", "1"), ("a", "2"), ("b (2)", "3"), ("b (2) (2)", "4"), ("A", "5")]);
-        assert_eq!(serde_json::to_string(&twice).unwrap(), r#"{"b":"1","a":"2","b (2)":"3","b (2) (2)":"4","A":"5"}"#);
+        assert_eq!(entries, [("b", "1"), ("a", "2"), ("b (3)", "3"), ("b (2)", "4"), ("A", "5"), ("b (4)", "6")]);
+        assert_eq!(serde_json::to_string(&twice).unwrap(), r#"{"b":"1","a":"2","b (3)":"3","b (2)":"4","A":"5","b (4)":"6"}"#);
         assert_eq!((twice.get("a"), twice.get("c"), twice.get("")), (Some("2"), None, None));
         // Past the pairwise check's size too, and without repeats nothing is renamed.
         for n in [16, 17, 40] {
@@ -415,6 +416,10 @@ mod tests {
             let kept = Metadata::from_entries(entries);
             assert_eq!((kept.len(), kept.get("k1"), kept.get("k1 (2)")), (n + 1, Some("k1"), Some("again")), "{n}");
         }
+        // A key sent 20,000 times costs a step each (it took minutes when each count started at 2).
+        let many: Vec<(std::rc::Rc<str>, String)> = (0..20_000).map(|i| ("a".into(), i.to_string())).collect();
+        let kept = Metadata::from_entries(many);
+        assert_eq!((kept.len(), kept.get("a"), kept.get("a (20000)")), (20_000, Some("0"), Some("19999")));
         // Another shape drops the metadata, not the token.
         for other in [serde_json::json!("text"), serde_json::json!([1, {"a": 2}]), serde_json::json!(3), serde_json::json!(null)] {
             assert_eq!(reply(other.clone()), None, "{other}");
