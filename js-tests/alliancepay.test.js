@@ -103,6 +103,20 @@ test('list, get, suspend, reactivate and delete through encrypted sessions', asy
   assert.equal(authorizations(), 1, 'one session served every call');
 });
 
+test("a customerId given to get or delete scopes it: another customer's token is refused and stays", async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt'; // senderCustomerId's
+  for (const call of [() => client.getToken({ tokenId: id, customerId: 'someoneElse' }), () => client.deleteToken({ tokenId: id, customerId: 'someoneElse' })]) {
+    const err = await rejection(call());
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, /^input\.customerId: token -s9UCfCNN0YMk4ZOyZX8pWAt is not this customer's/);
+  }
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 0, 'nothing was deleted');
+  assert.equal((await client.getToken({ tokenId: id, customerId: 'senderCustomerId' })).status, 'ACTIVE');
+  await client.deleteToken({ tokenId: id, customerId: 'senderCustomerId' });
+  assert.equal((await client.getToken({ tokenId: id })).status, 'DELETED');
+});
+
 test('customer ids with spaces, slashes or non-ASCII reach the bank as they are', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const ids = ['Іван Петренко/1', 'a b?c#d%2F..'];

@@ -205,6 +205,19 @@ test('createToken stores, reads back, and deleteToken removes', async () => {
   assert.deepEqual(await client.listTokens({ customerId: '1002' }), []);
 });
 
+test("a customerId given to get or delete scopes it: another customer's token is refused, and no DELETE is sent", async () => {
+  const client = clientFor(sandbox(), 'chargeover');
+  const [token] = await client.listTokens({ customerId: '1000' });
+  for (const call of [() => client.getToken({ tokenId: token.id, customerId: '1002' }), () => client.deleteToken({ tokenId: token.id, customerId: '1002' })]) {
+    const err = await rejection(call());
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, /^input\.customerId: token \d+ is not this customer's/);
+  }
+  assert.equal(tokenRequests().filter((r) => r.method === 'DELETE').length, 0);
+  await client.deleteToken({ tokenId: token.id, customerId: '1000' });
+  assert.equal(tokenRequests().filter((r) => r.method === 'DELETE').length, 1);
+});
+
 test('createToken refuses card numbers and unknown methods before any request', async () => {
   const client = clientFor(sandbox(), 'chargeover');
   for (const input of [

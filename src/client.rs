@@ -224,6 +224,15 @@ impl<E: Env> Client<E> {
         if token.id != input.token_id {
             return Err(Error::decode(self.provider(), "the reply is about another token than the one asked for"));
         }
+        // A `customerId` given scopes the call: another customer's token is refused, not read (nor,
+        // in a delete, deleted). Pine Labs scopes by its path already; a token whose reply names
+        // no customer cannot be checked.
+        if let (Some(asked), Some(owner)) = (input.customer_id.as_deref(), token.customer_id.as_deref()) {
+            if asked != owner {
+                let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
+                return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
+            }
+        }
         Ok(token)
     }
 
@@ -336,7 +345,7 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
-                let current = self.token_by_id(&input.token_id, deadline).await?.status;
+                let current = self.token(&owned_by(input), deadline).await?.status;
                 if current == TokenStatus::Deleted {
                     return Ok(());
                 }
@@ -344,6 +353,10 @@ impl<E: Env> Client<E> {
                 self.change_status(&delete, Some(current), deadline).await.map(drop)
             }
             Connector::Chargeover { .. } => {
+                // Its delete names the token alone: a customer given is checked by reading first.
+                if input.customer_id.is_some() {
+                    self.token(&owned_by(input), deadline).await?;
+                }
                 let build = || chargeover::delete_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Write, build, chargeover::parse_delete).await
             }
@@ -621,6 +634,11 @@ fn refuse_payerly_only(input: &GetTokenInput) -> Result<()> {
         Some((field, _)) => Err(Error::invalid_input(field, "is for Payerly only")),
         None => Ok(()),
     }
+}
+
+/// The read that checks a delete's token, and its customer when one is given.
+fn owned_by(input: &DeleteTokenInput) -> GetTokenInput {
+    GetTokenInput { token_id: input.token_id.clone(), customer_id: input.customer_id.clone(), ..GetTokenInput::default() }
 }
 
 /// Hears, from a write that reads its token back, what the provider confirmed (`made`, as in

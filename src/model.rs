@@ -343,7 +343,8 @@ pub struct ListTokensInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetTokenInput {
     pub token_id: String,
-    /// Pine Labs needs it; the others ignore it.
+    /// Pine Labs needs it. Given to any provider, it scopes the call: a token the provider has
+    /// under another customer is INVALID_INPUT (unchecked only where a reply names no customer).
     #[serde(default)]
     #[tsify(optional)]
     pub customer_id: Option<String>,
@@ -376,6 +377,8 @@ pub struct UpdateTokenStatusInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeleteTokenInput {
     pub token_id: String,
+    /// Pine Labs needs it. Given to any provider, it scopes the delete: a token the provider has
+    /// under another customer is INVALID_INPUT and stays (ChargeOver then reads the token first).
     #[serde(default)]
     #[tsify(optional)]
     pub customer_id: Option<String>,
