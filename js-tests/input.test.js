@@ -113,6 +113,16 @@ test('an option a call does not have, or a misspelt config option, is INVALID_IN
     assert.equal(nested.message, 'query.where[0]: holds a key that is not an option');
   }
   assert.throws(() => clientFor(sb, 'pinelabs', { deadlineMS: 5000 }), { code: 'INVALID_INPUT', provider: 'pinelabs', message: 'config.deadlineMS: is not an option; did you mean deadlineMs?' });
+  // A function under a misspelt name is named too: JSON alone would have dropped it silently,
+  // and AlliancePay's sessions would never have been saved.
+  const save = () => {};
+  assert.throws(() => clientFor(sb, 'alliancepay', { onSessionUpdated: save }), { code: 'INVALID_INPUT', message: 'config.onSessionUpdated: is not an option; did you mean onSessionUpdate?' });
+  assert.throws(() => clientFor(sb, 'pinelabs', { fetchFn: save }), { code: 'INVALID_INPUT', message: 'config.fetchFn: is not an option; did you mean fetch?' });
+  assert.throws(() => clientFor(sb, 'pinelabs', { clientSecret: () => 'secret' }), { code: 'INVALID_INPUT', message: /^config\.clientSecret: / });
+  // A session callback where there are no sessions would never be called.
+  assert.throws(() => clientFor(sb, 'pinelabs', { onSessionUpdate: save }), { code: 'INVALID_INPUT', message: 'config.onSessionUpdate: is not an option for pinelabs (only AlliancePay has sessions)' });
+  assert.equal(clientFor(sb, 'alliancepay', { onSessionUpdate: save, fetch }).provider, 'alliancepay');
+  assert.throws(() => clientFor(sb, 'alliancepay', { onSessionUpdate: 'save' }), { code: 'INVALID_INPUT', message: 'config.onSessionUpdate: must be a function' });
   assert.equal(sb.requests.length, 0);
 });
 

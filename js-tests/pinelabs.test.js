@@ -139,7 +139,7 @@ test('config errors name the field, before any request', async () => {
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', timeoutMs: -1 }, /config\.timeoutMs/],
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', fetch: 3 }, /config\.fetch/],
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', fetch: null }, /config\.fetch: must be a function/],
-    [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', onSessionUpdate: 'save' }, /config\.onSessionUpdate: must be a function/],
+    [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', onSessionUpdate: 'save' }, /config\.onSessionUpdate: is not an option for pinelabs/],
     // JSON would write these as null, a silent default; they are refused instead.
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', timeoutMs: NaN }, /config\.timeoutMs/],
     [{ provider: 'pinelabs', clientId: 'x', clientSecret: 'x', maxRetries: Infinity }, /config\.maxRetries/],

@@ -61,6 +61,10 @@ class Client {
       // A getter that throws (a vault still locked): bad input like any other, not a stray Error.
       throw invalid('config', 'must hold only plain data');
     }
+    // Any other function would cross as JSON no better than undefined, dropped without a word (a
+    // misspelt `onSessionUpdated`, a secret given as a getter function): marked instead, so the
+    // core names the key (and suggests `onSessionUpdate`) or refuses the value's type.
+    for (const key of Object.keys(data)) if (typeof data[key] === 'function') data[key] = { function: key };
     const persist = typeof onSessionUpdate === 'function' ? persistSafely(onSessionUpdate) : onSessionUpdate;
     try {
       this.#core = new WasmClient(data, fetch, persist);

@@ -349,7 +349,7 @@ const OPTION_NAMES: &[&str] = &[
     "provider", "environment", "baseUrl", "timeoutMs", "maxRetries", "deadlineMs", "clientId", "clientSecret", "serviceCode", "merchantId",
     "merchantPrivateKey", "session", "encryption", "username", "password", "pageSize", "maxPages", "apiKey", "customerId", "tokenId",
     "accountId", "phone", "email", "includeRaw", "status", "token", "label", "paymentMethod", "brand", "expiryMonth", "expiryYear", "gateway",
-    "where", "order", "offset", "limit", "field", "op", "value", "direction", "signal",
+    "where", "order", "offset", "limit", "field", "op", "value", "direction", "signal", "fetch", "onSessionUpdate",
 ];
 
 /// A `key` (at `field`, inside `parent`) that is not one of `options`. The key is named only when
@@ -392,10 +392,11 @@ fn near_miss(a: &str, b: &str) -> bool {
 /// A config key no option has (`deadlineMS`, `timeout`) would otherwise be dropped without a word,
 /// and the call would run without the deadline its author meant to set.
 fn check_known_options(provider: Provider, text: &str) -> Result<()> {
-    const COMMON: [&str; 6] = ["provider", "environment", "baseUrl", "timeoutMs", "maxRetries", "deadlineMs"];
+    // `fetch` and `onSessionUpdate` are taken out in JS (pkg/api.js); listed for "did you mean".
+    const COMMON: [&str; 7] = ["provider", "environment", "baseUrl", "timeoutMs", "maxRetries", "deadlineMs", "fetch"];
     let own: &[&str] = match provider {
         Provider::Pinelabs => &["clientId", "clientSecret"],
-        Provider::Alliancepay => &["serviceCode", "merchantId", "merchantPrivateKey", "session", "encryption"],
+        Provider::Alliancepay => &["serviceCode", "merchantId", "merchantPrivateKey", "session", "encryption", "onSessionUpdate"],
         Provider::Chargeover => &["username", "password", "pageSize", "maxPages"],
         Provider::Payerly => &["apiKey"],
     };

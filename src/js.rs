@@ -211,6 +211,10 @@ impl WasmClient {
             let config = ClientConfig::parse(&text)?;
             let provider = config.provider();
             let connect = || -> Result<WasmClient> {
+                // Only AlliancePay has sessions: elsewhere the callback would never be called.
+                if provider != Provider::Alliancepay && !on_session_update.is_undefined() {
+                    return Err(Error::invalid_input("config.onSessionUpdate", &format!("is not an option for {} (only AlliancePay has sessions)", provider.as_str())));
+                }
                 let env = FetchEnv::new(optional_function("config.fetch", fetch)?, optional_function("config.onSessionUpdate", on_session_update)?)?;
                 Ok(WasmClient { client: Client::new(config, env)? })
             };
