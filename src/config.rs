@@ -288,7 +288,13 @@ impl ClientConfig {
         let common = self.common();
         let env = common.environment.unwrap_or(Environment::Sandbox);
         let base_url = match &common.base_url {
-            Some(url) => check_base_url(url)?,
+            Some(url) => {
+                let url = check_base_url(url)?;
+                if let Some(named) = common.environment {
+                    check_environment(provider, named, &url)?;
+                }
+                url
+            }
             None => default_base_url(provider, env)
                 .ok_or_else(|| Error::invalid_input("config.baseUrl", "is required"))?
                 .to_string(),
@@ -412,6 +418,24 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
     Err(unknown_option(&format!("config.{unknown}"), "config", unknown, &options))
 }
 
+/// An `environment` given with a `baseUrl` that is the provider's own host for the other one is
+/// a contradiction, and the host would win: `environment: "sandbox"` must never reach live tokens.
+fn check_environment(provider: Provider, named: Environment, url: &str) -> Result<()> {
+    let other = match named {
+        Environment::Sandbox => Environment::Production,
+        Environment::Production => Environment::Sandbox,
+    };
+    // The host part of the other environment's default (`https://host`), matched as a whole host.
+    const SCHEME: usize = "https://".len();
+    let Some(host) = default_base_url(provider, other).map(|d| d[SCHEME..].find('/').map_or(d, |i| &d[..SCHEME + i])) else { return Ok(()) };
+    let same_host = url.get(..host.len()).is_some_and(|p| p.eq_ignore_ascii_case(host)) && matches!(url.as_bytes().get(host.len()), None | Some(b'/' | b':'));
+    if same_host {
+        let name = |e: Environment| if e == Environment::Sandbox { "sandbox" } else { "production" };
+        return Err(Error::invalid_input("config.environment", &format!("is {}, but config.baseUrl is {}'s {} host", name(named), provider.as_str(), name(other))));
+    }
+    Ok(())
+}
+
 /// https anywhere; plain http only to this machine (the sandbox, a local proxy), so credentials
 /// never cross a network in clear text. No query or fragment; trailing slashes are dropped.
 fn check_base_url(url: &str) -> Result<String> {
@@ -527,6 +551,24 @@ mod tests {
             let result = parse(c.clone());
             assert!(result.as_ref().map_or_else(|e| !e.message.contains("is not an option"), |_| true), "{c}: {:?}", result.err());
         }
+    }
+
+    /// An explicit environment that contradicts a provider's own host in `baseUrl` is refused;
+    /// any other host (a proxy, the sandbox) is the caller's to name.
+    #[test]
+    fn an_environment_that_contradicts_the_base_url_host_is_refused() {
+        let pl = |env: &str, url: &str| parse(json!({"provider": "pinelabs", "clientId": "a", "clientSecret": "b", "environment": env, "baseUrl": url}));
+        let err = pl("sandbox", "https://api.pluralpay.in/api").unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "config.environment: is sandbox, but config.baseUrl is pinelabs's production host"));
+        assert!(pl("sandbox", "HTTPS://API.PLURALPAY.IN:443/api").is_err());
+        assert!(pl("production", "https://pluraluat.v2.pinepg.in/api").is_err());
+        for (env, url) in [("production", "https://api.pluralpay.in/api"), ("sandbox", "https://api.pluralpay.in.proxy.example/api"), ("sandbox", "http://127.0.0.1:9/pl")] {
+            assert!(pl(env, url).is_ok(), "{env} {url}");
+        }
+        let py = parse(json!({"provider": "payerly", "apiKey": "k", "environment": "sandbox", "baseUrl": "https://api.payerly.tech/v1"})).unwrap_err();
+        assert_eq!(py.message, "config.environment: is sandbox, but config.baseUrl is payerly's production host");
+        // Without an environment, a baseUrl is taken as it is.
+        assert!(parse(json!({"provider": "payerly", "apiKey": "k", "baseUrl": "https://api.payerly.tech/v1"})).is_ok());
     }
 
     #[test]
