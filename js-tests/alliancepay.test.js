@@ -237,10 +237,12 @@ test('a resumed session opens none, and onSessionUpdate gets sessions without th
     assert.equal(err.code, 'INVALID_INPUT');
     assert.match(err.message, /^config\.session: was opened for another serviceCode or baseUrl/);
   }
-  // A session saved before the fingerprint existed is taken as it is.
-  const { issuedFor, ...legacy } = saved;
+  // A session without the fingerprint could be anyone's: refused too, before any request.
+  const { issuedFor, ...bare } = saved;
   assert.ok(issuedFor);
-  await clientFor(sandbox(), 'alliancepay', { session: legacy, serviceCode: 'another-merchant' }).listTokens({ customerId: 'senderCustomerId' });
+  const err = await rejection((async () => clientFor(sandbox(), 'alliancepay', { session: bare, serviceCode: 'another-merchant' }))());
+  assert.equal(err.code, 'INVALID_INPUT');
+  assert.equal(err.message, "config.session: missing field `issuedFor`");
   assert.equal(authorizations(), 1);
 });
 
@@ -272,6 +274,29 @@ test('customer and token ids must be 1–255 characters, checked before any requ
   }
   assert.equal(sandbox().requests.length, 0);
   assert.equal((await client.listTokens({ customerId: 'x'.repeat(255) })).length, 0);
+});
+
+test('a serviceCode the bank echoes in a refusal is redacted, and a session without a refresh token is not opened', async () => {
+  const { serviceCode } = sandbox().credentials.alliancepay;
+  const reply = (body) => async () => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  const refused = clientFor(sandbox(), 'alliancepay', {
+    encryption: 'none',
+    fetch: reply({ msgCode: 'b_terminal_not_found', msgType: 'ERROR', msgText: `Terminal ${serviceCode} not found` }),
+  });
+  const err = await rejection(refused.listTokens({ customerId: 'senderCustomerId' }));
+  assert.equal(err.code, 'AUTHENTICATION');
+  assert.equal(err.message, 'Terminal [redacted] not found');
+  // A reply without a refresh token would open a session every call carries, saved and then refused.
+  const sessions = [];
+  const empty = clientFor(sandbox(), 'alliancepay', {
+    encryption: 'none',
+    onSessionUpdate: (s) => sessions.push(s),
+    fetch: reply({ deviceId: 'dev-1', refreshToken: '', serverPublic: publicHalf(bankPrivate), sessionExpiration: 60 }),
+  });
+  const noToken = await rejection(empty.listTokens({ customerId: 'senderCustomerId' }));
+  assert.equal(noToken.code, 'DECODE');
+  assert.match(noToken.message, /the session has no deviceId or refreshToken/);
+  assert.deepEqual(sessions, []);
 });
 
 test('no error, session or client form holds the merchant key d', async () => {

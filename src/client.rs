@@ -521,7 +521,8 @@ impl<E: Env> Client<E> {
                 secrets.extend(authorization.expose().strip_prefix("Basic "));
             }
             Connector::Payerly { authorization } => secrets.extend(authorization.expose().strip_prefix("Bearer ")),
-            Connector::Alliancepay { .. } => {}
+            // It authorizes the merchant's sign-in, so it is kept out of errors like a secret.
+            Connector::Alliancepay { service_code, .. } => secrets.push(service_code),
         }
         match grant {
             Some(AuthGrant::PineLabs(g)) => secrets.push(g.value.value.expose()),

@@ -89,11 +89,9 @@ pub struct AlliancePaySession {
     pub expires_at: String,
     /// Whose session it is: a fingerprint of the serviceCode and baseUrl it was opened with (not
     /// the serviceCode itself). A session resumed by a client of another merchant or environment
-    /// is refused, rather than used for that merchant's tokens or sent to the other host. A
-    /// session saved without it (by an earlier version) is taken as it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
-    pub issued_for: Option<String>,
+    /// is refused, rather than used for that merchant's tokens or sent to the other host; so is
+    /// one without it, which could be anyone's.
+    pub issued_for: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]
