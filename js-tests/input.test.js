@@ -193,5 +193,18 @@ test('a throwing getter in a config, options or hub input, and a bare AbortSigna
   assert.deepEqual([bad instanceof PayTokensError, bad.code, bad.message], [true, 'INVALID_INPUT', 'input.customers: must hold only plain data']);
   const bare = await rejection(hub.listTokens({ customers: { pinelabs: input.customerId } }, new AbortController().signal));
   assert.deepEqual([bare.code, bare.message], ['INVALID_INPUT', 'options: is an AbortSignal; pass it as { signal }']);
+  // A revoked Proxy throws at any look: an input error too, and the client keeps working (an
+  // exception through the wasm would have left it borrowed for good).
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  for (let i = 0; i < 2; i++) {
+    const revoked = await rejection(client.getToken(proxy));
+    assert.deepEqual([revoked.code, revoked.message], ['INVALID_INPUT', 'input: must hold only plain data']);
+  }
+  assert.throws(() => createClient(proxy), { code: 'INVALID_INPUT' });
+  for (const notObject of [[input], 'text', null]) {
+    assert.equal((await rejection(client.getToken(notObject))).message, 'input: must be an object');
+  }
   assert.equal(sb.requests.length, 0);
+  assert.equal((await client.listTokens(input)).length, 1);
 });

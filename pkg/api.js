@@ -1,7 +1,7 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
 import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
-import { invalid, signalOf, toError } from './options.js';
+import { invalid, isRecord, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId'];
@@ -50,7 +50,7 @@ class Client {
   #provider;
 
   constructor(config) {
-    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
+    if (!isRecord(config)) throw invalid('config', 'must be an object');
     // The core checks the functions too (a config error names its provider there).
     let fetch;
     let onSessionUpdate;
@@ -108,7 +108,7 @@ class Client {
       refused = thrown; // reported by the first next(), where an iterator's failures go
     }
     let query = input;
-    if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    if (isRecord(input)) {
       try {
         query = { ...input };
       } catch {

@@ -7,6 +7,15 @@ export function invalid(field, why, provider) {
   return new PayTokensError({ code: 'INVALID_INPUT', message: `${field}: ${why}`, provider, retryable: false });
 }
 
+/** An object argument: not null, not an array, and not a revoked Proxy (which throws at any look). */
+export function isRecord(value) {
+  try {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The call's AbortSignal, or undefined. Any AbortSignal works, including one from another realm
  * or a polyfill, so it is recognised by what the core uses of it. Keys are not echoed in errors:
@@ -14,7 +23,7 @@ export function invalid(field, why, provider) {
  */
 export function signalOf(options, provider) {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalid('options', 'must be an object', provider);
+  if (!isRecord(options)) throw invalid('options', 'must be an object', provider);
   let keys;
   let signal;
   try {

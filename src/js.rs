@@ -41,10 +41,10 @@ extern "C" {
 /// A caller's object (the config, or a call's input) as JSON text: `JSON.stringify` is native
 /// and drops functions.
 fn plain_text(name: &str, value: &JsValue) -> Result<String> {
-    if !value.is_object() || js_sys::Array::is_array(value) {
-        return Err(Error::invalid_input(name, "must be an object"));
+    match plain_json(value) {
+        Ok(text) if text.is_undefined() => Err(Error::invalid_input(name, "must be an object")),
+        text => text.ok().and_then(|t| t.as_string()).ok_or_else(|| Error::invalid_input(name, "must hold only plain data")),
     }
-    plain_json(value).ok().and_then(|t| t.as_string()).ok_or_else(|| Error::invalid_input(name, "must hold only plain data"))
 }
 
 /// A call's input, checked field by field; a wrong type names the field and not its value.

@@ -256,7 +256,9 @@ mod fetch {
         }
 
         fn now_ms(&self) -> u64 {
-            js_sys::Date::now() as u64
+            // Within what a date can be: a stubbed clock (NaN, Infinity) must not make every
+            // deadline and expiry sum overflow. NaN casts to 0.
+            (js_sys::Date::now() as u64).min(crate::time_fmt::MAX_MS as u64)
         }
 
         fn uuid(&self) -> String {
