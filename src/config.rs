@@ -20,7 +20,9 @@ pub enum Environment {
 #[derive(Clone, Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct CommonOptions {
-    /// Default "sandbox": a forgotten setting never touches live tokens.
+    /// Default "sandbox": a forgotten setting never touches live tokens. Picks the host when
+    /// `baseUrl` is not given; with a `baseUrl` that is the provider's host for the other
+    /// environment, it is INVALID_INPUT.
     #[serde(default)]
     #[tsify(optional)]
     pub environment: Option<Environment>,
@@ -28,16 +30,16 @@ pub struct CommonOptions {
     #[serde(default)]
     #[tsify(optional)]
     pub base_url: Option<String>,
-    /// Per attempt; default 30000.
+    /// Per attempt, 1–600000 ms; default 30000.
     #[serde(default)]
     #[tsify(optional)]
     pub timeout_ms: Option<u32>,
-    /// Default 2; 0 turns retries off.
+    /// 0–10; default 2; 0 turns retries off.
     #[serde(default)]
     #[tsify(optional)]
     pub max_retries: Option<u32>,
-    /// An overall budget for one call: its sign-in, attempts, waits, pages, and each request of a
-    /// call that makes several.
+    /// An overall budget for one call (1–2147483647 ms): its sign-in, attempts, waits, pages, and
+    /// each request of a call that makes several.
     #[serde(default)]
     #[tsify(optional)]
     pub deadline_ms: Option<u32>,
@@ -123,7 +125,7 @@ pub struct ChargeOverConfig {
     /// REST API private key.
     #[tsify(type = "string")]
     pub password: Secret,
-    /// Rows per request when listing; default 50.
+    /// Rows per request when listing, 1–500; default 50.
     #[serde(default)]
     #[tsify(optional)]
     pub page_size: Option<u32>,

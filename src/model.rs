@@ -398,6 +398,8 @@ pub struct CreateTokenInput {
     #[serde(default)]
     #[tsify(optional, type = "\"CARD\" | \"ACH\"")]
     pub payment_method: Option<PaymentMethod>,
+    /// Visa, Mastercard, Discover or American Express (network words such as "VISA" or "mast"
+    /// are read too); ChargeOver stores no other brand.
     #[serde(default)]
     #[tsify(optional)]
     pub brand: Option<String>,
