@@ -358,7 +358,7 @@ pub fn scrub_json(value: &mut serde_json::Value) {
             // entry: collecting would pull a sort into the wasm, and removing, the B-tree's rebalancing.
             if map.keys().any(|k| has_card_length_run(k)) {
                 let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().map(|(k, v)| (scrub_pans_owned(k), v)).collect();
-                let renamed = distinct_keys(entries.iter().map(|(k, _)| k.as_str()));
+                let renamed = distinct_keys(&entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>());
                 for ((key, v), new) in entries.into_iter().zip(renamed) {
                     map.insert(new.unwrap_or(key), v);
                 }
@@ -376,25 +376,34 @@ pub fn scrub_json(value: &mut serde_json::Value) {
 /// and none takes another's name. (Counts of different keys cannot meet: "k (2)" ends in one
 /// way only.) Each key's count resumes where it stopped, so a key sent n times costs n steps,
 /// not n², which a hostile reply could otherwise use to hang the instance.
-pub fn distinct_keys<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> Vec<Option<String>> {
-    use std::collections::{BTreeMap, BTreeSet};
-    let given: BTreeSet<&str> = keys.clone().collect();
-    let mut seen = BTreeSet::new();
-    let mut next: BTreeMap<&str, u32> = BTreeMap::new();
-    keys.map(|key| {
-        if seen.insert(key) {
-            return None;
-        }
-        let n = next.entry(key).or_insert(2);
+pub fn distinct_keys(keys: &[&str]) -> Vec<Option<String>> {
+    // serde_json's map, which the wasm holds already, rather than new set and map types: each
+    // B-tree of other types cost about 3 KB gzip. `next` holds a key once seen, with its next count.
+    use serde_json::{Map, Value};
+    // Filled by inserts: collecting into a B-tree sorts first, and a sort is more code.
+    let (mut given, mut next) = (Map::new(), Map::new());
+    for key in keys {
+        given.insert(key.to_string(), Value::Null);
+    }
+    let mut renamed = Vec::with_capacity(keys.len());
+    for &key in keys {
+        let Some(count) = next.get_mut(key) else {
+            next.insert(key.to_string(), Value::from(2u64));
+            renamed.push(None);
+            continue;
+        };
+        let mut n = count.as_u64().unwrap_or(2);
         loop {
             let candidate = format!("{key} ({n})");
-            *n += 1;
-            if !given.contains(candidate.as_str()) {
-                return Some(candidate);
+            n += 1;
+            if !given.contains_key(&candidate) {
+                *count = Value::from(n);
+                renamed.push(Some(candidate));
+                break;
             }
         }
-    })
-    .collect()
+    }
+    renamed
 }
 
 /// The brand from a provider's network word ("VISA", "mast", "American Express", …).

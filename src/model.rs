@@ -246,7 +246,7 @@ impl Metadata {
         if entries.len() <= 16 && !has_repeated_key(&entries) {
             return Metadata(entries);
         }
-        let renamed = crate::card::distinct_keys(entries.iter().map(|(k, _)| &**k));
+        let renamed = crate::card::distinct_keys(&entries.iter().map(|(k, _)| &**k).collect::<Vec<_>>());
         Metadata(entries.into_iter().zip(renamed).map(|((key, value), new)| (new.map_or(key, Rc::from), value)).collect())
     }
 
