@@ -237,13 +237,17 @@ test('a resumed session opens none, and onSessionUpdate gets sessions without th
     assert.equal(err.code, 'INVALID_INPUT');
     assert.match(err.message, /^config\.session: was opened for another serviceCode or baseUrl/);
   }
-  // A session without the fingerprint could be anyone's: refused too, before any request.
+  // A session without the fingerprint (saved by an earlier version) could be anyone's: it is not
+  // used, and the first call signs in afresh and reports the new session.
   const { issuedFor, ...bare } = saved;
   assert.ok(issuedFor);
-  const err = await rejection((async () => clientFor(sandbox(), 'alliancepay', { session: bare, serviceCode: 'another-merchant' }))());
-  assert.equal(err.code, 'INVALID_INPUT');
-  assert.equal(err.message, "config.session: missing field `issuedFor`");
-  assert.equal(authorizations(), 1);
+  const fresh = [];
+  const upgraded = clientFor(sandbox(), 'alliancepay', { session: bare, onSessionUpdate: (s) => fresh.push(s) });
+  assert.equal((await upgraded.listTokens({ customerId: 'senderCustomerId' })).length, 3);
+  assert.equal(authorizations(), 2);
+  assert.equal(fresh.length, 1);
+  assert.equal(fresh[0].issuedFor, issuedFor);
+  assert.notEqual(fresh[0].refreshToken, bare.refreshToken);
 });
 
 test('plain JSON bodies with encryption "none", and replies read as plain JSON', async () => {

@@ -79,6 +79,9 @@ impl<E: Env> Client<E> {
                 Connector::Alliancepay {
                     key: alliancepay::merchant_key(&c.merchant_private_key)?,
                     session: match &c.session {
+                        // A session saved before sessions named their owner is not used, since it
+                        // could be anyone's: the first call signs in afresh and reports the new one.
+                        Some(saved) if saved.issued_for.is_none() => Credential::default(),
                         Some(saved) => Credential::with_value(Session::resume(saved, &owner)?),
                         None => Credential::default(),
                     },
@@ -224,14 +227,26 @@ impl<E: Env> Client<E> {
         if token.id != input.token_id {
             return Err(Error::decode(self.provider(), "the reply is about another token than the one asked for"));
         }
-        // A `customerId` given scopes the call: another customer's token is refused, not read (nor,
-        // in a delete, deleted). Pine Labs scopes by its path already; a token whose reply names
-        // no customer cannot be checked.
+        // A `customerId` given scopes the call: another customer's token is refused, not read.
+        // Pine Labs scopes by its path already. A token whose reply names no customer cannot be
+        // checked: a get returns it (`owned_by` refuses it for a delete).
         if let (Some(asked), Some(owner)) = (input.customer_id.as_deref(), token.customer_id.as_deref()) {
             if asked != owner {
                 let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
                 return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
             }
+        }
+        Ok(token)
+    }
+
+    /// The read before a delete: the token, checked against the customer when one is given. A
+    /// delete scoped to a customer is not sent for a token whose owner the reply does not name.
+    async fn owned_by(&self, input: &DeleteTokenInput, deadline: Deadline) -> Result<Token> {
+        let read = GetTokenInput { token_id: input.token_id.clone(), customer_id: input.customer_id.clone(), ..GetTokenInput::default() };
+        let token = self.token(&read, deadline).await?;
+        if input.customer_id.is_some() && token.customer_id.is_none() {
+            let why = format!("cannot be checked: the provider's reply names no customer for token {}, so it was not deleted", token.id);
+            return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
         }
         Ok(token)
     }
@@ -345,7 +360,7 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
-                let current = self.token(&owned_by(input), deadline).await?.status;
+                let current = self.owned_by(input, deadline).await?.status;
                 if current == TokenStatus::Deleted {
                     return Ok(());
                 }
@@ -355,7 +370,7 @@ impl<E: Env> Client<E> {
             Connector::Chargeover { .. } => {
                 // Its delete names the token alone: a customer given is checked by reading first.
                 if input.customer_id.is_some() {
-                    self.token(&owned_by(input), deadline).await?;
+                    self.owned_by(input, deadline).await?;
                 }
                 let build = || chargeover::delete_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Write, build, chargeover::parse_delete).await
@@ -635,11 +650,6 @@ fn refuse_payerly_only(input: &GetTokenInput) -> Result<()> {
         Some((field, _)) => Err(Error::invalid_input(field, "is for Payerly only")),
         None => Ok(()),
     }
-}
-
-/// The read that checks a delete's token, and its customer when one is given.
-fn owned_by(input: &DeleteTokenInput) -> GetTokenInput {
-    GetTokenInput { token_id: input.token_id.clone(), customer_id: input.customer_id.clone(), ..GetTokenInput::default() }
 }
 
 /// Hears, from a write that reads its token back, what the provider confirmed (`made`, as in

@@ -500,6 +500,32 @@ fn a_credential_a_provider_echoes_in_its_error_is_redacted() {
     assert!(!err.message.contains("pk_live_123"), "{}", err.message);
 }
 
+/// A delete scoped to a customer is sent only for a token the reply names that customer for.
+#[test]
+fn a_delete_scoped_to_a_customer_is_not_sent_when_the_reply_names_no_customer() {
+    let delete = |record: &'static str, customer: Option<&str>| {
+        let env = FakeEnv::new(move |req: &HttpRequest| {
+            Ok(match req.method {
+                crate::http::Method::Delete => HttpResponse::new(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":true}"#),
+                _ => HttpResponse::new(200, format!(r#"{{"code":200,"status":"OK","message":"","details":{{}},"response":{record}}}"#)),
+            })
+        });
+        let client = Client::new(chargeover(json!({})), env.clone()).unwrap();
+        let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "7".into(), customer_id: customer.map(str::to_string) }));
+        let deletes = env.sent.borrow().iter().filter(|r| r.method == crate::http::Method::Delete).count();
+        (result, deletes)
+    };
+    let (r, sent) = delete(r#"{"tokenized_id":"7"}"#, Some("1"));
+    let err = r.unwrap_err();
+    assert_eq!((err.code, sent), (ErrorCode::InvalidInput, 0));
+    assert!(err.message.starts_with("input.customerId: cannot be checked"), "{}", err.message);
+    let (r, sent) = delete(r#"{"tokenized_id":"7","customer_id":"2"}"#, Some("1"));
+    assert_eq!((r.unwrap_err().code, sent), (ErrorCode::InvalidInput, 0));
+    assert_eq!(delete(r#"{"tokenized_id":"7","customer_id":"1"}"#, Some("1")).1, 1);
+    // Without a customer, nothing is read first.
+    assert_eq!(delete(r#"{"tokenized_id":"7"}"#, None).1, 1);
+}
+
 /// ChargeOver reports a server failure inside an HTTP 200: a store's outcome is as unknown as
 /// after a 500, and a refusal inside a 200 (code 400) is not.
 #[test]

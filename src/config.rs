@@ -91,9 +91,12 @@ pub struct AlliancePaySession {
     pub expires_at: String,
     /// Whose session it is: a fingerprint of the serviceCode and baseUrl it was opened with (not
     /// the serviceCode itself). A session resumed by a client of another merchant or environment
-    /// is refused, rather than used for that merchant's tokens or sent to the other host; so is
-    /// one without it, which could be anyone's.
-    pub issued_for: String,
+    /// is refused (INVALID_INPUT), rather than used for that merchant's tokens or sent to the
+    /// other host. One without it (saved by an earlier version) could be anyone's: it is not
+    /// used, and the first call opens a new session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub issued_for: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]
@@ -428,7 +431,10 @@ fn check_environment(provider: Provider, named: Environment, url: &str) -> Resul
     // The host part of the other environment's default (`https://host`), matched as a whole host.
     const SCHEME: usize = "https://".len();
     let Some(host) = default_base_url(provider, other).map(|d| d[SCHEME..].find('/').map_or(d, |i| &d[..SCHEME + i])) else { return Ok(()) };
-    let same_host = url.get(..host.len()).is_some_and(|p| p.eq_ignore_ascii_case(host)) && matches!(url.as_bytes().get(host.len()), None | Some(b'/' | b':'));
+    // A trailing dot names the same host (`api.pluralpay.in.`).
+    let after = |n: usize| url.as_bytes().get(n).copied();
+    let end = if after(host.len()) == Some(b'.') { host.len() + 1 } else { host.len() };
+    let same_host = url.get(..host.len()).is_some_and(|p| p.eq_ignore_ascii_case(host)) && matches!(after(end), None | Some(b'/' | b':'));
     if same_host {
         let name = |e: Environment| if e == Environment::Sandbox { "sandbox" } else { "production" };
         return Err(Error::invalid_input("config.environment", &format!("is {}, but config.baseUrl is {}'s {} host", name(named), provider.as_str(), name(other))));
@@ -561,6 +567,7 @@ mod tests {
         let err = pl("sandbox", "https://api.pluralpay.in/api").unwrap_err();
         assert_eq!((err.code, err.message.as_str()), (ErrorCode::InvalidInput, "config.environment: is sandbox, but config.baseUrl is pinelabs's production host"));
         assert!(pl("sandbox", "HTTPS://API.PLURALPAY.IN:443/api").is_err());
+        assert!(pl("sandbox", "https://api.pluralpay.in./api").is_err());
         assert!(pl("production", "https://pluraluat.v2.pinepg.in/api").is_err());
         for (env, url) in [("production", "https://api.pluralpay.in/api"), ("sandbox", "https://api.pluralpay.in.proxy.example/api"), ("sandbox", "http://127.0.0.1:9/pl")] {
             assert!(pl(env, url).is_ok(), "{env} {url}");

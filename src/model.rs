@@ -378,7 +378,8 @@ pub struct UpdateTokenStatusInput {
 pub struct DeleteTokenInput {
     pub token_id: String,
     /// Pine Labs needs it. Given to any provider, it scopes the delete: a token the provider has
-    /// under another customer is INVALID_INPUT and stays (ChargeOver then reads the token first).
+    /// under another customer, or whose reply names no customer, is INVALID_INPUT and stays
+    /// (ChargeOver then reads the token first).
     #[serde(default)]
     #[tsify(optional)]
     pub customer_id: Option<String>,

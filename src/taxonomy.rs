@@ -112,7 +112,8 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     err.http_status = Some(status);
     err.renew_auth = rule.is_some_and(|r| r.renew_auth);
     err.not_applied = rule.is_some_and(|r| r.not_applied);
-    err.server_failed = status == 408 || status >= 500;
+    // AlliancePay's codes come with any status, 200 included: its own "failed on our side".
+    err.server_failed = status == 408 || status >= 500 || (provider == Provider::Alliancepay && matches!(provider_code, Some("b_unknown_error" | "b_service_unavailable")));
     err
 }
 
@@ -138,6 +139,17 @@ mod tests {
             assert_eq!(err.provider, Some(provider));
             assert_eq!(err.http_status, Some(status));
         }
+    }
+
+    /// What says a write's outcome is unknown: the status, or AlliancePay's own code in any status.
+    #[test]
+    fn server_failures_are_known_by_status_or_by_alliancepays_code() {
+        assert!(classify(Provider::Pinelabs, 500, None, "m").server_failed);
+        assert!(classify(Provider::Chargeover, 408, None, "m").server_failed);
+        assert!(!classify(Provider::Chargeover, 400, None, "m").server_failed);
+        assert!(classify(Provider::Alliancepay, 200, Some("b_unknown_error"), "m").server_failed);
+        assert!(classify(Provider::Alliancepay, 200, Some("b_service_unavailable"), "m").server_failed);
+        assert!(!classify(Provider::Alliancepay, 200, Some("b_invalid_request"), "m").server_failed);
     }
 
     #[test]

@@ -655,7 +655,7 @@ async function onAction(event) {
     if (status && err?.tokenId) {
       // The change went through; only reading the token back failed. The row shows the status it
       // was given, and the banner why nothing more is shown.
-      settle(key, { ...token, status, providerStatus: undefined, updatedAt: new Date().toISOString() }, action);
+      settle(key, { ...token, status, providerStatus: undefined, statusReason: undefined, updatedAt: new Date().toISOString() }, action);
       showBanner({ title: `The ${describeToken(token)} was ${done}, but could not be read back`, errors: [{ error: err }] });
       announce(`${describeToken(token)} ${done}; it could not be read back.`);
       return;

@@ -43,14 +43,14 @@ impl Session {
             refresh_token: self.refresh_token.clone(),
             server_public: self.server_public.clone(),
             expires_at: time_fmt::from_epoch_ms(self.expires_at_ms).map(time_fmt::to_iso).unwrap_or_default(),
-            issued_for: owner.to_string(),
+            issued_for: Some(owner.to_string()),
         }
     }
 
     /// Resumes a saved session without re-authorizing, if it is this client's (`owner`).
     pub fn resume(saved: &AlliancePaySession, owner: &str) -> Result<Session> {
         let bad = |why: &str| Error::invalid_input("config.session", why);
-        if saved.issued_for != owner {
+        if saved.issued_for.as_deref() != Some(owner) {
             return Err(bad("was opened for another serviceCode or baseUrl: pass the session saved for this merchant and environment, or none"));
         }
         let server_key = RecipientKey::from_jwk(&saved.server_public).map_err(|e| bad(&format!("serverPublic: {e}")))?;
@@ -503,7 +503,7 @@ mod tests {
         assert_eq!(Session::resume(&saved, "owner").unwrap().device_id, "dev");
         // Another merchant's or environment's client refuses it; one saved before the field existed is taken.
         assert_eq!(Session::resume(&saved, "other").unwrap_err().code, crate::error::ErrorCode::InvalidInput);
-        assert_eq!(Session::resume(&AlliancePaySession { issued_for: String::new(), ..saved.clone() }, "other").unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(Session::resume(&AlliancePaySession { issued_for: None, ..saved.clone() }, "other").unwrap_err().code, ErrorCode::InvalidInput);
         assert_eq!(session_owner("svc", "https://a"), session_owner("svc", "https://a"));
         assert_ne!(session_owner("svc", "https://a"), session_owner("svc", "https://b"));
         assert_ne!(session_owner("svc", "https://a"), session_owner("svc2", "https://a"));
