@@ -377,10 +377,10 @@ pub fn scrub_json(value: &mut serde_json::Value) {
 /// way only.) Each key's count resumes where it stopped, so a key sent n times costs n steps,
 /// not n², which a hostile reply could otherwise use to hang the instance.
 pub fn distinct_keys(keys: &[&str]) -> Vec<Option<String>> {
-    // serde_json's map, which the wasm holds already, rather than new set and map types: each
-    // B-tree of other types cost about 3 KB gzip. `next` holds a key once seen, with its next count.
+    // serde_json's map, which the wasm holds already, filled by inserts: new set and map types
+    // and the sort that collecting into a B-tree does cost 5.7 KB gzip. `next` holds each key
+    // once seen, with its next count.
     use serde_json::{Map, Value};
-    // Filled by inserts: collecting into a B-tree sorts first, and a sort is more code.
     let (mut given, mut next) = (Map::new(), Map::new());
     for key in keys {
         given.insert(key.to_string(), Value::Null);
