@@ -764,8 +764,8 @@ pub(crate) async fn send_with_retry<E: Env>(
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);
                 }
                 // A write that failed in an unknown state is not safe to repeat: say so. A server
-                // error (5xx, 408) leaves the outcome unknown too, though it is never retried.
-                let server_failed = err.code == ErrorCode::ProviderError && (err.server_failed || err.http_status.is_some_and(|s| s == 408 || s >= 500));
+                // error (`Error::server_failed`) leaves the outcome unknown too, though it is never retried.
+                let server_failed = err.code == ErrorCode::ProviderError && err.server_failed;
                 if safety == Safety::Write && (err.retryable || server_failed) && !err.not_applied {
                     err.retryable = false;
                     err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);

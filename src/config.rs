@@ -292,9 +292,9 @@ impl ClientConfig {
         let env = common.environment.unwrap_or(Environment::Sandbox);
         let base_url = match &common.base_url {
             Some(url) => {
-                let url = check_base_url(url)?;
+                let (url, host) = check_base_url(url)?;
                 if let Some(named) = common.environment {
-                    check_environment(provider, named, &url)?;
+                    check_environment(provider, named, host)?;
                 }
                 url
             }
@@ -421,21 +421,18 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
     Err(unknown_option(&format!("config.{unknown}"), "config", unknown, &options))
 }
 
-/// An `environment` given with a `baseUrl` that is the provider's own host for the other one is
-/// a contradiction, and the host would win: `environment: "sandbox"` must never reach live tokens.
-fn check_environment(provider: Provider, named: Environment, url: &str) -> Result<()> {
+/// An `environment` given with a `baseUrl` whose host (as `check_base_url` read it) is the
+/// provider's own for the other environment is a contradiction, and the host would win:
+/// `environment: "sandbox"` must never reach live tokens.
+fn check_environment(provider: Provider, named: Environment, host: &str) -> Result<()> {
     let other = match named {
         Environment::Sandbox => Environment::Production,
         Environment::Production => Environment::Sandbox,
     };
-    // The host part of the other environment's default (`https://host`), matched as a whole host.
-    const SCHEME: usize = "https://".len();
-    let Some(host) = default_base_url(provider, other).map(|d| d[SCHEME..].find('/').map_or(d, |i| &d[..SCHEME + i])) else { return Ok(()) };
+    let Some(default) = default_base_url(provider, other) else { return Ok(()) };
+    let default_host = default.trim_start_matches("https://").split('/').next().unwrap_or("");
     // A trailing dot names the same host (`api.pluralpay.in.`).
-    let after = |n: usize| url.as_bytes().get(n).copied();
-    let end = if after(host.len()) == Some(b'.') { host.len() + 1 } else { host.len() };
-    let same_host = url.get(..host.len()).is_some_and(|p| p.eq_ignore_ascii_case(host)) && matches!(after(end), None | Some(b'/' | b':'));
-    if same_host {
+    if host.strip_suffix('.').unwrap_or(host).eq_ignore_ascii_case(default_host) {
         let name = |e: Environment| if e == Environment::Sandbox { "sandbox" } else { "production" };
         return Err(Error::invalid_input("config.environment", &format!("is {}, but config.baseUrl is {}'s {} host", name(named), provider.as_str(), name(other))));
     }
@@ -444,7 +441,8 @@ fn check_environment(provider: Provider, named: Environment, url: &str) -> Resul
 
 /// https anywhere; plain http only to this machine (the sandbox, a local proxy), so credentials
 /// never cross a network in clear text. No query or fragment; trailing slashes are dropped.
-fn check_base_url(url: &str) -> Result<String> {
+/// The URL without trailing slashes, and its host.
+fn check_base_url(url: &str) -> Result<(String, &str)> {
     let bad = |why: &str| Error::invalid_input("config.baseUrl", why);
     // Schemes and host names are case-insensitive (RFC 3986 §3.1, §3.2.2).
     let scheme = |s: &str| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)).then(|| &url[s.len()..]);
@@ -485,7 +483,7 @@ fn check_base_url(url: &str) -> Result<String> {
     if host.is_empty() || port.is_some_and(|p| !port_ok(p)) {
         return Err(bad("must have a host, and a port (if any) from 1 to 65535"));
     }
-    Ok(url.trim_end_matches('/').to_string())
+    Ok((url.trim_end_matches('/').to_string(), host))
 }
 
 /// This machine: `localhost`, 127.0.0.0/8, or IPv6 `::1` (short or written out). Checked by hand:
@@ -622,8 +620,8 @@ mod tests {
 
     #[test]
     fn base_urls_keep_prefixes_and_lose_trailing_slashes() {
-        assert_eq!(check_base_url("https://proxy.example/pine/api/").unwrap(), "https://proxy.example/pine/api");
-        assert_eq!(check_base_url("http://127.0.0.1:8080/pinelabs/api").unwrap(), "http://127.0.0.1:8080/pinelabs/api");
+        assert_eq!(check_base_url("https://proxy.example/pine/api/").unwrap(), ("https://proxy.example/pine/api".to_string(), "proxy.example"));
+        assert_eq!(check_base_url("http://127.0.0.1:8080/pinelabs/api").unwrap(), ("http://127.0.0.1:8080/pinelabs/api".to_string(), "127.0.0.1"));
         assert!(check_base_url("https://x.example/?a=1").is_err());
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("http://localhost:x@evil.example/api").is_err());

@@ -90,21 +90,12 @@ enum Effect {
 }
 
 impl Effect {
-    fn write(client: &Client<FetchEnv>, check: &'static str) -> Effect {
-        Effect::Write { client: client.clone(), check, done: Rc::default() }
-    }
-
-    /// The `client::Done` that fills this effect's `done`.
-    fn noter(&self) -> impl Fn(&str, &str) + 'static {
-        let cell = match self {
-            Effect::Write { done, .. } => Some(done.clone()),
-            Effect::Read => None,
-        };
-        move |made: &str, id: &str| {
-            if let Some(cell) = &cell {
-                *cell.borrow_mut() = Some((made.to_string(), id.to_string()));
-            }
-        }
+    /// A write's effect, and the `client::Done` that fills its `done`.
+    fn write(client: &Client<FetchEnv>, check: &'static str) -> (Effect, impl Fn(&str, &str) + 'static) {
+        let done: Rc<RefCell<Option<(String, String)>>> = Rc::default();
+        let cell = done.clone();
+        let note = move |made: &str, id: &str| *cell.borrow_mut() = Some((made.to_string(), id.to_string()));
+        (Effect::Write { client: client.clone(), check, done }, note)
     }
 }
 
@@ -260,8 +251,7 @@ impl WasmClient {
     #[wasm_bindgen(js_name = updateTokenStatus)]
     pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        let effect = Effect::write(&client, "read the token to know");
-        let done = effect.noter();
+        let (effect, done) = Effect::write(&client, "read the token to know");
         let input = from_js::<UpdateTokenStatusInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.update_token_status_noting(&input?, &done).await })
     }
@@ -270,8 +260,7 @@ impl WasmClient {
     pub fn create_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
         // The stored record's id comes with the reply: list the customer's tokens to find it.
-        let effect = Effect::write(&client, "list the customer's tokens to know (storing it again would store it twice)");
-        let done = effect.noter();
+        let (effect, done) = Effect::write(&client, "list the customer's tokens to know (storing it again would store it twice)");
         let input = from_js::<CreateTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.create_token_noting(&input?, &done).await })
     }
@@ -286,7 +275,7 @@ impl WasmClient {
     #[wasm_bindgen(js_name = deleteToken)]
     pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
         let client = self.client.clone();
-        let effect = Effect::write(&client, "read the token to know");
+        let (effect, _) = Effect::write(&client, "read the token to know");
         let input = from_js::<DeleteTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.delete_token(&input?).await })
     }

@@ -501,7 +501,8 @@ mod tests {
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
         assert_eq!(Session::resume(&saved, "owner").unwrap().device_id, "dev");
-        // Another merchant's or environment's client refuses it; one saved before the field existed is taken.
+        // Another merchant's or environment's client refuses it, and so does one without the field
+        // (`Client::new` does not pass such a session on: it signs in afresh).
         assert_eq!(Session::resume(&saved, "other").unwrap_err().code, crate::error::ErrorCode::InvalidInput);
         assert_eq!(Session::resume(&AlliancePaySession { issued_for: None, ..saved.clone() }, "other").unwrap_err().code, ErrorCode::InvalidInput);
         assert_eq!(session_owner("svc", "https://a"), session_owner("svc", "https://a"));
