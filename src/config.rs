@@ -430,7 +430,7 @@ fn check_environment(provider: Provider, named: Environment, host: &str) -> Resu
         Environment::Production => Environment::Sandbox,
     };
     let Some(default) = default_base_url(provider, other) else { return Ok(()) };
-    let default_host = default.trim_start_matches("https://").split('/').next().unwrap_or("");
+    let default_host = default.strip_prefix("https://").unwrap_or(default).split('/').next().unwrap_or("");
     // A trailing dot names the same host (`api.pluralpay.in.`).
     if host.strip_suffix('.').unwrap_or(host).eq_ignore_ascii_case(default_host) {
         let name = |e: Environment| if e == Environment::Sandbox { "sandbox" } else { "production" };
