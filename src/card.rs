@@ -191,76 +191,147 @@ fn scrub_owned(text: String, luhn_only: bool) -> String {
 
 /// The masking itself, for text `has_card_length_run` has let through.
 fn mask_runs(text: &str, luhn_only: bool) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    mask_units(&chars, card_digit, is_group_separator, luhn_only, |c, hide| out.push(if hide { '*' } else { c }));
-    out
+    mask_units(text, |rest| text_unit(rest, is_group_separator), luhn_only)
 }
 
-/// Hands each unit (a character, or a piece of a URL) to `emit` in order, with whether it is a
-/// digit to hide: in a run of 13 or more digits, separators allowed between them (13–19 that pass
-/// the Luhn check when `luhn_only`), every digit but the first 6 and the last 4.
-fn mask_units<U: Copy>(units: &[U], digit: impl Fn(U) -> Option<u32>, separator: impl Fn(U) -> bool, luhn_only: bool, mut emit: impl FnMut(U, bool)) {
+/// What one unit of text (a character, or a piece of a URL) is to the masking.
+#[derive(Clone, Copy)]
+enum Unit {
+    Digit(u8),
+    Separator,
+    Other,
+}
+
+/// The first character of `rest` (which is not empty) as a unit: its length and kind.
+fn text_unit(rest: &str, separator: fn(char) -> bool) -> (usize, Unit) {
+    let c = rest.chars().next().unwrap_or('\0');
+    let kind = match card_digit(c) {
+        Some(d) => Unit::Digit(d as u8),
+        None if separator(c) => Unit::Separator,
+        None => Unit::Other,
+    };
+    (c.len_utf8(), kind)
+}
+
+/// `text` with, in each run of 13 or more digits (separators allowed between them; 13–19 that
+/// pass the Luhn check when `luhn_only`), every digit but the first 6 and the last 4 replaced by
+/// `*`. `unit` splits the text: the length and kind of the unit `rest` starts with.
+///
+/// It walks the text in place rather than over a copy of its characters, and keeps at most one
+/// byte per digit of the run it is in (for the Luhn search): a reply's text can be tens of MB of
+/// digits, and wasm memory, once grown, never shrinks.
+fn mask_units(text: &str, unit: impl Fn(&str) -> (usize, Unit), luhn_only: bool) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut i = 0;
-    while i < units.len() {
-        if digit(units[i]).is_none() {
-            emit(units[i], false);
-            i += 1;
+    while i < text.len() {
+        let (len, kind) = unit(&text[i..]);
+        if !matches!(kind, Unit::Digit(_)) {
+            out.push_str(&text[i..i + len]);
+            i += len;
             continue;
         }
+        // The run: digits and separators, up to its last digit.
         let (mut j, mut end) = (i, i);
-        while j < units.len() && (digit(units[j]).is_some() || separator(units[j])) {
-            if digit(units[j]).is_some() {
-                end = j + 1;
+        while j < text.len() {
+            match unit(&text[j..]) {
+                (len, Unit::Digit(_)) => {
+                    j += len;
+                    end = j;
+                }
+                (len, Unit::Separator) => j += len,
+                (_, Unit::Other) => break,
             }
-            j += 1;
         }
-        let run = &units[i..end];
-        let values: Vec<Option<u32>> = run.iter().map(|&u| digit(u)).collect();
-        for (unit, hide) in run.iter().zip(hidden_digits(&values, luhn_only)) {
-            emit(*unit, hide);
+        let run = &text[i..end];
+        let spans = card_spans(run, &unit, luhn_only);
+        let (mut k, mut n, mut s) = (0, 0, 0);
+        while k < run.len() {
+            let (len, kind) = unit(&run[k..]);
+            let piece = &run[k..k + len];
+            if matches!(kind, Unit::Digit(_)) {
+                while spans.get(s).is_some_and(|&(_, to)| to <= n) {
+                    s += 1;
+                }
+                let hide = spans.get(s).is_some_and(|&(from, to)| n >= from + 6 && n + 4 < to);
+                out.push_str(if hide { "*" } else { piece });
+                n += 1;
+            } else {
+                out.push_str(piece);
+            }
+            k += len;
         }
         i = end;
     }
+    out
 }
 
-/// Which units of a run (each a digit's value, or `None` for a separator; it starts and ends with
-/// a digit) to hide.
-fn hidden_digits(run: &[Option<u32>], luhn_only: bool) -> Vec<bool> {
-    let at: Vec<usize> = (0..run.len()).filter(|&k| run[k].is_some()).collect();
-    let mut hide = vec![false; run.len()];
-    let passes = |from: usize, to: usize| luhn(at[from..to].iter().filter_map(|&k| run[k]));
-    let mut mark = |from: usize, to: usize| {
-        for (n, &k) in at[from..to].iter().enumerate() {
-            hide[k] = n >= 6 && n + 4 < to - from;
-        }
+/// The card numbers in a run (it starts and ends with a digit), as spans of digit positions
+/// `(from, to)`, in order.
+fn card_spans(run: &str, unit: &impl Fn(&str) -> (usize, Unit), luhn_only: bool) -> Vec<(usize, usize)> {
+    const GROUP_START: u8 = 0x80;
+    let units = || {
+        let mut k = 0;
+        std::iter::from_fn(move || {
+            let (len, kind) = unit(run.get(k..).filter(|rest| !rest.is_empty())?);
+            k += len;
+            Some(kind)
+        })
     };
-    let digits = at.len();
-    if digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && passes(0, digits))) {
-        mark(0, digits);
-    } else if luhn_only && digits > 13 {
-        // A card number next to another number in one run (`ref=12345-4111…`, `_4111…_20240101`):
-        // whole groups of digits, taken together at their boundaries, are checked one by one. Only
-        // groups of 4 or more digits, as card numbers are written: dates' 2-digit groups would make
-        // a 13–19-digit stretch that passes Luhn by chance one time in ten.
-        let mut bounds: Vec<usize> = (0..digits).filter(|&n| n == 0 || at[n] != at[n - 1] + 1).collect();
-        bounds.push(digits);
-        let mut g = 0;
-        while g + 1 < bounds.len() {
-            let card = (g + 1..bounds.len())
-                .take_while(|&h| bounds[h] - bounds[g] <= 19 && bounds[h] - bounds[h - 1] >= 4)
-                .filter(|&h| bounds[h] - bounds[g] >= 13 && passes(bounds[g], bounds[h]))
-                .last();
-            match card {
-                Some(h) => {
-                    mark(bounds[g], bounds[h]);
-                    g = h;
-                }
-                None => g += 1,
+    let count = units().filter(|kind| matches!(kind, Unit::Digit(_))).count();
+    if !luhn_only {
+        return if count >= 13 { vec![(0, count)] } else { Vec::new() };
+    }
+    // Digit values, the first of each group (after a separator) flagged.
+    let mut digits = Vec::with_capacity(count);
+    let mut group_start = true;
+    for kind in units() {
+        match kind {
+            Unit::Digit(d) => {
+                digits.push(d | if group_start { GROUP_START } else { 0 });
+                group_start = false;
             }
+            _ => group_start = true,
         }
     }
-    hide
+    let passes = |from: usize, to: usize| luhn(digits[from..to].iter().map(|&d| u32::from(d & !GROUP_START)));
+    if (13..=19).contains(&count) && passes(0, count) {
+        return vec![(0, count)];
+    }
+    let mut spans = Vec::new();
+    if count <= 13 {
+        return spans;
+    }
+    // A card number next to another number in one run (`ref=12345-4111…`, `_4111…_20240101`):
+    // whole groups of digits, taken together at their boundaries, are checked one by one. Only
+    // groups of 4 or more digits, as card numbers are written: dates' 2-digit groups would make a
+    // 13–19-digit stretch that passes Luhn by chance one time in ten.
+    // The next group's start after `p`, looked for up to `limit` (where the search stops anyway).
+    let next = |p: usize, limit: usize| {
+        let limit = limit.min(count);
+        (p + 1..limit).find(|&q| digits[q] & GROUP_START != 0).unwrap_or(limit)
+    };
+    let mut g = 0;
+    while g < count {
+        let mut card = None;
+        let (mut prev, mut h) = (g, next(g, g + 20));
+        while h - g <= 19 && h - prev >= 4 {
+            if h - g >= 13 && passes(g, h) {
+                card = Some(h);
+            }
+            if h == count {
+                break;
+            }
+            (prev, h) = (h, next(h, g + 20));
+        }
+        match card {
+            Some(h) => {
+                spans.push((g, h));
+                g = h;
+            }
+            None => g = next(g, count),
+        }
+    }
+    spans
 }
 
 /// Masks card numbers inside a URL the provider gives (a verification page): only runs of 13–19
@@ -268,21 +339,14 @@ fn hidden_digits(run: &[Option<u32>], luhn_only: bool) -> Vec<bool> {
 /// paths that must stay intact for the link to work. The digits may be grouped as in free text,
 /// or by `+` or `%20` (an encoded space), but never by `/`, which separates path segments.
 pub fn scrub_pans_in_url(url: &str) -> String {
-    // Units: one character, or `%20` as one separator.
-    let mut units: Vec<&str> = Vec::with_capacity(url.len());
-    let mut rest = url;
-    while let Some(c) = rest.chars().next() {
-        let len = if rest.starts_with("%20") { 3 } else { c.len_utf8() };
-        let (unit, tail) = rest.split_at(len);
-        units.push(unit);
-        rest = tail;
-    }
-    let one = |u: &str| u.chars().next().filter(|_| u.chars().count() == 1);
-    let digit = |u: &str| one(u).and_then(card_digit);
-    let separator = |u: &str| matches!(u, "+" | "%20") || one(u).is_some_and(|c| c != '/' && is_group_separator(c));
-    let mut out = String::with_capacity(url.len());
-    mask_units(&units, digit, separator, true, |u, hide| out.push_str(if hide { "*" } else { u }));
-    out
+    let unit = |rest: &str| {
+        if rest.starts_with("%20") {
+            (3, Unit::Separator)
+        } else {
+            text_unit(rest, |c| c == '+' || (c != '/' && is_group_separator(c)))
+        }
+    };
+    mask_units(url, unit, true)
 }
 
 /// The Luhn (mod 10) check every card number passes, over digit values in reading order.
@@ -524,6 +588,125 @@ mod tests {
             let reference = mask_pan_over_a_copy(&value);
             assert_eq!(super::mask_pan(&value), reference, "{value:?}");
             assert_eq!(super::mask_pan_of(std::borrow::Cow::Owned(value.clone())), reference, "{value:?}");
+        }
+    }
+
+    // The masking as it was first written, over a copy of the units with a flag per unit: the
+    // reference for the walk in place.
+    /// The masking itself, for text `has_card_length_run` has let through.
+    fn mask_runs_reference(text: &str, luhn_only: bool) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        mask_units_reference(&chars, card_digit, is_group_separator, luhn_only, |c, hide| out.push(if hide { '*' } else { c }));
+        out
+    }
+
+    /// Hands each unit (a character, or a piece of a URL) to `emit` in order, with whether it is a
+    /// digit to hide: in a run of 13 or more digits, separators allowed between them (13–19 that pass
+    /// the Luhn check when `luhn_only`), every digit but the first 6 and the last 4.
+    fn mask_units_reference<U: Copy>(units: &[U], digit: impl Fn(U) -> Option<u32>, separator: impl Fn(U) -> bool, luhn_only: bool, mut emit: impl FnMut(U, bool)) {
+        let mut i = 0;
+        while i < units.len() {
+            if digit(units[i]).is_none() {
+                emit(units[i], false);
+                i += 1;
+                continue;
+            }
+            let (mut j, mut end) = (i, i);
+            while j < units.len() && (digit(units[j]).is_some() || separator(units[j])) {
+                if digit(units[j]).is_some() {
+                    end = j + 1;
+                }
+                j += 1;
+            }
+            let run = &units[i..end];
+            let values: Vec<Option<u32>> = run.iter().map(|&u| digit(u)).collect();
+            for (unit, hide) in run.iter().zip(hidden_digits_reference(&values, luhn_only)) {
+                emit(*unit, hide);
+            }
+            i = end;
+        }
+    }
+
+    /// Which units of a run (each a digit's value, or `None` for a separator; it starts and ends with
+    /// a digit) to hide.
+    fn hidden_digits_reference(run: &[Option<u32>], luhn_only: bool) -> Vec<bool> {
+        let at: Vec<usize> = (0..run.len()).filter(|&k| run[k].is_some()).collect();
+        let mut hide = vec![false; run.len()];
+        let passes = |from: usize, to: usize| luhn(at[from..to].iter().filter_map(|&k| run[k]));
+        let mut mark = |from: usize, to: usize| {
+            for (n, &k) in at[from..to].iter().enumerate() {
+                hide[k] = n >= 6 && n + 4 < to - from;
+            }
+        };
+        let digits = at.len();
+        if digits >= 13 && (!luhn_only || ((13..=19).contains(&digits) && passes(0, digits))) {
+            mark(0, digits);
+        } else if luhn_only && digits > 13 {
+            // A card number next to another number in one run (`ref=12345-4111…`, `_4111…_20240101`):
+            // whole groups of digits, taken together at their boundaries, are checked one by one. Only
+            // groups of 4 or more digits, as card numbers are written: dates' 2-digit groups would make
+            // a 13–19-digit stretch that passes Luhn by chance one time in ten.
+            let mut bounds: Vec<usize> = (0..digits).filter(|&n| n == 0 || at[n] != at[n - 1] + 1).collect();
+            bounds.push(digits);
+            let mut g = 0;
+            while g + 1 < bounds.len() {
+                let card = (g + 1..bounds.len())
+                    .take_while(|&h| bounds[h] - bounds[g] <= 19 && bounds[h] - bounds[h - 1] >= 4)
+                    .filter(|&h| bounds[h] - bounds[g] >= 13 && passes(bounds[g], bounds[h]))
+                    .last();
+                match card {
+                    Some(h) => {
+                        mark(bounds[g], bounds[h]);
+                        g = h;
+                    }
+                    None => g += 1,
+                }
+            }
+        }
+        hide
+    }
+
+    /// Masks card numbers inside a URL the provider gives (a verification page): only runs of 13–19
+    /// digits that pass the Luhn check, since URLs carry long numeric ids, timestamps and number-like
+    /// paths that must stay intact for the link to work. The digits may be grouped as in free text,
+    /// or by `+` or `%20` (an encoded space), but never by `/`, which separates path segments.
+    fn scrub_pans_in_url_reference(url: &str) -> String {
+        // Units: one character, or `%20` as one separator.
+        let mut units: Vec<&str> = Vec::with_capacity(url.len());
+        let mut rest = url;
+        while let Some(c) = rest.chars().next() {
+            let len = if rest.starts_with("%20") { 3 } else { c.len_utf8() };
+            let (unit, tail) = rest.split_at(len);
+            units.push(unit);
+            rest = tail;
+        }
+        let one = |u: &str| u.chars().next().filter(|_| u.chars().count() == 1);
+        let digit = |u: &str| one(u).and_then(card_digit);
+        let separator = |u: &str| matches!(u, "+" | "%20") || one(u).is_some_and(|c| c != '/' && is_group_separator(c));
+        let mut out = String::with_capacity(url.len());
+        mask_units_reference(&units, digit, separator, true, |u, hide| out.push_str(if hide { "*" } else { u }));
+        out
+    }
+
+    #[test]
+    fn masking_in_place_gives_what_masking_a_copy_gave_for_runs() {
+        const PIECES: [&str; 16] = ["4111111111111111", "5555555555554444", "378282246310005", "12345", "2024", "01", "7", " ", "-", "+", "%20", "/", "a", "é", "٣", "\u{2009}"];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        };
+        for _ in 0..100_000 {
+            let pieces = 1 + next(12);
+            // Mostly digits and separators, so that long runs, groups and Luhn passes are common.
+            let text: String = (0..pieces).map(|_| if next(4) == 0 { PIECES[next(16)] } else { PIECES[next(11)] }).collect();
+            for luhn_only in [false, true] {
+                assert_eq!(mask_runs(&text, luhn_only), mask_runs_reference(&text, luhn_only), "{text:?} {luhn_only}");
+            }
+            assert_eq!(scrub_pans_in_url(&text), scrub_pans_in_url_reference(&text), "{text:?}");
         }
     }
 

@@ -1,0 +1,82 @@
+//! What masking a very long digit run allocates. A reply's free-text field can hold tens of MB of
+//! digits, and wasm memory never shrinks once grown, so the masking's peak is the instance's
+//! footprint from then on. It used to copy the text into characters and flag every unit (about
+//! 17 bytes per character); the walk in place allocates the result and at most a byte per digit.
+#![cfg(not(target_arch = "wasm32"))]
+
+use paytokens::card;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+// The counts are process-wide: each test holds this throughout, so the other cannot allocate
+// while it measures.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+        PEAK.fetch_max(live, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Bytes allocated at the peak of `work`, over what was live before it.
+fn peak_of<T>(work: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE.load(Ordering::SeqCst);
+    PEAK.store(before, Ordering::SeqCst);
+    let out = work();
+    (out, PEAK.load(Ordering::SeqCst) - before)
+}
+
+const LEN: usize = 2 << 20;
+
+#[test]
+fn free_text_masking_allocates_about_its_result() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let digits = "4111111111111111".repeat(LEN / 16);
+    let (masked, peak) = peak_of(|| card::scrub_pans(&digits));
+    assert_eq!(masked.len(), LEN);
+    assert!(masked.starts_with("411111*") && masked.ends_with("*1111"));
+    assert!(peak <= LEN + LEN / 8, "peak {peak} B for {LEN} B of digits");
+
+    let grouped = "4111 1111 1111 1111 ".repeat(LEN / 20);
+    let (masked, peak) = peak_of(|| card::scrub_pans(&grouped));
+    assert_eq!(masked.len(), grouped.len());
+    assert!(peak <= LEN + LEN / 8, "peak {peak} B for {LEN} B of grouped digits");
+
+    let mut raw = serde_json::json!({ "note": digits });
+    let (_, peak) = peak_of(|| card::scrub_json(&mut raw));
+    assert!(raw["note"].as_str().is_some_and(|s| s.ends_with("*1111")));
+    assert!(peak <= 2 * LEN + LEN / 8, "peak {peak} B to scrub {LEN} B of digits in JSON");
+}
+
+#[test]
+fn luhn_masking_keeps_a_byte_per_digit_at_most() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // One run of digits, and a run of many one-digit groups (the group search's worst case).
+    for text in ["4111111111111111".repeat(LEN / 16), "1-".repeat(LEN / 2)] {
+        let (masked, peak) = peak_of(|| card::scrub_pans_in_token(text.clone()));
+        assert_eq!(masked.len(), text.len());
+        // The copy handed in, the result and a byte per digit.
+        assert!(peak <= 3 * LEN + LEN / 8, "peak {peak} B for {LEN} B");
+        let (masked, peak) = peak_of(|| card::scrub_pans_in_url(&text));
+        assert_eq!(masked.len(), text.len());
+        assert!(peak <= 2 * LEN + LEN / 8, "peak {peak} B for {LEN} B in a URL");
+    }
+    // A card number found group by group inside the long run is still masked.
+    let text = format!("{}-4111111111111111-{}", "12".repeat(1000), "9".repeat(1000));
+    let masked = card::scrub_pans_in_token(text);
+    assert!(masked.contains("-411111******1111-"), "{}", &masked[1990..2030]);
+}
