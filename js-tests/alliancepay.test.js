@@ -103,16 +103,22 @@ test('list, get, suspend, reactivate and delete through encrypted sessions', asy
   assert.equal(authorizations(), 1, 'one session served every call');
 });
 
-test("a customerId given to get or delete scopes it: another customer's token is refused and stays", async () => {
+test("a customerId given to get, a status change or delete scopes it: another customer's token is refused and stays", async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const id = '-s9UCfCNN0YMk4ZOyZX8pWAt'; // senderCustomerId's
-  for (const call of [() => client.getToken({ tokenId: id, customerId: 'someoneElse' }), () => client.deleteToken({ tokenId: id, customerId: 'someoneElse' })]) {
+  for (const call of [
+    () => client.getToken({ tokenId: id, customerId: 'someoneElse' }),
+    () => client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED', customerId: 'someoneElse' }),
+    () => client.deleteToken({ tokenId: id, customerId: 'someoneElse' }),
+  ]) {
     const err = await rejection(call());
     assert.equal(err.code, 'INVALID_INPUT');
     assert.match(err.message, /^input\.customerId: token -s9UCfCNN0YMk4ZOyZX8pWAt is not this customer's/);
   }
   assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 0, 'nothing was deleted');
   assert.equal((await client.getToken({ tokenId: id, customerId: 'senderCustomerId' })).status, 'ACTIVE');
+  const suspended = await client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED', customerId: 'senderCustomerId' });
+  assert.equal(suspended.status, 'SUSPENDED');
   await client.deleteToken({ tokenId: id, customerId: 'senderCustomerId' });
   assert.equal((await client.getToken({ tokenId: id })).status, 'DELETED');
 });

@@ -214,6 +214,18 @@ test("a customerId given to get or delete scopes it: another customer's token is
     assert.match(err.message, /^input\.customerId: token \d+ is not this customer's/);
   }
   assert.equal(tokenRequests().filter((r) => r.method === 'DELETE').length, 0);
+  // customer_id is a number at ChargeOver: a form it would not store is refused as a list's is,
+  // not compared as text and called another customer's.
+  const before = sandbox().requests.length;
+  for (const customerId of ['01000', '1000 ', 'C-1000']) {
+    for (const call of [() => client.getToken({ tokenId: token.id, customerId }), () => client.deleteToken({ tokenId: token.id, customerId })]) {
+      const err = await rejection(call());
+      assert.equal(err.code, 'INVALID_INPUT', customerId);
+      assert.equal(err.message, "input.customerId: must be ChargeOver's numeric customer_id");
+      assert.equal(err.provider, 'chargeover');
+    }
+  }
+  assert.equal(sandbox().requests.length, before);
   await client.deleteToken({ tokenId: token.id, customerId: '1000' });
   assert.equal(tokenRequests().filter((r) => r.method === 'DELETE').length, 1);
 });

@@ -395,7 +395,10 @@ test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   const suspended = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'suspended'], { env });
   assert.equal(suspended.code, 0, suspended.stderr);
   assert.equal(JSON.parse(suspended.stdout).status, 'SUSPENDED');
-  const again = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'SUSPENDED'], { env });
+  const elsewhere = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'ACTIVE', '-c', 'someoneElse'], { env });
+  assert.equal(elsewhere.code, 2, elsewhere.stderr); // INVALID_INPUT is a usage error
+  assert.match(elsewhere.stderr, /INVALID_INPUT.*not this customer's/);
+  const again = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'SUSPENDED', '--customer', 'senderCustomerId'], { env });
   assert.equal(again.code, 0, 'already SUSPENDED: nothing to change, and no error');
   assert.equal(JSON.parse(again.stdout).status, 'SUSPENDED');
   const forbidden = await cli(['set-status', '--token=Zd3_hJ6sVw0nPq5uGk8rTy2m', '--status', 'ACTIVE'], { env });

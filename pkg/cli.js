@@ -88,10 +88,14 @@ ${FORMAT_HELP}`,
   },
   'set-status': {
     summary: 'suspend or reactivate a token (AlliancePay)',
-    usage: 'paytokens set-status --provider NAME --token ID --status ACTIVE|SUSPENDED [--format FORMAT]',
-    options: { token: { type: 'string', short: 't' }, status: { type: 'string', short: 's' }, format: { type: 'string', short: 'f' } },
+    usage: 'paytokens set-status --provider NAME --token ID --status ACTIVE|SUSPENDED [--customer ID] [--format FORMAT]',
+    options: {
+      token: { type: 'string', short: 't' }, status: { type: 'string', short: 's' }, customer: { type: 'string', short: 'c' },
+      format: { type: 'string', short: 'f' },
+    },
     help: `  -t, --token ID              the token id (required)
   -s, --status STATUS         ACTIVE (reactivate) or SUSPENDED (suspend) (required)
+  -c, --customer ID           change the token only if it is this customer's
 ${FORMAT_HELP}
 Prints the token after the change.`,
     run: runSetStatus,
@@ -397,7 +401,9 @@ async function runSetStatus(values) {
   if (!['ACTIVE', 'SUSPENDED'].includes(status)) throw new UsageError('--status must be ACTIVE or SUSPENDED (use "paytokens delete" to delete)');
   const format = formatOf(values);
   const client = await makeClient(values);
-  const token = await client.updateTokenStatus({ tokenId, status });
+  const input = { tokenId, status };
+  if (values.customer) input.customerId = values.customer;
+  const token = await client.updateTokenStatus(input);
   if (format === 'json') await write(`${JSON.stringify(token, null, 2)}\n`);
   else await printTokens([token], format);
   return EXIT.OK;

@@ -213,6 +213,9 @@ impl<E: Env> Client<E> {
                 self.call(deadline, Safety::Read, build, |r| alliancepay::parse_token(r, &input.token_id)).await
             }
             Connector::Chargeover { .. } => {
+                if let Some(customer) = input.customer_id.as_deref() {
+                    chargeover::check_customer_id(customer).map_err(|e| e.with_provider(self.provider()))?;
+                }
                 let build = || chargeover::get_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, self.inner.env.now_ms())).await
             }
@@ -239,13 +242,14 @@ impl<E: Env> Client<E> {
         Ok(token)
     }
 
-    /// The read before a delete: the token, checked against the customer when one is given. A
-    /// delete scoped to a customer is not sent for a token whose owner the reply does not name.
-    async fn owned_by(&self, input: &DeleteTokenInput, deadline: Deadline) -> Result<Token> {
-        let read = GetTokenInput { token_id: input.token_id.clone(), customer_id: input.customer_id.clone(), ..GetTokenInput::default() };
+    /// The read before a delete or status change: the token, checked against the customer when
+    /// one is given. A write scoped to a customer is not sent for a token whose owner the reply
+    /// does not name.
+    async fn owned_by(&self, token_id: &str, customer_id: Option<&str>, deadline: Deadline) -> Result<Token> {
+        let read = GetTokenInput { token_id: token_id.to_string(), customer_id: customer_id.map(str::to_string), ..GetTokenInput::default() };
         let token = self.token(&read, deadline).await?;
-        if input.customer_id.is_some() && token.customer_id.is_none() {
-            let why = format!("cannot be checked: the provider's reply names no customer for token {}, so it was not deleted", token.id);
+        if customer_id.is_some() && token.customer_id.is_none() {
+            let why = format!("cannot be checked: the provider's reply names no customer for token {}, so it was not changed", token.id);
             return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
         }
         Ok(token)
@@ -288,7 +292,7 @@ impl<E: Env> Client<E> {
                 let (current, read) = match known {
                     Some(status) => (status, None),
                     None => {
-                        let token = self.token_by_id(&input.token_id, deadline).await?;
+                        let token = self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await?;
                         (token.status, Some(token))
                     }
                 };
@@ -360,17 +364,17 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
-                let current = self.owned_by(input, deadline).await?.status;
+                let current = self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await?.status;
                 if current == TokenStatus::Deleted {
                     return Ok(());
                 }
-                let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted };
+                let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted, customer_id: None };
                 self.change_status(&delete, Some(current), deadline).await.map(drop)
             }
             Connector::Chargeover { .. } => {
                 // Its delete names the token alone: a customer given is checked by reading first.
                 if input.customer_id.is_some() {
-                    self.owned_by(input, deadline).await?;
+                    self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await?;
                 }
                 let build = || chargeover::delete_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Write, build, chargeover::parse_delete).await

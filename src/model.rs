@@ -371,6 +371,11 @@ pub struct UpdateTokenStatusInput {
     /// What a token can be set to (AlliancePay, the one provider with status changes).
     #[tsify(type = "\"ACTIVE\" | \"SUSPENDED\" | \"DELETED\"")]
     pub status: TokenStatus,
+    /// Scopes the change as it scopes a delete: a token the provider has under another customer,
+    /// or whose reply names no customer, is INVALID_INPUT and stays as it is.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub customer_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Tsify)]

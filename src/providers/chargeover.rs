@@ -359,6 +359,12 @@ fn customer_id(customer_id: &str) -> Result<u64> {
     record_id("input.customerId", "customer_id", customer_id)
 }
 
+/// A `customerId` that scopes a get or delete, checked as a list's is: the reply's `customer_id`
+/// is compared as written, so `01002` would otherwise read as another customer's.
+pub fn check_customer_id(customer: &str) -> Result<()> {
+    customer_id(customer).map(drop)
+}
+
 /// [guess] PROVIDERS.md §2.2: reading one record by id is not documented for tokens; it follows
 /// the REST v3 pattern of ChargeOver's other objects.
 pub fn get_token_request(base_url: &str, token_id: &str) -> Result<HttpRequest> {
