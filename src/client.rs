@@ -780,11 +780,13 @@ pub(crate) async fn send_with_retry<E: Env>(
     }
 }
 
-/// `parse` on a reply, and once more with its lone surrogate escapes mended when it could not be
-/// read (`surrogates`): one broken emoji in a name should not cost the whole list.
+/// `parse` on a reply, and once more with its lone surrogate escapes mended when it gave an error
+/// (`surrogates`): one broken emoji in a name should not cost the whole list, nor an error reply
+/// its code. Whatever the error, since an error reply that cannot be read is typed by its status
+/// alone.
 fn read_reply(mut resp: HttpResponse, parse: &mut dyn FnMut(&HttpResponse) -> Result<()>) -> Result<()> {
     match parse(&resp) {
-        Err(err) if err.code == ErrorCode::Decode => match crate::surrogates::mend(&resp.body) {
+        Err(err) => match crate::surrogates::mend(&resp.body) {
             Some(mended) => {
                 resp.body = mended;
                 parse(&resp)

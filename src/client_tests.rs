@@ -84,6 +84,19 @@ fn a_lone_surrogate_escape_costs_one_character_not_the_reply() {
     assert_eq!(list(&env, pinelabs(0, json!({}))).unwrap_err().code, ErrorCode::Decode);
 }
 
+/// An error reply with such an escape keeps its code too: a 404 that lost it would read as a
+/// wrong `baseUrl` (PROVIDER_ERROR) rather than NOT_FOUND.
+#[test]
+fn a_lone_surrogate_escape_in_an_error_reply_keeps_its_code() {
+    let env = scripted(vec![status(404, r#"{"code":"TOKEN_NOT_FOUND","message":"no token for Ann \ud83d"}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::NotFound, Some("TOKEN_NOT_FOUND")), "{}", err.message);
+    assert!(err.message.contains("Ann \u{fffd}"), "{}", err.message);
+    let env = scripted(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad name \udc00"}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::InvalidInput, Some("INVALID_REQUEST")), "{}", err.message);
+}
+
 #[test]
 fn client_errors_are_tried_once() {
     for code in [400, 403, 404, 409, 422, 500] {

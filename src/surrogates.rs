@@ -1,8 +1,8 @@
 //! Replies whose text was cut inside a UTF-16 surrogate pair: a Java or JavaScript server that
 //! truncates a name mid-emoji sends `"\ud83d"` alone. `JSON.parse` accepts that; serde_json
 //! refuses the whole reply. Such a reply is read again with each lone surrogate escape as
-//! U+FFFD, as a UTF-8 decoder treats a broken sequence. Only a reply that failed that way is
-//! scanned, so well-formed replies cost nothing.
+//! U+FFFD, as a UTF-8 decoder treats a broken sequence. Only a reply that gave an error (a list
+//! that failed to read, or an error reply) is scanned, so well-formed replies cost nothing.
 
 /// `text` with every lone surrogate escape replaced by `\ufffd`, or `None` when it has none.
 pub fn mend(text: &str) -> Option<String> {
