@@ -269,3 +269,27 @@ test("a caller's fetch that follows a redirect anyway: its reply is not read as 
   assert.equal(err.message, "the fetch given in the config followed a redirect from payerly (HTTP 200 where it led); its reply was not read, and a change sent may have been applied where it led: a custom fetch must keep redirect: 'manual'");
   assert.deepEqual(sent, ['manual'], 'one attempt, no retries');
 });
+
+test('a stubbed clock (NaN, ±Infinity, past year 9999) neither traps the core nor breaks the client', async () => {
+  // An in-memory ChargeOver, so that the stub reaches only the SDK: a card that expires in 2030
+  // is EXPIRED on a clock held at the last date the core can write, ACTIVE on one read as 1970.
+  const row = { tokenized_id: 7, type: 'customer', name: 'Visa x4242', token: 'cus_A', expdate: '2030-12-01', type_hint: 'visa', paymethod_hint: 'crd', customer_id: 1000 };
+  const fetch = async () => new Response(JSON.stringify({ code: 200, status: 'OK', message: '', details: {}, response: [row] }), { headers: { 'content-type': 'application/json' } });
+  const client = createClient({ provider: 'chargeover', baseUrl: 'https://co.example/api/v3', username: 'u', password: 'p', fetch, deadlineMs: 5_000 });
+  const realNow = Date.now;
+  const statusAt = async (now) => {
+    Date.now = () => now;
+    try {
+      return (await client.listTokens({ customerId: '1000' }))[0].status;
+    } finally {
+      Date.now = realNow;
+    }
+  };
+  try {
+    for (const now of [Infinity, 1e300, Number.MAX_SAFE_INTEGER]) assert.equal(await statusAt(now), 'EXPIRED', String(now));
+    for (const now of [NaN, -Infinity, -1]) assert.equal(await statusAt(now), 'ACTIVE', String(now));
+  } finally {
+    Date.now = realNow;
+  }
+  assert.equal((await client.listTokens({ customerId: '1000' }))[0].status, 'ACTIVE');
+});
