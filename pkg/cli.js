@@ -41,8 +41,9 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
   -p, --provider NAME         pinelabs | alliancepay | chargeover | payerly   [PAYTOKENS_PROVIDER]
       --sandbox URL           use a running sandbox on this machine (e.g. http://127.0.0.1:8788):
                               its base URLs and credentials from URL/_sandbox/credentials;
-                              credential environment variables are then ignored, and
-                              --environment production is refused; --sandbox ''
+                              credential and base-URL environment variables are then
+                              ignored (--base-url is not), --environment production is
+                              refused; --sandbox ''
                               switches off PAYTOKENS_SANDBOX_URL           [PAYTOKENS_SANDBOX_URL]
       --environment ENV       sandbox (default) | production                [PAYTOKENS_ENVIRONMENT]
       --base-url URL          provider API base URL   [PINELABS_BASE_URL, ALLIANCEPAY_BASE_URL,

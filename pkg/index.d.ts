@@ -44,7 +44,7 @@ export interface ClientHooks {
 
 export interface AlliancePayHooks extends ClientHooks {
   /** Called with each newly opened session, so a backend can persist it and pass it back as `session`. */
-  onSessionUpdate?: (session: AlliancePaySession) => void;
+  onSessionUpdate?: (session: AlliancePaySession & { issuedFor: string }) => void;
 }
 
 export type ClientConfig =
@@ -74,22 +74,33 @@ type GetTokenInputAt<P extends Provider> = P extends 'payerly'
 /** The statuses `updateTokenStatus` can set (AlliancePay). */
 export type SettableStatus = UpdateTokenStatusInput['status'];
 
+/**
+ * A call's input where provider `P` offers the call (its `capabilities`), else `never`: a client
+ * of a literal config cannot make a call its provider refuses with UNSUPPORTED. For `Client`
+ * alone (any provider) every call type-checks, and the provider decides at run time.
+ */
+type OfferedBy<P extends Provider, Offering extends Provider, Input> = P extends Offering ? Input : never;
+
 /** A client for provider `P` (`Client` alone: a client for any provider). */
 export interface Client<P extends Provider = Provider> {
   readonly provider: P;
   readonly capabilities: Capabilities;
-  /** Every token of a customer (all pages). */
-  listTokens(input: ListTokensInput, options?: CallOptions): Promise<Token[]>;
+  /** Every token of a customer (all pages). Not Payerly, which looks up one token at a time. */
+  listTokens(input: OfferedBy<P, Exclude<Provider, 'payerly'>, ListTokensInput>, options?: CallOptions): Promise<Token[]>;
   /** The customer's tokens as pages arrive. */
-  iterateTokens(input: ListTokensInput, options?: CallOptions): AsyncIterableIterator<Token>;
+  iterateTokens(input: OfferedBy<P, Exclude<Provider, 'payerly'>, ListTokensInput>, options?: CallOptions): AsyncIterableIterator<Token>;
   getToken(input: GetTokenInputAt<P>, options?: CallOptions): Promise<Token>;
-  /** Checks the transition rules first; resolves to the token after the change. */
-  updateTokenStatus(input: UpdateTokenStatusInput, options?: CallOptions): Promise<Token>;
-  deleteToken(input: WithCustomerAt<P, DeleteTokenInput>, options?: CallOptions): Promise<void>;
+  /**
+   * AlliancePay: checks the transition rules first, and a `customerId` given scopes the change
+   * (another customer's token is INVALID_INPUT and stays); resolves to the token after the change.
+   */
+  updateTokenStatus(input: OfferedBy<P, 'alliancepay', UpdateTokenStatusInput>, options?: CallOptions): Promise<Token>;
+  /** Not Payerly, which has no delete. */
+  deleteToken(input: OfferedBy<P, Exclude<Provider, 'payerly'>, WithCustomerAt<P, DeleteTokenInput>>, options?: CallOptions): Promise<void>;
   /** ChargeOver: store a token that already exists at a gateway (never card numbers). */
-  createToken(input: CreateTokenInput, options?: CallOptions): Promise<Token>;
+  createToken(input: OfferedBy<P, 'chargeover', CreateTokenInput>, options?: CallOptions): Promise<Token>;
   /** ChargeOver: one page of a `where`/`order`/`offset`/`limit` query. */
-  queryTokens(query: TokenQuery, options?: CallOptions): Promise<Token[]>;
+  queryTokens(query: OfferedBy<P, 'chargeover', TokenQuery>, options?: CallOptions): Promise<Token[]>;
 }
 
 type ConfigOf<P extends Provider> = Extract<ClientConfig, { provider: P }>;

@@ -20,9 +20,10 @@ pub enum Environment {
 #[derive(Clone, Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct CommonOptions {
-    /// Default "sandbox": a forgotten setting never touches live tokens. Picks the host when
-    /// `baseUrl` is not given; with a `baseUrl` that is the provider's host for the other
-    /// environment, it is INVALID_INPUT.
+    /// Default "sandbox": a forgotten setting never reaches the provider's production host on its
+    /// own. Picks the host when `baseUrl` is not given; given explicitly with a `baseUrl` that is
+    /// the provider's host for the other environment, it is INVALID_INPUT. A `baseUrl` given
+    /// without it is taken as it is, whichever host it names.
     #[serde(default)]
     #[tsify(optional)]
     pub environment: Option<Environment>,

@@ -456,7 +456,7 @@ pub enum QueryOperator {
 pub struct QueryCondition {
     pub field: QueryField,
     pub op: QueryOperator,
-    /// Required except for IS:NULL and ISNOT:NULL. Numbers are sent as their decimal text.
+    /// Required except for IS:NULL and ISNOT:NULL. Integers are sent as their decimal text (other numbers are INVALID_INPUT).
     #[serde(default)]
     #[tsify(optional, type = "string | number")]
     pub value: Option<serde_json::Value>,

@@ -1,6 +1,6 @@
 // Negative control: without @ts-expect-error these must fail to compile (the suite expects
 // exactly these errors), so a package whose types resolve to `any` cannot pass.
-import { createClient } from 'paytokens';
+import { createClient, type Client } from 'paytokens';
 
 createClient({ provider: 'pinelabs', clientId: 'id' });
-createClient({ provider: 'payerly', apiKey: 'k' }).updateTokenStatus({ tokenId: 't', status: 'PAUSED' });
+(createClient({ provider: 'payerly', apiKey: 'k' }) as Client).updateTokenStatus({ tokenId: 't', status: 'PAUSED' });

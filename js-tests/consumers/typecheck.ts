@@ -124,6 +124,25 @@ export async function useEverything(): Promise<void> {
   await pine.getToken({ tokenId: one.id, customerId: list.customerId, includeRaw: true });
   const payerly = createClient({ provider: 'payerly', ...payerlyConfig });
   await payerly.getToken({ tokenId: one.id, email: 'a@b.c', includeRaw: true });
+  // A client of a literal config offers only its provider's calls (the rest are UNSUPPORTED).
+  // @ts-expect-error Payerly looks up one token at a time: it lists none
+  await payerly.listTokens(list);
+  // @ts-expect-error ... and deletes none
+  await payerly.deleteToken({ tokenId: one.id });
+  // @ts-expect-error status changes are AlliancePay's
+  await pine.updateTokenStatus(update);
+  // @ts-expect-error storing and querying are ChargeOver's
+  await pine.createToken(create);
+  // @ts-expect-error storing and querying are ChargeOver's
+  await pine.queryTokens(query);
+  const alliance = createClient({ provider: 'alliancepay', ...alliancepayConfig });
+  await alliance.updateTokenStatus({ tokenId: one.id, status: 'SUSPENDED', customerId: list.customerId });
+  const chargeover = createClient({ provider: 'chargeover', baseUrl: 'https://example.chargeover.com/api/v3', ...chargeoverConfig });
+  await chargeover.createToken(create);
+  await chargeover.queryTokens(query);
+  // Each still fits where any client goes (a hub, a Client-typed variable).
+  const any: Client[] = [pine, payerly, alliance, chargeover];
+  void any;
   const anyOne: Client = pine;
   void [pineName, anyOne];
   // @ts-expect-error tokenId is required
