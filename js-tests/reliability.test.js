@@ -271,9 +271,9 @@ test("a caller's fetch that follows a redirect anyway: its reply is not read as 
 });
 
 test('a stubbed clock (NaN, ±Infinity, past year 9999) neither traps the core nor breaks the client', async () => {
-  // An in-memory ChargeOver, so that the stub reaches only the SDK: a card that expires in 2030
+  // An in-memory ChargeOver, so that the stub reaches only the SDK: a card that expires in 2199
   // is EXPIRED on a clock held at the last date the core can write, ACTIVE on one read as 1970.
-  const row = { tokenized_id: 7, type: 'customer', name: 'Visa x4242', token: 'cus_A', expdate: '2030-12-01', type_hint: 'visa', paymethod_hint: 'crd', customer_id: 1000 };
+  const row = { tokenized_id: 7, type: 'customer', name: 'Visa x4242', token: 'cus_A', expdate: '2199-12-01', type_hint: 'visa', paymethod_hint: 'crd', customer_id: 1000 };
   const fetch = async () => new Response(JSON.stringify({ code: 200, status: 'OK', message: '', details: {}, response: [row] }), { headers: { 'content-type': 'application/json' } });
   const client = createClient({ provider: 'chargeover', baseUrl: 'https://co.example/api/v3', username: 'u', password: 'p', fetch, deadlineMs: 5_000 });
   const realNow = Date.now;

@@ -77,7 +77,8 @@ export type SettableStatus = UpdateTokenStatusInput['status'];
 /**
  * A call's input where provider `P` offers the call (its `capabilities`), else `never`: a client
  * of a literal config cannot make a call its provider refuses with UNSUPPORTED. For `Client`
- * alone (any provider) every call type-checks, and the provider decides at run time.
+ * alone (any provider) every call type-checks, and the provider decides at run time. Code generic
+ * over `P` cannot know what `P` offers: type such a helper's client as `Client`.
  */
 type OfferedBy<P extends Provider, Offering extends Provider, Input> = P extends Offering ? Input : never;
 

@@ -1,7 +1,8 @@
 //! What masking a very long digit run allocates. A reply's free-text field can hold tens of MB of
 //! digits, and wasm memory never shrinks once grown, so the masking's peak is the instance's
-//! footprint from then on. It used to copy the text into characters and flag every unit (about
-//! 17 bytes per character); the walk in place allocates the result and at most a byte per digit.
+//! footprint from then on. It used to copy the text into characters and flag every unit (25 bytes
+//! per character at its peak here, 34 with the Luhn search); the walk in place allocates the
+//! result and at most a byte per digit.
 #![cfg(not(target_arch = "wasm32"))]
 
 use paytokens::card;
