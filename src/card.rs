@@ -541,6 +541,16 @@ pub fn card_from_pan(masked_pan: Option<String>, network: Option<&str>) -> Card 
 #[cfg(test)]
 mod tests {
 
+    /// Deterministic draws for generated cases (xorshift64): each call gives a number below `n`.
+    fn draws(mut state: u64) -> impl FnMut(u64) -> usize {
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        }
+    }
+
     /// `mask_pan` as it was written first, over a copy of the characters: the reference.
     fn mask_pan_over_a_copy(value: &str) -> Option<super::MaskedPan> {
         let chars: Vec<char> = value.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
@@ -574,13 +584,7 @@ mod tests {
     #[test]
     fn masking_in_place_gives_what_masking_a_copy_gave() {
         const PARTS: [char; 12] = ['4', '1', '0', '9', '*', '•', 'X', 'x', '#', ' ', '-', 'a'];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n) as usize
-        };
+        let mut next = draws(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200_000 {
             let len = next(24);
             // Mostly digits, so that every masking branch is reached.
@@ -692,13 +696,7 @@ mod tests {
     #[test]
     fn masking_in_place_gives_what_masking_a_copy_gave_for_runs() {
         const PIECES: [&str; 16] = ["4111111111111111", "5555555555554444", "378282246310005", "12345", "2024", "01", "7", " ", "-", "+", "%20", "/", "a", "é", "٣", "\u{2009}"];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n) as usize
-        };
+        let mut next = draws(0x2545_f491_4f6c_dd1d);
         for _ in 0..100_000 {
             let pieces = 1 + next(12);
             // Mostly digits and separators, so that long runs, groups and Luhn passes are common.
