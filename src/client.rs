@@ -232,7 +232,7 @@ impl<E: Env> Client<E> {
         }
         // A `customerId` given scopes the call: another customer's token is refused, not read.
         // Pine Labs scopes by its path already. A token whose reply names no customer cannot be
-        // checked: a get returns it (`owned_by` refuses it for a delete).
+        // checked: a get returns it (`owned_by` refuses it for a delete or a status change).
         if let (Some(asked), Some(owner)) = (input.customer_id.as_deref(), token.customer_id.as_deref()) {
             if asked != owner {
                 let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
@@ -782,8 +782,8 @@ pub(crate) async fn send_with_retry<E: Env>(
 
 /// `parse` on a reply, and once more with its lone surrogate escapes mended when it gave an error
 /// (`surrogates`): one broken emoji in a name should not cost the whole list, nor an error reply
-/// its code. Whatever the error, since an error reply that cannot be read is typed by its status
-/// alone.
+/// its code. After any error, not only DECODE: an error reply that cannot be read is typed by its
+/// status alone.
 fn read_reply(mut resp: HttpResponse, parse: &mut dyn FnMut(&HttpResponse) -> Result<()>) -> Result<()> {
     match parse(&resp) {
         Err(err) => match crate::surrogates::mend(&resp.body) {
