@@ -88,6 +88,7 @@ class Hub {
     let given;
     try {
       const customers = input?.customers;
+      // Not isRecord: a revoked Proxy must reach the catch below, and be called what it is.
       if (customers !== null && typeof customers === 'object' && !Array.isArray(customers)) given = Object.entries(customers);
     } catch {
       throw invalid('input.customers: must hold only plain data');

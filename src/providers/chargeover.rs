@@ -407,7 +407,7 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
         (None, None) => {}
         (Some(month), Some(year)) => {
             let last_day = if (1..=12).contains(&month) && (2000..=2199).contains(&year) {
-                time_fmt::end_of_month(year, month).map(|next| next - 86_400_000)
+                time_fmt::card_expires_at(year, month)
             } else {
                 None
             };
