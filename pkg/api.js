@@ -1,7 +1,9 @@
 // What JS does better than the wasm core: the Error subclass, async iterators, and taking the
 // caller's functions (fetch, onSessionUpdate) out of the config before it crosses into wasm.
-import { WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed } from './wasm/paytokens.js';
-import { invalid, isRecord, signalOf, toError } from './options.js';
+import {
+  WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed, onCoreFailure, __wbg_reset_state as resetCore,
+} from './wasm/paytokens.js';
+import { invalid, isCoreError, isRecord, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId'];
@@ -23,13 +25,53 @@ export class PayTokensError extends Error {
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
 // JSON text; pkg/tape.js).
-async function guard(call, signal) {
+async function guard(pending, signal) {
   try {
     // Read inside too: were the tape ever malformed (a bug), the caller still gets a PayTokensError.
-    return readTape(await call());
+    return readTape(await pending);
   } catch (thrown) {
     throw toError(thrown, signal);
   }
+}
+
+// Never expected, but not fatal: something thrown inside the core (a trap, or an exception from
+// the host, such as a stubbed clock that throws) leaves its instance in an unknown state. The
+// calls in flight end with INTERNAL, the instance is replaced by a fresh one, and each client
+// builds its core again from its config on its next call (`generation`).
+let generation = 0;
+let resetPending = false;
+const inFlight = new Set();
+
+function restartCore() {
+  try {
+    resetCore();
+    resetPending = false;
+  } catch {
+    // Tried again at the next call, which fails with INTERNAL until it works.
+  }
+}
+
+function coreFailed(cause) {
+  generation += 1;
+  resetPending = true;
+  restartCore();
+  const ended = [...inFlight];
+  inFlight.clear();
+  for (const end of ended) end(cause);
+}
+
+onCoreFailure(coreFailed);
+
+function internalError(cause, provider, write) {
+  const err = new PayTokensError({
+    code: 'INTERNAL',
+    provider,
+    retryable: !write,
+    message: "the SDK's core failed during this call and was restarted; later calls work"
+      + (write ? `, but this change may have been sent to ${provider} and applied: read the token (for a new one, list the customer's tokens) before repeating it` : ''),
+  });
+  err.cause = cause;
+  return err;
 }
 
 // A session callback that throws or rejects (a failed write to a store) must neither fail the
@@ -46,6 +88,9 @@ function persistSafely(onSessionUpdate) {
 
 class Client {
   #core;
+  #generation = generation;
+  // Builds the core again after a failure (`coreFailed`), from the config given.
+  #build;
   // Read once: every call names it in its errors, and a getter into wasm makes a new string.
   #provider;
 
@@ -65,11 +110,23 @@ class Client {
     // misspelt `onSessionUpdated`, a secret given as a getter function): marked instead, so the
     // core names the key (and suggests `onSessionUpdate`) or refuses the value's type.
     for (const key of Object.keys(data)) if (typeof data[key] === 'function') data[key] = { function: key };
-    const persist = typeof onSessionUpdate === 'function' ? persistSafely(onSessionUpdate) : onSessionUpdate;
+    // The latest session handed to onSessionUpdate, which a rebuilt core resumes as the caller
+    // would after a restart. Without a callback, no session is kept outside the core.
+    let session;
+    const persist = typeof onSessionUpdate === 'function'
+      ? persistSafely((opened) => {
+        session = opened;
+        return onSessionUpdate(opened);
+      })
+      : onSessionUpdate;
+    this.#build = () => new WasmClient(session ? { ...data, session } : data, fetch, persist);
     try {
-      this.#core = new WasmClient(data, fetch, persist);
+      this.#core = this.#build();
     } catch (thrown) {
-      throw toError(thrown);
+      // A config error is a typed object; anything else thrown is the core failing.
+      if (isCoreError(thrown)) throw toError(thrown);
+      coreFailed(thrown);
+      throw internalError(thrown, typeof data.provider === 'string' ? data.provider : undefined, false);
     }
     this.#provider = this.#core.provider;
     // Methods work detached too (`const { listTokens } = client`, a callback), instead of failing
@@ -82,18 +139,68 @@ class Client {
   }
 
   get capabilities() {
-    return this.#core.capabilities;
+    try {
+      return this.#live().capabilities;
+    } catch (thrown) {
+      coreFailed(thrown);
+      throw this.#failure(thrown, false);
+    }
+  }
+
+  #live() {
+    if (this.#generation !== generation) {
+      if (resetPending) restartCore();
+      if (resetPending) throw new Error('the core could not be started again');
+      this.#core = this.#build();
+      this.#generation = generation;
+    }
+    return this.#core;
+  }
+
+  // The core's promise for one call, which the core failing ends with INTERNAL instead of leaving
+  // it pending for ever. Reads may be repeated; a write's outcome is then unknown.
+  #track(invoke, write) {
+    return new Promise((resolve, reject) => {
+      const end = (cause) => reject(this.#failure(cause, write));
+      let pending;
+      try {
+        pending = invoke(this.#live());
+      } catch (thrown) {
+        // The calls return promises; nothing is thrown through them but a failure of the core.
+        coreFailed(thrown);
+        end(thrown);
+        return;
+      }
+      inFlight.add(end);
+      pending.then((value) => {
+        inFlight.delete(end);
+        resolve(value);
+      }, (reason) => {
+        inFlight.delete(end);
+        if (isCoreError(reason)) {
+          reject(reason);
+        } else {
+          // Thrown inside the core where a promise caught it (its executor), not a typed failure.
+          coreFailed(reason);
+          end(reason);
+        }
+      });
+    });
+  }
+
+  #failure(cause, write) {
+    return internalError(cause, this.#provider, write);
   }
 
   // Every call: async, so a bad option rejects the returned promise like any other input error
   // rather than throwing.
-  async #run(options, call) {
+  async #run(options, call, write = false) {
     const signal = signalOf(options, this.provider);
-    return guard(() => call(signal), signal);
+    return guard(this.#track((core) => call(core, signal), write), signal);
   }
 
   listTokens(input, options) {
-    return this.#run(options, (signal) => this.#core.listTokens(input, signal));
+    return this.#run(options, (core, signal) => core.listTokens(input, signal));
   }
 
   // Not itself a generator: a generator's body runs only at the first next(), and the input and
@@ -122,30 +229,30 @@ class Client {
     if (refused) throw refused;
     let cursor;
     do {
-      const page = await guard(() => this.#core.listTokensPage(query, cursor, signal), signal);
+      const page = await guard(this.#track((core) => core.listTokensPage(query, cursor, signal), false), signal);
       yield* page.tokens;
       cursor = page.next;
     } while (cursor);
   }
 
   getToken(input, options) {
-    return this.#run(options, (signal) => this.#core.getToken(input, signal));
+    return this.#run(options, (core, signal) => core.getToken(input, signal));
   }
 
   updateTokenStatus(input, options) {
-    return this.#run(options, (signal) => this.#core.updateTokenStatus(input, signal));
+    return this.#run(options, (core, signal) => core.updateTokenStatus(input, signal), true);
   }
 
   async deleteToken(input, options) {
-    await this.#run(options, (signal) => this.#core.deleteToken(input, signal));
+    await this.#run(options, (core, signal) => core.deleteToken(input, signal), true);
   }
 
   createToken(input, options) {
-    return this.#run(options, (signal) => this.#core.createToken(input, signal));
+    return this.#run(options, (core, signal) => core.createToken(input, signal), true);
   }
 
   queryTokens(query, options) {
-    return this.#run(options, (signal) => this.#core.queryTokens(query, signal));
+    return this.#run(options, (core, signal) => core.queryTokens(query, signal));
   }
 
   // Credentials live inside the wasm instance; nothing here can print them.

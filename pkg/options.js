@@ -47,7 +47,12 @@ function isSignal(value) {
 
 /** ErrorCode in src/error.rs (a test keeps the two lists equal). */
 export const ERROR_CODES = new Set(['INVALID_INPUT', 'INVALID_TRANSITION', 'UNSUPPORTED', 'AUTHENTICATION', 'CREDENTIALS_REVOKED',
-  'PERMISSION', 'NOT_FOUND', 'RATE_LIMITED', 'PROVIDER_ERROR', 'NETWORK', 'TIMEOUT', 'DECODE', 'ABORTED']);
+  'PERMISSION', 'NOT_FOUND', 'RATE_LIMITED', 'PROVIDER_ERROR', 'NETWORK', 'TIMEOUT', 'DECODE', 'ABORTED', 'INTERNAL']);
+
+/** A failure as the core reports it (or a copy of this package, or a test double). */
+export function isCoreError(thrown) {
+  return thrown !== null && typeof thrown === 'object' && ERROR_CODES.has(thrown.code) && typeof thrown.message === 'string';
+}
 
 /**
  * Any failure as a PayTokensError. The core reports every failure as a typed object; so does a
@@ -57,7 +62,7 @@ export const ERROR_CODES = new Set(['INVALID_INPUT', 'INVALID_TRANSITION', 'UNSU
  */
 export function toError(thrown, signal) {
   if (thrown instanceof PayTokensError) return thrown;
-  if (thrown && typeof thrown === 'object' && ERROR_CODES.has(thrown.code) && typeof thrown.message === 'string') {
+  if (isCoreError(thrown)) {
     const err = new PayTokensError(thrown);
     // What the caller aborted with, as fetch rejects with it; else what the error carried.
     if (err.code === 'ABORTED' && signal) err.cause = signal.reason;

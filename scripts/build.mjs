@@ -24,7 +24,9 @@ if (!upToDate(cjsIndexFile, indexTypes, fileURLToPath(import.meta.url))) writeCj
 function buildWasm() {
   // Start clean: stale snippet folders from older builds must not ship.
   rmSync(out, { recursive: true, force: true });
-  run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web']);
+  // The reset function gives pkg/api.js a fresh instance after the core failed mid-call.
+  run('wasm-bindgen', [built, '--out-dir', out, '--out-name', 'paytokens', '--target', 'web', '--experimental-reset-state-function']);
+  containCoreFailures(path.join(out, 'paytokens.js'));
   run(path.join(root, 'node_modules/.bin/wasm-opt'), [shipped, '-Os', '--strip-debug', '--strip-producers', '-o', shipped]);
 
   // The data types alone (tsify's output, which wasm-bindgen puts first), without the glue's
@@ -40,6 +42,27 @@ function buildWasm() {
   // reads a declaration file's format from its extension and the package's "type": "module", so
   // one .d.ts cannot serve both. The content is the same; only the relative import differs.
   writeFileSync(path.join(out, 'types.d.cts'), `${types}\n`);
+}
+
+// Two edits to the generated glue (wasm-bindgen is pinned; an edit that no longer applies stops the
+// build rather than shipping without it):
+// - The core's async calls run in queueMicrotask tasks. Something thrown there (a trap, or an
+//   exception from the host inside the core) would be an uncaught exception, which ends a Node
+//   process, and the call would never settle. It goes to pkg/api.js instead (`onCoreFailure`).
+// - After a reset, a callback of the old instance (the reply of a request it had sent) must do
+//   nothing: the generated glue throws there, an unhandled rejection in a promise reaction.
+function containCoreFailures(glueFile) {
+  let glue = readFileSync(glueFile, 'utf8');
+  const edits = [
+    [/(__wbg_queueMicrotask_[0-9a-f]+: function\(arg0\) \{\s*)queueMicrotask\(arg0\);/, '$1queueMicrotask(() => { try { arg0(); } catch (e) { coreFailed(e); } });'],
+    [/throw new Error\('Cannot invoke closure from previous WASM instance'\);/, 'return;'],
+  ];
+  for (const [pattern, replacement] of edits) {
+    if (!pattern.test(glue)) throw new Error(`wasm-bindgen output changed: ${pattern} not found in the generated glue`);
+    glue = glue.replace(pattern, replacement);
+  }
+  glue += '\nlet coreFailed = (error) => { throw error; };\n/** Where a failure inside a queued task of the core goes (pkg/api.js). */\nexport function onCoreFailure(handler) { coreFailed = handler; }\n';
+  writeFileSync(glueFile, glue);
 }
 
 function writeCjsIndex() {

@@ -24,6 +24,9 @@ pub enum ErrorCode {
     Decode,
     /// The caller's `AbortSignal` stopped the call.
     Aborted,
+    /// The core itself failed during the call (never expected: an exception from the host inside
+    /// it, or a bug). pkg/api.js raises it and starts a fresh core; later calls work.
+    Internal,
 }
 
 impl ErrorCode {
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Decode => "DECODE",
             ErrorCode::Aborted => "ABORTED",
+            ErrorCode::Internal => "INTERNAL",
         }
     }
 }

@@ -1,0 +1,108 @@
+// Something thrown inside the core mid-call (a trap, or here an exception from the host: a clock
+// that throws) must not end the process or leave calls pending: the calls in flight end with
+// INTERNAL, a fresh core replaces the old one, and every client, old or new, works after it.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { PayTokensError } from 'paytokens';
+import { useSandbox, clientFor, rejection } from './helpers.js';
+
+const sandbox = useSandbox();
+beforeEach(() => sandbox().reset());
+
+const CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
+const list = (client) => client.listTokens({ customerId: CUSTOMER });
+
+/** Runs `body` while the next `times` reads of Date.now throw, and records what escapes. */
+async function withBrokenClock(times, body) {
+  const escaped = [];
+  const onEscape = (error) => escaped.push(error);
+  process.on('uncaughtException', onEscape);
+  process.on('unhandledRejection', onEscape);
+  const now = Date.now;
+  let left = times;
+  Date.now = () => {
+    if (left > 0) {
+      left -= 1;
+      throw new Error('the clock broke');
+    }
+    return now();
+  };
+  try {
+    return { result: await body(), escaped };
+  } finally {
+    Date.now = now;
+    // Whatever the old core still had in flight settles later; give it the time to escape.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    process.off('uncaughtException', onEscape);
+    process.off('unhandledRejection', onEscape);
+  }
+}
+
+test('a failure inside a call in flight rejects it and every other call in flight with INTERNAL; nothing escapes, and all clients work after', async () => {
+  const pinelabs = clientFor(sandbox(), 'pinelabs');
+  const chargeover = clientFor(sandbox(), 'chargeover');
+  assert.equal((await list(pinelabs)).length, 1); // signed in
+  // A read already sent and waiting for its reply when the core fails.
+  sandbox().fault({ provider: 'chargeover', pathIncludes: '/tokenized', scenario: 'slow', delayMs: 300 });
+  const waiting = chargeover.listTokens({ customerId: '2' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const { result, escaped } = await withBrokenClock(1, async () => {
+    const failing = list(pinelabs); // its first step reads the clock inside the core
+    return Promise.all([rejection(failing), rejection(waiting)]);
+  });
+  for (const [err, provider] of result.map((e, i) => [e, i ? 'chargeover' : 'pinelabs'])) {
+    assert.ok(err instanceof PayTokensError);
+    assert.equal(err.code, 'INTERNAL');
+    assert.equal(err.provider, provider);
+    assert.equal(err.retryable, true, 'a read may be repeated');
+    assert.match(err.message, /core failed during this call and was restarted; later calls work$/);
+    assert.equal(err.cause?.message, 'the clock broke');
+    assert.equal(JSON.stringify(err).includes('clock'), false, 'the cause stays out of the JSON form');
+  }
+  assert.deepEqual(escaped, []);
+  // The slow reply came back to the old core after the restart: it was dropped without a word.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal((await list(pinelabs)).length, 1);
+  assert.ok((await chargeover.listTokens({ customerId: '2' })).length > 0);
+  assert.equal((await list(clientFor(sandbox(), 'pinelabs'))).length, 1);
+  assert.equal(pinelabs.capabilities.listTokens, true);
+});
+
+test("a write the core fails in is INTERNAL and not retryable, and says the change may have been applied", async () => {
+  const alliancepay = clientFor(sandbox(), 'alliancepay');
+  const [token] = await alliancepay.listTokens({ customerId: 'senderCustomerId' });
+  const { result } = await withBrokenClock(1, () => rejection(alliancepay.updateTokenStatus({ tokenId: token.id, status: 'SUSPENDED' })));
+  assert.equal(result.code, 'INTERNAL');
+  assert.equal(result.retryable, false);
+  assert.match(result.message, /may have been sent to alliancepay and applied: read the token/);
+  assert.ok((await alliancepay.listTokens({ customerId: 'senderCustomerId' })).length > 0);
+});
+
+test('a failure inside the core while a call is being made (its promise rejects with something untyped) is INTERNAL too, and the core restarts', async () => {
+  const client = clientFor(sandbox(), 'pinelabs');
+  const queue = globalThis.queueMicrotask;
+  // The core queues its work as the call is made: a host whose queueMicrotask throws fails there.
+  globalThis.queueMicrotask = () => {
+    throw new Error('no microtasks');
+  };
+  let err;
+  try {
+    err = await rejection(list(client));
+  } finally {
+    globalThis.queueMicrotask = queue;
+  }
+  assert.equal(err.code, 'INTERNAL');
+  assert.equal(err.cause?.message, 'no microtasks');
+  assert.equal((await list(client)).length, 1);
+});
+
+test('AlliancePay: a core rebuilt after a failure resumes the latest session given to onSessionUpdate', async () => {
+  const sessions = [];
+  const client = clientFor(sandbox(), 'alliancepay', { onSessionUpdate: (s) => sessions.push(s) });
+  await client.listTokens({ customerId: 'senderCustomerId' });
+  assert.equal(sessions.length, 1);
+  const { result } = await withBrokenClock(1, () => rejection(client.listTokens({ customerId: 'senderCustomerId' })));
+  assert.equal(result.code, 'INTERNAL');
+  assert.ok((await client.listTokens({ customerId: 'senderCustomerId' })).length > 0);
+  assert.equal(sessions.length, 1, 'no new session was opened');
+});
