@@ -162,28 +162,24 @@ class Client {
   #track(invoke, write) {
     return new Promise((resolve, reject) => {
       const end = (cause) => reject(this.#failure(cause, write));
+      // In flight from the start: `coreFailed` ends this call with the others.
+      inFlight.add(end);
       let pending;
       try {
         pending = invoke(this.#live());
       } catch (thrown) {
         // The calls return promises; nothing is thrown through them but a failure of the core.
         coreFailed(thrown);
-        end(thrown);
         return;
       }
-      inFlight.add(end);
       pending.then((value) => {
         inFlight.delete(end);
         resolve(value);
       }, (reason) => {
+        // Anything but a typed failure was thrown inside the core where a promise caught it.
+        if (!isCoreError(reason)) return coreFailed(reason);
         inFlight.delete(end);
-        if (isCoreError(reason)) {
-          reject(reason);
-        } else {
-          // Thrown inside the core where a promise caught it (its executor), not a typed failure.
-          coreFailed(reason);
-          end(reason);
-        }
+        reject(reason);
       });
     });
   }
