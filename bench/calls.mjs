@@ -42,7 +42,7 @@ async function setup() {
     return hand.pinelabs(decoder.decode(await resp.arrayBuffer()));
   };
   // As src/http.rs READ_HEADERS, which JS cannot import.
-  const readHeaders = ['content-type', 'retry-after', 'date', 'request-id', 'x-request-id'];
+  const readHeaders = ['retry-after', 'date', 'request-id', 'x-request-id'];
   const transport = async () => {
     const reply = await sendAttempt(fetch, url, 'GET', ['Authorization', `Bearer ${accessToken}`, 'Request-ID', requestId()], undefined, 30000, readHeaders);
     if (!Array.isArray(reply) || reply[0] !== 200) throw new Error(`attempt failed: ${reply.kind ?? reply[0]}`);

@@ -13,7 +13,7 @@ const body = readFileSync(new URL('../tests/fixtures/pinelabs/list_doc_example.j
 const tokenBody = JSON.stringify({ access_token: 'x'.repeat(40), expires_at: '2099-01-01T00:00:00Z' });
 const reply = (text) => new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
 const url = 'https://x.example/api/v1/customer/c/tokens';
-const readHeaders = ['content-type', 'retry-after', 'date', 'request-id', 'x-request-id'];
+const readHeaders = ['retry-after', 'date', 'request-id', 'x-request-id'];
 const decoder = new TextDecoder();
 const N = 1000;
 

@@ -146,6 +146,13 @@ test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text s
   const err = await rejection(createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: async () => ({ status: 200 }) }).listTokens({ customerId: 'c' }));
   assert.equal(err.code, 'NETWORK');
   assert.match(err.message, /did not resolve to a Response/);
+  // So is one that throws while it is read, and at once, not at the attempt's timeout.
+  const throwing = async () => ({ status: 200, headers: { get() { throw new Error('broken double'); } }, text: async () => '{}' });
+  const started = performance.now();
+  const broken = await rejection(createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, timeoutMs: 60_000, fetch: throwing }).listTokens({ customerId: 'c' }));
+  assert.equal(broken.code, 'NETWORK');
+  assert.match(broken.message, /did not resolve to a Response/);
+  assert.ok(performance.now() - started < 5_000);
 });
 
 test('an abandoned attempt settles at once, even through a fetch that ignores its signal', async () => {

@@ -7,6 +7,7 @@ const ABANDONED = { kind: 'abandoned', detail: 'nobody waits for this attempt an
 // copies at once, and running out of wasm memory would end the instance for every later call.
 // The largest real replies (a 5,000-token Pine Labs list) are under 10 MiB.
 const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+const UNUSABLE = { kind: 'network', detail: 'fetch did not resolve to a Response' };
 const TOO_LARGE = { kind: 'too_large', detail: `the reply is larger than ${MAX_REPLY_BYTES / 1048576} MiB` };
 
 function failure(error, timedOut, status) {
@@ -20,21 +21,19 @@ function failure(error, timedOut, status) {
 export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, readHeaders) {
   const controller = new AbortController();
   let timedOut = false;
-  let timer;
   let status; // once the headers are in: a fault after them says what status they carried
-  // Settles even when a caller's fetch ignores the signal, so no call can hang: at the timeout
-  // with its fault, or when abandoned with a result nobody reads.
-  let abandon;
-  const expired = new Promise((resolve) => {
-    const end = (outcome) => {
-      clearTimeout(timer);
-      timedOut = true;
-      controller.abort();
-      resolve(outcome);
-    };
-    abandon = () => end(ABANDONED);
-    timer = setTimeout(() => end(failure(undefined, true, status)), timeoutMs);
-  });
+  // One promise, settled by whichever comes first: the reply, the timeout with its fault, or
+  // abandonment with a result nobody reads. It settles even when a caller's fetch ignores the
+  // signal, so no call can hang.
+  let settle;
+  const settled = new Promise((resolve) => { settle = resolve; });
+  const end = (outcome) => {
+    clearTimeout(timer);
+    timedOut = true;
+    controller.abort();
+    settle(outcome);
+  };
+  const timer = setTimeout(() => end(failure(undefined, true, status)), timeoutMs);
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
   // no-store: token data is never served from, or kept in, an HTTP cache.
@@ -43,7 +42,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   // POST into a GET whose reply would be read as the write's result.
   const init = { method, headers, signal: controller.signal, cache: 'no-store', redirect: 'manual' };
   if (body !== undefined) init.body = body;
-  const attempt = (async () => {
+  (async () => {
     let response;
     try {
       response = await fetchFn(url, init);
@@ -52,7 +51,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     }
     const bytes = typeof response?.arrayBuffer === 'function';
     if (!response || !(bytes || typeof response.text === 'function') || !response.headers) {
-      return { kind: 'network', detail: 'fetch did not resolve to a Response' };
+      return UNUSABLE;
     }
     // Browsers show a manual redirect as an opaque response with status 0; Node shows the 3xx.
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
@@ -83,11 +82,14 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       return failure(error, timedOut, status);
     }
     return reply;
-  })();
-  const settled = Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
+  })().then(done, () => done(UNUSABLE)); // a Response double whose getters throw
+  function done(outcome) {
+    clearTimeout(timer);
+    settle(outcome);
+  }
   // Called by the Rust side when nobody waits for this attempt any more (its call was aborted, or
   // every caller gave up on a sign-in): the request stops now rather than at its timeout, and the
   // promise settles now too, even if a caller's fetch ignores the signal.
-  settled.abandon = abandon;
+  settled.abandon = () => end(ABANDONED);
   return settled;
 }

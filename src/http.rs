@@ -72,7 +72,7 @@ impl HttpRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpResponse {
     pub status: u16,
-    /// Only the headers the SDK reads: content-type, retry-after, date, request ids.
+    /// Only the headers the SDK reads: retry-after, date, request ids.
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
@@ -116,7 +116,7 @@ impl HttpResponse {
 }
 
 /// Headers the transport copies from a reply; everything else is dropped at the boundary.
-pub const READ_HEADERS: [&str; 5] = ["content-type", "retry-after", "date", "request-id", "x-request-id"];
+pub const READ_HEADERS: [&str; 4] = ["retry-after", "date", "request-id", "x-request-id"];
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
