@@ -174,7 +174,8 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
     assert!(!r.unwrap_err().message.contains("may have been applied"));
     // A server error is: never retried, but the change may have been made before it failed.
-    for code in [500, 408, 520] {
+    // 200 too: Pine Labs' own "failed on our side", inside a success status.
+    for code in [500, 408, 520, 200] {
         let (r, n) = delete(vec![status(code, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#)]);
         let err = r.unwrap_err();
         assert_eq!((err.code, err.retryable, n), (ErrorCode::ProviderError, false, 1), "{code}");

@@ -112,8 +112,11 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     err.http_status = Some(status);
     err.renew_auth = rule.is_some_and(|r| r.renew_auth);
     err.not_applied = rule.is_some_and(|r| r.not_applied);
-    // AlliancePay's codes come with any status, 200 included: its own "failed on our side".
-    err.server_failed = status == 408 || status >= 500 || (provider == Provider::Alliancepay && matches!(provider_code, Some("b_unknown_error" | "b_service_unavailable")));
+    // The providers' own "failed on our side" codes count with any status, 200 included: Pine
+    // Labs' error envelope can come inside a 200, and AlliancePay's codes always do.
+    err.server_failed = status == 408
+        || status >= 500
+        || matches!((provider, provider_code), (Provider::Alliancepay, Some("b_unknown_error" | "b_service_unavailable")) | (Provider::Pinelabs, Some("INTERNAL_ERROR")));
     err
 }
 
