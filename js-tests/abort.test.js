@@ -26,6 +26,12 @@ function watchedFetch() {
   return { fetchVia, signals, replies };
 }
 
+function revoked() {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
 /** Waits until `ready()` holds; a regression fails here after 5 s rather than at the suite's timeout. */
 async function waitFor(ready, what) {
   const until = performance.now() + 5000;
@@ -191,6 +197,23 @@ test('iterateTokens stops between pages when its signal aborts', async () => {
   assert.equal(sandbox().count({ provider: 'chargeover', pathIncludes: '/tokenized' }), 1, 'no page after the abort');
 });
 
+test('iterateTokens hands out no further token of the page it is on once its signal aborts', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 10 });
+  const controller = new AbortController();
+  const seen = [];
+  const err = await rejection((async () => {
+    for await (const t of client.iterateTokens({ customerId: '1000' }, { signal: controller.signal })) {
+      seen.push(t.id);
+      if (seen.length === 3) controller.abort(new Error('the user cancelled'));
+    }
+  })());
+  assert.equal(err.code, 'ABORTED');
+  assert.equal(err.provider, 'chargeover');
+  assert.equal(err.cause.message, 'the user cancelled');
+  assert.equal(seen.length, 3, 'the rest of the page was not handed out');
+  assert.equal(sandbox().count({ provider: 'chargeover', pathIncludes: '/tokenized' }), 1);
+});
+
 test('bad options are INVALID_INPUT naming the provider, before any request; keys are not echoed', async () => {
   const client = clientFor(sandbox(), 'pinelabs');
   const cases = [
@@ -198,6 +221,9 @@ test('bad options are INVALID_INPUT naming the provider, before any request; key
     ['fast', 'options: must be an object'],
     [{ signal: 'stop' }, 'options.signal: must be an AbortSignal'],
     [{ signal: { aborted: false } }, 'options.signal: must be an AbortSignal'],
+    // A signal that cannot be looked at is no signal either, not a stray TypeError.
+    [{ signal: { get aborted() { throw new Error('boom'); } } }, 'options.signal: must be an AbortSignal'],
+    [{ signal: revoked() }, 'options.signal: must be an AbortSignal'],
     [{ sk_live_4111111111111111: 1 }, 'options: has a key that is not an option (signal is the only one)'],
   ];
   for (const [options, message] of cases) {
@@ -207,6 +233,7 @@ test('bad options are INVALID_INPUT naming the provider, before any request; key
     assert.equal(err.provider, 'pinelabs');
   }
   assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, null).next())).message, 'options: must be an object');
+  assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, { signal: revoked() }).next())).code, 'INVALID_INPUT');
   // `{ signal: undefined }` and no options at all are both a call without a signal.
   assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal: undefined })).length, 1);
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 1);
@@ -221,6 +248,7 @@ test("a hub passes its signal to every client and rejects with ABORTED rather th
   assert.equal(err.code, 'ABORTED');
   assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   assert.equal((await rejection(hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: 1 }))).message, 'options.signal: must be an AbortSignal');
+  assert.equal((await rejection(hub.listTokens({ customers: { pinelabs: CUSTOMER } }, { signal: revoked() }))).message, 'options.signal: must be an AbortSignal');
   // A client that ignores the signal (a test double) does not turn an abort into a result.
   const deaf = { provider: 'payerly', listTokens: () => new Promise((resolve) => setTimeout(() => resolve([]), 200)) };
   const later = new AbortController();

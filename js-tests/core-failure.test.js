@@ -3,6 +3,7 @@
 // INTERNAL, a fresh core replaces the old one, and every client, old or new, works after it.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { PayTokensError } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
@@ -105,4 +106,55 @@ test('AlliancePay: a core rebuilt after a failure resumes the latest session giv
   assert.equal(result.code, 'INTERNAL');
   assert.ok((await client.listTokens({ customerId: 'senderCustomerId' })).length > 0);
   assert.equal(sessions.length, 1, 'no new session was opened');
+});
+
+test("a core rebuilt after a failure reads the config and session as they were given, not as the caller changed them since", async () => {
+  // The caller wipes its copy of the key once the client holds it, and its session callback keeps
+  // the session in a store and then deletes the secret from the object it was handed.
+  const credentials = structuredClone(sandbox().credentials.alliancepay);
+  const stored = [];
+  const client = clientFor(sandbox(), 'alliancepay', {
+    ...credentials,
+    onSessionUpdate: (s) => {
+      stored.push({ ...s });
+      delete s.refreshToken;
+    },
+  });
+  credentials.merchantPrivateKey.d = '';
+  // A key that cannot be copied (a Proxy over it) is read again at the rebuild: wiped by then, it
+  // is this client's INVALID_INPUT, not another failure of the core.
+  const key = structuredClone(sandbox().credentials.alliancepay.merchantPrivateKey);
+  const proxied = clientFor(sandbox(), 'alliancepay', { merchantPrivateKey: new Proxy(key, {}) });
+  const other = clientFor(sandbox(), 'pinelabs');
+  assert.ok((await client.listTokens({ customerId: 'senderCustomerId' })).length > 0);
+  key.d = '';
+  assert.equal((await withBrokenClock(1, () => rejection(list(other)))).result.code, 'INTERNAL');
+  // Before, this client failed with INTERNAL for good, and each of its calls restarted the core
+  // again, ending the other clients' calls in flight.
+  sandbox().fault({ provider: 'pinelabs', pathIncludes: CUSTOMER, scenario: 'slow', delayMs: 200 });
+  const inFlight = list(other);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok((await client.listTokens({ customerId: 'senderCustomerId' })).length > 0);
+  assert.equal(client.capabilities.listTokens, true);
+  const refused = await rejection(proxied.listTokens({ customerId: 'senderCustomerId' }));
+  assert.deepEqual([refused.code, refused.message], ['INVALID_INPUT', 'config.merchantPrivateKey.d: is required']);
+  assert.throws(() => proxied.capabilities, (e) => e.code === 'INVALID_INPUT');
+  assert.equal((await inFlight).length, 1);
+  assert.equal(stored.length, 1, 'the saved session was resumed, not replaced');
+});
+
+test("no listener stays on a caller's signal after a core failure ends the calls that were given it", async () => {
+  const client = clientFor(sandbox(), 'pinelabs');
+  const { signal } = new AbortController();
+  await list(client);
+  sandbox().fault({ provider: 'pinelabs', pathIncludes: CUSTOMER, scenario: 'slow', delayMs: 300 });
+  const waiting = client.listTokens({ customerId: CUSTOMER }, { signal });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(getEventListeners(signal, 'abort').length, 1);
+  const { result } = await withBrokenClock(1, () => Promise.all([rejection(waiting), rejection(list(client))]));
+  assert.deepEqual(result.map((e) => e.code), ['INTERNAL', 'INTERNAL']);
+  await new Promise((resolve) => setTimeout(resolve, 400)); // the old core's reply has come and gone
+  assert.equal(getEventListeners(signal, 'abort').length, 0);
+  assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal })).length, 1);
+  assert.equal(getEventListeners(signal, 'abort').length, 0);
 });

@@ -114,6 +114,19 @@ test('malformed input and hubs are refused', async () => {
   assert.equal(hub.client('pinelabs').provider, 'pinelabs');
   assert.throws(() => hub.client('chargeover'), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => hub.client(1n), (e) => e.code === 'INVALID_INPUT');
+  // Values that throw at a look (a revoked Proxy, an object without a prototype) are refused too.
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  assert.throws(() => createHub(proxy), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => createHub([proxy]), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => hub.client(Object.create(null)), (e) => e.code === 'INVALID_INPUT' && /no client for provider a value \(object\) that cannot be shown/.test(e.message));
+});
+
+test("a hand-made client's failure that cannot even be shown is still an outcome, not a rejection", async () => {
+  const hub = createHub([{ provider: 'payerly', listTokens: async () => { throw Object.create(null); } }]);
+  const { outcomes } = await hub.listTokens({ customers: { payerly: 'c' } });
+  assert.equal(outcomes.payerly.error.code, 'PROVIDER_ERROR');
+  assert.equal(outcomes.payerly.error.message, 'internal error: a value (object) that cannot be shown');
 });
 
 test('sort order: status, then soonest expiry (unknown last), then provider, then id', () => {

@@ -3,7 +3,7 @@
 import {
   WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed, onCoreFailure, __wbg_reset_state as resetCore,
 } from './wasm/paytokens.js';
-import { invalid, isCoreError, isRecord, signalOf, toError } from './options.js';
+import { hasAborted, invalid, isCoreError, isRecord, reasonOf, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId'];
@@ -74,6 +74,41 @@ function internalError(cause, provider, write) {
   return err;
 }
 
+// A copy of the caller's data: rebuilding the core (`#live`) must not read objects the caller has
+// changed since (a key wiped once the client was made, a session's fields deleted once stored).
+// Whatever cannot be cloned (a Proxy, a getter that throws) is left as it is, for the core to refuse.
+function copyOf(value) {
+  try {
+    return structuredClone(value);
+  } catch {
+    return value;
+  }
+}
+
+// The core listens to a signal of the call's own, which follows the caller's. When the core fails,
+// the old instance's listener would otherwise stay on the caller's signal for good (that instance's
+// calls are dropped, never run to their end); this one is removed as the call ends, however it ends.
+function relayed(signal) {
+  if (signal === undefined) return NO_RELAY;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(reasonOf(signal));
+  try {
+    if (signal.aborted) controller.abort(reasonOf(signal));
+    else signal.addEventListener('abort', onAbort);
+  } catch {
+    return { signal, stop() {} }; // a polyfill that throws: the core copes with it, as before
+  }
+  const stop = () => {
+    try {
+      signal.removeEventListener('abort', onAbort);
+    } catch {
+      // nothing more can be done for a polyfill that throws here
+    }
+  };
+  return { signal: controller.signal, stop };
+}
+const NO_RELAY = { signal: undefined, stop() {} };
+
 // A session callback that throws or rejects (a failed write to a store) must neither fail the
 // call that opened the session nor surface as an unhandled rejection.
 function persistSafely(onSessionUpdate) {
@@ -115,11 +150,12 @@ class Client {
     let session;
     const persist = typeof onSessionUpdate === 'function'
       ? persistSafely((opened) => {
-        session = opened;
+        session = copyOf(opened);
         return onSessionUpdate(opened);
       })
       : onSessionUpdate;
-    this.#build = () => new WasmClient(session ? { ...data, session } : data, fetch, persist);
+    const settings = copyOf(data);
+    this.#build = () => new WasmClient(session ? { ...settings, session } : settings, fetch, persist);
     try {
       this.#core = this.#build();
     } catch (thrown) {
@@ -142,6 +178,7 @@ class Client {
     try {
       return this.#live().capabilities;
     } catch (thrown) {
+      if (isCoreError(thrown)) throw toError(thrown);
       coreFailed(thrown);
       throw this.#failure(thrown, false);
     }
@@ -159,26 +196,40 @@ class Client {
 
   // The core's promise for one call, which the core failing ends with INTERNAL instead of leaving
   // it pending for ever. Reads may be repeated; a write's outcome is then unknown.
-  #track(invoke, write) {
+  #track(invoke, write, signal) {
     return new Promise((resolve, reject) => {
-      const end = (cause) => reject(this.#failure(cause, write));
+      const relay = relayed(signal);
+      const end = (cause) => {
+        relay.stop();
+        reject(this.#failure(cause, write));
+      };
       // In flight from the start: `coreFailed` ends this call with the others.
       inFlight.add(end);
+      const settle = () => {
+        inFlight.delete(end);
+        relay.stop();
+      };
       let pending;
       try {
-        pending = invoke(this.#live());
+        pending = invoke(this.#live(), relay.signal);
       } catch (thrown) {
-        // The calls return promises; nothing is thrown through them but a failure of the core.
+        // A core rebuilt from this client's config refused it: this client's error, not a failure.
+        if (isCoreError(thrown)) {
+          settle();
+          reject(thrown);
+          return;
+        }
+        // The calls return promises; nothing else is thrown through them but a failure of the core.
         coreFailed(thrown);
         return;
       }
       pending.then((value) => {
-        inFlight.delete(end);
+        settle();
         resolve(value);
       }, (reason) => {
         // Anything but a typed failure was thrown inside the core where a promise caught it.
         if (!isCoreError(reason)) return coreFailed(reason);
-        inFlight.delete(end);
+        settle();
         reject(reason);
       });
     });
@@ -192,7 +243,7 @@ class Client {
   // rather than throwing.
   async #run(options, call, write = false) {
     const signal = signalOf(options, this.provider);
-    return guard(this.#track((core) => call(core, signal), write), signal);
+    return guard(this.#track(call, write, signal), signal);
   }
 
   listTokens(input, options) {
@@ -225,8 +276,14 @@ class Client {
     if (refused) throw refused;
     let cursor;
     do {
-      const page = await guard(this.#track((core) => core.listTokensPage(query, cursor, signal), false), signal);
-      yield* page.tokens;
+      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay), false, signal), signal);
+      for (const token of page.tokens) {
+        // Aborted while the loop worked on an earlier token: nothing more is handed out.
+        if (hasAborted(signal)) {
+          throw toError({ code: 'ABORTED', provider: this.provider, retryable: false, message: 'the listing was aborted by its signal; no further tokens were handed out' }, signal);
+        }
+        yield token;
+      }
       cursor = page.next;
     } while (cursor);
   }

@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
-import { signalOf, toError } from './options.js';
+import { describe, hasAborted, reasonOf, signalOf, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -49,10 +49,22 @@ class Hub {
   #clients = new Map();
 
   constructor(clients) {
-    if (!Array.isArray(clients) || clients.length === 0) throw invalid('createHub: expects a non-empty array of clients');
-    for (const client of clients) {
-      const provider = client?.provider;
-      if (!PROVIDERS.includes(provider) || typeof client.listTokens !== 'function') {
+    let given;
+    try {
+      if (Array.isArray(clients)) given = [...clients];
+    } catch {
+      // a revoked Proxy: refused below like any other non-array
+    }
+    if (!given?.length) throw invalid('createHub: expects a non-empty array of clients');
+    for (const client of given) {
+      let provider;
+      let list;
+      try {
+        ({ provider, listTokens: list } = client ?? {});
+      } catch {
+        // a revoked Proxy or a getter that throws: not a client
+      }
+      if (!PROVIDERS.includes(provider) || typeof list !== 'function') {
         throw invalid('createHub: every entry must be a client from createClient()');
       }
       if (this.#clients.has(provider)) throw invalid(`createHub: two clients for ${provider}; give one per provider`);
@@ -68,8 +80,9 @@ class Hub {
   /** The client for one provider, for get/update/delete on a token the hub listed. */
   client(provider) {
     const client = this.#clients.get(provider);
-    // String(), not JSON.stringify: a BigInt or a symbol must get this error, not a TypeError.
-    if (!client) throw invalid(`no client for provider ${typeof provider === 'string' ? JSON.stringify(provider) : String(provider)} in this hub`);
+    // describe(), not JSON.stringify: a BigInt, a symbol or an object without a prototype must get
+    // this error, not a TypeError.
+    if (!client) throw invalid(`no client for provider ${typeof provider === 'string' ? JSON.stringify(provider) : describe(provider)} in this hub`);
     return client;
   }
 
@@ -82,7 +95,7 @@ class Hub {
     const signal = signalOf(options);
     const stopped = () => {
       const err = new PayTokensError({ code: 'ABORTED', message: 'the listing was aborted by its signal', retryable: false });
-      err.cause = signal.reason;
+      err.cause = reasonOf(signal);
       return err;
     };
     let given;
@@ -99,7 +112,7 @@ class Hub {
       if (!PROVIDERS.includes(provider)) throw invalid(`input.customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
       if (typeof id !== 'string') throw invalid(`input.customers.${provider}: must be a string`);
     }
-    if (signal?.aborted) throw stopped();
+    if (hasAborted(signal)) throw stopped();
     const settled = await Promise.all(entries.map(async ([provider, customerId]) => {
       const client = this.#clients.get(provider);
       if (!client) {
@@ -116,7 +129,7 @@ class Hub {
     }));
     // The caller asked to stop: no partial result, as from any other aborted call, whatever the
     // clients made of the signal (a test double may ignore it or reject with a DOMException).
-    if (signal?.aborted) throw settled.find(([, outcome]) => outcome.error?.code === 'ABORTED')?.[1].error ?? stopped();
+    if (hasAborted(signal)) throw settled.find(([, outcome]) => outcome.error?.code === 'ABORTED')?.[1].error ?? stopped();
     const outcomes = {};
     const tokens = [];
     for (const [provider, outcome, list] of settled) {

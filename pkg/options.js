@@ -41,8 +41,39 @@ export function signalOf(options, provider) {
 }
 
 function isSignal(value) {
-  return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean'
-    && typeof value.addEventListener === 'function' && typeof value.removeEventListener === 'function';
+  try {
+    return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean'
+      && typeof value.addEventListener === 'function' && typeof value.removeEventListener === 'function';
+  } catch {
+    return false; // a revoked Proxy, a getter that throws: not a signal the core could listen to
+  }
+}
+
+/** Whether the signal (if any) has aborted; one whose `aborted` throws is taken as not aborted. */
+export function hasAborted(signal) {
+  try {
+    return signal?.aborted === true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the signal aborted with, as fetch rejects with it (undefined if it cannot be read). */
+export function reasonOf(signal) {
+  try {
+    return signal.reason;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A value in a message, whatever it is: String() throws for an object without a prototype. */
+export function describe(value) {
+  try {
+    return String(value);
+  } catch {
+    return `a value (${typeof value}) that cannot be shown`;
+  }
 }
 
 /** ErrorCode in src/error.rs (a test keeps the two lists equal). */
@@ -57,20 +88,29 @@ export function isCoreError(thrown) {
 /**
  * Any failure as a PayTokensError. The core reports every failure as a typed object; so does a
  * client from another copy of this package (where `instanceof` fails), or a test double, which
- * is taken at its word when its code is one of ours. Anything else (a Node error's `ECONNRESET`)
- * is kept as the cause of an internal error.
+ * is taken at its word when its code is one of ours. Anything else (a Node error's `ECONNRESET`
+ * from a hand-made client in a hub) becomes PROVIDER_ERROR "internal error: …", with what was
+ * thrown as its cause.
  */
 export function toError(thrown, signal) {
   if (thrown instanceof PayTokensError) return thrown;
   if (isCoreError(thrown)) {
     const err = new PayTokensError(thrown);
     // What the caller aborted with, as fetch rejects with it; else what the error carried.
-    if (err.code === 'ABORTED' && signal) err.cause = signal.reason;
+    if (err.code === 'ABORTED' && signal) err.cause = reasonOf(signal);
     else if (thrown.cause !== undefined) err.cause = thrown.cause;
     return err;
   }
   // Not expected: the core reports every failure as a typed object. Keep what happened.
-  const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${thrown?.message ?? String(thrown)}`, retryable: false });
+  const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${describe(messageOf(thrown) ?? thrown)}`, retryable: false });
   err.cause = thrown;
   return err;
+}
+
+function messageOf(thrown) {
+  try {
+    return thrown?.message;
+  } catch {
+    return undefined;
+  }
 }
