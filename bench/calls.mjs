@@ -68,7 +68,7 @@ async function concurrent(fn) {
 export const STEPS = [
   ['raw', 'raw fetch + JSON.parse + hand-written (the baseline)'],
   ['options', "+ the SDK's request: its headers (a request id), cache: 'no-store', redirect: 'manual', body read as bytes"],
-  ['transport', "+ the SDK's JS transport (js/fetch.js): an abort signal and timer per attempt, the race that settles it"],
+  ['transport', "+ the SDK's JS transport (js/fetch.js): an abort signal and timer per attempt, the one promise that settles it"],
   ['sdk', '+ the wasm core: listTokens (auth, retry policy, parsing, the result as a tape) and pkg/api.js with pkg/tape.js'],
 ];
 
