@@ -182,36 +182,34 @@ test('a long-lived signal passed to many calls keeps no listener once they end, 
   assert.equal(signal.aborted, false);
 });
 
-test('iterateTokens stops between pages when its signal aborts', async () => {
-  const client = clientFor(sandbox(), 'chargeover', { pageSize: 4 });
+/** Iterates ChargeOver customer 1000 in pages of `pageSize`, aborting once `at` tokens are seen. */
+async function iterateAndAbort(pageSize, at, reason) {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize });
   const controller = new AbortController();
   const seen = [];
   const err = await rejection((async () => {
     for await (const t of client.iterateTokens({ customerId: '1000' }, { signal: controller.signal })) {
       seen.push(t.id);
-      if (seen.length === 4) controller.abort();
+      if (seen.length === at) controller.abort(reason);
     }
   })());
+  return { err, seen, pages: sandbox().count({ provider: 'chargeover', pathIncludes: '/tokenized' }) };
+}
+
+test('iterateTokens stops between pages when its signal aborts', async () => {
+  const { err, seen, pages } = await iterateAndAbort(4, 4);
   assert.equal(err.code, 'ABORTED');
   assert.equal(seen.length, 4);
-  assert.equal(sandbox().count({ provider: 'chargeover', pathIncludes: '/tokenized' }), 1, 'no page after the abort');
+  assert.equal(pages, 1, 'no page after the abort');
 });
 
 test('iterateTokens hands out no further token of the page it is on once its signal aborts', async () => {
-  const client = clientFor(sandbox(), 'chargeover', { pageSize: 10 });
-  const controller = new AbortController();
-  const seen = [];
-  const err = await rejection((async () => {
-    for await (const t of client.iterateTokens({ customerId: '1000' }, { signal: controller.signal })) {
-      seen.push(t.id);
-      if (seen.length === 3) controller.abort(new Error('the user cancelled'));
-    }
-  })());
+  const { err, seen, pages } = await iterateAndAbort(10, 3, new Error('the user cancelled'));
   assert.equal(err.code, 'ABORTED');
   assert.equal(err.provider, 'chargeover');
   assert.equal(err.cause.message, 'the user cancelled');
   assert.equal(seen.length, 3, 'the rest of the page was not handed out');
-  assert.equal(sandbox().count({ provider: 'chargeover', pathIncludes: '/tokenized' }), 1);
+  assert.equal(pages, 1);
 });
 
 test('bad options are INVALID_INPUT naming the provider, before any request; keys are not echoed', async () => {

@@ -28,10 +28,9 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   let settle;
   const settled = new Promise((resolve) => { settle = resolve; });
   const end = (outcome) => {
-    clearTimeout(timer);
     timedOut = true;
     controller.abort();
-    settle(outcome);
+    done(outcome);
   };
   const timer = setTimeout(() => end(failure(undefined, true, status)), timeoutMs);
   const headers = {};

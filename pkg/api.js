@@ -3,7 +3,7 @@
 import {
   WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed, onCoreFailure, __wbg_reset_state as resetCore,
 } from './wasm/paytokens.js';
-import { hasAborted, invalid, isCoreError, isRecord, reasonOf, signalOf, toError } from './options.js';
+import { abortedError, hasAborted, invalid, isCoreError, isRecord, reasonOf, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId'];
@@ -280,7 +280,7 @@ class Client {
       for (const token of page.tokens) {
         // Aborted while the loop worked on an earlier token: nothing more is handed out.
         if (hasAborted(signal)) {
-          throw toError({ code: 'ABORTED', provider: this.provider, retryable: false, message: 'the listing was aborted by its signal; no further tokens were handed out' }, signal);
+          throw abortedError('the listing was aborted by its signal; no further tokens were handed out', this.provider, signal);
         }
         yield token;
       }

@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
-import { describe, hasAborted, reasonOf, signalOf, toError } from './options.js';
+import { abortedError, describe, hasAborted, signalOf, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -93,11 +93,7 @@ class Hub {
    */
   async listTokens(input, options) {
     const signal = signalOf(options);
-    const stopped = () => {
-      const err = new PayTokensError({ code: 'ABORTED', message: 'the listing was aborted by its signal', retryable: false });
-      err.cause = reasonOf(signal);
-      return err;
-    };
+    const stopped = () => abortedError('the listing was aborted by its signal', undefined, signal);
     let given;
     try {
       const customers = input?.customers;

@@ -49,6 +49,13 @@ function isSignal(value) {
   }
 }
 
+/** ABORTED, with what the signal aborted with as its cause. */
+export function abortedError(message, provider, signal) {
+  const err = new PayTokensError({ code: 'ABORTED', message, provider, retryable: false });
+  err.cause = reasonOf(signal);
+  return err;
+}
+
 /** Whether the signal (if any) has aborted; one whose `aborted` throws is taken as not aborted. */
 export function hasAborted(signal) {
   try {

@@ -255,9 +255,9 @@ impl<E: Env> Client<E> {
         Ok(token)
     }
 
-    /// The token by its id alone: the reads before and after a change.
+    /// The token by its id alone: the read after a change.
     async fn token_by_id(&self, token_id: &str, deadline: Deadline) -> Result<Token> {
-        self.token(&GetTokenInput { token_id: token_id.to_string(), ..GetTokenInput::default() }, deadline).await
+        self.owned_by(token_id, None, deadline).await
     }
 
     /// Checks the transition against the token's current status first: a forbidden move sends
@@ -271,7 +271,7 @@ impl<E: Env> Client<E> {
     /// (see `Done`).
     pub async fn update_token_status_noting(&self, input: &UpdateTokenStatusInput, done: Done<'_>) -> Result<Token> {
         let deadline = self.deadline();
-        if let Some(unchanged) = self.change_status(input, None, deadline).await? {
+        if let Some(unchanged) = self.change_status(input, deadline).await? {
             return Ok(unchanged);
         }
         let made = format!("the token is now {}", input.status.as_str());
@@ -279,26 +279,21 @@ impl<E: Env> Client<E> {
         self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made, &input.token_id))
     }
 
-    /// Read (unless the caller just did: `known`), check, change, all within `deadline`. No read
+    /// Read, check, change, all within `deadline`. No read
     /// after the change: a delete has nothing to return, and a read that failed after it would
     /// report a deletion that happened as a failure. A token that already has the status is
     /// returned as read, with nothing sent (`None` when a change was sent).
-    async fn change_status(&self, input: &UpdateTokenStatusInput, known: Option<TokenStatus>, deadline: Deadline) -> Result<Option<Token>> {
+    async fn change_status(&self, input: &UpdateTokenStatusInput, deadline: Deadline) -> Result<Option<Token>> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::state_update_request(base, &input.token_id, input.status);
                 build()?; // validated before the status read below
-                let (current, read) = match known {
-                    Some(status) => (status, None),
-                    None => {
-                        let token = self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await?;
-                        (token.status, Some(token))
-                    }
-                };
+                let token = self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await?;
+                let current = token.status;
                 // Already so: nothing to send. A caller repeating a change whose outcome was
                 // unknown (a timeout) gets the token, not an error for the change it made.
-                if let Some(token) = read.filter(|_| current == input.status) {
+                if current == input.status {
                     return Ok(Some(token));
                 }
                 if !status::can_transition(current, input.status) {
@@ -364,12 +359,8 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
-                let current = self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await?.status;
-                if current == TokenStatus::Deleted {
-                    return Ok(());
-                }
-                let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted, customer_id: None };
-                self.change_status(&delete, Some(current), deadline).await.map(drop)
+                let delete = UpdateTokenStatusInput { token_id: input.token_id.clone(), status: TokenStatus::Deleted, customer_id: input.customer_id.clone() };
+                self.change_status(&delete, deadline).await.map(drop)
             }
             Connector::Chargeover { .. } => {
                 // Its delete names the token alone: a customer given is checked by reading first.

@@ -431,7 +431,8 @@ fn check_environment(provider: Provider, named: Environment, host: &str) -> Resu
         Environment::Production => Environment::Sandbox,
     };
     let Some(default) = default_base_url(provider, other) else { return Ok(()) };
-    let default_host = default.strip_prefix("https://").unwrap_or(default).split('/').next().unwrap_or("");
+    // Read as the caller's was: the defaults are well-formed https URLs.
+    let Ok((_, default_host)) = check_base_url(default) else { return Ok(()) };
     // A trailing dot names the same host (`api.pluralpay.in.`).
     if host.strip_suffix('.').unwrap_or(host).eq_ignore_ascii_case(default_host) {
         let name = |e: Environment| if e == Environment::Sandbox { "sandbox" } else { "production" };
