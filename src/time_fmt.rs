@@ -54,7 +54,8 @@ pub fn epoch_ms(t: i64) -> u64 {
 ///
 /// The edges are those of the `time` crate this replaced, so stored values still read the same:
 /// RFC 3339 takes any one byte between date and time, any number of fraction digits, `z`, and a
-/// leap second; the other forms take a signed year and at most 32 fraction digits.
+/// leap second; the other forms take a signed year and at most 32 fraction digits. Beyond those
+/// edges, an RFC 3339 time may end in a basic offset (`+0000`), as Java back ends write it.
 pub fn parse(text: &str) -> Option<i64> {
     parse_as(text, true)
 }
@@ -97,7 +98,8 @@ fn parse_as(text: &str, zoneless_is_utc: bool) -> Option<i64> {
         [] => (0, zoneless_is_utc && matches!(sep, b'T' | b' ') && digits <= 32, false),
         [b'Z' | b'z'] => (0, rfc3339, rfc3339),
         [b' ', zone @ ..] => (offset(zone, false)?, spaced, false),
-        zone => (offset(zone, true)?, rfc3339 || spaced, rfc3339),
+        // `±hh:mm`, or the `±hhmm` that Java's `Z` pattern writes after a `T` time too.
+        zone => (offset(zone, true).or_else(|| offset(zone, false))?, rfc3339 || spaced, rfc3339),
     };
     if !form_ok || (second == 60 && !leap_ok) {
         return None;
@@ -266,6 +268,12 @@ mod tests {
             assert_eq!(parse_zoned(text), parse(text), "{text}");
             assert!(parse_zoned(text).is_some(), "{text}");
         }
+        // Java's `yyyy-MM-dd'T'HH:mm:ssZ` writes a basic offset after an extended time.
+        assert_eq!(parse("2022-10-25T08:50:45-0500"), parse("2022-10-25T08:50:45-05:00"));
+        assert_eq!(parse_zoned("2019-08-24T14:15:22.5+0000"), parse("2019-08-24T14:15:22.500Z"));
+        for bad in ["2022-10-25T08:50:45-050", "2022-10-25T08:50:45-05:0", "2022-10-25T08:50:45-05000", "2022-10-25T08:50:45+2400"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
         for text in ["2022-10-25 13:50:45", "2022-10-25T13:50:45", "2022-10-25"] {
             assert_eq!(parse_zoned(text), None, "{text}");
             assert!(parse(text).is_some(), "{text}");
@@ -320,11 +328,13 @@ mod tests {
             ("2024-06-30 20:00:00.25-23:59", "2024-07-01T19:59:00.250Z"),
             ("2024-06-01T00:00:00-00:00", "2024-06-01T00:00:00.000Z"),
             ("2024-06-01T00:00:00-00:30", "2024-06-01T00:30:00.000Z"),
+            // Jackson's default date format before 2.11: a basic offset after a `T` time.
+            ("2024-06-01T00:00:00.000+0100", "2024-05-31T23:00:00.000Z"),
         ];
         for (input, want) in cases {
             assert_eq!(iso(Some(input)).as_deref(), Some(want), "{input}");
         }
-        for bad in ["2024-06-01T00:00:00+24:00", "2024-06-01T00:00:00+00:60", "2024-06-01 00:00:00 +2400", "2024-06-01 00:00:00 +0060", "2024-06-01T00:00:00+0100", "2024-06-01T00:00:00 +01:00"] {
+        for bad in ["2024-06-01T00:00:00+24:00", "2024-06-01T00:00:00+00:60", "2024-06-01 00:00:00 +2400", "2024-06-01 00:00:00 +0060", "2024-06-01T00:00:00+0160", "2024-06-01T00:00:00 +01:00"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

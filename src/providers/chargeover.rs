@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::{validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{
     CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token, TokenPage,
-    TokenQuery,
+    TokenQuery, TokenStatus,
 };
 use crate::secret::Secret;
 use crate::{status, taxonomy, time_fmt};
@@ -482,9 +482,12 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     if hint.is_empty() && card_like {
         t.payment_method = PaymentMethod::Card;
     }
-    // The token is usable through its card's expiry month: that is when it expires.
+    // The token is usable through its card's expiry month: that is when it expires. An expiry
+    // given in a form the SDK cannot read leaves that unknown, not ACTIVE (MySQL's zero date, the
+    // way a PHP back end may write "none", is none).
     let last = expiry.and_then(|(m, y)| time_fmt::card_expires_at(y, m));
-    t.status = status::from_expiry(last.is_some_and(|last| now_ms > time_fmt::epoch_ms(last)));
+    let unreadable = expiry.is_none() && w.expdate.as_deref().map(str::trim).is_some_and(|d| !d.is_empty() && d != "0000-00-00");
+    t.status = if unreadable { TokenStatus::Unknown } else { status::from_expiry(last.is_some_and(|last| now_ms > time_fmt::epoch_ms(last))) };
     t.expires_at = last.map(time_fmt::to_iso);
     if t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some() {
         let mut c = card::card_from_pan(None, w.type_hint.as_deref());
@@ -613,7 +616,6 @@ pub fn error(resp: &HttpResponse) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TokenStatus;
     use serde_json::json;
 
     fn fixture(name: &str) -> String {
@@ -936,6 +938,11 @@ mod tests {
         let body = r#"{"status":"OK","response":[{"tokenized_id":1,"type_hint":"visa"},{"tokenized_id":2,"expdate":"2030-01-31"},{"tokenized_id":3,"type_hint":"other"},{"tokenized_id":4,"paymethod_hint":"xyz","type_hint":"visa"}]}"#;
         let methods: Vec<PaymentMethod> = parse_token_list(&HttpResponse::new(200, body), 0).unwrap().iter().map(|t| t.payment_method).collect();
         assert_eq!(methods, [PaymentMethod::Card, PaymentMethod::Card, PaymentMethod::Unknown, PaymentMethod::Unknown]);
+        // An expiry in a form the SDK cannot read leaves the status UNKNOWN, not ACTIVE; a null,
+        // empty or MySQL zero date is no expiry at all.
+        let body = r#"{"status":"OK","response":[{"tokenized_id":1,"expdate":"31.01.2019"},{"tokenized_id":2,"expdate":"0000-00-00"},{"tokenized_id":3,"expdate":""},{"tokenized_id":4,"expdate":null}]}"#;
+        let statuses: Vec<(TokenStatus, Option<String>)> = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap().into_iter().map(|t| (t.status, t.expires_at)).collect();
+        assert_eq!(statuses, [(TokenStatus::Unknown, None), (TokenStatus::Active, None), (TokenStatus::Active, None), (TokenStatus::Active, None)]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{reply_error, string_field, Envelope};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, query_value, validate_body_id, HttpRequest, HttpResponse, Method};
-use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token};
+use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token, TokenStatus};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
 
@@ -172,16 +172,23 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         let value = a.get("value").and_then(|v| v.as_str()).map(card::scrub_pans_in_url);
         Some(RequiredAction { action: card::scrub_pans(action), value })
     });
-    let expire_at = w.expire_at.as_deref().and_then(time_fmt::parse);
     // `expireAt` decides (expired from that instant on); without it, the card's own expiry month
     // (usable through its last millisecond), which is when the token expires.
-    t.expires_at = expire_at.or(card_expiry).map(time_fmt::to_iso);
-    let expired = match (expire_at, card_expiry) {
-        (Some(at), _) => now_ms >= time_fmt::epoch_ms(at),
-        (None, Some(last)) => now_ms > time_fmt::epoch_ms(last),
-        (None, None) => false,
-    };
-    t.status = status::from_expiry(expired);
+    match w.expire_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => match time_fmt::parse(text) {
+            Some(at) => {
+                t.expires_at = Some(time_fmt::to_iso(at));
+                t.status = status::from_expiry(now_ms >= time_fmt::epoch_ms(at));
+            }
+            // An expiry given in a form the SDK cannot read: the card's month is another fact, and
+            // a token Payerly may already have expired must not be shown as chargeable.
+            None => t.status = TokenStatus::Unknown,
+        },
+        None => {
+            t.expires_at = card_expiry.map(time_fmt::to_iso);
+            t.status = status::from_expiry(card_expiry.is_some_and(|last| now_ms > time_fmt::epoch_ms(last)));
+        }
+    }
     t
 }
 
@@ -293,7 +300,6 @@ mod decode_message_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TokenStatus;
     use serde_json::json;
 
     fn fixture(name: &str) -> String {
@@ -374,6 +380,22 @@ mod tests {
         let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": null, "customer": null, "paymentData": null}}]});
         let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
         assert!(t.card.is_none() && t.status == TokenStatus::Active);
+        let err = parse_token(&HttpResponse::new(200, r#"{"items":[]}"#), NOW, false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+        // An expireAt given but unreadable is not "none": the card's month must not stand in for
+        // it and show a token Payerly may have expired as ACTIVE.
+        for unreadable in ["1566656122000", "24/08/2019 14:15", "2019-08-24T14:15:22+00"] {
+            let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": unreadable, "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
+            let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
+            assert_eq!((t.status, t.expires_at.as_deref()), (TokenStatus::Unknown, None), "{unreadable}");
+            assert_eq!(t.card.as_ref().and_then(|c| c.expiry_year), Some(2030));
+        }
+        // Java's basic offset (`+0000`) is read, so that expiry decides as with `Z`.
+        let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": "2019-08-24T14:15:22+0000", "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
+        let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
+        assert_eq!((t.status, t.expires_at.as_deref()), (TokenStatus::Expired, Some("2019-08-24T14:15:22.000Z")));
+        let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": " ", "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
+        assert_eq!(parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap().status, TokenStatus::Active);
         let err = parse_token(&HttpResponse::new(200, r#"{"items":[]}"#), NOW, false).unwrap_err();
         assert_eq!(err.code, ErrorCode::NotFound);
         for body in ["", "{}", r#"{"items":[{"object":{"expireAt":"x"}}]}"#, "[]"] {
