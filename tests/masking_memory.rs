@@ -1,11 +1,14 @@
-//! What masking a very long digit run allocates. A reply's free-text field can hold tens of MB of
-//! digits, and wasm memory never shrinks once grown, so the masking's peak is the instance's
-//! footprint from then on. It used to copy the text into characters and flag every unit (25 bytes
-//! per character at its peak here, 34 with the Luhn search); the walk in place allocates the
-//! result and at most a byte per digit.
+//! What reading a hostile reply allocates. Wasm memory never shrinks once grown, so a parser's
+//! peak is the instance's footprint from then on.
+//! - Masking a very long digit run (a free-text field can hold tens of MB of digits) used to copy
+//!   the text into characters and flag every unit (25 bytes per character at its peak here, 34
+//!   with the Luhn search); the walk in place allocates the result and at most a byte per digit.
+//! - An error reply was read whole as a `serde_json::Value`, up to 16 bytes per byte of text.
 #![cfg(not(target_arch = "wasm32"))]
 
 use paytokens::card;
+use paytokens::http::HttpResponse;
+use paytokens::providers::{alliancepay, chargeover, payerly, pinelabs};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -80,4 +83,28 @@ fn luhn_masking_keeps_a_byte_per_digit_at_most() {
     let text = format!("{}-4111111111111111-{}", "12".repeat(1000), "9".repeat(1000));
     let masked = card::scrub_pans_in_token(text);
     assert!(masked.contains("-411111******1111-"), "{}", &masked[1990..2030]);
+}
+
+#[test]
+fn a_huge_error_reply_is_not_read_as_a_whole() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // A proxy's (or a broken provider's) JSON: each `0` was a 16-byte `Value`, in a doubling Vec.
+    let body = format!("{{\"error\":[{}0],\"code\":\"INVALID_REQUEST\",\"message\":\"x\",\"status\":\"Error\",\"msgType\":\"x\"}}", "0,".repeat(LEN / 2));
+    type Parse = fn(&HttpResponse) -> bool;
+    let parsers: [(&str, Parse); 6] = [
+        ("pinelabs list", |r| pinelabs::parse_token_list(r).is_err()),
+        ("pinelabs delete", |r| pinelabs::parse_delete(r, "t").is_err()),
+        ("chargeover list", |r| chargeover::parse_token_list(r, 0).is_err()),
+        ("chargeover delete", |r| chargeover::parse_delete(r).is_err()),
+        ("alliancepay list", |r| alliancepay::parse_token_list(r).is_err()),
+        ("payerly get", |r| payerly::parse_token(r, 0, false).is_err()),
+    ];
+    for status in [200, 429, 500] {
+        let resp = HttpResponse::new(status, body.clone());
+        for (name, parse) in parsers {
+            let (failed, peak) = peak_of(|| parse(&resp));
+            assert!(failed, "{name} {status}");
+            assert!(peak <= LEN / 4, "{name} {status}: peak {peak} B for a {} B reply", body.len());
+        }
+    }
 }

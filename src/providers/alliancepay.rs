@@ -202,7 +202,7 @@ fn read<'a, T: Deserialize<'a>>(resp: &'a HttpResponse, msg_type: fn(&T) -> bool
         // An error reply rarely has a success type's members: only now is the body searched.
         Err(e) => {
             let has_msg_type = resp.body.contains("\"msgType\"")
-                && serde_json::from_str::<serde_json::Value>(&resp.body).ok().is_some_and(|v| v.get("msgType").is_some());
+                && super::envelope_json(&resp.body).is_some_and(|v| v.get("msgType").is_some());
             Err(if has_msg_type { error(resp) } else { e })
         }
     }

@@ -592,7 +592,7 @@ pub fn error(resp: &HttpResponse) -> Error {
         (own || message.is_some()).then_some(Envelope { code: None, message, request_id: None, own })
     };
     if resp.is_success() {
-        let v: Option<serde_json::Value> = serde_json::from_str(&resp.body).ok();
+        let v = super::envelope_json(&resp.body);
         let code = v
             .as_ref()
             .and_then(|v| v.get("code"))

@@ -29,10 +29,24 @@ pub(crate) struct Envelope {
     pub own: bool,
 }
 
+/// The most of a body read whole as a `serde_json::Value` (an error envelope, a delete's
+/// confirmation: a few hundred bytes). A `Value` takes up to 16 times the text's size, and wasm
+/// memory never shrinks, so a proxy's 32 MiB `[0,0,…]` would have kept a gigabyte.
+pub(crate) const MAX_ENVELOPE: usize = 64 * 1024;
+
+/// A body read as JSON to look for an error envelope; a larger one is typed by its HTTP status
+/// alone, as an HTML error page is.
+pub(crate) fn envelope_json(body: &str) -> Option<serde_json::Value> {
+    if body.len() > MAX_ENVELOPE {
+        return None;
+    }
+    serde_json::from_str(body).ok()
+}
+
 /// The error for a failure reply. A body that is not the provider's JSON envelope (an HTML 502
 /// page from a proxy, say) still gives a typed error with the HTTP status.
 pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn(&serde_json::Value) -> Option<Envelope>) -> Error {
-    let envelope = serde_json::from_str::<serde_json::Value>(&resp.body).ok().and_then(|v| read(&v));
+    let envelope = envelope_json(&resp.body).and_then(|v| read(&v));
     let request_id = resp.header("request-id").or(resp.header("x-request-id")).map(str::to_string);
     let enveloped = envelope.as_ref().is_some_and(|e| e.own);
     let (code, message, body_request_id) = match envelope {

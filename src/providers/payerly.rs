@@ -215,7 +215,7 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
         Some(FirstItem(item)) => item.and_then(|i| i.object),
         None => {
             // An error envelope inside a 2xx.
-            return Err(match serde_json::from_str::<serde_json::Value>(&resp.body).ok().filter(|v| v.get("error").is_some()) {
+            return Err(match super::envelope_json(&resp.body).filter(|v| v.get("error").is_some()) {
                 Some(_) => error(resp),
                 None => Error::decode(P, "the reply has no items").with_status(resp.status),
             });

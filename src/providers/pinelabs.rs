@@ -268,6 +268,9 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     if resp.body.trim().is_empty() {
         return Ok(());
     }
+    if resp.body.len() > super::MAX_ENVELOPE {
+        return Err(Error::decode(P, "the delete reply is larger than a confirmation can be").with_status(resp.status));
+    }
     let reply: serde_json::Value = decode(P, resp)?;
     if is_error_envelope(&reply) {
         return Err(error(resp));
@@ -293,7 +296,7 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
 }
 
 fn has_error_code(resp: &HttpResponse) -> bool {
-    serde_json::from_str::<serde_json::Value>(&resp.body).is_ok_and(|v| is_error_envelope(&v))
+    super::envelope_json(&resp.body).is_some_and(|v| is_error_envelope(&v))
 }
 
 /// `{code, message}` where a success body was expected (a 200 from a proxy, or the API itself).
