@@ -219,9 +219,16 @@ test('a reply larger than 32 MiB is refused before it reaches wasm, and the clie
     assert.equal(err.code, 'DECODE', m);
     assert.match(err.message, /larger than 32 MiB/);
     assert.equal(err.retryable, false);
+    assert.equal(err.httpStatus, 200, m);
   }
   mode = 'ok';
   assert.equal((await client.listTokens({ customerId: 'c' })).length, 1);
+  // A write answered 2xx that way was accepted: it says so, and a store is not repeated blindly.
+  mode = 'huge';
+  const err = await rejection(client.deleteToken({ tokenId: 't1', customerId: 'c' }));
+  assert.equal(err.code, 'DECODE');
+  assert.equal(err.httpStatus, 200);
+  assert.match(err.message, /larger than 32 MiB.*\(HTTP 200\), so it was most likely applied: read the token before repeating it$/);
 });
 
 test('a redirect is never followed: the secret and headers stay put, and the call fails once with PROVIDER_ERROR', async () => {

@@ -69,13 +69,13 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     for (const name of readHeaders) reply.push(response.headers.get(name));
     if (Number(response.headers.get('content-length')) > MAX_REPLY_BYTES) {
       response.body?.cancel?.().catch(() => {});
-      return TOO_LARGE;
+      return { ...TOO_LARGE, status };
     }
     try {
       // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
       // encoded again on its way in. A test double with only text() still works.
       const body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
-      if (body.length > MAX_REPLY_BYTES) return TOO_LARGE;
+      if (body.length > MAX_REPLY_BYTES) return { ...TOO_LARGE, status };
       reply.push(body);
     } catch (error) {
       return failure(error, timedOut, status);

@@ -18,7 +18,7 @@ use crate::providers::{chargeover, payerly};
 use crate::retry::{parse_retry_after, Safety};
 use crate::secret::Secret;
 use crate::status;
-use crate::transport::Env;
+use crate::transport::{Env, FaultKind};
 
 /// Reuse a Pine Labs access token until this long before it expires.
 const EXPIRY_MARGIN_MS: u64 = 60_000;
@@ -725,21 +725,28 @@ pub(crate) async fn send_with_retry<E: Env>(
                     Err(mut e) => {
                         e.retry_after_ms = e.retry_after_ms.or(retry_after);
                         e.request_id = e.request_id.or_else(sent_id);
-                        // The provider accepted the write (2xx) but its confirmation cannot be
-                        // read: the change most likely went through, and repeating a store
-                        // would store the token twice.
-                        if let (Some(status), Safety::Write, ErrorCode::Decode) = (accepted, safety, e.code) {
-                            e.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: read the token before repeating it", e.message);
-                            e.http_status = Some(status);
+                        if e.code == ErrorCode::Decode {
+                            accepted_but_unread(&mut e, accepted, safety);
                         }
                         e
                     }
                 }
             }
             Err(fault) => {
+                let accepted = fault.status.filter(|s| (200..300).contains(s));
+                let too_large = fault.kind == FaultKind::TooLarge;
                 let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id());
                 if cut_short && err.code == ErrorCode::Timeout {
                     err.message = format!("{} (what deadlineMs had left)", err.message);
+                }
+                // Refused unread for its size: under a 2xx, a confirmation that cannot be read;
+                // under any other status, what the provider said is unknown. (A body cut off or
+                // timed out is retryable, and says "may have been applied" below.)
+                if too_large && safety == Safety::Write {
+                    match accepted {
+                        Some(_) => accepted_but_unread(&mut err, accepted, safety),
+                        None => err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message),
+                    }
                 }
                 err
             }
@@ -768,6 +775,15 @@ pub(crate) async fn send_with_retry<E: Env>(
                 return Err(err);
             }
         }
+    }
+}
+
+/// The provider accepted the write (2xx) but its confirmation cannot be read: the change most
+/// likely went through, and repeating a store would store the token twice.
+fn accepted_but_unread(err: &mut Error, accepted: Option<u16>, safety: Safety) {
+    if let (Some(status), Safety::Write) = (accepted, safety) {
+        err.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: read the token before repeating it", err.message);
+        err.http_status = Some(status);
     }
 }
 

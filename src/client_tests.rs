@@ -170,6 +170,15 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
     assert!(err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
+    // ...and so is one refused unread for its size; under a 5xx it only may have been.
+    let large = |status| Err(TransportFault { kind: FaultKind::TooLarge, detail: "the reply is larger than 32 MiB".into(), status: Some(status) });
+    let (r, n) = delete(vec![large(200)]);
+    let err = r.unwrap_err();
+    assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
+    assert!(err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
+    let err = delete(vec![large(502)]).0.unwrap_err();
+    assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::Decode, Some(502), false));
+    assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
     // A refusal the provider gave (400) is not an unknown outcome.
     let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
     assert!(!r.unwrap_err().message.contains("may have been applied"));
