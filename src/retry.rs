@@ -56,7 +56,7 @@ impl RetryPolicy {
 
 /// `Retry-After` as delta-seconds or an HTTP date, relative to `now_ms`. Read leniently, since a
 /// wait the provider asked for and the SDK missed means retrying into the same refusal: a header
-/// sent twice arrives joined ("120, 120") and its first value counts, a fraction of a second
+/// sent twice arrives joined ("120, 120", or two dates) and its first value counts, a fraction of a second
 /// ("1.5") is rounded up to the next millisecond, and a wait of more than a day is taken as a day
 /// (not waited out, but handed to the caller as `retryAfterMs`, and held before the next sign-in:
 /// an absurd value must neither lock a client out for good nor overflow a JS timer).
@@ -67,7 +67,9 @@ pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
 const LONGEST_RETRY_AFTER_MS: u64 = 86_400_000;
 
 fn read_retry_after(value: &str, now_ms: u64) -> Option<u64> {
-    if let Some(at) = http_date_ms(value) {
+    // A date's own commas keep the joined form from splitting at one: the first date ends at GMT.
+    let first_date = value.find("GMT").and_then(|end| value.get(..end + 3));
+    if let Some(at) = http_date_ms(value).or_else(|| first_date.and_then(http_date_ms)) {
         return Some(at.saturating_sub(now_ms));
     }
     let first = value.split(',').next()?.trim();
@@ -151,6 +153,9 @@ mod tests {
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(0));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("120, 120", 0), Some(120_000), "a header sent twice");
+        let twice = "Wed, 21 Oct 2015 07:28:03 GMT, Wed, 21 Oct 2015 07:28:09 GMT";
+        assert_eq!(parse_retry_after(twice, now), Some(3_000), "a date sent twice");
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:03 GMT, 120", now), Some(3_000));
         assert_eq!(parse_retry_after(" 1.5 ", 0), Some(1_500));
         assert_eq!(parse_retry_after("0.0001", 0), Some(1), "rounded up, not down to no wait");
         assert_eq!(parse_retry_after("2.", 0), Some(2_000));
