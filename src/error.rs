@@ -167,16 +167,12 @@ impl Error {
     }
 
     /// Each secret of 4 characters or more replaced in every text the error carries. (A shorter
-    /// one would garble the text, and hides next to nothing.) The provider's text has had its card
-    /// numbers masked already, so a secret with a long run of digits is looked for as masked too.
+    /// one would garble the text, and hides next to nothing.)
     pub fn redact(mut self, secrets: &[&str]) -> Self {
         let hide = |text: &mut String| {
             for secret in secrets.iter().filter(|s| s.chars().count() >= 4) {
-                let masked = crate::card::scrub_pans_borrowed(secret);
-                for form in [*secret, masked.as_ref()] {
-                    if text.contains(form) {
-                        *text = text.replace(form, crate::secret::REDACTED);
-                    }
+                if let Some(redacted) = without_secret(text, secret) {
+                    *text = redacted;
                 }
             }
         };
@@ -206,6 +202,40 @@ pub(crate) fn serde_expected(message: &str) -> Option<&str> {
     message.rsplit_once(", expected ").map(|(_, expected)| expected)
 }
 
+/// `text` with `secret` replaced, or `None` where it does not appear. The provider's text has had
+/// its card numbers masked, so any digit of the secret may stand there as `*`: masked on its own,
+/// or as part of a longer run when its digits join the text's own (`key 01 4821-****-…`), whose
+/// masked stretch is not the secret's. At least four of its characters must be there as written:
+/// a stretch of stars, or a digit and stars, is a masked card number as often as a secret.
+fn without_secret(text: &str, secret: &str) -> Option<String> {
+    let want: Vec<char> = secret.chars().collect();
+    let at: Vec<(usize, char)> = text.char_indices().collect();
+    let stands_at = |i: usize| {
+        let mut literal = 0;
+        for (k, &w) in want.iter().enumerate() {
+            match at.get(i + k) {
+                Some(&(_, c)) if c == w => literal += 1,
+                Some(&(_, '*')) if w.is_numeric() => {}
+                _ => return false,
+            }
+        }
+        literal >= 4
+    };
+    let (mut out, mut copied, mut i) = (String::new(), 0, 0);
+    while i + want.len() <= at.len() {
+        if stands_at(i) {
+            let (start, end) = (at.get(i).map_or(text.len(), |c| c.0), at.get(i + want.len()).map_or(text.len(), |c| c.0));
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            out.push_str(crate::secret::REDACTED);
+            copied = end;
+            i += want.len();
+        } else {
+            i += 1;
+        }
+    }
+    (copied > 0).then(|| out + text.get(copied..).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +252,20 @@ mod tests {
         let secret = "2024-0517-8842-1234abc";
         let err = Error::new(ErrorCode::Authentication, crate::card::scrub_pans(&format!("invalid client_secret {secret}"))).redact(&[secret]);
         assert_eq!(err.message, "invalid client_secret [redacted]");
+        // ...whose digits join the text's own, so the masked stretch is not the secret's alone.
+        for (secret, said, left) in [
+            ("k9-1234567890123456", "private key k9-1234567890123456 / 401 is not valid", "private key [redacted] / 401 is not valid"),
+            ("4821-7731-0092-5519-xq", "key 01 4821-7731-0092-5519-xq refused", "key 01 [redacted] refused"),
+            ("4111111111111111", "keys 4111111111111111 and 4111111111111111 refused", "keys [redacted] and [redacted] refused"),
+        ] {
+            let masked = crate::card::scrub_pans(said);
+            assert_ne!(masked, said);
+            assert_eq!(Error::new(ErrorCode::Authentication, masked).redact(&[secret]).message, left, "{said}");
+        }
+        // Stars alone are not the secret, and other text is left as it was.
+        let err = Error::new(ErrorCode::Authentication, "card 411111******1111 declined").redact(&["123456"]);
+        assert_eq!(err.message, "card 411111******1111 declined");
+        let err = Error::new(ErrorCode::Authentication, "ключ abcd, ключ").redact(&["abcd"]);
+        assert_eq!(err.message, "ключ [redacted], ключ");
     }
 }
