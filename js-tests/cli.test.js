@@ -300,6 +300,8 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     ['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x'], // no --customer: said before any question
     ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--environment', 'production'], // production is not the sandbox
     ['list', '--sandbox', 'http://sandbox.example.com:8788', '-p', 'pinelabs', '-c', 'x'], // not this machine
+    ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--max-retries', '0x2'], // decimal digits only
+    ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--timeout-ms', '1e3'],
   ];
   for (const args of cases) {
     const r = await cli(args);
@@ -388,6 +390,23 @@ test("an empty flag switches off its environment variable: --sandbox '' leaves t
   const on = await cli(['list', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR'], { env });
   assert.equal(on.code, 3);
   assert.match(on.stderr, /cannot reach the sandbox/);
+  // A credential flag too: an empty --client-secret is none, not the exported one.
+  const noSecret = await cli(['list', '--sandbox', '', '--client-secret', '', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR'], { env });
+  assert.equal(noSecret.code, 2, noSecret.stderr);
+  assert.match(noSecret.stderr, /clientSecret/);
+  // An empty number flag is not given (its default), not 0: --max-retries=$N with N unset keeps retrying.
+  const unset = await cli(['list', '--sandbox', '', '--max-retries=', '--timeout-ms=', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR', '-f', 'ndjson'], { env });
+  assert.equal(unset.code, 0, unset.stderr);
+});
+
+test('a merchant key file saved with a byte-order mark is read', async () => {
+  const { alliancepay } = sandbox.credentials;
+  const keyFile = path.join(dir, 'merchant-bom.jwk.json');
+  writeFileSync(keyFile, `\uFEFF${JSON.stringify(alliancepay.merchantPrivateKey)}`);
+  const env = { ALLIANCEPAY_SERVICE_CODE: alliancepay.serviceCode, ALLIANCEPAY_BASE_URL: sandbox.baseUrls.alliancepay };
+  const r = await cli(['list', '-p', 'alliancepay', '-c', '12345', '--merchant-key-file', keyFile, '-f', 'ndjson'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.length > 0);
 });
 
 test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {

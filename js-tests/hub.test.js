@@ -103,11 +103,22 @@ test('a provider without a client in the hub is reported, not thrown', async () 
 
 test('malformed input and hubs are refused', async () => {
   const hub = hubFor(['pinelabs']);
-  for (const input of [undefined, {}, { customers: null }, { customers: ['x'] }, { customers: { stripe: 'x' } }, { customers: { pinelabs: 7 } }]) {
+  const map = new Map([['pinelabs', 'cust-v1-0811030624-aa-RBDgpR']]); // no entries to read: it would list nothing
+  for (const input of [undefined, {}, { customers: null }, { customers: ['x'] }, { customers: { stripe: 'x' } }, { customers: { pinelabs: 7 } }, { customers: map }]) {
     const err = await rejection(hub.listTokens(input));
     assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(input));
     assert.match(err.message, /^input\.customers/, 'named from the argument it is in, as the clients name theirs');
   }
+  // A key no listing reads is refused, as by a client's calls: a signal there would never stop it.
+  const customers = { pinelabs: 'cust-v1-0811030624-aa-RBDgpR' };
+  const misplaced = await rejection(hub.listTokens({ customers, signal: AbortSignal.abort() }));
+  assert.match(misplaced.message, /^input\.signal: goes in the call's options/);
+  const unknown = await rejection(hub.listTokens({ customers, customerId: 'secret-looking-value' }));
+  assert.equal(unknown.code, 'INVALID_INPUT');
+  assert.ok(!unknown.message.includes('customerId') && !unknown.message.includes('secret-looking-value'), unknown.message);
+  // A plain object without a prototype is plain data too.
+  const { tokens } = await hub.listTokens({ customers: Object.assign(Object.create(null), customers) });
+  assert.equal(tokens.length, 1);
   assert.throws(() => createHub([]), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => createHub([{}]), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => createHub([clientFor(sandbox(), 'pinelabs'), clientFor(sandbox(), 'pinelabs')]), /two clients for pinelabs/);

@@ -182,8 +182,10 @@ function pick(values, flag, envName) {
 
 function intOption(values, flag, { min, max, fallback }) {
   const raw = values[flag];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
+  // Empty is not given, as for every flag; and only decimal digits: Number() reads '' and ' ' as
+  // 0 (`--max-retries=$N` with N unset would have turned retries off), and reads 0x2 and 1e3 too.
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}`);
   return n;
 }
@@ -237,7 +239,8 @@ async function clientConfig(values) {
   // In sandbox mode only flags may override: real credentials from the environment are never
   // sent to a local emulator.
   const fromEnv = sandboxUrl ? () => undefined : (name) => process.env[name] || undefined;
-  const flagOr = (flag, envName) => (values[flag] !== undefined && values[flag] !== '' ? values[flag] : fromEnv(envName));
+  // An empty flag wins too, as in `pick`: `--base-url ''` clears an exported PINELABS_BASE_URL.
+  const flagOr = (flag, envName) => (values[flag] !== undefined ? values[flag] || undefined : fromEnv(envName));
   if (sandboxUrl) {
     // Sandbox mode replaces the providers' addresses: production would silently not be reached.
     if (environment === 'production') {
@@ -264,7 +267,8 @@ async function clientConfig(values) {
     const keyFile = flagOr('merchant-key-file', 'ALLIANCEPAY_MERCHANT_KEY_FILE');
     if (keyFile !== undefined) {
       try {
-        config.merchantPrivateKey = JSON.parse(readFileSync(keyFile, 'utf8'));
+        // Without the byte-order mark some Windows editors put first, as the customers file is read.
+        config.merchantPrivateKey = JSON.parse(readFileSync(keyFile, 'utf8').replace(/^\uFEFF/, ''));
       } catch (err) {
         // The setting is never shown: it may hold the key itself by mistake (a CI secret, JSON or
         // base64, pasted into the variable), and whoever set it knows which file they meant.

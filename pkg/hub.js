@@ -95,14 +95,22 @@ class Hub {
     const signal = signalOf(options);
     const stopped = () => abortedError('the listing was aborted by its signal', undefined, signal);
     let given;
+    let keys = [];
     try {
+      keys = input !== null && typeof input === 'object' ? Object.keys(input) : [];
       const customers = input?.customers;
-      // Not isRecord: a revoked Proxy must reach the catch below, and be called what it is.
-      if (customers !== null && typeof customers === 'object' && !Array.isArray(customers)) given = Object.entries(customers);
+      // Not isRecord: a revoked Proxy must reach the catch below, and be called what it is. A
+      // plain object only: a Map has no entries to read, and would list nothing without a word.
+      const proto = customers !== null && typeof customers === 'object' ? Object.getPrototypeOf(customers) : undefined;
+      if (proto === Object.prototype || proto === null) given = Object.entries(customers);
     } catch {
       throw invalid('input.customers: must hold only plain data');
     }
-    if (!given) throw invalid('input.customers: must be an object of provider → customerId');
+    // As a client's calls do: a key no listing reads is refused rather than ignored (a signal put
+    // here instead of in the options would never stop the listing). Keys are not echoed.
+    if (keys.includes('signal')) throw invalid("input.signal: goes in the call's options, its second argument: hub.listTokens(input, { signal })");
+    if (keys.some((key) => key !== 'customers')) throw invalid('input: holds a key that is not an option (customers is the only one)');
+    if (!given) throw invalid('input.customers: must be a plain object of provider → customerId');
     const entries = given.filter(([, id]) => id !== undefined && id !== null && id !== '');
     for (const [provider, id] of entries) {
       if (!PROVIDERS.includes(provider)) throw invalid(`input.customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
