@@ -1,7 +1,7 @@
-// Where the client's CPU goes in the concurrency benchmark, by part: 15 batches of 1,000
-// concurrent listTokens (after 3 unmeasured ones) with the SDK and with the raw baseline, each in
-// its own process under V8's sampling profiler, self time per call grouped by where the code
-// lives. A diagnostic for bench/analysis.md, not part of `npm run bench`: the profiler slows both.
+// Where the client's CPU goes in the concurrency benchmark, by part: 18 batches of 1,000
+// concurrent listTokens with the SDK and with the raw baseline, each in its own process under
+// V8's sampling profiler (the whole process: import, sign-in and all batches), self time per call
+// grouped by where the code lives. A diagnostic for bench/analysis.md, not part of `npm run bench`: the profiler slows both.
 //   node bench/cpu-by-part.mjs
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -58,7 +58,7 @@ function partOf({ functionName: fn, url }) {
   if (url.includes('handwritten')) return 'the hand-written normalizer';
   if (/abort_controller|js_transferable|event_target/.test(url) || fn === 'JSTransferable') return 'AbortSignal and EventTarget';
   if (fn === 'writeLatin1String' || /node:net|stream|node:buffer/.test(url) || fn === 'close') return 'sockets and streams';
-  if (fn === 'runMicrotasks' || fn === '(program)' || url.includes('task_queues')) return 'microtasks, ticks';
+  if (fn === 'runMicrotasks' || url.includes('task_queues')) return 'microtasks, ticks';
   return 'other';
 }
 

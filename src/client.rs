@@ -740,12 +740,13 @@ pub(crate) async fn send_with_retry<E: Env>(
                     err.message = format!("{} (what deadlineMs had left)", err.message);
                 }
                 // Refused unread for its size: under a 2xx, a confirmation that cannot be read;
-                // under any other status, what the provider said is unknown. (A body cut off or
-                // timed out is retryable, and says "may have been applied" below.)
+                // under a 5xx (or none), what the provider did is unknown; a 4xx is a refusal. (A
+                // body cut off or timed out is retryable, and says "may have been applied" below.)
                 if too_large && safety == Safety::Write {
-                    match accepted {
-                        Some(_) => accepted_but_unread(&mut err, accepted, safety),
-                        None => err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message),
+                    match (accepted, err.http_status) {
+                        (Some(_), _) => accepted_but_unread(&mut err, accepted, safety),
+                        (None, Some(400..=499)) => {}
+                        (None, _) => err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message),
                     }
                 }
                 err

@@ -179,6 +179,7 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let err = delete(vec![large(502)]).0.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::Decode, Some(502), false));
     assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
+    assert!(!delete(vec![large(400)]).0.unwrap_err().message.contains("applied"));
     // A refusal the provider gave (400) is not an unknown outcome.
     let (r, _) = delete(vec![status(400, r#"{"code":"INVALID_REQUEST","message":"bad"}"#)]);
     assert!(!r.unwrap_err().message.contains("may have been applied"));

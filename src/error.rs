@@ -208,6 +208,9 @@ pub(crate) fn serde_expected(message: &str) -> Option<&str> {
 /// masked stretch is not the secret's. At least four of its characters must be there as written:
 /// a stretch of stars, or a digit and stars, is a masked card number as often as a secret.
 fn without_secret(text: &str, secret: &str) -> Option<String> {
+    if !text.contains('*') {
+        return text.contains(secret).then(|| text.replace(secret, crate::secret::REDACTED));
+    }
     let want: Vec<char> = secret.chars().collect();
     let at: Vec<(usize, char)> = text.char_indices().collect();
     let stands_at = |i: usize| {
@@ -221,19 +224,23 @@ fn without_secret(text: &str, secret: &str) -> Option<String> {
         }
         literal >= 4
     };
-    let (mut out, mut copied, mut i) = (String::new(), 0, 0);
-    while i + want.len() <= at.len() {
-        if stands_at(i) {
-            let (start, end) = (at.get(i).map_or(text.len(), |c| c.0), at.get(i + want.len()).map_or(text.len(), |c| c.0));
-            out.push_str(text.get(copied..start).unwrap_or_default());
-            out.push_str(crate::secret::REDACTED);
-            copied = end;
-            i += want.len();
-        } else {
-            i += 1;
+    // Every window where it stands, overlapping ones joined: a match that starts on the text's
+    // own stars must not leave the secret's tail after it.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for i in (0..at.len()).filter(|&i| i + want.len() <= at.len() && stands_at(i)) {
+        match spans.last_mut() {
+            Some(last) if i <= last.1 => last.1 = i + want.len(),
+            _ => spans.push((i, i + want.len())),
         }
     }
-    (copied > 0).then(|| out + text.get(copied..).unwrap_or_default())
+    let byte = |i: usize| at.get(i).map_or(text.len(), |c| c.0);
+    let (mut out, mut copied) = (String::new(), 0);
+    for &(start, end) in &spans {
+        out.push_str(text.get(copied..byte(start)).unwrap_or_default());
+        out.push_str(crate::secret::REDACTED);
+        copied = byte(end);
+    }
+    (!spans.is_empty()).then(|| out + text.get(copied..).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -265,6 +272,9 @@ mod tests {
         // Stars alone are not the secret, and other text is left as it was.
         let err = Error::new(ErrorCode::Authentication, "card 411111******1111 declined").redact(&["123456"]);
         assert_eq!(err.message, "card 411111******1111 declined");
+        // A match that starts on the text's own stars does not leave the secret's tail.
+        let err = Error::new(ErrorCode::Authentication, "****11111111 refused").redact(&["11111111"]);
+        assert_eq!(err.message, "[redacted] refused");
         let err = Error::new(ErrorCode::Authentication, "ключ abcd, ключ").redact(&["abcd"]);
         assert_eq!(err.message, "ключ [redacted], ключ");
     }

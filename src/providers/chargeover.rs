@@ -486,7 +486,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     // given in a form the SDK cannot read leaves that unknown, not ACTIVE (MySQL's zero date, the
     // way a PHP back end may write "none", is none).
     let last = expiry.and_then(|(m, y)| time_fmt::card_expires_at(y, m));
-    let unreadable = expiry.is_none() && w.expdate.as_deref().map(str::trim).is_some_and(|d| !d.is_empty() && d != "0000-00-00");
+    let unreadable = expiry.is_none() && w.expdate.as_deref().map(str::trim).is_some_and(|d| !d.is_empty() && !d.starts_with("0000-00-00"));
     t.status = if unreadable { TokenStatus::Unknown } else { status::from_expiry(last.is_some_and(|last| now_ms > time_fmt::epoch_ms(last))) };
     t.expires_at = last.map(time_fmt::to_iso);
     if t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some() {
@@ -940,9 +940,9 @@ mod tests {
         assert_eq!(methods, [PaymentMethod::Card, PaymentMethod::Card, PaymentMethod::Unknown, PaymentMethod::Unknown]);
         // An expiry in a form the SDK cannot read leaves the status UNKNOWN, not ACTIVE; a null,
         // empty or MySQL zero date is no expiry at all.
-        let body = r#"{"status":"OK","response":[{"tokenized_id":1,"expdate":"31.01.2019"},{"tokenized_id":2,"expdate":"0000-00-00"},{"tokenized_id":3,"expdate":""},{"tokenized_id":4,"expdate":null}]}"#;
+        let body = r#"{"status":"OK","response":[{"tokenized_id":1,"expdate":"31.01.2019"},{"tokenized_id":2,"expdate":"0000-00-00"},{"tokenized_id":3,"expdate":""},{"tokenized_id":4,"expdate":null},{"tokenized_id":5,"expdate":"0000-00-00 00:00:00"}]}"#;
         let statuses: Vec<(TokenStatus, Option<String>)> = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap().into_iter().map(|t| (t.status, t.expires_at)).collect();
-        assert_eq!(statuses, [(TokenStatus::Unknown, None), (TokenStatus::Active, None), (TokenStatus::Active, None), (TokenStatus::Active, None)]);
+        assert_eq!(statuses, [(TokenStatus::Unknown, None), (TokenStatus::Active, None), (TokenStatus::Active, None), (TokenStatus::Active, None), (TokenStatus::Active, None)]);
     }
 
     #[test]

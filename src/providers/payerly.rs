@@ -153,6 +153,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         _ => PaymentMethod::Unknown,
     };
     let mut card_expiry = None;
+    let mut card_expiry_unreadable = false;
     if let Some(wc) = w.payment_data.and_then(|d| d.object) {
         let mut c = card::card_from_pan(wc.masked_pan, None);
         if let Some((m, y)) = wc.expiry_date.as_deref().and_then(time_fmt::parse_card_expiry) {
@@ -160,6 +161,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
             c.expiry_year = Some(y);
             card_expiry = time_fmt::card_expires_at(y, m);
         }
+        card_expiry_unreadable = card_expiry.is_none() && wc.expiry_date.as_deref().is_some_and(|d| !d.trim().is_empty());
         c.holder_name = wc.card_holder.map(card::scrub_pans_owned);
         if let Some(info) = wc.card_info {
             c.issuer_name = info.issuer_name.map(card::scrub_pans_owned);
@@ -184,6 +186,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
             // a token Payerly may already have expired must not be shown as chargeable.
             None => t.status = TokenStatus::Unknown,
         },
+        None if card_expiry_unreadable => t.status = TokenStatus::Unknown,
         None => {
             t.expires_at = card_expiry.map(time_fmt::to_iso);
             t.status = status::from_expiry(card_expiry.is_some_and(|last| now_ms > time_fmt::epoch_ms(last)));
@@ -396,8 +399,9 @@ mod tests {
         assert_eq!((t.status, t.expires_at.as_deref()), (TokenStatus::Expired, Some("2019-08-24T14:15:22.000Z")));
         let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "expireAt": " ", "paymentData": {"object": {"expiryDate": "12/30"}}}}]});
         assert_eq!(parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap().status, TokenStatus::Active);
-        let err = parse_token(&HttpResponse::new(200, r#"{"items":[]}"#), NOW, false).unwrap_err();
-        assert_eq!(err.code, ErrorCode::NotFound);
+        // Without expireAt, a card expiry given but unreadable leaves it unknown too.
+        let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "paymentData": {"object": {"expiryDate": "13/30"}}}}]});
+        assert_eq!(parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap().status, TokenStatus::Unknown);
         for body in ["", "{}", r#"{"items":[{"object":{"expireAt":"x"}}]}"#, "[]"] {
             assert_eq!(parse_token(&HttpResponse::new(200, body), NOW, false).unwrap_err().code, ErrorCode::Decode, "{body}");
         }
