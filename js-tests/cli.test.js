@@ -394,9 +394,13 @@ test("an empty flag switches off its environment variable: --sandbox '' leaves t
   const noSecret = await cli(['list', '--sandbox', '', '--client-secret', '', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR'], { env });
   assert.equal(noSecret.code, 2, noSecret.stderr);
   assert.match(noSecret.stderr, /clientSecret/);
-  // An empty number flag is not given (its default), not 0: --max-retries=$N with N unset keeps retrying.
-  const unset = await cli(['list', '--sandbox', '', '--max-retries=', '--timeout-ms=', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR', '-f', 'ndjson'], { env });
+  // An empty number flag is not given (its default), not 0: --max-retries=$N with N unset keeps
+  // retrying, past one 503.
+  sandbox.fault({ provider: 'pinelabs', scenario: 'server_error', status: 503, pathIncludes: '/customer/' });
+  const unset = await cli(['list', '--sandbox', '', '--max-retries=', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR', '-f', 'ndjson'], { env });
   assert.equal(unset.code, 0, unset.stderr);
+  const noTimeout = await cli(['list', '--sandbox', '', '--timeout-ms=', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR', '-f', 'ndjson'], { env });
+  assert.equal(noTimeout.code, 0, noTimeout.stderr);
 });
 
 test('a merchant key file saved with a byte-order mark is read', async () => {

@@ -746,7 +746,7 @@ pub(crate) async fn send_with_retry<E: Env>(
                     match (accepted, err.http_status) {
                         (Some(_), _) => accepted_but_unread(&mut err, accepted, safety),
                         (None, Some(400..=499)) => {}
-                        (None, _) => err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message),
+                        (None, _) => may_have_been_applied(&mut err),
                     }
                 }
                 err
@@ -771,12 +771,17 @@ pub(crate) async fn send_with_retry<E: Env>(
                 let server_failed = err.code == ErrorCode::ProviderError && err.server_failed;
                 if safety == Safety::Write && (err.retryable || server_failed) && !err.not_applied {
                     err.retryable = false;
-                    err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);
+                    may_have_been_applied(&mut err);
                 }
                 return Err(err);
             }
         }
     }
+}
+
+/// A write whose outcome is unknown: the caller must read before repeating it.
+fn may_have_been_applied(err: &mut Error) {
+    err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);
 }
 
 /// The provider accepted the write (2xx) but its confirmation cannot be read: the change most
