@@ -46,8 +46,48 @@ fn lookup(word: &str, table: &[(&str, TokenStatus)]) -> TokenStatus {
     table.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map_or(TokenStatus::Unknown, |&(_, status)| status)
 }
 
-/// Providers without a status (ChargeOver, Payerly): a stored token is usable until it expires.
-pub fn from_expiry(expired: bool) -> TokenStatus {
+/// A stored token's expiry, at providers that give no status word (ChargeOver, Payerly).
+pub enum Expiry {
+    NotGiven,
+    /// Given in a form the SDK cannot read: the token may have expired already.
+    Unreadable,
+    /// No longer usable from this instant (epoch ms; Payerly's `expireAt`).
+    At(i64),
+    /// Usable through this instant: a card's expiry month, to its last millisecond.
+    Through(i64),
+}
+
+impl Expiry {
+    /// A card's expiry text (`MM/YY` and the like) as the month it names, and the token's expiry.
+    pub fn of_card(text: Option<&str>) -> (Option<(u8, u16)>, Expiry) {
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        let month = text.and_then(crate::time_fmt::parse_card_expiry);
+        let expiry = match month.and_then(|(m, y)| crate::time_fmt::card_expires_at(y, m)) {
+            Some(last) => Expiry::Through(last),
+            None if text.is_some() => Expiry::Unreadable,
+            None => Expiry::NotGiven,
+        };
+        (month, expiry)
+    }
+
+    /// What the token's `expiresAt` says.
+    pub fn instant(&self) -> Option<i64> {
+        match *self {
+            Expiry::At(t) | Expiry::Through(t) => Some(t),
+            Expiry::NotGiven | Expiry::Unreadable => None,
+        }
+    }
+}
+
+/// A stored token is usable until it expires. An expiry the SDK cannot read is UNKNOWN, never
+/// ACTIVE: the token must not be shown as chargeable when the provider may have expired it.
+pub fn from_expiry(expiry: &Expiry, now_ms: u64) -> TokenStatus {
+    let expired = match *expiry {
+        Expiry::NotGiven => false,
+        Expiry::Unreadable => return TokenStatus::Unknown,
+        Expiry::At(at) => now_ms >= crate::time_fmt::epoch_ms(at),
+        Expiry::Through(last) => now_ms > crate::time_fmt::epoch_ms(last),
+    };
     if expired {
         TokenStatus::Expired
     } else {
@@ -83,6 +123,28 @@ mod tests {
         // Kept as the provider wrote it, case and spaces too; only a card number is masked.
         for (word, kept) in [("active", "active"), (" ACTIVE", " ACTIVE"), ("QUARANTINED", "QUARANTINED"), ("", ""), ("card 4111111111111111 blocked", "card 411111******1111 blocked")] {
             assert!(matches!(provider_word(word), Cow::Owned(w) if w == kept), "{word}");
+        }
+    }
+
+    #[test]
+    fn an_expiry_decides_from_its_instant_and_an_unreadable_one_is_unknown() {
+        let (month, through) = Expiry::of_card(Some(" 12/30 "));
+        assert_eq!(month, Some((12, 2030)));
+        let last = through.instant().unwrap();
+        assert_eq!(crate::time_fmt::to_iso(last), "2030-12-31T23:59:59.999Z");
+        let at = |ms: i64| crate::time_fmt::epoch_ms(ms);
+        // A card is usable through its month's last millisecond; `expireAt` is the first one gone.
+        assert_eq!(from_expiry(&through, at(last)), Active);
+        assert_eq!(from_expiry(&through, at(last + 1)), Expired);
+        assert_eq!(from_expiry(&Expiry::At(last), at(last - 1)), Active);
+        assert_eq!(from_expiry(&Expiry::At(last), at(last)), Expired);
+        for text in ["13/30", "12-2030x", "soon"] {
+            let (month, expiry) = Expiry::of_card(Some(text));
+            assert!(month.is_none() && expiry.instant().is_none(), "{text}");
+            assert_eq!(from_expiry(&expiry, 0), Unknown, "{text}");
+        }
+        for text in [None, Some(""), Some("  ")] {
+            assert_eq!(from_expiry(&Expiry::of_card(text).1, u64::MAX), Active, "{text:?}");
         }
     }
 

@@ -108,3 +108,25 @@ fn a_huge_error_reply_is_not_read_as_a_whole() {
         }
     }
 }
+
+#[test]
+fn a_huge_status_word_in_a_success_reply_is_skipped_unread() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // The field that tells an error envelope in a 200 from a success reply, as a proxy's huge
+    // array: it is skipped as it is read, not kept as a `Value` (16 bytes per `0`).
+    let huge = format!("[{}0]", "0,".repeat(LEN / 2));
+    type Parse = fn(&HttpResponse) -> bool;
+    let cases: [(&str, String, Parse); 5] = [
+        ("alliancepay session", format!("{{\"refreshToken\":\"r\",\"deviceId\":\"d\",\"serverPublic\":{huge}}}"), |r| alliancepay::parse_session(r, 0).is_err()),
+        ("pinelabs list", format!("{{\"code\":{huge}}}"), |r| pinelabs::parse_token_list(r).is_err()),
+        ("chargeover list", format!("{{\"status\":{huge},\"response\":[]}}"), |r| chargeover::parse_token_list(r, 0).is_err()),
+        ("chargeover delete", format!("{{\"status\":{huge},\"response\":true}}"), |r| chargeover::parse_delete(r).is_err()),
+        ("chargeover get", format!("{{\"status\":{huge},\"response\":{{\"tokenized_id\":1}}}}"), |r| chargeover::parse_token(r, 0).is_err()),
+    ];
+    for (name, body, parse) in cases {
+        let resp = HttpResponse::new(200, body);
+        let (failed, peak) = peak_of(|| parse(&resp));
+        assert!(failed, "{name}");
+        assert!(peak <= LEN / 4, "{name}: peak {peak} B for a {} B reply", resp.body.len());
+    }
+}

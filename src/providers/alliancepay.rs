@@ -114,6 +114,11 @@ fn java_millis(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The authorization reply, once opened (`open_reply`).
 pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
+    // `serverPublic` and `sessionExpiration` are read whole, as JSON values; a session is a few
+    // hundred bytes, so a larger reply is refused before it is read.
+    if resp.body.len() > super::MAX_ENVELOPE {
+        return Err(Error::decode(P, "the authorization reply is larger than a session can be").with_status(resp.status));
+    }
     let mut wire = read(resp, |w: &WireSession| w.msg_type).map_err(|mut e| {
         // Failing to open a session is never fixed by opening another one.
         e.renew_auth = false;

@@ -14,7 +14,8 @@ use crate::model::{
     TokenQuery, TokenStatus,
 };
 use crate::secret::Secret;
-use crate::{status, taxonomy, time_fmt};
+use crate::status::{self, Expiry};
+use crate::{taxonomy, time_fmt};
 
 const P: Provider = Provider::Chargeover;
 
@@ -445,8 +446,9 @@ pub fn create_token_request(base_url: &str, input: &CreateTokenInput) -> Result<
 // Replies
 
 #[derive(Deserialize)]
-struct WireEnvelope<T> {
-    status: Option<serde_json::Value>,
+struct WireEnvelope<'a, T> {
+    #[serde(borrow)]
+    status: Option<super::Scalar<'a>>,
     response: Option<T>,
 }
 
@@ -475,20 +477,17 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     } else {
         PaymentMethod::Unknown
     };
-    let expiry = w.expdate.as_deref().and_then(time_fmt::parse_card_expiry);
+    // MySQL's zero date, the way a PHP back end may write "none", is none.
+    let (expiry, expires) = Expiry::of_card(w.expdate.as_deref().filter(|d| !d.trim().starts_with("0000-00-00")));
     // The hint is optional; a card brand or a card expiry says CARD as well, so that filtering on
     // CARD finds the record whose card fields are filled in below.
     let card_like = w.type_hint.as_deref().is_some_and(|b| card::brand_from_network(b).is_some()) || expiry.is_some();
     if hint.is_empty() && card_like {
         t.payment_method = PaymentMethod::Card;
     }
-    // The token is usable through its card's expiry month: that is when it expires. An expiry
-    // given in a form the SDK cannot read leaves that unknown, not ACTIVE (MySQL's zero date, the
-    // way a PHP back end may write "none", is none).
-    let last = expiry.and_then(|(m, y)| time_fmt::card_expires_at(y, m));
-    let unreadable = expiry.is_none() && w.expdate.as_deref().map(str::trim).is_some_and(|d| !d.is_empty() && !d.starts_with("0000-00-00"));
-    t.status = if unreadable { TokenStatus::Unknown } else { status::from_expiry(last.is_some_and(|last| now_ms > time_fmt::epoch_ms(last))) };
-    t.expires_at = last.map(time_fmt::to_iso);
+    // The token is usable through its card's expiry month: that is when it expires.
+    t.status = status::from_expiry(&expires, now_ms);
+    t.expires_at = expires.instant().map(time_fmt::to_iso);
     if t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some() {
         let mut c = card::card_from_pan(None, w.type_hint.as_deref());
         if let Some((m, y)) = expiry {
@@ -513,9 +512,9 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
 }
 
 /// What the envelope's `status` says: nothing when it is OK.
-fn status_error(resp: &HttpResponse, status: Option<&serde_json::Value>) -> Option<Error> {
+fn status_error(resp: &HttpResponse, status: Option<&super::Scalar>) -> Option<Error> {
     match status {
-        Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("OK") => None,
+        Some(s) if s.is_word("OK") => None,
         Some(_) => Some(error(resp)),
         None => Some(Error::decode(P, "the reply has no envelope status").with_status(resp.status)),
     }

@@ -183,11 +183,87 @@ impl<'de> serde::Deserialize<'de> for LooseId {
     }
 }
 
+/// A field that holds a word or a number when it is there (an envelope's `status`, the `code` of
+/// an error put inside a 200). Any other shape is skipped as it is read: kept as a
+/// `serde_json::Value`, a proxy's 32 MiB `{"status":[0,0,…]}` grew wasm memory for good.
+pub(crate) enum Scalar<'a> {
+    Word(Text<'a>),
+    Number,
+    Other,
+}
+
+impl Scalar<'_> {
+    pub fn is_word(&self, word: &str) -> bool {
+        matches!(self, Scalar::Word(w) if w.eq_ignore_ascii_case(word))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::IgnoredAny;
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Word(Text(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Word(Text(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Number)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Number)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Number)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Scalar<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Scalar<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{alliancepay, chargeover, payerly, pinelabs, LooseId, MAX_ROWS};
     use crate::error::ErrorCode;
     use crate::http::HttpResponse;
+
+    #[test]
+    fn a_status_word_is_read_and_any_other_shape_is_skipped() {
+        use super::Scalar;
+        fn read(json: &str) -> Option<Scalar<'_>> {
+            serde_json::from_str(json).unwrap()
+        }
+        assert!(read(r#""OK""#).is_some_and(|s| s.is_word("ok")));
+        assert!(read(r#""O\u004b""#).is_some_and(|s| s.is_word("OK")));
+        assert!(matches!(read("-3"), Some(Scalar::Number)) && matches!(read("2.5"), Some(Scalar::Number)));
+        assert!(read("null").is_none());
+        for other in [r#"["OK"]"#, r#"{"OK":1}"#, "true", "[[[]],{}]"] {
+            assert!(matches!(read(other), Some(Scalar::Other)), "{other}");
+        }
+        // What comes after a skipped value is still read.
+        let pair: (Scalar, Scalar) = serde_json::from_str(r#"[{"a":[1,{"b":"c"}]},"OK"]"#).unwrap();
+        assert!(matches!(pair.0, Scalar::Other) && pair.1.is_word("OK"));
+    }
 
     /// A 404 is "no such token" only in the provider's own error reply: a bare one (a wrong
     /// baseUrl, a proxy) must not read as already deleted.

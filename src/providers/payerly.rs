@@ -10,7 +10,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, query_value, validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token, TokenStatus};
 use crate::secret::Secret;
-use crate::{status, time_fmt};
+use crate::status::{self, Expiry};
+use crate::time_fmt;
 
 const P: Provider = Provider::Payerly;
 
@@ -152,16 +153,15 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         Some("card") => PaymentMethod::Card,
         _ => PaymentMethod::Unknown,
     };
-    let mut card_expiry = None;
-    let mut card_expiry_unreadable = false;
+    let mut card_expiry = Expiry::NotGiven;
     if let Some(wc) = w.payment_data.and_then(|d| d.object) {
         let mut c = card::card_from_pan(wc.masked_pan, None);
-        if let Some((m, y)) = wc.expiry_date.as_deref().and_then(time_fmt::parse_card_expiry) {
+        let (month, expiry) = Expiry::of_card(wc.expiry_date.as_deref());
+        if let Some((m, y)) = month {
             c.expiry_month = Some(m);
             c.expiry_year = Some(y);
-            card_expiry = time_fmt::card_expires_at(y, m);
         }
-        card_expiry_unreadable = card_expiry.is_none() && wc.expiry_date.as_deref().is_some_and(|d| !d.trim().is_empty());
+        card_expiry = expiry;
         c.holder_name = wc.card_holder.map(card::scrub_pans_owned);
         if let Some(info) = wc.card_info {
             c.issuer_name = info.issuer_name.map(card::scrub_pans_owned);
@@ -175,23 +175,14 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         Some(RequiredAction { action: card::scrub_pans(action), value })
     });
     // `expireAt` decides (expired from that instant on); without it, the card's own expiry month
-    // (usable through its last millisecond), which is when the token expires.
-    match w.expire_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(text) => match time_fmt::parse(text) {
-            Some(at) => {
-                t.expires_at = Some(time_fmt::to_iso(at));
-                t.status = status::from_expiry(now_ms >= time_fmt::epoch_ms(at));
-            }
-            // An expiry given in a form the SDK cannot read: the card's month is another fact, and
-            // a token Payerly may already have expired must not be shown as chargeable.
-            None => t.status = TokenStatus::Unknown,
-        },
-        None if card_expiry_unreadable => t.status = TokenStatus::Unknown,
-        None => {
-            t.expires_at = card_expiry.map(time_fmt::to_iso);
-            t.status = status::from_expiry(card_expiry.is_some_and(|last| now_ms > time_fmt::epoch_ms(last)));
-        }
-    }
+    // (usable through its last millisecond), which is when the token expires. An `expireAt` given
+    // but unreadable is not replaced by the card's month: that is another fact.
+    let expiry = match w.expire_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => time_fmt::parse(text).map_or(Expiry::Unreadable, Expiry::At),
+        None => card_expiry,
+    };
+    t.status = status::from_expiry(&expiry, now_ms);
+    t.expires_at = expiry.instant().map(time_fmt::to_iso);
     t
 }
 

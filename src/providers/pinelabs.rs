@@ -89,8 +89,8 @@ struct WireList<'a> {
     #[serde(default, deserialize_with = "present", borrow)]
     tokens: Option<Option<super::Rows<WireToken<'a>>>>,
     /// Present only when a proxy or the API puts an error envelope in a 200.
-    #[serde(default)]
-    code: Option<serde_json::Value>,
+    #[serde(default, borrow)]
+    code: Option<super::Scalar<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -245,7 +245,7 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     match wire.tokens {
         Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from).collect()),
         // An error envelope inside a 200 (a proxy, or the API itself).
-        None if wire.code.as_ref().is_some_and(is_error_code) => Err(error(resp)),
+        None if matches!(wire.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
         None => Err(Error::decode(P, "the reply has no tokens member").with_status(resp.status)),
     }
@@ -301,12 +301,8 @@ fn has_error_code(resp: &HttpResponse) -> bool {
 
 /// `{code, message}` where a success body was expected (a 200 from a proxy, or the API itself).
 fn is_error_envelope(reply: &serde_json::Value) -> bool {
-    reply.get("code").is_some_and(is_error_code)
-}
-
-/// An error envelope's `code`, as text or a number: what tells it from a success reply.
-fn is_error_code(code: &serde_json::Value) -> bool {
-    code.is_string() || code.is_number()
+    // An error envelope's `code`, as text or a number: what tells it from a success reply.
+    reply.get("code").is_some_and(|code| code.is_string() || code.is_number())
 }
 
 /// `{code, message, additional_error_details?}`.
