@@ -243,6 +243,13 @@ test('a resumed session opens none, and onSessionUpdate gets sessions without th
     assert.equal(err.code, 'INVALID_INPUT');
     assert.match(err.message, /^config\.session: was opened for another serviceCode or baseUrl/);
   }
+  // A saved session no header can carry (a typographic character pasted in) is refused up front;
+  // fetch would refuse it on every call as if the network failed, and no 401 would replace it.
+  for (const broken of [{ refreshToken: `${saved.refreshToken}\u2026` }, { deviceId: 'dev ice' }]) {
+    const err = await rejection((async () => clientFor(sandbox(), 'alliancepay', { session: { ...saved, ...broken } }))());
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, /^config\.session: deviceId and refreshToken must be printable ASCII/);
+  }
   // A session without the fingerprint (saved by an earlier version) could be anyone's: it is not
   // used, and the first call signs in afresh and reports the new session.
   const { issuedFor, ...bare } = saved;
@@ -305,6 +312,14 @@ test('a serviceCode the bank echoes in a refusal is redacted, and a session with
   const noToken = await rejection(empty.listTokens({ customerId: 'senderCustomerId' }));
   assert.equal(noToken.code, 'DECODE');
   assert.match(noToken.message, /the session has no deviceId or refreshToken/);
+  const typographic = clientFor(sandbox(), 'alliancepay', {
+    encryption: 'none',
+    onSessionUpdate: (s) => sessions.push(s),
+    fetch: reply({ deviceId: 'dev-1', refreshToken: 'rt\u2019s', serverPublic: publicHalf(bankPrivate), sessionExpiration: 60 }),
+  });
+  const unsendable = await rejection(typographic.listTokens({ customerId: 'senderCustomerId' }));
+  assert.equal(unsendable.code, 'DECODE');
+  assert.match(unsendable.message, /holds characters a header cannot carry/);
   assert.deepEqual(sessions, []);
 });
 

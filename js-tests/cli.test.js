@@ -419,8 +419,10 @@ test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   assert.equal(suspended.code, 0, suspended.stderr);
   assert.equal(JSON.parse(suspended.stdout).status, 'SUSPENDED');
   const elsewhere = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'ACTIVE', '-c', 'someoneElse'], { env });
-  assert.equal(elsewhere.code, 2, elsewhere.stderr); // INVALID_INPUT is a usage error
+  // The provider's answer that the token is another customer's: not a usage error.
+  assert.equal(elsewhere.code, 3, elsewhere.stderr);
   assert.match(elsewhere.stderr, /INVALID_INPUT.*not this customer's/);
+  assert.doesNotMatch(elsewhere.stderr, /Usage:/);
   const again = await cli(['set-status', '--token=-s9UCfCNN0YMk4ZOyZX8pWAt', '--status', 'SUSPENDED', '--customer', 'senderCustomerId'], { env });
   assert.equal(again.code, 0, 'already SUSPENDED: nothing to change, and no error');
   assert.equal(JSON.parse(again.stdout).status, 'SUSPENDED');

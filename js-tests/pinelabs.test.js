@@ -80,6 +80,15 @@ test('404 gives NOT_FOUND with httpStatus and providerCode; 403 gives PERMISSION
   const forbidden = await rejection(client.listTokens({ customerId: 'cust-forbidden' }));
   assert.equal(forbidden.code, 'PERMISSION');
   assert.equal(forbidden.httpStatus, 403);
+  // Pine Labs looks a token up under the customer in its path: another customer's token is
+  // NOT_FOUND there (as the README says), and it stays.
+  const TOKEN = 'token-v1-1234567890-aa-ABCDEF';
+  for (const call of [client.getToken({ tokenId: TOKEN, customerId: 'cust-v1-statuses' }), client.deleteToken({ tokenId: TOKEN, customerId: 'cust-v1-statuses' })]) {
+    const err = await rejection(call);
+    assert.equal(err.httpStatus, 404);
+    assert.equal(err.code, 'NOT_FOUND');
+  }
+  assert.equal((await client.getToken({ tokenId: TOKEN, customerId: DOC_CUSTOMER })).status, 'ACTIVE');
 });
 
 test('an empty, missing or path-steering customerId gives INVALID_INPUT and sends nothing', async () => {

@@ -20,7 +20,8 @@ use crate::secret::Secret;
 use crate::status;
 use crate::transport::{Env, FaultKind};
 
-/// Reuse a Pine Labs access token until this long before it expires.
+/// Reuse a Pine Labs access token until this long before it expires. (A renewal that fails in
+/// this margin leaves the token in use until it expires, as does a session's below.)
 const EXPIRY_MARGIN_MS: u64 = 60_000;
 /// AlliancePay's own clients open a new session when under 30 s remain.
 const SESSION_MARGIN_MS: u64 = 30_000;
@@ -323,7 +324,7 @@ impl<E: Env> Client<E> {
         match &self.inner.connector {
             Connector::Chargeover { .. } => {
                 let build = || chargeover::create_token_request(base, input);
-                let id = self.call(deadline, Safety::Write, build, chargeover::parse_created).await?;
+                let id = self.call(deadline, Safety::Store, build, chargeover::parse_created).await?;
                 let made = format!("stored as tokenized_id {id}");
                 done(&made, &id);
                 self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &made, &id))
@@ -422,7 +423,7 @@ impl<E: Env> Client<E> {
                     self.apply(&grant, &mut req)?;
                     Ok(req)
                 };
-                if safety == Safety::Write {
+                if safety.changes_state() {
                     self.inner.writes_started.set(self.inner.writes_started.get() + 1);
                 }
                 let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &authorized, &mut *parse).await;
@@ -479,8 +480,8 @@ impl<E: Env> Client<E> {
                         sign_in(&env, &settings, &hold, &Wire::Plain, &build, |r| pinelabs::parse_access_token(r, env.now_ms())).await
                     })
                 };
-                let grant = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await?;
-                Ok(AuthGrant::PineLabs(grant))
+                let renewed = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await;
+                Ok(AuthGrant::PineLabs(renewed.or_else(|e| token.cached(|t| t.expires_at_ms > inner.env.now_ms()).ok_or(e))?))
             }
             Connector::Alliancepay { service_code, owner, key, session, .. } => {
                 let now = inner.env.now_ms();
@@ -495,8 +496,8 @@ impl<E: Env> Client<E> {
                         Ok(opened)
                     })
                 };
-                let grant = session.get(|s| s.expires_at_ms > now + SESSION_MARGIN_MS, open).await?;
-                Ok(AuthGrant::AlliancePay(grant))
+                let renewed = session.get(|s| s.expires_at_ms > now + SESSION_MARGIN_MS, open).await;
+                Ok(AuthGrant::AlliancePay(renewed.or_else(|e| session.cached(|s| s.expires_at_ms > inner.env.now_ms()).ok_or(e))?))
             }
             Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
         }
@@ -588,7 +589,7 @@ async fn sign_in<E: Env, T>(
     let now = env.now_ms();
     if now < hold.get() {
         let provider = settings.provider;
-        let mut err = Error::new(ErrorCode::RateLimited, format!("{} asked for a wait before the next sign-in", provider.as_str()))
+        let mut err = Error::new(ErrorCode::RateLimited, format!("{} throttled the last sign-in; the next is held until the wait ends", provider.as_str()))
             .with_provider(provider)
             .retryable(true);
         err.retry_after_ms = Some(hold.get() - now);
@@ -613,7 +614,11 @@ async fn sign_in<E: Env, T>(
     if let Some(ms) = wait {
         hold.set(env.now_ms().saturating_add(ms));
     }
-    sent?;
+    // The caller is told the hold, so that it does not retry into the SDK's own refusal.
+    sent.map_err(|mut e| {
+        e.retry_after_ms = e.retry_after_ms.or(wait);
+        e
+    })?;
     opened.ok_or_else(unread)
 }
 
@@ -742,11 +747,11 @@ pub(crate) async fn send_with_retry<E: Env>(
                 // Refused unread for its size: under a 2xx, a confirmation that cannot be read;
                 // under a 5xx (or none), what the provider did is unknown; a 4xx is a refusal. (A
                 // body cut off or timed out is retryable, and says "may have been applied" below.)
-                if too_large && safety == Safety::Write {
+                if too_large && safety.changes_state() {
                     match (accepted, err.http_status) {
                         (Some(_), _) => accepted_but_unread(&mut err, accepted, safety),
                         (None, Some(400..=499)) => {}
-                        (None, _) => may_have_been_applied(&mut err),
+                        (None, _) => may_have_been_applied(&mut err, safety),
                     }
                 }
                 err
@@ -769,9 +774,9 @@ pub(crate) async fn send_with_retry<E: Env>(
                 // A write that failed in an unknown state is not safe to repeat: say so. A server
                 // error (`Error::server_failed`) leaves the outcome unknown too, though it is never retried.
                 let server_failed = err.code == ErrorCode::ProviderError && err.server_failed;
-                if safety == Safety::Write && (err.retryable || server_failed) && !err.not_applied {
+                if safety.changes_state() && (err.retryable || server_failed) && !err.not_applied {
                     err.retryable = false;
-                    may_have_been_applied(&mut err);
+                    may_have_been_applied(&mut err, safety);
                 }
                 return Err(err);
             }
@@ -779,17 +784,29 @@ pub(crate) async fn send_with_retry<E: Env>(
     }
 }
 
-/// A write whose outcome is unknown: the caller must read before repeating it.
-fn may_have_been_applied(err: &mut Error) {
-    err.message = format!("{}; the change may have been applied: read the token before repeating it", err.message);
+/// A write whose outcome is unknown: the caller must read before repeating it, so no wait is
+/// offered (`retryAfterMs` would invite a repeat).
+fn may_have_been_applied(err: &mut Error, safety: Safety) {
+    err.message = format!("{}; the change may have been applied: {}", err.message, how_to_know(safety));
+    err.retry_after_ms = None;
 }
 
 /// The provider accepted the write (2xx) but its confirmation cannot be read: the change most
 /// likely went through, and repeating a store would store the token twice.
 fn accepted_but_unread(err: &mut Error, accepted: Option<u16>, safety: Safety) {
-    if let (Some(status), Safety::Write) = (accepted, safety) {
-        err.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: read the token before repeating it", err.message);
+    if let (Some(status), true) = (accepted, safety.changes_state()) {
+        err.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: {}", err.message, how_to_know(safety));
         err.http_status = Some(status);
+        err.retry_after_ms = None;
+    }
+}
+
+/// What a caller reads to learn whether a write of unknown outcome was applied. A store has no
+/// token id yet: the customer's tokens show it.
+fn how_to_know(safety: Safety) -> &'static str {
+    match safety {
+        Safety::Store => "list the customer's tokens before repeating it (storing it again would store it twice)",
+        _ => "read the token before repeating it",
     }
 }
 

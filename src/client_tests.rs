@@ -191,6 +191,11 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
         assert_eq!((err.code, err.retryable, n), (ErrorCode::ProviderError, false, 1), "{code}");
         assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{code}: {}", err.message);
     }
+    // A wait asked for is not offered on a write of unknown outcome: it would invite a repeat.
+    let unavailable = Ok(HttpResponse::new(503, "{}").with_header("Retry-After", "2"));
+    let err = delete(vec![unavailable]).0.unwrap_err();
+    assert_eq!((err.http_status, err.retryable, err.retry_after_ms), (Some(503), false, None));
+    assert!(err.message.contains("may have been applied"), "{}", err.message);
     let (r, n) = delete(vec![status(429, "{}"), status(200, ok)]);
     assert!(r.is_ok() && n == 2);
     let (r, n) = delete(vec![fault(FaultKind::Refused), status(200, ok)]);
@@ -239,7 +244,7 @@ fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
     let second = call();
     assert_eq!((second.code, second.retryable), (ErrorCode::RateLimited, true));
     assert!(second.retry_after_ms.is_some_and(|ms| ms <= 120_000), "{:?}", second.retry_after_ms);
-    assert!(second.message.contains("asked for a wait before the next sign-in"), "{}", second.message);
+    assert!(second.message.contains("throttled the last sign-in; the next is held"), "{}", second.message);
     assert_eq!(env.count("/auth/v1/token"), 1);
     assert_eq!(env.count("/customer/"), 0);
 }
@@ -256,7 +261,9 @@ fn a_sign_in_throttled_without_retry_after_holds_the_next_ones_for_a_backoff() {
     });
     let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
     let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
-    assert_eq!(call().code, ErrorCode::RateLimited);
+    // The first error says how long the hold is, so that a caller does not retry into it.
+    let first = call();
+    assert_eq!((first.code, first.retry_after_ms), (ErrorCode::RateLimited, Some(1_200)));
     assert_eq!(env.count("/auth/v1/token"), 3, "the sign-in's own retries");
     let held = call();
     assert_eq!((held.code, held.retryable), (ErrorCode::RateLimited, true));
@@ -433,6 +440,60 @@ fn an_access_token_near_expiry_is_replaced() {
 }
 
 #[test]
+fn a_token_still_valid_serves_when_its_early_renewal_fails() {
+    // The token expires 100 s after the fake clock's start; within 60 s of that it is renewed.
+    let signing_in = Rc::new(Cell::new(Ok(())));
+    let answer = signing_in.clone();
+    let env = FakeEnv::new(move |req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return match answer.get() {
+                Ok(()) => Ok(HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#)),
+                Err(status) => Ok(HttpResponse::new(status, r#"{"code":"INTERNAL_ERROR","message":"down"}"#)),
+            };
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    block_on(client.list_tokens(&input)).unwrap();
+    // 55 s left: the renewal fails (down, then throttled), and the token it would replace serves.
+    env.clock.set(env.clock.get() + 45_000);
+    for status in [503, 429] {
+        signing_in.set(Err(status));
+        block_on(client.list_tokens(&input)).unwrap();
+    }
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (3, 3));
+    let sent_with = env.sent.borrow().iter().filter(|r| r.url.contains("/customer/")).map(|r| r.header_value("Authorization").map(str::to_string)).collect::<Vec<_>>();
+    assert!(sent_with.iter().all(|h| h.as_deref() == Some("Bearer short")), "{sent_with:?}");
+    // Once it has expired, the renewal's failure is the call's.
+    env.clock.set(env.clock.get() + 55_000);
+    signing_in.set(Err(503));
+    let err = block_on(client.list_tokens(&input)).unwrap_err();
+    assert_eq!((err.code, err.http_status), (ErrorCode::ProviderError, Some(503)));
+    assert_eq!(env.count("/customer/"), 3);
+}
+
+#[test]
+fn a_credential_no_header_can_carry_is_refused_where_it_comes_from() {
+    let config = |key: &str| ClientConfig::parse(&json!({"provider": "payerly", "apiKey": key}).to_string());
+    for key in ["sk_live_…", "sk live", "sk_\u{2019}x", "sk\nx"] {
+        let err = config(key).and_then(|c| Client::new(c, FakeEnv::new(|_| unreachable!())).map(|_| ())).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput, "{key:?}");
+        assert!(err.message.starts_with("config.apiKey: must be printable ASCII"), "{}", err.message);
+    }
+    // An access token Pine Labs hands out that no header can carry: DECODE, not a network failure.
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(200, r#"{"access_token":"at\u2026","expires_at":"2999-01-01T00:00:00Z"}"#));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let err = list(&env, pinelabs(2, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.retryable), (ErrorCode::Decode, false));
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 0));
+}
+
+#[test]
 fn invalid_input_sends_nothing() {
     let env = scripted(vec![status(200, LIST_OK)]);
     let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
@@ -562,7 +623,8 @@ fn a_store_failed_by_chargeover_inside_a_200_may_have_been_applied() {
     };
     let (err, sent) = store(r#"{"code":500,"status":"Error","message":"An error occurred while processing the request.","details":{},"response":false}"#);
     assert_eq!((err.code, err.http_status, err.retryable, sent), (ErrorCode::ProviderError, Some(200), false, 1));
-    assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
+    // A store has no token to read yet: the customer's tokens show whether it was made.
+    assert!(err.message.ends_with("the change may have been applied: list the customer's tokens before repeating it (storing it again would store it twice)"), "{}", err.message);
     let (err, _) = store(r#"{"code":400,"status":"Error","message":"Invalid customer.","details":{},"response":false}"#);
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(!err.message.contains("may have been applied"), "{}", err.message);

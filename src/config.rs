@@ -282,7 +282,12 @@ impl ClientConfig {
                     return Err(Error::invalid_input("config.maxPages", "must be 1–100000"));
                 }
             }
-            ClientConfig::Payerly(c) => required("apiKey", c.api_key.expose())?,
+            ClientConfig::Payerly(c) => {
+                required("apiKey", c.api_key.expose())?;
+                if !crate::http::header_safe(c.api_key.expose()) {
+                    return Err(Error::invalid_input("config.apiKey", "must be printable ASCII without spaces (it is sent in a header)"));
+                }
+            }
         }
         self.settings().map(|_| ())
     }

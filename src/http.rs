@@ -126,6 +126,13 @@ pub const MAX_ID_LEN: usize = 255;
 /// An identifier supplied by a caller (customer id, token id, account id). One rule for every
 /// provider, checked before any request: 1–255 printable ASCII characters, none of which can
 /// steer a URL (`/ \ ? # %`), and no `..`. Returns the value trimmed of nothing: ids are exact.
+/// A credential that travels in a header: printable ASCII without spaces. `fetch` refuses
+/// anything else before sending, and the refusal reads like a network failure, which would be
+/// retried and never fixed (and a saved session never replaced, since no 401 ever comes).
+pub fn header_safe(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_graphic())
+}
+
 pub fn validate_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));

@@ -344,7 +344,8 @@ pub struct ListTokensInput {
 pub struct GetTokenInput {
     pub token_id: String,
     /// Pine Labs needs it. Given to any provider, it scopes the call: a token the provider has
-    /// under another customer is INVALID_INPUT (unchecked only where a reply names no customer).
+    /// under another customer is INVALID_INPUT (unchecked only where a reply names no customer;
+    /// Pine Labs, which looks the token up under this customer, answers NOT_FOUND).
     #[serde(default)]
     #[tsify(optional)]
     pub customer_id: Option<String>,
@@ -384,7 +385,8 @@ pub struct DeleteTokenInput {
     pub token_id: String,
     /// Pine Labs needs it. Given to any provider, it scopes the delete: a token the provider has
     /// under another customer, or whose reply names no customer, is INVALID_INPUT and stays
-    /// (ChargeOver then reads the token first).
+    /// (ChargeOver then reads the token first; Pine Labs, which looks the token up under this
+    /// customer, answers NOT_FOUND).
     #[serde(default)]
     #[tsify(optional)]
     pub customer_id: Option<String>,

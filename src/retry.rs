@@ -7,8 +7,16 @@ use crate::error::Error;
 pub enum Safety {
     /// Reading: repeating it changes nothing (AlliancePay's POST reads included).
     Read,
-    /// Changing state: repeat only if the provider proves the first attempt was not applied.
+    /// Changing a token: repeat only if the provider proves the first attempt was not applied.
     Write,
+    /// Storing a new token: as `Write`; one repeated after it was applied stores the token twice.
+    Store,
+}
+
+impl Safety {
+    pub fn changes_state(self) -> bool {
+        self != Safety::Read
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,7 +47,7 @@ impl RetryPolicy {
         if retries_done >= self.max_retries || !err.retryable {
             return None;
         }
-        if safety == Safety::Write && !err.not_applied {
+        if safety.changes_state() && !err.not_applied {
             return None;
         }
         let delay = match err.retry_after_ms {

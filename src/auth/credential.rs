@@ -40,8 +40,8 @@ impl<T: Clone + 'static> Credential<T> {
 
     /// The cached credential if `usable`, else the result of one shared `open()`.
     pub async fn get(&self, usable: impl Fn(&T) -> bool, open: impl FnOnce() -> Fetch<T>) -> Result<Grant<T>> {
-        if let Some((generation, value)) = self.current.borrow().as_ref().filter(|(_, v)| usable(v)) {
-            return Ok(Grant { generation: *generation, value: value.clone() });
+        if let Some(grant) = self.cached(usable) {
+            return Ok(grant);
         }
         let (id, shared): (u64, Shared<_>) = {
             let mut pending = self.pending.borrow_mut();
@@ -68,6 +68,12 @@ impl<T: Clone + 'static> Credential<T> {
             }
         }
         result.map(|value| Grant { generation: id, value })
+    }
+
+    /// The cached credential if `valid`: a renewal asked for before expiry that failed leaves the
+    /// current one to serve until it expires.
+    pub fn cached(&self, valid: impl Fn(&T) -> bool) -> Option<Grant<T>> {
+        self.current.borrow().as_ref().filter(|(_, v)| valid(v)).map(|(generation, value)| Grant { generation: *generation, value: value.clone() })
     }
 
     /// The provider rejected this credential: forget it unless a newer one already replaced it.

@@ -8,7 +8,7 @@ use crate::auth::jwe::{self, PrivateKey, RecipientKey};
 use crate::card;
 use crate::config::{AlliancePaySession, Encryption, MerchantKey};
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::{validate_body_id, HttpRequest, HttpResponse, Method};
+use crate::http::{header_safe, validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{PaymentMethod, Provider, Token, TokenStatus};
 use crate::secret::Secret;
 use crate::{status, time_fmt};
@@ -57,6 +57,9 @@ impl Session {
         let expires = time_fmt::parse(&saved.expires_at).ok_or_else(|| bad("expiresAt is not a timestamp"))?;
         if saved.device_id.is_empty() || saved.refresh_token.is_empty() {
             return Err(bad("deviceId and refreshToken are required"));
+        }
+        if !header_safe(&saved.device_id) || !header_safe(saved.refresh_token.expose()) {
+            return Err(bad("deviceId and refreshToken must be printable ASCII without spaces (they are sent in headers)"));
         }
         Ok(Session {
             device_id: saved.device_id.clone(),
@@ -142,6 +145,9 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
     // Every call carries both: a session without them would be saved, then refused on resume.
     if wire.device_id.is_empty() || wire.refresh_token.is_empty() {
         return Err(Error::decode(P, "the session has no deviceId or refreshToken"));
+    }
+    if !header_safe(&wire.device_id) || !header_safe(&wire.refresh_token) {
+        return Err(Error::decode(P, "the session's deviceId or refreshToken holds characters a header cannot carry"));
     }
     Ok(Session {
         device_id: wire.device_id,

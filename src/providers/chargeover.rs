@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::{validate_body_id, HttpRequest, HttpResponse, Method};
 use crate::model::{
     CreateTokenInput, OrderField, PaymentMethod, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder, SortDirection, Token, TokenPage,
-    TokenQuery, TokenStatus,
+    TokenQuery,
 };
 use crate::secret::Secret;
 use crate::status::{self, Expiry};
@@ -615,6 +615,7 @@ pub fn error(resp: &HttpResponse) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TokenStatus;
     use serde_json::json;
 
     fn fixture(name: &str) -> String {

@@ -8,7 +8,7 @@ use super::{reply_error, string_field, Envelope};
 use crate::card;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{path_segment, query_value, validate_body_id, HttpRequest, HttpResponse, Method};
-use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token, TokenStatus};
+use crate::model::{GetTokenInput, PaymentMethod, Provider, RequiredAction, Token};
 use crate::secret::Secret;
 use crate::status::{self, Expiry};
 use crate::time_fmt;
@@ -294,6 +294,7 @@ mod decode_message_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TokenStatus;
     use serde_json::json;
 
     fn fixture(name: &str) -> String {

@@ -48,6 +48,9 @@ pub fn parse_access_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Acce
     if wire.access_token.is_empty() {
         return Err(Error::decode(P, "empty access_token"));
     }
+    if !crate::http::header_safe(&wire.access_token) {
+        return Err(Error::decode(P, "the access_token holds characters a header cannot carry"));
+    }
     Ok(AccessToken { value: Secret::new(wire.access_token), expires_at_ms: resp.local_time(time_fmt::epoch_ms(expires), local_now_ms) })
 }
 
