@@ -682,7 +682,7 @@ async function main(argv) {
     // for Pine Labs, a malformed id): a usage error. A provider's 400 carries its status, and a
     // token the provider holds under another customer than --customer is known only from its
     // reply: not a mistake in the command line.
-    const afterReading = /is not this customer's/.test(err?.message ?? '');
+    const afterReading = /is not this customer's|reply names no customer/.test(err?.message ?? '');
     if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading) return usage(describe(err));
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
     return EXIT.PROVIDER;

@@ -20,11 +20,13 @@ use crate::secret::Secret;
 use crate::status;
 use crate::transport::{Env, FaultKind};
 
-/// Reuse a Pine Labs access token until this long before it expires. (A renewal that fails in
-/// this margin leaves the token in use until it expires, as does a session's below.)
+/// Reuse a Pine Labs access token until this long before it expires.
 const EXPIRY_MARGIN_MS: u64 = 60_000;
 /// AlliancePay's own clients open a new session when under 30 s remain.
 const SESSION_MARGIN_MS: u64 = 30_000;
+/// After a renewal within those margins failed, the credential still valid serves this long
+/// before another renewal is tried (`Inner::renew_after`).
+const RENEWAL_PAUSE_MS: u64 = 5_000;
 
 pub struct Client<E: Env> {
     inner: Rc<Inner<E>>,
@@ -43,6 +45,9 @@ struct Inner<E> {
     /// No sign-in before this time (epoch ms): the provider refused one with a `Retry-After`
     /// the SDK did not wait out, and every call would otherwise send another at once.
     sign_in_hold: Rc<Cell<u64>>,
+    /// No renewal of a credential still valid before this time (epoch ms): the last one failed,
+    /// and the calls in the meantime would each wait for another failing sign-in.
+    renew_after: Cell<u64>,
     /// Write requests this client has started (counted once signed in, before sealing and
     /// sending): a caller that stops a write can tell whether any of it may have reached the
     /// provider.
@@ -99,7 +104,7 @@ impl<E: Env> Client<E> {
             },
             ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
         };
-        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), writes_started: Cell::new(0) }) })
+        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), renew_after: Cell::new(0), writes_started: Cell::new(0) }) })
     }
 
     pub fn provider(&self) -> Provider {
@@ -480,8 +485,8 @@ impl<E: Env> Client<E> {
                         sign_in(&env, &settings, &hold, &Wire::Plain, &build, |r| pinelabs::parse_access_token(r, env.now_ms())).await
                     })
                 };
-                let renewed = token.get(|t| t.expires_at_ms > now + EXPIRY_MARGIN_MS, open).await;
-                Ok(AuthGrant::PineLabs(renewed.or_else(|e| token.cached(|t| t.expires_at_ms > inner.env.now_ms()).ok_or(e))?))
+                let renewed = token.get(|t| self.serves(t.expires_at_ms, now, EXPIRY_MARGIN_MS), open).await;
+                Ok(AuthGrant::PineLabs(renewed.or_else(|e| self.after_failed_renewal(token, e, |t| t.expires_at_ms))?))
             }
             Connector::Alliancepay { service_code, owner, key, session, .. } => {
                 let now = inner.env.now_ms();
@@ -496,11 +501,30 @@ impl<E: Env> Client<E> {
                         Ok(opened)
                     })
                 };
-                let renewed = session.get(|s| s.expires_at_ms > now + SESSION_MARGIN_MS, open).await;
-                Ok(AuthGrant::AlliancePay(renewed.or_else(|e| session.cached(|s| s.expires_at_ms > inner.env.now_ms()).ok_or(e))?))
+                let renewed = session.get(|s| self.serves(s.expires_at_ms, now, SESSION_MARGIN_MS), open).await;
+                Ok(AuthGrant::AlliancePay(renewed.or_else(|e| self.after_failed_renewal(session, e, |s| s.expires_at_ms))?))
             }
             Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
         }
+    }
+
+    /// Whether a credential expiring at `expires_at` serves without a renewal first: until
+    /// `margin` before it expires, or until it expires while a failed renewal pauses the next.
+    fn serves(&self, expires_at: u64, now: u64, margin: u64) -> bool {
+        expires_at > now.saturating_add(margin) || (now < self.inner.renew_after.get() && expires_at > now)
+    }
+
+    /// A renewal before expiry failed. Unless the provider refused the merchant's credentials,
+    /// the credential still valid serves (an outage or a throttle of the sign-in need not fail
+    /// the calls it could still make), and the next renewal waits `RENEWAL_PAUSE_MS`.
+    fn after_failed_renewal<T: Clone>(&self, credential: &Credential<T>, err: Error, expires_at: impl Fn(&T) -> u64) -> Result<Grant<T>> {
+        if matches!(err.code, ErrorCode::Authentication | ErrorCode::CredentialsRevoked | ErrorCode::Permission) {
+            return Err(err);
+        }
+        let now = self.inner.env.now_ms();
+        let grant = credential.cached(|t| expires_at(t) > now).ok_or(err)?;
+        self.inner.renew_after.set(now.saturating_add(RENEWAL_PAUSE_MS));
+        Ok(grant)
     }
 
     fn apply(&self, grant: &AuthGrant, req: &mut HttpRequest) -> Result<()> {

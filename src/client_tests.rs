@@ -440,46 +440,76 @@ fn an_access_token_near_expiry_is_replaced() {
 }
 
 #[test]
-fn a_token_still_valid_serves_when_its_early_renewal_fails() {
+fn a_token_still_valid_serves_when_its_early_renewal_fails_for_a_passing_reason() {
     // The token expires 100 s after the fake clock's start; within 60 s of that it is renewed.
-    let signing_in = Rc::new(Cell::new(Ok(())));
-    let answer = signing_in.clone();
+    let signing_in = Rc::new(Cell::new(200u16));
+    let listing = Rc::new(Cell::new(200u16));
+    let (sign_in, list) = (signing_in.clone(), listing.clone());
     let env = FakeEnv::new(move |req: &HttpRequest| {
         if req.url.ends_with("/auth/v1/token") {
-            return match answer.get() {
-                Ok(()) => Ok(HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#)),
-                Err(status) => Ok(HttpResponse::new(status, r#"{"code":"INTERNAL_ERROR","message":"down"}"#)),
-            };
+            return Ok(match sign_in.get() {
+                200 => HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#),
+                401 => HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"bad secret"}"#),
+                status => HttpResponse::new(status, r#"{"code":"INTERNAL_ERROR","message":"down"}"#),
+            });
         }
-        Ok(HttpResponse::new(200, LIST_OK))
+        Ok(match list.get() {
+            401 => HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"token expired"}"#),
+            _ => HttpResponse::new(200, LIST_OK),
+        })
     });
     let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
     let input = ListTokensInput { customer_id: "c1".into() };
-    block_on(client.list_tokens(&input)).unwrap();
-    // 55 s left: the renewal fails (down, then throttled), and the token it would replace serves.
-    env.clock.set(env.clock.get() + 45_000);
-    for status in [503, 429] {
-        signing_in.set(Err(status));
-        block_on(client.list_tokens(&input)).unwrap();
-    }
-    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (3, 3));
+    let call = || block_on(client.list_tokens(&input));
+    let clock = |ms: u64| env.clock.set(env.clock.get() + ms);
+    call().unwrap();
+    // 55 s left: the renewal fails (the provider down, then throttling), the token it would
+    // replace serves, and the calls in between send no sign-in of their own.
+    clock(45_000);
+    signing_in.set(503);
+    call().unwrap();
+    call().unwrap();
+    assert_eq!(env.count("/auth/v1/token"), 2, "one renewal per pause");
+    clock(5_000);
+    signing_in.set(429);
+    call().unwrap();
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (3, 4));
     let sent_with = env.sent.borrow().iter().filter(|r| r.url.contains("/customer/")).map(|r| r.header_value("Authorization").map(str::to_string)).collect::<Vec<_>>();
     assert!(sent_with.iter().all(|h| h.as_deref() == Some("Bearer short")), "{sent_with:?}");
-    // Once it has expired, the renewal's failure is the call's.
-    env.clock.set(env.clock.get() + 55_000);
-    signing_in.set(Err(503));
-    let err = block_on(client.list_tokens(&input)).unwrap_err();
+    // Credentials the provider refused are not a passing reason: the caller must hear it.
+    clock(5_000);
+    signing_in.set(401);
+    assert_eq!(call().unwrap_err().code, ErrorCode::Authentication);
+    // Once the token has expired, the renewal's failure is the call's.
+    clock(45_000);
+    signing_in.set(503);
+    let err = call().unwrap_err();
     assert_eq!((err.code, err.http_status), (ErrorCode::ProviderError, Some(503)));
-    assert_eq!(env.count("/customer/"), 3);
+    // A token the provider refused is not served either, though its time is not up.
+    env.clock.set(1_700_000_045_000);
+    signing_in.set(200);
+    let other = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let call = || block_on(other.list_tokens(&input));
+    call().unwrap();
+    (signing_in.set(503), listing.set(401));
+    assert_eq!(call().unwrap_err().http_status, Some(503));
+    listing.set(200);
+    assert_eq!(call().unwrap_err().http_status, Some(503), "the refused token is gone");
 }
 
 #[test]
 fn a_credential_no_header_can_carry_is_refused_where_it_comes_from() {
     let config = |key: &str| ClientConfig::parse(&json!({"provider": "payerly", "apiKey": key}).to_string());
-    for key in ["sk_live_…", "sk live", "sk_\u{2019}x", "sk\nx"] {
-        let err = config(key).and_then(|c| Client::new(c, FakeEnv::new(|_| unreachable!())).map(|_| ())).unwrap_err();
+    let make = |key: &str| config(key).and_then(|c| Client::new(c, FakeEnv::new(|_| unreachable!())).map(|_| ()));
+    for key in ["sk_live_…", "sk_\u{2019}x", "sk\nx", "sk\u{0}x"] {
+        let err = make(key).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{key:?}");
-        assert!(err.message.starts_with("config.apiKey: must be printable ASCII"), "{}", err.message);
+        assert!(err.message.starts_with("config.apiKey: holds a character an HTTP header cannot carry"), "{}", err.message);
+    }
+    // What fetch sends: a space inside, Latin-1, a line break at the end (read from a file; fetch
+    // trims it).
+    for key in ["sk live", "sk_caf\u{e9}", "sk_live\n", " sk\t"] {
+        assert!(make(key).is_ok(), "{key:?}");
     }
     // An access token Pine Labs hands out that no header can carry: DECODE, not a network failure.
     let env = FakeEnv::new(|req: &HttpRequest| {

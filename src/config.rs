@@ -285,7 +285,7 @@ impl ClientConfig {
             ClientConfig::Payerly(c) => {
                 required("apiKey", c.api_key.expose())?;
                 if !crate::http::header_safe(c.api_key.expose()) {
-                    return Err(Error::invalid_input("config.apiKey", "must be printable ASCII without spaces (it is sent in a header)"));
+                    return Err(Error::invalid_input("config.apiKey", "holds a character an HTTP header cannot carry (a line break, or one past Latin-1 such as …)"));
                 }
             }
         }

@@ -123,15 +123,18 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 
 pub const MAX_ID_LEN: usize = 255;
 
+/// A credential that travels in a header holds nothing `fetch` refuses there: a NUL or a line
+/// break inside it, or a character past Latin-1 (a pasted `…`). The refusal comes before
+/// sending and reads like a network failure, which would be retried and never fixed (and a
+/// saved session never replaced, since no 401 ever comes). `fetch` trims the ends itself.
+pub fn header_safe(value: &str) -> bool {
+    let http_whitespace = [' ', '\t', '\r', '\n'];
+    value.trim_matches(http_whitespace).chars().all(|c| !matches!(c, '\0' | '\r' | '\n') && u32::from(c) <= 0xFF)
+}
+
 /// An identifier supplied by a caller (customer id, token id, account id). One rule for every
 /// provider, checked before any request: 1–255 printable ASCII characters, none of which can
 /// steer a URL (`/ \ ? # %`), and no `..`. Returns the value trimmed of nothing: ids are exact.
-/// A credential that travels in a header: printable ASCII without spaces. `fetch` refuses
-/// anything else before sending, and the refusal reads like a network failure, which would be
-/// retried and never fixed (and a saved session never replaced, since no 401 ever comes).
-pub fn header_safe(value: &str) -> bool {
-    value.bytes().all(|b| b.is_ascii_graphic())
-}
 
 pub fn validate_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.is_empty() {

@@ -59,7 +59,7 @@ impl Session {
             return Err(bad("deviceId and refreshToken are required"));
         }
         if !header_safe(&saved.device_id) || !header_safe(saved.refresh_token.expose()) {
-            return Err(bad("deviceId and refreshToken must be printable ASCII without spaces (they are sent in headers)"));
+            return Err(bad("deviceId or refreshToken holds a character an HTTP header cannot carry (a line break, or one past Latin-1)"));
         }
         Ok(Session {
             device_id: saved.device_id.clone(),
