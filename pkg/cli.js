@@ -679,9 +679,9 @@ async function main(argv) {
   } catch (err) {
     if (err instanceof UsageError) return usage(err.message);
     // INVALID_INPUT with no HTTP status was refused before any request (a missing --customer
-    // for Pine Labs, a malformed id): a usage error. A provider's 400 carries its status, and a
-    // token the provider holds under another customer than --customer is known only from its
-    // reply: not a mistake in the command line.
+    // for Pine Labs, a malformed id): a usage error. A provider's 400 carries its status; a token
+    // held under another customer than --customer, or whose reply names no customer, is known
+    // only from the provider's reply: not a mistake in the command line.
     const afterReading = /is not this customer's|reply names no customer/.test(err?.message ?? '');
     if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading) return usage(describe(err));
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);

@@ -135,7 +135,6 @@ pub fn header_safe(value: &str) -> bool {
 /// An identifier supplied by a caller (customer id, token id, account id). One rule for every
 /// provider, checked before any request: 1–255 printable ASCII characters, none of which can
 /// steer a URL (`/ \ ? # %`), and no `..`. Returns the value trimmed of nothing: ids are exact.
-
 pub fn validate_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
