@@ -55,7 +55,8 @@ export function chargeover(text, now = Date.now()) {
     const token = { provider: 'chargeover', id: String(r.tokenized_id), customerId: r.customer_id == null ? undefined : String(r.customer_id) };
     token.paymentMethod = r.paymethod_hint === 'crd' ? 'CARD' : r.paymethod_hint === 'ach' ? 'ACH' : 'UNKNOWN';
     let expired = false;
-    if (token.paymentMethod === 'CARD' || r.type_hint || r.expdate) {
+    // A bank account has no card and no expiry, whatever card fields the record carries.
+    if (token.paymentMethod !== 'ACH' && (token.paymentMethod === 'CARD' || r.type_hint || r.expdate)) {
       token.card = { brand: BRANDS[r.type_hint] ?? 'Unknown' };
       if (r.expdate) {
         const [y, m] = r.expdate.split('-').map(Number);

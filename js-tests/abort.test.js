@@ -182,6 +182,31 @@ test('a long-lived signal passed to many calls keeps no listener once they end, 
   assert.equal(signal.aborted, false);
 });
 
+test('one signal shared by many calls in flight has one listener on it, and aborting it ends them all', async () => {
+  const client = clientFor(sandbox(), 'pinelabs');
+  await client.listTokens({ customerId: CUSTOMER }); // signed in
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const controller = new AbortController();
+    const { signal } = controller;
+    const done = await Promise.all(Array.from({ length: 20 }, () => client.listTokens({ customerId: CUSTOMER }, { signal })));
+    assert.equal(done.length, 20);
+    sandbox().fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 5000, times: 20 });
+    const calls = Array.from({ length: 20 }, () => rejection(client.listTokens({ customerId: CUSTOMER }, { signal })));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(getEventListeners(signal, 'abort').length, 1, 'one listener for the 20 calls in flight');
+    controller.abort();
+    for (const err of await Promise.all(calls)) assert.equal(err.code, 'ABORTED');
+    assert.equal(getEventListeners(signal, 'abort').length, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((n) => n === 'MaxListenersExceededWarning'), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 /** Iterates ChargeOver customer 1000 in pages of `pageSize`, aborting once `at` tokens are seen. */
 async function iterateAndAbort(pageSize, at, reason) {
   const client = clientFor(sandbox(), 'chargeover', { pageSize });

@@ -181,6 +181,33 @@ test('a read-back that runs out of time after a status change says the change wa
   assert.equal((await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' })).status, 'SUSPENDED');
 });
 
+test('a change the bank made but answered with b_overload_error is a success: the repeat says tokenUpdated false, and the token shows the change', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  const suspended = await client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' });
+  assert.equal(suspended.status, 'SUSPENDED');
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 2, 'the overload reply was retried');
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  await client.deleteToken({ tokenId: id });
+  assert.equal((await client.getToken({ tokenId: id })).status, 'DELETED');
+});
+
+test('tokenUpdated false that the token does not explain stays INVALID_TRANSITION, with the reply status', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  await client.getToken({ tokenId: id }); // the session is open
+  // The change waits at the bank while the token is deleted: DELETED→SUSPENDED is then refused.
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 500, pathIncludes: STATE_UPDATE });
+  const change = rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await client.deleteToken({ tokenId: id });
+  const err = await change;
+  assert.equal(err.code, 'INVALID_TRANSITION');
+  assert.equal(err.httpStatus, 200);
+  assert.equal((await client.getToken({ tokenId: id })).status, 'DELETED');
+});
+
 test('canTransition and allowedTransitions follow the documented rules', () => {
   assert.equal(canTransition('DELETED', 'ACTIVE'), false);
   assert.equal(canTransition('ACTIVE', 'SUSPENDED'), true);

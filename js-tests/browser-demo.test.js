@@ -359,6 +359,38 @@ test('pointing a provider at a real host shows the secrets and CORS warning', { 
   assert.equal(await concealed(), true);
 });
 
+test('the sandbox target never calls a real host: an empty Base URL is the sandbox\'s, and none known refuses the call', { skip }, async () => {
+  // Every request the page makes, outside this machine, would be a real provider's host.
+  const away = [];
+  page.on('request', (req) => {
+    if (new URL(req.url()).hostname !== '127.0.0.1') away.push(req.url());
+  });
+  await page.locator('#connection summary').click();
+  await page.locator('#cred-pinelabs-baseUrl').fill('');
+  await lookupSingle('pinelabs', 'cust-v1-statuses');
+  assert.equal(await rows().count(), 5, 'listed from the sandbox');
+  assert.ok(demo.sandbox.count({ provider: 'pinelabs', pathIncludes: '/customer/' }) > 0);
+  assert.match(await page.locator('#target-pill').textContent(), /Local sandbox/);
+  assert.equal(await page.locator('#real-warning').isHidden(), true);
+
+  // A demo config without Pine Labs: the field starts empty, and the lookup is refused, visibly.
+  await page.route('**/demo-config.json', async (route) => {
+    const config = await (await route.fetch()).json();
+    delete config.baseUrls.pinelabs;
+    await route.fulfill({ json: config });
+  });
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  demo.sandbox.reset();
+  await lookupSingle('pinelabs', 'cust-v1-statuses');
+  const banner = page.locator('#banner');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /gives no base URL for Pine Labs, so nothing was sent/);
+  assert.match(await page.locator('#target-pill').textContent(), /Local sandbox/);
+  assert.equal(demo.sandbox.requests.length, 0);
+  assert.deepEqual(away, []);
+});
+
 test('the demo server answers only its own host names, serves only the page and the package, and survives a malformed path', { skip }, async () => {
   const { port } = new URL(demo.url);
   const get = (path, host = `127.0.0.1:${port}`) => new Promise((resolve, reject) => {

@@ -299,3 +299,16 @@ test('config: baseUrl is required, pageSize and maxPages are checked', () => {
     assert.throws(() => createClient({ provider: 'chargeover', username, password, ...extra }), (e) => e.code === 'INVALID_INPUT' && pattern.test(e.message));
   }
 });
+
+test('deadlineMs bounds an iterateTokens listing as a whole, every page, as it bounds listTokens', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 5, deadlineMs: 1000, maxRetries: 0 });
+  sandbox().fault({ provider: 'chargeover', scenario: 'slow', delayMs: 300, times: Infinity });
+  const seen = [];
+  const started = performance.now();
+  const err = await rejection((async () => {
+    for await (const t of client.iterateTokens({ customerId: '1000' })) seen.push(t.id);
+  })());
+  assert.equal(err.code, 'TIMEOUT');
+  assert.ok(seen.length >= 5 && seen.length <= 15, `${seen.length} tokens before the budget ran out`);
+  assert.ok(performance.now() - started < 2000);
+});

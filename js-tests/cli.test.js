@@ -34,9 +34,13 @@ function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-function cli(args, { env = {}, input } = {}) {
+// `terminal: true` runs the bin as if its stdout were a terminal: the choices the CLI makes from
+// `isTTY` (what it escapes) are what is tested, without a pseudo-terminal.
+const AS_TERMINAL = ['--import', 'data:text/javascript,process.stdout.isTTY=true'];
+
+function cli(args, { env = {}, input, terminal = false, timeout = 0 } = {}) {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [...(terminal ? AS_TERMINAL : []), BIN, ...args], { env: cleanEnv(env), maxBuffer: 64 * 1024 * 1024, timeout }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
     if (input !== undefined) child.stdin.end(input);
@@ -178,6 +182,42 @@ test('provider text reaches the terminal with control characters shown as escape
   }
 });
 
+test('csv and json to a terminal escape control characters; to a pipe they stay exact', async () => {
+  const hostile = 'tok\u001b[2J\u001b]0;pwned\u0007\nX\u202eY\u009b31m\u2028Z\u007f';
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ items: [{ type: 'TOKEN', object: { tokenId: 'tok_ok', customer: { accountId: hostile }, paymentMethod: 'card' } }] }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const env = { PAYERLY_API_KEY: 'k', PAYERLY_BASE_URL: `http://127.0.0.1:${server.address().port}/v1` };
+    const get = (format, terminal) => cli(['get', '-p', 'payerly', '-t', 'tok_ok', '-f', format], { env, terminal });
+    // C0 but the CSV's own CRLF row ends and JSON's own line breaks; DEL, C1, bidi, separators.
+    const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
+    const shownCsv = await get('csv', true);
+    assert.equal(shownCsv.code, 0, shownCsv.stderr);
+    assert.doesNotMatch(shownCsv.stdout, CONTROL);
+    assert.equal(shownCsv.stdout.split('\r\n').length, 3, 'a header, one row and the final CRLF: the newline did not split the row');
+    assert.equal(parseCsv(shownCsv.stdout)[1][2], 'tok\\u001b[2J\\u001b]0;pwned\\u0007\\u000aX\\u202eY\\u009b31m\\u2028Z\\u007f');
+    const storedCsv = await get('csv', false);
+    assert.equal(parseCsv(storedCsv.stdout)[1][2], hostile, 'to a pipe or file the cell is byte-exact');
+
+    for (const format of ['json', 'ndjson']) {
+      const shown = await get(format, true);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.doesNotMatch(shown.stdout, CONTROL, format);
+      assert.ok(shown.stdout.includes('\\u202eY\\u009b31m\\u2028Z\\u007f'), shown.stdout);
+      assert.equal(JSON.parse(shown.stdout).customerId, hostile, `${format}: the escapes parse back to the exact value`);
+      const stored = await get(format, false);
+      assert.ok(stored.stdout.includes('\u202eY\u009b31m'), `${format} to a pipe is as JSON.stringify wrote it`);
+      assert.equal(JSON.parse(stored.stdout).customerId, hostile);
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test('list for every provider that can list, and get on Payerly', async () => {
   for (const [provider, customer, count] of [['alliancepay', 'senderCustomerId', 3], ['chargeover', '1000', 25]]) {
     const r = await cli(['list', ...sbx(), '-p', provider, '-c', customer, '-f', 'ndjson']);
@@ -302,6 +342,12 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     ['list', '--sandbox', 'http://sandbox.example.com:8788', '-p', 'pinelabs', '-c', 'x'], // not this machine
     ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--max-retries', '0x2'], // decimal digits only
     ['list', ...sbx(), '-p', 'pinelabs', '-c', 'x', '--timeout-ms', '1e3'],
+    // Operations the provider does not have (its capabilities): refused before any request.
+    ['list', ...sbx(), '-p', 'payerly', '-c', 'x'],
+    ['set-status', ...sbx(), '-p', 'pinelabs', '-t', 'x', '-c', 'y', '-s', 'SUSPENDED'],
+    ['delete', ...sbx(), '-p', 'payerly', '-t', 'tok_visa_active', '--yes'],
+    ['help', 'frobnicate'],
+    ['help', 'toString'],
   ];
   for (const args of cases) {
     const r = await cli(args);
@@ -317,9 +363,20 @@ test('usage errors exit 2 with a hint, before any request', async () => {
 test('a delete the provider cannot do is refused before the question', async () => {
   // stdin is not a terminal here: were the question asked first, this would be the --yes usage error.
   const r = await cli(['delete', ...sbx(), '-p', 'payerly', '-t', 'tok_visa_active']);
-  assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /UNSUPPORTED/);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /payerly has no token deletion operation/);
+  assert.doesNotMatch(r.stderr, /needs --yes/);
+});
+
+test('an export the provider cannot list is one usage error, not a failure per customer', async () => {
+  const file = path.join(dir, 'payerly-customers.txt');
+  writeFileSync(file, ['cust-v1-statuses', 'cust-forbidden', 'nope', 'cust-v1-empty'].join('\n'));
+  const r = await cli(['export', ...sbx(), '-p', 'payerly', '-i', file, '--progress']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, '', 'not even the opening [');
+  assert.match(r.stderr, /^paytokens export: payerly has no token listing operation\nUsage: /);
+  assert.doesNotMatch(r.stderr, /failed:|Exported/);
+  assert.equal(sandbox.requests.filter((q) => !q.path.startsWith('/_sandbox')).length, 0);
 });
 
 test('--help on every command', async () => {
@@ -329,6 +386,15 @@ test('--help on every command', async () => {
     assert.match(r.stdout, new RegExp(`^paytokens ${command} — `));
     assert.match(r.stdout, /Exit codes/);
   }
+  const named = await cli(['help', 'export']);
+  assert.equal(named.code, 0);
+  assert.match(named.stdout, /^paytokens export — /);
+  // An unknown topic is said to be unknown (and not echoed), not answered with the main help.
+  const unknown = await cli(['help', 'sk_live_pasted']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stdout, '');
+  assert.match(unknown.stderr, /^paytokens: unknown command\. Commands: list, get, set-status, delete, export/);
+  assert.ok(!unknown.stderr.includes('sk_live_pasted'));
   const top = await cli(['--help']);
   assert.equal(top.code, 0);
   for (const name of ['PAYTOKENS_PROVIDER', 'PAYTOKENS_SANDBOX_URL', 'PINELABS_CLIENT_ID', 'PINELABS_CLIENT_SECRET', 'ALLIANCEPAY_SERVICE_CODE',
@@ -441,6 +507,52 @@ test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   assert.equal(withPassword.code, 3);
   assert.match(withPassword.stderr, /cannot reach the sandbox at http:\/\/127\.0\.0\.1:9/);
   assert.ok(!withPassword.stderr.includes('s3cret-Zq'));
+});
+
+test('a sandbox port that accepts but never answers fails with TIMEOUT instead of hanging', async () => {
+  const silent = createServer(() => { /* never answers */ });
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const started = Date.now();
+    // --timeout-ms bounds each setup request (10 s when not given). A CLI that hangs is killed
+    // (exit -1) rather than hanging the suite.
+    const r = await cli(['list', '--sandbox', `http://127.0.0.1:${silent.address().port}`, '--timeout-ms', '300', '-p', 'pinelabs', '-c', 'x'], { timeout: 20_000 });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /TIMEOUT: the sandbox at http:\/\/127\.0\.0\.1:\d+ did not answer \/_sandbox\/\w+ within 0\.3 s/);
+    assert.ok(Date.now() - started < 10_000, 'the 10 s default did not apply over --timeout-ms');
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test("a sandbox that has no base URL for the provider is refused, never the provider's own host", async () => {
+  // A stand-in sandbox whose setup lists every provider but Pine Labs; whatever else it is asked
+  // is counted (the real sandbox's Pine Labs is not reachable through it).
+  const { pinelabs, ...others } = sandbox.baseUrls;
+  let calls = 0;
+  const partial = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.url === '/_sandbox/health') res.end(JSON.stringify({ ok: true, baseUrls: others }));
+    else if (req.url === '/_sandbox/credentials') res.end(JSON.stringify(sandbox.credentials));
+    else { calls += 1; res.end('{}'); }
+  });
+  await new Promise((resolve) => partial.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${partial.address().port}`;
+    const r = await cli(['list', '--sandbox', url, '-p', 'pinelabs', '-c', 'cust-v1-statuses']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /the sandbox at http:\/\/127\.0\.0\.1:\d+ has no base URL for pinelabs; nothing was sent/);
+    assert.equal(calls, 0);
+    assert.equal(sandbox.requests.length, 0, 'and nothing reached any other host either');
+    // --base-url still applies in sandbox mode, and then says where to go.
+    const given = await cli(['list', '--sandbox', url, '--base-url', pinelabs, '-p', 'pinelabs', '-c', 'cust-v1-statuses']);
+    assert.equal(given.code, 0, given.stderr);
+    assert.equal(JSON.parse(given.stdout).length, 5);
+  } finally {
+    await new Promise((resolve) => partial.close(resolve));
+  }
 });
 
 test('the bin is declared in the package', () => {

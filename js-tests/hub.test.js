@@ -109,6 +109,12 @@ test('malformed input and hubs are refused', async () => {
     assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(input));
     assert.match(err.message, /^input\.customers/, 'named from the argument it is in, as the clients name theirs');
   }
+  // A key that is not a provider is not echoed (it may be a secret pasted in the wrong place);
+  // the message names the providers instead.
+  const pasted = await rejection(hub.listTokens({ customers: { sk_live_51Habc: 'c1' } }));
+  assert.equal(pasted.code, 'INVALID_INPUT');
+  assert.ok(!pasted.message.includes('sk_live_51Habc'), pasted.message);
+  assert.equal(pasted.message, 'input.customers: holds a key that is not a provider (alliancepay, chargeover, pinelabs, payerly)');
   // A key no listing reads is refused, as by a client's calls: a signal there would never stop it.
   const customers = { pinelabs: 'cust-v1-0811030624-aa-RBDgpR' };
   const misplaced = await rejection(hub.listTokens({ customers, signal: AbortSignal.abort() }));
@@ -138,6 +144,43 @@ test("a hand-made client's failure that cannot even be shown is still an outcome
   const { outcomes } = await hub.listTokens({ customers: { payerly: 'c' } });
   assert.equal(outcomes.payerly.error.code, 'PROVIDER_ERROR');
   assert.equal(outcomes.payerly.error.message, 'internal error: a value (object) that cannot be shown');
+});
+
+test('a rejection that throws when looked at (a revoked Proxy, a throwing code getter) is that provider\'s outcome, not a rejection', async () => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const throwingCode = { get code() { throw new Error('boom'); } };
+  for (const thrown of [proxy, throwingCode]) {
+    const hub = createHub([clientFor(sandbox(), 'pinelabs'), { provider: 'payerly', listTokens: async () => { throw thrown; } }]);
+    const { tokens, outcomes } = await hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses', payerly: 'x' } });
+    assert.equal(outcomes.pinelabs.ok, true);
+    assert.equal(tokens.length, 5);
+    const err = outcomes.payerly.error;
+    assert.ok(err instanceof PayTokensError);
+    assert.deepEqual([err.code, err.provider, err.retryable], ['PROVIDER_ERROR', 'payerly', false]);
+    assert.match(err.message, /^internal error: /);
+    assert.equal(err.cause, thrown);
+  }
+});
+
+test("the hub's abort is the hub's ABORTED, with no provider blamed for it", async () => {
+  // ChargeOver answers late, so the abort lands while it is in flight and its client rejects
+  // with an ABORTED of its own, naming chargeover.
+  sandbox().fault({ provider: 'chargeover', scenario: 'slow', delayMs: 1500 });
+  const hub = hubFor(['pinelabs', 'chargeover']);
+  const controller = new AbortController();
+  const reason = new Error('the operator moved on');
+  setTimeout(() => controller.abort(reason), 200);
+  const err = await rejection(hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses', chargeover: '1000' } }, { signal: controller.signal }));
+  assert.ok(err instanceof PayTokensError);
+  assert.equal(err.code, 'ABORTED');
+  assert.equal(err.provider, undefined);
+  assert.equal(err.message, 'the listing was aborted by its signal');
+  assert.equal(err.cause, reason);
+  // A client double that rejects with a provider's ABORTED gets the same hub-level error.
+  const double = { provider: 'alliancepay', listTokens: async () => { throw new PayTokensError({ code: 'ABORTED', provider: 'alliancepay', message: 'stopped waiting for alliancepay', retryable: false }); } };
+  const aborted = await rejection(createHub([double]).listTokens({ customers: { alliancepay: '1' } }, { signal: AbortSignal.abort(reason) }));
+  assert.deepEqual([aborted.code, aborted.provider, aborted.message], ['ABORTED', undefined, 'the listing was aborted by its signal']);
 });
 
 test('sort order: status, then soonest expiry (unknown last), then provider, then id', () => {

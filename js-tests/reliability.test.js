@@ -231,6 +231,54 @@ test('a reply larger than 32 MiB is refused before it reaches wasm, and the clie
   assert.match(err.message, /larger than 32 MiB.*\(HTTP 200\), so it was most likely applied: read the token before repeating it$/);
 });
 
+test('a reply without Content-Length stops being read at 32 MiB: the rest is never downloaded', async () => {
+  let written = 0;
+  const endless = createServer((req, res) => {
+    if (req.url.endsWith('/auth/v1/token')) return res.end(JSON.stringify({ access_token: 'at', expires_at: '2999-01-01T00:00:00Z' }));
+    res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no length announced
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const more = () => {
+      while (!res.destroyed && written < 512 * 1024 * 1024) {
+        written += chunk.length;
+        if (!res.write(chunk)) return res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  });
+  await new Promise((resolve) => endless.listen(0, '127.0.0.1', resolve));
+  try {
+    const client = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, timeoutMs: 60000, baseUrl: `http://127.0.0.1:${endless.address().port}` });
+    const err = await rejection(client.listTokens({ customerId: 'c' }));
+    assert.equal(err.code, 'DECODE');
+    assert.match(err.message, /larger than 32 MiB/);
+    assert.ok(written < 128 * 1024 * 1024, `the client cancelled the body (${written / 1048576} MiB written)`);
+  } finally {
+    endless.closeAllConnections();
+    await new Promise((resolve) => endless.close(resolve));
+  }
+});
+
+test('a host name that does not resolve sent nothing: a delete is tried again and goes through', async () => {
+  let deletes = 0;
+  const fetchDouble = async (url) => {
+    if (url.endsWith('/auth/v1/token')) return new Response(JSON.stringify({ access_token: 'at', expires_at: '2999-01-01T00:00:00Z' }));
+    deletes += 1;
+    if (deletes === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }) });
+    return new Response(JSON.stringify({ token_id: 't1', customer_id: 'c', status: 'DEACTIVATED' }));
+  };
+  const client = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 1, fetch: fetchDouble });
+  await client.deleteToken({ tokenId: 't1', customerId: 'c' });
+  assert.equal(deletes, 2);
+  // With no retries left it says so plainly: nothing reached the provider.
+  deletes = 0;
+  const once = createClient({ provider: 'pinelabs', clientId: 'a', clientSecret: 'b', maxRetries: 0, fetch: fetchDouble });
+  const err = await rejection(once.deleteToken({ tokenId: 't1', customerId: 'c' }));
+  assert.equal(err.code, 'NETWORK');
+  assert.match(err.message, /ENOTFOUND/);
+  assert.doesNotMatch(err.message, /may have been applied/);
+});
+
 test('a redirect is never followed: the secret and headers stay put, and the call fails once with PROVIDER_ERROR', async () => {
   const caught = [];
   const catcher = createServer((req, res) => {

@@ -9,12 +9,42 @@ const ABANDONED = { kind: 'abandoned', detail: 'nobody waits for this attempt an
 const MAX_REPLY_BYTES = 32 * 1024 * 1024;
 const UNUSABLE = { kind: 'network', detail: 'fetch did not resolve to a Response' };
 const TOO_LARGE = { kind: 'too_large', detail: `the reply is larger than ${MAX_REPLY_BYTES / 1048576} MiB` };
+// Failures that come before any connection (refused, or a host name that does not resolve): the
+// request never reached the provider, so even a write is safe to send again.
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+// The body's bytes, or undefined once they pass MAX_REPLY_BYTES. Read as a stream so that the cap
+// holds while reading: a reply without Content-Length, or a compressed one (whose length says
+// nothing of what it inflates to), is never held whole before it is refused.
+async function cappedBytes(body) {
+  const reader = body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_REPLY_BYTES) {
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
 
 function failure(error, timedOut, status) {
   if (timedOut) return status === undefined ? TIMED_OUT : { ...TIMED_OUT, status };
   if (status !== undefined) return { kind: 'truncated', detail: 'body cut off', status };
   const code = error?.cause?.code;
-  if (code === 'ECONNREFUSED') return { kind: 'refused', detail: 'connection failed (ECONNREFUSED)' };
+  if (NOT_SENT.has(code)) return { kind: 'refused', detail: `connection failed (${code})` };
   return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS or CORS)' };
 }
 
@@ -74,8 +104,10 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     try {
       // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
       // encoded again on its way in. A test double with only text() still works.
-      const body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
-      if (body.length > MAX_REPLY_BYTES) return { ...TOO_LARGE, status };
+      let body;
+      if (typeof response.body?.getReader === 'function') body = await cappedBytes(response.body);
+      else body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
+      if (body === undefined || body.length > MAX_REPLY_BYTES) return { ...TOO_LARGE, status };
       reply.push(body);
     } catch (error) {
       return failure(error, timedOut, status);

@@ -88,19 +88,39 @@ function copyOf(value) {
 // The core listens to a signal of the call's own, which follows the caller's. When the core fails,
 // the old instance's listener would otherwise stay on the caller's signal for good (that instance's
 // calls are dropped, never run to their end); this one is removed as the call ends, however it ends.
+// A caller's signal gets one listener however many calls share it (a server's shutdown signal
+// passed to every call): one per call would set off Node's listener-leak warning at 11 in flight.
+const relays = new WeakMap(); // the caller's signal → { calls: the controllers following it, onAbort }
+
 function relayed(signal) {
   if (signal === undefined) return NO_RELAY;
   const controller = new AbortController();
-  const onAbort = () => controller.abort(reasonOf(signal));
+  let relay;
   try {
-    if (signal.aborted) controller.abort(reasonOf(signal));
-    else signal.addEventListener('abort', onAbort);
+    if (signal.aborted) {
+      controller.abort(reasonOf(signal));
+      return { signal: controller.signal, stop() {} };
+    }
+    relay = relays.get(signal);
+    if (!relay) {
+      const calls = new Set();
+      const onAbort = () => {
+        for (const call of calls) call.abort(reasonOf(signal));
+      };
+      signal.addEventListener('abort', onAbort);
+      relay = { calls, onAbort };
+      relays.set(signal, relay);
+    }
   } catch {
     return { signal, stop() {} }; // a polyfill that throws: the core copes with it, as before
   }
+  relay.calls.add(controller);
   const stop = () => {
+    relay.calls.delete(controller);
+    if (relay.calls.size > 0 || relays.get(signal) !== relay) return;
+    relays.delete(signal);
     try {
-      signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', relay.onAbort);
     } catch {
       // nothing more can be done for a polyfill that throws here
     }
@@ -275,8 +295,10 @@ class Client {
   async *#pages(query, signal, refused) {
     if (refused) throw refused;
     let cursor;
+    // deadlineMs bounds the whole listing, every page, as it bounds listTokens.
+    const startedAt = Date.now();
     do {
-      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay), false, signal), signal);
+      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
       for (const token of page.tokens) {
         // Aborted while the loop worked on an earlier token: nothing more is handed out.
         if (hasAborted(signal)) {

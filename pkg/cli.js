@@ -57,7 +57,7 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
       --password KEY          ChargeOver REST private key                   [CHARGEOVER_PASSWORD]
                               (ChargeOver also needs --base-url, your instance's /api/v3 URL)
       --api-key KEY           Payerly                                       [PAYERLY_API_KEY]
-      --timeout-ms N          per attempt (default 30000)
+      --timeout-ms N          per attempt (default 30000; each --sandbox setup request: 10000)
       --max-retries N         default 2; 0 turns retries off
   -h, --help                  this help
 Secrets on a command line are visible to other local users (ps); prefer the environment variables.`;
@@ -190,7 +190,11 @@ function intOption(values, flag, { min, max, fallback }) {
   return n;
 }
 
-async function sandboxSetup(url, provider) {
+// A sandbox answers at once; a port that accepts and never answers (another program, a paused
+// process) must not hang the CLI.
+const SANDBOX_SETUP_TIMEOUT_MS = 10_000;
+
+async function sandboxSetup(url, provider, timeoutMs = SANDBOX_SETUP_TIMEOUT_MS) {
   let base;
   try {
     base = new URL(url);
@@ -207,17 +211,27 @@ async function sandboxSetup(url, provider) {
   base.password = '';
   const root = base.href.replace(/\/+$/, '');
   const get = async (path) => {
+    // The timeout covers the body too: a reply that stops half-way hangs as surely as none.
+    const signal = AbortSignal.timeout(timeoutMs);
+    const timedOut = () => new PayTokensError({ code: 'TIMEOUT', message: `the sandbox at ${root} did not answer ${path} within ${timeoutMs / 1000} s`, retryable: true });
     let res;
     try {
-      res = await fetch(`${root}${path}`);
+      res = await fetch(`${root}${path}`, { signal });
     } catch (err) {
+      if (signal.aborted) throw timedOut();
       throw new PayTokensError({ code: 'NETWORK', message: `cannot reach the sandbox at ${root} (${err.cause?.code ?? err.message})`, retryable: true });
     }
     if (!res.ok) throw new PayTokensError({ code: 'PROVIDER_ERROR', httpStatus: res.status, message: `the sandbox at ${root} answered ${res.status} for ${path}`, retryable: false });
-    return res.json();
+    try {
+      return await res.json();
+    } catch {
+      if (signal.aborted) throw timedOut();
+      throw new PayTokensError({ code: 'PROVIDER_ERROR', message: `the sandbox at ${root} answered ${path} with a body that is not JSON`, retryable: false });
+    }
   };
   const [health, credentials] = await Promise.all([get('/_sandbox/health'), get('/_sandbox/credentials')]);
-  return { baseUrl: health.baseUrls?.[provider], credentials: credentials[provider] ?? {} };
+  const baseUrl = health?.baseUrls?.[provider];
+  return { root, baseUrl: typeof baseUrl === 'string' && baseUrl !== '' ? baseUrl : undefined, credentials: credentials?.[provider] ?? {} };
 }
 
 async function clientConfig(values) {
@@ -246,9 +260,14 @@ async function clientConfig(values) {
     if (environment === 'production') {
       throw new UsageError("production (--environment or PAYTOKENS_ENVIRONMENT) cannot be reached through the sandbox (--sandbox or PAYTOKENS_SANDBOX_URL); --sandbox '' leaves the sandbox");
     }
-    const sbx = await sandboxSetup(sandboxUrl, provider);
+    const sbx = await sandboxSetup(sandboxUrl, provider, timeoutMs);
     Object.assign(config, sbx.credentials);
     if (sbx.baseUrl) config.baseUrl = sbx.baseUrl;
+    // Without a base URL the client would go to the provider's own host, with whatever
+    // credentials the command line carries, while the command line says sandbox.
+    if (!sbx.baseUrl && !values['base-url']) {
+      throw new PayTokensError({ code: 'PROVIDER_ERROR', provider, message: `the sandbox at ${sbx.root} has no base URL for ${provider}; nothing was sent (give --base-url, or use a sandbox that emulates ${provider})`, retryable: false });
+    }
   }
   const upper = provider.toUpperCase();
   const baseUrl = flagOr('base-url', `${upper}_BASE_URL`);
@@ -285,15 +304,23 @@ async function clientConfig(values) {
   return config;
 }
 
-async function makeClient(values) {
+// What each command needs of the provider (its `capabilities`), in the SDK's words for it.
+const OPERATIONS = { listTokens: 'token listing', getToken: 'token lookup', updateTokenStatus: 'token status change', deleteToken: 'token deletion' };
+
+async function makeClient(values, operation) {
   const config = await clientConfig(values);
+  let client;
   try {
-    return createClient(config);
+    client = createClient(config);
   } catch (err) {
     // A missing or malformed credential: the SDK names the field only, never its value.
     if (err?.code === 'INVALID_INPUT') throw new UsageError(`${err.message} — give it with a flag or its environment variable (see --help)`);
     throw err;
   }
+  // An operation the provider does not have is a mistake in the command line, said once and
+  // before anything is sent (or asked): an export would otherwise fail once per customer.
+  if (!client.capabilities[operation]) throw new UsageError(`${client.provider} has no ${OPERATIONS[operation]} operation`);
+  return client;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,7 +340,10 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 
 function csvCell(value) {
   if (value === undefined || value === null) return '';
-  const text = FORMULA_START.test(String(value)) ? `'${value}` : String(value);
+  let text = FORMULA_START.test(String(value)) ? `'${value}` : String(value);
+  // On a terminal the cell is shown, not stored: its control characters are escaped as in a
+  // table. To a file or a pipe the data stays byte-exact.
+  if (out.isTTY) text = printable(text);
   return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -333,9 +363,19 @@ function shortDate(iso) {
 // would be obeyed: ESC sequences can clear the screen, retitle the window or fake a line, and
 // bidi overrides reorder what is shown. They are written as visible \u escapes instead.
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+// The same less C0, which JSON.stringify already escapes (and whose line breaks lay out
+// indented JSON): in JSON these stand only inside strings, where \u escapes parse back to them.
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const unicodeEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 function printable(value) {
-  return String(value).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return String(value).replace(UNPRINTABLE, unicodeEscape);
+}
+
+/** JSON as written to stdout: on a terminal, with nothing in it a terminal would obey. */
+function jsonText(value, indent) {
+  const text = JSON.stringify(value, null, indent);
+  return out.isTTY ? text.replace(UNPRINTABLE_IN_JSON, unicodeEscape) : text;
 }
 
 function table(tokens) {
@@ -358,8 +398,8 @@ function formatOf(values, fallback) {
 }
 
 async function printTokens(tokens, format) {
-  if (format === 'json') return write(`${JSON.stringify(tokens, null, 2)}\n`);
-  if (format === 'ndjson') return write(tokens.map((t) => `${JSON.stringify(t)}\n`).join(''));
+  if (format === 'json') return write(`${jsonText(tokens, 2)}\n`);
+  if (format === 'ndjson') return write(tokens.map((t) => `${jsonText(t)}\n`).join(''));
   if (format === 'csv') return write(CSV_HEADER + tokens.map(csvRow).join(''));
   if (tokens.length === 0) {
     process.stderr.write('No tokens.\n');
@@ -380,7 +420,7 @@ function required(values, flag, what) {
 async function runList(values) {
   const customerId = required(values, 'customer', 'the customer id');
   const format = formatOf(values);
-  const client = await makeClient(values);
+  const client = await makeClient(values, 'listTokens');
   await printTokens(await client.listTokens({ customerId }), format);
   return EXIT.OK;
 }
@@ -388,14 +428,14 @@ async function runList(values) {
 async function runGet(values) {
   const tokenId = required(values, 'token', 'the token id');
   const format = formatOf(values);
-  const client = await makeClient(values);
+  const client = await makeClient(values, 'getToken');
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
   if (values['account-id']) input.accountId = values['account-id'];
   if (values.phone) input.phone = values.phone;
   if (values.email) input.email = values.email;
   const token = await client.getToken(input);
-  if (format === 'json') await write(`${JSON.stringify(token, null, 2)}\n`);
+  if (format === 'json') await write(`${jsonText(token, 2)}\n`);
   else await printTokens([token], format);
   return EXIT.OK;
 }
@@ -405,11 +445,11 @@ async function runSetStatus(values) {
   const status = required(values, 'status', 'ACTIVE or SUSPENDED').toUpperCase();
   if (!['ACTIVE', 'SUSPENDED'].includes(status)) throw new UsageError('--status must be ACTIVE or SUSPENDED (use "paytokens delete" to delete)');
   const format = formatOf(values);
-  const client = await makeClient(values);
+  const client = await makeClient(values, 'updateTokenStatus');
   const input = { tokenId, status };
   if (values.customer) input.customerId = values.customer;
   const token = await client.updateTokenStatus(input);
-  if (format === 'json') await write(`${JSON.stringify(token, null, 2)}\n`);
+  if (format === 'json') await write(`${jsonText(token, 2)}\n`);
   else await printTokens([token], format);
   return EXIT.OK;
 }
@@ -429,12 +469,9 @@ async function confirm(question) {
 
 async function runDelete(values) {
   const tokenId = required(values, 'token', 'the token id');
-  const client = await makeClient(values);
-  // Refused before the question, not after a "y": what the provider cannot delete, or cannot
-  // delete without the customer.
-  if (!client.capabilities.deleteToken) {
-    throw new PayTokensError({ code: 'UNSUPPORTED', provider: client.provider, message: `${client.provider} has no token deletion operation`, retryable: false });
-  }
+  // Refused before the question, not after a "y": what the provider cannot delete (makeClient),
+  // or cannot delete without the customer.
+  const client = await makeClient(values, 'deleteToken');
   if (client.provider === 'pinelabs' && !values.customer) throw new UsageError('--customer is required to delete a token at pinelabs (the customer id)');
   if (!values.yes) {
     if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
@@ -536,7 +573,7 @@ async function runExport(values) {
   const concurrency = intOption(values, 'concurrency', { min: 1, max: 64, fallback: 8 });
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress contradict each other');
   const customers = readCustomers(file);
-  const client = await makeClient(values);
+  const client = await makeClient(values, 'listTokens');
   const progress = new Progress(values['no-progress'] ? false : Boolean(values.progress || process.stderr.isTTY), customers.length);
 
   // Results are written in input order as soon as every earlier customer is done, so output is
@@ -555,8 +592,8 @@ async function runExport(values) {
       nextToWrite += 1;
       let chunk = '';
       for (const t of tokens) {
-        if (format === 'json') chunk += `${written === 0 ? '\n' : ',\n'}  ${JSON.stringify(t)}`;
-        else if (format === 'ndjson') chunk += `${JSON.stringify(t)}\n`;
+        if (format === 'json') chunk += `${written === 0 ? '\n' : ',\n'}  ${jsonText(t)}`;
+        else if (format === 'ndjson') chunk += `${jsonText(t)}\n`;
         else chunk += csvRow(t);
         written += 1;
       }
@@ -631,11 +668,22 @@ function describe(err) {
   return printable(err?.message ?? err);
 }
 
+// Own keys only: "toString" is not a command.
+const commandNamed = (name) => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
+
+function unknownCommand(word) {
+  // Never echo the word: a misplaced argument may be a secret.
+  process.stderr.write(`paytokens: ${word.startsWith('-') ? 'options come after the command' : 'unknown command'}. Commands: ${Object.keys(COMMANDS).join(', ')}. See "paytokens --help".\n`);
+  return EXIT.USAGE;
+}
+
 async function main(argv) {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-    const topic = first === 'help' ? rest[0] : undefined;
-    if (topic && COMMANDS[topic]) {
+    // `help --help` is the main help, as `help` alone.
+    const topic = first === 'help' && rest[0] !== '-h' && rest[0] !== '--help' ? rest[0] : undefined;
+    if (topic !== undefined) {
+      if (!commandNamed(topic)) return unknownCommand(topic);
       out.write(commandHelp(topic));
       return EXIT.OK;
     }
@@ -651,12 +699,8 @@ async function main(argv) {
     out.write(`${pkg.version}\n`);
     return EXIT.OK;
   }
-  const command = COMMANDS[first];
-  if (!command) {
-    // Never echo the word: a misplaced argument may be a secret.
-    process.stderr.write(`paytokens: ${first.startsWith('-') ? 'options come after the command' : 'unknown command'}. Commands: ${Object.keys(COMMANDS).join(', ')}. See "paytokens --help".\n`);
-    return EXIT.USAGE;
-  }
+  const command = commandNamed(first);
+  if (!command) return unknownCommand(first);
   const usage = (text) => {
     process.stderr.write(`paytokens ${first}: ${text}\nUsage: ${command.usage}\nSee "paytokens ${first} --help".\n`);
     return EXIT.USAGE;

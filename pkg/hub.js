@@ -113,7 +113,8 @@ class Hub {
     if (!given) throw invalid('input.customers: must be a plain object of provider → customerId');
     const entries = given.filter(([, id]) => id !== undefined && id !== null && id !== '');
     for (const [provider, id] of entries) {
-      if (!PROVIDERS.includes(provider)) throw invalid(`input.customers.${provider}: not a provider (${PROVIDERS.join(', ')})`);
+      // The key is not echoed, as above: it may be a secret pasted in the wrong place.
+      if (!PROVIDERS.includes(provider)) throw invalid(`input.customers: holds a key that is not a provider (${PROVIDERS.join(', ')})`);
       if (typeof id !== 'string') throw invalid(`input.customers.${provider}: must be a string`);
     }
     if (hasAborted(signal)) throw stopped();
@@ -133,7 +134,9 @@ class Hub {
     }));
     // The caller asked to stop: no partial result, as from any other aborted call, whatever the
     // clients made of the signal (a test double may ignore it or reject with a DOMException).
-    if (hasAborted(signal)) throw settled.find(([, outcome]) => outcome.error?.code === 'ABORTED')?.[1].error ?? stopped();
+    // The hub's own ABORTED, not a client's: the caller stopped the listing, and no provider is
+    // to blame for it (whichever client noticed first is chance).
+    if (hasAborted(signal)) throw stopped();
     const outcomes = {};
     const tokens = [];
     for (const [provider, outcome, list] of settled) {

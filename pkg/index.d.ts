@@ -43,7 +43,11 @@ export interface ClientHooks {
 }
 
 export interface AlliancePayHooks extends ClientHooks {
-  /** Called with each newly opened session, so a backend can persist it and pass it back as `session`. */
+  /**
+   * Called with each newly opened session, so a backend can persist it and pass it back as `session`.
+   * A throw or rejection from it is ignored (the call that opened the session goes on): a store
+   * that fails must report that itself.
+   */
   onSessionUpdate?: (session: AlliancePaySession & { issuedFor: string }) => void;
 }
 
@@ -183,7 +187,8 @@ export interface Hub {
   client<P extends Provider>(provider: P): Client<P>;
   /**
    * Lists each customer at its provider, concurrently. Rejects only on malformed input or
-   * options, or with `ABORTED` when `options.signal` stopped the listing.
+   * options, or with `ABORTED` when `options.signal` stopped the listing (the hub's own, with no
+   * `provider`). A provider's failure, whatever it rejected with, is in its `outcomes` entry.
    */
   listTokens(input: HubListInput, options?: CallOptions): Promise<HubResult>;
 }

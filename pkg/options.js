@@ -96,17 +96,22 @@ export function isCoreError(thrown) {
  * Any failure as a PayTokensError. The core reports every failure as a typed object; so does a
  * client from another copy of this package (where `instanceof` fails), or a test double, which
  * is taken at its word when its code is one of ours. Anything else (a Node error's `ECONNRESET`
- * from a hand-made client in a hub) becomes PROVIDER_ERROR "internal error: …", with what was
- * thrown as its cause.
+ * from a hand-made client in a hub, a value that throws when looked at) becomes PROVIDER_ERROR
+ * "internal error: …", with what was thrown as its cause. Never throws.
  */
 export function toError(thrown, signal) {
-  if (thrown instanceof PayTokensError) return thrown;
-  if (isCoreError(thrown)) {
-    const err = new PayTokensError(thrown);
-    // What the caller aborted with, as fetch rejects with it; else what the error carried.
-    if (err.code === 'ABORTED' && signal) err.cause = reasonOf(signal);
-    else if (thrown.cause !== undefined) err.cause = thrown.cause;
-    return err;
+  try {
+    if (thrown instanceof PayTokensError) return thrown;
+    if (isCoreError(thrown)) {
+      const err = new PayTokensError(thrown);
+      // What the caller aborted with, as fetch rejects with it; else what the error carried.
+      if (err.code === 'ABORTED' && signal) err.cause = reasonOf(signal);
+      else if (thrown.cause !== undefined) err.cause = thrown.cause;
+      return err;
+    }
+  } catch {
+    // A revoked Proxy or a getter that throws (a hand-made client's rejection in a hub): the
+    // caller gets a failure it can handle, not the TypeError of looking at it.
   }
   // Not expected: the core reports every failure as a typed object. Keep what happened.
   const err = new PayTokensError({ code: 'PROVIDER_ERROR', message: `internal error: ${describe(messageOf(thrown) ?? thrown)}`, retryable: false });

@@ -199,7 +199,9 @@ export function createAlliancepay({ now, sessionTtlMs = 60 * 60 * 1000 }) {
     return fail(ctx, s, s === 503 ? 'b_server_is_overloaded' : 'b_unknown_error');
   }
 
-  const faultScenarios = new Set(['session_expired', 'used_token', 'revoked']);
+  // applied_then_overloaded: the change is made, but the reply says b_overload_error, as when the
+  // bank's answer is lost to an overloaded front end after the work was done.
+  const faultScenarios = new Set(['session_expired', 'used_token', 'revoked', 'applied_then_overloaded']);
 
   // null means "now handle the request normally" (the fault changed state instead of replying).
   function applyFault(fault, ctx) {
@@ -209,6 +211,9 @@ export function createAlliancepay({ now, sessionTtlMs = 60 * 60 * 1000 }) {
       return null;
     }
     if (fault.scenario === 'used_token') return fail(ctx, 401, 'b_used_token');
+    if (fault.scenario === 'applied_then_overloaded') {
+      return Promise.resolve(handle(ctx)).then(() => fail(ctx, 200, 'b_overload_error'));
+    }
     if (fault.scenario === 'revoked') {
       revoked = true;
       return null;

@@ -167,9 +167,14 @@ impl<E: Env> Client<E> {
         }
     }
 
-    /// One page; `cursor` is the `next` of the previous page.
-    pub async fn list_tokens_page(&self, input: &ListTokensInput, cursor: Option<&str>) -> Result<TokenPage> {
-        self.page(input, cursor, self.deadline()).await
+    /// One page; `cursor` is the `next` of the previous page. `started_ms` is when the listing's
+    /// first page was asked for: `deadlineMs` bounds all its pages together, as in `list_tokens`.
+    pub async fn list_tokens_page(&self, input: &ListTokensInput, cursor: Option<&str>, started_ms: Option<u64>) -> Result<TokenPage> {
+        let deadline = match started_ms {
+            Some(started) => self.inner.settings.deadline_ms.map(|d| started.saturating_add(u64::from(d))),
+            None => self.deadline(),
+        };
+        self.page(input, cursor, deadline).await
     }
 
     async fn page(&self, input: &ListTokensInput, cursor: Option<&str>, deadline: Deadline) -> Result<TokenPage> {
@@ -309,7 +314,19 @@ impl<E: Env> Client<E> {
                     )
                     .with_provider(self.provider()));
                 }
-                self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await.map(|()| None)
+                match self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await {
+                    Ok(()) => Ok(None),
+                    // "Not updated" is also the answer to a change already made: a repeat of a
+                    // request whose first reply was lost (b_overload_error is retried), or another
+                    // caller's change to the same status. The token tells which.
+                    Err(refused) if refused.code == ErrorCode::InvalidTransition => {
+                        match self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await {
+                            Ok(now) if now.status == input.status => Ok(Some(now)),
+                            _ => Err(refused),
+                        }
+                    }
+                    Err(failed) => Err(failed),
+                }
             }
             _ => Err(Error::unsupported(self.provider(), "token status change")),
         }

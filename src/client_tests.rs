@@ -353,6 +353,22 @@ fn the_deadline_spans_every_page_of_a_listing() {
 }
 
 #[test]
+fn the_deadline_spans_every_page_of_a_listing_read_page_by_page() {
+    // pkg/api.js passes when the listing's first page was asked for: a later page gets what is left.
+    let input = ListTokensInput { customer_id: "1".into() };
+    let env = scripted(vec![status(200, CO_ONE_ROW), status(200, CO_NO_ROWS)]);
+    let client = Client::new(chargeover(json!({"pageSize": 1, "deadlineMs": 1_000})), env.clone()).unwrap();
+    let started = env.clock.get();
+    let first = block_on(client.list_tokens_page(&input, None, Some(started))).unwrap();
+    env.clock.set(env.clock.get() + 1_500); // the caller worked on the first page for 1.5 s
+    let err = block_on(client.list_tokens_page(&input, first.next.as_deref(), Some(started))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Timeout);
+    assert_eq!(env.count("/tokenized"), 1, "no request once the listing's budget is spent");
+    // A page asked for on its own gets a whole budget.
+    assert!(block_on(client.list_tokens_page(&input, first.next.as_deref(), None)).is_ok());
+}
+
+#[test]
 fn a_spent_deadline_sends_no_further_request() {
     // The store takes the whole budget (the fake clock moves 2 s while it is in flight), so the
     // read-back is not sent with no time left: TIMEOUT, and the message names the stored id.

@@ -235,10 +235,13 @@ impl WasmClient {
     }
 
     #[wasm_bindgen(js_name = listTokensPage)]
-    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue) -> Promise {
+    /// `started_at`: epoch ms of the listing's first page (pkg/api.js `iterateTokens`).
+    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue, started_at: Option<f64>) -> Promise {
         let client = self.client.clone();
         let input = from_js::<ListTokensInput>("input", input);
-        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens_page(&input?, cursor.as_deref()).await })
+        // A date that is not one (NaN, negative) counts as now: the page gets a whole budget.
+        let started = started_at.filter(|t| t.is_finite() && *t >= 0.0).map(|t| (t as u64).min(crate::time_fmt::MAX_MS as u64));
+        promise(client.provider(), Effect::Read, signal, async move { client.list_tokens_page(&input?, cursor.as_deref(), started).await })
     }
 
     #[wasm_bindgen(js_name = getToken)]

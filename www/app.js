@@ -349,9 +349,11 @@ function renderCredentials() {
   grid.replaceChildren(...Object.keys(PROVIDERS).map((p) => {
     const creds = state.target === 'sandbox' ? state.sandboxCredentials?.[p] ?? {} : {};
     const baseUrl = state.target === 'sandbox' ? state.sandboxBaseUrls[p] ?? '' : '';
+    const baseUrlLabel = state.target === 'sandbox' ? 'Base URL (empty: the local sandbox’s)'
+      : p === 'chargeover' ? 'Base URL (your instance, …/api/v3)' : 'Base URL (empty: the provider’s host)';
     const fields = [
       h('div', { class: 'field' },
-        h('label', { for: `cred-${p}-baseUrl`, text: p === 'chargeover' ? 'Base URL (your instance, …/api/v3)' : 'Base URL (empty: the provider’s host)' }),
+        h('label', { for: `cred-${p}-baseUrl`, text: baseUrlLabel }),
         h('input', { id: `cred-${p}-baseUrl`, 'data-provider': p, 'data-key': 'baseUrl', type: 'url', value: baseUrl, spellcheck: 'false', autocomplete: 'off' })),
       ...CREDENTIAL_FIELDS[p].map(([key, label, kind]) => {
         const id = `cred-${p}-${key}`;
@@ -411,6 +413,16 @@ function configFor(provider) {
     } else {
       config[el.dataset.key] = value;
     }
+  }
+  // Left without a base URL the SDK calls the provider's real host: in the sandbox target, where
+  // the pill says "Local sandbox" and the real-host warning is hidden, an empty field means the
+  // sandbox's URL, and with none known nothing is called.
+  if (state.target === 'sandbox' && !config.baseUrl) {
+    const sandboxBaseUrl = state.sandboxBaseUrls[provider];
+    if (typeof sandboxBaseUrl !== 'string' || !sandboxBaseUrl) {
+      throw Object.assign(new Error(`The local sandbox gives no base URL for ${PROVIDERS[provider].name}, so nothing was sent. Enter one under “Connection & credentials”, or choose the “Real provider hosts” target.`), { code: 'INVALID_INPUT', provider });
+    }
+    config.baseUrl = sandboxBaseUrl;
   }
   return config;
 }

@@ -334,7 +334,7 @@ pub fn parse_state_update(resp: &HttpResponse) -> Result<()> {
     if wire.token_updated {
         Ok(())
     } else {
-        Err(Error::new(ErrorCode::InvalidTransition, "AlliancePay did not update the token (tokenUpdated: false)").with_provider(P))
+        Err(Error::new(ErrorCode::InvalidTransition, "AlliancePay did not update the token (tokenUpdated: false)").with_provider(P).with_status(resp.status))
     }
 }
 

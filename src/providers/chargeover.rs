@@ -477,8 +477,11 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     } else {
         PaymentMethod::Unknown
     };
-    // MySQL's zero date, the way a PHP back end may write "none", is none.
-    let (expiry, expires) = Expiry::of_card(w.expdate.as_deref().filter(|d| !d.trim().starts_with("0000-00-00")));
+    // MySQL's zero date, the way a PHP back end may write "none", is none. A bank account has no
+    // expiry: a date on a record marked ACH neither expires it nor makes it a card.
+    let ach = t.payment_method == PaymentMethod::Ach;
+    let expdate = w.expdate.as_deref().filter(|d| !ach && !d.trim().starts_with("0000-00-00"));
+    let (expiry, expires) = Expiry::of_card(expdate);
     // The hint is optional; a card brand or a card expiry says CARD as well, so that filtering on
     // CARD finds the record whose card fields are filled in below.
     let card_like = w.type_hint.as_deref().is_some_and(|b| card::brand_from_network(b).is_some()) || expiry.is_some();
@@ -488,7 +491,7 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     // The token is usable through its card's expiry month: that is when it expires.
     t.status = status::from_expiry(&expires, now_ms);
     t.expires_at = expires.instant().map(time_fmt::to_iso);
-    if t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some() {
+    if !ach && (t.payment_method == PaymentMethod::Card || w.type_hint.is_some() || expiry.is_some()) {
         let mut c = card::card_from_pan(None, w.type_hint.as_deref());
         if let Some((m, y)) = expiry {
             c.expiry_month = Some(m);
@@ -943,6 +946,12 @@ mod tests {
         let body = r#"{"status":"OK","response":[{"tokenized_id":1,"expdate":"31.01.2019"},{"tokenized_id":2,"expdate":"0000-00-00"},{"tokenized_id":3,"expdate":""},{"tokenized_id":4,"expdate":null},{"tokenized_id":5,"expdate":"0000-00-00 00:00:00"}]}"#;
         let statuses: Vec<(TokenStatus, Option<String>)> = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap().into_iter().map(|t| (t.status, t.expires_at)).collect();
         assert_eq!(statuses, [(TokenStatus::Unknown, None), (TokenStatus::Active, None), (TokenStatus::Active, None), (TokenStatus::Active, None), (TokenStatus::Active, None)]);
+        // A bank account has no expiry: a card date or brand on an ACH record makes no card and
+        // expires nothing.
+        let body = r#"{"status":"OK","response":[{"tokenized_id":1,"paymethod_hint":"ach","expdate":"2020-01-31","type_hint":"visa"},{"tokenized_id":2,"paymethod_hint":"ACH","expdate":"31.01.2019"}]}"#;
+        for t in parse_token_list(&HttpResponse::new(200, body), NOW).unwrap() {
+            assert_eq!((t.payment_method, t.status, t.card.is_none(), t.expires_at), (PaymentMethod::Ach, TokenStatus::Active, true, None));
+        }
     }
 
     #[test]
@@ -1137,7 +1146,7 @@ mod client_tests {
             let c = client(&env, json!({"pageSize": page_size}));
             let (mut seen, mut cursor) = (Vec::new(), None::<String>);
             loop {
-                let page = block_on(c.list_tokens_page(&list("1000"), cursor.as_deref())).unwrap();
+                let page = block_on(c.list_tokens_page(&list("1000"), cursor.as_deref(), None)).unwrap();
                 for t in &page.tokens {
                     let id: u64 = t.id.parse().unwrap();
                     seen.push(id);
