@@ -193,6 +193,20 @@ test('a change the bank made but answered with b_overload_error is a success: th
   assert.equal((await client.getToken({ tokenId: id })).status, 'DELETED');
 });
 
+test('tokenUpdated false whose token cannot be read afterwards is an unknown outcome, not a refusal', async () => {
+  const client = clientFor(sandbox(), 'alliancepay');
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  // The read before the change passes; the read that would tell which it was fails.
+  sandbox().fault({ provider: 'alliancepay', scenario: 'server_error', status: 500, pathIncludes: '/get', skip: 1 });
+  const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+  assert.equal(err.code, 'PROVIDER_ERROR');
+  assert.match(err.message, /tokenUpdated: false.*\(PROVIDER_ERROR\): the change may have been applied; read the token to know$/);
+  assert.equal(err.retryable, false);
+  assert.equal(err.tokenId, id);
+  assert.equal((await client.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been applied');
+});
+
 test('tokenUpdated false that the token does not explain stays INVALID_TRANSITION, with the reply status', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';

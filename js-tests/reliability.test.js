@@ -169,6 +169,25 @@ test('an abandoned attempt settles at once, even through a fetch that ignores it
   assert.equal(signal.aborted, true);
 });
 
+test('a body is read from its stream when it can be, through arrayBuffer() or text() when a wrapper used it, and a slow stream stops at the timeout even when fetch ignores its signal', async () => {
+  const bytesOf = async (response) => (await sendAttempt(async () => response, 'https://x.test/', 'GET', [], undefined, 5_000, [])).at(-1);
+  assert.equal(new TextDecoder().decode(await bytesOf(new Response('{"plain":true}'))), '{"plain":true}');
+  // A wrapper that took the stream for a log and hands back its own arrayBuffer().
+  const locked = new Response('ignored');
+  locked.body.getReader();
+  Object.defineProperty(locked, 'arrayBuffer', { value: async () => new TextEncoder().encode('{"own":1}').buffer });
+  assert.equal(new TextDecoder().decode(await bytesOf(locked)), '{"own":1}');
+  // A stream of strings is no body of bytes: the reply is cut off, not read as empty.
+  const strings = new Response(new ReadableStream({ start(c) { c.enqueue('{}'); c.close(); } }));
+  assert.equal((await sendAttempt(async () => strings, 'https://x.test/', 'GET', [], undefined, 5_000, [])).kind, 'truncated');
+  // A fetch that ignores its signal: the timeout cancels the body's stream itself.
+  let cancelled = false;
+  const endless = new Response(new ReadableStream({ pull: () => new Promise(() => {}), cancel() { cancelled = true; } }));
+  const outcome = await sendAttempt(async () => endless, 'https://x.test/', 'GET', [], undefined, 200, []);
+  assert.equal(outcome.kind, 'timeout');
+  assert.equal(cancelled, true, 'the stream was cancelled');
+});
+
 test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs in afresh', async () => {
   // The list request takes 300 ms and answers 401, so the call renews its access token with
   // 200 ms of its 500 ms budget left. The renewal gets a budget of its own (other calls may

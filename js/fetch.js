@@ -15,14 +15,18 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 // The body's bytes, or undefined once they pass MAX_REPLY_BYTES. Read as a stream so that the cap
 // holds while reading: a reply without Content-Length, or a compressed one (whose length says
-// nothing of what it inflates to), is never held whole before it is refused.
-async function cappedBytes(body) {
+// nothing of what it inflates to), is never held whole before it is refused. `reading` gets the
+// reader, so that a timeout or an abandoned attempt stops a fetch that ignores its signal too.
+async function cappedBytes(body, reading) {
   const reader = body.getReader();
+  reading(reader);
   const chunks = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    // Anything but bytes (a custom fetch's stream of strings) is a body that cannot be read.
+    if (!ArrayBuffer.isView(value)) throw new TypeError('the reply body is not a stream of bytes');
     total += value.byteLength;
     if (total > MAX_REPLY_BYTES) {
       reader.cancel().catch(() => {});
@@ -30,11 +34,13 @@ async function cappedBytes(body) {
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
+  // A view made here, not the stream's own chunk: wasm reads it with an instanceof check, which
+  // a chunk from another realm (a fetch from another frame, jsdom) would fail.
+  if (chunks.length === 1) return new Uint8Array(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength);
   const bytes = new Uint8Array(total);
   let at = 0;
   for (const chunk of chunks) {
-    bytes.set(chunk, at);
+    bytes.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), at);
     at += chunk.byteLength;
   }
   return bytes;
@@ -57,9 +63,11 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
   // signal, so no call can hang.
   let settle;
   const settled = new Promise((resolve) => { settle = resolve; });
+  let reader; // the body's, once it is being read
   const end = (outcome) => {
     timedOut = true;
     controller.abort();
+    reader?.cancel().catch(() => {});
     done(outcome);
   };
   const timer = setTimeout(() => end(failure(undefined, true, status)), timeoutMs);
@@ -105,8 +113,14 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
       // encoded again on its way in. A test double with only text() still works.
       let body;
-      if (typeof response.body?.getReader === 'function') body = await cappedBytes(response.body);
-      else body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
+      // The stream when it is there to read; a body already used or locked (a wrapper that read it
+      // for a log) goes through the Response's own methods, as before streams were read here.
+      const stream = response.body;
+      if (typeof stream?.getReader === 'function' && response.bodyUsed !== true && stream.locked !== true) {
+        body = await cappedBytes(stream, (r) => { reader = r; });
+      } else {
+        body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
+      }
       if (body === undefined || body.length > MAX_REPLY_BYTES) return { ...TOO_LARGE, status };
       reply.push(body);
     } catch (error) {

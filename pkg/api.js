@@ -295,7 +295,9 @@ class Client {
   async *#pages(query, signal, refused) {
     if (refused) throw refused;
     let cursor;
-    // deadlineMs bounds the whole listing, every page, as it bounds listTokens.
+    // deadlineMs bounds the whole listing, every page, as it bounds listTokens. Taken here, at the
+    // first next(), since that is when the listing starts: an iterator made and not yet read
+    // spends nothing.
     const startedAt = Date.now();
     do {
       const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);

@@ -318,7 +318,8 @@ async function makeClient(values, operation) {
     throw err;
   }
   // An operation the provider does not have is a mistake in the command line, said once and
-  // before anything is sent (or asked): an export would otherwise fail once per customer.
+  // before anything reaches the provider (or the user is asked): an export would otherwise fail
+  // once per customer. With --sandbox, only the sandbox's own setup requests came first.
   if (!client.capabilities[operation]) throw new UsageError(`${client.provider} has no ${OPERATIONS[operation]} operation`);
   return client;
 }

@@ -40,8 +40,13 @@ function invalid(message) {
 
 function asError(thrown, provider, signal) {
   const err = toError(thrown, signal);
-  // Which provider failed is what the hub's outcome is about.
-  if (err.provider === undefined) err.provider = provider;
+  // Which provider failed is what the hub's outcome is about. A frozen error or a Proxy that
+  // throws keeps what it has: one provider's odd failure must not reject the whole listing.
+  try {
+    if (err.provider === undefined) err.provider = provider;
+  } catch {
+    // left as it is
+  }
   return err;
 }
 

@@ -18,7 +18,9 @@ export type {
 type Signal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : unknown;
 
 /** What the SDK passes a `fetch` and reads from its reply: the platform's `fetch` fits, and so
- * does a wrapper of it or a test double that has only `text()`. */
+ * does a wrapper of it or a test double that has only `text()`. The body is read from `body` as a
+ * stream of bytes when it has an unused one (so the 32 MiB cap holds while reading), otherwise
+ * through `arrayBuffer()` or `text()`. */
 export type FetchLike = (
   url: string,
   init: {

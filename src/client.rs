@@ -181,7 +181,12 @@ impl<E: Env> Client<E> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
-                let tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
+                let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
+                // The list is looked up under the customer in its path: a row that names no
+                // customer is theirs (and `customerId` is always given, as for the others).
+                for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
+                    token.customer_id = Some(input.customer_id.clone());
+                }
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Alliancepay { .. } => {
@@ -322,7 +327,9 @@ impl<E: Env> Client<E> {
                     Err(refused) if refused.code == ErrorCode::InvalidTransition => {
                         match self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await {
                             Ok(now) if now.status == input.status => Ok(Some(now)),
-                            _ => Err(refused),
+                            Ok(_) => Err(refused),
+                            // Unread, "not updated" may still be a change already made.
+                            Err(unread) => Err(not_known_after_refusal(&unread, &refused, &input.token_id)),
                         }
                     }
                     Err(failed) => Err(failed),
@@ -666,6 +673,23 @@ async fn sign_in<E: Env, T>(
 /// `deadlineMs` from now, for a call or for a sign-in (which runs on a budget of its own).
 fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
     settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
+}
+
+/// AlliancePay said "not updated", and the read that would tell a refusal from a change already
+/// made (a repeat of one whose reply was lost) failed: the outcome is not known.
+fn not_known_after_refusal(unread: &Error, refused: &Error, token_id: &str) -> Error {
+    let mut err = Error::new(
+        ErrorCode::ProviderError,
+        format!(
+            "AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({}): the change may have been applied; read the token to know",
+            unread.code.as_str()
+        ),
+    )
+    .with_provider(Provider::Alliancepay);
+    err.http_status = refused.http_status;
+    err.request_id = refused.request_id.clone();
+    err.token_id = Some(token_id.into());
+    err
 }
 
 /// The call's budget ran out `when`; nothing more was sent, so the whole call may be repeated.

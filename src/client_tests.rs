@@ -369,6 +369,13 @@ fn the_deadline_spans_every_page_of_a_listing_read_page_by_page() {
 }
 
 #[test]
+fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
+    let env = scripted(vec![status(200, r#"{"customer_id":"c1","tokens":[{"token_id":"a"},{"token_id":"b","customer_id":"c1"},{"token_id":"c","customer_id":null}]}"#)]);
+    let owners: Vec<Option<String>> = list(&env, pinelabs(0, json!({}))).unwrap().into_iter().map(|t| t.customer_id).collect();
+    assert_eq!(owners, [Some("c1".to_string()), Some("c1".to_string()), Some("c1".to_string())]);
+}
+
+#[test]
 fn a_spent_deadline_sends_no_further_request() {
     // The store takes the whole budget (the fake clock moves 2 s while it is in flight), so the
     // read-back is not sent with no time left: TIMEOUT, and the message names the stored id.

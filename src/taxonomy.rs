@@ -59,7 +59,9 @@ pub const RULES: &[Rule] = &[
     renew(rule(AP, None, Some("b_encryptor_failed_decrypt_message"), ProviderError)),
     // Both overload codes mean "nothing was done, try later". b_overload_error arrives in a 200
     // for a request the bank turned away (throttling, so RATE_LIMITED tells callers to slow
-    // down); b_server_is_overloaded is a 503, the bank's own trouble.
+    // down); b_server_is_overloaded is a 503, the bank's own trouble. Should a change have been
+    // applied after all, its repeat answers tokenUpdated: false, which the client reads back
+    // (`Client::change_status`).
     unapplied(retry(rule(AP, None, Some("b_overload_error"), RateLimited))),
     unapplied(retry(rule(AP, None, Some("b_server_is_overloaded"), ProviderError))),
     rule(AP, None, Some("b_service_unavailable"), ProviderError),

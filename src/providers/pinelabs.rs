@@ -94,8 +94,6 @@ struct WireList<'a> {
     /// Present only when a proxy or the API puts an error envelope in a 200.
     #[serde(default, borrow)]
     code: Option<super::Scalar<'a>>,
-    /// Whose list it is: the customer of a row that does not name one.
-    customer_id: Option<super::LooseId>,
 }
 
 #[derive(Deserialize)]
@@ -248,17 +246,7 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     }
     let wire: WireList = Metadata::sharing_keys(|| decode(P, resp))?;
     match wire.tokens {
-        Some(tokens) => {
-            let customer = wire.customer_id.map(super::LooseId::into_string);
-            let rows = tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from);
-            Ok(rows.map(|mut t| {
-                if t.customer_id.is_none() {
-                    t.customer_id.clone_from(&customer);
-                }
-                t
-            })
-            .collect())
-        }
+        Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from).collect()),
         // An error envelope inside a 200 (a proxy, or the API itself).
         None if matches!(wire.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
@@ -455,9 +443,7 @@ mod tests {
         assert_eq!(odd.provider_status.as_deref(), Some("QUARANTINED"));
         let bare = by_id("tok-nulls");
         assert_eq!((bare.status, bare.payment_method), (TokenStatus::Unknown, PaymentMethod::Unknown));
-        assert!(bare.card.is_none() && bare.created_at.is_none());
-        // A row that names no customer is the list's customer's.
-        assert_eq!(bare.customer_id.as_deref(), Some("cust-mixed"));
+        assert!(bare.card.is_none() && bare.created_at.is_none() && bare.customer_id.is_none());
         assert_eq!(by_id("tok-upi").payment_method, PaymentMethod::Upi);
         assert_eq!(by_id("tok-numeric-customer").customer_id.as_deref(), Some("42"));
         assert_eq!(by_id("tok-no-network").card.as_ref().unwrap().brand, "Unknown");
