@@ -163,6 +163,14 @@ test('a rejection that throws when looked at (a revoked Proxy, a throwing code g
   }
 });
 
+test('a frozen PayTokensError without a provider is that provider\'s outcome as it is, not a rejection', async () => {
+  const frozen = Object.freeze(new PayTokensError({ code: 'PROVIDER_ERROR', message: 'frozen', retryable: false }));
+  const hub = createHub([clientFor(sandbox(), 'pinelabs'), { provider: 'payerly', listTokens: async () => { throw frozen; } }]);
+  const { tokens, outcomes } = await hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses', payerly: 'x' } });
+  assert.equal(tokens.length, 5);
+  assert.equal(outcomes.payerly.error, frozen);
+});
+
 test("the hub's abort is the hub's ABORTED, with no provider blamed for it", async () => {
   // ChargeOver answers late, so the abort lands while it is in flight and its client rejects
   // with an ABORTED of its own, naming chargeover.
