@@ -358,6 +358,10 @@ test('usage errors exit 2 with a hint, before any request', async () => {
   assert.equal(sandbox.requests.filter((q) => !q.path.startsWith('/_sandbox')).length, 0);
   const pl = await cli(['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x']);
   assert.match(pl.stderr, /--customer is required/);
+  // A help topic that looks like an option is an unknown command, not a misplaced option.
+  const topic = await cli(['help', '-x']);
+  assert.equal(topic.code, 2);
+  assert.match(topic.stderr, /^paytokens: unknown command\./);
 });
 
 test('a delete the provider cannot do is refused before the question', async () => {

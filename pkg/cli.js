@@ -672,9 +672,10 @@ function describe(err) {
 // Own keys only: "toString" is not a command.
 const commandNamed = (name) => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
 
-function unknownCommand(word) {
+function unknownCommand(word, asHelpTopic = false) {
   // Never echo the word: a misplaced argument may be a secret.
-  process.stderr.write(`paytokens: ${word.startsWith('-') ? 'options come after the command' : 'unknown command'}. Commands: ${Object.keys(COMMANDS).join(', ')}. See "paytokens --help".\n`);
+  const what = word.startsWith('-') && !asHelpTopic ? 'options come after the command' : 'unknown command';
+  process.stderr.write(`paytokens: ${what}. Commands: ${Object.keys(COMMANDS).join(', ')}. See "paytokens --help".\n`);
   return EXIT.USAGE;
 }
 
@@ -684,7 +685,7 @@ async function main(argv) {
     // `help --help` is the main help, as `help` alone.
     const topic = first === 'help' && rest[0] !== '-h' && rest[0] !== '--help' ? rest[0] : undefined;
     if (topic !== undefined) {
-      if (!commandNamed(topic)) return unknownCommand(topic);
+      if (!commandNamed(topic)) return unknownCommand(topic, true);
       out.write(commandHelp(topic));
       return EXIT.OK;
     }

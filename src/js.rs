@@ -234,8 +234,8 @@ impl WasmClient {
         promise(client.provider(), Effect::Read, signal, async move { client.list_tokens(&input?).await })
     }
 
-    #[wasm_bindgen(js_name = listTokensPage)]
     /// `started_at`: epoch ms of the listing's first page (pkg/api.js `iterateTokens`).
+    #[wasm_bindgen(js_name = listTokensPage)]
     pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue, started_at: Option<f64>) -> Promise {
         let client = self.client.clone();
         let input = from_js::<ListTokensInput>("input", input);
