@@ -510,7 +510,7 @@ impl<E: Env> Client<E> {
                     })
                 };
                 let renewed = token.get(|t| self.serves(t.expires_at_ms, now, EXPIRY_MARGIN_MS), open).await;
-                Ok(AuthGrant::PineLabs(renewed.or_else(|e| self.after_failed_renewal(token, e, |t| t.expires_at_ms))?))
+                Ok(AuthGrant::PineLabs(self.after_renewal(renewed, token, |t| t.expires_at_ms, EXPIRY_MARGIN_MS)?))
             }
             Connector::Alliancepay { service_code, owner, key, session, .. } => {
                 let now = inner.env.now_ms();
@@ -526,7 +526,7 @@ impl<E: Env> Client<E> {
                     })
                 };
                 let renewed = session.get(|s| self.serves(s.expires_at_ms, now, SESSION_MARGIN_MS), open).await;
-                Ok(AuthGrant::AlliancePay(renewed.or_else(|e| self.after_failed_renewal(session, e, |s| s.expires_at_ms))?))
+                Ok(AuthGrant::AlliancePay(self.after_renewal(renewed, session, |s| s.expires_at_ms, SESSION_MARGIN_MS)?))
             }
             Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
         }
@@ -536,6 +536,19 @@ impl<E: Env> Client<E> {
     /// `margin` before it expires, or until it expires while a failed renewal pauses the next.
     fn serves(&self, expires_at: u64, now: u64, margin: u64) -> bool {
         expires_at > now.saturating_add(margin) || (now < self.inner.renew_after.get() && expires_at > now)
+    }
+
+    /// The credential a call runs with, cached or just renewed. One that comes back already inside
+    /// its renewal margin (a token endpoint that hands out its cached token, a lifetime shorter
+    /// than the margin) serves until `RENEWAL_PAUSE_MS` has passed, as after a failed renewal:
+    /// otherwise every call would sign in again.
+    fn after_renewal<T: Clone>(&self, result: Result<Grant<T>>, credential: &Credential<T>, expires_at: impl Fn(&T) -> u64, margin: u64) -> Result<Grant<T>> {
+        let grant = result.or_else(|e| self.after_failed_renewal(credential, e, &expires_at))?;
+        let now = self.inner.env.now_ms();
+        if expires_at(&grant.value) <= now.saturating_add(margin) && now >= self.inner.renew_after.get() {
+            self.inner.renew_after.set(now.saturating_add(RENEWAL_PAUSE_MS));
+        }
+        Ok(grant)
     }
 
     /// A renewal before expiry failed. Unless the provider refused the merchant's credentials,

@@ -200,6 +200,11 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     assert!(r.is_ok() && n == 2);
     let (r, n) = delete(vec![fault(FaultKind::Refused), status(200, ok)]);
     assert!(r.is_ok() && n == 2);
+    // The throttle's code proves nothing under a 500: the delete is not sent again.
+    let (r, n) = delete(vec![status(500, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#), status(200, ok)]);
+    let err = r.unwrap_err();
+    assert_eq!((err.code, err.retryable, n), (ErrorCode::RateLimited, false, 1));
+    assert!(err.message.contains("may have been applied"), "{}", err.message);
 }
 
 #[test]
@@ -460,6 +465,15 @@ fn an_access_token_near_expiry_is_replaced() {
     env.clock.set(env.clock.get() + 60_000);
     block_on(client.list_tokens(&input)).unwrap();
     assert_eq!(env.count("/auth/v1/token"), 2, "within the margin of expiry a new token is fetched");
+    // The endpoint handed back its cached token, itself inside the margin (40 s left): it serves,
+    // and the next renewal waits RENEWAL_PAUSE_MS rather than come with every call.
+    for _ in 0..10 {
+        block_on(client.list_tokens(&input)).unwrap();
+    }
+    assert_eq!(env.count("/auth/v1/token"), 2);
+    env.clock.set(env.clock.get() + 5_000); // RENEWAL_PAUSE_MS
+    block_on(client.list_tokens(&input)).unwrap();
+    assert_eq!(env.count("/auth/v1/token"), 3);
 }
 
 #[test]

@@ -62,8 +62,14 @@ pub const RULES: &[Rule] = &[
     // down); b_server_is_overloaded is a 503, the bank's own trouble. Should a change have been
     // applied after all, its repeat answers tokenUpdated: false, which the client reads back
     // (`Client::change_status`).
-    unapplied(retry(rule(AP, None, Some("b_overload_error"), RateLimited))),
-    unapplied(retry(rule(AP, None, Some("b_server_is_overloaded"), ProviderError))),
+    // "Nothing was done" holds under the status each is documented with (429 as any throttle);
+    // under another (a 500, a proxy's 502) the code still says what went wrong, and a read may
+    // be repeated, but a change is not sent again: it may have been applied.
+    unapplied(retry(rule(AP, Some(200), Some("b_overload_error"), RateLimited))),
+    unapplied(retry(rule(AP, Some(429), Some("b_overload_error"), RateLimited))),
+    retry(rule(AP, None, Some("b_overload_error"), RateLimited)),
+    unapplied(retry(rule(AP, Some(503), Some("b_server_is_overloaded"), ProviderError))),
+    retry(rule(AP, None, Some("b_server_is_overloaded"), ProviderError)),
     rule(AP, None, Some("b_service_unavailable"), ProviderError),
     rule(AP, None, Some("b_unknown_error"), ProviderError),
     renew(rule(AP, Some(401), None, Authentication)),
@@ -74,7 +80,8 @@ pub const RULES: &[Rule] = &[
     // Pine Labs codes (their own client retries 429/502/503/504).
     renew(rule(PL, Some(401), None, Authentication)),
     rule(PL, None, Some("INVALID_REQUEST"), InvalidInput),
-    unapplied(retry(rule(PL, None, Some("PAYMENT_RATE_LIMIT"), RateLimited))),
+    unapplied(retry(rule(PL, Some(429), Some("PAYMENT_RATE_LIMIT"), RateLimited))),
+    retry(rule(PL, None, Some("PAYMENT_RATE_LIMIT"), RateLimited)),
     // Payerly: 402 is the account's standing with Payerly, 405 an operation it lacks.
     rule(PY, Some(402), None, Permission),
     rule(PY, Some(405), None, Unsupported),
@@ -136,7 +143,9 @@ mod tests {
     fn every_row_is_reachable_and_gives_its_code() {
         for (i, r) in RULES.iter().enumerate() {
             let provider = r.provider.unwrap_or(Provider::Chargeover);
-            let status = r.status.unwrap_or(200);
+            // A row for any status is tried with one no row names: a row for its code under one
+            // status (b_overload_error under 200) comes first and would answer instead.
+            let status = r.status.unwrap_or(599);
             let err = classify(provider, status, r.provider_code, "m");
             assert_eq!(err.code, r.code, "row {i}: {r:?}");
             assert_eq!(err.retryable, r.retryable, "row {i}");
@@ -194,6 +203,21 @@ mod tests {
         for &(p, status, pc, code, retryable) in cases {
             let err = classify(p, status, pc, "m");
             assert_eq!((err.code, err.retryable), (code, retryable), "{p:?} {status} {pc:?}");
+        }
+        // A "nothing was done" code proves it only under the status it is documented with: under
+        // another a change may have been applied, and is not sent again.
+        for (p, status, pc, unapplied) in [
+            (Pinelabs, 429, "PAYMENT_RATE_LIMIT", true),
+            (Pinelabs, 500, "PAYMENT_RATE_LIMIT", false),
+            (Pinelabs, 200, "PAYMENT_RATE_LIMIT", false),
+            (Alliancepay, 200, "b_overload_error", true),
+            (Alliancepay, 429, "b_overload_error", true),
+            (Alliancepay, 500, "b_overload_error", false),
+            (Alliancepay, 503, "b_server_is_overloaded", true),
+            (Alliancepay, 502, "b_server_is_overloaded", false),
+        ] {
+            let err = classify(p, status, Some(pc), "m");
+            assert_eq!((err.not_applied, err.retryable), (unapplied, true), "{p:?} {status} {pc}");
         }
         assert!(classify(Pinelabs, 401, None, "m").renew_auth);
         assert!(!classify(Chargeover, 401, None, "m").renew_auth);
