@@ -115,11 +115,17 @@ for (const [provider, read] of Object.entries(READS)) {
   });
 }
 
-test('a refused connection gives NETWORK', async () => {
-  const client = createClient({ provider: 'payerly', apiKey: 'k', baseUrl: 'http://127.0.0.1:9/payerly/v1', maxRetries: 0 });
+test('a refused connection gives NETWORK, and says it was refused', async () => {
+  // A port just closed, not port 9: fetch refuses "bad ports" itself, before connecting.
+  const closed = createServer();
+  await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address();
+  await new Promise((resolve) => closed.close(resolve));
+  const client = createClient({ provider: 'payerly', apiKey: 'k', baseUrl: `http://127.0.0.1:${port}/payerly/v1`, maxRetries: 0 });
   const err = await rejection(client.getToken({ tokenId: 'tok_visa_active' }));
   assert.equal(err.code, 'NETWORK');
   assert.equal(err.retryable, true);
+  assert.match(err.message, /ECONNREFUSED/);
 });
 
 test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text survives, bad bytes become U+FFFD, a BOM is dropped', async () => {
