@@ -57,14 +57,13 @@ pub const RULES: &[Rule] = &[
     rule(AP, None, Some("b_txn_not_allowed"), Permission),
     // The bank could not decrypt our body: a new session brings a fresh server key.
     renew(rule(AP, None, Some("b_encryptor_failed_decrypt_message"), ProviderError)),
-    // Both overload codes mean "nothing was done, try later". b_overload_error arrives in a 200
-    // for a request the bank turned away (throttling, so RATE_LIMITED tells callers to slow
-    // down); b_server_is_overloaded is a 503, the bank's own trouble. Should a change have been
-    // applied after all, its repeat answers tokenUpdated: false, which the client reads back
-    // (`Client::change_status`).
-    // "Nothing was done" holds under the status each is documented with (429 as any throttle);
-    // under another (a 500, a proxy's 502) the code still says what went wrong, and a read may
-    // be repeated, but a change is not sent again: it may have been applied.
+    // Both overload codes mean "nothing was done, try later", under the status each is documented
+    // with: b_overload_error in a 200 (or a 429, as any throttle) for a request the bank turned
+    // away (throttling, so RATE_LIMITED tells callers to slow down); b_server_is_overloaded in a
+    // 503, the bank's own trouble. Under another status (a 500, a proxy's 502) the code still says
+    // what went wrong and a read may be repeated, but a change is not sent again: it may have been
+    // applied. Should a change have been applied after all, its repeat answers tokenUpdated:
+    // false, which the client reads back (`Client::change_status`).
     unapplied(retry(rule(AP, Some(200), Some("b_overload_error"), RateLimited))),
     unapplied(retry(rule(AP, Some(429), Some("b_overload_error"), RateLimited))),
     retry(rule(AP, None, Some("b_overload_error"), RateLimited)),
