@@ -201,7 +201,7 @@ test('tokenUpdated false whose token cannot be read afterwards is an unknown out
   sandbox().fault({ provider: 'alliancepay', scenario: 'server_error', status: 500, pathIncludes: '/get', skip: 1 });
   const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
   assert.equal(err.code, 'PROVIDER_ERROR');
-  assert.match(err.message, /tokenUpdated: false.*\(PROVIDER_ERROR\): the change may have been applied; read the token to know$/);
+  assert.match(err.message, /tokenUpdated: false.*\(PROVIDER_ERROR\); the change may have been applied: read the token before repeating it$/);
   assert.equal(err.retryable, false);
   assert.equal(err.tokenId, id);
   assert.equal((await client.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been applied');

@@ -363,10 +363,12 @@ function shortDate(iso) {
 // Provider text (ids, brands, error messages) reaches a terminal here. Control characters in it
 // would be obeyed: ESC sequences can clear the screen, retitle the window or fake a line, and
 // bidi overrides reorder what is shown. They are written as visible \u escapes instead.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+// C1 controls, DEL, bidi marks and overrides, line and paragraph separators; with C0, everything.
+const OBEYED_PAST_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029';
+const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f${OBEYED_PAST_C0}]`, 'g');
 // The same less C0, which JSON.stringify already escapes (and whose line breaks lay out
 // indented JSON): in JSON these stand only inside strings, where \u escapes parse back to them.
-const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const UNPRINTABLE_IN_JSON = new RegExp(`[${OBEYED_PAST_C0}]`, 'g');
 const unicodeEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 function printable(value) {

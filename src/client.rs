@@ -510,7 +510,7 @@ impl<E: Env> Client<E> {
                     })
                 };
                 let renewed = token.get(|t| self.serves(t.expires_at_ms, now, EXPIRY_MARGIN_MS), open).await;
-                Ok(AuthGrant::PineLabs(self.after_renewal(renewed, token, |t| t.expires_at_ms, EXPIRY_MARGIN_MS)?))
+                Ok(AuthGrant::PineLabs(self.after_renewal(renewed, token, |t| t.expires_at_ms, now, EXPIRY_MARGIN_MS)?))
             }
             Connector::Alliancepay { service_code, owner, key, session, .. } => {
                 let now = inner.env.now_ms();
@@ -526,7 +526,7 @@ impl<E: Env> Client<E> {
                     })
                 };
                 let renewed = session.get(|s| self.serves(s.expires_at_ms, now, SESSION_MARGIN_MS), open).await;
-                Ok(AuthGrant::AlliancePay(self.after_renewal(renewed, session, |s| s.expires_at_ms, SESSION_MARGIN_MS)?))
+                Ok(AuthGrant::AlliancePay(self.after_renewal(renewed, session, |s| s.expires_at_ms, now, SESSION_MARGIN_MS)?))
             }
             Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
         }
@@ -541,10 +541,10 @@ impl<E: Env> Client<E> {
     /// The credential a call runs with, cached or just renewed. One that comes back already inside
     /// its renewal margin (a token endpoint that hands out its cached token, a lifetime shorter
     /// than the margin) serves until `RENEWAL_PAUSE_MS` has passed, as after a failed renewal:
-    /// otherwise every call would sign in again.
-    fn after_renewal<T: Clone>(&self, result: Result<Grant<T>>, credential: &Credential<T>, expires_at: impl Fn(&T) -> u64, margin: u64) -> Result<Grant<T>> {
+    /// otherwise every call would sign in again. `now` is the call's, as `serves` judged it: every
+    /// call passes here, and the clock is a crossing into JS.
+    fn after_renewal<T: Clone>(&self, result: Result<Grant<T>>, credential: &Credential<T>, expires_at: impl Fn(&T) -> u64, now: u64, margin: u64) -> Result<Grant<T>> {
         let grant = result.or_else(|e| self.after_failed_renewal(credential, e, &expires_at))?;
-        let now = self.inner.env.now_ms();
         if expires_at(&grant.value) <= now.saturating_add(margin) && now >= self.inner.renew_after.get() {
             self.inner.renew_after.set(now.saturating_add(RENEWAL_PAUSE_MS));
         }
@@ -693,12 +693,10 @@ fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
 fn not_known_after_refusal(unread: &Error, refused: &Error, token_id: &str) -> Error {
     let mut err = Error::new(
         ErrorCode::ProviderError,
-        format!(
-            "AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({}): the change may have been applied; read the token to know",
-            unread.code.as_str()
-        ),
+        format!("AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({})", unread.code.as_str()),
     )
     .with_provider(Provider::Alliancepay);
+    may_have_been_applied(&mut err, Safety::Write);
     err.http_status = refused.http_status;
     err.request_id = refused.request_id.clone();
     err.token_id = Some(token_id.into());
