@@ -1,6 +1,7 @@
 //! The one error every failure becomes. Its JS form is `PayTokensError` (see pkg/api.js).
 //! Messages are built from provider words and field names only, never from credentials.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use std::fmt;
 use tsify::Tsify;
@@ -166,12 +167,14 @@ impl Error {
         self
     }
 
-    /// Each secret of 4 characters or more replaced in every text the error carries. (A shorter
-    /// one would garble the text, and hides next to nothing.)
+    /// Each secret of 4 characters or more replaced in every text the error carries, in every
+    /// form a provider may echo it in (`written_forms`). (A shorter one would garble the text, and
+    /// hides next to nothing.)
     pub fn redact(mut self, secrets: &[&str]) -> Self {
+        let forms: Vec<String> = secrets.iter().filter(|s| s.chars().count() >= 4).flat_map(|s| written_forms(s)).collect();
         let hide = |text: &mut String| {
-            for secret in secrets.iter().filter(|s| s.chars().count() >= 4) {
-                if let Some(redacted) = without_secret(text, secret) {
+            for form in forms.iter().filter(|f| f.chars().count() >= 4) {
+                if let Some(redacted) = without_secret(text, form) {
                     *text = redacted;
                 }
             }
@@ -200,6 +203,53 @@ impl std::error::Error for Error {}
 pub(crate) fn serde_expected(message: &str) -> Option<&str> {
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
     message.rsplit_once(", expected ").map(|(_, expected)| expected)
+}
+
+/// A secret as written, then as a provider's error text may echo the request it refused: URL- or
+/// form-encoded (hex in either case), inside a JSON string (with `\/` and `\uXXXX` escapes, as
+/// PHP writes them), HTML-escaped, and without Base64's `=` padding. The plain form comes first, so
+/// a shorter form never splits a match of the whole.
+fn written_forms(secret: &str) -> Vec<String> {
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    let url = utf8_percent_encode(secret, UNRESERVED).to_string();
+    let mut lower_hex = String::with_capacity(url.len());
+    let mut escape = 0u8;
+    for c in url.chars() {
+        lower_hex.push(if escape > 0 { c.to_ascii_lowercase() } else { c });
+        escape = if c == '%' { 2 } else { escape.saturating_sub(1) };
+    }
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
+    let mut ascii_json = String::new();
+    for c in json.chars() {
+        if c.is_ascii() {
+            ascii_json.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                ascii_json.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    let html = secret.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut forms = vec![secret.to_string()];
+    for form in [
+        url.replace("%20", "+"),
+        url,
+        lower_hex,
+        json.replace('/', "\\/"),
+        json,
+        ascii_json.replace('/', "\\/"),
+        ascii_json,
+        html.replace('\'', "&#39;"),
+        html.replace('\'', "&#039;"),
+        html.replace('\'', "&#x27;"),
+        secret.trim_end_matches('=').to_string(),
+    ] {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
 }
 
 /// `text` with `secret` replaced, or `None` where it does not appear. The provider's text has had
@@ -277,5 +327,28 @@ mod tests {
         assert_eq!(err.message, "[redacted] refused");
         let err = Error::new(ErrorCode::Authentication, "ключ abcd, ключ").redact(&["abcd"]);
         assert_eq!(err.message, "ключ [redacted], ключ");
+    }
+
+    #[test]
+    fn a_secret_echoed_encoded_or_escaped_is_redacted_too() {
+        let redacted = |secret: &str, said: &str| Error::new(ErrorCode::Authentication, said).redact(&[secret]).message;
+        for (secret, said) in [
+            ("plSecret_Ab+/cd==xyz9", "client_secret=plSecret_Ab%2B%2Fcd%3D%3Dxyz9 refused"),
+            ("plSecret_Ab+/cd==xyz9", "client_secret=plSecret_Ab%2b%2fcd%3d%3dxyz9 refused"),
+            ("plSecret_Ab+/cd==xyz9", "bad client_secret plSecret_Ab+\\/cd==xyz9 refused"),
+            ("sk\"Ré\\9xQ", r#"{"client_secret":"sk\"Ré\\9xQ"} refused"#),
+            ("sk\"Ré\\9xQ", r#"{"client_secret":"sk\"R\u00e9\\9xQ"} refused"#),
+            ("cHVia2V5MDE6UHJpdjhrZXk+Pj8=", "[Basic%20cHVia2V5MDE6UHJpdjhrZXk%2BPj8%3D] refused"),
+            ("cHVia2V5MDE6UHJpdjhrZXk+Pj8=", "[Basic cHVia2V5MDE6UHJpdjhrZXk+Pj8] refused"),
+            ("Priv8key>>?", "password Priv8key&gt;&gt;? refused"),
+            ("Priv8key>>?", "password=Priv8key%3E%3E%3F refused"),
+            ("my secret key", "secret=my+secret+key refused"),
+            ("it's-a-key", "key it&#39;s-a-key refused"),
+        ] {
+            let left = redacted(secret, said);
+            assert!(left.contains("[redacted]") && left.ends_with(" refused"), "{said} -> {left}");
+        }
+        // Only the escaped stretch goes: the text around it stays.
+        assert_eq!(redacted("Priv8key>>?", "password=Priv8key%3E%3E%3F&user=x"), "password=[redacted]&user=x");
     }
 }

@@ -114,7 +114,8 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     // Providers echo rejected values in their messages; a card number among them is masked.
     let mut err = Error::new(code, crate::card::scrub_pans(message))
         .with_provider(provider)
-        // The code is the provider's text too (unlike its request id, which must match its logs).
+        // The code is the provider's text too (its request id must match its logs: only a Luhn-valid
+        // card number is masked there, in `providers::reply_error`).
         .with_provider_code(provider_code.map(crate::card::scrub_pans))
         .retryable(rule.is_some_and(|r| r.retryable));
     err.http_status = Some(status);

@@ -1022,6 +1022,9 @@ mod tests {
             (json!({"customerId": "1", "token": "tok_4111111111111111"}), "token"),
             (json!({"customerId": "1", "token": ""}), "token"),
             (json!({"customerId": "1", "token": "t", "label": "Visa 4111111111111111"}), "label"),
+            // Groups split by line breaks or an invisible joiner are still a card number.
+            (json!({"customerId": "1", "token": "t", "label": "Visa 4111\n1111\n1111\n1111"}), "label"),
+            (json!({"customerId": "1", "token": "t", "label": "Visa 4111\u{200D}1111\u{200D}1111\u{200D}1111"}), "label"),
             (json!({"customerId": "1", "token": "t", "paymentMethod": "UPI"}), "paymentMethod"),
             (json!({"customerId": "1", "token": "t", "brand": "RuPay"}), "brand"),
             (json!({"customerId": "1", "token": "t", "expiryMonth": 13, "expiryYear": 2030}), "expiryMonth"),

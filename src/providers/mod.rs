@@ -56,7 +56,10 @@ pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn
     let message = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| format!("{} replied HTTP {} without an error description", provider.as_str(), resp.status));
-    let mut err = taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(body_request_id.or(request_id));
+    // An id must match the provider's logs, so only a run that passes Luhn, as every card number
+    // does, is masked in it.
+    let request_id = body_request_id.or(request_id).map(crate::card::scrub_pans_in_token);
+    let mut err = taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(request_id);
     // Only the provider says "no such token or customer", in its own error reply. A bare 404 (a
     // wrong baseUrl, a proxy's page) is not that: a caller could read it as already deleted.
     if !enveloped && err.code == ErrorCode::NotFound {

@@ -409,6 +409,11 @@ mod tests {
         let err = parse_token(&HttpResponse::new(401, body), NOW, false).unwrap_err();
         assert_eq!((err.code, err.message.as_str(), err.request_id.as_deref()), (ErrorCode::Authentication, "Unauthorized", Some("abc")));
         assert!(!err.renew_auth);
+        // An id is kept as the provider's logs have it, but for a card number in it.
+        for (trace, want) in [("pan-4111111111111111", "pan-411111******1111"), ("tr-1234567890123456789", "tr-1234567890123456789")] {
+            let body = format!(r#"{{"error":{{"code":40100,"description":"Unauthorized","traceId":"{trace}"}}}}"#);
+            assert_eq!(parse_token(&HttpResponse::new(401, body), NOW, false).unwrap_err().request_id.as_deref(), Some(want));
+        }
         let err = parse_token(&HttpResponse::new(405, body), NOW, false).unwrap_err();
         assert_eq!(err.code, ErrorCode::Unsupported);
         let err = parse_token(&HttpResponse::new(200, r#"{"error":{"code":50000,"description":"Internal Server Error","traceId":"t"}}"#), NOW, false).unwrap_err();
