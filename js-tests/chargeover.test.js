@@ -312,3 +312,17 @@ test('deadlineMs bounds an iterateTokens listing as a whole, every page, as it b
   assert.ok(seen.length >= 5 && seen.length <= 15, `${seen.length} tokens before the budget ran out`);
   assert.ok(performance.now() - started < 2000);
 });
+
+test("the caller's own time between iterateTokens pages does not count against deadlineMs", async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 5, deadlineMs: 1000, maxRetries: 0 });
+  const all = (await client.listTokens({ customerId: '1000' })).map((t) => t.id);
+  const seen = [];
+  const started = performance.now();
+  // The loop works 80 ms on each of the 25 tokens: 2 s of its own, over 6 fast requests.
+  for await (const t of client.iterateTokens({ customerId: '1000' })) {
+    seen.push(t.id);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+  }
+  assert.ok(performance.now() - started > 2000);
+  assert.deepEqual(seen, all);
+});

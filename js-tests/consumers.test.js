@@ -132,10 +132,12 @@ test('TypeScript: tsc --noEmit --strict accepts a consumer using every export an
       'consumer.ts': fixture('typecheck.ts'),
       'consumer.cts': fixture('typecheck.cts'),
       'minimal.ts': fixture('typecheck-minimal.ts'),
+      'exact.ts': fixture('typecheck-exact.ts'),
       'invalid.ts': fixture('invalid.ts'),
       'tsconfig.nodenext.json': fixture('tsconfig.nodenext.json'),
       'tsconfig.node16.json': fixture('tsconfig.node16.json'),
       'tsconfig.minimal.json': fixture('tsconfig.minimal.json'),
+      'tsconfig.exact.json': fixture('tsconfig.exact.json'),
       'tsconfig.bundler.json': fixture('tsconfig.bundler.json'),
       'tsconfig.invalid.json': fixture('tsconfig.invalid.json'),
     },
@@ -150,16 +152,18 @@ test('TypeScript: tsc --noEmit --strict accepts a consumer using every export an
   assert.match(source, /@ts-expect-error an invalid status\n.*'PAUSED'/);
   assert.match(source, /@ts-expect-error a missing required config field/);
 
-  const [nodenext, node16, minimal, bundler, invalid] = await Promise.all([
+  const [nodenext, node16, minimal, exact, bundler, invalid] = await Promise.all([
     exec(bin('tsc'), ['-p', 'tsconfig.nodenext.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
     exec(bin('tsc'), ['-p', 'tsconfig.node16.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
     exec(bin('tsc'), ['-p', 'tsconfig.minimal.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
+    exec(bin('tsc'), ['-p', 'tsconfig.exact.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
     exec(bin('tsc'), ['-p', 'tsconfig.bundler.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
     exec(bin('tsc'), ['-p', 'tsconfig.invalid.json', '--noEmit', '--strict', '--pretty', 'false'], { cwd: proj }),
   ]);
   assert.equal(nodenext.code, 0, `moduleResolution nodenext (ESM + CJS consumers):\n${nodenext.stdout}${nodenext.stderr}`);
   assert.equal(node16.code, 0, `module node16 (ESM + CJS consumers; CJS through index.d.cts):\n${node16.stdout}${node16.stderr}`);
   assert.equal(minimal.code, 0, `lib es2022 only, no DOM, no @types/node:\n${minimal.stdout}${minimal.stderr}`);
+  assert.equal(exact.code, 0, `exactOptionalPropertyTypes, an explicit undefined where the SDK takes one:\n${exact.stdout}${exact.stderr}`);
   assert.equal(bundler.code, 0, `moduleResolution bundler:\n${bundler.stdout}${bundler.stderr}`);
   // The negative control: the same mistakes without @ts-expect-error are compile errors.
   assert.notEqual(invalid.code, 0);

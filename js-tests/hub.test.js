@@ -136,7 +136,20 @@ test('malformed input and hubs are refused', async () => {
   revoke();
   assert.throws(() => createHub(proxy), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => createHub([proxy]), (e) => e.code === 'INVALID_INPUT');
-  assert.throws(() => hub.client(Object.create(null)), (e) => e.code === 'INVALID_INPUT' && /no client for provider a value \(object\) that cannot be shown/.test(e.message));
+  assert.throws(() => hub.client(Object.create(null)), (e) => e.code === 'INVALID_INPUT' && /^no client for that provider in this hub/.test(e.message));
+});
+
+test('hub.client does not echo what it was given (a secret pasted in the wrong place), and names the providers the hub has', () => {
+  const hub = hubFor(['pinelabs', 'chargeover']);
+  for (const given of ['sk_live_PASTED_SECRET', 'alliancepay', 1n, Symbol('sk_live_PASTED_SECRET'), Object.create(null)]) {
+    assert.throws(() => hub.client(given), (e) => {
+      assert.ok(e instanceof PayTokensError);
+      assert.equal(e.code, 'INVALID_INPUT');
+      assert.equal(e.message, 'no client for that provider in this hub (it has: pinelabs, chargeover)');
+      assert.ok(!JSON.stringify(e).includes('PASTED'));
+      return true;
+    });
+  }
 });
 
 test("a hand-made client's failure that cannot even be shown is still an outcome, not a rejection", async () => {

@@ -295,12 +295,16 @@ class Client {
   async *#pages(query, signal, refused) {
     if (refused) throw refused;
     let cursor;
-    // deadlineMs bounds the whole listing, every page, as it bounds listTokens. Taken here, at the
-    // first next(), since that is when the listing starts: an iterator made and not yet read
-    // spends nothing.
-    const startedAt = Date.now();
+    // deadlineMs bounds the SDK's own time over the listing, every page together, as it bounds
+    // listTokens (a 1 s budget must not allow 25 pages of 300 ms). The caller's time between
+    // pages, its loop working on the tokens, is not the SDK's to spend: each page is told the
+    // listing started as long before it as the pages before it took.
+    let spent = 0;
     do {
-      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
+      const askedAt = Date.now();
+      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, askedAt - spent), false, signal), signal);
+      // A clock set back during the request must not give the budget time back.
+      spent += Math.max(0, Date.now() - askedAt);
       for (const token of page.tokens) {
         // Aborted while the loop worked on an earlier token: nothing more is handed out.
         if (hasAborted(signal)) {

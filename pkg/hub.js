@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
-import { abortedError, describe, hasAborted, signalOf, toError } from './options.js';
+import { abortedError, hasAborted, signalOf, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -85,9 +85,9 @@ class Hub {
   /** The client for one provider, for get/update/delete on a token the hub listed. */
   client(provider) {
     const client = this.#clients.get(provider);
-    // describe(), not JSON.stringify: a BigInt, a symbol or an object without a prototype must get
-    // this error, not a TypeError.
-    if (!client) throw invalid(`no client for provider ${typeof provider === 'string' ? JSON.stringify(provider) : describe(provider)} in this hub`);
+    // The argument is not echoed, as no value a caller passed is: it may be a secret pasted in the
+    // wrong place. The providers the hub has say what to pass instead.
+    if (!client) throw invalid(`no client for that provider in this hub (it has: ${this.providers.join(', ')})`);
     return client;
   }
 

@@ -10,7 +10,7 @@ export type {
   AlliancePayConfig, AlliancePaySession, Capabilities, Card, ChargeOverConfig, CommonOptions, CreateTokenInput,
   DeleteTokenInput, Encryption, Environment, ErrorCode, GetTokenInput, ListTokensInput, MerchantKey, OrderField,
   PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField, QueryOperator, QueryOrder,
-  RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus, UpdateTokenStatusInput,
+  RequiredAction, SortDirection, Token, TokenQuery, TokenStatus, UpdateTokenStatusInput,
 } from './wasm/types.js';
 
 /** The platform's `AbortSignal` where the project has one (lib "dom" or @types/node): the
@@ -34,14 +34,14 @@ export type FetchLike = (
 ) => Promise<{
   status: number;
   headers: { get(name: string): string | null };
-  type?: string;
+  type?: string | undefined;
   body?: unknown;
 } & ({ arrayBuffer(): Promise<ArrayBuffer> } | { text(): Promise<string> })>;
 
 /** Functions a config may carry; they stay in JS. */
 export interface ClientHooks {
   /** Used instead of the global `fetch` (a proxy, instrumentation, a test double). */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
 }
 
 export interface AlliancePayHooks extends ClientHooks {
@@ -50,7 +50,7 @@ export interface AlliancePayHooks extends ClientHooks {
    * A throw or rejection from it is ignored (the call that opened the session goes on): a store
    * that fails must report that itself.
    */
-  onSessionUpdate?: (session: AlliancePaySession & { issuedFor: string }) => void;
+  onSessionUpdate?: ((session: AlliancePaySession & { issuedFor: string }) => void) | undefined;
 }
 
 export type ClientConfig =
@@ -67,7 +67,7 @@ export interface CallOptions {
    * `reason` as `cause`). A write stopped after its change was sent may still have been applied,
    * and its message says so and what to read to know.
    */
-  signal?: Signal;
+  signal?: Signal | undefined;
 }
 
 /** Pine Labs finds a token under its customer: its get and delete need the `customerId`. */
@@ -76,7 +76,7 @@ type WithCustomerAt<P extends Provider, Input> = P extends 'pinelabs' ? Input & 
 type PayerlyOnly = 'accountId' | 'phone' | 'email' | 'includeRaw';
 type GetTokenInputAt<P extends Provider> = P extends 'payerly'
   ? GetTokenInput
-  : WithCustomerAt<P, Omit<GetTokenInput, PayerlyOnly> & { includeRaw?: false }>;
+  : WithCustomerAt<P, Omit<GetTokenInput, PayerlyOnly> & { includeRaw?: false | undefined }>;
 /** The statuses `updateTokenStatus` can set (AlliancePay). */
 export type SettableStatus = UpdateTokenStatusInput['status'];
 
@@ -94,7 +94,11 @@ export interface Client<P extends Provider = Provider> {
   readonly capabilities: Capabilities;
   /** Every token of a customer (all pages). Not Payerly, which looks up one token at a time. */
   listTokens(input: OfferedBy<P, Exclude<Provider, 'payerly'>, ListTokensInput>, options?: CallOptions): Promise<Token[]>;
-  /** The customer's tokens as pages arrive. */
+  /**
+   * The customer's tokens as pages arrive. `deadlineMs` bounds the SDK's own time over the whole
+   * listing, every page together: the time from each `next()` until it settles, summed. The
+   * caller's own time between pages (the loop's work on the tokens) does not count.
+   */
   iterateTokens(input: OfferedBy<P, Exclude<Provider, 'payerly'>, ListTokensInput>, options?: CallOptions): AsyncIterableIterator<Token>;
   getToken(input: GetTokenInputAt<P>, options?: CallOptions): Promise<Token>;
   /**
@@ -123,13 +127,13 @@ export declare function createClient(config: ClientConfig): Client;
 export interface PayTokensErrorFields {
   code: ErrorCode;
   message: string;
-  provider?: Provider;
-  httpStatus?: number;
-  providerCode?: string;
-  requestId?: string;
-  retryable?: boolean;
-  retryAfterMs?: number;
-  tokenId?: string;
+  provider?: Provider | undefined;
+  httpStatus?: number | undefined;
+  providerCode?: string | undefined;
+  requestId?: string | undefined;
+  retryable?: boolean | undefined;
+  retryAfterMs?: number | undefined;
+  tokenId?: string | undefined;
 }
 
 export declare class PayTokensError extends Error {
@@ -169,7 +173,7 @@ export interface HubListInput {
    * One customer id per provider, e.g. `{ pinelabs: "cust-…", chargeover: "1000" }`. A provider
    * whose id is `undefined`, `null` or `""` is not asked (it has no entry in `outcomes`).
    */
-  customers: Partial<Record<Provider, string | null>>;
+  customers: { [P in Provider]?: string | null | undefined };
 }
 
 export interface HubResult {
@@ -195,7 +199,12 @@ export interface Hub {
   listTokens(input: HubListInput, options?: CallOptions): Promise<HubResult>;
 }
 
-/** One view over several providers' clients (at most one client per provider). */
+/**
+ * One view over several providers' clients (at most one client per provider).
+ * @throws {PayTokensError} `INVALID_INPUT` for an empty array.
+ * @throws {PayTokensError} `INVALID_INPUT` for two clients of one provider.
+ * @throws {PayTokensError} `INVALID_INPUT` for an entry that is not a client from `createClient`.
+ */
 export declare function createHub(clients: readonly Client[]): Hub;
 /** The order `Hub.listTokens` sorts tokens in (for merging further results the same way). */
 export declare function compareTokens(a: Token, b: Token): number;

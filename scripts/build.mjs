@@ -33,7 +33,13 @@ function buildWasm() {
   // declarations: those need the DOM and esnext.disposable libs, which a Node project may not have.
   const glue = readFileSync(path.join(out, 'paytokens.d.ts'), 'utf8');
   const glueStart = glue.search(/^export (class|function|default|type InitInput)\b/m);
-  const types = glueStart < 0 ? '' : glue.slice(0, glueStart).trimEnd();
+  // The doc comment of the first glue declaration stays behind the cut: it is dropped. Optional
+  // fields also take an explicit `undefined` (inputs cross as JSON text, which drops it), so that
+  // projects with `exactOptionalPropertyTypes` can pass `{ timeoutMs: maybe }`.
+  const types = (glueStart < 0 ? '' : glue.slice(0, glueStart))
+    .replace(/\s*\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*$/, '')
+    .replace(/^(\s+[\w$]+\?: )(.+);$/gm, '$1$2 | undefined;')
+    .trimEnd();
   if (!/^export interface Token \{/m.test(types) || /^export (class|function)/m.test(types)) {
     throw new Error('wasm-bindgen output changed: cannot find the generated data types in pkg/wasm/paytokens.d.ts');
   }

@@ -167,8 +167,9 @@ impl<E: Env> Client<E> {
         }
     }
 
-    /// One page; `cursor` is the `next` of the previous page. `started_ms` is when the listing's
-    /// first page was asked for: `deadlineMs` bounds all its pages together, as in `list_tokens`.
+    /// One page; `cursor` is the `next` of the previous page. `started_ms` is when this page was
+    /// asked for, less the time the listing's earlier pages took: `deadlineMs` bounds the SDK's
+    /// time over all its pages together, as in `list_tokens`, but not the caller's between them.
     pub async fn list_tokens_page(&self, input: &ListTokensInput, cursor: Option<&str>, started_ms: Option<u64>) -> Result<TokenPage> {
         let deadline = match started_ms {
             Some(started) => self.inner.settings.deadline_ms.map(|d| started.saturating_add(u64::from(d))),

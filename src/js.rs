@@ -234,7 +234,8 @@ impl WasmClient {
         promise(client.provider(), Effect::Read, signal, async move { client.list_tokens(&input?).await })
     }
 
-    /// `started_at`: epoch ms of the listing's first page (pkg/api.js `iterateTokens`).
+    /// `started_at`: epoch ms from which this page's budget counts: the time the page was asked for,
+    /// less the time earlier pages of the listing took (pkg/api.js `iterateTokens`).
     #[wasm_bindgen(js_name = listTokensPage)]
     pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue, started_at: Option<f64>) -> Promise {
         let client = self.client.clone();

@@ -10,7 +10,7 @@ import type {
   ClientConfig, ClientHooks, CommonOptions, CreateTokenInput, DeleteTokenInput, Encryption, Environment,
   ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
-  QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenPage, TokenQuery, TokenStatus,
+  QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenQuery, TokenStatus,
   UpdateTokenStatusInput, PayTokensErrorFields, FetchLike, CallOptions, SettableStatus,
 } from 'paytokens';
 
@@ -89,7 +89,6 @@ export async function useEverything(): Promise<void> {
   const order: QueryOrder = { field: orderField, direction };
   const query: TokenQuery = { where: [where], order: [order], offset: 0, limit: 10 };
   const queried: Token[] = await clients[2].queryTokens(query);
-  const page: TokenPage = { tokens: queried, next: undefined };
 
   // Every call takes options with an AbortSignal.
   const controller = new AbortController();
@@ -190,5 +189,5 @@ export async function useEverything(): Promise<void> {
       void [code, stoppedByCaller, retryable, status, from, json, why, bad];
     }
   }
-  void [provider, canDelete, tokens, nothing, created, page, stoppable, wrong, allowed, widened, ok, sorted, providers];
+  void [provider, canDelete, tokens, nothing, created, queried, stoppable, wrong, allowed, widened, ok, sorted, providers];
 }
