@@ -27,6 +27,13 @@ const SESSION_MARGIN_MS: u64 = 30_000;
 /// After a renewal within those margins failed, the credential still valid serves this long
 /// before another renewal is tried (`Inner::renew_after`).
 const RENEWAL_PAUSE_MS: u64 = 5_000;
+/// The reply bytes one `list_tokens` reads over all its pages: four replies at the transport's cap
+/// (js/fetch.js), and hundreds of times what a customer's cards take.
+#[cfg(not(test))]
+const MAX_LISTING_BYTES: usize = 128 << 20;
+/// Small in tests, so that passing it does not take 128 MiB of replies.
+#[cfg(test)]
+pub(crate) const MAX_LISTING_BYTES: usize = 1 << 20;
 
 pub struct Client<E: Env> {
     inner: Rc<Inner<E>>,
@@ -152,13 +159,21 @@ impl<E: Env> Client<E> {
         }
     }
 
-    /// Every page; `deadlineMs` bounds them all together.
+    /// Every page; `deadlineMs` bounds them all together. What one listing holds is bounded too
+    /// (`MAX_LISTING_BYTES`): each reply is capped, but 200 pages of them would be more than wasm's
+    /// memory, and running out of it ends the instance, not just the call.
     pub async fn list_tokens(&self, input: &ListTokensInput) -> Result<Vec<Token>> {
         let deadline = self.deadline();
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
+        let read = Cell::new(0);
         loop {
-            let page = self.page(input, cursor.as_deref(), deadline).await?;
+            let page = self.page(input, cursor.as_deref(), deadline, &read).await?;
+            if read.get() > MAX_LISTING_BYTES {
+                let provider = self.provider().as_str();
+                let message = format!("the {provider} listing was not read whole: its replies passed {} MiB together; list it page by page with iterateTokens", MAX_LISTING_BYTES >> 20);
+                return Err(Error::new(ErrorCode::Decode, message).with_provider(self.provider()));
+            }
             all.extend(page.tokens);
             match page.next {
                 Some(next) => cursor = Some(next),
@@ -175,10 +190,11 @@ impl<E: Env> Client<E> {
             Some(started) => self.inner.settings.deadline_ms.map(|d| started.saturating_add(u64::from(d))),
             None => self.deadline(),
         };
-        self.page(input, cursor, deadline).await
+        self.page(input, cursor, deadline, &Cell::new(0)).await
     }
 
-    async fn page(&self, input: &ListTokensInput, cursor: Option<&str>, deadline: Deadline) -> Result<TokenPage> {
+    /// `read` counts the reply bytes the page took.
+    async fn page(&self, input: &ListTokensInput, cursor: Option<&str>, deadline: Deadline, read: &Cell<usize>) -> Result<TokenPage> {
         let base = &self.inner.settings.base_url;
         match &self.inner.connector {
             Connector::Pinelabs { .. } => {
@@ -197,12 +213,16 @@ impl<E: Env> Client<E> {
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
                 // PageRead bounds the windows a search back may read.
-                let mut read = chargeover::PageRead::new(chargeover::parse_cursor(cursor)?, *page_size, *max_pages)?;
+                let mut window = chargeover::PageRead::new(chargeover::parse_cursor(cursor)?, *page_size, *max_pages)?;
                 loop {
-                    let start = read.start();
+                    let start = window.start();
                     let build = || chargeover::list_page_request(base, &input.customer_id, start, *page_size);
-                    let tokens = self.call(deadline, Safety::Read, build, |r| chargeover::parse_token_list(r, self.inner.env.now_ms())).await?;
-                    if let Some(page) = read.step(tokens)? {
+                    let parse = |r: &HttpResponse| {
+                        read.set(read.get() + r.body.len());
+                        chargeover::parse_token_list(r, self.inner.env.now_ms())
+                    };
+                    let tokens = self.call(deadline, Safety::Read, build, parse).await?;
+                    if let Some(page) = window.step(tokens)? {
                         return Ok(page);
                     }
                 }

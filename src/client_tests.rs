@@ -765,3 +765,42 @@ fn a_retry_after_date_counts_from_the_providers_clock() {
     assert!(list(&env, pinelabs(1, json!({}))).is_ok());
     assert_eq!(*env.slept.borrow(), vec![2_000]);
 }
+
+/// A ChargeOver customer with `rows` tokens, each with a label of `label_bytes`, served by offset.
+fn chargeover_customer(rows: u32, label_bytes: usize) -> FakeEnv {
+    let label = "a".repeat(label_bytes);
+    FakeEnv::new(move |req: &HttpRequest| {
+        let param = |name: &str| req.url.split(['?', '&']).find_map(|p| p.strip_prefix(name)).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+        let (offset, limit) = (param("offset="), param("limit="));
+        let page: Vec<String> = (offset..rows.min(offset + limit)).map(|i| format!(r#"{{"tokenized_id":{},"customer_id":1,"name":"{label}"}}"#, i + 1)).collect();
+        Ok(HttpResponse::new(200, format!(r#"{{"code":200,"status":"OK","message":"","details":{{}},"response":[{}]}}"#, page.join(","))))
+    })
+}
+
+#[test]
+fn a_listing_holds_a_bounded_amount_of_replies() {
+    let input = ListTokensInput { customer_id: "1".into() };
+    let config = || chargeover(json!({"pageSize": 2}));
+    // Each request reads two rows, a third of the bound: the listing stops at the reply that
+    // passes it, before wasm memory would run out, and names the way to read it instead.
+    let env = chargeover_customer(20, crate::client::MAX_LISTING_BYTES / 6);
+    let err = block_on(Client::new(config(), env.clone()).unwrap().list_tokens(&input)).unwrap_err();
+    assert_eq!((err.code, err.retryable), (ErrorCode::Decode, false));
+    assert!(err.message.contains("iterateTokens"), "{}", err.message);
+    assert_eq!(env.count("/tokenized"), 3);
+    // Page by page, each page is the caller's to keep: no bound across them.
+    let client = Client::new(config(), env).unwrap();
+    let (mut cursor, mut listed) = (None, 0);
+    loop {
+        let page = block_on(client.list_tokens_page(&input, cursor.as_deref(), None)).unwrap();
+        listed += page.tokens.len();
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed, 20);
+    // Under the bound, the whole listing.
+    let env = chargeover_customer(5, crate::client::MAX_LISTING_BYTES / 12);
+    assert_eq!(block_on(Client::new(config(), env).unwrap().list_tokens(&input)).unwrap().len(), 5);
+}

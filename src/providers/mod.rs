@@ -186,12 +186,13 @@ impl<'de> serde::Deserialize<'de> for LooseId {
     }
 }
 
-/// A field that holds a word or a number when it is there (an envelope's `status`, the `code` of
-/// an error put inside a 200). Any other shape is skipped as it is read: kept as a
+/// A field that holds a word, a number or a boolean when it is there (an envelope's `status`, the
+/// `code` of an error put inside a 200, a card's flags). Any other shape is skipped as it is read: kept as a
 /// `serde_json::Value`, a proxy's 32 MiB `{"status":[0,0,…]}` grew wasm memory for good.
 pub(crate) enum Scalar<'a> {
     Word(Text<'a>),
     Number,
+    Flag(bool),
     Other,
 }
 
@@ -225,8 +226,8 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Scalar<'a> {
             fn visit_f64<E>(self, _: f64) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::Number)
             }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<Scalar<'de>, E> {
-                Ok(Scalar::Other)
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Flag(v))
             }
             fn visit_unit<E>(self) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::Other)
@@ -260,7 +261,8 @@ mod tests {
         assert!(read(r#""O\u004b""#).is_some_and(|s| s.is_word("OK")));
         assert!(matches!(read("-3"), Some(Scalar::Number)) && matches!(read("2.5"), Some(Scalar::Number)));
         assert!(read("null").is_none());
-        for other in [r#"["OK"]"#, r#"{"OK":1}"#, "true", "[[[]],{}]"] {
+        assert!(matches!(read("true"), Some(Scalar::Flag(true))) && matches!(read("false"), Some(Scalar::Flag(false))));
+        for other in [r#"["OK"]"#, r#"{"OK":1}"#, "[[[]],{}]"] {
             assert!(matches!(read(other), Some(Scalar::Other)), "{other}");
         }
         // What comes after a skipped value is still read.

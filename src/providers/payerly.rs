@@ -14,6 +14,8 @@ use crate::status::{self, Expiry};
 use crate::time_fmt;
 
 const P: Provider = Provider::Payerly;
+/// The largest reply whose token is handed back raw (`includeRaw`).
+const MAX_RAW_BYTES: usize = 1 << 20;
 
 /// `Authorization` value for the static merchant key.
 pub fn bearer_authorization(api_key: &Secret) -> Secret {
@@ -220,7 +222,13 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
     };
     let mut token = to_token(object, resp.server_now(local_now_ms));
     if include_raw {
-        // Read again only when asked for, the same way: the body has already parsed.
+        // Read again only when asked for, the same way: the body has already parsed. As a
+        // `serde_json::Value` a reply takes many times its size in wasm memory, which never shrinks:
+        // a token's record is a few KB, so a larger one is not handed back.
+        if resp.body.len() > MAX_RAW_BYTES {
+            let message = format!("it is over {} MiB, too large to hand back as raw; ask without includeRaw", MAX_RAW_BYTES >> 20);
+            return Err(Error::decode(P, message).with_status(resp.status));
+        }
         let raw: WireReply<serde_json::Value> = super::decode(P, resp)?;
         token.raw = raw.items.and_then(|FirstItem(item)| item?.object).map(masked_raw);
     }
@@ -355,6 +363,13 @@ mod tests {
         assert_eq!(raw["unknownTopLevel"], json!({"kept": true}));
         let text = serde_json::to_string(&t).unwrap();
         assert!(!text.contains("5555555555554444"));
+        // A reply too large to keep as a `Value` is refused raw, and read as usual without raw.
+        let body = fixture("token_full_pan.json");
+        let open = &body[..body.rfind('}').unwrap()];
+        let padded = format!("{open}, \"padding\": [{}0]}}", "0,".repeat(MAX_RAW_BYTES / 2));
+        let err = parse_token(&HttpResponse::new(200, padded.as_str()), NOW, true).unwrap_err();
+        assert!(err.code == ErrorCode::Decode && err.message.contains("includeRaw"), "{}", err.message);
+        assert_eq!(parse_token(&HttpResponse::new(200, padded), NOW, false).unwrap().id, t.id);
         let plain = parse_token(&HttpResponse::new(200, fixture("token_full_pan.json")), NOW, false).unwrap();
         assert!(!serde_json::to_string(&plain).unwrap().contains("maria"));
     }

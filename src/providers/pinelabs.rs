@@ -104,16 +104,19 @@ struct WireCard<'a> {
     network_name: Option<Text<'a>>,
     issuer_name: Option<String>,
     country_code: Option<String>,
-    /// Documented as booleans; read loosely so another shape drops the flag, not the list.
-    international: Option<serde_json::Value>,
-    cvv_required: Option<serde_json::Value>,
+    /// Documented as booleans; read loosely so another shape drops the flag, not the list (and
+    /// skipped as it is read, not kept: a 2 MB array there would grow wasm memory for good).
+    #[serde(borrow)]
+    international: Option<super::Scalar<'a>>,
+    #[serde(borrow)]
+    cvv_required: Option<super::Scalar<'a>>,
 }
 
-fn flag(value: Option<serde_json::Value>) -> Option<bool> {
+fn flag(value: Option<super::Scalar>) -> Option<bool> {
     match value? {
-        serde_json::Value::Bool(b) => Some(b),
-        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        super::Scalar::Flag(b) => Some(b),
+        word if word.is_word("true") => Some(true),
+        word if word.is_word("false") => Some(false),
         _ => None,
     }
 }
