@@ -187,8 +187,8 @@ impl<'de> serde::Deserialize<'de> for LooseId {
 }
 
 /// A field that holds a word, a number or a boolean when it is there (an envelope's `status`, the
-/// `code` of an error put inside a 200, a card's flags). Any other shape is skipped as it is read: kept as a
-/// `serde_json::Value`, a proxy's 32 MiB `{"status":[0,0,…]}` grew wasm memory for good.
+/// `code` of an error put inside a 200, a card's flags). Any other shape is skipped as it is read:
+/// kept as a `serde_json::Value`, a proxy's 32 MiB `{"status":[0,0,…]}` grew wasm memory for good.
 pub(crate) enum Scalar<'a> {
     Word(Text<'a>),
     Number,
