@@ -207,6 +207,44 @@ test('tokenUpdated false whose token cannot be read afterwards is an unknown out
   assert.equal((await client.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been applied');
 });
 
+test('a change answered b_overload_error with no retries left is read back: the token shows it made, so the call resolves, with one update sent', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { maxRetries: 0 });
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  const suspended = await client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' });
+  assert.equal(suspended.status, 'SUSPENDED');
+  assert.equal(suspended.id, id);
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 1);
+});
+
+test('b_overload_error on a change whose token cannot be read afterwards is an unknown outcome, not a rate limit to repeat', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { maxRetries: 0 });
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  // The read before the change passes; the read that would tell whether it was made fails.
+  sandbox().fault({ provider: 'alliancepay', scenario: 'server_error', status: 500, pathIncludes: '/get', skip: 1 });
+  const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+  assert.equal(err.code, 'PROVIDER_ERROR', 'not RATE_LIMITED, which callers take as "repeat it"');
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /b_overload_error/);
+  assert.match(err.message, /the change may have been applied: read the token before repeating it$/);
+  assert.equal(err.tokenId, id);
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 1);
+  assert.equal((await client.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been applied');
+});
+
+test('a change turned away with b_overload_error and not made stays RATE_LIMITED once the token shows it unchanged', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { maxRetries: 0 });
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  sandbox().fault({ provider: 'alliancepay', scenario: 'rate_limit', pathIncludes: STATE_UPDATE });
+  const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+  assert.equal(err.code, 'RATE_LIMITED');
+  assert.equal(err.providerCode, 'b_overload_error');
+  assert.equal(err.retryable, true, 'nothing was changed, so the change may be sent again');
+  assert.doesNotMatch(err.message, /applied/);
+  assert.equal((await client.getToken({ tokenId: id })).status, 'ACTIVE');
+});
+
 test('tokenUpdated false that the token does not explain stays INVALID_TRANSITION, with the reply status', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';

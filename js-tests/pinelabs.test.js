@@ -142,6 +142,13 @@ test('an expired access token is renewed once and the call retried once', async 
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 2);
 });
 
+test('a 408 (the server gave up waiting for the request) on a list is retried, and the list succeeds', async () => {
+  sandbox().fault({ provider: 'pinelabs', scenario: 'server_error', status: 408, pathIncludes: '/customer/' });
+  const tokens = await clientFor(sandbox(), 'pinelabs', { maxRetries: 2 }).listTokens({ customerId: DOC_CUSTOMER });
+  assert.equal(tokens.length, 1);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 2);
+});
+
 test('config errors name the field, before any request', async () => {
   const cases = [
     [{ provider: 'pinelabs', clientSecret: 'x' }, /clientId/],

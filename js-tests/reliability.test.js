@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createClient } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
+import { startSandbox } from '../sandbox/server.js';
 import { sendAttempt } from '../js/fetch.js';
 
 const sandbox = useSandbox();
@@ -194,6 +195,73 @@ test('a body is read from its stream when it can be, through arrayBuffer() or te
   assert.equal(cancelled, true, 'the stream was cancelled');
 });
 
+// A failure reply whose status and headers arrive whole but whose body does not: its first bytes,
+// then the connection drops ('cut') or nothing more comes ('stall'). The status alone says what
+// the provider did, so the error is typed by it, not taken as a reply that may have been applied.
+async function withBodyCut(response, mode) {
+  const start = new TextEncoder().encode((await response.text()).slice(0, 12));
+  const body = new ReadableStream({
+    start(c) {
+      c.enqueue(start);
+      if (mode === 'cut') setTimeout(() => c.error(new TypeError('terminated')), 5);
+    },
+  });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+// The sandbox's own replies, with the body of every failure on the provider's API (not its
+// sign-in) cut off or stalled.
+const cuttingFailures = (mode) => async (url, init) => {
+  const reply = await fetch(url, init);
+  return reply.status >= 400 && !url.endsWith('/auth/v1/token') ? withBodyCut(reply, mode) : reply;
+};
+
+const PINE_CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
+const PINE_TOKEN = 'token-v1-1234567890-aa-ABCDEF';
+const pineDeletes = () => sandbox().count({ provider: 'pinelabs', pathIncludes: '/delete' });
+
+for (const mode of ['cut', 'stall']) {
+  test(`a 429 with Retry-After: 1 whose body is ${mode === 'cut' ? 'cut off' : 'stalled past timeoutMs'} is still a rate limit: a delete waits it out, is sent again and succeeds`, async () => {
+    sandbox().fault({ provider: 'pinelabs', scenario: 'rate_limit', retryAfter: 1, pathIncludes: '/delete' });
+    const client = clientFor(sandbox(), 'pinelabs', { maxRetries: 2, timeoutMs: 500, fetch: cuttingFailures(mode) });
+    const started = performance.now();
+    await client.deleteToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN });
+    assert.ok(performance.now() - started >= 1000, 'the Retry-After was waited out');
+    assert.equal(pineDeletes(), 2);
+  });
+}
+
+test('a 400 whose body is cut off is a refusal: INVALID_INPUT with httpStatus 400, sent once, and not "may have been applied"', async () => {
+  sandbox().fault({ provider: 'pinelabs', scenario: 'server_error', status: 400, pathIncludes: '/delete' });
+  const client = clientFor(sandbox(), 'pinelabs', { maxRetries: 2, fetch: cuttingFailures('cut') });
+  const err = await rejection(client.deleteToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN }));
+  assert.equal(err.code, 'INVALID_INPUT');
+  assert.equal(err.httpStatus, 400);
+  assert.equal(err.retryable, false);
+  assert.doesNotMatch(err.message, /applied/);
+  assert.match(err.message, /cut off/);
+  assert.equal(pineDeletes(), 1);
+});
+
+test('a 401 whose body is cut off still renews the access token once, and the call is sent again', async () => {
+  const client = clientFor(sandbox(), 'pinelabs', { fetch: cuttingFailures('cut') });
+  await client.getToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN });
+  sandbox().reset(); // forgets issued access tokens: the next get is answered 401
+  assert.equal((await client.getToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN })).id, PINE_TOKEN);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/auth/v1/token' }), 1);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: `/tokens/${PINE_TOKEN}` }), 2);
+});
+
+test('a 404 whose body is cut off has no provider answer to read: PROVIDER_ERROR that points at baseUrl, tried once', async () => {
+  const client = clientFor(sandbox(), 'pinelabs', { maxRetries: 2, fetch: cuttingFailures('cut') });
+  const err = await rejection(client.getToken({ customerId: 'cust-nobody', tokenId: PINE_TOKEN }));
+  assert.equal(err.code, 'PROVIDER_ERROR');
+  assert.equal(err.httpStatus, 404);
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /baseUrl/);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 1);
+});
+
 test('deadlineMs also bounds the wait for a renewed sign-in; the next call signs in afresh', async () => {
   // The list request takes 300 ms and answers 401, so the call renews its access token with
   // 200 ms of its 500 ms budget left. The renewal gets a budget of its own (other calls may
@@ -340,6 +408,37 @@ test('a redirect is never followed: the secret and headers stay put, and the cal
   }
 });
 
+test('a refused redirect keeps its status on the error: 307 and 308 give httpStatus, on a read and on a change', async () => {
+  let status;
+  const seen = [];
+  const redirector = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.writeHead(status, { location: 'http://127.0.0.1:9/elsewhere' });
+    res.end();
+  });
+  await new Promise((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${redirector.address().port}`;
+    const payerly = createClient({ provider: 'payerly', apiKey: 'k', baseUrl: `${base}/v1`, maxRetries: 2 });
+    const chargeover = createClient({ provider: 'chargeover', username: 'u', password: 'p', baseUrl: `${base}/api/v3`, maxRetries: 2 });
+    for (status of [307, 308]) {
+      seen.length = 0;
+      // Node's fetch shows the 3xx itself (a browser shows an opaque reply with status 0).
+      for (const [label, call] of [['payerly get', () => payerly.getToken({ tokenId: 'tok_1' })], ['chargeover delete', () => chargeover.deleteToken({ tokenId: '7' })]]) {
+        const err = await rejection(call());
+        assert.equal(err.code, 'PROVIDER_ERROR', `${label} ${status}`);
+        assert.equal(err.httpStatus, status, `${label} ${status}`);
+        assert.equal(err.toJSON().httpStatus, status);
+        assert.equal(err.retryable, false);
+        assert.match(err.message, new RegExp(`HTTP ${status} to another address`));
+      }
+      assert.deepEqual(seen, ['GET /v1/tokens/tok_1', 'DELETE /api/v3/tokenized/7'], 'one attempt each');
+    }
+  } finally {
+    redirector.close();
+  }
+});
+
 test("a caller's fetch that follows a redirect anyway: its reply is not read as the provider's", async () => {
   const sent = [];
   // A wrapper that rebuilds the init and so drops redirect: 'manual'.
@@ -379,4 +478,33 @@ test('a stubbed clock (NaN, ±Infinity, past year 9999) neither traps the core n
     Date.now = realNow;
   }
   assert.equal((await client.listTokens({ customerId: '1000' }))[0].status, 'ACTIVE');
+});
+
+test('a provider clock 2 h behind, with no Date header to tell, does not make every call sign in again', async () => {
+  // Credentials then arrive already expired by the local clock. A browser cannot read Date from
+  // a cross-origin reply that does not expose it: the wrapper drops it, as the browser would.
+  const skewed = await startSandbox({ now: () => Date.now() - 2 * 3600e3 });
+  const withoutDate = async (url, init) => {
+    const reply = await fetch(url, init);
+    const headers = new Headers(reply.headers);
+    headers.delete('date');
+    return new Response(reply.body, { status: reply.status, headers });
+  };
+  try {
+    for (const [provider, signIn, customerId] of [
+      ['pinelabs', '/auth/v1/token', 'cust-v1-empty'],
+      ['alliancepay', '/api-gateway/authorize_virtual_device', '12345'],
+    ]) {
+      let sessionUpdates = 0;
+      // Plain JSON keeps AlliancePay's 10 calls well inside the 5 s a credential that arrives
+      // expired serves for, on a busy machine too.
+      const alliancepay = { encryption: 'none', onSessionUpdate: () => { sessionUpdates += 1; } };
+      const client = clientFor(skewed, provider, { fetch: withoutDate, ...(provider === 'alliancepay' && alliancepay) });
+      for (let i = 0; i < 10; i++) await client.listTokens({ customerId });
+      assert.equal(skewed.count({ provider, pathIncludes: signIn }), 1, `${provider}: one sign-in for 10 calls`);
+      if (provider === 'alliancepay') assert.equal(sessionUpdates, 1, 'one session reported');
+    }
+  } finally {
+    await skewed.close();
+  }
 });

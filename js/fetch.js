@@ -46,9 +46,11 @@ async function cappedBytes(body, reading) {
   return bytes;
 }
 
-function failure(error, timedOut, status) {
-  if (timedOut) return status === undefined ? TIMED_OUT : { ...TIMED_OUT, status };
-  if (status !== undefined) return { kind: 'truncated', detail: 'body cut off', status };
+// `heard`: the reply's status and the headers read, once they are in. A failure after them carries
+// both: a 4xx or 5xx says what the provider did even when its body never arrives whole.
+function failure(error, timedOut, heard) {
+  if (timedOut) return heard === undefined ? TIMED_OUT : { ...TIMED_OUT, ...heard };
+  if (heard !== undefined) return { kind: 'truncated', detail: 'body cut off', ...heard };
   const code = error?.cause?.code;
   if (NOT_SENT.has(code)) return { kind: 'refused', detail: `connection failed (${code})` };
   return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS or CORS)' };
@@ -57,7 +59,7 @@ function failure(error, timedOut, status) {
 export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, readHeaders) {
   const controller = new AbortController();
   let timedOut = false;
-  let status; // once the headers are in: a fault after them says what status they carried
+  let heard; // { status, headers } once the headers are in: a fault after them says what they were
   // One promise, settled by whichever comes first: the reply, the timeout with its fault, or
   // abandonment with a result nobody reads. It settles even when a caller's fetch ignores the
   // signal, so no call can hang.
@@ -70,7 +72,7 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     reader?.cancel().catch(() => {});
     done(outcome);
   };
-  const timer = setTimeout(() => end(failure(undefined, true, status)), timeoutMs);
+  const timer = setTimeout(() => end(failure(undefined, true, heard)), timeoutMs);
   const headers = {};
   for (let i = 0; i + 1 < headerPairs.length; i += 2) headers[headerPairs[i]] = headerPairs[i + 1];
   // no-store: token data is never served from, or kept in, an HTTP cache.
@@ -93,8 +95,9 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     // Browsers show a manual redirect as an opaque response with status 0; Node shows the 3xx.
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       response.body?.cancel?.().catch(() => {});
-      const what = response.status >= 300 ? `HTTP ${response.status}` : 'a redirect';
-      return { kind: 'redirect', detail: `${what}${response.headers.get('location') ? ' to another address' : ''}` };
+      const where = response.headers.get('location') ? ' to another address' : '';
+      if (response.status < 300) return { kind: 'redirect', detail: `a redirect${where}` };
+      return { kind: 'redirect', detail: `HTTP ${response.status}${where}`, status: response.status };
     }
     // A caller's fetch that followed one anyway (it dropped `redirect`): the reply is another
     // server's, and must not be read as the provider's answer.
@@ -102,12 +105,12 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       response.body?.cancel?.().catch(() => {});
       return { kind: 'followed_redirect', detail: `HTTP ${response.status} where it led` };
     }
-    status = response.status;
-    const reply = [response.status];
-    for (const name of readHeaders) reply.push(response.headers.get(name));
+    const headers = readHeaders.map((name) => response.headers.get(name));
+    heard = { status: response.status, headers };
+    const reply = [response.status, ...headers];
     if (Number(response.headers.get('content-length')) > MAX_REPLY_BYTES) {
       response.body?.cancel?.().catch(() => {});
-      return { ...TOO_LARGE, status };
+      return { ...TOO_LARGE, ...heard };
     }
     try {
       // Bytes, not text(): wasm reads UTF-8, so a string would be decoded here only to be
@@ -121,10 +124,10 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       } else {
         body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
       }
-      if (body === undefined || body.length > MAX_REPLY_BYTES) return { ...TOO_LARGE, status };
+      if (body === undefined || body.length > MAX_REPLY_BYTES) return { ...TOO_LARGE, ...heard };
       reply.push(body);
     } catch (error) {
-      return failure(error, timedOut, status);
+      return failure(error, timedOut, heard);
     }
     return reply;
   })().then(done, () => done(UNUSABLE)); // a Response double whose getters throw

@@ -344,12 +344,14 @@ impl<E: Env> Client<E> {
                     Ok(()) => Ok(None),
                     // "Not updated" is also the answer to a change already made: a repeat of a
                     // request whose first reply was lost (b_overload_error is retried), or another
-                    // caller's change to the same status. The token tells which.
-                    Err(refused) if refused.code == ErrorCode::InvalidTransition => {
+                    // caller's change to the same status. And the bank may make a change it then
+                    // answers with b_overload_error, the last answer once the retries ran out.
+                    // The token tells which.
+                    Err(refused) if refused.code == ErrorCode::InvalidTransition || refused.provider_code.as_deref() == Some("b_overload_error") => {
                         match self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await {
                             Ok(now) if now.status == input.status => Ok(Some(now)),
                             Ok(_) => Err(refused),
-                            // Unread, "not updated" may still be a change already made.
+                            // Unread, the answer may still hide a change already made.
                             Err(unread) => Err(not_known_after_refusal(&unread, &refused, &input.token_id)),
                         }
                     }
@@ -527,7 +529,11 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, &hold, &Wire::Plain, &build, |r| pinelabs::parse_access_token(r, env.now_ms())).await
+                        sign_in(&env, &settings, &hold, &Wire::Plain, &build, |r| {
+                            let now = env.now_ms();
+                            pinelabs::parse_access_token(r, now).map(|t| AccessToken { expires_at_ms: issued_expiry(t.expires_at_ms, now), ..t })
+                        })
+                        .await
                     })
                 };
                 let renewed = token.get(|t| self.serves(t.expires_at_ms, now, EXPIRY_MARGIN_MS), open).await;
@@ -541,7 +547,11 @@ impl<E: Env> Client<E> {
                     let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
-                        let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| alliancepay::parse_session(r, env.now_ms())).await?;
+                        let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| {
+                            let now = env.now_ms();
+                            alliancepay::parse_session(r, now).map(|s| Session { expires_at_ms: issued_expiry(s.expires_at_ms, now), ..s })
+                        })
+                        .await?;
                         env.session_opened(&opened.export(&owner));
                         Ok(opened)
                     })
@@ -563,11 +573,12 @@ impl<E: Env> Client<E> {
     /// its renewal margin (a token endpoint that hands out its cached token, a lifetime shorter
     /// than the margin) serves until `RENEWAL_PAUSE_MS` has passed, as after a failed renewal:
     /// otherwise every call would sign in again. `now` is the call's, as `serves` judged it: every
-    /// call passes here, and the clock is a crossing into JS.
+    /// call passes here, and the clock is a crossing into JS. The pause is timed from the clock
+    /// read again, after a sign-in that may have taken longer than the pause itself.
     fn after_renewal<T: Clone>(&self, result: Result<Grant<T>>, credential: &Credential<T>, expires_at: impl Fn(&T) -> u64, now: u64, margin: u64) -> Result<Grant<T>> {
         let grant = result.or_else(|e| self.after_failed_renewal(credential, e, &expires_at))?;
         if expires_at(&grant.value) <= now.saturating_add(margin) && now >= self.inner.renew_after.get() {
-            self.inner.renew_after.set(now.saturating_add(RENEWAL_PAUSE_MS));
+            self.inner.renew_after.set(self.inner.env.now_ms().saturating_add(RENEWAL_PAUSE_MS));
         }
         Ok(grant)
     }
@@ -714,7 +725,10 @@ fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
 fn not_known_after_refusal(unread: &Error, refused: &Error, token_id: &str) -> Error {
     let mut err = Error::new(
         ErrorCode::ProviderError,
-        format!("AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({})", unread.code.as_str()),
+        match refused.provider_code.as_deref() {
+            Some("b_overload_error") => format!("AlliancePay answered b_overload_error, which may follow a change it made, and reading the token to tell failed ({})", unread.code.as_str()),
+            _ => format!("AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({})", unread.code.as_str()),
+        },
     )
     .with_provider(Provider::Alliancepay);
     may_have_been_applied(&mut err, Safety::Write);
@@ -820,7 +834,7 @@ pub(crate) async fn send_with_retry<E: Env>(
         let sent_id = || req.header_value("Request-ID").or(req.header_value("x-request_id")).map(str::to_string);
         let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
-                let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())));
+                let retry_after = retry_after_of(env, &resp);
                 let accepted = resp.is_success().then_some(resp.status);
                 match wire.open(resp).await.and_then(|resp| read_reply(resp, parse)) {
                     Ok(()) => return Ok(()),
@@ -834,25 +848,33 @@ pub(crate) async fn send_with_retry<E: Env>(
                     }
                 }
             }
-            Err(fault) => {
-                let accepted = fault.status.filter(|s| (200..300).contains(s));
-                let too_large = fault.kind == FaultKind::TooLarge;
-                let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id());
-                if cut_short && err.code == ErrorCode::Timeout {
-                    err.message = format!("{} (what deadlineMs had left)", err.message);
+            Err(fault) => match fault.unread_failure() {
+                Some(bare) => {
+                    let mut e = crate::providers::reply_error(settings.provider, &bare, &|_| None);
+                    e.message = format!("{} ({})", e.message, fault.body_fate(timeout));
+                    e.retry_after_ms = retry_after_of(env, &bare);
+                    e.request_id = e.request_id.or_else(sent_id);
+                    e
                 }
-                // Refused unread for its size: under a 2xx, a confirmation that cannot be read;
-                // under a 5xx (or none), what the provider did is unknown; a 4xx is a refusal. (A
-                // body cut off or timed out is retryable, and says "may have been applied" below.)
-                if too_large && safety.changes_state() {
-                    match (accepted, err.http_status) {
-                        (Some(_), _) => accepted_but_unread(&mut err, accepted, safety),
-                        (None, Some(400..=499)) => {}
-                        (None, _) => may_have_been_applied(&mut err, safety),
+                None => {
+                    let accepted = fault.status.filter(|s| (200..300).contains(s));
+                    let too_large = fault.kind == FaultKind::TooLarge;
+                    let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id());
+                    if cut_short && err.code == ErrorCode::Timeout {
+                        err.message = format!("{} (what deadlineMs had left)", err.message);
                     }
+                    // Refused unread for its size under a 2xx: a confirmation that cannot be read.
+                    // (A body cut off or timed out is retryable, and says "may have been applied"
+                    // below.)
+                    if too_large && safety.changes_state() {
+                        match accepted {
+                            Some(_) => accepted_but_unread(&mut err, accepted, safety),
+                            None => may_have_been_applied(&mut err, safety),
+                        }
+                    }
+                    err
                 }
-                err
-            }
+            },
         };
         // A wait must leave the next attempt its least time: waits shorter than this budget do.
         let budget = time_left().map(|t| (t + 1).saturating_sub(least));
@@ -879,6 +901,23 @@ pub(crate) async fn send_with_retry<E: Env>(
             }
         }
     }
+}
+
+/// A credential the provider has just issued is valid as it arrives. An expiry already past on
+/// the local clock means the clocks disagree (a browser that cannot read the provider's `Date`,
+/// a clock hours off): taken as is, every call would sign in again. It serves for the renewal
+/// pause instead; should the provider refuse it sooner, its 401 renews it at once.
+fn issued_expiry(expires_at: u64, now: u64) -> u64 {
+    if expires_at > now {
+        expires_at
+    } else {
+        now.saturating_add(RENEWAL_PAUSE_MS)
+    }
+}
+
+/// The wait a reply's `Retry-After` asks for, on the provider's clock where its `Date` tells it.
+fn retry_after_of<E: Env>(env: &E, resp: &HttpResponse) -> Option<u64> {
+    resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())))
 }
 
 /// A write whose outcome is unknown: the caller must read before repeating it, so no wait is

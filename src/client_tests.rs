@@ -49,7 +49,7 @@ fn status(code: u16, body: &str) -> Result<HttpResponse, TransportFault> {
 }
 
 fn fault(kind: FaultKind) -> Result<HttpResponse, TransportFault> {
-    Err(TransportFault { kind, detail: "test".into(), status: None })
+    Err(TransportFault { kind, detail: "test".into(), status: None, headers: Vec::new() })
 }
 
 #[test]
@@ -143,6 +143,73 @@ fn network_failures_and_timeouts_are_retried_for_reads() {
     assert_eq!(env.count("/customer/"), 2);
 }
 
+/// A failure status whose headers came but whose body did not (cut off, too slow, too large).
+fn unread(kind: FaultKind, status: u16, headers: &[(&str, &str)]) -> Result<HttpResponse, TransportFault> {
+    let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    Err(TransportFault { kind, detail: "the reply is larger than 32 MiB".into(), status: Some(status), headers })
+}
+
+/// The status alone says what the provider did, as a bare reply's would: a body that never
+/// arrived whole must not turn a refusal into "may have been applied", or a throttle into DECODE.
+#[test]
+fn a_failure_status_whose_body_did_not_arrive_is_typed_by_the_status() {
+    let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
+    let delete = |script| {
+        let env = scripted(script);
+        let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
+        let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
+        (result, env)
+    };
+    for kind in [FaultKind::Truncated, FaultKind::Timeout, FaultKind::TooLarge] {
+        // A throttle: nothing was done, so the change is sent again once the wait asked for ends.
+        let (r, env) = delete(vec![unread(kind, 429, &[("retry-after", "2")]), status(200, ok)]);
+        assert!(r.is_ok(), "{kind:?}: {r:?}");
+        assert_eq!((env.count("/delete"), env.slept.borrow().clone()), (2, vec![2_000]), "{kind:?}");
+        // A refusal: not sent again, and not said to be perhaps applied.
+        let err = delete(vec![unread(kind, 400, &[("request-id", "req-9")])]).0.unwrap_err();
+        assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::InvalidInput, Some(400), false), "{kind:?}");
+        assert!(!err.message.contains("applied"), "{kind:?}: {}", err.message);
+        assert_eq!(err.request_id.as_deref(), Some("req-9"));
+        // A server failure: the change may have been made before it.
+        let (r, env) = delete(vec![unread(kind, 502, &[])]);
+        let err = r.unwrap_err();
+        assert_eq!((err.code, err.http_status, err.retryable, env.count("/delete")), (ErrorCode::ProviderError, Some(502), false, 1), "{kind:?}");
+        assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{kind:?}: {}", err.message);
+    }
+    let err = delete(vec![unread(FaultKind::Truncated, 400, &[])]).0.unwrap_err();
+    assert_eq!(err.message, "pinelabs replied HTTP 400 without an error description (its body was cut off)");
+    let err = delete(vec![unread(FaultKind::Timeout, 400, &[])]).0.unwrap_err();
+    assert!(err.message.ends_with("(its body did not arrive within 30000 ms)"), "{}", err.message);
+    // Reads: a bare 404 is not "no such token" (it may be a wrong baseUrl); a 503 is retried.
+    let env = scripted(vec![unread(FaultKind::Truncated, 404, &[])]);
+    let err = list(&env, pinelabs(2, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.http_status, env.count("/customer/")), (ErrorCode::ProviderError, Some(404), 1));
+    assert!(err.message.contains("check baseUrl"), "{}", err.message);
+    let env = scripted(vec![unread(FaultKind::Timeout, 503, &[]), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(2, json!({}))).is_ok());
+    // A 401 renews the access token once and tries again, as with its body read.
+    let env = scripted(vec![unread(FaultKind::Truncated, 401, &[]), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(0, json!({}))).is_ok());
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (2, 2));
+    // A 2xx whose body did not arrive is still DECODE (a read's confirmation is the body).
+    let env = scripted(vec![unread(FaultKind::Truncated, 200, &[])]);
+    assert_eq!(list(&env, pinelabs(0, json!({}))).unwrap_err().code, ErrorCode::Decode);
+}
+
+/// A 408 (the server gave up waiting for the request) is repeated for a read; a change is not
+/// sent again, since it may have arrived whole after all.
+#[test]
+fn a_408_is_retried_for_reads_only() {
+    let env = scripted(vec![status(408, ""), status(200, LIST_OK)]);
+    assert!(list(&env, pinelabs(2, json!({}))).is_ok());
+    assert_eq!(env.count("/customer/"), 2);
+    let env = scripted(vec![status(408, "")]);
+    let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
+    let err = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) })).unwrap_err();
+    assert_eq!((err.http_status, err.retryable, env.count("/delete")), (Some(408), false, 1));
+    assert!(err.message.contains("may have been applied"), "{}", err.message);
+}
+
 #[test]
 fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let delete = |script| {
@@ -160,7 +227,7 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     assert!(!err.retryable, "a write that may have been applied is not reported as safe to retry");
     assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
     // A 2xx whose body was cut off: the status is kept, and the outcome is said to be unknown.
-    let cut = Err(TransportFault { kind: FaultKind::Truncated, detail: "test".into(), status: Some(200) });
+    let cut = Err(TransportFault { kind: FaultKind::Truncated, detail: "test".into(), status: Some(200), headers: Vec::new() });
     let (r, n) = delete(vec![cut]);
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
@@ -171,13 +238,13 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
     assert!(err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
     // ...and so is one refused unread for its size; under a 5xx it only may have been.
-    let large = |status| Err(TransportFault { kind: FaultKind::TooLarge, detail: "the reply is larger than 32 MiB".into(), status: Some(status) });
+    let large = |status| Err(TransportFault { kind: FaultKind::TooLarge, detail: "the reply is larger than 32 MiB".into(), status: Some(status), headers: Vec::new() });
     let (r, n) = delete(vec![large(200)]);
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
     assert!(err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
     let err = delete(vec![large(502)]).0.unwrap_err();
-    assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::Decode, Some(502), false));
+    assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::ProviderError, Some(502), false));
     assert!(err.message.ends_with("the change may have been applied: read the token before repeating it"), "{}", err.message);
     assert!(!delete(vec![large(400)]).0.unwrap_err().message.contains("applied"));
     // A refusal the provider gave (400) is not an unknown outcome.
@@ -474,6 +541,54 @@ fn an_access_token_near_expiry_is_replaced() {
     env.clock.set(env.clock.get() + 5_000); // RENEWAL_PAUSE_MS
     block_on(client.list_tokens(&input)).unwrap();
     assert_eq!(env.count("/auth/v1/token"), 3);
+}
+
+/// A token the endpoint has just issued is valid, whatever the local clock says of its expiry (a
+/// browser that cannot read the provider's `Date` while the clocks are hours apart): it serves for
+/// the renewal pause rather than force a sign-in on every call.
+#[test]
+fn a_token_issued_already_expired_by_the_local_clock_serves_for_the_pause() {
+    // Expired an hour before the fake clock's start, as a provider clock two hours behind gives.
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(200, r#"{"access_token":"skewed","expires_at":"2023-11-14T21:13:20Z"}"#));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    for _ in 0..10 {
+        block_on(client.list_tokens(&input)).unwrap();
+    }
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 10));
+    env.clock.set(env.clock.get() + 5_000); // RENEWAL_PAUSE_MS
+    block_on(client.list_tokens(&input)).unwrap();
+    assert_eq!(env.count("/auth/v1/token"), 2);
+}
+
+/// The pause between renewals is timed from when the sign-in ended: one slower than the pause
+/// must not leave every next call to sign in again.
+#[test]
+fn the_renewal_pause_counts_from_the_end_of_a_slow_sign_in() {
+    let clock: Rc<std::cell::RefCell<Option<Rc<Cell<u64>>>>> = Rc::default();
+    let slow = clock.clone();
+    let env = FakeEnv::new(move |req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            if let Some(c) = slow.borrow().as_ref() {
+                c.set(c.get() + 5_200); // the sign-in takes longer than the pause
+            }
+            // 30 s of life left once it lands: inside the 60 s margin.
+            return Ok(HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:13:55Z"}"#));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    *clock.borrow_mut() = Some(env.clock.clone());
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    for _ in 0..3 {
+        block_on(client.list_tokens(&input)).unwrap();
+    }
+    assert_eq!(env.count("/auth/v1/token"), 1);
 }
 
 #[test]

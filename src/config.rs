@@ -334,20 +334,24 @@ impl ClientConfig {
 /// its path under `root`, and its value is never echoed.
 pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Result<T> {
     let mut reader = serde_json::Deserializer::from_str(text);
-    let value = T::deserialize(&mut reader).map_err(|e| {
-        let message = e.to_string();
-        // Text from `JSON.stringify` is one line, so the column is the byte offset.
-        let path = crate::json_path::path_at(text, e.column(), message.starts_with("missing field"));
-        let field = if path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
-        if let Some((key, expected)) = unknown_field(&message) {
-            let parent = crate::json_path::path_at(text, e.column(), true);
-            let parent = if parent.is_empty() { root.to_string() } else { format!("{root}.{parent}") };
-            return unknown_option(&field, &parent, key, &expected);
-        }
-        Error::invalid_input(&field, &describe_serde_error(&message))
-    })?;
+    let value = T::deserialize(&mut reader).map_err(|e| field_error(root, text, &e))?;
     reader.end().map_err(|_| Error::invalid_input(root, "is not valid JSON"))?;
     Ok(value)
+}
+
+// Apart from `read_fields`, which is built once per argument type: this part is the same for all.
+#[inline(never)]
+fn field_error(root: &str, text: &str, e: &serde_json::Error) -> Error {
+    let message = e.to_string();
+    // Text from `JSON.stringify` is one line, so the column is the byte offset.
+    let path = crate::json_path::path_at(text, e.column(), message.starts_with("missing field"));
+    let field = if path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
+    if let Some((key, expected)) = unknown_field(&message) {
+        let parent = crate::json_path::path_at(text, e.column(), true);
+        let parent = if parent.is_empty() { root.to_string() } else { format!("{root}.{parent}") };
+        return unknown_option(&field, &parent, key, &expected);
+    }
+    Error::invalid_input(&field, &describe_serde_error(&message))
 }
 
 /// serde's "unknown field `signal`, expected one of `tokenId`, `customerId`", taken apart.

@@ -91,6 +91,9 @@ pub const RULES: &[Rule] = &[
     rule(None, Some(404), None, NotFound),
     rule(None, Some(422), None, InvalidInput),
     unapplied(retry(rule(None, Some(429), None, RateLimited))),
+    // The server gave up waiting for the request (RFC 9110 §15.5.9): a read may be repeated, a
+    // change may have arrived whole after all and is not.
+    retry(rule(None, Some(408), None, ProviderError)),
     retry(rule(None, Some(502), None, ProviderError)),
     retry(rule(None, Some(503), None, ProviderError)),
     retry(rule(None, Some(504), None, ProviderError)),
@@ -197,6 +200,7 @@ mod tests {
             (Payerly, 404, Some("65535"), NotFound, false),
             (Payerly, 405, Some("65535"), Unsupported, false),
             (Payerly, 418, Some("65535"), ProviderError, false),
+            (Pinelabs, 408, None, ProviderError, true),
             (Payerly, 502, None, ProviderError, true),
             (Payerly, 504, None, ProviderError, true),
         ];

@@ -33,9 +33,29 @@ pub struct TransportFault {
     /// The reply's HTTP status when its headers arrived before the fault (a body cut off, or
     /// timed out while being read): a 2xx then means a write was most likely applied.
     pub status: Option<u16>,
+    /// The headers the SDK reads (`http::READ_HEADERS`), as they came with `status`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl TransportFault {
+    /// A failure status whose body did not arrive whole (cut off, too slow, too large), as a reply
+    /// with no body: its status says what the provider did (a 429 to wait out, a 401 to renew
+    /// after, a 400 refused) as much as a bare reply would.
+    pub fn unread_failure(&self) -> Option<HttpResponse> {
+        let status = self.status.filter(|s| !(200..300).contains(s))?;
+        matches!(self.kind, FaultKind::Truncated | FaultKind::Timeout | FaultKind::TooLarge)
+            .then(|| HttpResponse { status, headers: self.headers.clone(), body: String::new() })
+    }
+
+    /// What became of the body `unread_failure` stands in for.
+    pub fn body_fate(&self, timeout_ms: u32) -> String {
+        match self.kind {
+            FaultKind::Timeout => format!("its body did not arrive within {timeout_ms} ms"),
+            FaultKind::TooLarge => format!("its body was not read: {}", self.detail),
+            _ => "its body was cut off".to_string(),
+        }
+    }
+
     pub fn into_error(self, provider: Provider, timeout_ms: u32) -> Error {
         let err = match self.kind {
             FaultKind::Timeout if self.status.is_some() => {
@@ -213,7 +233,17 @@ mod fetch {
         };
         let detail = field("detail");
         let status = Reflect::get(reply, &"status".into()).ok().and_then(|v| v.as_f64()).filter(|s| (100.0..600.0).contains(s)).map(|s| s as u16);
-        TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail }, status }
+        let headers = Reflect::get(reply, &"headers".into()).ok().and_then(|v| v.dyn_into::<Array>().ok()).map_or_else(Vec::new, |h| read_headers(&h, 0));
+        TransportFault { kind, detail: if detail.is_empty() { "the request failed".into() } else { detail }, status, headers }
+    }
+
+    /// The values of `READ_HEADERS` in order from `values[from]`; a header not sent is null there.
+    fn read_headers(values: &Array, from: u32) -> Vec<(String, String)> {
+        READ_HEADERS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| values.get(i as u32 + from).as_string().map(|v| (name.to_string(), v)))
+            .collect()
     }
 
     impl Env for FetchEnv {
@@ -227,11 +257,7 @@ mod fetch {
                 in_flight.0.take(); // settled: nothing to abort
                 let Some(parts) = reply.dyn_ref::<Array>() else { return Err(fault(&reply)) };
                 let status = parts.get(0).as_f64().map_or(0, |s| s as u16);
-                let headers = READ_HEADERS
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, name)| parts.get(i as u32 + 1).as_string().map(|v| (name.to_string(), v)))
-                    .collect();
+                let headers = read_headers(parts, 1);
                 let body = parts.get(READ_HEADERS.len() as u32 + 1);
                 let body = match body.dyn_into::<Uint8Array>() {
                     Ok(bytes) => crate::http::body_text(bytes.to_vec()),

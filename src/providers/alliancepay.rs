@@ -134,10 +134,16 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         .or_else(|| read_time(wire.token_expiration.take()))
         .map(|t| resp.local_time(time_fmt::epoch_ms(t), now_ms))
         .or_else(|| {
-            // [guess] PROVIDERS.md §1.1.3 gives no unit; minutes, as the bank's sessions last
-            // about an hour. Only a fallback: both timestamps above are read first.
-            let minutes = wire.session_expiration.as_ref().and_then(|m| m.as_u64())?;
-            minutes.checked_mul(60_000).and_then(|d| now_ms.checked_add(d))
+            // [guess] PROVIDERS.md §1.1.3 gives no unit or type; minutes, as the bank's sessions
+            // last about an hour, written as a number or as digits. Only a fallback: both
+            // timestamps above are read first. Out of range is held at its end (none left, or
+            // the year 9999), as the timestamps are.
+            let minutes: i64 = match wire.session_expiration.as_ref()? {
+                serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
+                serde_json::Value::String(s) => s.trim().parse().ok()?,
+                _ => return None,
+            };
+            Some(now_ms.saturating_add((minutes.max(0) as u64).saturating_mul(60_000)))
         })
         .ok_or_else(|| Error::decode(P, "the session has no expiry"))?
         // A saved session states its expiry as a date, which ends at the year 9999.
@@ -222,7 +228,7 @@ fn read<'a, T: Deserialize<'a>>(resp: &'a HttpResponse, msg_type: fn(&T) -> bool
 /// `{requestId, serviceId, msgCode, msgType, msgText, validation?}`, with any HTTP status.
 pub fn error(resp: &HttpResponse) -> Error {
     let refused_input = std::cell::Cell::new(false);
-    let mut err = reply_error(P, resp, |v| {
+    let mut err = reply_error(P, resp, &|v| {
         refused_input.set(v.get("msgType").and_then(|t| t.as_str()) == Some("VALIDATION_ERROR"));
         let validation = v
             .pointer("/validation/errors/0/message")
@@ -540,6 +546,14 @@ mod tests {
         let saved = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap().export("owner");
         assert_eq!(saved.expires_at, "9999-12-31T23:59:59.999Z");
         assert!(Session::resume(&saved, "owner").is_ok());
+        // The fallback's other forms: digits in a string, a fraction, none left, past any date.
+        for (minutes, expires_at) in [(serde_json::json!("60"), 3_600_000), (serde_json::json!(1.5), 60_000), (serde_json::json!(-5), 0), (serde_json::json!(1e300), time_fmt::MAX_MS as u64)] {
+            endless["sessionExpiration"] = minutes.clone();
+            let session = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap();
+            assert_eq!(session.expires_at_ms, expires_at, "{minutes}");
+        }
+        endless["sessionExpiration"] = serde_json::json!("an hour");
+        assert_eq!(parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap_err().code, ErrorCode::Decode);
         let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::Authentication);
         assert!(!err.renew_auth);

@@ -612,7 +612,7 @@ pub fn error(resp: &HttpResponse) -> Error {
         err.http_status = Some(resp.status);
         return err;
     }
-    reply_error(P, resp, read)
+    reply_error(P, resp, &read)
 }
 
 #[cfg(test)]

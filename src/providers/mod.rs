@@ -45,7 +45,7 @@ pub(crate) fn envelope_json(body: &str) -> Option<serde_json::Value> {
 
 /// The error for a failure reply. A body that is not the provider's JSON envelope (an HTML 502
 /// page from a proxy, say) still gives a typed error with the HTTP status.
-pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: impl Fn(&serde_json::Value) -> Option<Envelope>) -> Error {
+pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: &dyn Fn(&serde_json::Value) -> Option<Envelope>) -> Error {
     let envelope = envelope_json(&resp.body).and_then(|v| read(&v));
     let request_id = resp.header("request-id").or(resp.header("x-request-id")).map(str::to_string);
     let enveloped = envelope.as_ref().is_some_and(|e| e.own);

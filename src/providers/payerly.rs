@@ -237,7 +237,7 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
 
 /// `{"error":{code, description, traceId, details:[{description}]}}`.
 pub fn error(resp: &HttpResponse) -> Error {
-    reply_error(P, resp, |v| {
+    reply_error(P, resp, &|v| {
         let e = v.get("error")?;
         let description = e.get("description").and_then(|d| d.as_str()).filter(|d| !d.trim().is_empty());
         let detail = e

@@ -315,7 +315,7 @@ fn is_error_envelope(reply: &serde_json::Value) -> bool {
 pub fn error(resp: &HttpResponse) -> Error {
     // Pine Labs' error reply always has its `code`; a body with only a message (a gateway's
     // `{"message":"Not Found"}`) is not its answer, though its message is kept.
-    reply_error(P, resp, |v| {
+    reply_error(P, resp, &|v| {
         let code = string_field(v, "code");
         Some(Envelope { own: code.is_some(), code, message: string_field(v, "message"), request_id: None }).filter(|e| e.own || e.message.is_some())
     })
