@@ -158,3 +158,14 @@ test("no listener stays on a caller's signal after a core failure ends the calls
   assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal })).length, 1);
   assert.equal(getEventListeners(signal, 'abort').length, 0);
 });
+
+test("closing a client made before the core was replaced leaves the new core's clients alone", async () => {
+  const before = Array.from({ length: 40 }, () => clientFor(sandbox(), 'payerly'));
+  const { result } = await withBrokenClock(1, () => rejection(list(clientFor(sandbox(), 'pinelabs'))));
+  assert.equal(result.code, 'INTERNAL');
+  // Made in the new instance, where the old clients' pointers would name these clients' memory.
+  const after = Array.from({ length: 40 }, () => clientFor(sandbox(), 'payerly'));
+  for (const client of before) client.close();
+  for (const client of after) assert.equal((await client.getToken({ tokenId: 'tok_visa_active' })).id, 'tok_visa_active');
+  assert.equal((await rejection(before[0].getToken({ tokenId: 'tok_visa_active' }))).code, 'ABORTED');
+});

@@ -133,7 +133,8 @@ test('every method the Client type declares works detached (called without its c
   const declared = [...types.match(/^export interface Client<P extends Provider = Provider> \{\n([\s\S]*?)^\}/m)[1].matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
   assert.ok(declared.length >= 7, declared.join());
   const client = clientFor(sb, 'chargeover');
-  for (const name of declared) {
+  // close takes no input and ends the client: close.test.js calls it detached.
+  for (const name of declared.filter((n) => n !== 'close')) {
     const detached = client[name];
     // `undefined` input: each call refuses it as the caller's mistake, not with a TypeError on `this`.
     const result = detached(undefined);

@@ -148,6 +148,7 @@ class Client {
   #build;
   // Read once: every call names it in its errors, and a getter into wasm makes a new string.
   #provider;
+  #closed = false;
 
   constructor(config) {
     if (!isRecord(config)) throw invalid('config', 'must be an object');
@@ -205,6 +206,7 @@ class Client {
   }
 
   #live() {
+    if (this.#closed) throw abortedError(`this ${this.#provider} client was closed; nothing was sent`, this.#provider);
     if (this.#generation !== generation) {
       if (resetPending) restartCore();
       if (resetPending) throw new Error('the core could not be started again');
@@ -334,6 +336,26 @@ class Client {
 
   queryTokens(query, options) {
     return this.#run(options, (core, signal) => core.queryTokens(query, signal));
+  }
+
+  // For a process that makes clients as it goes (one per merchant or request): without it, a
+  // client's core, and the credentials in it, last until garbage collection gets to the client,
+  // and wasm memory taken in the meantime is never given back. Calls in flight run to their end;
+  // the core's credentials are wiped when the last of them ends, or now if none is in flight.
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    const core = this.#core;
+    this.#core = undefined;
+    this.#build = undefined; // the config's copy, and the latest session
+    // A core from an instance since replaced is gone with it: its pointer means nothing to the
+    // new instance, whose memory it would corrupt.
+    if (this.#generation !== generation) return;
+    try {
+      core.free();
+    } catch {
+      // Closed from inside one of its own calls (a custom fetch): garbage collection frees it.
+    }
   }
 
   // Credentials live inside the wasm instance; nothing here can print them.

@@ -112,6 +112,13 @@ export interface Client<P extends Provider = Provider> {
   createToken(input: OfferedBy<P, 'chargeover', CreateTokenInput>, options?: CallOptions): Promise<Token>;
   /** ChargeOver: one page of a `where`/`order`/`offset`/`limit` query. */
   queryTokens(query: OfferedBy<P, 'chargeover', TokenQuery>, options?: CallOptions): Promise<Token[]>;
+  /**
+   * Ends the client and frees its memory now rather than at garbage collection. Calls in flight
+   * run to their end, and the credentials the client holds are wiped once the last has ended.
+   * Later calls, and `capabilities`, reject or throw `ABORTED` without sending anything. Calling
+   * it again does nothing.
+   */
+  close(): void;
 }
 
 type ConfigOf<P extends Provider> = Extract<ClientConfig, { provider: P }>;

@@ -189,5 +189,6 @@ export async function useEverything(): Promise<void> {
       void [code, stoppedByCaller, retryable, status, from, json, why, bad];
     }
   }
-  void [provider, canDelete, tokens, nothing, created, queried, stoppable, wrong, allowed, widened, ok, sorted, providers];
+  const closed: void = client.close();
+  void [provider, canDelete, tokens, nothing, created, queried, stoppable, wrong, allowed, widened, ok, sorted, providers, closed];
 }

@@ -56,9 +56,7 @@ pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: &dyn Fn
     let message = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| format!("{} replied HTTP {} without an error description", provider.as_str(), resp.status));
-    // An id must match the provider's logs, so only a run that passes Luhn, as every card number
-    // does, is masked in it.
-    let request_id = body_request_id.or(request_id).map(crate::card::scrub_pans_in_token);
+    let request_id = body_request_id.or(request_id).map(request_id_shown);
     let mut err = taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(request_id);
     // Only the provider says "no such token or customer", in its own error reply. A bare 404 (a
     // wrong baseUrl, a proxy's page) is not that: a caller could read it as already deleted.
@@ -70,6 +68,20 @@ pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: &dyn Fn
         );
     }
     err
+}
+
+/// A provider's request id as the error shows it. It must match the provider's logs, so only a run
+/// that passes Luhn, as every card number does, is masked in it; and a UUID (what the SDK sends,
+/// and what Pine Labs and AlliancePay echo) not at all: its digit groups, read across the dashes
+/// as a card number's are, pass Luhn one time in ten.
+fn request_id_shown(id: String) -> String {
+    let uuid = id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { b == b'-' } else { b.is_ascii_hexdigit() });
+    if uuid {
+        id
+    } else {
+        crate::card::scrub_pans_in_token(id)
+    }
 }
 
 pub(crate) fn string_field(v: &serde_json::Value, key: &str) -> Option<String> {

@@ -425,7 +425,15 @@ mod tests {
         assert_eq!((err.code, err.message.as_str(), err.request_id.as_deref()), (ErrorCode::Authentication, "Unauthorized", Some("abc")));
         assert!(!err.renew_auth);
         // An id is kept as the provider's logs have it, but for a card number in it.
-        for (trace, want) in [("pan-4111111111111111", "pan-411111******1111"), ("tr-1234567890123456789", "tr-1234567890123456789")] {
+        // A UUID is kept whole: the SDK's own ids end in a counter, and `…-a171-000000000003` reads
+        // across its dash as 15 digits that pass Luhn.
+        for (trace, want) in [
+            ("pan-4111111111111111", "pan-411111******1111"),
+            ("tr-1234567890123456789", "tr-1234567890123456789"),
+            ("trace-4111-1111-1111-1111", "trace-4111-11**-****-1111"),
+            ("bfbde8c0-894e-49fd-a171-000000000003", "bfbde8c0-894e-49fd-a171-000000000003"),
+            ("id-894e-49fd-a171-000000000003", "id-894e-49fd-a171-000*****0003"),
+        ] {
             let body = format!(r#"{{"error":{{"code":40100,"description":"Unauthorized","traceId":"{trace}"}}}}"#);
             assert_eq!(parse_token(&HttpResponse::new(401, body), NOW, false).unwrap_err().request_id.as_deref(), Some(want));
         }
