@@ -863,9 +863,9 @@ pub(crate) async fn send_with_retry<E: Env>(
                     if cut_short && err.code == ErrorCode::Timeout {
                         err.message = format!("{} (what deadlineMs had left)", err.message);
                     }
-                    // Refused unread for its size under a 2xx: a confirmation that cannot be read.
-                    // (A body cut off or timed out is retryable, and says "may have been applied"
-                    // below.)
+                    // Refused unread for its size under a 2xx: a confirmation that cannot be read;
+                    // with no status at all, what the provider did is unknown. (A body cut off or
+                    // timed out is retryable, and says "may have been applied" below.)
                     if too_large && safety.changes_state() {
                         match accepted {
                             Some(_) => accepted_but_unread(&mut err, accepted, safety),
