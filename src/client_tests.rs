@@ -515,15 +515,18 @@ fn concurrent_calls_share_one_access_token_request_and_reuse_it() {
     assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 201));
 }
 
+/// Answers the token endpoint with `token_reply`, and every list with `LIST_OK`.
+fn signing_in_with(token_reply: &'static str) -> FakeEnv {
+    FakeEnv::new(move |req: &HttpRequest| {
+        let body = if req.url.ends_with("/auth/v1/token") { token_reply } else { LIST_OK };
+        Ok(HttpResponse::new(200, body))
+    })
+}
+
 #[test]
 fn an_access_token_near_expiry_is_replaced() {
-    let env = FakeEnv::new(|req: &HttpRequest| {
-        if req.url.ends_with("/auth/v1/token") {
-            // 1_700_000_100_000 ms: 100 s after the fake clock's start.
-            return Ok(HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#));
-        }
-        Ok(HttpResponse::new(200, LIST_OK))
-    });
+    // 1_700_000_100_000 ms: 100 s after the fake clock's start.
+    let env = signing_in_with(r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#);
     let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
     let input = ListTokensInput { customer_id: "c1".into() };
     block_on(client.list_tokens(&input)).unwrap();
@@ -549,12 +552,7 @@ fn an_access_token_near_expiry_is_replaced() {
 #[test]
 fn a_token_issued_already_expired_by_the_local_clock_serves_for_the_pause() {
     // Expired an hour before the fake clock's start, as a provider clock two hours behind gives.
-    let env = FakeEnv::new(|req: &HttpRequest| {
-        if req.url.ends_with("/auth/v1/token") {
-            return Ok(HttpResponse::new(200, r#"{"access_token":"skewed","expires_at":"2023-11-14T21:13:20Z"}"#));
-        }
-        Ok(HttpResponse::new(200, LIST_OK))
-    });
+    let env = signing_in_with(r#"{"access_token":"skewed","expires_at":"2023-11-14T21:13:20Z"}"#);
     let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
     let input = ListTokensInput { customer_id: "c1".into() };
     for _ in 0..10 {
@@ -664,12 +662,7 @@ fn a_credential_no_header_can_carry_is_refused_where_it_comes_from() {
         assert!(make(key).is_ok(), "{key:?}");
     }
     // An access token Pine Labs hands out that no header can carry: DECODE, not a network failure.
-    let env = FakeEnv::new(|req: &HttpRequest| {
-        if req.url.ends_with("/auth/v1/token") {
-            return Ok(HttpResponse::new(200, r#"{"access_token":"at\u2026","expires_at":"2999-01-01T00:00:00Z"}"#));
-        }
-        Ok(HttpResponse::new(200, LIST_OK))
-    });
+    let env = signing_in_with(r#"{"access_token":"at\u2026","expires_at":"2999-01-01T00:00:00Z"}"#);
     let err = list(&env, pinelabs(2, json!({}))).unwrap_err();
     assert_eq!((err.code, err.retryable), (ErrorCode::Decode, false));
     assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 0));

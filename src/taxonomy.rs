@@ -63,7 +63,8 @@ pub const RULES: &[Rule] = &[
     // 503, the bank's own trouble. Under another status (a 500, a proxy's 502) the code still says
     // what went wrong and a read may be repeated, but a change is not sent again: it may have been
     // applied. Should a change have been applied after all, its repeat answers tokenUpdated:
-    // false, which the client reads back (`Client::change_status`).
+    // false, and a last attempt answered b_overload_error leaves the outcome open: the client
+    // reads the token back after either (`Client::change_status`).
     unapplied(retry(rule(AP, Some(200), Some("b_overload_error"), RateLimited))),
     unapplied(retry(rule(AP, Some(429), Some("b_overload_error"), RateLimited))),
     retry(rule(AP, None, Some("b_overload_error"), RateLimited)),
