@@ -103,6 +103,15 @@ test('lists a sandbox customer\'s tokens with brand, masked PAN, last 4, status,
   assert.match(await row('tok_visa_active').locator('.pan').textContent(), /411111\*{6}1111/);
 });
 
+test('the sandbox credentials fill the fields as values, never into the page\'s HTML', { skip }, async () => {
+  const { pinelabs, alliancepay } = demo.sandbox.credentials;
+  assert.equal(await page.locator('#cred-pinelabs-clientSecret').inputValue(), pinelabs.clientSecret);
+  assert.match(await page.locator('#cred-alliancepay-merchantPrivateKey').inputValue(), new RegExp(alliancepay.merchantPrivateKey.d));
+  // outerHTML is what session-replay tools and "copy element" take.
+  const html = await page.content();
+  assert.ok(!html.includes(pinelabs.clientSecret) && !html.includes(alliancepay.merchantPrivateKey.d));
+});
+
 test('suspend, reactivate and delete an AlliancePay token; the row updates after each action', { skip }, async () => {
   await lookupSingle('alliancepay', 'senderCustomerId');
   assert.equal(await rows().count(), 3);

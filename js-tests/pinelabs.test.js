@@ -75,11 +75,13 @@ test('404 gives NOT_FOUND with httpStatus and providerCode; 403 gives PERMISSION
   const missing = await rejection(client.listTokens({ customerId: 'cust-nobody' }));
   assert.equal(missing.code, 'NOT_FOUND');
   assert.equal(missing.httpStatus, 404);
-  assert.equal(missing.providerCode, 'NOT_FOUND');
+  // INVALID_REQUEST is Pine Labs' code for every refusal: the status says which one it is.
+  assert.equal(missing.providerCode, 'INVALID_REQUEST');
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: 'cust-nobody' }), 1, '404 is not retried');
   const forbidden = await rejection(client.listTokens({ customerId: 'cust-forbidden' }));
   assert.equal(forbidden.code, 'PERMISSION');
   assert.equal(forbidden.httpStatus, 403);
+  assert.equal(forbidden.providerCode, 'INVALID_REQUEST');
   // Pine Labs looks a token up under the customer in its path: another customer's token is
   // NOT_FOUND there (as the README says), and it stays.
   const TOKEN = 'token-v1-1234567890-aa-ABCDEF';

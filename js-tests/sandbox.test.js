@@ -52,7 +52,7 @@ test('pine labs: token, list verbatim doc customer, auth and delete', async () =
 
   const forbidden = await getJson(await fetch(`${sbx.baseUrls.pinelabs}/v1/customer/cust-forbidden/tokens`, { headers: auth }));
   assert.equal(forbidden.status, 403);
-  assert.equal(forbidden.body.code, 'FORBIDDEN');
+  assert.equal(forbidden.body.code, 'INVALID_REQUEST');
 
   const bench = await getJson(await fetch(`${sbx.baseUrls.pinelabs}/v1/customer/cust-bench-250/tokens`, { headers: auth }));
   assert.equal(bench.body.tokens.length, 250);

@@ -53,7 +53,7 @@ function failure(error, timedOut, heard) {
   if (heard !== undefined) return { kind: 'truncated', detail: 'body cut off', ...heard };
   const code = error?.cause?.code;
   if (NOT_SENT.has(code)) return { kind: 'refused', detail: `connection failed (${code})` };
-  return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS or CORS)' };
+  return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS, CORS, or a Content-Security-Policy without the host in connect-src)' };
 }
 
 export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, readHeaders) {
@@ -96,7 +96,8 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       response.body?.cancel?.().catch(() => {});
       const where = response.headers.get('location') ? ' to another address' : '';
-      if (response.status < 300) return { kind: 'redirect', detail: `a redirect${where}` };
+      // A browser hides where an opaque redirect leads, and its status.
+      if (response.status < 300) return { kind: 'redirect', detail: 'where to is hidden from the page' };
       return { kind: 'redirect', detail: `HTTP ${response.status}${where}`, status: response.status };
     }
     // A caller's fetch that followed one anyway (it dropped `redirect`): the reply is another

@@ -75,14 +75,14 @@ export function createPinelabs({ now, tokenTtlMs = 60 * 60 * 1000 }) {
   }
 
   function withCustomer(id, fn) {
-    if (id === FORBIDDEN_CUSTOMER) return err(403, 'FORBIDDEN', 'Merchant is not allowed to access this customer');
+    if (id === FORBIDDEN_CUSTOMER) return err(403, 'INVALID_REQUEST', 'Merchant is not allowed to access this customer');
     const c = findCustomer(id);
-    return c ? fn(c) : err(404, 'NOT_FOUND', 'Customer not found');
+    return c ? fn(c) : err(404, 'INVALID_REQUEST', 'Customer not found');
   }
 
   function withToken(c, tokenId, fn) {
     const t = c.tokens.find((x) => x.token_id === tokenId);
-    return t ? fn(t) : err(404, 'NOT_FOUND', 'Token not found');
+    return t ? fn(t) : err(404, 'INVALID_REQUEST', 'Token not found');
   }
 
   function deleteToken(c, t, body) {
@@ -133,7 +133,7 @@ export function createPinelabs({ now, tokenTtlMs = 60 * 60 * 1000 }) {
       : seg.length === 5 && method === 'GET' ? 'get'
       : seg.length === 6 && seg[5] === 'delete' && method === 'POST' ? 'delete'
       : null;
-    if (!shape) return err(404, 'NOT_FOUND', `No route for ${method} ${ctx.path}`);
+    if (!shape) return err(404, 'INVALID_REQUEST', `No route for ${method} ${ctx.path}`);
     const denied = authError(ctx);
     if (denied) return denied;
     if (seg.includes(null)) return err(400, 'INVALID_REQUEST', 'Malformed percent-encoding in path');
@@ -149,7 +149,7 @@ export function createPinelabs({ now, tokenTtlMs = 60 * 60 * 1000 }) {
   function errorResponse(kind, { status } = {}) {
     if (kind === 'rate_limit') return err(429, 'PAYMENT_RATE_LIMIT', 'Too many requests, please retry later');
     if (kind === 'error_in_200') return err(200, 'INTERNAL_ERROR', 'Request could not be processed');
-    if (kind === 'not_found') return err(404, 'NOT_FOUND', 'Resource not found');
+    if (kind === 'not_found') return err(404, 'INVALID_REQUEST', 'Resource not found');
     const s = status ?? 503;
     return s === 503
       ? err(503, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable')

@@ -31,7 +31,7 @@ function corsHeaders(req) {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
     'Access-Control-Allow-Headers': asked ? `${ALLOWED_HEADERS.join(', ')}, ${asked}` : ALLOWED_HEADERS.join(', '),
-    'Access-Control-Expose-Headers': 'Retry-After, Date, Request-ID',
+    'Access-Control-Expose-Headers': 'Retry-After, Date, Request-ID, X-Request-ID',
     'Access-Control-Max-Age': '600',
   };
 }

@@ -204,11 +204,13 @@ impl<E: Env> Client<E> {
                 for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
                     token.customer_id = Some(input.customer_id.clone());
                 }
+                self.only_of(&input.customer_id, &tokens)?;
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::list_tokens_request(base, &input.customer_id);
                 let tokens = self.call(deadline, Safety::Read, build, alliancepay::parse_token_list).await?;
+                self.only_of(&input.customer_id, &tokens)?;
                 Ok(TokenPage { tokens, next: None })
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
@@ -222,6 +224,7 @@ impl<E: Env> Client<E> {
                         chargeover::parse_token_list(r, self.inner.env.now_ms())
                     };
                     let tokens = self.call(deadline, Safety::Read, build, parse).await?;
+                    self.only_of(&input.customer_id, &tokens)?;
                     if let Some(page) = window.step(tokens)? {
                         return Ok(page);
                     }
@@ -229,6 +232,20 @@ impl<E: Env> Client<E> {
             }
             Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token listing")),
         }
+    }
+
+    /// A listing is of one customer's tokens. A row under another customer (a filter the provider
+    /// ignored, a cache or proxy in between) fails the whole listing: handed out, another
+    /// customer's cards would be shown, charged or deleted by a job that trusts the listing.
+    fn only_of(&self, customer_id: &str, tokens: &[Token]) -> Result<()> {
+        let Some(stray) = tokens.iter().find(|t| t.customer_id.as_deref().is_some_and(|owner| owner != customer_id)) else { return Ok(()) };
+        let provider = self.provider();
+        let message = format!(
+            "{} answered the listing of customer {customer_id} with token {} of another customer; nothing of it is returned",
+            provider.as_str(),
+            stray.id
+        );
+        Err(Error::new(ErrorCode::ProviderError, message).with_provider(provider))
     }
 
     pub async fn get_token(&self, input: &GetTokenInput) -> Result<Token> {

@@ -441,6 +441,22 @@ fn the_deadline_spans_every_page_of_a_listing_read_page_by_page() {
 }
 
 #[test]
+fn a_listing_with_another_customers_row_fails_whole() {
+    let env = scripted(vec![status(200, r#"{"tokens":[{"token_id":"a","customer_id":"c1"},{"token_id":"b","customer_id":"c2"}]}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ProviderError);
+    assert!(!err.retryable);
+    assert_eq!(err.message, "pinelabs answered the listing of customer c1 with token b of another customer; nothing of it is returned");
+
+    // ChargeOver's filter ignored: the second page holds a row of customer 2.
+    let rows = |rows: &str| status(200, &format!(r#"{{"code":200,"status":"OK","message":"","details":{{}},"response":[{rows}]}}"#));
+    let env = scripted(vec![rows(r#"{"tokenized_id":"7","customer_id":"1"}"#), rows(r#"{"tokenized_id":"8","customer_id":2}"#), status(200, CO_NO_ROWS)]);
+    let client = Client::new(chargeover(json!({"pageSize": 1})), env.clone()).unwrap();
+    let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "chargeover answered the listing of customer 1 with token 8 of another customer; nothing of it is returned"));
+}
+
+#[test]
 fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
     let env = scripted(vec![status(200, r#"{"customer_id":"c1","tokens":[{"token_id":"a"},{"token_id":"b","customer_id":"c1"},{"token_id":"c","customer_id":null}]}"#)]);
     let owners: Vec<Option<String>> = list(&env, pinelabs(0, json!({}))).unwrap().into_iter().map(|t| t.customer_id).collect();

@@ -467,7 +467,8 @@ fn check_base_url(url: &str) -> Result<(String, &str)> {
         }
         rest
     } else {
-        return Err(bad("must be an https:// URL"));
+        // A page's own proxy too: `${location.origin}/proxy`, not `/proxy`.
+        return Err(bad("must be an absolute https:// URL (for a proxy on the page's own origin: location.origin + its path)"));
     };
     let authority = rest.split('/').next().unwrap_or("");
     if authority.contains('@') {

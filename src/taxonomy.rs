@@ -79,6 +79,11 @@ pub const RULES: &[Rule] = &[
     rule(AP, Some(404), None, ProviderError),
     // Pine Labs codes (their own client retries 429/502/503/504).
     renew(rule(PL, Some(401), None, Authentication)),
+    // INVALID_REQUEST is Pine Labs' code for every refusal of a request, so its status says which:
+    // a 403 or 404 is permission or "no such customer or token", as for any provider, and not the
+    // caller's input.
+    rule(PL, Some(403), None, Permission),
+    rule(PL, Some(404), None, NotFound),
     rule(PL, None, Some("INVALID_REQUEST"), InvalidInput),
     unapplied(retry(rule(PL, Some(429), Some("PAYMENT_RATE_LIMIT"), RateLimited))),
     retry(rule(PL, None, Some("PAYMENT_RATE_LIMIT"), RateLimited)),
@@ -186,6 +191,9 @@ mod tests {
             (Pinelabs, 401, Some("UNAUTHORIZED"), Authentication, false),
             (Pinelabs, 403, Some("FORBIDDEN"), Permission, false),
             (Pinelabs, 404, Some("NOT_FOUND"), NotFound, false),
+            (Pinelabs, 403, Some("INVALID_REQUEST"), Permission, false),
+            (Pinelabs, 404, Some("INVALID_REQUEST"), NotFound, false),
+            (Pinelabs, 200, Some("INVALID_REQUEST"), InvalidInput, false),
             (Pinelabs, 422, Some("INVALID_REQUEST"), InvalidInput, false),
             (Pinelabs, 429, Some("PAYMENT_RATE_LIMIT"), RateLimited, true),
             (Pinelabs, 500, Some("INTERNAL_ERROR"), ProviderError, false),

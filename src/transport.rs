@@ -69,7 +69,11 @@ impl TransportFault {
             // between, and trying again gets the same answer.
             FaultKind::Redirect => Error::new(
                 ErrorCode::ProviderError,
-                format!("{} answered with a redirect ({}), which is not followed: check baseUrl", provider.as_str(), self.detail),
+                format!(
+                    "{} answered with a redirect ({}), which is not followed: check baseUrl, or whether something in between (a proxy asking to sign in) answered",
+                    provider.as_str(),
+                    self.detail
+                ),
             ),
             // Where it led is not the provider's API, or not at the address the config names.
             FaultKind::FollowedRedirect => Error::new(

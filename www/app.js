@@ -61,6 +61,9 @@ function h(tag, attrs = {}, ...children) {
     else if (k === 'text') el.textContent = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
+    // A field's value as a property, not an attribute: a credential then stays out of the page's
+    // HTML (outerHTML, session-replay tools).
+    else if (k === 'value') el.value = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
   for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c);
@@ -360,7 +363,7 @@ function renderCredentials() {
         const value = creds[key] === undefined ? '' : kind === 'json' ? JSON.stringify(creds[key], null, 1) : String(creds[key]);
         // A private key is a secret too: concealed like the password fields until shown.
         const input = kind === 'json'
-          ? h('textarea', { id, class: 'concealed', 'data-provider': p, 'data-key': key, spellcheck: 'false', autocomplete: 'off' }, value)
+          ? h('textarea', { id, class: 'concealed', 'data-provider': p, 'data-key': key, spellcheck: 'false', autocomplete: 'off', value })
           : h('input', { id, 'data-provider': p, 'data-key': key, type: kind === 'secret' ? 'password' : 'text', value, spellcheck: 'false', autocomplete: 'off' });
         if (kind === 'text') return h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
         const toggle = h('button', {
@@ -719,7 +722,8 @@ function replaceRow(token, { flash = false, focusAction } = {}) {
 
 async function loadSandbox() {
   try {
-    const config = await (await fetch('/demo-config.json', { cache: 'no-store' })).json();
+    // Beside www/, wherever the demo is served from (a proxy's sub-path too).
+    const config = await (await fetch(new URL('../demo-config.json', import.meta.url), { cache: 'no-store' })).json();
     state.sandboxUrl = config.sandboxUrl;
     state.sandboxBaseUrls = config.baseUrls ?? {};
     const res = await fetch(`${config.sandboxUrl}/_sandbox/credentials`, { cache: 'no-store' });
@@ -736,7 +740,10 @@ async function start() {
   try {
     sdk = await import('../pkg/browser.js');
   } catch (err) {
-    showBanner({ title: 'The paytokens package did not load', errors: [{ error: { code: 'DECODE', message: `../pkg/browser.js: ${err.message}. Build it with “npm run demo” (or node scripts/build.mjs).` } }] });
+    // Not a PayTokensError: the package never ran. The likely causes are a missing build and a
+    // Content-Security-Policy without 'wasm-unsafe-eval'.
+    const message = `../pkg/browser.js: ${err.message}. If the files are missing, build them with “npm run demo” (or node scripts/build.mjs); if a Content-Security-Policy refused the WebAssembly, its script-src needs 'wasm-unsafe-eval'.`;
+    showBanner({ title: 'The paytokens package did not load', errors: [{ error: { code: 'LOAD', message } }] });
     return;
   }
   await loadSandbox();

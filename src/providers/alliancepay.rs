@@ -133,18 +133,7 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
     let expires_at_ms = read_time(wire.token_expiration_date_time.take())
         .or_else(|| read_time(wire.token_expiration.take()))
         .map(|t| resp.local_time(time_fmt::epoch_ms(t), now_ms))
-        .or_else(|| {
-            // [guess] PROVIDERS.md §1.1.3 gives no unit or type; minutes, as the bank's sessions
-            // last about an hour, written as a number or as digits. Only a fallback: both
-            // timestamps above are read first. Out of range is held at its end (none left, or
-            // the year 9999), as the timestamps are.
-            let minutes: i64 = match wire.session_expiration.as_ref()? {
-                serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
-                serde_json::Value::String(s) => s.trim().parse().ok()?,
-                _ => return None,
-            };
-            Some(now_ms.saturating_add((minutes.max(0) as u64).saturating_mul(60_000)))
-        })
+        .or_else(|| guessed_expiry(wire.session_expiration.as_ref()?, resp, now_ms))
         .ok_or_else(|| Error::decode(P, "the session has no expiry"))?
         // A saved session states its expiry as a date, which ends at the year 9999.
         .min(time_fmt::MAX_MS as u64);
@@ -162,6 +151,33 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         server_public: wire.server_public,
         expires_at_ms,
     })
+}
+
+/// [guess] PROVIDERS.md §1.1.3 names `sessionExpiration` with no unit or form, so it is read as
+/// whichever it looks like: a timestamp (text as the two above, or epoch seconds or milliseconds),
+/// else minutes, as the bank's sessions last about an hour. It is only the fallback after both
+/// timestamps, and held to a day from now: read wrong, it then costs a renewal (the bank's
+/// expired-session answer opens a new one), not a session kept and saved as good for years.
+fn guessed_expiry(value: &serde_json::Value, resp: &HttpResponse, now_ms: u64) -> Option<u64> {
+    const DAY_MS: u64 = 86_400_000;
+    let number = match value {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => match time_fmt::parse(&java_millis(s.trim())) {
+            Some(t) => return Some(resp.local_time(time_fmt::epoch_ms(t), now_ms).min(now_ms.saturating_add(DAY_MS))),
+            // serde_json's number reader, already in the build (`str::parse` would add core's).
+            None => serde_json::from_str::<f64>(s.trim()).ok()?,
+        },
+        _ => return None,
+    };
+    // Casts from f64 saturate: a negative count is none left, a huge one the day's cap.
+    let at = if number >= 1e11 {
+        resp.local_time(number as u64, now_ms) // epoch milliseconds (1973 on)
+    } else if number >= 1e9 {
+        resp.local_time((number * 1000.0) as u64, now_ms) // epoch seconds (2001 on)
+    } else {
+        now_ms.saturating_add((number * 60_000.0) as u64)
+    };
+    Some(at.min(now_ms.saturating_add(DAY_MS)))
 }
 
 /// Adds the session headers and, with JWE, replaces the JSON body by its encryption to the bank.
@@ -539,21 +555,31 @@ mod tests {
         utc_only["tokenExpirationDateTime"] = "2023-03-18 12:34:52.0998 +0000".into();
         let reply = HttpResponse::new(200, utc_only.to_string());
         assert_eq!(time_fmt::to_iso(parse_session(&reply, 0).unwrap().expires_at_ms as i64), "2023-03-18T12:34:52.998Z");
-        // An expiry past what a saved session can state is held at 9999-12-31, so it resumes.
-        let mut endless = plain.clone();
-        endless.as_object_mut().unwrap().retain(|k, _| !k.starts_with("tokenExpiration"));
-        endless["sessionExpiration"] = 5_000_000_000u64.into();
-        let saved = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap().export("owner");
-        assert_eq!(saved.expires_at, "9999-12-31T23:59:59.999Z");
-        assert!(Session::resume(&saved, "owner").is_ok());
-        // The fallback's other forms: digits in a string, a fraction, none left, past any date.
-        for (minutes, expires_at) in [(serde_json::json!("60"), 3_600_000), (serde_json::json!(1.5), 60_000), (serde_json::json!(-5), 0), (serde_json::json!(1e300), time_fmt::MAX_MS as u64)] {
-            endless["sessionExpiration"] = minutes.clone();
-            let session = parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap();
-            assert_eq!(session.expires_at_ms, expires_at, "{minutes}");
+        // With neither timestamp, `sessionExpiration` in each form it may take, held to a day.
+        let mut guessed = plain.clone();
+        guessed.as_object_mut().unwrap().retain(|k, _| !k.starts_with("tokenExpiration"));
+        let now = 1_740_650_000_000u64;
+        let day = now + 86_400_000;
+        for (value, expires_at) in [
+            (serde_json::json!(60), now + 3_600_000),
+            (serde_json::json!("60"), now + 3_600_000),
+            (serde_json::json!(1.5), now + 90_000),
+            (serde_json::json!(-5), now),
+            (serde_json::json!(5_000_000), day),
+            (serde_json::json!(1e300), day),
+            (serde_json::json!(now + 600_000), now + 600_000),
+            (serde_json::json!((now + 600_000) / 1000), now + 600_000),
+            (serde_json::json!("2025-02-27 12:12:34.430+02:00"), 1_740_651_154_430),
+            (serde_json::json!(u64::MAX), day),
+        ] {
+            guessed["sessionExpiration"] = value.clone();
+            let session = parse_session(&HttpResponse::new(200, guessed.to_string()), now).unwrap();
+            assert_eq!(session.expires_at_ms, expires_at, "{value}");
         }
-        endless["sessionExpiration"] = serde_json::json!("an hour");
-        assert_eq!(parse_session(&HttpResponse::new(200, endless.to_string()), 0).unwrap_err().code, ErrorCode::Decode);
+        for unreadable in [serde_json::json!("an hour"), serde_json::json!("NaN"), serde_json::json!("inf"), serde_json::json!(null), serde_json::json!([60])] {
+            guessed["sessionExpiration"] = unreadable.clone();
+            assert_eq!(parse_session(&HttpResponse::new(200, guessed.to_string()), now).unwrap_err().code, ErrorCode::Decode, "{unreadable}");
+        }
         let err = parse_session(&HttpResponse::new(200, r#"{"msgCode":"b_terminal_not_found","msgType":"ERROR","msgText":"Terminal not found"}"#), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::Authentication);
         assert!(!err.renew_auth);

@@ -404,6 +404,14 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
         Some(PaymentMethod::Ach) => body["paymethod_hint"] = "ach".into(),
         Some(_) => return Err(Error::invalid_input("input.paymentMethod", "must be CARD or ACH for ChargeOver")),
     }
+    // ChargeOver documents `expdate` and `type_hint` as the card's: stored on a bank account, they
+    // would be data no read shows (`to_token` gives ACH no card), contradicting the account.
+    if input.payment_method == Some(PaymentMethod::Ach) {
+        let card_only = [("input.brand", input.brand.is_some()), ("input.expiryMonth", input.expiry_month.is_some()), ("input.expiryYear", input.expiry_year.is_some())];
+        if let Some((field, _)) = card_only.iter().find(|(_, given)| *given) {
+            return Err(Error::invalid_input(field, "is a card's; an ACH account has none"));
+        }
+    }
     match (input.expiry_month, input.expiry_year) {
         (None, None) => {}
         (Some(month), Some(year)) => {
@@ -1012,8 +1020,8 @@ mod tests {
             json!({"customer_id": 1002, "type": "customer", "token": "cus_5tSkoQ6mDrXOMQ", "name": "Visa x4242", "paymethod_hint": "crd",
                    "expdate": "2028-02-29", "type_hint": "visa", "gateway": "stripe"})
         );
-        let body = create_body(&input(json!({"customerId": "7", "token": "ba_1", "paymentMethod": "ACH", "brand": "mast", "expiryMonth": 12, "expiryYear": 2030}))).unwrap();
-        assert_eq!(body, json!({"customer_id": 7, "type": "customer", "token": "ba_1", "paymethod_hint": "ach", "type_hint": "mast", "expdate": "2030-12-31"}));
+        let body = create_body(&input(json!({"customerId": "7", "token": "ba_1", "paymentMethod": "ACH"}))).unwrap();
+        assert_eq!(body, json!({"customer_id": 7, "type": "customer", "token": "ba_1", "paymethod_hint": "ach"}));
         let bad = |v: serde_json::Value| create_body(&input(v)).unwrap_err();
         let bad_token = |t: &str| create_body(&input(json!({"customerId": "1", "token": t}))).is_err_and(|e| e.message.contains("no card numbers"));
         for (v, field) in [
@@ -1037,6 +1045,9 @@ mod tests {
             (json!({"customerId": "1", "token": "tok\u{7}1"}), "token"),
             (json!({"customerId": "1", "token": "t", "gateway": ""}), "gateway"),
             (json!({"customerId": "1", "token": "t", "gateway": "stripe\n"}), "gateway"),
+            // A card's brand and expiry on a bank account: stored, no read would show them.
+            (json!({"customerId": "7", "token": "ba_1", "paymentMethod": "ACH", "brand": "mast"}), "brand"),
+            (json!({"customerId": "7", "token": "ba_1", "paymentMethod": "ACH", "expiryMonth": 12, "expiryYear": 2030}), "expiryMonth"),
         ] {
             let err = bad(v.clone());
             assert_eq!(err.code, ErrorCode::InvalidInput, "{v}");
