@@ -216,3 +216,24 @@ test('sort order: status, then soonest expiry (unknown last), then provider, the
   ];
   assert.deepEqual(list.sort(compareTokens).map((x) => x.id), ['c', 'b', 'a', 'x', 's', 'd']);
 });
+
+test('a hand-made client whose tokens cannot be sorted fails alone; one that never settles does not hold an aborted listing', async () => {
+  const pinelabs = clientFor(sandbox(), 'pinelabs');
+  const odd = { provider: 'payerly', listTokens: async () => [
+    { id: 'a', provider: 'payerly', status: 'ACTIVE', expiresAt: Object.create(null) },
+    { id: 'b', provider: 'payerly', status: Object.create(null), expiresAt: '2030-01-01T00:00:00Z' },
+  ] };
+  // Before, the sort threw a bare TypeError outside every provider's try, losing Pine Labs' tokens too.
+  const { tokens, outcomes } = await createHub([pinelabs, odd]).listTokens({ customers: { pinelabs: 'cust-v1-statuses', payerly: 'c' } });
+  assert.equal(outcomes.pinelabs.ok, true);
+  assert.equal(tokens.length, outcomes.pinelabs.count);
+  assert.equal(outcomes.payerly.ok, false);
+  assert.ok(outcomes.payerly.error instanceof PayTokensError);
+
+  const stuck = { provider: 'payerly', listTokens: () => new Promise(() => {}) };
+  const controller = new AbortController();
+  const listing = createHub([pinelabs, stuck]).listTokens({ customers: { pinelabs: 'cust-v1-statuses', payerly: 'c' } }, { signal: controller.signal });
+  setTimeout(() => controller.abort(), 50);
+  const err = await rejection(listing);
+  assert.equal(err.code, 'ABORTED');
+});

@@ -209,3 +209,59 @@ test('a throwing getter in a config, options or hub input, and a bare AbortSigna
   assert.equal(sb.requests.length, 0);
   assert.equal((await client.listTokens(input)).length, 1);
 });
+
+test('values JSON cannot write (a function, a symbol, a Map, an invalid Date, a toJSON giving undefined) are refused, not taken as "not given"', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const pl = sb.credentials.pinelabs;
+  // Each of these, dropped, would leave a default in place: the provider's host, no deadline.
+  for (const [extra, field] of [
+    [{ baseUrl: Symbol('proxy') }, 'config.baseUrl'],
+    [{ deadlineMs: new Date('soon') }, 'config.deadlineMs'],
+    [{ timeoutMs: { toJSON() {} } }, 'config.timeoutMs'],
+    [{ maxRetries: new Map([['n', 1]]) }, 'config.maxRetries'],
+  ]) {
+    assert.throws(() => createClient({ provider: 'pinelabs', ...pl, ...extra }), (err) => {
+      assert.ok(err instanceof PayTokensError);
+      assert.equal(err.code, 'INVALID_INPUT');
+      assert.ok(err.message.startsWith(`${field}: `), err.message);
+      return true;
+    });
+  }
+  // A `where` given as a function would have listed every customer's tokens.
+  const co = clientFor(sb, 'chargeover');
+  for (const where of [() => [], new Set([1]), /customer/]) {
+    const err = await rejection(co.queryTokens({ where }));
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.ok(err.message.startsWith('query.where: '), err.message);
+  }
+  assert.equal(sb.count({ provider: 'chargeover' }), 0, 'nothing was sent');
+  // A Map as the options would hide its signal: refused, not ignored.
+  const signal = new AbortController().signal;
+  const err = await rejection(co.listTokens({ customerId: '1000' }, new Map([['signal', signal]])));
+  assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'options: must be a plain object: { signal }']);
+  // What still reads as before: undefined fields, boxed strings, a class instance as the input.
+  class Lookup { constructor(customerId) { this.customerId = customerId; } }
+  assert.ok((await co.listTokens(new Lookup('1000'))).length > 0);
+  assert.ok((await co.listTokens({ customerId: new String('1000') }, { signal: undefined })).length > 0);
+  assert.doesNotThrow(() => createClient({ provider: 'pinelabs', ...pl, deadlineMs: undefined }));
+});
+
+test('a config or input larger than 1 MiB as JSON is refused before it reaches wasm memory', async () => {
+  const { initSync } = await import('../pkg/wasm/paytokens.js');
+  const wasmBytes = () => initSync({ module: new Uint8Array() }).memory.buffer.byteLength;
+  const sb = sandbox();
+  const client = clientFor(sb, 'pinelabs');
+  await client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' });
+  const before = wasmBytes();
+  // Read whole, this took 788 MiB of wasm memory, which never shrinks.
+  const notes = new Array(1e7).fill(0);
+  assert.throws(() => createClient({ provider: 'pinelabs', ...sb.credentials.pinelabs, notes }), (err) => {
+    assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'config: is larger than 1 MiB as JSON, far past any real one']);
+    return true;
+  });
+  const err = await rejection(client.listTokens({ customerId: 'c'.repeat(2 << 20) }));
+  assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'input: is larger than 1 MiB as JSON, far past any real one']);
+  assert.equal(wasmBytes(), before, 'wasm memory did not grow');
+  assert.equal((await client.listTokens({ customerId: 'cust-v1-0811030624-aa-RBDgpR' })).length, 1);
+});

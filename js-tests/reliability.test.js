@@ -3,7 +3,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { createClient } from 'paytokens';
+import { createClient, PayTokensError } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 import { startSandbox } from '../sandbox/server.js';
 import { sendAttempt } from '../js/fetch.js';
@@ -478,6 +478,30 @@ test('a stubbed clock (NaN, ±Infinity, past year 9999) neither traps the core n
     Date.now = realNow;
   }
   assert.equal((await client.listTokens({ customerId: '1000' }))[0].status, 'ACTIVE');
+});
+
+test('iterateTokens under a clock stubbed to throw or to a BigInt rejects with a PayTokensError, and the client works after', async () => {
+  const row = { tokenized_id: 7, type: 'customer', name: 'Visa x4242', token: 'cus_A', expdate: '2199-12-01', type_hint: 'visa', paymethod_hint: 'crd', customer_id: 1000 };
+  const fetch = async () => new Response(JSON.stringify({ code: 200, status: 'OK', message: '', details: {}, response: [row] }), { headers: { 'content-type': 'application/json' } });
+  const client = createClient({ provider: 'chargeover', baseUrl: 'https://co.example/api/v3', username: 'u', password: 'p', fetch, deadlineMs: 5_000 });
+  const realNow = Date.now;
+  // pkg/api.js reads the clock for the page's start before the core does. Before, that read was
+  // outside the call's guard: a clock that throws gave the caller a bare Error. The core's own
+  // read of such a clock fails inside it, as the core-failure suite has it: INTERNAL.
+  const clocks = [() => { throw new Error('the clock broke'); }, () => 1n];
+  try {
+    for (const clock of clocks) {
+      Date.now = clock;
+      const err = await rejection(client.iterateTokens({ customerId: '1000' }).next());
+      assert.ok(err instanceof PayTokensError, String(err));
+      assert.equal(err.code, 'INTERNAL');
+    }
+  } finally {
+    Date.now = realNow;
+  }
+  const ids = [];
+  for await (const token of client.iterateTokens({ customerId: '1000' })) ids.push(token.id);
+  assert.deepEqual(ids, ['7']);
 });
 
 test('a provider clock 2 h behind, with no Date header to tell, does not make every call sign in again', async () => {

@@ -25,6 +25,18 @@ export class PayTokensError extends Error {
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
 // JSON text; pkg/tape.js).
+// The caller's clock as a finite number, or undefined when it is stubbed to throw or lie: a page
+// then gets a whole `deadlineMs` of its own, as one asked for alone does, and the core is never
+// handed what it cannot read (which would end every call in flight as a failure of the core).
+function clock() {
+  try {
+    const now = Number(Date.now());
+    return Number.isFinite(now) ? now : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function guard(pending, signal) {
   try {
     // Read inside too: were the tape ever malformed (a bug), the caller still gets a PayTokensError.
@@ -303,10 +315,12 @@ class Client {
     // listing started as long before it as the pages before it took.
     let spent = 0;
     do {
-      const askedAt = Date.now();
-      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, askedAt - spent), false, signal), signal);
+      const askedAt = clock();
+      const startedAt = askedAt === undefined ? undefined : askedAt - spent;
+      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
       // A clock set back during the request must not give the budget time back.
-      spent += Math.max(0, Date.now() - askedAt);
+      const answeredAt = clock();
+      if (askedAt !== undefined && answeredAt !== undefined) spent += Math.max(0, answeredAt - askedAt);
       for (const token of page.tokens) {
         // Aborted while the loop worked on an earlier token: nothing more is handed out.
         if (hasAborted(signal)) {

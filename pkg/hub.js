@@ -21,17 +21,47 @@ function compareText(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function compareTokens(a, b) {
-  const rank = statusRank(a.status) - statusRank(b.status);
-  if (rank !== 0) return rank;
-  const ea = a.expiresAt ? Date.parse(a.expiresAt) : NaN;
-  const eb = b.expiresAt ? Date.parse(b.expiresAt) : NaN;
-  if (!Number.isNaN(ea) || !Number.isNaN(eb)) {
-    if (Number.isNaN(ea)) return 1;
-    if (Number.isNaN(eb)) return -1;
-    if (ea !== eb) return ea - eb;
+/** What a token sorts by, read once: `listTokens` reads it inside the provider's own try, so a
+ * hand-made client's token whose fields throw or lie when read fails that provider alone. */
+function sortKey(t) {
+  const expiry = typeof t.expiresAt === 'string' ? Date.parse(t.expiresAt) : NaN;
+  return { rank: statusRank(t.status), expiry, provider: String(t.provider ?? ''), id: String(t.id ?? '') };
+}
+
+function compareKeys(a, b) {
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  if (!Number.isNaN(a.expiry) || !Number.isNaN(b.expiry)) {
+    if (Number.isNaN(a.expiry)) return 1;
+    if (Number.isNaN(b.expiry)) return -1;
+    if (a.expiry !== b.expiry) return a.expiry - b.expiry;
   }
-  return compareText(a.provider ?? '', b.provider ?? '') || compareText(String(a.id ?? ''), String(b.id ?? ''));
+  return compareText(a.provider, b.provider) || compareText(a.id, b.id);
+}
+
+export function compareTokens(a, b) {
+  return compareKeys(sortKey(a), sortKey(b));
+}
+
+/** `promise`, or undefined as soon as `signal` aborts: a hand-made client that ignores the signal
+ * and never settles must not keep an aborted listing waiting. */
+function unlessAborted(promise, signal) {
+  if (!signal) return promise;
+  return new Promise((resolve) => {
+    const stop = () => resolve(undefined);
+    try {
+      signal.addEventListener('abort', stop, { once: true });
+    } catch {
+      // A signal that cannot be listened to: the listing waits for its clients, as before.
+    }
+    promise.then((value) => {
+      try {
+        signal.removeEventListener('abort', stop);
+      } catch {
+        // As above.
+      }
+      resolve(value);
+    });
+  });
 }
 
 function invalid(message) {
@@ -123,7 +153,7 @@ class Hub {
       if (typeof id !== 'string') throw invalid(`input.customers.${provider}: must be a string`);
     }
     if (hasAborted(signal)) throw stopped();
-    const settled = await Promise.all(entries.map(async ([provider, customerId]) => {
+    const settled = await unlessAborted(Promise.all(entries.map(async ([provider, customerId]) => {
       const client = this.#clients.get(provider);
       if (!client) {
         return [provider, { ok: false, customerId, error: new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }) }, []];
@@ -132,24 +162,25 @@ class Hub {
         const tokens = await client.listTokens({ customerId }, options);
         // Tokens already carry their provider; keep that true even for a foreign client object.
         const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
-        return [provider, { ok: true, customerId, count: tagged.length }, tagged];
+        const keyed = tagged.map((token) => ({ key: sortKey(token), token }));
+        return [provider, { ok: true, customerId, count: tagged.length }, keyed];
       } catch (thrown) {
         return [provider, { ok: false, customerId, error: asError(thrown, provider, signal) }, []];
       }
-    }));
+    })), signal);
     // The caller asked to stop: no partial result, as from any other aborted call, whatever the
     // clients made of the signal (a test double may ignore it or reject with a DOMException).
     // The hub's own ABORTED, not a client's: the caller stopped the listing, and no provider is
     // to blame for it (whichever client noticed first is chance).
     if (hasAborted(signal)) throw stopped();
     const outcomes = {};
-    const tokens = [];
+    const keyed = [];
     for (const [provider, outcome, list] of settled) {
       outcomes[provider] = outcome;
-      for (const token of list) tokens.push(token); // a spread of a long list overflows the stack
+      for (const entry of list) keyed.push(entry); // a spread of a long list overflows the stack
     }
-    tokens.sort(compareTokens);
-    return { tokens, outcomes };
+    keyed.sort((a, b) => compareKeys(a.key, b.key));
+    return { tokens: keyed.map((entry) => entry.token), outcomes };
   }
 
   toJSON() {

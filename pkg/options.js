@@ -29,6 +29,8 @@ export function signalOf(options, provider) {
   try {
     // The signal itself where { signal } was meant: running on without it would ignore every abort.
     if (isSignal(options)) throw invalid('options', 'is an AbortSignal; pass it as { signal }', provider);
+    // A Map or other container would show no keys, and its signal would be ignored.
+    if (Object.prototype.toString.call(options) !== '[object Object]') throw invalid('options', 'must be a plain object: { signal }', provider);
     keys = Object.keys(options);
     ({ signal } = options);
   } catch (thrown) {

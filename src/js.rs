@@ -43,6 +43,7 @@ extern "C" {
 fn plain_text(name: &str, value: &JsValue) -> Result<String> {
     match plain_json(value) {
         Ok(text) if text.is_undefined() => Err(Error::invalid_input(name, "must be an object")),
+        Ok(text) if text.as_bool() == Some(false) => Err(Error::invalid_input(name, "is larger than 1 MiB as JSON, far past any real one")),
         text => text.ok().and_then(|t| t.as_string()).ok_or_else(|| Error::invalid_input(name, "must hold only plain data")),
     }
 }

@@ -27,6 +27,8 @@ pub const DEFAULT_MAX_PAGES: u32 = 200;
 /// [guess] PROVIDERS.md §2.1: the largest `limit` a server takes is not documented; 500 is a
 /// cap for this client (and the sandbox), not a known server limit.
 pub const MAX_LIMIT: u32 = 500;
+/// The most `where` conditions, and `order` fields, one query takes.
+const MAX_CONDITIONS: usize = 20;
 
 /// `Authorization` value: Basic base64(username:password) (public key : private key).
 pub fn basic_authorization(username: &str, password: &Secret) -> Secret {
@@ -129,6 +131,14 @@ pub fn query_string(q: &TokenQuery) -> Result<String> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Error::invalid_input("query.limit", "must be 1–500"));
+    }
+    // ChargeOver has three token fields to filter on and few to order by: more than this is a
+    // mistake, and would make a URL past what servers take (a 431 after the request was sent).
+    if q.conditions.len() > MAX_CONDITIONS {
+        return Err(Error::invalid_input("query.where", &format!("holds more than {MAX_CONDITIONS} conditions")));
+    }
+    if q.order.len() > MAX_CONDITIONS {
+        return Err(Error::invalid_input("query.order", &format!("holds more than {MAX_CONDITIONS} fields")));
     }
     let mut parts = Vec::new();
     if !q.conditions.is_empty() {
@@ -393,6 +403,11 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     }
     let mut body = serde_json::json!({ "customer_id": customer, "type": "customer", "token": token });
     if let Some(label) = &input.label {
+        // A display name has no use for them, and a card number split by NULs would pass the
+        // scrub below unseen.
+        if label.chars().any(char::is_control) {
+            return Err(Error::invalid_input("input.label", "must not contain control characters"));
+        }
         if card::scrub_pans(label) != *label {
             return Err(Error::invalid_input("input.label", "contains a card number; no card numbers"));
         }
@@ -732,6 +747,9 @@ mod tests {
         };
         assert_eq!(bad(vec![], Some(0)), "query.limit: must be 1–500");
         assert_eq!(bad(vec![], Some(501)), "query.limit: must be 1–500");
+        let many = |n: usize| vec![cond(CustomerId, Gte, Some(json!(1))); n];
+        assert!(query_string(&TokenQuery { conditions: many(20), ..TokenQuery::default() }).is_ok());
+        assert_eq!(bad(many(21), None), "query.where: holds more than 20 conditions");
         assert!(bad(vec![cond(CustomerId, IsNull, Some(json!("x")))], None).starts_with("query.where[0].value: must not be given"));
         assert!(bad(vec![cond(CustomerId, Equals, Some(json!(1))), cond(CustomerId, Equals, None)], None).starts_with("query.where[1].value: is required"));
         assert!(bad(vec![cond(CustomerId, Equals, Some(json!(1.5)))], None).contains("must be a string or an integer (customer_id)"));
@@ -1033,6 +1051,7 @@ mod tests {
             // Groups split by line breaks or an invisible joiner are still a card number.
             (json!({"customerId": "1", "token": "t", "label": "Visa 4111\n1111\n1111\n1111"}), "label"),
             (json!({"customerId": "1", "token": "t", "label": "Visa 4111\u{200D}1111\u{200D}1111\u{200D}1111"}), "label"),
+            (json!({"customerId": "1", "token": "t", "label": "4\u{0}1\u{0}1\u{0}1\u{0}1111111111111"}), "label"),
             (json!({"customerId": "1", "token": "t", "paymentMethod": "UPI"}), "paymentMethod"),
             (json!({"customerId": "1", "token": "t", "brand": "RuPay"}), "brand"),
             (json!({"customerId": "1", "token": "t", "expiryMonth": 13, "expiryYear": 2030}), "expiryMonth"),

@@ -229,7 +229,13 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
             let message = format!("it is over {} MiB, too large to hand back as raw; ask without includeRaw", MAX_RAW_BYTES >> 20);
             return Err(Error::decode(P, message).with_status(resp.status));
         }
-        let raw: WireReply<serde_json::Value> = super::decode(P, resp)?;
+        // The token has read, so what fails here is only what a `Value` cannot hold and the token
+        // skips: a number past a 64-bit float (`1e400`, which JSON.parse makes Infinity), nesting
+        // past serde_json's 128 levels.
+        let raw: WireReply<serde_json::Value> = super::decode(P, resp).map_err(|_| {
+            let message = "its token reads, but the whole reply cannot be handed back as raw (a number past a 64-bit float, or nesting over 128 levels); ask without includeRaw";
+            Error::decode(P, message).with_status(resp.status)
+        })?;
         token.raw = raw.items.and_then(|FirstItem(item)| item?.object).map(masked_raw);
     }
     Ok(token)
@@ -347,6 +353,18 @@ mod tests {
             let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "additionalAction": action}}]});
             let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
             assert_eq!(t.required_action.as_ref().map(|a| (a.action.as_str(), a.value.as_deref())), want);
+        }
+    }
+
+    #[test]
+    fn a_reply_whose_raw_form_cannot_be_held_says_so() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for odd in ["1e400".to_string(), deep] {
+            let body = format!(r#"{{"items":[{{"object":{{"tokenId":"t","customer":{{"x":{odd}}}}}}}]}}"#);
+            assert_eq!(parse_token(&HttpResponse::new(200, body.as_str()), 0, false).unwrap().id, "t");
+            let err = parse_token(&HttpResponse::new(200, body.as_str()), 0, true).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Decode);
+            assert!(err.message.contains("ask without includeRaw"), "{}", err.message);
         }
     }
 
