@@ -25,24 +25,25 @@ export class PayTokensError extends Error {
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
 // JSON text; pkg/tape.js).
-// The caller's clock as a finite number, or undefined when it is stubbed to throw or lie: a page
-// then gets a whole `deadlineMs` of its own, as one asked for alone does, and the core is never
-// handed what it cannot read (which would end every call in flight as a failure of the core).
-function clock() {
-  try {
-    const now = Number(Date.now());
-    return Number.isFinite(now) ? now : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function guard(pending, signal) {
   try {
     // Read inside too: were the tape ever malformed (a bug), the caller still gets a PayTokensError.
     return readTape(await pending);
   } catch (thrown) {
     throw toError(thrown, signal);
+  }
+}
+
+// The caller's clock as a finite number, or undefined when it is stubbed to throw or lie: a page
+// then gets a whole `deadlineMs` of its own, as one asked for alone does. Read here, before the
+// call's hand-off to the core, where a throw (or `1n - spent`) counted as a failure of the core
+// and ended every call in flight.
+function clock() {
+  try {
+    const now = Number(Date.now());
+    return Number.isFinite(now) ? now : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -46,21 +46,22 @@ export function compareTokens(a, b) {
  * and never settles must not keep an aborted listing waiting. */
 function unlessAborted(promise, signal) {
   if (!signal) return promise;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const stop = () => resolve(undefined);
     try {
       signal.addEventListener('abort', stop, { once: true });
     } catch {
       // A signal that cannot be listened to: the listing waits for its clients, as before.
     }
-    promise.then((value) => {
+    const settle = (end) => (outcome) => {
       try {
         signal.removeEventListener('abort', stop);
       } catch {
         // As above.
       }
-      resolve(value);
-    });
+      end(outcome);
+    };
+    promise.then(settle(resolve), settle(reject));
   });
 }
 

@@ -152,7 +152,7 @@ export function createPinelabs({ now, tokenTtlMs = 60 * 60 * 1000 }) {
     if (kind === 'not_found') return err(404, 'INVALID_REQUEST', 'Resource not found');
     const s = status ?? 503;
     return s === 503
-      ? err(503, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable')
+      ? err(503, 'INTERNAL_ERROR', 'Service temporarily unavailable')
       : err(s, 'INTERNAL_ERROR', 'Internal server error');
   }
 
