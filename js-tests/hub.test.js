@@ -217,7 +217,8 @@ test('sort order: status, then soonest expiry (unknown last), then provider, the
   assert.deepEqual(list.sort(compareTokens).map((x) => x.id), ['c', 'b', 'a', 'x', 's', 'd']);
 });
 
-test('a hand-made client whose tokens cannot be sorted fails alone; one that never settles does not hold an aborted listing', async () => {
+// A timeout of its own: were the abort race lost, the listing would wait forever.
+test('a hand-made client whose tokens cannot be sorted fails alone; one that never settles does not hold an aborted listing', { timeout: 10_000 }, async () => {
   const pinelabs = clientFor(sandbox(), 'pinelabs');
   const odd = { provider: 'payerly', listTokens: async () => [
     { id: 'a', provider: 'payerly', status: 'ACTIVE', expiresAt: Object.create(null) },

@@ -196,7 +196,7 @@ impl<E: Env> Client<E> {
     /// `read` counts the reply bytes the page took.
     async fn page(&self, input: &ListTokensInput, cursor: Option<&str>, deadline: Deadline, read: &Cell<usize>) -> Result<TokenPage> {
         let base = &self.inner.settings.base_url;
-        match &self.inner.connector {
+        let page = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
                 // The list is looked up under the customer in its path: a row that names no
@@ -204,14 +204,11 @@ impl<E: Env> Client<E> {
                 for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
                     token.customer_id = Some(input.customer_id.clone());
                 }
-                self.only_of(&input.customer_id, &tokens)?;
-                Ok(TokenPage { tokens, next: None })
+                TokenPage { tokens, next: None }
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::list_tokens_request(base, &input.customer_id);
-                let tokens = self.call(deadline, Safety::Read, build, alliancepay::parse_token_list).await?;
-                self.only_of(&input.customer_id, &tokens)?;
-                Ok(TokenPage { tokens, next: None })
+                TokenPage { tokens: self.call(deadline, Safety::Read, build, alliancepay::parse_token_list).await?, next: None }
             }
             Connector::Chargeover { page_size, max_pages, .. } => {
                 // PageRead bounds the windows a search back may read.
@@ -224,14 +221,15 @@ impl<E: Env> Client<E> {
                         chargeover::parse_token_list(r, self.inner.env.now_ms())
                     };
                     let tokens = self.call(deadline, Safety::Read, build, parse).await?;
-                    self.only_of(&input.customer_id, &tokens)?;
                     if let Some(page) = window.step(tokens)? {
-                        return Ok(page);
+                        break page;
                     }
                 }
             }
-            Connector::Payerly { .. } => Err(Error::unsupported(self.provider(), "token listing")),
-        }
+            Connector::Payerly { .. } => return Err(Error::unsupported(self.provider(), "token listing")),
+        };
+        self.only_of(&input.customer_id, &page.tokens)?;
+        Ok(page)
     }
 
     /// A listing is of one customer's tokens. A row under another customer (a filter the provider

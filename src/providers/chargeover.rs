@@ -416,16 +416,16 @@ pub fn create_body(input: &CreateTokenInput) -> Result<serde_json::Value> {
     match input.payment_method {
         None => {}
         Some(PaymentMethod::Card) => body["paymethod_hint"] = "crd".into(),
-        Some(PaymentMethod::Ach) => body["paymethod_hint"] = "ach".into(),
-        Some(_) => return Err(Error::invalid_input("input.paymentMethod", "must be CARD or ACH for ChargeOver")),
-    }
-    // ChargeOver documents `expdate` and `type_hint` as the card's: stored on a bank account, they
-    // would be data no read shows (`to_token` gives ACH no card), contradicting the account.
-    if input.payment_method == Some(PaymentMethod::Ach) {
-        let card_only = [("input.brand", input.brand.is_some()), ("input.expiryMonth", input.expiry_month.is_some()), ("input.expiryYear", input.expiry_year.is_some())];
-        if let Some((field, _)) = card_only.iter().find(|(_, given)| *given) {
-            return Err(Error::invalid_input(field, "is a card's; an ACH account has none"));
+        Some(PaymentMethod::Ach) => {
+            // ChargeOver documents `expdate` and `type_hint` as the card's: stored on a bank
+            // account, they would be data no read shows (`to_token` gives ACH no card).
+            let card_only = [("input.brand", input.brand.is_some()), ("input.expiryMonth", input.expiry_month.is_some()), ("input.expiryYear", input.expiry_year.is_some())];
+            if let Some((field, _)) = card_only.iter().find(|(_, given)| *given) {
+                return Err(Error::invalid_input(field, "is a card's; an ACH account has none"));
+            }
+            body["paymethod_hint"] = "ach".into();
         }
+        Some(_) => return Err(Error::invalid_input("input.paymentMethod", "must be CARD or ACH for ChargeOver")),
     }
     match (input.expiry_month, input.expiry_year) {
         (None, None) => {}
