@@ -27,7 +27,7 @@ function maskPan(pan) {
   return `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
 }
 
-export function pinelabs(text) {
+export function pinelabs(text, now = Date.now()) {
   const body = JSON.parse(text);
   return (body.tokens ?? []).map((t) => {
     const token = { provider: 'pinelabs', id: t.token_id, status: PINE_STATUS[t.status] ?? 'UNKNOWN', paymentMethod: t.payment_method ?? 'UNKNOWN' };
@@ -41,6 +41,8 @@ export function pinelabs(text) {
     token.createdAt = iso(t.created_at);
     token.updatedAt = iso(t.updated_at);
     token.expiresAt = iso(t.expired_at);
+    // An ACTIVE token past its expiry is expired (the SDK does the same).
+    if (token.status === 'ACTIVE' && token.expiresAt && Date.parse(token.expiresAt) <= now) token.status = 'EXPIRED';
     if (t.merchant_token_reference) token.reference = t.merchant_token_reference;
     if (t.is_compliant != null) token.compliant = t.is_compliant;
     if (t.merchant_metadata) token.metadata = { ...t.merchant_metadata };

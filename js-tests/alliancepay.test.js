@@ -458,3 +458,13 @@ test("a merchant key whose x/y are another key's fails the first call as INVALID
   assert.match(err.message, /^config\.merchantPrivateKey: /);
   assert.ok(!JSON.stringify(err).includes(merchantPrivate.d));
 });
+
+test('a merchant key the bank did not encrypt the session to fails the sign-in as AUTHENTICATION, naming the key, without its d', async () => {
+  const other = await crypto.subtle.exportKey('jwk', (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-384' }, true, ['deriveBits'])).privateKey);
+  const client = clientFor(sandbox(), 'alliancepay', { merchantPrivateKey: other });
+  const err = await rejection(client.listTokens({ customerId: 'senderCustomerId' }));
+  assert.deepEqual([err.code, err.retryable], ['AUTHENTICATION', false]);
+  assert.match(err.message, /^the sign-in failed: its reply is not encrypted to merchantPrivateKey \(is it the key registered at AlliancePay\?\): /);
+  assert.ok(!JSON.stringify(err).includes(other.d));
+  assert.equal(authorizations(), 1);
+});

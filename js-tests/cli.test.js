@@ -309,6 +309,72 @@ test('export stops at wrong credentials instead of signing in once per customer'
   assert.ok(signIns <= 4, `${signIns} sign-in requests`);
 });
 
+test('export stops at a merchant key the bank did not encrypt to, or one WebCrypto refuses, and says a request was sent', async () => {
+  const file = path.join(dir, 'ap-many.txt');
+  writeFileSync(file, Array.from({ length: 40 }, (_, i) => `ap-${i}`).join('\n'));
+  const { merchantPrivateKey } = sandbox.credentials.alliancepay;
+  const other = await crypto.subtle.exportKey('jwk', (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-384' }, true, ['deriveBits'])).privateKey);
+  const keys = { 'another registered key': other, 'x/y of another key': { ...merchantPrivateKey, x: other.x, y: other.y } };
+  for (const [name, key] of Object.entries(keys)) {
+    sandbox.reset();
+    const keyFile = path.join(dir, 'other.jwk.json');
+    writeFileSync(keyFile, JSON.stringify(key));
+    const r = await cli(['export', ...sbx(), '-p', 'alliancepay', '--merchant-key-file', keyFile, '-i', file, '-n', '4', '-f', 'ndjson']);
+    assert.equal(r.code, 3, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, /Stopped after \d+ of 40 customer\(s\): (AUTHENTICATION|INVALID_INPUT: config\.merchantPrivateKey)/, name);
+    const signIns = sandbox.requests.filter((q) => q.path.endsWith('/authorize_virtual_device')).length;
+    assert.ok(signIns <= 4, `${name}: ${signIns} sessions opened`);
+    // A key refused after the sign-in was sent is not a usage error ("nothing was sent").
+    const list = await cli(['list', ...sbx(), '-p', 'alliancepay', '--merchant-key-file', keyFile, '-c', 'senderCustomerId']);
+    assert.equal(list.code, 3, `${name}: ${list.stderr}`);
+    assert.doesNotMatch(list.stderr, /Usage:/);
+  }
+});
+
+test('a throttled export pauses every worker for the wait asked for and tries again; a long wait stops it', async () => {
+  const file = path.join(dir, 'throttled.txt');
+  writeFileSync(file, Array.from({ length: 12 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  // Three 429s: the SDK's own attempt and its two retries, so the CLI sees RATE_LIMITED.
+  sandbox.fault({ provider: 'pinelabs', scenario: 'rate_limit', retryAfter: 1, times: 3, pathIncludes: 'cust-gen-3/' });
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '-f', 'ndjson', '--progress']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(new Set(r.stdout.trim().split('\n').map((l) => JSON.parse(l).customerId)).size, 12);
+  assert.match(r.stderr, /pinelabs is throttling: every worker waits 1 s, then tries again\./);
+
+  sandbox.reset();
+  sandbox.fault({ provider: 'pinelabs', scenario: 'rate_limit', retryAfter: 600, times: Infinity, pathIncludes: '/customer/' });
+  const long = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '-f', 'ndjson']);
+  assert.equal(long.code, 3, long.stderr);
+  assert.match(long.stderr, /Stopped after \d+ of 12 customer\(s\): RATE_LIMITED: .* — retryable after 600 s\. Run again once the wait is over\./);
+  const lists = sandbox.requests.filter((q) => q.path.includes('/customer/')).length;
+  assert.ok(lists <= 2, `${lists} listings sent into a 10-minute throttle`);
+});
+
+test('an export whose stderr reader goes away still finishes its output', async () => {
+  const file = path.join(dir, 'stderr-gone.txt');
+  writeFileSync(file, Array.from({ length: 30 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  const child = spawn(process.execPath, [BIN, 'export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '--progress'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.destroy(); // like `2>&1 >out.json | head -1`
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.equal(new Set(JSON.parse(stdout).map((t) => t.customerId)).size, 30);
+});
+
+test('a flag given twice, a short flag written with =, and a stray argument are usage errors', async () => {
+  const twice = await cli(['delete', ...sbx(), '-p', 'chargeover', '-t', '2', '-t', '3', '--yes']);
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /--token is given twice/);
+  const eq = await cli(['list', ...sbx(), '-p', 'pinelabs', '-c=cust-v1-statuses']);
+  assert.equal(eq.code, 2);
+  assert.match(eq.stderr, /-c=… would take the "=" into the value: write -c VALUE or --customer=VALUE/);
+  const stray = await cli(['list', '-p', 'pinelabs', '-c', 'abc', 'abc']);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /unexpected argument #5 /);
+  assert.equal(sandbox.requests.filter((q) => !q.path.startsWith('/_sandbox')).length, 0);
+});
+
 test('export reads a JSON list with a byte-order mark, and refuses numbers JSON has already rounded', async () => {
   const bom = path.join(dir, 'bom.json');
   writeFileSync(bom, '\uFEFF["cust-gen-a", 1234]');

@@ -26,7 +26,7 @@ test('the documentation example customer lists as one normalized token', async (
   assert.match(t.createdAt, ISO);
   assert.match(t.expiresAt, ISO);
   assert.equal(t.createdAt, '2024-10-04T13:11:29.645Z');
-  assert.equal(t.expiresAt, '2025-12-31T23:59:59.000Z');
+  assert.equal(t.expiresAt, '2030-12-31T23:59:59.000Z');
 });
 
 test('statuses normalize, and the provider word is kept', async () => {
@@ -41,6 +41,9 @@ test('nulls everywhere and a card without a network still map', async () => {
   assert.equal(byId['token-v1-upi-01'].paymentMethod, 'UPI');
   assert.equal(byId['token-v1-nulls-01'].card, undefined);
   assert.equal(byId['token-v1-nonetwork-01'].card.brand, 'Unknown');
+  // Pine Labs still says ACTIVE, but the token expired on 2024-05-31: not chargeable.
+  const expired = byId['token-v1-expired-01'];
+  assert.deepEqual([expired.status, expired.providerStatus, expired.expiresAt], ['EXPIRED', 'ACTIVE', '2024-05-31T23:59:59.000Z']);
 });
 
 test('500 concurrent listTokens on a fresh client make exactly one access-token request', async () => {
@@ -109,6 +112,16 @@ test('a customerId with URL-special characters is sent as one encoded path segme
   const sent = sandbox().requests.filter((r) => r.rawUrl.includes('/customer/'));
   assert.equal(sent.length, 1);
   assert.equal(sent[0].rawUrl, '/pinelabs/api/v1/customer/cust%2B1%40x/tokens');
+});
+
+test('a sign-in answered "not found" (a baseUrl with a wrong path) is not the token being gone: the delete is not sent, and the token stays', async () => {
+  const client = clientFor(sandbox(), 'pinelabs', { baseUrl: `${sandbox().baseUrls.pinelabs}/v2` });
+  const err = await rejection(client.deleteToken({ customerId: DOC_CUSTOMER, tokenId: 'token-v1-1234567890-aa-ABCDEF' }));
+  assert.deepEqual([err.code, err.httpStatus, err.retryable], ['PROVIDER_ERROR', 404, false]);
+  assert.match(err.message, /^the sign-in address was not found \(check baseUrl\): /);
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/delete' }), 0);
+  const [t] = await clientFor(sandbox(), 'pinelabs').listTokens({ customerId: DOC_CUSTOMER });
+  assert.equal(t.status, 'ACTIVE');
 });
 
 test('getToken, deleteToken with a valid merchant_unique_reference, and iterateTokens', async () => {

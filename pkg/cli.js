@@ -12,6 +12,10 @@ import { PROVIDERS } from './hub.js';
 const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4 };
 const FORMATS = ['json', 'ndjson', 'csv', 'table'];
 const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
+// A throttled export pauses every worker for the wait the provider asked for, and tries the
+// customer again; a longer wait than this stops the export instead.
+const THROTTLE_TRIES = 3;
+const MAX_THROTTLE_PAUSE_MS = 5 * 60_000;
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
 
 class UsageError extends Error {}
@@ -123,10 +127,13 @@ Deleting cannot be undone.`,
   -n, --concurrency N         customers listed at once, 1–64 (default 8)
   -f, --format FORMAT         json (default) | ndjson | csv
       --progress              show the progress bar on stderr even when it is not a terminal
-      --no-progress           never show it (default: shown when stderr is a terminal)
+      --no-progress           never show it (default: shown when stderr is a terminal and
+                              stdout is not)
 Tokens are written in input order. A customer that fails is reported on stderr and the export
-goes on; the exit code is then 4 (3 when every customer failed). Wrong or revoked credentials
-stop the export at once, with exit 3.`,
+goes on; the exit code is then 4 (3 when every customer failed). A failed sign-in (wrong or
+revoked credentials, a merchant key the bank did not encrypt to) stops the export at once, with
+exit 3. A customer throttled past the SDK's retries is tried again (3 times at most) after the
+wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.`,
     run: runExport,
   },
 };
@@ -577,7 +584,8 @@ async function runExport(values) {
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress contradict each other');
   const customers = readCustomers(file);
   const client = await makeClient(values, 'listTokens');
-  const progress = new Progress(values['no-progress'] ? false : Boolean(values.progress || process.stderr.isTTY), customers.length);
+  // Off by default when the records go to the same terminal: they would scroll the bar away.
+  const progress = new Progress(values['no-progress'] ? false : Boolean(values.progress || (process.stderr.isTTY && !out.isTTY)), customers.length);
 
   // Results are written in input order as soon as every earlier customer is done, so output is
   // streamed and repeatable. Workers run at most AHEAD customers past the oldest one not yet
@@ -600,7 +608,11 @@ async function runExport(values) {
         else chunk += csvRow(t);
         written += 1;
       }
-      if (chunk) await write(chunk);
+      if (chunk) {
+        // The bar shares the terminal when stdout is one too: clear it so that no record is glued to it.
+        progress.clear();
+        await write(chunk);
+      }
     }
     for (const wake of waiting.splice(0)) wake();
   };
@@ -612,9 +624,29 @@ async function runExport(values) {
 
   let next = 0;
   const failures = [];
-  // Wrong or revoked credentials fail every customer the same way: stop handing out work
-  // instead of signing in once per customer against the provider.
+  // Wrong or revoked credentials (a failed sign-in), or a config refused once in use, fail every
+  // customer the same way: stop handing out work instead of signing in once per customer against
+  // the provider. So does a throttle longer than a pause is worth.
   let stoppedBy = null;
+  let pauseUntil = 0;
+  const stops = (err) => CREDENTIAL_FAILURES.has(err?.code) || configRefused(err)
+    || (err?.code === 'RATE_LIMITED' && err.retryAfterMs > MAX_THROTTLE_PAUSE_MS);
+  const listOne = async (customerId) => {
+    for (let attempt = 1; ; attempt += 1) {
+      const pause = pauseUntil - Date.now();
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+      try {
+        return await client.listTokens({ customerId });
+      } catch (thrown) {
+        if (thrown?.code !== 'RATE_LIMITED' || stops(thrown) || attempt === THROTTLE_TRIES || stoppedBy) throw thrown;
+        const wait = thrown.retryAfterMs ?? 1000 * 2 ** attempt;
+        if (Date.now() + wait > pauseUntil) {
+          pauseUntil = Date.now() + wait;
+          progress.note(`${client.provider} is throttling: every worker waits ${Math.ceil(wait / 1000)} s, then tries again.`);
+        }
+      }
+    }
+  };
   const worker = async () => {
     while (next < customers.length) {
       if (next >= nextToWrite + AHEAD) {
@@ -625,14 +657,14 @@ async function runExport(values) {
       const index = next++;
       const customerId = customers[index];
       try {
-        results[index] = await client.listTokens({ customerId });
+        results[index] = await listOne(customerId);
         progress.tokens += results[index].length;
       } catch (thrown) {
         results[index] = [];
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
         progress.note(`failed: customer ${printable(JSON.stringify(customerId))}: ${describe(thrown)}`);
-        if (CREDENTIAL_FAILURES.has(thrown?.code) && !stoppedBy) {
+        if (stops(thrown) && !stoppedBy) {
           stoppedBy = thrown;
           next = customers.length;
         }
@@ -649,7 +681,8 @@ async function runExport(values) {
   progress.finish();
   if (stoppedBy) {
     const tried = progress.done;
-    process.stderr.write(`Stopped after ${tried} of ${customers.length} customer(s): ${describe(stoppedBy)}. Fix the credentials and run again.\n`);
+    const then = stoppedBy.code === 'RATE_LIMITED' ? 'Run again once the wait is over' : 'Fix the credentials or the config and run again';
+    process.stderr.write(`Stopped after ${tried} of ${customers.length} customer(s): ${describe(stoppedBy)}. ${then}.\n`);
     return EXIT.PROVIDER;
   }
   const ok = customers.length - failures.length;
@@ -666,10 +699,16 @@ function describe(err) {
   if (err instanceof PayTokensError || (err && typeof err.code === 'string')) {
     const where = [err.provider, err.httpStatus && `HTTP ${err.httpStatus}`, err.providerCode && `provider code ${err.providerCode}`, err.requestId && `request ${err.requestId}`]
       .filter(Boolean).join(', ');
-    return printable(`${err.code}: ${err.message}${where ? ` (${where})` : ''}${err.retryable ? ' — retryable' : ''}`);
+    const wait = Number.isFinite(err.retryAfterMs) ? ` after ${Math.ceil(err.retryAfterMs / 1000)} s` : '';
+    return printable(`${err.code}: ${err.message}${where ? ` (${where})` : ''}${err.retryable ? ` — retryable${wait}` : ''}`);
   }
   return printable(err?.message ?? err);
 }
+
+// A config the platform refused once in use (AlliancePay's merchant key, which WebCrypto checks
+// only when the first reply is decrypted). One refused by createClient is a UsageError before any
+// request (makeClient); this one comes after a request, and is not the command line's fault.
+const configRefused = (err) => err?.code === 'INVALID_INPUT' && /^config\./.test(err.message ?? '');
 
 // Own keys only: "toString" is not a command.
 const commandNamed = (name) => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
@@ -711,9 +750,20 @@ async function main(argv) {
   };
   let values;
   try {
-    const parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: true });
+    const parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: true, tokens: true });
     values = parsed.values;
-    if (parsed.positionals.length) throw new UsageError(`unexpected argument #${rest.indexOf(parsed.positionals[0]) + 1} (options take the form --name value)`);
+    const given = new Set();
+    for (const t of parsed.tokens) {
+      // Counted after the command word.
+      if (t.kind === 'positional') throw new UsageError(`unexpected argument #${t.index + 1} (options take the form --name value)`);
+      if (t.kind !== 'option') continue;
+      // The last of two would win unseen: `delete -t A -t B` deletes only B.
+      if (given.has(t.name)) throw new UsageError(`--${t.name} is given twice`);
+      given.add(t.name);
+      if (t.inlineValue && !t.rawName.startsWith('--') && t.value.startsWith('=')) {
+        throw new UsageError(`${t.rawName}=… would take the "=" into the value: write ${t.rawName} VALUE or --${t.name}=VALUE`);
+      }
+    }
   } catch (err) {
     // parseArgs messages name the option, never its value.
     return usage(err.message);
@@ -731,11 +781,15 @@ async function main(argv) {
     // held under another customer than --customer, or whose reply names no customer, is known
     // only from the provider's reply: not a mistake in the command line.
     const afterReading = /is not this customer's|reply names no customer/.test(err?.message ?? '');
-    if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading) return usage(describe(err));
+    if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading && !configRefused(err)) return usage(describe(err));
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
     return EXIT.PROVIDER;
   }
 }
+
+// stderr carries only progress and diagnostics: a reader that went away (`2>&1 >file | head`)
+// must not crash an export half-written. The outcome is still in the exit code.
+process.stderr.on('error', () => {});
 
 // A closed pipe (`paytokens list … | head`) is the reader's choice, not an error worth a stack
 // trace; but an export cut off that way is incomplete, and says so with exit 4.

@@ -198,7 +198,7 @@ impl<E: Env> Client<E> {
         let base = &self.inner.settings.base_url;
         let page = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
-                let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), pinelabs::parse_token_list).await?;
+                let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), |r| pinelabs::parse_token_list(r, self.inner.env.now_ms())).await?;
                 // The list is looked up under the customer in its path: a row that names no
                 // customer is theirs (and `customerId` is always given, as for the others).
                 for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
@@ -258,7 +258,7 @@ impl<E: Env> Client<E> {
         let token = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
-                self.call(deadline, Safety::Read, build, pinelabs::parse_token).await
+                self.call(deadline, Safety::Read, build, |r| pinelabs::parse_token(r, self.inner.env.now_ms())).await
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::get_token_request(base, &input.token_id);
@@ -725,9 +725,31 @@ async fn sign_in<E: Env, T>(
     // The caller is told the hold, so that it does not retry into the SDK's own refusal.
     sent.map_err(|mut e| {
         e.retry_after_ms = e.retry_after_ms.or(wait);
-        e
+        as_sign_in_failure(e)
     })?;
     opened.ok_or_else(unread)
+}
+
+/// A sign-in refusal is returned as the call's own outcome, where `NOT_FOUND` says "no such
+/// token" (a delete's caller records the card as already gone, while it is still there) and
+/// `INVALID_INPUT` blames the call's input. Neither is about the call: the sign-in failed. So did
+/// a session reply that the merchant key cannot open: the bank encrypted it to another key.
+fn as_sign_in_failure(mut e: Error) -> Error {
+    let (code, why) = match e.code {
+        ErrorCode::NotFound => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
+        // A config the platform refused once in use (WebCrypto and AlliancePay's merchant key)
+        // already names its field, and the call's input is not blamed.
+        ErrorCode::InvalidInput if e.message.starts_with("config.") => return e,
+        ErrorCode::InvalidInput | ErrorCode::InvalidTransition => (ErrorCode::Authentication, "the sign-in failed (check the credentials)"),
+        ErrorCode::Decode if e.message.ends_with(crate::auth::jwe::KEY_UNWRAP_FAILED) => {
+            (ErrorCode::Authentication, "the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay?)")
+        }
+        _ => return e,
+    };
+    e.code = code;
+    e.message = format!("{why}: {}", e.message);
+    e.retryable = false;
+    e
 }
 
 /// `deadlineMs` from now, for a call or for a sign-in (which runs on a budget of its own).

@@ -539,6 +539,29 @@ fn signing_in_with(token_reply: &'static str) -> FakeEnv {
     })
 }
 
+/// A refused sign-in is returned as the call's outcome: a 404 there must not read as "no such
+/// token" (a delete's caller would record a live card as gone), nor a 400 as the call's bad input.
+#[test]
+fn a_refused_sign_in_is_not_read_as_the_calls_own_outcome() {
+    for (status, body, code) in [
+        (404, r#"{"code":"INVALID_REQUEST","message":"Not found"}"#, ErrorCode::ProviderError),
+        (400, r#"{"code":"INVALID_REQUEST","message":"client_id must be a UUID"}"#, ErrorCode::Authentication),
+        (422, r#"{"code":"INVALID_REQUEST","message":"bad grant"}"#, ErrorCode::Authentication),
+    ] {
+        let env = FakeEnv::new(move |req: &HttpRequest| {
+            let reply = if req.url.ends_with("/auth/v1/token") { (status, body) } else { (200, r#"{"token_id":"t1","status":"DEACTIVATED"}"#) };
+            Ok(HttpResponse::new(reply.0, reply.1))
+        });
+        let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+        let err = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) })).unwrap_err();
+        assert_eq!((err.code, err.http_status, err.retryable), (code, Some(status), false), "{status}: {}", err.message);
+        assert!(err.message.starts_with("the sign-in "), "{}", err.message);
+        assert_eq!((env.count("/auth/v1/token"), env.count("/delete")), (1, 0));
+        let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+        assert_eq!(err.code, code);
+    }
+}
+
 #[test]
 fn an_access_token_near_expiry_is_replaced() {
     // 1_700_000_100_000 ms: 100 s after the fake clock's start.

@@ -366,9 +366,9 @@ pub fn normalize_token_list(provider: &str, body: Vec<u8>) -> std::result::Resul
     // The same bytes-to-text step as a fetched reply (src/transport.rs).
     let resp = crate::http::HttpResponse::new(200, crate::http::body_text(body));
     let tokens = match provider {
-        "pinelabs" => crate::providers::pinelabs::parse_token_list(&resp),
+        "pinelabs" => crate::providers::pinelabs::parse_token_list(&resp, js_sys::Date::now() as u64),
         "alliancepay" => crate::providers::alliancepay::parse_token_list(&resp),
-        // Only ChargeOver's tokens depend on the time (expired by their card's expiry).
+        // Pine Labs and ChargeOver tokens depend on the time (expired past their expiry).
         "chargeover" => crate::providers::chargeover::parse_token_list(&resp, js_sys::Date::now() as u64),
         _ => Err(Error::invalid_input("provider", "must be pinelabs, alliancepay or chargeover")),
     }

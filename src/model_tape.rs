@@ -748,7 +748,7 @@ mod tests {
         add(json, tape);
         let fixture = |p: &str| HttpResponse::new(200, std::fs::read_to_string(format!("{}/tests/fixtures/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap());
         for list in [
-            pinelabs::parse_token_list(&fixture("pinelabs/list_doc_example.json")).unwrap(),
+            pinelabs::parse_token_list(&fixture("pinelabs/list_doc_example.json"), 0).unwrap(),
             alliancepay::parse_token_list(&fixture("alliancepay/list_doc_example.json")).unwrap(),
             chargeover::parse_token_list(&fixture("chargeover/list_cases.json"), 0).unwrap(),
         ] {

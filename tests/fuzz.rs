@@ -92,8 +92,8 @@ fn pinelabs_replies() {
     let seeds = vec![fixture("pinelabs/list_doc_example.json"), fixture("pinelabs/list_nulls_and_unknowns.json"), fixture("pinelabs/error_not_found.json"), r#"{"access_token":"a","expires_at":"2024-06-28T13:26:06.909140Z"}"#.into()];
     run("pinelabs", seeds, |body| {
         every_status(body, |r| {
-            let _ = pinelabs::parse_token_list(r);
-            let _ = pinelabs::parse_token(r);
+            let _ = pinelabs::parse_token_list(r, 1_700_000_000_000);
+            let _ = pinelabs::parse_token(r, 1_700_000_000_000);
             let _ = pinelabs::parse_access_token(r, 0);
             let _ = pinelabs::parse_delete(r, "t1");
         })

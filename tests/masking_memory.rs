@@ -92,7 +92,7 @@ fn a_huge_error_reply_is_not_read_as_a_whole() {
     let body = format!("{{\"error\":[{}0],\"code\":\"INVALID_REQUEST\",\"message\":\"x\",\"status\":\"Error\",\"msgType\":\"x\"}}", "0,".repeat(LEN / 2));
     type Parse = fn(&HttpResponse) -> bool;
     let parsers: [(&str, Parse); 6] = [
-        ("pinelabs list", |r| pinelabs::parse_token_list(r).is_err()),
+        ("pinelabs list", |r| pinelabs::parse_token_list(r, 0).is_err()),
         ("pinelabs delete", |r| pinelabs::parse_delete(r, "t").is_err()),
         ("chargeover list", |r| chargeover::parse_token_list(r, 0).is_err()),
         ("chargeover delete", |r| chargeover::parse_delete(r).is_err()),
@@ -118,7 +118,7 @@ fn a_huge_status_word_in_a_success_reply_is_skipped_unread() {
     type Parse = fn(&HttpResponse) -> bool;
     let cases: [(&str, String, Parse); 5] = [
         ("alliancepay session", format!("{{\"refreshToken\":\"r\",\"deviceId\":\"d\",\"serverPublic\":{huge}}}"), |r| alliancepay::parse_session(r, 0).is_err()),
-        ("pinelabs list", format!("{{\"code\":{huge}}}"), |r| pinelabs::parse_token_list(r).is_err()),
+        ("pinelabs list", format!("{{\"code\":{huge}}}"), |r| pinelabs::parse_token_list(r, 0).is_err()),
         ("chargeover list", format!("{{\"status\":{huge},\"response\":[]}}"), |r| chargeover::parse_token_list(r, 0).is_err()),
         ("chargeover delete", format!("{{\"status\":{huge},\"response\":true}}"), |r| chargeover::parse_delete(r).is_err()),
         ("chargeover get", format!("{{\"status\":{huge},\"response\":{{\"tokenized_id\":1}}}}"), |r| chargeover::parse_token(r, 0).is_err()),

@@ -3,6 +3,9 @@
 import { hashHex, pick, digitsFrom } from '../ids.js';
 import { isoMicros } from '../time.js';
 
+// One change: the doc's expired_at (2025-12-31T23:59:59.000000Z) has passed, and the SDK shows an
+// ACTIVE token past it as EXPIRED; the sandbox moves it to 2030 so that the example stays the
+// live card it shows. (The SDK's own fixture, tests/fixtures/pinelabs, keeps the doc's date.)
 const DOC_CUSTOMER = {
   customer_id: 'cust-v1-0811030624-aa-RBDgpR',
   total_tokens: 1,
@@ -13,7 +16,7 @@ const DOC_CUSTOMER = {
       customer_id: 'cust-v1-0811030624-aa-RBDgpR',
       status: 'ACTIVE',
       payment_method: 'CARD',
-      expired_at: '2025-12-31T23:59:59.000000Z',
+      expired_at: '2030-12-31T23:59:59.000000Z',
       created_at: '2024-10-04T13:11:29.645591Z',
       updated_at: '2024-10-04T13:11:29.645657Z',
       status_reason: 'Token activated successfully',
@@ -146,6 +149,11 @@ function seedList() {
         card_data: null,
         is_compliant: null,
       },
+      // ACTIVE, but past its expired_at: shown as EXPIRED.
+      token(EDGE, 'token-v1-expired-01', {
+        expired_at: '2024-05-31T23:59:59.000000Z',
+        card_data: card('0013', 'Mastercard'),
+      }),
       // Network missing: the brand has to be reported as unknown (or derived elsewhere).
       token(EDGE, 'token-v1-nonetwork-01', {
         status_reason: 'Token activated successfully',

@@ -252,10 +252,14 @@ pub fn parse(compact: &str) -> Result<Sealed> {
     Ok(Sealed { header_b64: header_b64.to_string(), epk, apu, apv, wrapped, iv, sealed })
 }
 
+/// The content key did not unwrap with the merchant key. In a sign-in's reply that almost always
+/// means the bank encrypted to another key than `merchantPrivateKey` (client.rs reads it so).
+pub const KEY_UNWRAP_FAILED: &str = "key unwrap failed (wrong key or tampered)";
+
 /// Everything after key agreement: unwrap the content key and decrypt.
 pub fn open(jwe: &Sealed, z: &[u8]) -> Result<Vec<u8>> {
     let mut cek = Zeroizing::new([0u8; 32]);
-    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError::Invalid("key unwrap failed (wrong key or tampered)"))?;
+    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError::Invalid(KEY_UNWRAP_FAILED))?;
     let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError::Invalid("bad content key"))?;
     cipher
         .decrypt(&Nonce::from(jwe.iv), Payload { msg: &jwe.sealed, aad: jwe.header_b64.as_bytes() })

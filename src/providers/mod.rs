@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn a_field_sent_twice_is_decode_naming_it() {
         let errors = [
-            pinelabs::parse_token_list(&HttpResponse::new(200, r#"{"tokens":[{"token_id":"a","token_id":"b"}]}"#)).unwrap_err(),
+            pinelabs::parse_token_list(&HttpResponse::new(200, r#"{"tokens":[{"token_id":"a","token_id":"b"}]}"#), 0).unwrap_err(),
             alliancepay::parse_token_list(&HttpResponse::new(200, r#"{"result":[{"token":"a","status":"ACTIVE","status":"DELETED"}]}"#)).unwrap_err(),
             chargeover::parse_token_list(&HttpResponse::new(200, r#"{"status":"OK","response":[{"tokenized_id":1,"tokenized_id":2}]}"#), 0).unwrap_err(),
             payerly::parse_token(&HttpResponse::new(200, r#"{"items":[{"object":{"tokenId":"a","tokenId":"b"}}]}"#), 0, false).unwrap_err(),
@@ -340,7 +340,7 @@ mod tests {
             let alliancepay = HttpResponse::new(200, format!(r#"{{"result":[{}]}}"#, rows(n, r#"{"token":"t"}"#)));
             let chargeover = HttpResponse::new(200, format!(r#"{{"status":"OK","response":[{}]}}"#, rows(n, r#"{"tokenized_id":1}"#)));
             let counts = [
-                pinelabs::parse_token_list(&pinelabs).map(|t| t.len()),
+                pinelabs::parse_token_list(&pinelabs, 0).map(|t| t.len()),
                 alliancepay::parse_token_list(&alliancepay).map(|t| t.len()),
                 chargeover::parse_token_list(&chargeover, 0).map(|t| t.len()),
             ];
@@ -387,7 +387,7 @@ mod tests {
                 HttpResponse::new(200, v.to_string())
             };
             let outputs = [
-                ("pinelabs", serde_json::to_value(pinelabs::parse_token_list(&body("pinelabs/list_doc_example.json")).unwrap()).unwrap()),
+                ("pinelabs", serde_json::to_value(pinelabs::parse_token_list(&body("pinelabs/list_doc_example.json"), 0).unwrap()).unwrap()),
                 ("alliancepay", serde_json::to_value(alliancepay::parse_token_list(&body("alliancepay/list_doc_example.json")).unwrap()).unwrap()),
                 ("payerly", serde_json::to_value(payerly::parse_token(&body("payerly/token_doc_example.json"), 0, true).unwrap()).unwrap()),
                 ("chargeover", serde_json::to_value(chargeover::parse_token_list(&body("chargeover/list_cases.json"), 0).unwrap()).unwrap()),

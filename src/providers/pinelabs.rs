@@ -144,42 +144,46 @@ struct WireToken<'a> {
     is_compliant: Option<bool>,
 }
 
-impl From<WireToken<'_>> for Token {
-    fn from(w: WireToken) -> Token {
-        let mut t = Token::new(P, w.token_id);
-        t.customer_id = w.customer_id.map(super::LooseId::into_string);
-        t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_pinelabs);
-        // Provider and merchant text, which can hold a card number ("card 4111… blocked"); ids
-        // are left exact, as they are used in later calls.
-        t.provider_status = w.status.as_deref().map(status::provider_word);
-        t.status_reason = w.status_reason.map(card::scrub_pans_owned);
-        let method = w.payment_method.as_deref().unwrap_or_default();
-        t.payment_method = [("CARD", PaymentMethod::Card), ("UPI", PaymentMethod::Upi), ("POINTS", PaymentMethod::Points)]
-            .into_iter()
-            .find(|(word, _)| word.eq_ignore_ascii_case(method))
-            .map_or(PaymentMethod::Unknown, |(_, m)| m);
-        t.card = w.card_data.map(|c| {
-            let last4 = c.last4_digit.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
-            // Pine Labs sends only the last four digits; no masked PAN is made up from them.
-            let mut card = card::card_from_pan(None, c.network_name.as_deref());
-            card.last4 = last4;
-            card.issuer_name = c.issuer_name.map(card::scrub_pans_owned);
-            card.issuer_country = c.country_code.map(card::scrub_pans_owned).map(crate::country::alpha2);
-            card.funding = c.card_type.map(card::scrub_pans_owned);
-            card.cvv_required = flag(c.cvv_required);
-            card.international = flag(c.international);
-            card
-        });
-        t.expires_at = time_fmt::iso(w.expired_at.as_deref());
-        t.created_at = time_fmt::iso(w.created_at.as_deref());
-        t.updated_at = time_fmt::iso(w.updated_at.as_deref());
-        // The merchant's own reference, matched against its records: only a Luhn-valid card number
-        // is masked, not any long number (an epoch-ms or order number must stay exact).
-        t.reference = w.merchant_token_reference.map(card::scrub_pans_in_token);
-        t.compliant = w.is_compliant;
-        t.metadata = w.merchant_metadata;
-        t
+/// `now_ms` is Pine Labs' clock (`HttpResponse::server_now`): an ACTIVE token past its
+/// `expired_at` ("when the token expires", doc 002) is EXPIRED, not shown as chargeable.
+fn to_token(w: WireToken, now_ms: u64) -> Token {
+    let mut t = Token::new(P, w.token_id);
+    t.customer_id = w.customer_id.map(super::LooseId::into_string);
+    t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_pinelabs);
+    // Provider and merchant text, which can hold a card number ("card 4111… blocked"); ids
+    // are left exact, as they are used in later calls.
+    t.provider_status = w.status.as_deref().map(status::provider_word);
+    t.status_reason = w.status_reason.map(card::scrub_pans_owned);
+    let method = w.payment_method.as_deref().unwrap_or_default();
+    t.payment_method = [("CARD", PaymentMethod::Card), ("UPI", PaymentMethod::Upi), ("POINTS", PaymentMethod::Points)]
+        .into_iter()
+        .find(|(word, _)| word.eq_ignore_ascii_case(method))
+        .map_or(PaymentMethod::Unknown, |(_, m)| m);
+    t.card = w.card_data.map(|c| {
+        let last4 = c.last4_digit.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
+        // Pine Labs sends only the last four digits; no masked PAN is made up from them.
+        let mut card = card::card_from_pan(None, c.network_name.as_deref());
+        card.last4 = last4;
+        card.issuer_name = c.issuer_name.map(card::scrub_pans_owned);
+        card.issuer_country = c.country_code.map(card::scrub_pans_owned).map(crate::country::alpha2);
+        card.funding = c.card_type.map(card::scrub_pans_owned);
+        card.cvv_required = flag(c.cvv_required);
+        card.international = flag(c.international);
+        card
+    });
+    let expires = w.expired_at.as_deref().and_then(time_fmt::parse);
+    if let (TokenStatus::Active, Some(at)) = (t.status, expires) {
+        t.status = status::from_expiry(&status::Expiry::At(at), now_ms);
     }
+    t.expires_at = expires.map(time_fmt::to_iso);
+    t.created_at = time_fmt::iso(w.created_at.as_deref());
+    t.updated_at = time_fmt::iso(w.updated_at.as_deref());
+    // The merchant's own reference, matched against its records: only a Luhn-valid card number
+    // is masked, not any long number (an epoch-ms or order number must stay exact).
+    t.reference = w.merchant_token_reference.map(card::scrub_pans_in_token);
+    t.compliant = w.is_compliant;
+    t.metadata = w.merchant_metadata;
+    t
 }
 
 /// `merchant_metadata`, read straight into the model's list. Values are documented as strings;
@@ -243,13 +247,15 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::
     Option::<T>::deserialize(d).map(Some)
 }
 
-pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
+/// `local_now_ms` is the local clock; expiry is judged on Pine Labs' (`HttpResponse::server_now`).
+pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<Token>> {
     if !resp.is_success() {
         return Err(error(resp));
     }
     let wire: WireList = Metadata::sharing_keys(|| decode(P, resp))?;
+    let now = resp.server_now(local_now_ms);
     match wire.tokens {
-        Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(Token::from).collect()),
+        Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(|w| to_token(w, now)).collect()),
         // An error envelope inside a 200 (a proxy, or the API itself).
         None if matches!(wire.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
@@ -257,12 +263,12 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
     }
 }
 
-pub fn parse_token(resp: &HttpResponse) -> Result<Token> {
+pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
     if !resp.is_success() {
         return Err(error(resp));
     }
     // An error envelope inside a 200 is not a token; say what the provider said.
-    Metadata::sharing_keys(|| decode::<WireToken>(P, resp)).map(Token::from).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
+    Metadata::sharing_keys(|| decode::<WireToken>(P, resp)).map(|w| to_token(w, resp.server_now(local_now_ms))).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
 }
 
 /// `{token_id, customer_id, status, merchant_unique_reference}`; an empty body is taken as the
@@ -327,13 +333,39 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::model::TokenStatus;
 
+    /// 2023-11-14T22:13:20Z, before the docs' example expiry (2025-12-31).
+    const NOW: u64 = 1_700_000_000_000;
+
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!("{}/tests/fixtures/pinelabs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
+    /// Judged on Pine Labs' clock (its `Date`), and only for ACTIVE: a SUSPENDED or deactivated
+    /// token keeps the status the provider gave it.
+    #[test]
+    fn an_active_token_past_its_expired_at_is_expired() {
+        let body = r#"{"tokens":[
+            {"token_id":"a","status":"ACTIVE","expired_at":"2025-12-31T23:59:59Z"},
+            {"token_id":"b","status":"SUSPENDED","expired_at":"2025-12-31T23:59:59Z"},
+            {"token_id":"c","status":"ACTIVE","expired_at":"not a time"},
+            {"token_id":"d","status":"ACTIVE"}]}"#;
+        let statuses = |resp: &HttpResponse, now| parse_token_list(resp, now).unwrap().into_iter().map(|t| t.status).collect::<Vec<_>>();
+        use TokenStatus::*;
+        let after = 1_767_225_599_000 + 1; // a millisecond past the expiry
+        assert_eq!(statuses(&HttpResponse::new(200, body), NOW), [Active, Suspended, Active, Active]);
+        assert_eq!(statuses(&HttpResponse::new(200, body), after), [Expired, Suspended, Active, Active]);
+        assert_eq!(statuses(&HttpResponse::new(200, body), after - 1), [Expired, Suspended, Active, Active], "expired at the instant itself");
+        // The local clock is 12 h ahead; Pine Labs' own says the token has not expired yet.
+        let dated = HttpResponse::new(200, body).with_header("date", "Wed, 31 Dec 2025 20:00:00 GMT");
+        assert_eq!(statuses(&dated, 1_767_211_200_000 + 12 * 3_600_000)[0], Active);
+        let one = r#"{"token_id":"a","status":"ACTIVE","expired_at":"2025-12-31T23:59:59Z"}"#;
+        let t = parse_token(&HttpResponse::new(200, one), after).unwrap();
+        assert_eq!((t.status, t.provider_status.as_deref(), t.expires_at.as_deref()), (Expired, Some("ACTIVE"), Some("2025-12-31T23:59:59.000Z")));
+    }
+
     #[test]
     fn doc_example_list_maps_every_field() {
-        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_doc_example.json"))).unwrap();
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_doc_example.json")), NOW).unwrap();
         assert_eq!(tokens.len(), 1);
         let t = &tokens[0];
         assert_eq!(t.provider, Provider::Pinelabs);
@@ -368,7 +400,7 @@ mod tests {
             {"token_id": "b", "merchant_metadata": {"tid": "3", "key": "4", "4111111111111111": "y"}, "payment_method": "UPI"},
             {"token_id": "c", "merchant_metadata": {"key": "5"}}
         ]}"#;
-        let tokens = parse_token_list(&HttpResponse::new(200, body)).unwrap();
+        let tokens = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap();
         let keys = |i: usize| tokens[i].metadata.as_ref().unwrap().iter().map(|(k, _)| k).collect::<Vec<&str>>();
         assert_eq!(keys(0), ["tid", "key", "411111******1111"]);
         assert_eq!(keys(1), keys(0));
@@ -388,7 +420,7 @@ mod tests {
     fn metadata_values_become_text_with_card_numbers_masked() {
         let reply = |meta: serde_json::Value| {
             let body = serde_json::json!({"tokens": [{"token_id": "t", "merchant_metadata": meta}]});
-            parse_token_list(&HttpResponse::new(200, body.to_string())).unwrap().remove(0).metadata
+            parse_token_list(&HttpResponse::new(200, body.to_string()), NOW).unwrap().remove(0).metadata
         };
         let meta = reply(serde_json::json!({
             "s": "card 4111111111111111", "n": 4111111111111111u64, "small": 42, "neg": -7, "f": 1.5, "b": true,
@@ -411,7 +443,7 @@ mod tests {
         // A key sent twice (JSON allows it) keeps both values; entries keep the reply's order. The
         // count skips a key the reply has itself ("b (2)"), which keeps its own name.
         let body = r#"{"tokens": [{"token_id": "t", "merchant_metadata": {"b": "1", "a": "2", "b": "3", "b (2)": "4", "A": "5", "b": "6"}}]}"#;
-        let twice = parse_token_list(&HttpResponse::new(200, body)).unwrap().remove(0).metadata.unwrap();
+        let twice = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap().remove(0).metadata.unwrap();
         let entries: Vec<(&str, &str)> = twice.iter().collect();
         assert_eq!(entries, [("b", "1"), ("a", "2"), ("b (3)", "3"), ("b (2)", "4"), ("A", "5"), ("b (4)", "6")]);
         assert_eq!(serde_json::to_string(&twice).unwrap(), r#"{"b":"1","a":"2","b (3)":"3","b (2)":"4","A":"5","b (4)":"6"}"#);
@@ -437,7 +469,7 @@ mod tests {
 
     #[test]
     fn nulls_unknown_fields_and_unknown_statuses_are_fine() {
-        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_nulls_and_unknowns.json"))).unwrap();
+        let tokens = parse_token_list(&HttpResponse::new(200, fixture("list_nulls_and_unknowns.json")), NOW).unwrap();
         let by_id = |id: &str| tokens.iter().find(|t| t.id == id).unwrap();
         assert_eq!(by_id("tok-initiated").status, TokenStatus::Pending);
         assert_eq!(by_id("tok-deactivated").status, TokenStatus::Deleted);
@@ -459,7 +491,7 @@ mod tests {
             "status_reason": "card 4111 1111 1111 1111 reported stolen", "merchant_token_reference": "ref-4111111111111111",
             "card_data": {"issuer_name": "Bank 4111111111111111", "card_type": "4111111111111111"}
         }]});
-        let t = parse_token_list(&HttpResponse::new(200, body.to_string())).unwrap().remove(0);
+        let t = parse_token_list(&HttpResponse::new(200, body.to_string()), NOW).unwrap().remove(0);
         assert_eq!(t.status_reason.as_deref(), Some("card 4111 11** **** 1111 reported stolen"));
         assert_eq!(t.reference.as_deref(), Some("ref-411111******1111"));
         let card = t.card.as_ref().unwrap();
@@ -467,15 +499,15 @@ mod tests {
         // Ids are what later calls send back: they are never altered.
         assert_eq!((t.id.as_str(), t.customer_id.as_deref()), ("4111111111111111", Some("c-4111111111111111")));
         let body = serde_json::json!({"tokens": [{"token_id": "t", "merchant_token_reference": "sub-1732245907124"}]});
-        let other = parse_token_list(&HttpResponse::new(200, body.to_string())).unwrap().remove(0);
+        let other = parse_token_list(&HttpResponse::new(200, body.to_string()), NOW).unwrap().remove(0);
         assert_eq!(other.reference.as_deref(), Some("sub-1732245907124"), "a long number that is no card number stays exact");
     }
 
     #[test]
     fn empty_and_null_token_lists() {
-        assert!(parse_token_list(&HttpResponse::new(200, r#"{"customer_id":"c","total_tokens":0,"tokens":null}"#)).unwrap().is_empty());
-        assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{}"#)).unwrap_err().code, ErrorCode::Decode);
-        let err = parse_token_list(&HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#)).unwrap_err();
+        assert!(parse_token_list(&HttpResponse::new(200, r#"{"customer_id":"c","total_tokens":0,"tokens":null}"#), NOW).unwrap().is_empty());
+        assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{}"#), NOW).unwrap_err().code, ErrorCode::Decode);
+        let err = parse_token_list(&HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#), NOW).unwrap_err();
         assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
     }
 
@@ -489,7 +521,7 @@ mod tests {
     #[test]
     fn broken_success_bodies_are_decode_errors() {
         for body in ["", "{\"tokens\": [", "<html>", "{\"tokens\": [{\"status\": \"ACTIVE\"}]}", "null", "42"] {
-            let err = parse_token_list(&HttpResponse::new(200, body)).unwrap_err();
+            let err = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err();
             assert_eq!(err.code, ErrorCode::Decode, "{body}");
         }
     }
@@ -497,14 +529,14 @@ mod tests {
     #[test]
     fn a_delete_or_get_answered_with_an_error_inside_200_is_that_error() {
         let in_200 = HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"Request could not be processed"}"#);
-        for err in [parse_delete(&in_200, "t1").unwrap_err(), parse_token(&in_200).unwrap_err()] {
+        for err in [parse_delete(&in_200, "t1").unwrap_err(), parse_token(&in_200, NOW).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
             assert_eq!(err.message, "Request could not be processed");
         }
         // A numeric code is the same envelope (the list's check already took it): an error,
         // not an undecodable success, which a delete would report as "most likely applied".
         let numeric = HttpResponse::new(200, r#"{"code":500,"message":"Request could not be processed"}"#);
-        for err in [parse_delete(&numeric, "t1").unwrap_err(), parse_token(&numeric).unwrap_err(), parse_token_list(&numeric).unwrap_err()] {
+        for err in [parse_delete(&numeric, "t1").unwrap_err(), parse_token(&numeric, NOW).unwrap_err(), parse_token_list(&numeric, NOW).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref(), err.message.as_str()), (ErrorCode::ProviderError, Some("500"), "Request could not be processed"));
         }
         let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#), "t1").unwrap_err();
@@ -536,24 +568,24 @@ mod tests {
         }
         // Flags of another shape drop the flag, not the list.
         let odd = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","card_data":{"last4_digit":"1111","cvv_required":"true","international":1}}]}"#;
-        let card = parse_token_list(&HttpResponse::new(200, odd)).unwrap().remove(0).card.unwrap();
+        let card = parse_token_list(&HttpResponse::new(200, odd), NOW).unwrap().remove(0).card.unwrap();
         assert_eq!((card.cvv_required, card.international), (Some(true), None));
     }
 
     #[test]
     fn error_envelopes_map_to_codes() {
-        let err = parse_token_list(&HttpResponse::new(404, fixture("error_not_found.json"))).unwrap_err();
+        let err = parse_token_list(&HttpResponse::new(404, fixture("error_not_found.json")), NOW).unwrap_err();
         assert_eq!((err.code, err.http_status, err.provider_code.as_deref()), (ErrorCode::NotFound, Some(404), Some("NOT_FOUND")));
         assert_eq!(err.message, "Customer not found");
-        let err = parse_token_list(&HttpResponse::new(403, r#"{"code":"FORBIDDEN","message":"no"}"#)).unwrap_err();
+        let err = parse_token_list(&HttpResponse::new(403, r#"{"code":"FORBIDDEN","message":"no"}"#), NOW).unwrap_err();
         assert_eq!(err.code, ErrorCode::Permission);
-        let err = parse_token_list(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#)).unwrap_err();
+        let err = parse_token_list(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"expired"}"#), NOW).unwrap_err();
         assert!(err.code == ErrorCode::Authentication && err.renew_auth);
         let err = parse_access_token(&HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"Invalid client credentials"}"#), 0).unwrap_err();
         assert!(err.code == ErrorCode::Authentication && !err.renew_auth);
-        let err = parse_token_list(&HttpResponse::new(502, "<html><body>502 Bad Gateway</body></html>")).unwrap_err();
+        let err = parse_token_list(&HttpResponse::new(502, "<html><body>502 Bad Gateway</body></html>"), NOW).unwrap_err();
         assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::ProviderError, Some(502), true));
-        let err = parse_token_list(&HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#)).unwrap_err();
+        let err = parse_token_list(&HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#), NOW).unwrap_err();
         assert_eq!((err.code, err.retryable), (ErrorCode::RateLimited, true));
     }
 
