@@ -41,8 +41,12 @@ export function pinelabs(text, now = Date.now()) {
     token.createdAt = iso(t.created_at);
     token.updatedAt = iso(t.updated_at);
     token.expiresAt = iso(t.expired_at);
-    // An ACTIVE token past its expiry is expired (the SDK does the same).
-    if (token.status === 'ACTIVE' && token.expiresAt && Date.parse(token.expiresAt) <= now) token.status = 'EXPIRED';
+    // An ACTIVE token past its expiry is expired, and one whose expiry cannot be read unknown (the
+    // SDK does the same).
+    if (token.status === 'ACTIVE' && t.expired_at?.trim()) {
+      if (!token.expiresAt) token.status = 'UNKNOWN';
+      else if (Date.parse(token.expiresAt) <= now) token.status = 'EXPIRED';
+    }
     if (t.merchant_token_reference) token.reference = t.merchant_token_reference;
     if (t.is_compliant != null) token.compliant = t.is_compliant;
     if (t.merchant_metadata) token.metadata = { ...t.merchant_metadata };

@@ -366,6 +366,12 @@ test('customer and token ids must be 1–255 characters, checked before any requ
     assert.equal((await rejection(client.listTokens({ customerId: id }))).code, 'INVALID_INPUT');
     assert.equal((await rejection(client.deleteToken({ tokenId: id }))).code, 'INVALID_INPUT');
     assert.equal((await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }))).code, 'INVALID_INPUT');
+    // A customerId that scopes a call is checked as one too.
+    const scoped = { tokenId: 't', customerId: id };
+    for (const call of [client.getToken(scoped), client.deleteToken(scoped), client.updateTokenStatus({ ...scoped, status: 'SUSPENDED' })]) {
+      const err = await rejection(call);
+      assert.deepEqual([err.code, err.message.split(':')[0]], ['INVALID_INPUT', 'input.customerId']);
+    }
   }
   assert.equal(sandbox().requests.length, 0);
   assert.equal((await client.listTokens({ customerId: 'x'.repeat(255) })).length, 0);

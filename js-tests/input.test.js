@@ -141,8 +141,11 @@ test('every method the Client type declares works detached (called without its c
     const err = await rejection(typeof result.next === 'function' ? result.next() : result);
     assert.equal(err.code, 'INVALID_INPUT', `${name}: ${err.message}`);
   }
-  // Binding is for calls only: a spread of a client does not carry its toJSON along.
-  assert.equal(JSON.stringify({ ...client, note: 1 }), '{"note":1}');
+  // A spread of a client carries its calls, provider and capabilities (a wrapper is made so), not
+  // its toJSON; and a hub takes the wrapper.
+  const wrapper = { ...client, note: 1 };
+  assert.equal(JSON.stringify(wrapper), JSON.stringify({ provider: 'chargeover', capabilities: client.capabilities, note: 1 }));
+  assert.deepEqual(createHub([wrapper]).providers, ['chargeover']);
   assert.equal(sb.requests.length, 0);
 });
 

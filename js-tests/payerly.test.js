@@ -106,6 +106,8 @@ test('bad lookup inputs give INVALID_INPUT and send nothing', async () => {
     { tokenId: '' }, { tokenId: 'a/b' }, { tokenId: 't', accountId: 'a\nb' }, { tokenId: 't', accountId: '' },
     { tokenId: 't', phone: '123' }, { tokenId: 't', phone: '+1-800-100' }, { tokenId: 't', email: 'nobody' },
     { tokenId: 't', email: 'a@b@c' }, { tokenId: 't', email: 'a b@c.d' },
+    // A customerId that scopes the lookup is an id too.
+    { tokenId: 't', customerId: '' }, { tokenId: 't', customerId: 'x'.repeat(256) },
   ]) {
     const err = await rejection(client.getToken(input));
     assert.equal(err.code, 'INVALID_INPUT', JSON.stringify(input));

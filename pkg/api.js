@@ -202,13 +202,13 @@ class Client {
     // Methods work detached too (`const { listTokens } = client`, a callback), instead of failing
     // on a missing `this`.
     for (const name of METHODS) this[name] = this[name].bind(this);
+    // Own and enumerable like the methods, as the type declares them: a wrapper made by spreading
+    // a client (`{ ...client, listTokens: logged }`) keeps them, and a hub takes it.
+    Object.defineProperty(this, 'provider', { value: this.#provider, enumerable: true });
+    Object.defineProperty(this, 'capabilities', { get: () => this.#capabilities(), enumerable: true });
   }
 
-  get provider() {
-    return this.#provider;
-  }
-
-  get capabilities() {
+  #capabilities() {
     try {
       return this.#live().capabilities;
     } catch (thrown) {

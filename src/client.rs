@@ -64,7 +64,7 @@ struct Inner<E> {
 enum Connector {
     Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
     /// `owner` marks the sessions this client saves and accepts (`alliancepay::session_owner`).
-    Alliancepay { service_code: String, owner: String, key: PrivateKey, encryption: Encryption, session: Credential<Session> },
+    Alliancepay { service_code: Secret, owner: String, key: PrivateKey, encryption: Encryption, session: Credential<Session> },
     /// `authorization` is the whole Basic header value, built once.
     Chargeover { authorization: Secret, password: Secret, page_size: u32, max_pages: u32 },
     /// `authorization` is the whole Bearer header value, built once.
@@ -88,7 +88,7 @@ impl<E: Env> Client<E> {
         let connector = match config {
             ClientConfig::Pinelabs(c) => Connector::Pinelabs { client_id: c.client_id, client_secret: c.client_secret, token: Credential::default() },
             ClientConfig::Alliancepay(c) => {
-                let owner = alliancepay::session_owner(&c.service_code, &settings.base_url);
+                let owner = alliancepay::session_owner(c.service_code.expose(), &settings.base_url);
                 Connector::Alliancepay {
                     key: alliancepay::merchant_key(&c.merchant_private_key)?,
                     session: match &c.session {
@@ -261,6 +261,10 @@ impl<E: Env> Client<E> {
                 self.call(deadline, Safety::Read, build, |r| pinelabs::parse_token(r, self.inner.env.now_ms())).await
             }
             Connector::Alliancepay { .. } => {
+                // A customerId that scopes the call is checked as one before any request.
+                if let Some(customer) = input.customer_id.as_deref() {
+                    crate::http::validate_body_id("input.customerId", customer).map_err(|e| e.with_provider(self.provider()))?;
+                }
                 let build = || alliancepay::get_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Read, build, |r| alliancepay::parse_token(r, &input.token_id)).await
             }
@@ -272,6 +276,9 @@ impl<E: Env> Client<E> {
                 self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, self.inner.env.now_ms())).await
             }
             Connector::Payerly { .. } => {
+                if let Some(customer) = input.customer_id.as_deref() {
+                    crate::http::validate_id("input.customerId", customer).map_err(|e| e.with_provider(self.provider()))?;
+                }
                 let build = || payerly::get_token_request(base, input);
                 let raw = input.include_raw.unwrap_or(false);
                 self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, self.inner.env.now_ms(), raw)).await
@@ -561,7 +568,7 @@ impl<E: Env> Client<E> {
                     let settings = inner.settings.clone();
                     let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
-                        let build = || Ok(alliancepay::authorize_request(&settings.base_url, &service_code));
+                        let build = || Ok(alliancepay::authorize_request(&settings.base_url, service_code.expose()));
                         let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| {
                             let now = env.now_ms();
                             alliancepay::parse_session(r, now).map(|s| Session { expires_at_ms: issued_expiry(s.expires_at_ms, now), ..s })
@@ -640,8 +647,7 @@ impl<E: Env> Client<E> {
                 secrets.extend(authorization.expose().strip_prefix("Basic "));
             }
             Connector::Payerly { authorization } => secrets.extend(authorization.expose().strip_prefix("Bearer ")),
-            // It authorizes the merchant's sign-in, so it is kept out of errors like a secret.
-            Connector::Alliancepay { service_code, .. } => secrets.push(service_code),
+            Connector::Alliancepay { service_code, .. } => secrets.push(service_code.expose()),
         }
         match grant {
             Some(AuthGrant::PineLabs(g)) => secrets.push(g.value.value.expose()),

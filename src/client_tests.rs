@@ -842,6 +842,13 @@ fn a_store_failed_by_chargeover_inside_a_200_may_have_been_applied() {
     let (err, _) = store(r#"{"code":400,"status":"Error","message":"Invalid customer.","details":{},"response":false}"#);
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(!err.message.contains("may have been applied"), "{}", err.message);
+    // A throttle's code inside a 200 does not prove the store was not made: it is not sent again
+    // (a 429 would be), or the token could be stored twice.
+    let env = scripted(vec![status(200, r#"{"code":429,"status":"Error","message":"Too many requests."}"#)]);
+    let client = Client::new(chargeover(json!({"maxRetries": 2})), env.clone()).unwrap();
+    let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
+    let err = block_on(client.create_token(&input)).unwrap_err();
+    assert_eq!((err.code, err.http_status, env.count("/tokenized")), (ErrorCode::RateLimited, Some(200), 1));
 }
 
 /// A ChargeOver store that goes through (201, id 3529), then a read-back answered with `read_back`.

@@ -103,7 +103,9 @@ pub struct AlliancePaySession {
 #[derive(Clone, Debug, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct AlliancePayConfig {
-    pub service_code: String,
+    /// It authorizes the merchant's sign-in: held as a secret (redacted, wiped when dropped).
+    #[tsify(type = "string")]
+    pub service_code: Secret,
     /// The merchant id the bank issues with the service code. Accepted for configs that carry
     /// it, but no call sends it: the bank wants it only for storing cards, which the SDK does not do.
     #[serde(default)]
@@ -261,7 +263,7 @@ impl ClientConfig {
                 required("clientSecret", c.client_secret.expose())?;
             }
             ClientConfig::Alliancepay(c) => {
-                required("serviceCode", &c.service_code)?;
+                required("serviceCode", c.service_code.expose())?;
                 let k = &c.merchant_private_key;
                 if k.kty != "EC" || k.crv != "P-384" {
                     return Err(Error::invalid_input("config.merchantPrivateKey", "must be an EC P-384 JWK"));
@@ -620,6 +622,15 @@ mod tests {
             assert_eq!(err.message, want, "{input}");
             assert!(!err.message.contains("918273645"));
         }
+    }
+
+    /// The service code signs the merchant in: no printed form of the config shows it.
+    #[test]
+    fn the_service_code_is_held_as_a_secret() {
+        let key = json!({"kty": "EC", "crv": "P-384", "x": "x", "y": "y", "d": "d"});
+        let c: AlliancePayConfig = serde_json::from_value(json!({"serviceCode": "sc-canary-81", "merchantPrivateKey": key})).unwrap();
+        assert_eq!(c.service_code.expose(), "sc-canary-81");
+        assert!(!format!("{c:?}").contains("sc-canary-81"), "{c:?}");
     }
 
     #[test]

@@ -80,11 +80,11 @@ pub const RULES: &[Rule] = &[
     // Pine Labs codes (their own client retries 429/502/503/504).
     renew(rule(PL, Some(401), None, Authentication)),
     // INVALID_REQUEST is Pine Labs' code for every refusal of a request, so its status says which:
-    // a 403 or 404 is permission or "no such customer or token", as for any provider, and not the
-    // caller's input.
+    // a 403 or 404 is permission or "no such customer or token", a 429 a throttle, a 5xx a failure
+    // whose change may have been made, as for any provider. Only inside a 200 is the code alone.
     rule(PL, Some(403), None, Permission),
     rule(PL, Some(404), None, NotFound),
-    rule(PL, None, Some("INVALID_REQUEST"), InvalidInput),
+    rule(PL, Some(200), Some("INVALID_REQUEST"), InvalidInput),
     unapplied(retry(rule(PL, Some(429), Some("PAYMENT_RATE_LIMIT"), RateLimited))),
     retry(rule(PL, None, Some("PAYMENT_RATE_LIMIT"), RateLimited)),
     // Payerly: 402 is the account's standing with Payerly, 405 an operation it lacks.
@@ -195,6 +195,12 @@ mod tests {
             (Pinelabs, 404, Some("INVALID_REQUEST"), NotFound, false),
             (Pinelabs, 200, Some("INVALID_REQUEST"), InvalidInput, false),
             (Pinelabs, 422, Some("INVALID_REQUEST"), InvalidInput, false),
+            // Under a status with a rule of its own, that rule: a throttle stays one, a 5xx may
+            // have made the change.
+            (Pinelabs, 429, Some("INVALID_REQUEST"), RateLimited, true),
+            (Pinelabs, 408, Some("INVALID_REQUEST"), ProviderError, true),
+            (Pinelabs, 500, Some("INVALID_REQUEST"), ProviderError, false),
+            (Pinelabs, 503, Some("INVALID_REQUEST"), ProviderError, true),
             (Pinelabs, 429, Some("PAYMENT_RATE_LIMIT"), RateLimited, true),
             (Pinelabs, 500, Some("INTERNAL_ERROR"), ProviderError, false),
             (Pinelabs, 503, Some("INTERNAL_ERROR"), ProviderError, true),

@@ -335,12 +335,17 @@ pub fn parse_token_list(resp: &HttpResponse) -> Result<Vec<Token>> {
 }
 
 /// The row for `token_id`: the reply is a `result[]`, and another row is not the token asked for
-/// (its status would decide whether a change may be sent).
+/// (its status would decide whether a change may be sent). An empty `result` is "no such token";
+/// rows that are all other tokens are not (a caller may read NOT_FOUND as already deleted).
 pub fn parse_token(resp: &HttpResponse, token_id: &str) -> Result<Token> {
-    parse_token_list(resp)?
+    let tokens = parse_token_list(resp)?;
+    if tokens.is_empty() {
+        return Err(Error::new(ErrorCode::NotFound, "AlliancePay has no such token").with_provider(P).with_status(resp.status));
+    }
+    tokens
         .into_iter()
         .find(|t| t.id == token_id)
-        .ok_or_else(|| Error::new(ErrorCode::NotFound, "AlliancePay has no such token").with_provider(P).with_status(resp.status))
+        .ok_or_else(|| Error::decode(P, "the reply is about another token than the one asked for").with_status(resp.status))
 }
 
 #[derive(Deserialize)]
@@ -472,7 +477,9 @@ mod tests {
         // Another row is not the token asked for.
         let rows = r#"{"result":[{"token":"t0","status":"DELETED"},{"token":"t1","status":"ACTIVE"}]}"#;
         assert_eq!(parse_token(&HttpResponse::new(200, rows), "t1").unwrap().status, TokenStatus::Active);
-        assert_eq!(parse_token(&HttpResponse::new(200, rows), "t2").unwrap_err().code, ErrorCode::NotFound);
+        // Rows that are all other tokens are not "no such token" (which reads as already deleted).
+        let err = parse_token(&HttpResponse::new(200, rows), "t2").unwrap_err();
+        assert_eq!((err.code, err.http_status), (ErrorCode::Decode, Some(200)));
     }
 
     #[test]

@@ -633,6 +633,9 @@ pub fn error(resp: &HttpResponse) -> Error {
             .map_or_else(|| format!("chargeover replied status Error (code {code}) without a message"), str::to_string);
         let mut err = taxonomy::classify(P, code, None, &message);
         err.http_status = Some(resp.status);
+        // A throttle's code under a 200 does not prove that nothing was applied, as its 429 would:
+        // a write is not sent again.
+        err.not_applied = false;
         return err;
     }
     reply_error(P, resp, &read)
@@ -1016,7 +1019,11 @@ mod tests {
         let err = parse_token_list(&HttpResponse::new(502, "<html>Bad Gateway</html>"), NOW).unwrap_err();
         assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::ProviderError, Some(502), true));
         let err = parse_token_list(&HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"Too many requests."}"#), NOW).unwrap_err();
-        assert_eq!((err.code, err.retryable), (ErrorCode::RateLimited, true));
+        assert_eq!((err.code, err.retryable, err.not_applied), (ErrorCode::RateLimited, true, true));
+        // The same throttle inside a 200: a read may be repeated, a write is not (nothing proves
+        // it was not applied).
+        let err = parse_created(&HttpResponse::new(200, r#"{"code":429,"status":"Error","message":"Too many requests."}"#)).unwrap_err();
+        assert_eq!((err.code, err.retryable, err.not_applied, err.http_status), (ErrorCode::RateLimited, true, false, Some(200)));
     }
 
     fn input(json: serde_json::Value) -> CreateTokenInput {

@@ -171,11 +171,16 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         card.international = flag(c.international);
         card
     });
-    let expires = w.expired_at.as_deref().and_then(time_fmt::parse);
-    if let (TokenStatus::Active, Some(at)) = (t.status, expires) {
-        t.status = status::from_expiry(&status::Expiry::At(at), now_ms);
+    // An expiry the SDK cannot read may have passed: such an ACTIVE token is UNKNOWN, never shown
+    // as chargeable (as at ChargeOver and Payerly).
+    let expiry = match w.expired_at.as_deref().filter(|text| !text.trim().is_empty()) {
+        None => status::Expiry::NotGiven,
+        Some(text) => time_fmt::parse(text).map_or(status::Expiry::Unreadable, status::Expiry::At),
+    };
+    if t.status == TokenStatus::Active {
+        t.status = status::from_expiry(&expiry, now_ms);
     }
-    t.expires_at = expires.map(time_fmt::to_iso);
+    t.expires_at = expiry.instant().map(time_fmt::to_iso);
     t.created_at = time_fmt::iso(w.created_at.as_deref());
     t.updated_at = time_fmt::iso(w.updated_at.as_deref());
     // The merchant's own reference, matched against its records: only a Luhn-valid card number
@@ -352,9 +357,10 @@ mod tests {
         let statuses = |resp: &HttpResponse, now| parse_token_list(resp, now).unwrap().into_iter().map(|t| t.status).collect::<Vec<_>>();
         use TokenStatus::*;
         let after = 1_767_225_599_000 + 1; // a millisecond past the expiry
-        assert_eq!(statuses(&HttpResponse::new(200, body), NOW), [Active, Suspended, Active, Active]);
-        assert_eq!(statuses(&HttpResponse::new(200, body), after), [Expired, Suspended, Active, Active]);
-        assert_eq!(statuses(&HttpResponse::new(200, body), after - 1), [Expired, Suspended, Active, Active], "expired at the instant itself");
+        // An expiry that cannot be read may have passed: UNKNOWN, not chargeable.
+        assert_eq!(statuses(&HttpResponse::new(200, body), NOW), [Active, Suspended, Unknown, Active]);
+        assert_eq!(statuses(&HttpResponse::new(200, body), after), [Expired, Suspended, Unknown, Active]);
+        assert_eq!(statuses(&HttpResponse::new(200, body), after - 1), [Expired, Suspended, Unknown, Active], "expired at the instant itself");
         // The local clock is 12 h ahead; Pine Labs' own says the token has not expired yet.
         let dated = HttpResponse::new(200, body).with_header("date", "Wed, 31 Dec 2025 20:00:00 GMT");
         assert_eq!(statuses(&dated, 1_767_211_200_000 + 12 * 3_600_000)[0], Active);
