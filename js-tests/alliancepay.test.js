@@ -314,6 +314,10 @@ test('a resumed session opens none, and onSessionUpdate gets sessions without th
   const resumed = clientFor(sandbox(), 'alliancepay', { session: saved });
   await resumed.listTokens({ customerId: 'senderCustomerId' });
   assert.equal(authorizations(), 1);
+  // The same bank spelled another way (the scheme in capitals, a trailing slash) takes it too.
+  const respelled = clientFor(sandbox(), 'alliancepay', { session: saved, baseUrl: `${sandbox().baseUrls.alliancepay.replace(/^http:/, 'HTTP:')}/` });
+  await respelled.listTokens({ customerId: 'senderCustomerId' });
+  assert.equal(authorizations(), 1);
 
   // Another merchant's client (or the same merchant's in another environment) refuses it, instead
   // of acting on the first merchant's tokens or sending its refresh token to the other host.

@@ -22,6 +22,10 @@ use crate::transport::{Env, FaultKind};
 
 /// Reuse a Pine Labs access token until this long before it expires.
 const EXPIRY_MARGIN_MS: u64 = 60_000;
+/// The longest a throttled sign-in holds the next ones. The caller is told the whole wait asked
+/// for; but a bogus `Retry-After` (a CDN's or a WAF's, a day) must not lock a long-lived client
+/// until it is rebuilt: one sign-in every 5 minutes costs the provider nothing.
+const MAX_SIGN_IN_HOLD_MS: u64 = 300_000;
 /// AlliancePay's own clients open a new session when under 30 s remain.
 const SESSION_MARGIN_MS: u64 = 30_000;
 /// After a renewal within those margins failed, the credential still valid serves this long
@@ -726,7 +730,7 @@ async fn sign_in<E: Env, T>(
         Ok(()) => None,
     };
     if let Some(ms) = wait {
-        hold.set(env.now_ms().saturating_add(ms));
+        hold.set(env.now_ms().saturating_add(ms.min(MAX_SIGN_IN_HOLD_MS)));
     }
     // The caller is told the hold, so that it does not retry into the SDK's own refusal.
     sent.map_err(|mut e| {

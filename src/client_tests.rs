@@ -321,6 +321,28 @@ fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
     assert_eq!(env.count("/customer/"), 0);
 }
 
+/// A day's `Retry-After` (a CDN's, say) is told to the caller whole, but holds the client's next
+/// sign-ins for 5 minutes at most: then one is tried again.
+#[test]
+fn a_sign_in_hold_lasts_5_minutes_at_most() {
+    let env = FakeEnv::new(|req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", "86400"));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+    let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+    assert_eq!(call().retry_after_ms, Some(86_400_000));
+    assert_eq!(call().retry_after_ms, Some(300_000), "held, and the wait said is the hold's");
+    env.clock.set(env.clock.get() + 299_999);
+    call();
+    assert_eq!(env.count("/auth/v1/token"), 1);
+    env.clock.set(env.clock.get() + 1);
+    call();
+    assert_eq!(env.count("/auth/v1/token"), 2, "after 5 minutes, one sign-in again");
+}
+
 #[test]
 fn a_sign_in_throttled_without_retry_after_holds_the_next_ones_for_a_backoff() {
     // Pine Labs' 429 has no Retry-After: the next call within the backoff the sign-in would have

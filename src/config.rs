@@ -459,15 +459,15 @@ fn check_base_url(url: &str) -> Result<(String, &str)> {
     let bad = |why: &str| Error::invalid_input("config.baseUrl", why);
     // Schemes and host names are case-insensitive (RFC 3986 §3.1, §3.2.2).
     let scheme = |s: &str| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)).then(|| &url[s.len()..]);
-    let rest = if let Some(rest) = scheme("https://") {
-        rest
+    let (canonical_scheme, rest) = if let Some(rest) = scheme("https://") {
+        ("https://", rest)
     } else if let Some(rest) = scheme("http://") {
         let host = rest.split(['/', ':']).next().unwrap_or("");
         let host = if rest.starts_with('[') { rest.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host };
         if !is_loopback(host) {
             return Err(bad("must use https (plain http is allowed only for localhost)"));
         }
-        rest
+        ("http://", rest)
     } else {
         // A page's own proxy too: `${location.origin}/proxy`, not `/proxy`.
         return Err(bad("must be an absolute https:// URL (for a proxy on the page's own origin: location.origin + its path)"));
@@ -497,7 +497,11 @@ fn check_base_url(url: &str) -> Result<(String, &str)> {
     if host.is_empty() || port.is_some_and(|p| !port_ok(p)) {
         return Err(bad("must have a host, and a port (if any) from 1 to 65535"));
     }
-    Ok((url.trim_end_matches('/').to_string(), host))
+    // One spelling per address: it names the AlliancePay session's issuer (`issuedFor`), and
+    // `HTTPS://Bank.example/api` is the same bank as `https://bank.example/api/`. The path is kept
+    // as given: servers may tell its case apart.
+    let path = rest[authority.len()..].trim_end_matches('/');
+    Ok((format!("{canonical_scheme}{}{path}", authority.to_ascii_lowercase()), host))
 }
 
 /// This machine: `localhost`, 127.0.0.0/8, or IPv6 `::1` (short or written out). Checked by hand:
@@ -649,6 +653,9 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("http://localhost:x@evil.example/api").is_err());
         assert!(check_base_url("https://user@host.example/api").is_err());
+        // Scheme and host in any case, written one way; the path as given.
+        assert_eq!(check_base_url("HTTPS://Bank.Example:8443/Api/V1/").unwrap().0, "https://bank.example:8443/Api/V1");
+        assert_eq!(check_base_url("Http://LOCALHOST/").unwrap().0, "http://localhost");
         // Scheme and host in any case; every loopback spelling may use plain http.
         for ok in ["HTTPS://api.pluralpay.in/api", "http://LOCALHOST:8080/x", "http://127.0.0.2/x", "http://[0:0:0:0:0:0:0:1]:9/x", "Http://[::1]/x",
             "https://host:65535/x", "https://[2001:db8::1]:8443/api", "https://host"] {
