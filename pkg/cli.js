@@ -632,13 +632,17 @@ async function runExport(values) {
   const stops = (err) => CREDENTIAL_FAILURES.has(err?.code) || configRefused(err)
     || (err?.code === 'RATE_LIMITED' && err.retryAfterMs > MAX_THROTTLE_PAUSE_MS);
   const listOne = async (customerId) => {
+    let throttled;
     for (let attempt = 1; ; attempt += 1) {
       const pause = pauseUntil - Date.now();
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+      // Stopped by another worker during the pause: this customer fails as it last did.
+      if (throttled && stoppedBy) throw throttled;
       try {
         return await client.listTokens({ customerId });
       } catch (thrown) {
         if (thrown?.code !== 'RATE_LIMITED' || stops(thrown) || attempt === THROTTLE_TRIES || stoppedBy) throw thrown;
+        throttled = thrown;
         const wait = thrown.retryAfterMs ?? 1000 * 2 ** attempt;
         if (Date.now() + wait > pauseUntil) {
           pauseUntil = Date.now() + wait;

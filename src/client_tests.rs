@@ -299,16 +299,21 @@ fn no_attempt_is_sent_with_less_than_its_least_time_and_the_wait_asked_for_is_pa
     assert_eq!(js["retryAfterMs"], 120_000);
 }
 
+/// Answers the token endpoint 429 with this `Retry-After`, and every list with `LIST_OK`.
+fn sign_in_throttled(retry_after: &'static str) -> FakeEnv {
+    FakeEnv::new(move |req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", retry_after));
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    })
+}
+
 #[test]
 fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
     // The token endpoint answers 429 with Retry-After: 120. The SDK does not wait 2 minutes; the
     // next calls within them fail at once, without another sign-in, and say how long is left.
-    let env = FakeEnv::new(|req: &HttpRequest| {
-        if req.url.ends_with("/auth/v1/token") {
-            return Ok(HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", "120"));
-        }
-        Ok(HttpResponse::new(200, LIST_OK))
-    });
+    let env = sign_in_throttled("120");
     let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
     let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
     let first = call();
@@ -325,12 +330,7 @@ fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
 /// sign-ins for 5 minutes at most: then one is tried again.
 #[test]
 fn a_sign_in_hold_lasts_5_minutes_at_most() {
-    let env = FakeEnv::new(|req: &HttpRequest| {
-        if req.url.ends_with("/auth/v1/token") {
-            return Ok(HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", "86400"));
-        }
-        Ok(HttpResponse::new(200, LIST_OK))
-    });
+    let env = sign_in_throttled("86400");
     let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
     let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
     assert_eq!(call().retry_after_ms, Some(86_400_000));
