@@ -259,30 +259,31 @@ impl<E: Env> Client<E> {
         if !matches!(self.inner.connector, Connector::Payerly { .. }) {
             refuse_payerly_only(input).map_err(|e| e.with_provider(self.provider()))?;
         }
+        // A customerId that scopes the call is checked as the provider's ids are, before any
+        // request (Pine Labs' as a segment of the request's path, when it is built).
+        if let Some(customer) = input.customer_id.as_deref() {
+            let checked = match self.inner.connector {
+                Connector::Pinelabs { .. } => Ok(()),
+                Connector::Alliancepay { .. } => crate::http::validate_body_id("input.customerId", customer).map(drop),
+                Connector::Chargeover { .. } => chargeover::check_customer_id(customer),
+                Connector::Payerly { .. } => crate::http::validate_id("input.customerId", customer).map(drop),
+            };
+            checked.map_err(|e| e.with_provider(self.provider()))?;
+        }
         let token = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
                 self.call(deadline, Safety::Read, build, |r| pinelabs::parse_token(r, self.inner.env.now_ms())).await
             }
             Connector::Alliancepay { .. } => {
-                // A customerId that scopes the call is checked as one before any request.
-                if let Some(customer) = input.customer_id.as_deref() {
-                    crate::http::validate_body_id("input.customerId", customer).map_err(|e| e.with_provider(self.provider()))?;
-                }
                 let build = || alliancepay::get_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Read, build, |r| alliancepay::parse_token(r, &input.token_id)).await
             }
             Connector::Chargeover { .. } => {
-                if let Some(customer) = input.customer_id.as_deref() {
-                    chargeover::check_customer_id(customer).map_err(|e| e.with_provider(self.provider()))?;
-                }
                 let build = || chargeover::get_token_request(base, &input.token_id);
                 self.call(deadline, Safety::Read, build, |r| chargeover::parse_token(r, self.inner.env.now_ms())).await
             }
             Connector::Payerly { .. } => {
-                if let Some(customer) = input.customer_id.as_deref() {
-                    crate::http::validate_id("input.customerId", customer).map_err(|e| e.with_provider(self.provider()))?;
-                }
                 let build = || payerly::get_token_request(base, input);
                 let raw = input.include_raw.unwrap_or(false);
                 self.call(deadline, Safety::Read, build, |r| payerly::parse_token(r, self.inner.env.now_ms(), raw)).await
@@ -674,6 +675,7 @@ impl<E: Env> Client<E> {
 /// the bank's session key, replies opened with the merchant key when they are JWE.
 pub(crate) enum Wire<'a> {
     Plain,
+    /// A sign-in: nothing sealed, the session reply opened.
     Opened(&'a PrivateKey),
     Sealed { session: &'a Session, key: &'a PrivateKey, encryption: Encryption },
 }
@@ -689,7 +691,8 @@ impl Wire<'_> {
     async fn open(&self, resp: HttpResponse) -> Result<HttpResponse> {
         match self {
             Wire::Plain => Ok(resp),
-            Wire::Opened(key) | Wire::Sealed { key, .. } => alliancepay::open_reply(resp, key).await,
+            Wire::Opened(key) => alliancepay::open_reply(resp, key, true).await,
+            Wire::Sealed { key, .. } => alliancepay::open_reply(resp, key, false).await,
         }
     }
 }
@@ -742,8 +745,7 @@ async fn sign_in<E: Env, T>(
 
 /// A sign-in refusal is returned as the call's own outcome, where `NOT_FOUND` says "no such
 /// token" (a delete's caller records the card as already gone, while it is still there) and
-/// `INVALID_INPUT` blames the call's input. Neither is about the call: the sign-in failed. So did
-/// a session reply that the merchant key cannot open: the bank encrypted it to another key.
+/// `INVALID_INPUT` blames the call's input. Neither is about the call: the sign-in failed.
 fn as_sign_in_failure(mut e: Error) -> Error {
     let (code, why) = match e.code {
         ErrorCode::NotFound => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
@@ -751,9 +753,6 @@ fn as_sign_in_failure(mut e: Error) -> Error {
         // already names its field, and the call's input is not blamed.
         ErrorCode::InvalidInput if e.message.starts_with("config.") => return e,
         ErrorCode::InvalidInput | ErrorCode::InvalidTransition => (ErrorCode::Authentication, "the sign-in failed (check the credentials)"),
-        ErrorCode::Decode if e.message.ends_with(crate::auth::jwe::KEY_UNWRAP_FAILED) => {
-            (ErrorCode::Authentication, "the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay?)")
-        }
         _ => return e,
     };
     e.code = code;

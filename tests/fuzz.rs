@@ -117,7 +117,7 @@ fn alliancepay_replies() {
             let _ = alliancepay::parse_token(r, "-s9UCfCNN0YMk4ZOyZX8pWAt");
             let _ = alliancepay::parse_state_update(r);
             let _ = alliancepay::parse_session(r, 0);
-            if let Ok(opened) = futures::executor::block_on(alliancepay::open_reply(r.clone(), &key)) {
+            if let Ok(opened) = futures::executor::block_on(alliancepay::open_reply(r.clone(), &key, false)) {
                 let _ = alliancepay::parse_token_list(&opened);
             }
         })

@@ -30,6 +30,9 @@ pub enum JweError {
     /// WebCrypto would not import the merchant key: in wasm that is where a point that is not
     /// `d`'s is found (natively, `PrivateKey::from_jwk` finds it).
     MerchantKeyRefused,
+    /// The content key did not unwrap with the merchant key: the message was encrypted to another
+    /// key, or tampered with.
+    KeyUnwrap,
     /// A bad key, or a message that is malformed or tampered with.
     Invalid(&'static str),
 }
@@ -39,6 +42,7 @@ impl fmt::Display for JweError {
         f.write_str(match self {
             JweError::NoWebCrypto => "AlliancePay encryption needs WebCrypto (crypto.subtle): a secure context (https or localhost) or Node 18+",
             JweError::MerchantKeyRefused => "WebCrypto refused the key: x/y do not belong to d",
+            JweError::KeyUnwrap => "key unwrap failed (wrong key or tampered)",
             JweError::Invalid(what) => what,
         })
     }
@@ -252,14 +256,10 @@ pub fn parse(compact: &str) -> Result<Sealed> {
     Ok(Sealed { header_b64: header_b64.to_string(), epk, apu, apv, wrapped, iv, sealed })
 }
 
-/// The content key did not unwrap with the merchant key. In a sign-in's reply that almost always
-/// means the bank encrypted to another key than `merchantPrivateKey` (client.rs reads it so).
-pub const KEY_UNWRAP_FAILED: &str = "key unwrap failed (wrong key or tampered)";
-
 /// Everything after key agreement: unwrap the content key and decrypt.
 pub fn open(jwe: &Sealed, z: &[u8]) -> Result<Vec<u8>> {
     let mut cek = Zeroizing::new([0u8; 32]);
-    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError::Invalid(KEY_UNWRAP_FAILED))?;
+    kek(z, &jwe.apu, &jwe.apv).unwrap(&jwe.wrapped, cek.as_mut()).map_err(|_| JweError::KeyUnwrap)?;
     let cipher = Aes256Gcm::new_from_slice(cek.as_ref()).map_err(|_| JweError::Invalid("bad content key"))?;
     cipher
         .decrypt(&Nonce::from(jwe.iv), Payload { msg: &jwe.sealed, aad: jwe.header_b64.as_bytes() })

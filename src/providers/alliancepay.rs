@@ -204,12 +204,13 @@ fn jwe_error(e: jwe::JweError, otherwise: impl FnOnce(jwe::JweError) -> Error) -
     match e {
         jwe::JweError::NoWebCrypto => Error::new(ErrorCode::Unsupported, e.to_string()).with_provider(P),
         jwe::JweError::MerchantKeyRefused => Error::invalid_input("config.merchantPrivateKey", &e.to_string()).with_provider(P),
-        jwe::JweError::Invalid(_) => otherwise(e),
+        jwe::JweError::Invalid(_) | jwe::JweError::KeyUnwrap => otherwise(e),
     }
 }
 
 /// A reply that is a `{"jwe": …}` object is decrypted; anything else is read as it is.
-pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResponse> {
+/// `signing_in`: the reply opens a session.
+pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) -> Result<HttpResponse> {
     #[derive(Deserialize)]
     struct Wrapped {
         jwe: String,
@@ -219,7 +220,16 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey) -> Result<HttpResp
         Some(Ok(w)) => w.jwe,
         _ => return Ok(resp),
     };
-    let plain = jwe::decrypt_async(&compact, key).await.map_err(|e| jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)))?;
+    let plain = jwe::decrypt_async(&compact, key).await.map_err(|e| match e {
+        // The bank encrypts a session to the key registered with it: one the merchant key cannot
+        // unwrap means another key is configured. (Later replies go to the same key, so there
+        // it can only be a reply tampered with.)
+        jwe::JweError::KeyUnwrap if signing_in => {
+            let message = format!("the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay?): JWE: {e}");
+            Error::new(ErrorCode::Authentication, message).with_provider(P).with_status(resp.status)
+        }
+        e => jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)),
+    })?;
     let body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
     Ok(HttpResponse { body, ..resp })
 }
@@ -512,11 +522,23 @@ mod tests {
         let (merchant, _) = sandbox_merchant_key();
         let sealed = jwe::encrypt(fixture("list_doc_example.json").as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
         let resp = HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string());
-        assert_eq!(parse_token_list(&block_on(open_reply(resp, &merchant)).unwrap()).unwrap().len(), 1);
+        assert_eq!(parse_token_list(&block_on(open_reply(resp, &merchant, false)).unwrap()).unwrap().len(), 1);
         let plain = HttpResponse::new(200, fixture("list_doc_example.json"));
-        assert_eq!(block_on(open_reply(plain.clone(), &merchant)).unwrap(), plain);
+        assert_eq!(block_on(open_reply(plain.clone(), &merchant, false)).unwrap(), plain);
         let tampered = HttpResponse::new(200, serde_json::json!({ "jwe": format!("{sealed}x") }).to_string());
-        assert_eq!(block_on(open_reply(tampered, &merchant)).unwrap_err().code, ErrorCode::Decode);
+        assert_eq!(block_on(open_reply(tampered, &merchant, false)).unwrap_err().code, ErrorCode::Decode);
+        // Sealed to another key (the bank's own here): a session reply so is the merchant key
+        // configured wrong; a later reply so was tampered with.
+        let text = std::fs::read_to_string(format!("{}/sandbox/keys/bank.private.jwk.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let bank: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let s = |k: &str| bank[k].as_str().unwrap().to_string();
+        let other = PrivateKey::from_jwk(&s("x"), &s("y"), &s("d")).unwrap();
+        let elsewhere = jwe::encrypt(b"{}", &other.recipient(), &mut counter_random()).unwrap();
+        let resp = HttpResponse::new(200, serde_json::json!({ "jwe": elsewhere }).to_string());
+        let err = block_on(open_reply(resp.clone(), &merchant, true)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Authentication);
+        assert!(err.message.starts_with("the sign-in failed: its reply is not encrypted to merchantPrivateKey"), "{}", err.message);
+        assert_eq!(block_on(open_reply(resp, &merchant, false)).unwrap_err().code, ErrorCode::Decode);
     }
 
     #[test]
@@ -528,7 +550,7 @@ mod tests {
             "tokenExpirationDateTime": "2025-02-27 12:12:34.0430 +0000", "tokenExpiration": "2025-02-27 14:12:34.430+02:00", "sessionExpiration": 60
         });
         let sealed = jwe::encrypt(plain.to_string().as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
-        let opened = block_on(open_reply(HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string()), &merchant)).unwrap();
+        let opened = block_on(open_reply(HttpResponse::new(200, serde_json::json!({ "jwe": sealed }).to_string()), &merchant, false)).unwrap();
         let session = parse_session(&opened, 0).unwrap();
         assert_eq!(session.device_id, "dev");
         assert_eq!(session.expires_at_ms, 1_740_658_354_430);
