@@ -102,9 +102,9 @@ test('an abort during the wait before a retry ends the wait: no further attempt 
 });
 
 // AlliancePay's status change reads the token first (`/get`), then sends the change (`/state/update`).
-for (const { stoppedAt, what, message, updates } of [
-  { stoppedAt: '/state/update', what: 'after its change was sent', message: /after its change was sent; it may already have been applied at alliancepay: read the token to know/, updates: 1 },
-  { stoppedAt: '/get', what: 'before its change was sent (during its status check)', message: /before its change was sent; nothing was changed at alliancepay/, updates: 0 },
+for (const { stoppedAt, what, message, updates, outcome } of [
+  { stoppedAt: '/state/update', what: 'after its change was sent', message: /after its change was sent; it may already have been applied at alliancepay: read the token to know/, updates: 1, outcome: 'UNKNOWN' },
+  { stoppedAt: '/get', what: 'before its change was sent (during its status check)', message: /before its change was sent; nothing was changed at alliancepay/, updates: 0, outcome: 'NOT_APPLIED' },
 ]) {
   test(`a write stopped ${what} says so`, async () => {
     const client = clientFor(sandbox(), 'alliancepay', { timeoutMs: 10_000 });
@@ -117,6 +117,8 @@ for (const { stoppedAt, what, message, updates } of [
     const err = await rejection(call);
     assert.equal(err.code, 'ABORTED');
     assert.match(err.message, message);
+    assert.equal(err.writeOutcome, outcome);
+    assert.equal(err.toJSON().writeOutcome, outcome);
     assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), updates);
   });
 }
@@ -166,6 +168,7 @@ for (const { provider, written, start, made } of [
     if (id) assert.equal(err.tokenId, id);
     else assert.ok(err.message.includes(`tokenized_id ${err.tokenId} `), err.message);
     assert.equal(err.toJSON().tokenId, err.tokenId);
+    assert.equal(err.writeOutcome, 'APPLIED');
   });
 }
 

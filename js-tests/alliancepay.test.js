@@ -177,6 +177,7 @@ test('a read-back that runs out of time after a status change says the change wa
   assert.match(err.message, /^the token is now SUSPENDED, but reading it back failed \(TIMEOUT\)/);
   assert.equal(err.tokenId, '-s9UCfCNN0YMk4ZOyZX8pWAt');
   assert.equal(err.toJSON().tokenId, '-s9UCfCNN0YMk4ZOyZX8pWAt');
+  assert.equal(err.writeOutcome, 'APPLIED');
   assert.equal(err.retryable, false, 'repeating the call would try SUSPENDED→SUSPENDED');
   assert.equal((await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' })).status, 'SUSPENDED');
 });
@@ -204,6 +205,7 @@ test('tokenUpdated false whose token cannot be read afterwards is an unknown out
   assert.match(err.message, /tokenUpdated: false.*\(PROVIDER_ERROR\); the change may have been applied: read the token before repeating it$/);
   assert.equal(err.retryable, false);
   assert.equal(err.tokenId, id);
+  assert.equal(err.writeOutcome, 'UNKNOWN', 'a token id does not make the change known');
   assert.equal((await client.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been applied');
 });
 
@@ -242,6 +244,7 @@ test('a change turned away with b_overload_error and not made stays RATE_LIMITED
   assert.equal(err.providerCode, 'b_overload_error');
   assert.equal(err.retryable, true, 'nothing was changed, so the change may be sent again');
   assert.doesNotMatch(err.message, /applied/);
+  assert.equal(err.writeOutcome, 'NOT_APPLIED');
   assert.equal((await client.getToken({ tokenId: id })).status, 'ACTIVE');
 });
 

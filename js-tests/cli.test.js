@@ -362,6 +362,20 @@ test('an export whose stderr reader goes away still finishes its output', async 
   assert.equal(new Set(JSON.parse(stdout).map((t) => t.customerId)).size, 30);
 });
 
+test('a change that failed but may have been made exits 5, one refused exits 3', async () => {
+  const args = ['delete', ...sbx(), '-p', 'pinelabs', '-t', 'token-v1-1234567890-aa-ABCDEF', '-c', 'cust-v1-0811030624-aa-RBDgpR', '--yes'];
+  sandbox.fault({ provider: 'pinelabs', scenario: 'server_error', status: 500, pathIncludes: '/delete' });
+  const unknown = await cli(args);
+  assert.equal(unknown.code, 5, unknown.stderr);
+  assert.match(unknown.stderr, /the change may have been applied: read the token before repeating it/);
+  sandbox.fault({ provider: 'pinelabs', scenario: 'server_error', status: 400, pathIncludes: '/delete' });
+  const refused = await cli(args);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.doesNotMatch(refused.stderr, /applied/);
+  assert.match((await cli(['delete', '--help'])).stdout, / 5 the change failed but was or may have been made/);
+  assert.doesNotMatch((await cli(['list', '--help'])).stdout, / 5 /);
+});
+
 test('a flag given twice, a short flag written with =, and a stray argument are usage errors', async () => {
   const twice = await cli(['delete', ...sbx(), '-p', 'chargeover', '-t', '2', '-t', '3', '--yes']);
   assert.equal(twice.code, 2);

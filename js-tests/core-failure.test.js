@@ -76,6 +76,7 @@ test("a write the core fails in is INTERNAL and not retryable, and says the chan
   assert.equal(result.code, 'INTERNAL');
   assert.equal(result.retryable, false);
   assert.match(result.message, /may have been sent to alliancepay and applied: read the token/);
+  assert.equal(result.writeOutcome, 'UNKNOWN');
   assert.ok((await alliancepay.listTokens({ customerId: 'senderCustomerId' })).length > 0);
 });
 

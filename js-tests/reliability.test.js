@@ -431,12 +431,52 @@ test('a refused redirect keeps its status on the error: 307 and 308 give httpSta
         assert.equal(err.toJSON().httpStatus, status);
         assert.equal(err.retryable, false);
         assert.match(err.message, new RegExp(`HTTP ${status} to another address`));
+        // A server may act on a request and then redirect (a 303), and a browser hides which it was.
+        if (label === 'chargeover delete') {
+          assert.equal(err.writeOutcome, 'UNKNOWN');
+          assert.match(err.message, /the change may have been applied: read the token before repeating it$/);
+        } else {
+          assert.equal(err.writeOutcome, undefined, 'a read has no write outcome');
+        }
       }
       assert.deepEqual(seen, ['GET /v1/tokens/tok_1', 'DELETE /api/v3/tokenized/7'], 'one attempt each');
     }
   } finally {
     redirector.close();
   }
+});
+
+test('every failure of a write says whether its change was made (writeOutcome), and no failure of a read does', async () => {
+  const pine = clientFor(sandbox(), 'pinelabs', { maxRetries: 2 });
+  const deleteOne = () => rejection(pine.deleteToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN }));
+  const outcome = async (pending) => {
+    const err = await pending;
+    assert.ok(err instanceof PayTokensError, String(err));
+    assert.equal(err.toJSON().writeOutcome, err.writeOutcome);
+    return err.writeOutcome;
+  };
+  // The provider failed on its side after receiving the delete: it may have been made.
+  sandbox().fault({ provider: 'pinelabs', scenario: 'server_error', status: 500, pathIncludes: '/delete' });
+  assert.equal(await outcome(deleteOne()), 'UNKNOWN');
+  // Refused by the provider, or never sent: nothing changed, so it may be sent again once fixed.
+  sandbox().fault({ provider: 'pinelabs', scenario: 'server_error', status: 400, pathIncludes: '/delete' });
+  assert.equal(await outcome(deleteOne()), 'NOT_APPLIED');
+  const sent = pineDeletes();
+  assert.equal(await outcome(rejection(pine.deleteToken({ tokenId: PINE_TOKEN }))), 'NOT_APPLIED', 'input refused');
+  assert.equal(await outcome(rejection(pine.deleteToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN }, { signal: 'stop' }))), 'NOT_APPLIED', 'options refused');
+  const chargeover = clientFor(sandbox(), 'chargeover');
+  assert.equal(await outcome(rejection(chargeover.createToken({ customerId: '1002' }))), 'NOT_APPLIED');
+  assert.equal(await outcome(rejection(clientFor(sandbox(), 'payerly').deleteToken({ tokenId: 'tok_1' }))), 'NOT_APPLIED', 'UNSUPPORTED');
+  const closed = clientFor(sandbox(), 'pinelabs');
+  closed.close();
+  assert.equal(await outcome(rejection(closed.deleteToken({ customerId: PINE_CUSTOMER, tokenId: PINE_TOKEN }))), 'NOT_APPLIED', 'closed client');
+  assert.equal(pineDeletes(), sent, 'none of these sent a delete');
+  // Reads: a failure says nothing of writes.
+  sandbox().fault({ provider: 'pinelabs', scenario: 'server_error', status: 500, pathIncludes: '/customer/' });
+  assert.equal(await outcome(rejection(pine.listTokens({ customerId: PINE_CUSTOMER }))), undefined);
+  assert.equal(await outcome(rejection(pine.getToken({ tokenId: PINE_TOKEN }))), undefined);
+  // A test double can carry it too.
+  assert.equal(new PayTokensError({ code: 'TIMEOUT', message: 'm', writeOutcome: 'UNKNOWN' }).toJSON().writeOutcome, 'UNKNOWN');
 });
 
 test("a caller's fetch that follows a redirect anyway: its reply is not read as the provider's", async () => {
@@ -452,7 +492,7 @@ test("a caller's fetch that follows a redirect anyway: its reply is not read as 
   const err = await rejection(payerly.getToken({ tokenId: 'tok_1' }));
   assert.equal(err.code, 'PROVIDER_ERROR');
   assert.equal(err.retryable, false);
-  assert.equal(err.message, "the fetch given in the config followed a redirect from payerly (HTTP 200 where it led); its reply was not read, and a change sent may have been applied where it led: a custom fetch must keep redirect: 'manual'");
+  assert.equal(err.message, "the fetch given in the config followed a redirect from payerly (HTTP 200 where it led), and its reply was not read: a custom fetch must keep redirect: 'manual'");
   assert.deepEqual(sent, ['manual'], 'one attempt, no retries');
 });
 

@@ -6,7 +6,7 @@ import {
 import { abortedError, hasAborted, invalid, isCoreError, isRecord, reasonOf, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
-const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId'];
+const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId', 'writeOutcome'];
 
 export class PayTokensError extends Error {
   constructor(fields = {}) {
@@ -25,12 +25,21 @@ export class PayTokensError extends Error {
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
 // JSON text; pkg/tape.js).
-async function guard(pending, signal) {
+async function guard(pending, signal, write = false) {
+  let tape;
   try {
-    // Read inside too: were the tape ever malformed (a bug), the caller still gets a PayTokensError.
-    return readTape(await pending);
+    tape = await pending;
   } catch (thrown) {
     throw toError(thrown, signal);
+  }
+  try {
+    return readTape(tape);
+  } catch (thrown) {
+    // Never expected (a bug): the caller still gets a PayTokensError, and a write knows that the
+    // core finished it.
+    const err = toError(thrown, signal);
+    if (write) err.writeOutcome = 'APPLIED';
+    throw err;
   }
 }
 
@@ -80,6 +89,7 @@ function internalError(cause, provider, write) {
     code: 'INTERNAL',
     provider,
     retryable: !write,
+    writeOutcome: write ? 'UNKNOWN' : undefined,
     message: "the SDK's core failed during this call and was restarted; later calls work"
       + (write ? `, but this change may have been sent to ${provider} and applied: read the token (for a new one, list the customer's tokens) before repeating it` : ''),
   });
@@ -277,8 +287,15 @@ class Client {
   // Every call: async, so a bad option rejects the returned promise like any other input error
   // rather than throwing.
   async #run(options, call, write = false) {
-    const signal = signalOf(options, this.provider);
-    return guard(this.#track(call, write, signal), signal);
+    try {
+      const signal = signalOf(options, this.provider);
+      return await guard(this.#track(call, write, signal), signal, write);
+    } catch (err) {
+      // The core marks what it knows was, or may have been, applied; any other failure of a
+      // write (refused input, a closed client, a 4xx) changed nothing.
+      if (write) err.writeOutcome ??= 'NOT_APPLIED';
+      throw err;
+    }
   }
 
   listTokens(input, options) {

@@ -9,7 +9,10 @@ import { createInterface } from 'node:readline/promises';
 import { createClient, PayTokensError } from './node.js';
 import { PROVIDERS } from './hub.js';
 
-const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4 };
+// 5: a change that failed, but was or may have been made (its `writeOutcome`): a script must read
+// the token before sending it again, where after 3 it may repeat the command once the cause is fixed.
+const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4, CHANGED: 5 };
+const CHANGES = new Set(['set-status', 'delete']);
 const FORMATS = ['json', 'ndjson', 'csv', 'table'];
 const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
 // A throttled export pauses every worker for the wait the provider asked for, and tries the
@@ -153,7 +156,7 @@ Run "paytokens <command> --help" for a command's options.
 ${COMMON_HELP}
 
 Output: data on stdout only; progress, errors and summaries on stderr.
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed but was or may have been made: read the token before repeating it
 
 Examples:
   paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
@@ -171,7 +174,7 @@ ${c.help}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}${CHANGES.has(name) ? ' · 5 the change failed but was or may have been made: read the token before repeating it' : ''}
 `;
 }
 
@@ -787,7 +790,7 @@ async function main(argv) {
     const afterReading = /is not this customer's|reply names no customer/.test(err?.message ?? '');
     if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading && !configRefused(err)) return usage(describe(err));
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
-    return EXIT.PROVIDER;
+    return err?.writeOutcome === 'UNKNOWN' || err?.writeOutcome === 'APPLIED' ? EXIT.CHANGED : EXIT.PROVIDER;
   }
 }
 

@@ -130,6 +130,17 @@ export declare function createClient(config: ConfigOf<'chargeover'>): Client<'ch
 export declare function createClient(config: ConfigOf<'payerly'>): Client<'payerly'>;
 export declare function createClient(config: ClientConfig): Client;
 
+/**
+ * What a failed write (`createToken`, `updateTokenStatus`, `deleteToken`) left at the provider:
+ * - `NOT_APPLIED`: nothing was changed (refused input, a 4xx, a throttle, nothing sent); once the
+ *   cause is fixed, or after `retryAfterMs` when `retryable`, the call may be repeated.
+ * - `UNKNOWN`: the change may have been applied (a timeout, a lost connection, a 5xx, a 2xx whose
+ *   confirmation cannot be read, an abort after sending): read the token, or after `createToken`
+ *   list the customer's tokens, before repeating it.
+ * - `APPLIED`: the change was made and only reading the token back failed; `tokenId` names it.
+ */
+export type WriteOutcome = 'APPLIED' | 'NOT_APPLIED' | 'UNKNOWN';
+
 /** The fields a `PayTokensError` is made from (for test doubles of a client or a hub). */
 export interface PayTokensErrorFields {
   code: ErrorCode;
@@ -141,6 +152,7 @@ export interface PayTokensErrorFields {
   retryable?: boolean | undefined;
   retryAfterMs?: number | undefined;
   tokenId?: string | undefined;
+  writeOutcome?: WriteOutcome | undefined;
 }
 
 export declare class PayTokensError extends Error {
@@ -160,6 +172,8 @@ export declare class PayTokensError extends Error {
    * than repeat the write.
    */
   readonly tokenId?: string;
+  /** On every failure of a write, and on no other: whether its change was made (`WriteOutcome`). */
+  readonly writeOutcome?: WriteOutcome;
   /** For `ABORTED`, the signal's `reason`; for an error the SDK did not make itself, what was thrown. */
   readonly cause?: unknown;
   toJSON(): Record<string, unknown>;

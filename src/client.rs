@@ -9,7 +9,7 @@ use std::rc::Rc;
 use crate::auth::credential::{Credential, Grant};
 use crate::auth::jwe::PrivateKey;
 use crate::config::{ClientConfig, Encryption, Settings};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, WriteOutcome};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::*;
 use crate::providers::alliancepay::{self, Session};
@@ -825,6 +825,7 @@ fn after_write(mut err: Error, made: &str, token_id: &str) -> Error {
     err.not_applied = false;
     err.retry_after_ms = None;
     err.token_id = Some(token_id.into());
+    err.write_outcome = Some(WriteOutcome::Applied);
     err
 }
 
@@ -937,9 +938,10 @@ pub(crate) async fn send_with_retry<E: Env>(
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);
                 }
                 // A write that failed in an unknown state is not safe to repeat: say so. A server
-                // error (`Error::server_failed`) leaves the outcome unknown too, though it is never retried.
-                let server_failed = err.code == ErrorCode::ProviderError && err.server_failed;
-                if safety.changes_state() && (err.retryable || server_failed) && !err.not_applied {
+                // error or a redirect (`Error::outcome_unknown`) leaves the outcome unknown too,
+                // though it is never retried.
+                let outcome_unknown = err.code == ErrorCode::ProviderError && err.outcome_unknown;
+                if safety.changes_state() && (err.retryable || outcome_unknown) && !err.not_applied {
                     err.retryable = false;
                     may_have_been_applied(&mut err, safety);
                 }
@@ -971,6 +973,7 @@ fn retry_after_of<E: Env>(env: &E, resp: &HttpResponse) -> Option<u64> {
 fn may_have_been_applied(err: &mut Error, safety: Safety) {
     err.message = format!("{}; the change may have been applied: {}", err.message, how_to_know(safety));
     err.retry_after_ms = None;
+    err.write_outcome = Some(WriteOutcome::Unknown);
 }
 
 /// The provider accepted the write (2xx) but its confirmation cannot be read: the change most
@@ -980,6 +983,7 @@ fn accepted_but_unread(err: &mut Error, accepted: Option<u16>, safety: Safety) {
         err.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: {}", err.message, how_to_know(safety));
         err.http_status = Some(status);
         err.retry_after_ms = None;
+        err.write_outcome = Some(WriteOutcome::Unknown);
     }
 }
 

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::client::Client;
 use crate::config::ClientConfig;
-use crate::error::ErrorCode;
+use crate::error::{Error, ErrorCode, WriteOutcome};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::*;
 use crate::testing::FakeEnv;
@@ -151,6 +151,15 @@ fn unread(kind: FaultKind, status: u16, headers: &[(&str, &str)]) -> Result<Http
 
 /// The status alone says what the provider did, as a bare reply's would: a body that never
 /// arrived whole must not turn a refusal into "may have been applied", or a throttle into DECODE.
+/// The field a caller branches on says what the message tells a person: `UNKNOWN` exactly where
+/// the change may have been (or most likely was) applied. The core leaves "not applied" unset,
+/// and pkg/api.js fills it in for every other failure of a write.
+fn assert_outcome_matches_message(err: &Error) {
+    let unknown = err.message.contains("may have been applied") || err.message.contains("most likely applied");
+    let expected = if unknown { Some(WriteOutcome::Unknown) } else { None };
+    assert_eq!(err.write_outcome, expected, "{}", err.message);
+}
+
 #[test]
 fn a_failure_status_whose_body_did_not_arrive_is_typed_by_the_status() {
     let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
@@ -158,6 +167,9 @@ fn a_failure_status_whose_body_did_not_arrive_is_typed_by_the_status() {
         let env = scripted(script);
         let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
         let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
+        if let Err(err) = &result {
+            assert_outcome_matches_message(err);
+        }
         (result, env)
     };
     for kind in [FaultKind::Truncated, FaultKind::Timeout, FaultKind::TooLarge] {
@@ -216,6 +228,9 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
         let env = scripted(script);
         let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
         let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
+        if let Err(err) = &result {
+            assert_outcome_matches_message(err);
+        }
         (result, env.count("/delete"))
     };
     let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
@@ -520,9 +535,12 @@ fn a_store_whose_confirmation_cannot_be_read_is_not_reported_as_safe_to_repeat()
     let err = block_on(client.create_token(&input)).unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable), (ErrorCode::Decode, Some(201), false));
     assert!(err.message.contains("most likely applied"), "{}", err.message);
+    assert_eq!(err.write_outcome, Some(WriteOutcome::Unknown));
     // A read's unreadable reply says nothing of the kind.
     let env = scripted(vec![status(200, r#"{"tokens":7}"#)]);
-    assert!(!list(&env, pinelabs(0, json!({}))).unwrap_err().message.contains("applied"));
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert!(!err.message.contains("applied"));
+    assert_eq!(err.write_outcome, None);
 }
 
 #[test]
@@ -855,7 +873,9 @@ fn a_store_failed_by_chargeover_inside_a_200_may_have_been_applied() {
         let env = scripted(vec![status(200, body)]);
         let client = Client::new(chargeover(json!({"maxRetries": 0})), env.clone()).unwrap();
         let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
-        (block_on(client.create_token(&input)).unwrap_err(), env.count("/tokenized"))
+        let err = block_on(client.create_token(&input)).unwrap_err();
+        assert_outcome_matches_message(&err);
+        (err, env.count("/tokenized"))
     };
     let (err, sent) = store(r#"{"code":500,"status":"Error","message":"An error occurred while processing the request.","details":{},"response":false}"#);
     assert_eq!((err.code, err.http_status, err.retryable, sent), (ErrorCode::ProviderError, Some(200), false, 1));
@@ -893,6 +913,8 @@ fn a_failed_read_back_after_a_store_names_the_stored_id() {
     let (err, sent) = store_then(HttpResponse::new(500, r#"{"code":500,"status":"Error","message":"database busy","details":{},"response":false}"#));
     assert!(err.message.starts_with("stored as tokenized_id 3529"), "{}", err.message);
     assert_eq!(sent, 2, "one store, one read-back, no second store");
+    // The store was made whatever the read-back's failure says.
+    assert_eq!((err.write_outcome, err.token_id.as_deref()), (Some(WriteOutcome::Applied), Some("3529")));
 }
 
 /// A read-back refused with 429 and a wait: the caller is not told to wait and repeat the store.

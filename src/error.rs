@@ -30,6 +30,18 @@ pub enum ErrorCode {
     Internal,
 }
 
+/// What a failed write left at the provider: the field a caller branches on to know whether it
+/// may repeat the write (`NOT_APPLIED`), must read first (`UNKNOWN`), or has its change made and
+/// only the read-back failed (`APPLIED`, with `tokenId`). Set by the core where it knows better
+/// than "not applied"; pkg/api.js gives every other failure of a write `NOT_APPLIED`, and reads none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WriteOutcome {
+    Applied,
+    NotApplied,
+    Unknown,
+}
+
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -72,10 +84,12 @@ pub struct Error {
     /// so even a write may be repeated.
     #[serde(skip)]
     pub(crate) not_applied: bool,
-    /// The provider reported a failure of its own (408 or 5xx), in the HTTP status or, as
-    /// ChargeOver does, in an envelope inside a 200: a write's outcome is then unknown.
+    /// A write's outcome is unknown after this error, though it is not one that is retried: the
+    /// provider reported a failure of its own (408 or 5xx, in the HTTP status or, as ChargeOver
+    /// does, in an envelope inside a 200), or the reply was a redirect, which a server may send
+    /// after acting on the request (a 303) and which a browser hides.
     #[serde(skip)]
-    pub(crate) server_failed: bool,
+    pub(crate) outcome_unknown: bool,
     /// How long the provider asked the caller to wait (its `Retry-After`), when the SDK did not
     /// wait itself (too long, past `deadlineMs`, or no retries left).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +99,8 @@ pub struct Error {
     /// (A `Box<str>`: the error is returned by value everywhere, and this keeps it small.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_id: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_outcome: Option<WriteOutcome>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -101,9 +117,10 @@ impl Error {
             retryable: matches!(code, ErrorCode::RateLimited | ErrorCode::Network | ErrorCode::Timeout),
             renew_auth: false,
             not_applied: code == ErrorCode::RateLimited,
-            server_failed: false,
+            outcome_unknown: false,
             retry_after_ms: None,
             token_id: None,
+            write_outcome: None,
         }
     }
 

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::Client;
 use crate::config::ClientConfig;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, WriteOutcome};
 use crate::model::*;
 use crate::model_tape::{Tape, TapeResult};
 use crate::status;
@@ -130,12 +130,15 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
                 let (made, id) = done.take().unwrap_or_default();
                 let mut err = aborted(format!("{made} at {name}; the call was aborted by its signal while reading it back: read the token rather than repeat the change"));
                 err.token_id = Some(id.into());
+                err.write_outcome = Some(WriteOutcome::Applied);
                 err
             }
             // Counted per client: a concurrent write on the same client also counts, which errs
             // on the side of "may have been applied".
             Effect::Write { client, check, .. } if client.writes_started() != writes_before => {
-                aborted(format!("the call was aborted by its signal after its change was sent; it may already have been applied at {name}: {check}"))
+                let mut err = aborted(format!("the call was aborted by its signal after its change was sent; it may already have been applied at {name}: {check}"));
+                err.write_outcome = Some(WriteOutcome::Unknown);
+                err
             }
             Effect::Write { .. } => aborted(format!("the call was aborted by its signal before its change was sent; nothing was changed at {name}")),
         }),

@@ -132,7 +132,7 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     err.not_applied = rule.is_some_and(|r| r.not_applied);
     // The providers' own "failed on our side" codes count with any status, 200 included: Pine
     // Labs' error envelope can come inside a 200, and AlliancePay's codes always do.
-    err.server_failed = status == 408
+    err.outcome_unknown = status == 408
         || status >= 500
         || matches!((provider, provider_code), (Provider::Alliancepay, Some("b_unknown_error" | "b_service_unavailable")) | (Provider::Pinelabs, Some("INTERNAL_ERROR")));
     err
@@ -167,12 +167,12 @@ mod tests {
     /// What says a write's outcome is unknown: the status, or AlliancePay's own code in any status.
     #[test]
     fn server_failures_are_known_by_status_or_by_alliancepays_code() {
-        assert!(classify(Provider::Pinelabs, 500, None, "m").server_failed);
-        assert!(classify(Provider::Chargeover, 408, None, "m").server_failed);
-        assert!(!classify(Provider::Chargeover, 400, None, "m").server_failed);
-        assert!(classify(Provider::Alliancepay, 200, Some("b_unknown_error"), "m").server_failed);
-        assert!(classify(Provider::Alliancepay, 200, Some("b_service_unavailable"), "m").server_failed);
-        assert!(!classify(Provider::Alliancepay, 200, Some("b_invalid_request"), "m").server_failed);
+        assert!(classify(Provider::Pinelabs, 500, None, "m").outcome_unknown);
+        assert!(classify(Provider::Chargeover, 408, None, "m").outcome_unknown);
+        assert!(!classify(Provider::Chargeover, 400, None, "m").outcome_unknown);
+        assert!(classify(Provider::Alliancepay, 200, Some("b_unknown_error"), "m").outcome_unknown);
+        assert!(classify(Provider::Alliancepay, 200, Some("b_service_unavailable"), "m").outcome_unknown);
+        assert!(!classify(Provider::Alliancepay, 200, Some("b_invalid_request"), "m").outcome_unknown);
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl TransportFault {
             FaultKind::FollowedRedirect => Error::new(
                 ErrorCode::ProviderError,
                 format!(
-                    "the fetch given in the config followed a redirect from {} ({}); its reply was not read, and a change sent may have been applied where it led: a custom fetch must keep redirect: 'manual'",
+                    "the fetch given in the config followed a redirect from {} ({}), and its reply was not read: a custom fetch must keep redirect: 'manual'",
                     provider.as_str(),
                     self.detail
                 ),
@@ -91,6 +91,7 @@ impl TransportFault {
         let mut err = err.with_provider(provider);
         err.http_status = self.status;
         err.not_applied = self.kind == FaultKind::Refused;
+        err.outcome_unknown = matches!(self.kind, FaultKind::Redirect | FaultKind::FollowedRedirect);
         err
     }
 }

@@ -667,7 +667,8 @@ async function onAction(event) {
     }
   } catch (err) {
     state.pending.delete(key);
-    if (status && err?.tokenId) {
+    // Not `tokenId`, which also names the token of a change whose outcome is unknown.
+    if (status && err?.writeOutcome === 'APPLIED') {
       // The change went through; only reading the token back failed. The row shows the status it
       // was given, and the banner why nothing more is shown.
       settle(key, { ...token, status, providerStatus: undefined, statusReason: undefined, updatedAt: new Date().toISOString() }, action);
@@ -676,7 +677,11 @@ async function onAction(event) {
       return;
     }
     replaceRow(state.tokens.find((t) => keyOf(t) === key) ?? token, { focusAction: action });
-    showBanner({ title: `Could not ${action} the ${describeToken(token)}`, errors: [{ error: err }] });
+    // The row keeps what was last read; whether the change happened is for a fresh look-up to say.
+    const title = err?.writeOutcome === 'UNKNOWN'
+      ? `The ${describeToken(token)} may have been ${done}: look it up again before trying again`
+      : `Could not ${action} the ${describeToken(token)}`;
+    showBanner({ title, errors: [{ error: err }] });
     return;
   }
   state.pending.delete(key);

@@ -11,7 +11,7 @@ import type {
   ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
   QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenQuery, TokenStatus,
-  UpdateTokenStatusInput, PayTokensErrorFields, FetchLike, CallOptions, SettableStatus,
+  UpdateTokenStatusInput, PayTokensErrorFields, FetchLike, CallOptions, SettableStatus, WriteOutcome,
 } from 'paytokens';
 
 const environment: Environment = 'sandbox';
@@ -180,13 +180,18 @@ export async function useEverything(): Promise<void> {
       const from: Provider | undefined = err.provider;
       const json: Record<string, unknown> = err.toJSON();
       const why: unknown = err.cause;
+      // A failed write says whether its change was made: repeat it, read first, or read it back.
+      const outcome: WriteOutcome | undefined = err.writeOutcome;
+      const mayRepeat: boolean = outcome === 'NOT_APPLIED';
+      // @ts-expect-error an invalid write outcome
+      const maybe: WriteOutcome = 'MAYBE';
       // A test double can make the same error the SDK throws.
       const fields: PayTokensErrorFields = { code: 'NOT_FOUND', message: 'no such token', provider: 'payerly', retryable: false };
       const made: PayTokensError = new PayTokensError(fields);
       void made;
       // @ts-expect-error an invalid error code
       const bad: ErrorCode = 'TEAPOT';
-      void [code, stoppedByCaller, retryable, status, from, json, why, bad];
+      void [code, stoppedByCaller, retryable, status, from, json, why, bad, mayRepeat, maybe];
     }
   }
   const closed: void = client.close();
