@@ -235,6 +235,61 @@ test('b_overload_error on a change whose token cannot be read afterwards is an u
   assert.equal((await client.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been applied');
 });
 
+test('a change answered b_overload_error whose repeat then fails in another way is read back: made, the call resolves; unread, its outcome is UNKNOWN', async () => {
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  // The repeat cannot connect, which alone would say that nothing was sent.
+  let updates = 0;
+  const refusingRepeat = async (url, init) => {
+    if (String(url).includes(STATE_UPDATE) && ++updates >= 2) {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    }
+    return fetch(url, init);
+  };
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  const suspended = await clientFor(sandbox(), 'alliancepay', { fetch: refusingRepeat, maxRetries: 1 }).updateTokenStatus({ tokenId: id, status: 'SUSPENDED' });
+  assert.equal(suspended.status, 'SUSPENDED');
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 1, 'one change reached the bank');
+  // The repeat's session is refused and no new one opens: nothing can tell.
+  sandbox().reset();
+  const client = clientFor(sandbox(), 'alliancepay', { maxRetries: 1 });
+  await client.getToken({ tokenId: id }); // the session is open
+  const reader = clientFor(sandbox(), 'alliancepay');
+  await reader.getToken({ tokenId: id }); // and one to look with afterwards
+  sandbox().fault({ provider: 'alliancepay', scenario: 'applied_then_overloaded', pathIncludes: STATE_UPDATE });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'used_token', pathIncludes: STATE_UPDATE });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'server_error', status: 400, pathIncludes: AUTHORIZE, times: Infinity });
+  const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+  assert.equal(err.writeOutcome, 'UNKNOWN', err.message);
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /b_overload_error, which may follow a change it made, then the change sent again failed \([A-Z_]+: .*the change may have been applied: read the token before repeating it$/);
+  assert.equal((await reader.getToken({ tokenId: id })).status, 'SUSPENDED', 'it had been made');
+});
+
+test('a change answered with a failure status whose body cannot be opened, or with an error no rule knows inside a 200, may have been made', async () => {
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  for (const [status, body, code] of [
+    [502, { jwe: 'not.a.jwe.at.all' }, 'PROVIDER_ERROR'],
+    [500, { jwe: 'not.a.jwe.at.all' }, 'PROVIDER_ERROR'],
+    [200, { msgType: 'ERROR', msgCode: 'b_gateway_timeout', msgText: 'Upstream timeout' }, 'PROVIDER_ERROR'],
+    [200, { msgType: 'ERROR' }, 'PROVIDER_ERROR'],
+  ]) {
+    sandbox().reset();
+    // The bank makes the change; the reply that comes back is not its confirmation.
+    const answered = async (url, init) => {
+      if (!String(url).includes(STATE_UPDATE)) return fetch(url, init);
+      await fetch(url, init);
+      return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    };
+    const err = await rejection(clientFor(sandbox(), 'alliancepay', { fetch: answered }).updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+    const label = `${status} ${JSON.stringify(body)}`;
+    assert.equal(err.code, code, `${label}: ${err.message}`);
+    assert.equal(err.httpStatus, status, label);
+    assert.equal(err.writeOutcome, 'UNKNOWN', `${label}: ${err.message}`);
+    assert.match(err.message, /the change may have been applied: read the token before repeating it$/, label);
+    assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 1, `${label}: not sent again`);
+  }
+});
+
 test('a change turned away with b_overload_error and not made stays RATE_LIMITED once the token shows it unchanged', async () => {
   const client = clientFor(sandbox(), 'alliancepay', { maxRetries: 0 });
   const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
@@ -408,6 +463,15 @@ test('a serviceCode the bank echoes in a refusal is redacted, and a session with
     assert.match(err.message, why);
   }
   assert.deepEqual(sessions, []);
+  // The session's device id and refresh token are redacted too, echoed in another case.
+  const echoing = clientFor(sandbox(), 'alliancepay', {
+    encryption: 'none',
+    fetch: async (url) => (String(url).includes('/token/')
+      ? reply({ msgCode: 'b_device_not_found', msgType: 'ERROR', msgText: 'Virtual device DEV-7Q2W9E not found (refresh RT-SECRET-99x)' })()
+      : reply({ deviceId: 'dev-7q2w9e', refreshToken: 'rt-secret-99X', serverPublic: publicHalf(bankPrivate), sessionExpiration: 60 })()),
+  });
+  const echoed = await rejection(echoing.listTokens({ customerId: 'senderCustomerId' }));
+  assert.equal(echoed.message, 'Virtual device [redacted] not found (refresh [redacted])');
 });
 
 test('no error, session or client form holds the merchant key d', async () => {

@@ -374,7 +374,7 @@ impl<E: Env> Client<E> {
                     // caller's change to the same status. And the bank may make a change it then
                     // answers with b_overload_error, the last answer once the retries ran out.
                     // The token tells which.
-                    Err(refused) if refused.code == ErrorCode::InvalidTransition || refused.provider_code.as_deref() == Some("b_overload_error") => {
+                    Err(refused) if refused.code == ErrorCode::InvalidTransition || refused.provider_code.as_deref() == Some("b_overload_error") || refused.overloaded_before => {
                         match self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await {
                             Ok(now) if now.status == input.status => Ok(Some(now)),
                             Ok(_) => Err(refused),
@@ -488,10 +488,16 @@ impl<E: Env> Client<E> {
             // One count across the renewal: a renewed credential earns one more attempt, not a
             // fresh set of retries.
             let mut retries = 0;
+            // Kept across the renewal too: see `Error::overloaded_before`.
+            let mut overloaded = false;
+            let settle = |mut e: Error, overloaded: bool| {
+                e.overloaded_before |= overloaded;
+                e
+            };
             loop {
                 let grant = match self.authorize_within(deadline).await {
                     Ok(grant) => grant,
-                    Err(e) => return Err(self.redact(e, None)),
+                    Err(e) => return Err(settle(self.redact(e, None), overloaded)),
                 };
                 let wire = match (&grant, &self.inner.connector) {
                     (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
@@ -511,12 +517,13 @@ impl<E: Env> Client<E> {
                         // Dropped even when this call gives up: a credential the provider refused
                         // would otherwise cost every later call a doomed first attempt.
                         self.reject(&grant);
+                        overloaded |= e.overloaded_before;
                         if renewed {
-                            return Err(self.redact(e, Some(&grant)));
+                            return Err(settle(self.redact(e, Some(&grant)), overloaded));
                         }
                         renewed = true;
                     }
-                    Err(e) => return Err(self.redact(e, Some(&grant))),
+                    Err(e) => return Err(settle(self.redact(e, Some(&grant)), overloaded)),
                     Ok(()) => return Ok(()),
                 }
             }
@@ -656,7 +663,8 @@ impl<E: Env> Client<E> {
         }
         match grant {
             Some(AuthGrant::PineLabs(g)) => secrets.push(g.value.value.expose()),
-            Some(AuthGrant::AlliancePay(g)) => secrets.push(g.value.refresh_token.expose()),
+            // The device id is half of what resumes a session: a bank's "device … not found" names it.
+            Some(AuthGrant::AlliancePay(g)) => secrets.extend([g.value.refresh_token.expose(), g.value.device_id.as_str()]),
             _ => {}
         }
         err.redact(&secrets)
@@ -773,7 +781,15 @@ fn not_known_after_refusal(unread: &Error, refused: &Error, token_id: &str) -> E
         ErrorCode::ProviderError,
         match refused.provider_code.as_deref() {
             Some("b_overload_error") => format!("AlliancePay answered b_overload_error, which may follow a change it made, and reading the token to tell failed ({})", unread.code.as_str()),
-            _ => format!("AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({})", unread.code.as_str()),
+            _ if refused.code == ErrorCode::InvalidTransition => {
+                format!("AlliancePay answered tokenUpdated: false, its answer to a change already made too, and reading the token to tell which failed ({})", unread.code.as_str())
+            }
+            _ => format!(
+                "AlliancePay answered b_overload_error, which may follow a change it made, then the change sent again failed ({}: {}), and reading the token to tell failed ({})",
+                refused.code.as_str(),
+                refused.message,
+                unread.code.as_str()
+            ),
         },
     )
     .with_provider(Provider::Alliancepay);
@@ -864,6 +880,7 @@ pub(crate) async fn send_with_retry<E: Env>(
         None => out_of_time(settings.provider, "before the request was sent"),
     };
     let mut last: Option<Error> = None;
+    let mut overloaded = false;
     loop {
         // Checked before sealing (no encryption for a request that will not be sent) and after
         // it (AlliancePay's sealing takes time).
@@ -883,7 +900,18 @@ pub(crate) async fn send_with_retry<E: Env>(
             Ok(resp) => {
                 let retry_after = retry_after_of(env, &resp);
                 let accepted = resp.is_success().then_some(resp.status);
-                match wire.open(resp).await.and_then(|resp| read_reply(resp, parse)) {
+                // A failure status whose body cannot be opened (AlliancePay's JWE) is typed by the
+                // status, as one whose body never arrived is: a 500 says what the provider did.
+                let failed = accepted.is_none().then(|| HttpResponse { status: resp.status, headers: resp.headers.clone(), body: String::new() });
+                let opened = match (wire.open(resp).await, failed) {
+                    (Err(e), Some(bare)) if e.code == ErrorCode::Decode => {
+                        let mut typed = crate::providers::reply_error(settings.provider, &bare, &|_| None);
+                        typed.message = format!("{} (its body could not be read: {})", typed.message, e.message);
+                        Err(typed)
+                    }
+                    (opened, _) => opened,
+                };
+                match opened.and_then(|resp| read_reply(resp, parse)) {
                     Ok(()) => return Ok(()),
                     Err(mut e) => {
                         e.retry_after_ms = e.retry_after_ms.or(retry_after);
@@ -928,11 +956,14 @@ pub(crate) async fn send_with_retry<E: Env>(
         let random = env.random_unit();
         match settings.retry.next_delay(*retries, &err, safety, random, budget) {
             Some(ms) => {
+                overloaded |= safety.changes_state() && err.provider_code.as_deref() == Some("b_overload_error");
+                err.overloaded_before |= overloaded;
                 env.sleep(ms).await;
                 *retries += 1;
                 last = Some(err);
             }
             None => {
+                err.overloaded_before |= overloaded;
                 let refused_for_time = budget.is_some() && settings.retry.next_delay(*retries, &err, safety, random, None).is_some();
                 if refused_for_time && !err.message.contains("deadlineMs") {
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);

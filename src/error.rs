@@ -90,6 +90,11 @@ pub struct Error {
     /// after acting on the request (a 303) and which a browser hides.
     #[serde(skip)]
     pub(crate) outcome_unknown: bool,
+    /// An earlier attempt of this write was answered AlliancePay's `b_overload_error`, which the
+    /// bank may send after making the change: whatever the last attempt says, the change may
+    /// have been made (`Client::change_status` reads the token to tell).
+    #[serde(skip)]
+    pub(crate) overloaded_before: bool,
     /// How long the provider asked the caller to wait (its `Retry-After`), when the SDK did not
     /// wait itself (too long, past `deadlineMs`, or no retries left).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,6 +123,7 @@ impl Error {
             renew_auth: false,
             not_applied: code == ErrorCode::RateLimited,
             outcome_unknown: false,
+            overloaded_before: false,
             retry_after_ms: None,
             token_id: None,
             write_outcome: None,
@@ -185,10 +191,16 @@ impl Error {
     }
 
     /// Each secret of 4 characters or more replaced in every text the error carries, in every
-    /// form a provider may echo it in (`written_forms`). (A shorter one would garble the text, and
-    /// hides next to nothing.)
+    /// form a provider may echo it in (`written_forms`), and without the whitespace around it (a
+    /// secret read from a file keeps its newline, which an error template trims). (A shorter one
+    /// would garble the text, and hides next to nothing.)
     pub fn redact(mut self, secrets: &[&str]) -> Self {
-        let forms: Vec<String> = secrets.iter().filter(|s| s.chars().count() >= 4).flat_map(|s| written_forms(s)).collect();
+        let forms: Vec<String> = secrets
+            .iter()
+            .flat_map(|s| [*s, s.trim()])
+            .filter(|s| s.chars().count() >= 4)
+            .flat_map(written_forms)
+            .collect();
         let hide = |text: &mut String| {
             for form in forms.iter().filter(|f| f.chars().count() >= 4) {
                 if let Some(redacted) = without_secret(text, form) {
@@ -223,18 +235,14 @@ pub(crate) fn serde_expected(message: &str) -> Option<&str> {
 }
 
 /// A secret as written, then as a provider's error text may echo the request it refused: URL- or
-/// form-encoded (hex in either case), inside a JSON string (with `\/` and `\uXXXX` escapes, as
-/// PHP writes them), HTML-escaped, and without Base64's `=` padding. The plain form comes first, so
-/// a shorter form never splits a match of the whole.
+/// form-encoded (once, or twice by a gateway that encodes what it forwards), inside a JSON string
+/// (with `\/` and `\uXXXX` escapes, as PHP writes them, and with the punctuation .NET and PHP's
+/// `JSON_HEX_*` escape as `\u00XX` too), HTML-escaped (by name or number), and without Base64's
+/// `=` padding. The plain form comes first, so a shorter form never splits a match of the whole.
+/// Letters match in either case (`without_secret`), so hex digits need one form.
 fn written_forms(secret: &str) -> Vec<String> {
     const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
     let url = utf8_percent_encode(secret, UNRESERVED).to_string();
-    let mut lower_hex = String::with_capacity(url.len());
-    let mut escape = 0u8;
-    for c in url.chars() {
-        lower_hex.push(if escape > 0 { c.to_ascii_lowercase() } else { c });
-        escape = if c == '%' { 2 } else { escape.saturating_sub(1) };
-    }
     let json = serde_json::to_string(secret).unwrap_or_default();
     let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
     let mut ascii_json = String::new();
@@ -247,12 +255,25 @@ fn written_forms(secret: &str) -> Vec<String> {
             }
         }
     }
+    let mut hex_json = String::new();
+    for c in ascii_json.replace("\\\"", "\"").chars() {
+        match c {
+            '+' | '<' | '>' | '&' | '\'' | '"' | '`' => hex_json.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => hex_json.push(c),
+        }
+    }
     let html = secret.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let numeric_html: String = secret
+        .chars()
+        .map(|c| if c.is_ascii_punctuation() { format!("&#{};", u32::from(c)) } else { c.to_string() })
+        .collect();
     let mut forms = vec![secret.to_string()];
     for form in [
         url.replace("%20", "+"),
+        url.replace('%', "%25"),
         url,
-        lower_hex,
+        hex_json,
+        numeric_html,
         json.replace('/', "\\/"),
         json,
         ascii_json.replace('/', "\\/"),
@@ -276,7 +297,7 @@ fn written_forms(secret: &str) -> Vec<String> {
 /// a stretch of stars, or a digit and stars, is a masked card number as often as a secret.
 fn without_secret(text: &str, secret: &str) -> Option<String> {
     if !text.contains('*') {
-        return text.contains(secret).then(|| text.replace(secret, crate::secret::REDACTED));
+        return replaced_ignoring_case(text, secret);
     }
     let want: Vec<char> = secret.chars().collect();
     let at: Vec<(usize, char)> = text.char_indices().collect();
@@ -284,7 +305,7 @@ fn without_secret(text: &str, secret: &str) -> Option<String> {
         let mut literal = 0;
         for (k, &w) in want.iter().enumerate() {
             match at.get(i + k) {
-                Some(&(_, c)) if c == w => literal += 1,
+                Some(&(_, c)) if c.eq_ignore_ascii_case(&w) => literal += 1,
                 Some(&(_, '*')) if w.is_numeric() => {}
                 _ => return false,
             }
@@ -308,6 +329,25 @@ fn without_secret(text: &str, secret: &str) -> Option<String> {
         copied = byte(end);
     }
     (!spans.is_empty()).then(|| out + text.get(copied..).unwrap_or_default())
+}
+
+/// `text` with every stretch that is `secret` in either case replaced. Byte by byte: an ASCII
+/// letter folds only with an ASCII letter, and the other bytes must be equal, so a match starts
+/// and ends on a character's boundary.
+fn replaced_ignoring_case(text: &str, secret: &str) -> Option<String> {
+    let (hay, needle) = (text.as_bytes(), secret.as_bytes());
+    let (mut out, mut copied, mut at) = (String::new(), 0, 0);
+    while at + needle.len() <= hay.len() && !needle.is_empty() {
+        if hay.get(at..at + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)) {
+            out.push_str(text.get(copied..at).unwrap_or_default());
+            out.push_str(crate::secret::REDACTED);
+            at += needle.len();
+            copied = at;
+        } else {
+            at += 1;
+        }
+    }
+    (copied > 0).then(|| out + text.get(copied..).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -361,6 +401,14 @@ mod tests {
             ("Priv8key>>?", "password=Priv8key%3E%3E%3F refused"),
             ("my secret key", "secret=my+secret+key refused"),
             ("it's-a-key", "key it&#39;s-a-key refused"),
+            // Another case, a trailing newline trimmed, .NET's and PHP's hex escapes, numeric
+            // entities, and a gateway that encoded the encoded form again.
+            ("0f8c2a4e-9b1d-4e7a-8c3f-2d5b6a7e9f10", "Terminal 0F8C2A4E-9B1D-4E7A-8C3F-2D5B6A7E9F10 not found, refused"),
+            ("plSecret_Ab9cdXyz9Q\n", "invalid client_secret plSecret_Ab9cdXyz9Q refused"),
+            ("Priv8+key<&>'\"", r#"{"password":"Priv8\u002Bkey\u003C\u0026\u003E\u0027\u0022"} refused"#),
+            ("Priv8+key<&>", "password Priv8&#43;key&#60;&#38;&#62; refused"),
+            ("Priv8+key/x", "password=Priv8%252Bkey%252Fx refused"),
+            ("sk\"Ré\\9xQ", r#"{"client_secret":"sk\"R\u00E9\\9xQ"} refused"#),
         ] {
             let left = redacted(secret, said);
             assert!(left.contains("[redacted]") && left.ends_with(" refused"), "{said} -> {left}");

@@ -131,9 +131,12 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     err.renew_auth = rule.is_some_and(|r| r.renew_auth);
     err.not_applied = rule.is_some_and(|r| r.not_applied);
     // The providers' own "failed on our side" codes count with any status, 200 included: Pine
-    // Labs' error envelope can come inside a 200, and AlliancePay's codes always do.
+    // Labs' error envelope can come inside a 200, and AlliancePay's codes always do. So does an
+    // error inside a 2xx that no rule knows (a code added after these rules, or none at all): the
+    // provider accepted the request, and what it then did is not known.
     err.outcome_unknown = status == 408
         || status >= 500
+        || (rule.is_none() && (200..300).contains(&status))
         || matches!((provider, provider_code), (Provider::Alliancepay, Some("b_unknown_error" | "b_service_unavailable")) | (Provider::Pinelabs, Some("INTERNAL_ERROR")));
     err
 }
@@ -173,6 +176,9 @@ mod tests {
         assert!(classify(Provider::Alliancepay, 200, Some("b_unknown_error"), "m").outcome_unknown);
         assert!(classify(Provider::Alliancepay, 200, Some("b_service_unavailable"), "m").outcome_unknown);
         assert!(!classify(Provider::Alliancepay, 200, Some("b_invalid_request"), "m").outcome_unknown);
+        assert!(classify(Provider::Alliancepay, 200, Some("b_gateway_timeout"), "m").outcome_unknown);
+        assert!(classify(Provider::Pinelabs, 200, None, "m").outcome_unknown);
+        assert!(!classify(Provider::Pinelabs, 200, Some("INVALID_REQUEST"), "m").outcome_unknown);
     }
 
     #[test]

@@ -302,14 +302,18 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     // removal, and the caller is told to read the token rather than assume either way.
     let Some(word) = reply.get("status").and_then(|s| s.as_str()).filter(|w| !w.trim().is_empty()) else { return Ok(()) };
     let removed = ["DELETED", "REMOVED"].iter().any(|w| w.eq_ignore_ascii_case(word.trim()));
-    let outcome = match status::from_pinelabs(word) {
+    let (outcome, live) = match status::from_pinelabs(word) {
         TokenStatus::Deleted => return Ok(()),
         _ if removed => return Ok(()),
-        TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Pending => "the token is still there",
-        _ => "not DEACTIVATED: read the token to know whether it is still there",
+        TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Pending => ("the token is still there", true),
+        _ => ("not DEACTIVATED: read the token to know whether it is still there", false),
     };
     let message = format!("Pine Labs answered the delete with status {word}: {outcome}");
-    Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status))
+    let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
+    if !live {
+        err.write_outcome = Some(crate::error::WriteOutcome::Unknown);
+    }
+    Err(err)
 }
 
 fn has_error_code(resp: &HttpResponse) -> bool {
@@ -560,7 +564,9 @@ mod tests {
         }
         for word in ["SUSPENDED", "INITIATED"] {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
-            assert_eq!(parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err().code, ErrorCode::ProviderError, "{word}");
+            let err = parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err();
+            // A live word says the token is still there: the delete was not made.
+            assert_eq!((err.code, err.write_outcome), (ErrorCode::ProviderError, None), "{word}");
         }
         // A word that neither confirms nor refutes: not taken as a deletion.
         for word in ["FAILED", "REJECTED"] {
@@ -568,6 +574,7 @@ mod tests {
             let err = parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err();
             assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false), "{word}");
             assert!(err.message.ends_with("not DEACTIVATED: read the token to know whether it is still there"), "{}", err.message);
+            assert_eq!(err.write_outcome, Some(crate::error::WriteOutcome::Unknown), "{word}");
         }
         for body in [r#"{"token_id":"t1"}"#, r#"{"token_id":"t1","status":null}"#, r#"{"token_id":"t1","status":" "}"#] {
             assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "no status: the id confirms ({body})");
