@@ -86,8 +86,9 @@ pub struct Error {
     pub(crate) not_applied: bool,
     /// A write's outcome is unknown after this error, though it is not one that is retried: the
     /// provider reported a failure of its own (408 or 5xx, in the HTTP status or, as ChargeOver
-    /// does, in an envelope inside a 200), or the reply was a redirect, which a server may send
-    /// after acting on the request (a 303) and which a browser hides.
+    /// does, in an envelope inside a 200), an error inside a 2xx that no rule knows, or the reply
+    /// was a redirect, which a server may send after acting on the request (a 303) and which a
+    /// browser hides.
     #[serde(skip)]
     pub(crate) outcome_unknown: bool,
     /// An earlier attempt of this write was answered AlliancePay's `b_overload_error`, which the
