@@ -160,18 +160,22 @@ fn assert_outcome_matches_message(err: &Error) {
     assert_eq!(err.write_outcome, expected, "{}", err.message);
 }
 
+/// A Pine Labs delete (3 retries) answered by `script`; a failure's outcome field is checked
+/// against its message on the way.
+fn pine_delete(script: Vec<Result<HttpResponse, TransportFault>>) -> (crate::error::Result<()>, FakeEnv) {
+    let env = scripted(script);
+    let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
+    let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
+    if let Err(err) = &result {
+        assert_outcome_matches_message(err);
+    }
+    (result, env)
+}
+
 #[test]
 fn a_failure_status_whose_body_did_not_arrive_is_typed_by_the_status() {
     let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
-    let delete = |script| {
-        let env = scripted(script);
-        let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
-        let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
-        if let Err(err) = &result {
-            assert_outcome_matches_message(err);
-        }
-        (result, env)
-    };
+    let delete = pine_delete;
     for kind in [FaultKind::Truncated, FaultKind::Timeout, FaultKind::TooLarge] {
         // A throttle: nothing was done, so the change is sent again once the wait asked for ends.
         let (r, env) = delete(vec![unread(kind, 429, &[("retry-after", "2")]), status(200, ok)]);
@@ -215,9 +219,8 @@ fn a_408_is_retried_for_reads_only() {
     let env = scripted(vec![status(408, ""), status(200, LIST_OK)]);
     assert!(list(&env, pinelabs(2, json!({}))).is_ok());
     assert_eq!(env.count("/customer/"), 2);
-    let env = scripted(vec![status(408, "")]);
-    let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
-    let err = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) })).unwrap_err();
+    let (result, env) = pine_delete(vec![status(408, "")]);
+    let err = result.unwrap_err();
     assert_eq!((err.http_status, err.retryable, env.count("/delete")), (Some(408), false, 1));
     assert!(err.message.contains("may have been applied"), "{}", err.message);
 }
@@ -225,12 +228,7 @@ fn a_408_is_retried_for_reads_only() {
 #[test]
 fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let delete = |script| {
-        let env = scripted(script);
-        let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
-        let result = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) }));
-        if let Err(err) = &result {
-            assert_outcome_matches_message(err);
-        }
+        let (result, env) = pine_delete(script);
         (result, env.count("/delete"))
     };
     let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;

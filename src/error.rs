@@ -196,12 +196,9 @@ impl Error {
     /// secret read from a file keeps its newline, which an error template trims). (A shorter one
     /// would garble the text, and hides next to nothing.)
     pub fn redact(mut self, secrets: &[&str]) -> Self {
-        let forms: Vec<String> = secrets
-            .iter()
-            .flat_map(|s| [*s, s.trim()])
-            .filter(|s| s.chars().count() >= 4)
-            .flat_map(written_forms)
-            .collect();
+        let mut plain: Vec<&str> = secrets.iter().flat_map(|s| [*s, s.trim()]).filter(|s| s.chars().count() >= 4).collect();
+        plain.dedup(); // a secret with nothing around it, once
+        let forms: Vec<String> = plain.into_iter().flat_map(written_forms).collect();
         let hide = |text: &mut String| {
             for form in forms.iter().filter(|f| f.chars().count() >= 4) {
                 if let Some(redacted) = without_secret(text, form) {
