@@ -104,7 +104,7 @@ test('an abort during the wait before a retry ends the wait: no further attempt 
 // AlliancePay's status change reads the token first (`/get`), then sends the change (`/state/update`).
 for (const { stoppedAt, what, message, updates, outcome } of [
   { stoppedAt: '/state/update', what: 'after its change was sent', message: /after its change was sent; it may already have been applied at alliancepay: read the token to know/, updates: 1, outcome: 'UNKNOWN' },
-  { stoppedAt: '/get', what: 'before its change was sent (during its status check)', message: /before its change was sent; nothing was changed at alliancepay/, updates: 0, outcome: 'NOT_APPLIED' },
+  { stoppedAt: '/get', what: 'before its change was sent (during its status check)', message: /before its change was made; nothing was changed at alliancepay/, updates: 0, outcome: 'NOT_APPLIED' },
 ]) {
   test(`a write stopped ${what} says so`, async () => {
     const client = clientFor(sandbox(), 'alliancepay', { timeoutMs: 10_000 });
@@ -122,6 +122,41 @@ for (const { stoppedAt, what, message, updates, outcome } of [
     assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), updates);
   });
 }
+
+test('a write stopped while it waits out a throttle was not applied: the 429 proved it', async () => {
+  sandbox().fault({ provider: 'pinelabs', scenario: 'rate_limit', retryAfter: 1, pathIncludes: '/delete' });
+  const { fetchVia, replies } = watchedFetch();
+  const client = clientFor(sandbox(), 'pinelabs', { maxRetries: 3, fetch: fetchVia });
+  const controller = new AbortController();
+  const call = client.deleteToken({ tokenId: TOKEN, customerId: CUSTOMER }, { signal: controller.signal });
+  await waitFor(() => replies.some((r) => r.url.includes('/delete') && r.status === 429), 'the 429');
+  controller.abort();
+  const err = await rejection(call);
+  assert.deepEqual([err.code, err.writeOutcome], ['ABORTED', 'NOT_APPLIED']);
+  assert.match(err.message, /before its change was made; nothing was changed at pinelabs/);
+  assert.equal((await clientFor(sandbox(), 'pinelabs').getToken({ tokenId: TOKEN, customerId: CUSTOMER })).status, 'ACTIVE');
+});
+
+// The outcome is the call's own: another write on the same client, sent while this one was
+// still checking the token, does not make this one look applied.
+test('two writes on one client, both stopped: each is told its own outcome', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { timeoutMs: 10_000 });
+  const [first, second] = await client.listTokens({ customerId: 'senderCustomerId' });
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 3000, pathIncludes: '/get' });
+  const checking = new AbortController();
+  const checked = client.updateTokenStatus({ tokenId: second.id, status: 'SUSPENDED' }, { signal: checking.signal });
+  await waitFor(() => sandbox().count({ provider: 'alliancepay', pathIncludes: '/get' }) > 0, 'the status check to be sent');
+  sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 3000, pathIncludes: '/state/update' });
+  const sent = new AbortController();
+  const sending = client.updateTokenStatus({ tokenId: first.id, status: 'SUSPENDED' }, { signal: sent.signal });
+  await waitFor(() => sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }) > 0, 'the other change to be sent');
+  checking.abort();
+  sent.abort();
+  const [unsent, unknown] = [await rejection(checked), await rejection(sending)];
+  assert.deepEqual([unsent.code, unsent.writeOutcome], ['ABORTED', 'NOT_APPLIED'], unsent.message);
+  assert.deepEqual([unknown.code, unknown.writeOutcome], ['ABORTED', 'UNKNOWN'], unknown.message);
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 1);
+});
 
 // A write the provider confirmed, whose read-back is then aborted: the caller learns that the
 // write is done and which token to read, not that it "may" have been applied.

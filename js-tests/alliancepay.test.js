@@ -544,4 +544,9 @@ test('a merchant key the bank did not encrypt the session to fails the sign-in a
   assert.match(err.message, /^the sign-in failed: its reply is not encrypted to merchantPrivateKey \(is it the key registered at AlliancePay\?\): /);
   assert.ok(!JSON.stringify(err).includes(other.d));
   assert.equal(authorizations(), 1);
+  // The next calls within 30 s are refused the same way without opening another session.
+  const again = await rejection(client.getToken({ tokenId: 'tok', customerId: 'senderCustomerId' }));
+  assert.deepEqual([again.code, again.retryable], ['AUTHENTICATION', false]);
+  assert.match(again.message, /this refusal is repeated for 30 s without a new sign-in/);
+  assert.equal(authorizations(), 1);
 });

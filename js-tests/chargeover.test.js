@@ -106,6 +106,17 @@ test('the maxPages cap stops a listing with PROVIDER_ERROR, in listTokens and it
   assert.equal(seen.length, 20);
   // Exactly at the cap is fine.
   assert.equal((await clientFor(sandbox(), 'chargeover', { pageSize: 10, maxPages: 3 }).listTokens({ customerId: '1000' })).length, 25);
+  // A clean-up job deleting each token it is handed keeps the offset low: the cap still counts
+  // the tokens handed out, so one run deletes 20, not the customer's 25.
+  const deleted = [];
+  const cleanupErr = await rejection((async () => {
+    for await (const t of client.iterateTokens({ customerId: '1000' })) {
+      await client.deleteToken({ tokenId: t.id, customerId: '1000' });
+      deleted.push(t.id);
+    }
+  })());
+  assert.deepEqual([cleanupErr.code, deleted.length, new Set(deleted).size], ['PROVIDER_ERROR', 20, 20]);
+  assert.equal((await client.listTokens({ customerId: '1000' })).filter((t) => t.status !== 'DELETED').length, 5);
 });
 
 test('the documentation record and a stored full card number', async () => {

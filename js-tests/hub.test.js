@@ -3,6 +3,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { createHub, compareTokens, PayTokensError } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
@@ -215,6 +216,29 @@ test('sort order: status, then soonest expiry (unknown last), then provider, the
     t('pinelabs', 's', 'SUSPENDED', '2026-01-01T00:00:00.000Z'),
   ];
   assert.deepEqual(list.sort(compareTokens).map((x) => x.id), ['c', 'b', 'a', 'x', 's', 'd']);
+  // Ids of digits (ChargeOver's) by their number, ahead of other ids: the order stays total.
+  const ids = ['15', 'b7', '3', '007', '7', '21', 'a', '100'].map((id) => t('chargeover', id, 'ACTIVE'));
+  assert.deepEqual(ids.sort(compareTokens).map((x) => x.id), ['3', '007', '7', '15', '21', '100', 'a', 'b7']);
+});
+
+test("a server's shutdown signal passed to many hub listings gets one listener, and none once they end", async () => {
+  const hub = hubFor(['pinelabs', 'chargeover']);
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const { signal } = new AbortController();
+    sandbox().fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 300, times: 12 });
+    const listings = Array.from({ length: 12 }, () => hub.listTokens({ customers: { pinelabs: 'cust-v1-0811030624-aa-RBDgpR', chargeover: '1000' } }, { signal }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(getEventListeners(signal, 'abort').length, 1, 'one listener for 12 listings in flight');
+    for (const { outcomes } of await Promise.all(listings)) assert.ok(outcomes.pinelabs.ok && outcomes.chargeover.ok);
+    assert.equal(getEventListeners(signal, 'abort').length, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((n) => n === 'MaxListenersExceededWarning'), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
 });
 
 // A timeout of its own: were the abort race lost, the listing would wait forever.

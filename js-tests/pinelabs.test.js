@@ -71,6 +71,15 @@ test('a wrong secret gives AUTHENTICATION with no trace of the secret', async ()
   // No token request is retried with a wrong secret, and no token call is made.
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/auth/v1/token' }), 1);
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/customer/' }), 0);
+  // Nor do the next calls sign in again for 30 s: a busy server would otherwise send one refused
+  // sign-in per call, which providers count toward locking the merchant out.
+  const next = await Promise.all([1, 2, 3].map(() => rejection(client.listTokens({ customerId: DOC_CUSTOMER }))));
+  for (const e of next) {
+    assert.deepEqual([e.code, e.httpStatus, e.retryable], ['AUTHENTICATION', 401, false]);
+    assert.match(e.message, /this refusal is repeated for 30 s without a new sign-in; a client made with corrected credentials signs in at once/);
+    assert.ok(!JSON.stringify(e).includes(secret));
+  }
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: '/auth/v1/token' }), 1);
 });
 
 test('404 gives NOT_FOUND with httpStatus and providerCode; 403 gives PERMISSION', async () => {

@@ -3,7 +3,7 @@
 import {
   WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed, onCoreFailure, __wbg_reset_state as resetCore,
 } from './wasm/paytokens.js';
-import { abortedError, hasAborted, invalid, isCoreError, isRecord, reasonOf, signalOf, toError } from './options.js';
+import { abortedError, hasAborted, invalid, isCoreError, isRecord, relayed, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
 const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId', 'writeOutcome'];
@@ -108,49 +108,6 @@ function copyOf(value) {
   }
 }
 
-// The core listens to a signal of the call's own, which follows the caller's. When the core fails,
-// the old instance's listener would otherwise stay on the caller's signal for good (that instance's
-// calls are dropped, never run to their end); this one is removed as the call ends, however it ends.
-// A caller's signal gets one listener however many calls share it (a server's shutdown signal
-// passed to every call): one per call would set off Node's listener-leak warning at 11 in flight.
-const relays = new WeakMap(); // the caller's signal → { calls: the controllers following it, onAbort }
-
-function relayed(signal) {
-  if (signal === undefined) return NO_RELAY;
-  const controller = new AbortController();
-  let relay;
-  try {
-    if (signal.aborted) {
-      controller.abort(reasonOf(signal));
-      return { signal: controller.signal, stop() {} };
-    }
-    relay = relays.get(signal);
-    if (!relay) {
-      const calls = new Set();
-      const onAbort = () => {
-        for (const call of calls) call.abort(reasonOf(signal));
-      };
-      signal.addEventListener('abort', onAbort);
-      relay = { calls, onAbort };
-      relays.set(signal, relay);
-    }
-  } catch {
-    return { signal, stop() {} }; // a polyfill that throws: the core copes with it, as before
-  }
-  relay.calls.add(controller);
-  const stop = () => {
-    relay.calls.delete(controller);
-    if (relay.calls.size > 0 || relays.get(signal) !== relay) return;
-    relays.delete(signal);
-    try {
-      signal.removeEventListener('abort', relay.onAbort);
-    } catch {
-      // nothing more can be done for a polyfill that throws here
-    }
-  };
-  return { signal: controller.signal, stop };
-}
-const NO_RELAY = { signal: undefined, stop() {} };
 
 // A session callback that throws or rejects (a failed write to a store) must neither fail the
 // call that opened the session nor surface as an unhandled rejection.

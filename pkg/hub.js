@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
-import { abortedError, hasAborted, signalOf, toError } from './options.js';
+import { abortedError, hasAborted, relayed, signalOf, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -12,13 +12,28 @@ export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
 //    DELETED last;
 // 2. expiresAt, soonest first (a card about to expire is the one to look at); tokens without a
 //    known expiry after those with one;
-// 3. provider name, then token id: a stable, repeatable order for everything else.
+// 3. provider name, then token id (ids of digits by their number, as ChargeOver numbers them: 3
+//    before 15): a stable, repeatable order for everything else.
 const STATUS_RANK = { ACTIVE: 0, SUSPENDED: 1, PENDING: 2, EXPIRED: 3, FAILED: 4, UNKNOWN: 5, DELETED: 6 };
 // Own keys only: a status such as "toString" from a hand-made client ranks as UNKNOWN.
 const statusRank = (status) => (Object.hasOwn(STATUS_RANK, status) ? STATUS_RANK[status] : STATUS_RANK.UNKNOWN);
 
 function compareText(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const DIGITS = /^\d+$/;
+
+// Ids of digits come before other ids (so that the order stays total when a provider mixes them).
+function compareIds(a, b) {
+  const [numeric, numericB] = [DIGITS.test(a), DIGITS.test(b)];
+  if (numeric !== numericB) return numeric ? -1 : 1;
+  if (numeric) {
+    const [x, y] = [a.replace(/^0+(?=\d)/, ''), b.replace(/^0+(?=\d)/, '')];
+    // Equal numbers written differently ("07", "7") still sort in one repeatable order.
+    return x.length - y.length || compareText(x, y) || compareText(a, b);
+  }
+  return compareText(a, b);
 }
 
 /** What a token sorts by, read once: `listTokens` reads it inside the provider's own try, so a
@@ -35,7 +50,7 @@ function compareKeys(a, b) {
     if (Number.isNaN(b.expiry)) return -1;
     if (a.expiry !== b.expiry) return a.expiry - b.expiry;
   }
-  return compareText(a.provider, b.provider) || compareText(a.id, b.id);
+  return compareText(a.provider, b.provider) || compareIds(a.id, b.id);
 }
 
 export function compareTokens(a, b) {
@@ -43,22 +58,22 @@ export function compareTokens(a, b) {
 }
 
 /** `promise`, or undefined as soon as `signal` aborts: a hand-made client that ignores the signal
- * and never settles must not keep an aborted listing waiting. */
+ * and never settles must not keep an aborted listing waiting. It listens through the relay the
+ * clients' calls use, so a server's shutdown signal passed to many listings gets one listener. */
 function unlessAborted(promise, signal) {
   if (!signal) return promise;
+  const relay = relayed(signal);
   return new Promise((resolve, reject) => {
-    const stop = () => resolve(undefined);
     try {
-      signal.addEventListener('abort', stop, { once: true });
+      relay.signal.addEventListener('abort', () => {
+        relay.stop();
+        resolve(undefined);
+      }, { once: true });
     } catch {
       // A signal that cannot be listened to: the listing waits for its clients, as before.
     }
     const settle = (end) => (outcome) => {
-      try {
-        signal.removeEventListener('abort', stop);
-      } catch {
-        // As above.
-      }
+      relay.stop();
       end(outcome);
     };
     promise.then(settle(resolve), settle(reject));

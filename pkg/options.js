@@ -128,3 +128,54 @@ function messageOf(thrown) {
     return undefined;
   }
 }
+
+// The core listens to a signal of the call's own, which follows the caller's. When the core fails,
+// the old instance's listener would otherwise stay on the caller's signal for good (that instance's
+// calls are dropped, never run to their end); this one is removed as the call ends, however it ends.
+// A caller's signal gets one listener however many calls and hub listings share it (a server's
+// shutdown signal passed to every call): one each would set off Node's listener-leak warning at 11.
+const relays = new WeakMap(); // the caller's signal → { calls: the controllers following it, onAbort }
+
+export function relayed(signal) {
+  if (signal === undefined) return NO_RELAY;
+  const controller = new AbortController();
+  let relay;
+  try {
+    if (signal.aborted) {
+      controller.abort(reasonOf(signal));
+      return { signal: controller.signal, stop() {} };
+    }
+    relay = relays.get(signal);
+    if (!relay) {
+      const calls = new Set();
+      // A signal aborts once: the relay is done with it then, whatever calls are still ending.
+      const onAbort = () => {
+        relays.delete(signal);
+        for (const call of calls) call.abort(reasonOf(signal));
+        try {
+          signal.removeEventListener('abort', onAbort);
+        } catch {
+          // a polyfill that throws here keeps a listener that does nothing more
+        }
+      };
+      signal.addEventListener('abort', onAbort);
+      relay = { calls, onAbort };
+      relays.set(signal, relay);
+    }
+  } catch {
+    return { signal, stop() {} }; // a polyfill that throws: the core copes with it, as before
+  }
+  relay.calls.add(controller);
+  const stop = () => {
+    relay.calls.delete(controller);
+    if (relay.calls.size > 0 || relays.get(signal) !== relay) return;
+    relays.delete(signal);
+    try {
+      signal.removeEventListener('abort', relay.onAbort);
+    } catch {
+      // nothing more can be done for a polyfill that throws here
+    }
+  };
+  return { signal: controller.signal, stop };
+}
+const NO_RELAY = { signal: undefined, stop() {} };

@@ -3,7 +3,7 @@
 
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::auth::credential::{Credential, Grant};
@@ -26,6 +26,11 @@ const EXPIRY_MARGIN_MS: u64 = 60_000;
 /// for; but a bogus `Retry-After` (a CDN's or a WAF's, a day) must not lock a long-lived client
 /// until it is rebuilt: one sign-in every 5 minutes costs the provider nothing.
 const MAX_SIGN_IN_HOLD_MS: u64 = 300_000;
+/// After the provider refused the merchant's credentials at sign-in, the refusal is repeated
+/// without a new sign-in for this long: a server's every call would otherwise send one more
+/// refused sign-in, which providers count toward locking the merchant's account out. Credentials
+/// corrected at the provider are tried again after it; a client made with new ones signs in at once.
+const REFUSED_SIGN_IN_HOLD_MS: u64 = 30_000;
 /// AlliancePay's own clients open a new session when under 30 s remain.
 const SESSION_MARGIN_MS: u64 = 30_000;
 /// After a renewal within those margins failed, the credential still valid serves this long
@@ -41,11 +46,16 @@ pub(crate) const MAX_LISTING_BYTES: usize = 1 << 20;
 
 pub struct Client<E: Env> {
     inner: Rc<Inner<E>>,
+    /// Whether a request of this call may have changed something at the provider: set as a write
+    /// attempt is sent, and cleared again when its reply proves it unapplied (a throttle, a
+    /// refused connection, a refused credential). A caller that stops the call reads it (see
+    /// `for_one_call`); a clone shares it.
+    in_doubt: Rc<Cell<bool>>,
 }
 
 impl<E: Env> Clone for Client<E> {
     fn clone(&self) -> Self {
-        Client { inner: self.inner.clone() }
+        Client { inner: self.inner.clone(), in_doubt: self.in_doubt.clone() }
     }
 }
 
@@ -53,16 +63,20 @@ struct Inner<E> {
     env: E,
     settings: Settings,
     connector: Connector,
-    /// No sign-in before this time (epoch ms): the provider refused one with a `Retry-After`
-    /// the SDK did not wait out, and every call would otherwise send another at once.
-    sign_in_hold: Rc<Cell<u64>>,
+    sign_in_hold: Rc<SignInHold>,
     /// No renewal of a credential still valid before this time (epoch ms): the last one failed,
     /// and the calls in the meantime would each wait for another failing sign-in.
     renew_after: Cell<u64>,
-    /// Write requests this client has started (counted once signed in, before sealing and
-    /// sending): a caller that stops a write can tell whether any of it may have reached the
-    /// provider.
-    writes_started: Cell<u64>,
+}
+
+/// What the last failed sign-in leaves for the next ones: no sign-in before `until` (epoch ms).
+/// Set when the provider throttled one with a wait the SDK did not sit out, or refused the
+/// merchant's credentials; either way every call would otherwise send another at once.
+#[derive(Default)]
+struct SignInHold {
+    until: Cell<u64>,
+    /// The refusal of the credentials, repeated while held; none for a throttle.
+    refusal: RefCell<Option<Error>>,
 }
 
 enum Connector {
@@ -115,7 +129,7 @@ impl<E: Env> Client<E> {
             },
             ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
         };
-        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), renew_after: Cell::new(0), writes_started: Cell::new(0) }) })
+        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), renew_after: Cell::new(0) }), in_doubt: Rc::default() })
     }
 
     pub fn provider(&self) -> Provider {
@@ -454,9 +468,12 @@ impl<E: Env> Client<E> {
         }
     }
 
-    /// How many write requests this client has started; see `Inner::writes_started`.
-    pub fn writes_started(&self) -> u64 {
-        self.inner.writes_started.get()
+    /// This client for one call of its own, and the call's `in_doubt`: whether, when the call is
+    /// stopped, a change it sent may have been applied. Per call, so that a concurrent write on
+    /// the same client does not make another's outcome look unknown, nor known.
+    pub fn for_one_call(&self) -> (Self, Rc<Cell<bool>>) {
+        let in_doubt = Rc::<Cell<bool>>::default();
+        (Client { inner: self.inner.clone(), in_doubt: in_doubt.clone() }, in_doubt)
     }
 
     /// When the call that starts now must end: `deadlineMs` is one budget for everything a
@@ -508,10 +525,7 @@ impl<E: Env> Client<E> {
                     self.apply(&grant, &mut req)?;
                     Ok(req)
                 };
-                if safety.changes_state() {
-                    self.inner.writes_started.set(self.inner.writes_started.get() + 1);
-                }
-                let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &authorized, &mut *parse).await;
+                let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &self.in_doubt, &authorized, &mut *parse).await;
                 match result {
                     Err(e) if e.renew_auth => {
                         // Dropped even when this call gives up: a credential the provider refused
@@ -706,24 +720,30 @@ impl Wire<'_> {
 }
 
 /// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
-/// A wait the provider asked for (`hold`) is kept before the next one is sent.
+/// A wait the provider asked for, or its refusal of the credentials, holds the next one (`hold`).
 async fn sign_in<E: Env, T>(
     env: &E,
     settings: &Settings,
-    hold: &Cell<u64>,
+    hold: &SignInHold,
     wire: &Wire<'_>,
     build: &dyn Fn() -> Result<HttpRequest>,
     parse: impl Fn(&HttpResponse) -> Result<T>,
 ) -> Result<T> {
     let now = env.now_ms();
-    if now < hold.get() {
+    let until = hold.until.get();
+    if now < until {
+        if let Some(mut refused) = hold.refusal.borrow().clone() {
+            refused.message = format!("{} (this refusal is repeated for {} s without a new sign-in; a client made with corrected credentials signs in at once)", refused.message, REFUSED_SIGN_IN_HOLD_MS / 1000);
+            return Err(refused);
+        }
         let provider = settings.provider;
         let mut err = Error::new(ErrorCode::RateLimited, format!("{} throttled the last sign-in; the next is held until the wait ends", provider.as_str()))
             .with_provider(provider)
             .retryable(true);
-        err.retry_after_ms = Some(hold.get() - now);
+        err.retry_after_ms = Some(until - now);
         return Err(err);
     }
+    hold.refusal.take();
     // A budget of its own, `deadlineMs` from when it started, so that it never sleeps on a wait
     // longer than its callers have: it ends with the wait asked for, which becomes the hold below
     // (had it slept, the callers would leave, the sign-in would be dropped, and the hold lost). A
@@ -731,7 +751,7 @@ async fn sign_in<E: Env, T>(
     let deadline = deadline_from_now(env, settings);
     let mut opened = None;
     let mut retries = 0;
-    let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
     // have had. Otherwise every call in the meantime would send its own round of sign-ins to a
     // provider that is already refusing them.
@@ -741,12 +761,17 @@ async fn sign_in<E: Env, T>(
         Ok(()) => None,
     };
     if let Some(ms) = wait {
-        hold.set(env.now_ms().saturating_add(ms.min(MAX_SIGN_IN_HOLD_MS)));
+        hold.until.set(env.now_ms().saturating_add(ms.min(MAX_SIGN_IN_HOLD_MS)));
     }
     // The caller is told the hold, so that it does not retry into the SDK's own refusal.
     sent.map_err(|mut e| {
         e.retry_after_ms = e.retry_after_ms.or(wait);
-        as_sign_in_failure(e)
+        let e = as_sign_in_failure(e);
+        if matches!(e.code, ErrorCode::Authentication | ErrorCode::CredentialsRevoked | ErrorCode::Permission) {
+            hold.until.set(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS));
+            *hold.refusal.borrow_mut() = Some(e.clone());
+        }
+        e
     })?;
     opened.ok_or_else(unread)
 }
@@ -861,6 +886,7 @@ pub(crate) async fn send_with_retry<E: Env>(
     wire: &Wire<'_>,
     deadline: Option<u64>,
     retries: &mut u32,
+    in_doubt: &Cell<bool>,
     build: &dyn Fn() -> Result<HttpRequest>,
     parse: &mut dyn FnMut(&HttpResponse) -> Result<()>,
 ) -> Result<()> {
@@ -896,6 +922,12 @@ pub(crate) async fn send_with_retry<E: Env>(
         let timeout = remaining.map_or(settings.timeout_ms, |r| settings.timeout_ms.min(u32::try_from(r).unwrap_or(u32::MAX)));
         // The id this attempt sent, for an error whose reply names none (or that had no reply).
         let sent_id = || req.header_value("Request-ID").or(req.header_value("x-request_id")).map(str::to_string);
+        // Whether the call's earlier attempts may have applied it: this one's reply can prove
+        // only itself unapplied.
+        let doubted_before = in_doubt.get();
+        if safety.changes_state() {
+            in_doubt.set(true);
+        }
         let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
                 let retry_after = retry_after_of(env, &resp);
@@ -951,12 +983,18 @@ pub(crate) async fn send_with_retry<E: Env>(
                 }
             },
         };
+        // An AlliancePay overload answer is repeated as unapplied, yet is read back if the repeat
+        // fails (`Error::overloaded_before`): it stays in doubt. A refused credential was not acted on.
+        let overload = err.provider_code.as_deref() == Some("b_overload_error");
+        if safety.changes_state() && ((err.not_applied && !overload) || err.renew_auth) {
+            in_doubt.set(doubted_before);
+        }
         // A wait must leave the next attempt its least time: waits shorter than this budget do.
         let budget = time_left().map(|t| (t + 1).saturating_sub(least));
         let random = env.random_unit();
         match settings.retry.next_delay(*retries, &err, safety, random, budget) {
             Some(ms) => {
-                overloaded |= safety.changes_state() && err.provider_code.as_deref() == Some("b_overload_error");
+                overloaded |= safety.changes_state() && overload;
                 err.overloaded_before |= overloaded;
                 env.sleep(ms).await;
                 *retries += 1;

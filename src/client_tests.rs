@@ -172,6 +172,39 @@ fn pine_delete(script: Vec<Result<HttpResponse, TransportFault>>) -> (crate::err
     (result, env)
 }
 
+/// What an abort of a write is told (src/js.rs reads the call's `in_doubt`): sending an attempt
+/// puts the write in doubt, and only a reply that proves that attempt unapplied (a throttle, a
+/// refused connection, a refused credential) takes it out again; once in doubt, it stays.
+#[test]
+fn a_write_is_in_doubt_from_its_sending_until_a_reply_proves_it_unapplied() {
+    let throttled = || status(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#);
+    let failed = || status(503, r#"{"code":"INTERNAL_ERROR","message":"down"}"#);
+    let revoked = || status(401, r#"{"code":"UNAUTHORIZED","message":"token expired"}"#);
+    for (i, (script, doubt)) in [
+        (vec![throttled()], false),
+        (vec![fault(FaultKind::Refused)], false),
+        (vec![revoked()], false),
+        (vec![fault(FaultKind::Timeout)], true),
+        (vec![failed()], true),
+        (vec![throttled(), fault(FaultKind::Refused), failed()], true),
+        (vec![fault(FaultKind::Refused), fault(FaultKind::Timeout), throttled()], true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let env = scripted(script);
+        let (client, in_doubt) = Client::new(pinelabs(3, json!({})), env.clone()).unwrap().for_one_call();
+        let err = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) })).unwrap_err();
+        assert_eq!(in_doubt.get(), doubt, "case {i}: {}", err.message);
+        // A read on the same client leaves the write's doubt alone, and has none of its own.
+        block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).ok();
+        assert_eq!(in_doubt.get(), doubt, "case {i}");
+    }
+    let (client, in_doubt) = Client::new(pinelabs(3, json!({})), scripted(vec![status(200, LIST_OK)])).unwrap().for_one_call();
+    block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap();
+    assert!(!in_doubt.get(), "a read is never in doubt");
+}
+
 #[test]
 fn a_failure_status_whose_body_did_not_arrive_is_typed_by_the_status() {
     let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
@@ -379,6 +412,36 @@ fn a_sign_in_throttled_without_retry_after_holds_the_next_ones_for_a_backoff() {
     env.clock.set(env.clock.get() + 1_200);
     call();
     assert_eq!(env.count("/auth/v1/token"), 6, "after the hold, a new sign-in");
+}
+
+/// Wrong credentials: every call of a busy server would send one more refused sign-in, which
+/// providers count toward locking the merchant out. The refusal is repeated for 30 s instead;
+/// then one sign-in is tried, and a throttle after it is told as a throttle, not as the refusal.
+#[test]
+fn a_refused_sign_in_is_repeated_for_30_s_without_another() {
+    let refused = Rc::new(Cell::new(true));
+    let answer = refused.clone();
+    let env = FakeEnv::new(move |req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(if answer.get() { HttpResponse::new(401, r#"{"code":"UNAUTHORIZED","message":"invalid client"}"#) } else { HttpResponse::new(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#) });
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(0, json!({})), env.clone()).unwrap();
+    let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+    let first = call();
+    assert_eq!((first.code, first.retryable, first.http_status), (ErrorCode::Authentication, false, Some(401)));
+    env.clock.set(env.clock.get() + 29_999);
+    let held = call();
+    assert_eq!((held.code, held.retryable, held.http_status), (ErrorCode::Authentication, false, Some(401)));
+    assert!(held.message.starts_with(&first.message) && held.message.contains("repeated for 30 s without a new sign-in"), "{}", held.message);
+    assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 0));
+    env.clock.set(env.clock.get() + 1);
+    refused.set(false);
+    assert_eq!(call().code, ErrorCode::RateLimited);
+    assert_eq!(env.count("/auth/v1/token"), 2, "after 30 s, one sign-in again");
+    let throttled = call();
+    assert!(throttled.code == ErrorCode::RateLimited && throttled.message.contains("throttled the last sign-in"), "{}", throttled.message);
 }
 
 #[test]

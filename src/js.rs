@@ -2,7 +2,7 @@
 //! against its operation (the core cancels by dropping futures).
 //! Errors cross as plain objects; pkg/api.js turns them into `PayTokensError`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
@@ -86,17 +86,19 @@ impl Drop for AbortWatch {
 enum Effect {
     Read,
     /// `done` is filled when the provider has confirmed the write and the call goes on to read
-    /// the token back (`client::Done`): what was made, and the token's id.
-    Write { client: Client<FetchEnv>, check: &'static str, done: Rc<RefCell<Option<(String, String)>>> },
+    /// the token back (`client::Done`): what was made, and the token's id. `in_doubt` is the
+    /// call's own (`Client::for_one_call`).
+    Write { in_doubt: Rc<Cell<bool>>, check: &'static str, done: Rc<RefCell<Option<(String, String)>>> },
 }
 
 impl Effect {
-    /// A write's effect, and the `client::Done` that fills its `done`.
-    fn write(client: &Client<FetchEnv>, check: &'static str) -> (Effect, impl Fn(&str, &str) + 'static) {
+    /// A write's effect, the `client::Done` that fills its `done`, and the client the call runs on.
+    fn write(client: &Client<FetchEnv>, check: &'static str) -> (Effect, impl Fn(&str, &str) + 'static, Client<FetchEnv>) {
         let done: Rc<RefCell<Option<(String, String)>>> = Rc::default();
         let cell = done.clone();
         let note = move |made: &str, id: &str| *cell.borrow_mut() = Some((made.to_string(), id.to_string()));
-        (Effect::Write { client: client.clone(), check, done }, note)
+        let (call, in_doubt) = client.for_one_call();
+        (Effect::Write { in_doubt, check, done }, note, call)
     }
 }
 
@@ -112,10 +114,6 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
     if Reflect::get(&signal, &"aborted".into()).ok().and_then(|a| a.as_bool()) == Some(true) {
         return Err(aborted(format!("the call was aborted by its signal before it started; nothing was sent to {name}")));
     }
-    let writes_before = match &effect {
-        Effect::Write { client, .. } => client.writes_started(),
-        Effect::Read => 0,
-    };
     let watch = AbortWatch(when_aborted(&signal));
     let abort = wasm_bindgen_futures::JsFuture::from(watch.0.clone());
     match futures::future::select(fut, abort).await {
@@ -133,14 +131,18 @@ async fn until_aborted(provider: Provider, effect: Effect, signal: JsValue, fut:
                 err.write_outcome = Some(WriteOutcome::Applied);
                 err
             }
-            // Counted per client: a concurrent write on the same client also counts, which errs
-            // on the side of "may have been applied".
-            Effect::Write { client, check, .. } if client.writes_started() != writes_before => {
+            Effect::Write { in_doubt, check, .. } if in_doubt.get() => {
                 let mut err = aborted(format!("the call was aborted by its signal after its change was sent; it may already have been applied at {name}: {check}"));
                 err.write_outcome = Some(WriteOutcome::Unknown);
                 err
             }
-            Effect::Write { .. } => aborted(format!("the call was aborted by its signal before its change was sent; nothing was changed at {name}")),
+            // Nothing sent, or every attempt sent was refused unapplied (a throttle it was waiting
+            // out, a credential being renewed).
+            Effect::Write { .. } => {
+                let mut err = aborted(format!("the call was aborted by its signal before its change was made; nothing was changed at {name}"));
+                err.write_outcome = Some(WriteOutcome::NotApplied);
+                err
+            }
         }),
     }
 }
@@ -258,17 +260,15 @@ impl WasmClient {
 
     #[wasm_bindgen(js_name = updateTokenStatus)]
     pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
-        let client = self.client.clone();
-        let (effect, done) = Effect::write(&client, "read the token to know");
+        let (effect, done, client) = Effect::write(&self.client, "read the token to know");
         let input = from_js::<UpdateTokenStatusInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.update_token_status_noting(&input?, &done).await })
     }
 
     #[wasm_bindgen(js_name = createToken)]
     pub fn create_token(&self, input: JsValue, signal: JsValue) -> Promise {
-        let client = self.client.clone();
         // The stored record's id comes with the reply: list the customer's tokens to find it.
-        let (effect, done) = Effect::write(&client, "list the customer's tokens to know (storing it again would store it twice)");
+        let (effect, done, client) = Effect::write(&self.client, "list the customer's tokens to know (storing it again would store it twice)");
         let input = from_js::<CreateTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.create_token_noting(&input?, &done).await })
     }
@@ -282,8 +282,7 @@ impl WasmClient {
 
     #[wasm_bindgen(js_name = deleteToken)]
     pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
-        let client = self.client.clone();
-        let (effect, _) = Effect::write(&client, "read the token to know");
+        let (effect, _, client) = Effect::write(&self.client, "read the token to know");
         let input = from_js::<DeleteTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.delete_token(&input?).await })
     }

@@ -194,20 +194,25 @@ pub fn list_page_request(base_url: &str, customer_id: &str, offset: u32, page_si
 pub struct ListPosition {
     pub offset: u32,
     pub last_id: Option<u64>,
+    /// Tokens handed out so far, which `maxPages` caps: fewer than `offset` once rows handed out
+    /// were removed (a clean-up job deleting what it iterates), which keeps the offset low.
+    pub handed: u64,
 }
 
-/// The position a cursor (`next` of the previous page: `offset` or `offset.lastId`) stands for.
+/// The position a cursor (`next` of the previous page: `offset`, `offset.lastId`, or
+/// `offset.lastId.handed` when fewer tokens were handed out than the offset says) stands for.
 pub fn parse_cursor(cursor: Option<&str>) -> Result<ListPosition> {
     let refused = || Error::invalid_input("cursor", "is not a cursor this client issued");
     let number = |t: &str, max: usize| (!t.is_empty() && t.len() <= max && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse::<u64>().ok()).flatten();
-    let Some(c) = cursor else { return Ok(ListPosition { offset: 0, last_id: None }) };
-    let (offset, last) = c.split_once('.').map_or((c, None), |(o, l)| (o, Some(l)));
-    let offset = number(offset, 10).and_then(|o| u32::try_from(o).ok()).ok_or_else(refused)?;
-    let last_id = match last {
-        Some(l) => Some(number(l, 19).ok_or_else(refused)?),
-        None => None,
-    };
-    Ok(ListPosition { offset, last_id })
+    let Some(c) = cursor else { return Ok(ListPosition { offset: 0, last_id: None, handed: 0 }) };
+    let mut parts = c.split('.');
+    let offset = parts.next().and_then(|o| number(o, 10)).and_then(|o| u32::try_from(o).ok()).ok_or_else(refused)?;
+    let mut field = || parts.next().map(|t| number(t, 19).ok_or_else(refused)).transpose();
+    let (last_id, handed) = (field()?, field()?);
+    if parts.next().is_some() {
+        return Err(refused());
+    }
+    Ok(ListPosition { offset, last_id, handed: handed.unwrap_or(u64::from(offset)) })
 }
 
 /// The offset a page request starts at: one row early when that row can be checked.
@@ -222,7 +227,7 @@ pub fn page_start(pos: ListPosition, page_size: u32) -> u32 {
 /// The listing's end shows only as a short page, so the page after `max_pages` full ones is read
 /// only to see that it holds nothing new. A cursor past it is refused before any request.
 pub fn check_page_cap(pos: ListPosition, page_size: u32, max_pages: u32) -> Result<()> {
-    if u64::from(pos.offset) > u64::from(max_pages) * u64::from(page_size) {
+    if pos.handed > u64::from(max_pages) * u64::from(page_size) {
         return Err(page_cap_error(page_size, max_pages));
     }
     Ok(())
@@ -291,22 +296,25 @@ impl PageRead {
             }
             tokens.drain(..seen);
         }
-        // Tokens at positions past the cap: those before it are handed out, and the next page stops.
+        // Tokens past the cap (counted as handed out, not by offset): those within it are handed
+        // out, and the next page stops.
         let cap = u64::from(self.max_pages) * u64::from(page_size);
         let first = u64::from(self.start) + (rows - tokens.len()) as u64;
         let mut read_to = u64::from(self.start) + rows as u64;
         let mut more = rows == page_size as usize;
-        if !tokens.is_empty() && read_to > cap {
-            let within = cap.saturating_sub(first) as usize;
+        if !tokens.is_empty() && self.pos.handed + tokens.len() as u64 > cap {
+            let within = cap.saturating_sub(self.pos.handed) as usize;
             if within == 0 {
                 return Err(page_cap_error(page_size, self.max_pages));
             }
             tokens.truncate(within);
-            (read_to, more) = (cap, true);
+            (read_to, more) = (first + within as u64, true);
         }
+        let handed = self.pos.handed + tokens.len() as u64;
         // The id goes with the offset: a page ending in an id that is not a number (no order to
         // check against) leaves a cursor without one, and the next page is read by offset alone.
         let next = more.then(|| match tokens.last().map_or(self.pos.last_id, id) {
+            Some(l) if handed != read_to => format!("{read_to}.{l}.{handed}"),
             Some(l) => format!("{read_to}.{l}"),
             None => read_to.to_string(),
         });
@@ -781,15 +789,41 @@ mod tests {
 
     #[test]
     fn cursors_and_the_page_cap() {
-        let at = |offset, last_id| ListPosition { offset, last_id };
+        let at = |offset, last_id| ListPosition { offset, last_id, handed: u64::from(offset) };
         assert_eq!(parse_cursor(None).unwrap(), at(0, None));
         assert_eq!(parse_cursor(Some("20")).unwrap(), at(20, None));
         assert_eq!(parse_cursor(Some("20.1234")).unwrap(), at(20, Some(1234)));
-        for bad in ["", "-1", "x", "1e3", "99999999999", "20.", ".5", "20.x", "1.2.3", &format!("1.{}", "9".repeat(20))] {
+        assert_eq!(parse_cursor(Some("20.1234.95")).unwrap(), ListPosition { offset: 20, last_id: Some(1234), handed: 95 });
+        for bad in ["", "-1", "x", "1e3", "99999999999", "20.", ".5", "20.x", "1.2.3.4", "1.2.", "1..3", &format!("1.{}", "9".repeat(20))] {
             assert_eq!(parse_cursor(Some(bad)).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
         }
         assert!(check_page_cap(at(200, Some(200)), 10, 20).is_ok());
         assert!(check_page_cap(at(201, Some(5)), 10, 20).is_err(), "a cursor past that page");
+        assert!(check_page_cap(ListPosition { offset: 3, last_id: Some(5), handed: 201 }, 10, 20).is_err(), "counted as handed out");
+    }
+
+    /// A clean-up job deletes each token it is handed: the offset stays low, yet `maxPages` still
+    /// caps what one listing hands out.
+    #[test]
+    fn the_page_cap_counts_tokens_handed_out_while_they_are_deleted() {
+        let mut store: Vec<u64> = (1..=50).collect();
+        let (mut handed, mut cursor) = (Vec::new(), None::<String>);
+        let err = loop {
+            let rows: Vec<String> = store.iter().map(u64::to_string).collect();
+            match read_page(&rows, cursor.as_deref(), 5, 2).0 {
+                Ok(page) => {
+                    for t in &page.tokens {
+                        let id: u64 = t.id.parse().unwrap();
+                        handed.push(id);
+                        store.retain(|&x| x != id);
+                    }
+                    cursor = Some(page.next.expect("the cap ends the listing, not its end"));
+                }
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(handed, (1..=10).collect::<Vec<_>>());
+        assert!(err.message.contains("2 pages of 5 tokens"), "{}", err.message);
     }
 
     /// One page against `ids` (the server's rows, in order) through `PageRead`, and the requests it took.
