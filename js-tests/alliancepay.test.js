@@ -346,6 +346,22 @@ test('an expired session causes exactly one re-authorization; used token too', a
   assert.equal(authorizations(), 3);
 });
 
+// The change was refused as a stale session (nothing applied), and the renewal's sign-in was then
+// throttled with b_overload_error: that is the sign-in's throttle, not the bank's answer to the
+// change, which may hide a change made. It used to be read as the latter (a read-back, which the
+// sign-in hold refused, then "may have been applied", and the CLI's exit 5).
+test('a change refused as a stale session whose renewal is throttled was not applied, and says so', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { maxRetries: 1 });
+  const [token] = await client.listTokens({ customerId: 'senderCustomerId' });
+  sandbox().fault({ provider: 'alliancepay', pathIncludes: '/state/update', scenario: 'session_expired' });
+  sandbox().fault({ provider: 'alliancepay', pathIncludes: '/authorize', scenario: 'rate_limit', retryAfter: 1, times: 2 });
+  const err = await rejection(client.updateTokenStatus({ tokenId: token.id, status: 'SUSPENDED' }));
+  assert.deepEqual([err.code, err.retryable, err.writeOutcome], ['RATE_LIMITED', true, 'NOT_APPLIED'], err.message);
+  assert.ok(err.retryAfterMs > 0 && err.retryAfterMs <= 1000, String(err.retryAfterMs));
+  assert.doesNotMatch(err.message, /may have been applied/);
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: '/state/update' }), 1);
+});
+
 test('revoked access gives CREDENTIALS_REVOKED after one attempt', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   await client.listTokens({ customerId: 'senderCustomerId' });

@@ -34,6 +34,28 @@ test('a closed client sends nothing: its calls reject with ABORTED, and capabili
   assert.equal((await list(clientFor(sandbox(), 'pinelabs'))).length, 1);
 });
 
+// The requests that carried a credential are wiped once sent: after close(), wasm memory holds no
+// copy of the bearer token or the session's refresh token of a client that only listed.
+test('after close(), the credentials a listing sent are nowhere in wasm memory', async () => {
+  const occurrences = (needle) => {
+    const memory = Buffer.from(initSync({ module: new Uint8Array() }).memory.buffer);
+    let count = 0;
+    for (let at = memory.indexOf(needle); at >= 0; at = memory.indexOf(needle, at + 1)) count += 1;
+    return count;
+  };
+  const pinelabs = clientFor(sandbox(), 'pinelabs');
+  await list(pinelabs);
+  const bearer = sandbox().requests.findLast((r) => r.headers.authorization)?.headers.authorization.slice('Bearer '.length);
+  assert.ok(bearer?.length > 8, 'the sandbox saw the bearer token');
+  pinelabs.close();
+  let saved;
+  const alliancepay = clientFor(sandbox(), 'alliancepay', { onSessionUpdate: (session) => { saved = session; } });
+  await alliancepay.listTokens({ customerId: 'senderCustomerId' });
+  alliancepay.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual([occurrences(bearer), occurrences(saved.refreshToken)], [0, 0]);
+});
+
 test('a call in flight when its client is closed runs to its end', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   sandbox().fault({ provider: 'alliancepay', scenario: 'slow', delayMs: 200, pathIncludes: '/list' });

@@ -49,7 +49,9 @@ pub struct Client<E: Env> {
     /// Whether a request of this call may have changed something at the provider: set as a write
     /// attempt is sent, and cleared again when its reply proves it unapplied (a throttle, a
     /// refused connection, a refused credential). A caller that stops the call reads it (see
-    /// `for_one_call`); a clone shares it.
+    /// `for_one_call`); a clone shares it. Each write starts it afresh, so concurrent writes on
+    /// one client (native code; the wasm gives each call its own) are told apart only through
+    /// `for_one_call`.
     in_doubt: Rc<Cell<bool>>,
 }
 
@@ -348,6 +350,7 @@ impl<E: Env> Client<E> {
     /// `update_token_status`, telling `done` what was changed once the provider confirms it
     /// (see `Done`).
     pub async fn update_token_status_noting(&self, input: &UpdateTokenStatusInput, done: Done<'_>) -> Result<Token> {
+        self.in_doubt.set(false);
         let deadline = self.deadline();
         if let Some(unchanged) = self.change_status(input, deadline).await? {
             return Ok(unchanged);
@@ -387,8 +390,10 @@ impl<E: Env> Client<E> {
                     // request whose first reply was lost (b_overload_error is retried), or another
                     // caller's change to the same status. And the bank may make a change it then
                     // answers with b_overload_error, the last answer once the retries ran out.
-                    // The token tells which.
-                    Err(refused) if refused.code == ErrorCode::InvalidTransition || refused.provider_code.as_deref() == Some("b_overload_error") || refused.overloaded_before => {
+                    // The token tells which. Not when nothing of this call can have been applied:
+                    // a change refused as a stale session, whose renewal sign-in was then answered
+                    // b_overload_error, never reached the bank (`in_doubt`).
+                    Err(refused) if self.in_doubt.get() && (refused.code == ErrorCode::InvalidTransition || refused.provider_code.as_deref() == Some("b_overload_error") || refused.overloaded_before) => {
                         match self.owned_by(&input.token_id, input.customer_id.as_deref(), deadline).await {
                             Ok(now) if now.status == input.status => Ok(Some(now)),
                             Ok(_) => Err(refused),
@@ -412,6 +417,7 @@ impl<E: Env> Client<E> {
     /// `create_token`, telling `done` the new record's id once the provider confirms it (see
     /// `Done`).
     pub async fn create_token_noting(&self, input: &CreateTokenInput, done: Done<'_>) -> Result<Token> {
+        self.in_doubt.set(false);
         let base = &self.inner.settings.base_url;
         let deadline = self.deadline();
         match &self.inner.connector {
@@ -441,6 +447,7 @@ impl<E: Env> Client<E> {
     }
 
     pub async fn delete_token(&self, input: &DeleteTokenInput) -> Result<()> {
+        self.in_doubt.set(false);
         let base = &self.inner.settings.base_url;
         let deadline = self.deadline();
         match &self.inner.connector {
@@ -570,6 +577,7 @@ impl<E: Env> Client<E> {
         match &inner.connector {
             Connector::Pinelabs { client_id, client_secret, token } => {
                 let now = inner.env.now_ms();
+                let early = token.cached(|t| t.expires_at_ms > now).is_some();
                 let open = || -> LocalBoxFuture<'static, Result<AccessToken>> {
                     let env = inner.env.clone();
                     let settings = inner.settings.clone();
@@ -577,7 +585,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, &hold, &Wire::Plain, &build, |r| {
+                        sign_in(&env, &settings, &hold, early, &Wire::Plain, &build, |r| {
                             let now = env.now_ms();
                             pinelabs::parse_access_token(r, now).map(|t| AccessToken { expires_at_ms: issued_expiry(t.expires_at_ms, now), ..t })
                         })
@@ -589,13 +597,14 @@ impl<E: Env> Client<E> {
             }
             Connector::Alliancepay { service_code, owner, key, session, .. } => {
                 let now = inner.env.now_ms();
+                let early = session.cached(|s| s.expires_at_ms > now).is_some();
                 let open = || -> LocalBoxFuture<'static, Result<Session>> {
                     let env = inner.env.clone();
                     let settings = inner.settings.clone();
                     let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, service_code.expose()));
-                        let opened = sign_in(&env, &settings, &hold, &Wire::Opened(&key), &build, |r| {
+                        let opened = sign_in(&env, &settings, &hold, early, &Wire::Opened(&key), &build, |r| {
                             let now = env.now_ms();
                             alliancepay::parse_session(r, now).map(|s| Session { expires_at_ms: issued_expiry(s.expires_at_ms, now), ..s })
                         })
@@ -721,10 +730,14 @@ impl Wire<'_> {
 
 /// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
 /// A wait the provider asked for, or its refusal of the credentials, holds the next one (`hold`).
+/// `early`: a renewal while the credential is still valid, which serves should this fail
+/// (`after_failed_renewal`). It makes one attempt: retries and their waits (a throttle's
+/// `Retry-After`, up to a minute) would hold every call that joined it, for no gain.
 async fn sign_in<E: Env, T>(
     env: &E,
     settings: &Settings,
     hold: &SignInHold,
+    early: bool,
     wire: &Wire<'_>,
     build: &dyn Fn() -> Result<HttpRequest>,
     parse: impl Fn(&HttpResponse) -> Result<T>,
@@ -750,7 +763,7 @@ async fn sign_in<E: Env, T>(
     // call that joined it later may see it end before its own deadline.
     let deadline = deadline_from_now(env, settings);
     let mut opened = None;
-    let mut retries = 0;
+    let mut retries = if early { settings.retry.max_retries } else { 0 };
     let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
     // have had. Otherwise every call in the meantime would send its own round of sign-ins to a

@@ -729,6 +729,39 @@ fn the_renewal_pause_counts_from_the_end_of_a_slow_sign_in() {
     assert_eq!(env.count("/auth/v1/token"), 1);
 }
 
+/// A renewal while the token is still valid makes one attempt: its retries, and the waits a
+/// throttle asks for (12 s here), would hold every call that joined it although the token it
+/// would replace still serves. Once the token has expired, a renewal gets its retries again.
+#[test]
+fn an_early_renewal_makes_one_attempt_and_the_calls_go_on_with_the_valid_token() {
+    let signing_in = Rc::new(Cell::new(200u16));
+    let sign_in = signing_in.clone();
+    let env = FakeEnv::new(move |req: &HttpRequest| {
+        if req.url.ends_with("/auth/v1/token") {
+            return Ok(match sign_in.get() {
+                200 => HttpResponse::new(200, r#"{"access_token":"short","expires_at":"2023-11-14T22:15:00Z"}"#),
+                429 => HttpResponse::new(429, r#"{"code":"RATE_LIMITED","message":"slow down"}"#).with_header("Retry-After", "12"),
+                status => HttpResponse::new(status, r#"{"code":"INTERNAL_ERROR","message":"down"}"#),
+            });
+        }
+        Ok(HttpResponse::new(200, LIST_OK))
+    });
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+    let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() }));
+    call().unwrap();
+    // 55 s left (the token expires 100 s after the fake clock's start).
+    env.clock.set(env.clock.get() + 45_000);
+    signing_in.set(429);
+    call().unwrap();
+    assert_eq!(env.count("/auth/v1/token"), 2, "one attempt, not three");
+    assert!(env.slept.borrow().is_empty(), "no wait: {:?}", env.slept.borrow());
+    // Expired: the renewal is the call's only way on, and it has its retries.
+    env.clock.set(env.clock.get() + 60_000);
+    signing_in.set(503);
+    let err = call().unwrap_err();
+    assert_eq!((err.code, env.count("/auth/v1/token")), (ErrorCode::ProviderError, 5));
+}
+
 #[test]
 fn a_token_still_valid_serves_when_its_early_renewal_fails_for_a_passing_reason() {
     // The token expires 100 s after the fake clock's start; within 60 s of that it is renewed.

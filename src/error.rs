@@ -198,7 +198,7 @@ impl Error {
     pub fn redact(mut self, secrets: &[&str]) -> Self {
         let mut plain: Vec<&str> = secrets.iter().flat_map(|s| [*s, s.trim()]).filter(|s| s.chars().count() >= 4).collect();
         plain.dedup(); // a secret with nothing around it, once
-        let forms: Vec<String> = plain.into_iter().flat_map(written_forms).collect();
+        let forms = zeroize::Zeroizing::new(plain.into_iter().flat_map(written_forms).collect::<Vec<String>>());
         let hide = |text: &mut String| {
             for form in forms.iter().filter(|f| f.chars().count() >= 4) {
                 if let Some(redacted) = without_secret(text, form) {

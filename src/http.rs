@@ -44,6 +44,20 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
+/// Header values and the body carry credentials (a bearer token, AlliancePay's refresh token, a
+/// client secret): wiped when the request is dropped, so that freed wasm memory does not keep
+/// them after `close()`. (The strings `fetch` was handed belong to the JS garbage collector.)
+impl Drop for HttpRequest {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.headers {
+            zeroize::Zeroize::zeroize(value);
+        }
+        if let Some(body) = &mut self.body {
+            zeroize::Zeroize::zeroize(body);
+        }
+    }
+}
+
 impl HttpRequest {
     pub fn new(method: Method, url: String) -> Self {
         HttpRequest { method, url, headers: Vec::new(), body: None }
@@ -64,6 +78,9 @@ impl HttpRequest {
     }
 
     pub fn set_header(&mut self, name: &str, value: String) {
+        for (_, replaced) in self.headers.iter_mut().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            zeroize::Zeroize::zeroize(replaced);
+        }
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_string(), value));
     }
@@ -76,6 +93,19 @@ pub struct HttpResponse {
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
+
+/// A reply's body may hold a credential (a sign-in's access token or session, a provider's error
+/// echoing the secret it refused): wiped when dropped, up to a size that holds every such reply.
+/// Listings of thousands of tokens are freed as they are, rather than cost a pass of their own.
+impl Drop for HttpResponse {
+    fn drop(&mut self) {
+        if self.body.len() <= WIPED_BODY_BYTES {
+            zeroize::Zeroize::zeroize(&mut self.body);
+        }
+    }
+}
+
+const WIPED_BODY_BYTES: usize = 16 << 10;
 
 impl HttpResponse {
     pub fn new(status: u16, body: impl Into<String>) -> Self {

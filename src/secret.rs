@@ -24,7 +24,8 @@ impl Secret {
 }
 
 /// Wiped when dropped. What is wiped: this value, the config's text once read, JWE keys and shared
-/// secrets. Not wiped: the copies that go onto the wire (a header value, a sign-in body) and the
+/// secrets, the requests that carry them (`HttpRequest`'s drop) and the forms redaction matches.
+/// Not wiped: redaction's working copies, the replies (a sign-in's holds the access token) and the
 /// parsed config's fields, freed as they are; the caller's own config object stays in JS anyway.
 impl Drop for Secret {
     fn drop(&mut self) {

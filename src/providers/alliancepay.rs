@@ -230,8 +230,9 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
         }
         e => jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)),
     })?;
-    let body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
-    Ok(HttpResponse { body, ..resp })
+    let mut opened = resp;
+    opened.body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
+    Ok(opened)
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.
