@@ -22,25 +22,28 @@ function compareText(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const DIGITS = /^\d+$/;
+// An id of digits as its number's digits (no leading zeros), or undefined for any other id.
+function numberOf(id) {
+  return /^\d+$/.test(id) ? id.replace(/^0+(?=\d)/, '') : undefined;
+}
 
-// Ids of digits come before other ids (so that the order stays total when a provider mixes them).
+// Ids of digits by their number, ahead of other ids (so that the order stays total when a provider
+// mixes them); equal numbers written differently ("07", "7") still in one repeatable order.
 function compareIds(a, b) {
-  const [numeric, numericB] = [DIGITS.test(a), DIGITS.test(b)];
-  if (numeric !== numericB) return numeric ? -1 : 1;
-  if (numeric) {
-    const [x, y] = [a.replace(/^0+(?=\d)/, ''), b.replace(/^0+(?=\d)/, '')];
-    // Equal numbers written differently ("07", "7") still sort in one repeatable order.
-    return x.length - y.length || compareText(x, y) || compareText(a, b);
+  if ((a.number === undefined) !== (b.number === undefined)) return a.number === undefined ? 1 : -1;
+  if (a.number !== undefined) {
+    const byNumber = a.number.length - b.number.length || compareText(a.number, b.number);
+    if (byNumber) return byNumber;
   }
-  return compareText(a, b);
+  return compareText(a.id, b.id);
 }
 
 /** What a token sorts by, read once: `listTokens` reads it inside the provider's own try, so a
  * hand-made client's token whose fields throw or lie when read fails that provider alone. */
 function sortKey(t) {
   const expiry = typeof t.expiresAt === 'string' ? Date.parse(t.expiresAt) : NaN;
-  return { rank: statusRank(t.status), expiry, provider: String(t.provider ?? ''), id: String(t.id ?? '') };
+  const id = String(t.id ?? '');
+  return { rank: statusRank(t.status), expiry, provider: String(t.provider ?? ''), id, number: numberOf(id) };
 }
 
 function compareKeys(a, b) {
@@ -50,7 +53,7 @@ function compareKeys(a, b) {
     if (Number.isNaN(b.expiry)) return -1;
     if (a.expiry !== b.expiry) return a.expiry - b.expiry;
   }
-  return compareText(a.provider, b.provider) || compareIds(a.id, b.id);
+  return compareText(a.provider, b.provider) || compareIds(a, b);
 }
 
 export function compareTokens(a, b) {
@@ -64,15 +67,22 @@ function unlessAborted(promise, signal) {
   if (!signal) return promise;
   const relay = relayed(signal);
   return new Promise((resolve, reject) => {
+    const stop = () => {
+      relay.stop();
+      resolve(undefined);
+    };
+    // The relay's own signal, or the caller's where it could not be relayed (a polyfill).
     try {
-      relay.signal.addEventListener('abort', () => {
-        relay.stop();
-        resolve(undefined);
-      }, { once: true });
+      relay.signal.addEventListener('abort', stop, { once: true });
     } catch {
       // A signal that cannot be listened to: the listing waits for its clients, as before.
     }
     const settle = (end) => (outcome) => {
+      try {
+        relay.signal.removeEventListener('abort', stop);
+      } catch {
+        // As above.
+      }
       relay.stop();
       end(outcome);
     };

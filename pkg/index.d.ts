@@ -132,8 +132,9 @@ export declare function createClient(config: ClientConfig): Client;
 
 /**
  * What a failed write (`createToken`, `updateTokenStatus`, `deleteToken`) left at the provider:
- * - `NOT_APPLIED`: nothing was changed (refused input, a 4xx, a throttle, nothing sent); once the
- *   cause is fixed, or after `retryAfterMs` when `retryable`, the call may be repeated.
+ * - `NOT_APPLIED`: nothing was changed (refused input, a 4xx, a throttle, nothing sent, an abort
+ *   while every attempt sent had been refused so); once the cause is fixed, or after
+ *   `retryAfterMs` when `retryable`, the call may be repeated.
  * - `UNKNOWN`: the change may have been applied (a timeout, a lost connection, a 5xx, a 2xx whose
  *   confirmation cannot be read, an abort after sending): read the token, or after `createToken`
  *   list the customer's tokens, before repeating it.
@@ -201,7 +202,7 @@ export interface HubResult {
   /**
    * Every provider's tokens, each tagged with its `provider`, sorted: status (ACTIVE, SUSPENDED,
    * PENDING, EXPIRED, FAILED, UNKNOWN, DELETED), then `expiresAt` soonest first (unknown last),
-   * then provider, then id.
+   * then provider, then id (ids of digits by number, ahead of other ids).
    */
   tokens: Token[];
   /** One entry per provider asked; a failed provider never hides the others' tokens. */

@@ -49,15 +49,15 @@ pub struct Client<E: Env> {
     /// Whether a request of this call may have changed something at the provider: set as a write
     /// attempt is sent, and cleared again when its reply proves it unapplied (a throttle, a
     /// refused connection, a refused credential). A caller that stops the call reads it (see
-    /// `for_one_call`); a clone shares it. Each write starts it afresh, so concurrent writes on
-    /// one client (native code; the wasm gives each call its own) are told apart only through
-    /// `for_one_call`.
+    /// `for_one_call`). Each clone has its own, and each write starts it afresh: concurrent writes
+    /// are told apart when each runs on a clone, as the wasm's calls do.
     in_doubt: Rc<Cell<bool>>,
 }
 
 impl<E: Env> Clone for Client<E> {
     fn clone(&self) -> Self {
-        Client { inner: self.inner.clone(), in_doubt: self.in_doubt.clone() }
+        // A call of its own: `in_doubt` is not shared (see `for_one_call`).
+        Client { inner: self.inner.clone(), in_doubt: Rc::default() }
     }
 }
 
@@ -479,8 +479,9 @@ impl<E: Env> Client<E> {
     /// stopped, a change it sent may have been applied. Per call, so that a concurrent write on
     /// the same client does not make another's outcome look unknown, nor known.
     pub fn for_one_call(&self) -> (Self, Rc<Cell<bool>>) {
-        let in_doubt = Rc::<Cell<bool>>::default();
-        (Client { inner: self.inner.clone(), in_doubt: in_doubt.clone() }, in_doubt)
+        let call = self.clone();
+        let in_doubt = call.in_doubt.clone();
+        (call, in_doubt)
     }
 
     /// When the call that starts now must end: `deadlineMs` is one budget for everything a
@@ -585,7 +586,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, &hold, early, &Wire::Plain, &build, |r| {
+                        sign_in(&env, &settings, (&hold, client_secret.expose()), early, &Wire::Plain, &build, |r| {
                             let now = env.now_ms();
                             pinelabs::parse_access_token(r, now).map(|t| AccessToken { expires_at_ms: issued_expiry(t.expires_at_ms, now), ..t })
                         })
@@ -604,7 +605,7 @@ impl<E: Env> Client<E> {
                     let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, service_code.expose()));
-                        let opened = sign_in(&env, &settings, &hold, early, &Wire::Opened(&key), &build, |r| {
+                        let opened = sign_in(&env, &settings, (&hold, service_code.expose()), early, &Wire::Opened(&key), &build, |r| {
                             let now = env.now_ms();
                             alliancepay::parse_session(r, now).map(|s| Session { expires_at_ms: issued_expiry(s.expires_at_ms, now), ..s })
                         })
@@ -730,13 +731,14 @@ impl Wire<'_> {
 
 /// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
 /// A wait the provider asked for, or its refusal of the credentials, holds the next one (`hold`).
+/// `hold` comes with the secret the sign-in sends, which a refusal kept there must not hold.
 /// `early`: a renewal while the credential is still valid, which serves should this fail
 /// (`after_failed_renewal`). It makes one attempt: retries and their waits (a throttle's
 /// `Retry-After`, up to a minute) would hold every call that joined it, for no gain.
 async fn sign_in<E: Env, T>(
     env: &E,
     settings: &Settings,
-    hold: &SignInHold,
+    (hold, secret): (&SignInHold, &str),
     early: bool,
     wire: &Wire<'_>,
     build: &dyn Fn() -> Result<HttpRequest>,
@@ -781,8 +783,8 @@ async fn sign_in<E: Env, T>(
         e.retry_after_ms = e.retry_after_ms.or(wait);
         let e = as_sign_in_failure(e);
         if matches!(e.code, ErrorCode::Authentication | ErrorCode::CredentialsRevoked | ErrorCode::Permission) {
-            hold.until.set(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS));
-            *hold.refusal.borrow_mut() = Some(e.clone());
+            hold.until.set(hold.until.get().max(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS)));
+            *hold.refusal.borrow_mut() = Some(e.clone().redact(&[secret]));
         }
         e
     })?;

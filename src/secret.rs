@@ -24,9 +24,10 @@ impl Secret {
 }
 
 /// Wiped when dropped. What is wiped: this value, the config's text once read, JWE keys and shared
-/// secrets, the requests that carry them (`HttpRequest`'s drop) and the forms redaction matches.
-/// Not wiped: redaction's working copies, the replies (a sign-in's holds the access token) and the
-/// parsed config's fields, freed as they are; the caller's own config object stays in JS anyway.
+/// secrets, the requests that carry them (`HttpRequest`'s drop), replies up to 16 KiB (a
+/// sign-in's holds the access token) and the forms redaction matches. Not wiped: redaction's
+/// working copies, larger replies and the parsed config's fields, freed as they are; the caller's
+/// own config object stays in JS anyway.
 impl Drop for Secret {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.0);

@@ -194,8 +194,10 @@ pub fn list_page_request(base_url: &str, customer_id: &str, offset: u32, page_si
 pub struct ListPosition {
     pub offset: u32,
     pub last_id: Option<u64>,
-    /// Tokens handed out so far, which `maxPages` caps: fewer than `offset` once rows handed out
-    /// were removed (a clean-up job deleting what it iterates), which keeps the offset low.
+    /// Tokens handed out so far: fewer than `offset` once rows handed out were removed (a clean-up
+    /// job deleting what it iterates keeps the offset low). `maxPages` caps the larger of the two,
+    /// so that neither deletions nor an endpoint that ignores `offset` (each page the same rows,
+    /// nothing new handed out) page on without end.
     pub handed: u64,
 }
 
@@ -227,7 +229,7 @@ pub fn page_start(pos: ListPosition, page_size: u32) -> u32 {
 /// The listing's end shows only as a short page, so the page after `max_pages` full ones is read
 /// only to see that it holds nothing new. A cursor past it is refused before any request.
 pub fn check_page_cap(pos: ListPosition, page_size: u32, max_pages: u32) -> Result<()> {
-    if pos.handed > u64::from(max_pages) * u64::from(page_size) {
+    if pos.handed.max(u64::from(pos.offset)) > u64::from(max_pages) * u64::from(page_size) {
         return Err(page_cap_error(page_size, max_pages));
     }
     Ok(())
@@ -296,14 +298,15 @@ impl PageRead {
             }
             tokens.drain(..seen);
         }
-        // Tokens past the cap (counted as handed out, not by offset): those within it are handed
+        // Tokens past the cap (counted as `ListPosition::handed` says): those within it are handed
         // out, and the next page stops.
         let cap = u64::from(self.max_pages) * u64::from(page_size);
         let first = u64::from(self.start) + (rows - tokens.len()) as u64;
+        let counted = self.pos.handed.max(first);
         let mut read_to = u64::from(self.start) + rows as u64;
         let mut more = rows == page_size as usize;
-        if !tokens.is_empty() && self.pos.handed + tokens.len() as u64 > cap {
-            let within = cap.saturating_sub(self.pos.handed) as usize;
+        if !tokens.is_empty() && counted + tokens.len() as u64 > cap {
+            let within = cap.saturating_sub(counted) as usize;
             if within == 0 {
                 return Err(page_cap_error(page_size, self.max_pages));
             }
@@ -824,6 +827,31 @@ mod tests {
         };
         assert_eq!(handed, (1..=10).collect::<Vec<_>>());
         assert!(err.message.contains("2 pages of 5 tokens"), "{}", err.message);
+    }
+
+    /// An endpoint (or a cache before it) that ignores `offset` answers every page with the same
+    /// rows: nothing new is handed out, and the cap on the offset still ends the listing.
+    #[test]
+    fn the_page_cap_ends_a_listing_whose_pages_never_move_on() {
+        let same: Vec<Token> = (1..=10).map(|i| Token::new(P, i.to_string())).collect();
+        let (mut cursor, mut requests, mut handed) = (None::<String>, 0, 0);
+        let err = loop {
+            let mut read = match PageRead::new(parse_cursor(cursor.as_deref()).unwrap(), 10, 20) {
+                Ok(read) => read,
+                Err(e) => break e,
+            };
+            let page = loop {
+                requests += 1;
+                assert!(requests < 100, "the listing did not stop");
+                if let Some(page) = read.step(same.clone()).unwrap() {
+                    break page;
+                }
+            };
+            handed += page.tokens.len();
+            cursor = Some(page.next.expect("a full page says there is more"));
+        };
+        assert_eq!((err.code, handed), (ErrorCode::ProviderError, 10));
+        assert!(requests <= 25, "{requests} requests");
     }
 
     /// One page against `ids` (the server's rows, in order) through `PageRead`, and the requests it took.
