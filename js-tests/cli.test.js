@@ -3,7 +3,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,6 +286,55 @@ test('export runs at most 4 x concurrency customers ahead of one that is slow', 
   assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
 });
 
+test('an export stopped by SIGTERM or Ctrl-C says its output is incomplete, and exits 143 or 130; a customer given twice is exported once', async () => {
+  const file = path.join(dir, 'interrupted.txt');
+  writeFileSync(file, Array.from({ length: 10 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  for (const [signal, expected] of [['SIGTERM', 143], ['SIGINT', 130]]) {
+    sandbox.reset();
+    sandbox.fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 4000, pathIncludes: 'cust-gen-5/' });
+    const child = spawn(process.execPath, [BIN, 'export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '-f', 'ndjson'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const until = Date.now() + 5000;
+    while (!stdout.includes('cust-gen-4') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    child.kill(signal);
+    assert.equal(await exited, expected, stderr);
+    assert.match(stderr, new RegExp(`interrupted \\(${signal}\\) after \\d+ of 10 customer\\(s\\); the output is incomplete`));
+    assert.ok(!stdout.includes('cust-gen-9'), 'stopped before the end');
+  }
+  const twice = path.join(dir, 'twice.txt');
+  writeFileSync(twice, 'cust-gen-1\ncust-gen-2\ncust-gen-1\n');
+  const r = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', twice, '-f', 'ndjson']);
+  assert.equal(r.code, 0, r.stderr);
+  const ids = r.stdout.trim().split('\n').map((l) => JSON.parse(l).id);
+  assert.equal(new Set(ids).size, ids.length, 'no token twice');
+  assert.match(r.stderr, /1 repeated customer id\(s\) in --input, each exported once/);
+  assert.match(r.stderr, /from 2 of 2 customer\(s\)/);
+  // A failing id of megabytes (a file with no line breaks) is not echoed whole in the note.
+  const long = path.join(dir, 'long-id.txt');
+  writeFileSync(long, 'x'.repeat(100_000));
+  const failed = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', long]);
+  assert.match(failed.stderr, /failed: customer "x{80}…"/);
+  assert.ok(failed.stderr.length < 2000, `${failed.stderr.length} bytes on stderr`);
+});
+
+test('set-status whose change was made but whose result cannot be written exits 5, not 3', async () => {
+  const full = openSync('/dev/full', 'w');
+  try {
+    const child = spawn(process.execPath, [BIN, 'set-status', ...sbx(), '-p', 'alliancepay', '-t', 'SRrSBe5DOb7lrZ_FS46fihty', '-s', 'SUSPENDED', '-f', 'json'], { env: cleanEnv(), stdio: ['ignore', full, 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 5, stderr);
+    assert.match(stderr, /cannot write to stdout \(ENOSPC\); the change was made/);
+  } finally {
+    closeSync(full);
+  }
+  const got = await cli(['get', ...sbx(), '-p', 'alliancepay', '-t', 'SRrSBe5DOb7lrZ_FS46fihty', '-f', 'json']);
+  assert.equal(JSON.parse(got.stdout).status, 'SUSPENDED');
+});
+
 test('an export whose reader closes stdout early exits 4 and says the output is incomplete', async () => {
   const file = path.join(dir, 'long.txt');
   writeFileSync(file, Array.from({ length: 300 }, (_, i) => `cust-gen-${i}`).join('\n'));
@@ -372,7 +421,7 @@ test('a change that failed but may have been made exits 5, one refused exits 3',
   const refused = await cli(args);
   assert.equal(refused.code, 3, refused.stderr);
   assert.doesNotMatch(refused.stderr, /applied/);
-  assert.match((await cli(['delete', '--help'])).stdout, / 5 the change failed but was or may have been made/);
+  assert.match((await cli(['delete', '--help'])).stdout, / 5 the change failed, or its result could not be written, but was or may have been made/);
   assert.doesNotMatch((await cli(['list', '--help'])).stdout, / 5 /);
 });
 

@@ -136,7 +136,9 @@ Tokens are written in input order. A customer that fails is reported on stderr a
 goes on; the exit code is then 4 (3 when every customer failed). A failed sign-in (wrong or
 revoked credentials, a merchant key the bank did not encrypt to) stops the export at once, with
 exit 3. A customer throttled past the SDK's retries is tried again (3 times at most) after the
-wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.`,
+wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.
+A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export with a note on
+stderr that the output is incomplete, and exit 130 or 143.`,
     run: runExport,
   },
 };
@@ -156,7 +158,7 @@ Run "paytokens <command> --help" for a command's options.
 ${COMMON_HELP}
 
 Output: data on stdout only; progress, errors and summaries on stderr.
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed but was or may have been made: read the token before repeating it
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 130/143 an export stopped by Ctrl-C/SIGTERM
 
 Examples:
   paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
@@ -174,7 +176,7 @@ ${c.help}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}${CHANGES.has(name) ? ' · 5 the change failed but was or may have been made: read the token before repeating it' : ''}
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early · 130/143 stopped by Ctrl-C/SIGTERM' : ''}${CHANGES.has(name) ? ' · 5 the change failed, or its result could not be written, but was or may have been made: read the token before repeating it' : ''}
 `;
 }
 
@@ -381,6 +383,11 @@ const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f${OBEYED_PAST_C0}]`, 'g');
 const UNPRINTABLE_IN_JSON = new RegExp(`[${OBEYED_PAST_C0}]`, 'g');
 const unicodeEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
+// A customer id as a note shows it: an input line of megabytes is not echoed whole.
+function shortened(text) {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
 function printable(value) {
   return String(value).replace(UNPRINTABLE, unicodeEscape);
 }
@@ -462,6 +469,7 @@ async function runSetStatus(values) {
   const input = { tokenId, status };
   if (values.customer) input.customerId = values.customer;
   const token = await client.updateTokenStatus(input);
+  changed = true;
   if (format === 'json') await write(`${jsonText(token, 2)}\n`);
   else await printTokens([token], format);
   return EXIT.OK;
@@ -496,6 +504,7 @@ async function runDelete(values) {
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
   await client.deleteToken(input);
+  changed = true;
   process.stderr.write(`Deleted token ${printable(tokenId)} at ${client.provider}.\n`);
   return EXIT.OK;
 }
@@ -520,9 +529,18 @@ function readCustomers(file) {
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' || Number.isSafeInteger(x))) {
       throw new UsageError('--input JSON must be an array of customer id strings (or whole numbers below 2^53)');
     }
-    return list.map(String).filter((x) => x.trim() !== '');
+    return once(list.map(String).filter((x) => x.trim() !== ''));
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return once(text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+}
+
+// A customer listed twice is exported once: a bulk job reading the export would otherwise act on
+// each of their tokens twice.
+function once(customers) {
+  const unique = [...new Set(customers)];
+  const repeated = customers.length - unique.length;
+  if (repeated > 0) process.stderr.write(`paytokens export: ${repeated} repeated customer id(s) in --input, each exported once.\n`);
+  return unique;
 }
 
 // One status line on stderr, redrawn in place with \r (padded, so no terminal escapes are needed
@@ -621,6 +639,15 @@ async function runExport(values) {
   };
 
   exporting = true;
+  // Ctrl-C or a TERM: what was written ends on a whole record, which would read as a finished
+  // export. Say it is not, and leave with the shell's code for the signal (130, 143).
+  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
+    process.once(signal, () => {
+      progress.clear();
+      process.stderr.write(`paytokens export: interrupted (${signal}) after ${progress.done} of ${customers.length} customer(s); the output is incomplete.\n`);
+      process.exit(128 + number);
+    });
+  }
   if (format === 'json') await write('[');
   if (format === 'csv') await write(CSV_HEADER);
   progress.draw(true);
@@ -670,7 +697,7 @@ async function runExport(values) {
         results[index] = [];
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
-        progress.note(`failed: customer ${printable(JSON.stringify(customerId))}: ${describe(thrown)}`);
+        progress.note(`failed: customer ${printable(JSON.stringify(shortened(customerId)))}: ${describe(thrown)}`);
         if (stops(thrown) && !stoppedBy) {
           stoppedBy = thrown;
           next = customers.length;
@@ -799,16 +826,20 @@ async function main(argv) {
 process.stderr.on('error', () => {});
 
 // A closed pipe (`paytokens list … | head`) is the reader's choice, not an error worth a stack
-// trace; but an export cut off that way is incomplete, and says so with exit 4.
+// trace; but an export cut off that way is incomplete, and says so with exit 4. `changed`: set-status
+// or delete made its change, after which a failed write of the result is exit 5, not "nothing was
+// changed".
 let exporting = false;
+let changed = false;
 out.on('error', (err) => {
   if (err.code === 'EPIPE') {
     if (exporting) process.stderr.write('paytokens export: stdout was closed; the export is incomplete.\n');
     process.exit(exporting ? EXIT.PARTIAL : EXIT.OK);
   }
-  process.stderr.write(`paytokens: cannot write to stdout (${err.code ?? err.message})\n`);
-  process.exit(EXIT.PROVIDER);
+  process.stderr.write(`paytokens: cannot write to stdout (${err.code ?? err.message})${changed ? '; the change was made' : ''}\n`);
+  process.exit(exporting ? EXIT.PARTIAL : changed ? EXIT.CHANGED : EXIT.PROVIDER);
 });
+
 
 const code = await main(process.argv.slice(2));
 // Let stdout drain before leaving (pipes are asynchronous in Node).
