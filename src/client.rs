@@ -586,7 +586,7 @@ impl<E: Env> Client<E> {
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, (&hold, client_secret.expose()), early, &Wire::Plain, &build, |r| {
+                        sign_in(&env, &settings, &hold, client_secret.expose(), early, &Wire::Plain, &build, |r| {
                             let now = env.now_ms();
                             pinelabs::parse_access_token(r, now).map(|t| AccessToken { expires_at_ms: issued_expiry(t.expires_at_ms, now), ..t })
                         })
@@ -605,7 +605,7 @@ impl<E: Env> Client<E> {
                     let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, service_code.expose()));
-                        let opened = sign_in(&env, &settings, (&hold, service_code.expose()), early, &Wire::Opened(&key), &build, |r| {
+                        let opened = sign_in(&env, &settings, &hold, service_code.expose(), early, &Wire::Opened(&key), &build, |r| {
                             let now = env.now_ms();
                             alliancepay::parse_session(r, now).map(|s| Session { expires_at_ms: issued_expiry(s.expires_at_ms, now), ..s })
                         })
@@ -731,14 +731,15 @@ impl Wire<'_> {
 
 /// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
 /// A wait the provider asked for, or its refusal of the credentials, holds the next one (`hold`).
-/// `hold` comes with the secret the sign-in sends, which a refusal kept there must not hold.
+/// `secret` is the one the sign-in sends, which a refusal kept in `hold` must not hold.
 /// `early`: a renewal while the credential is still valid, which serves should this fail
 /// (`after_failed_renewal`). It makes one attempt: retries and their waits (a throttle's
 /// `Retry-After`, up to a minute) would hold every call that joined it, for no gain.
 async fn sign_in<E: Env, T>(
     env: &E,
     settings: &Settings,
-    (hold, secret): (&SignInHold, &str),
+    hold: &SignInHold,
+    secret: &str,
     early: bool,
     wire: &Wire<'_>,
     build: &dyn Fn() -> Result<HttpRequest>,
@@ -765,6 +766,8 @@ async fn sign_in<E: Env, T>(
     // call that joined it later may see it end before its own deadline.
     let deadline = deadline_from_now(env, settings);
     let mut opened = None;
+    // Early: its retries spent before it starts. (A throttle without `Retry-After` then holds the
+    // next sign-in for the longest backoff, as after a last retry.)
     let mut retries = if early { settings.retry.max_retries } else { 0 };
     let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
