@@ -372,6 +372,14 @@ test('revoked access gives CREDENTIALS_REVOKED after one attempt', async () => {
   assert.equal(err.providerCode, 'b_auth_token_expired');
   assert.equal(err.retryable, false);
   assert.equal(sandbox().requests.length - before, 1);
+  // Found on a token call, the revocation is held as a refused sign-in is: the session is
+  // dropped, and for 30 s every call gets the same answer without a request.
+  const again = await Promise.all(Array.from({ length: 10 }, () => rejection(client.listTokens({ customerId: 'senderCustomerId' }))));
+  for (const e of again) {
+    assert.deepEqual([e.code, e.providerCode, e.retryable], ['CREDENTIALS_REVOKED', 'b_auth_token_expired', false]);
+    assert.match(e.message, /repeated for 30 s without a new sign-in/);
+  }
+  assert.equal(sandbox().requests.length - before, 1);
 });
 
 test('a resumed session opens none, and onSessionUpdate gets sessions without the private key', async () => {
@@ -559,10 +567,28 @@ test('a merchant key the bank did not encrypt the session to fails the sign-in a
   assert.deepEqual([err.code, err.retryable], ['AUTHENTICATION', false]);
   assert.match(err.message, /^the sign-in failed: its reply is not encrypted to merchantPrivateKey \(is it the key registered at AlliancePay\?\): /);
   assert.ok(!JSON.stringify(err).includes(other.d));
-  assert.equal(authorizations(), 1);
+  // Two sign-ins: a reply damaged on the way fails to unwrap just as this one does.
+  assert.equal(authorizations(), 2);
   // The next calls within 30 s are refused the same way without opening another session.
   const again = await rejection(client.getToken({ tokenId: 'tok', customerId: 'senderCustomerId' }));
   assert.deepEqual([again.code, again.retryable], ['AUTHENTICATION', false]);
   assert.match(again.message, /this refusal is repeated for 30 s without a new sign-in/);
-  assert.equal(authorizations(), 1);
+  assert.equal(authorizations(), 2);
+});
+
+test('a sign-in reply damaged on the way is not taken for a wrong merchant key: one more sign-in opens the session', async () => {
+  let damaged = 0;
+  const damaging = async (url, init) => {
+    const res = await fetch(url, init);
+    if (!String(url).includes('authorize_virtual_device') || damaged > 0) return res;
+    damaged += 1;
+    const { jwe } = await res.json();
+    const parts = jwe.split('.');
+    // One character of the wrapped content key: AES-KW's integrity check fails, as for another key.
+    parts[1] = (parts[1][0] === 'A' ? 'B' : 'A') + parts[1].slice(1);
+    return new Response(JSON.stringify({ jwe: parts.join('.') }), { status: res.status, headers: { 'content-type': 'application/json' } });
+  };
+  const client = clientFor(sandbox(), 'alliancepay', { fetch: damaging });
+  assert.ok((await client.listTokens({ customerId: 'senderCustomerId' })).length > 0);
+  assert.deepEqual([damaged, authorizations()], [1, 2]);
 });

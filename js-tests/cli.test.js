@@ -358,6 +358,29 @@ test('export stops at wrong credentials instead of signing in once per customer'
   assert.ok(signIns <= 4, `${signIns} sign-in requests`);
 });
 
+test('export stops after 3 customers in a row cannot reach the provider, instead of trying each one', async () => {
+  const { pinelabs } = sandbox.credentials;
+  const file = path.join(dir, 'unreachable.txt');
+  writeFileSync(file, Array.from({ length: 40 }, (_, i) => `cust-gen-${i}`).join('\n'));
+  // Port 9 (discard) on loopback: nothing listens, so every attempt is refused at once.
+  const env = { PINELABS_CLIENT_ID: pinelabs.clientId, PINELABS_CLIENT_SECRET: pinelabs.clientSecret, PINELABS_BASE_URL: 'http://127.0.0.1:9' };
+  const r = await cli(['export', '-p', 'pinelabs', '-i', file, '-n', '2', '--max-retries', '0', '-f', 'ndjson'], { env });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /Stopped after [345] of 40 customer\(s\): NETWORK.*3 customers in a row could not reach pinelabs/s);
+  assert.ok((r.stderr.match(/failed: customer/g) ?? []).length <= 4, r.stderr);
+  assert.equal(r.stdout, '');
+  // One success between failures starts the count again: a provider that answers some customers
+  // is not down, and the export goes on (exit 4).
+  const mixed = path.join(dir, 'mixed.txt');
+  writeFileSync(mixed, ['cust-v1-0811030624-aa-RBDgpR', 'cust-nope-1', 'cust-nope-2', 'cust-v1-statuses', 'cust-nope-3', 'cust-nope-4'].join('\n'));
+  sandbox.fault({ provider: 'pinelabs', scenario: 'reset', pathIncludes: '/customer/cust-nope', times: Infinity });
+  const m = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', mixed, '-n', '1', '--max-retries', '0', '-f', 'ndjson']);
+  assert.equal(m.code, 4, m.stderr);
+  assert.ok(!/Stopped after/.test(m.stderr), m.stderr);
+  assert.match(m.stderr, /Exported \d+ token\(s\) from 2 of 6 customer\(s\) at pinelabs; 4 failed/);
+  assert.equal((m.stderr.match(/failed: customer "cust-nope-\d": NETWORK/g) ?? []).length, 4, m.stderr);
+});
+
 test('export stops at a merchant key the bank did not encrypt to, or one WebCrypto refuses, and says a request was sent', async () => {
   const file = path.join(dir, 'ap-many.txt');
   writeFileSync(file, Array.from({ length: 40 }, (_, i) => `ap-${i}`).join('\n'));

@@ -35,7 +35,8 @@ test('a closed client sends nothing: its calls reject with ABORTED, and capabili
 });
 
 // The requests that carried a credential are wiped once sent: after close(), wasm memory holds no
-// copy of the bearer token or the session's refresh token of a client that only listed.
+// copy of the bearer token, the session's refresh token, or the merchant key's `d` (read by the
+// config's option check and handed to WebCrypto as a JWK) of a client that only listed.
 test('after close(), the credentials a listing sent are nowhere in wasm memory', async () => {
   const occurrences = (needle) => {
     const memory = Buffer.from(initSync({ module: new Uint8Array() }).memory.buffer);
@@ -53,7 +54,9 @@ test('after close(), the credentials a listing sent are nowhere in wasm memory',
   await alliancepay.listTokens({ customerId: 'senderCustomerId' });
   alliancepay.close();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.deepEqual([occurrences(bearer), occurrences(saved.refreshToken)], [0, 0]);
+  const { d } = sandbox().credentials.alliancepay.merchantPrivateKey;
+  assert.ok(d?.length > 40);
+  assert.deepEqual([occurrences(bearer), occurrences(saved.refreshToken), occurrences(d)], [0, 0, 0]);
 });
 
 test('a call in flight when its client is closed runs to its end', async () => {

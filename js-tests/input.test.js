@@ -103,6 +103,12 @@ test('an option a call does not have, or a misspelt config option, is INVALID_IN
   const typo = await rejection(client.getToken({ tokenID: 'x', customerId: 'c' }));
   assert.equal(typo.code, 'INVALID_INPUT');
   assert.equal(typo.message, 'input.tokenID: is not an option; did you mean tokenId?');
+  // `id`, what a Token calls it, is the name tried first.
+  const byId = await rejection(client.getToken({ id: 'x', customerId: 'c' }));
+  assert.equal(byId.message, 'input.id: is not an option; did you mean tokenId?');
+  // Missing fields and wrong types in JavaScript's words, the field named.
+  assert.throws(() => createClient({ provider: 'pinelabs', clientId: undefined, clientSecret: 's' }), { code: 'INVALID_INPUT', message: 'config.clientId: is required' });
+  assert.throws(() => clientFor(sb, 'pinelabs', { timeoutMs: '5000' }), { code: 'INVALID_INPUT', message: 'config.timeoutMs: expected a whole number' });
   const query = await rejection(clientFor(sb, 'chargeover').queryTokens({ where: [{ field: 'customer_id', op: 'EQUALS', value: 1, values: [2] }] }));
   assert.equal(query.message, 'query.where[0].values: is not an option; did you mean value?');
   // A key that is no option name nor a near miss may be a pasted secret or card number: not echoed.

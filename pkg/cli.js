@@ -19,6 +19,11 @@ const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
 // customer again; a longer wait than this stops the export instead.
 const THROTTLE_TRIES = 3;
 const MAX_THROTTLE_PAUSE_MS = 5 * 60_000;
+// Customers in a row that could not reach the provider (each after the SDK's own retries), with
+// none listed between them, that stop an export: the provider is down or the address is wrong,
+// and every later customer would fail the same way, slowly.
+const UNREACHABLE_IN_A_ROW = 3;
+const UNREACHABLE = new Set(['NETWORK', 'TIMEOUT']);
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
 
 class UsageError extends Error {}
@@ -137,6 +142,7 @@ goes on; the exit code is then 4 (3 when every customer failed). A failed sign-i
 revoked credentials, a merchant key the bank did not encrypt to) stops the export at once, with
 exit 3. A customer throttled past the SDK's retries is tried again (3 times at most) after the
 wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.
+So do 3 customers in a row that cannot reach the provider (NETWORK or TIMEOUT), with exit 3.
 A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export with a note on
 stderr that the output is incomplete, and exit 130 or 143.`,
     run: runExport,
@@ -659,6 +665,7 @@ async function runExport(values) {
   // the provider. So does a throttle longer than a pause is worth.
   let stoppedBy = null;
   let pauseUntil = 0;
+  let unreachableInARow = 0;
   const stops = (err) => CREDENTIAL_FAILURES.has(err?.code) || configRefused(err)
     || (err?.code === 'RATE_LIMITED' && err.retryAfterMs > MAX_THROTTLE_PAUSE_MS);
   const listOne = async (customerId) => {
@@ -693,12 +700,14 @@ async function runExport(values) {
       try {
         results[index] = await listOne(customerId);
         progress.tokens += results[index].length;
+        unreachableInARow = 0;
       } catch (thrown) {
         results[index] = [];
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
         progress.note(`failed: customer ${printable(JSON.stringify(shortened(customerId)))}: ${describe(thrown)}`);
-        if (stops(thrown) && !stoppedBy) {
+        unreachableInARow = UNREACHABLE.has(thrown?.code) ? unreachableInARow + 1 : 0;
+        if ((stops(thrown) || unreachableInARow >= UNREACHABLE_IN_A_ROW) && !stoppedBy) {
           stoppedBy = thrown;
           next = customers.length;
         }
@@ -715,7 +724,9 @@ async function runExport(values) {
   progress.finish();
   if (stoppedBy) {
     const tried = progress.done;
-    const then = stoppedBy.code === 'RATE_LIMITED' ? 'Run again once the wait is over' : 'Fix the credentials or the config and run again';
+    const then = stoppedBy.code === 'RATE_LIMITED' ? 'Run again once the wait is over'
+      : UNREACHABLE.has(stoppedBy.code) ? `${UNREACHABLE_IN_A_ROW} customers in a row could not reach ${client.provider}; check its base URL and the network, and run again`
+        : 'Fix the credentials or the config and run again';
     process.stderr.write(`Stopped after ${tried} of ${customers.length} customer(s): ${describe(stoppedBy)}. ${then}.\n`);
     return EXIT.PROVIDER;
   }

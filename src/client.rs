@@ -81,6 +81,15 @@ struct SignInHold {
     refusal: RefCell<Option<Error>>,
 }
 
+impl SignInHold {
+    /// The merchant's credentials refused (redacted already): repeated for 30 s, never shortening
+    /// a longer hold.
+    fn hold_refusal<E: Env>(&self, env: &E, refused: Error) {
+        self.until.set(self.until.get().max(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS)));
+        *self.refusal.borrow_mut() = Some(refused);
+    }
+}
+
 enum Connector {
     Pinelabs { client_id: String, client_secret: Secret, token: Credential<AccessToken> },
     /// `owner` marks the sessions this client saves and accepts (`alliancepay::session_owner`).
@@ -384,7 +393,7 @@ impl<E: Env> Client<E> {
                     )
                     .with_provider(self.provider()));
                 }
-                match self.call(deadline, Safety::Write, build, alliancepay::parse_state_update).await {
+                match self.call(deadline, Safety::Write, build, |r| alliancepay::parse_state_update(r, &input.token_id)).await {
                     Ok(()) => Ok(None),
                     // "Not updated" is also the answer to a change already made: a repeat of a
                     // request whose first reply was lost (b_overload_error is retried), or another
@@ -544,6 +553,15 @@ impl<E: Env> Client<E> {
                             return Err(settle(self.redact(e, Some(&grant)), overloaded));
                         }
                         renewed = true;
+                    }
+                    // Access revoked (AlliancePay's idle serviceCode): the session is dead, and
+                    // so is any sign-in for 30 s, as when a sign-in is refused. Otherwise every
+                    // call would spend a refused request on the same session.
+                    Err(e) if e.code == ErrorCode::CredentialsRevoked => {
+                        self.reject(&grant);
+                        let e = settle(self.redact(e, Some(&grant)), overloaded);
+                        self.inner.sign_in_hold.hold_refusal(&self.inner.env, e.clone());
+                        return Err(e);
                     }
                     Err(e) => return Err(settle(self.redact(e, Some(&grant)), overloaded)),
                     Ok(()) => return Ok(()),
@@ -769,7 +787,13 @@ async fn sign_in<E: Env, T>(
     // Early: its retries spent before it starts. (A throttle without `Retry-After` then holds the
     // next sign-in for the longest backoff, as after a last retry.)
     let mut retries = if early { settings.retry.max_retries } else { 0 };
-    let sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    let mut sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    // A reply damaged on the way fails to unwrap as one sealed to another key does. One more
+    // sign-in, before the merchant is sent to check its key (and every call is refused for 30 s).
+    if matches!(&sent, Err(e) if alliancepay::is_sealed_to_another_key(e)) {
+        let mut last = settings.retry.max_retries;
+        sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut last, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    }
     // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
     // have had. Otherwise every call in the meantime would send its own round of sign-ins to a
     // provider that is already refusing them.
@@ -786,8 +810,7 @@ async fn sign_in<E: Env, T>(
         e.retry_after_ms = e.retry_after_ms.or(wait);
         let e = as_sign_in_failure(e);
         if matches!(e.code, ErrorCode::Authentication | ErrorCode::CredentialsRevoked | ErrorCode::Permission) {
-            hold.until.set(hold.until.get().max(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS)));
-            *hold.refusal.borrow_mut() = Some(e.clone().redact(&[secret]));
+            hold.hold_refusal(env, e.clone().redact(&[secret]));
         }
         e
     })?;

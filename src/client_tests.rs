@@ -283,6 +283,12 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
     assert!(err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
+    // An empty 200 confirms nothing (the documented reply names the token); only a 204 says done.
+    let (r, n) = delete(vec![status(200, "")]);
+    let err = r.unwrap_err();
+    assert_eq!((err.code, err.write_outcome, n), (ErrorCode::Decode, Some(WriteOutcome::Unknown), 1));
+    assert!(err.message.contains("the delete reply is empty") && err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
+    assert!(delete(vec![status(204, "")]).0.is_ok());
     // ...and so is one refused unread for its size; under a 5xx it only may have been.
     let large = |status| Err(TransportFault { kind: FaultKind::TooLarge, detail: "the reply is larger than 32 MiB".into(), status: Some(status), headers: Vec::new() });
     let (r, n) = delete(vec![large(200)]);

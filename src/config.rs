@@ -353,7 +353,16 @@ fn field_error(root: &str, text: &str, e: &serde_json::Error) -> Error {
         let parent = if parent.is_empty() { root.to_string() } else { format!("{root}.{parent}") };
         return unknown_option(&field, &parent, key, &expected);
     }
-    Error::invalid_input(&field, &describe_serde_error(&message))
+    // The name is one of the SDK's own fields, never the caller's text.
+    if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split_once('`')).map(|(name, _)| name) {
+        return Error::invalid_input(&format!("{field}.{missing}"), "is required");
+    }
+    let mut described = describe_serde_error(&message);
+    // A JWK or a saved session read from a file or an environment variable is still its text.
+    if described == "expected an object" && message.starts_with("invalid type: string") {
+        described.push_str(", not its JSON text (JSON.parse it first)");
+    }
+    Error::invalid_input(&field, &described)
 }
 
 /// serde's "unknown field `signal`, expected one of `tokenId`, `customerId`", taken apart.
@@ -370,14 +379,15 @@ const OPTION_NAMES: &[&str] = &[
     "provider", "environment", "baseUrl", "timeoutMs", "maxRetries", "deadlineMs", "clientId", "clientSecret", "serviceCode", "merchantId",
     "merchantPrivateKey", "session", "encryption", "username", "password", "pageSize", "maxPages", "apiKey", "customerId", "tokenId",
     "accountId", "phone", "email", "includeRaw", "status", "token", "label", "paymentMethod", "brand", "expiryMonth", "expiryYear", "gateway",
-    "where", "order", "offset", "limit", "field", "op", "value", "direction", "signal", "fetch", "onSessionUpdate",
+    "where", "order", "offset", "limit", "field", "op", "value", "direction", "signal", "fetch", "onSessionUpdate", "id",
 ];
 
 /// A `key` (at `field`, inside `parent`) that is not one of `options`. The key is named only when
 /// it is an option name or a near miss of one of `options`: anything else may be a secret or a
 /// card number pasted in as a key.
 fn unknown_option(field: &str, parent: &str, key: &str, options: &[&str]) -> Error {
-    let meant = options.iter().find(|o| o.eq_ignore_ascii_case(key) || near_miss(key, o));
+    // `id` is what a token calls its id, and the name callers try first for `tokenId`.
+    let meant = options.iter().find(|o| o.eq_ignore_ascii_case(key) || near_miss(key, o) || (key == "id" && **o == "tokenId"));
     let named = OPTION_NAMES.contains(&key) || meant.is_some();
     match (named, meant) {
         // Where callers first look for cancellation; it has a place of its own.
@@ -410,6 +420,31 @@ fn near_miss(a: &str, b: &str) -> bool {
     row[b.len()] <= 2
 }
 
+/// The config's keys alone. Its values are skipped unread: read into a `Value`, the secrets among
+/// them (a merchant key's `d`) would be copied into strings that are freed unwiped.
+struct OptionNames(Vec<String>);
+
+impl<'de> Deserialize<'de> for OptionNames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OptionNames;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of options")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<OptionNames, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(OptionNames(keys))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 /// A config key no option has (`deadlineMS`, `timeout`) would otherwise be dropped without a word,
 /// and the call would run without the deadline its author meant to set.
 fn check_known_options(provider: Provider, text: &str) -> Result<()> {
@@ -421,9 +456,8 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
         Provider::Chargeover => &["username", "password", "pageSize", "maxPages"],
         Provider::Payerly => &["apiKey"],
     };
-    // Read as the JSON object type the crate already reads elsewhere: no new reader in the wasm.
-    let keys: serde_json::Map<String, serde_json::Value> = read_fields("config", text)?;
-    let Some(unknown) = keys.keys().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
+    let OptionNames(keys) = read_fields("config", text)?;
+    let Some(unknown) = keys.iter().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
     let options: Vec<&str> = COMMON.iter().chain(own).copied().collect();
     let near = options.iter().any(|o| o.eq_ignore_ascii_case(unknown) || near_miss(unknown, o));
     if !near && OPTION_NAMES.contains(&unknown.as_str()) {
@@ -519,7 +553,16 @@ fn describe_serde_error(message: &str) -> String {
     // serde_json adds where in the text it stopped; the field path says more.
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
     if let Some(expected) = crate::error::serde_expected(message) {
-        format!("expected {expected}")
+        // In JavaScript's words, not Rust's type names.
+        let plain = match expected {
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+            "f32" | "f64" => "a number",
+            "a sequence" => "an array",
+            "a map" => "an object",
+            e if e.starts_with("struct ") => "an object",
+            e => e,
+        };
+        format!("expected {plain}")
     } else if let Some(field) = message.strip_prefix("missing field ") {
         format!("missing field {field}")
     } else if message.starts_with("unknown variant") {
@@ -608,7 +651,7 @@ mod tests {
     #[test]
     fn errors_name_the_field_and_hide_the_value() {
         let cases = [
-            (json!({"provider": "pinelabs", "clientSecret": "s"}), "config: missing field `clientId`"),
+            (json!({"provider": "pinelabs", "clientSecret": "s"}), "config.clientId: is required"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": 918273645}), "config.clientSecret: expected a string"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": ""}), "config.clientSecret: is required"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": 0}), "config.timeoutMs: must be 1–600000"),
@@ -616,7 +659,9 @@ mod tests {
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "baseUrl": "http://evil.example"}), "config.baseUrl: must use https (plain http is allowed only for localhost)"),
             (json!({"provider": "nope"}), "config.provider: must be one of alliancepay, chargeover, pinelabs, payerly"),
             (json!({"clientId": "x"}), "config.provider: is required"),
-            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": "soon"}), "config.timeoutMs: expected u32"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": "soon"}), "config.timeoutMs: expected a whole number"),
+            (json!({"provider": "alliancepay", "serviceCode": "s", "merchantPrivateKey": "{\"kty\":\"EC\"}"}), "config.merchantPrivateKey: expected an object, not its JSON text (JSON.parse it first)"),
+            (json!({"provider": "alliancepay", "serviceCode": "s", "merchantPrivateKey": {"kty": "EC", "crv": "P-384", "x": "x", "y": "y"}}), "config.merchantPrivateKey.d: is required"),
             (json!({"provider": "chargeover", "username": "u", "password": "p"}), "config.baseUrl: is required for ChargeOver (https://<instance>.chargeover.com/api/v3)"),
             (json!({"provider": "chargeover", "username": "u", "password": "p", "baseUrl": "https://x.chargeover.com/api/v3", "maxPages": 100_001}), "config.maxPages: must be 1–100000"),
         ];
@@ -642,7 +687,7 @@ mod tests {
         let message = r#"unknown variant `x, expected hunter2`, expected `sandbox` or `production`"#;
         assert!(!describe_serde_error(message).contains("hunter2"), "{}", describe_serde_error(message));
         let message = r#"invalid type: string "a, expected hunter2", expected u32 at line 1 column 9"#;
-        assert_eq!(describe_serde_error(message), "expected u32");
+        assert_eq!(describe_serde_error(message), "expected a whole number");
     }
 
     #[test]

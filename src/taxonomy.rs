@@ -137,7 +137,10 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     err.outcome_unknown = status == 408
         || status >= 500
         || (rule.is_none() && (200..300).contains(&status))
-        || matches!((provider, provider_code), (Provider::Alliancepay, Some("b_unknown_error" | "b_service_unavailable")) | (Provider::Pinelabs, Some("INTERNAL_ERROR")));
+        || matches!((provider, provider_code), (Provider::Alliancepay, Some("b_unknown_error")) | (Provider::Pinelabs, Some("INTERNAL_ERROR")))
+        // Documented under 404: the bank found no service to take the request, so nothing ran.
+        // Under another status (inside a 200) it may have failed part way.
+        || (provider == Provider::Alliancepay && provider_code == Some("b_service_unavailable") && status != 404);
     err
 }
 
@@ -167,7 +170,8 @@ mod tests {
         }
     }
 
-    /// What says a write's outcome is unknown: the status, or AlliancePay's own code in any status.
+    /// What says a write's outcome is unknown: the status, or AlliancePay's own code (under any status
+    /// but the one a code is documented with when that one says nothing ran).
     #[test]
     fn server_failures_are_known_by_status_or_by_alliancepays_code() {
         assert!(classify(Provider::Pinelabs, 500, None, "m").outcome_unknown);
@@ -175,6 +179,7 @@ mod tests {
         assert!(!classify(Provider::Chargeover, 400, None, "m").outcome_unknown);
         assert!(classify(Provider::Alliancepay, 200, Some("b_unknown_error"), "m").outcome_unknown);
         assert!(classify(Provider::Alliancepay, 200, Some("b_service_unavailable"), "m").outcome_unknown);
+        assert!(!classify(Provider::Alliancepay, 404, Some("b_service_unavailable"), "m").outcome_unknown, "documented under 404: nothing ran");
         assert!(!classify(Provider::Alliancepay, 200, Some("b_invalid_request"), "m").outcome_unknown);
         assert!(classify(Provider::Alliancepay, 200, Some("b_gateway_timeout"), "m").outcome_unknown);
         assert!(classify(Provider::Pinelabs, 200, None, "m").outcome_unknown);

@@ -303,15 +303,29 @@ mod fetch {
 
         fn session_opened(&self, session: &crate::config::AlliancePaySession) {
             let Some(callback) = &self.on_session_update else { return };
-            // The one place a session secret is exposed on purpose: the caller persists it.
-            let plain = serde_json::json!({
-                "deviceId": session.device_id,
-                "refreshToken": session.refresh_token.expose(),
-                "serverPublic": session.server_public,
-                "expiresAt": session.expires_at,
-                "issuedFor": session.issued_for,
-            });
-            if let Ok(value) = js_sys::JSON::parse(&plain.to_string()) {
+            // The one place a session secret is exposed on purpose: the caller persists it. Written
+            // as text into one buffer, wiped once handed over (a `Value` would leave copies).
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Plain<'a> {
+                device_id: &'a str,
+                refresh_token: &'a str,
+                server_public: &'a serde_json::Value,
+                expires_at: &'a str,
+                issued_for: Option<&'a str>,
+            }
+            let plain = Plain {
+                device_id: &session.device_id,
+                refresh_token: session.refresh_token.expose(),
+                server_public: &session.server_public,
+                expires_at: &session.expires_at,
+                issued_for: session.issued_for.as_deref(),
+            };
+            let mut text = zeroize::Zeroizing::new(Vec::with_capacity(4096));
+            if serde_json::to_writer(&mut *text, &plain).is_err() {
+                return;
+            }
+            if let Ok(value) = js_sys::JSON::parse(std::str::from_utf8(&text).unwrap_or("null")) {
                 // A throwing callback must not fail the call that opened the session.
                 let _ = callback.call1(&JsValue::UNDEFINED, &value);
             }

@@ -115,7 +115,7 @@ fn alliancepay_replies() {
         every_status(body, |r| {
             let _ = alliancepay::parse_token_list(r);
             let _ = alliancepay::parse_token(r, "-s9UCfCNN0YMk4ZOyZX8pWAt");
-            let _ = alliancepay::parse_state_update(r);
+            let _ = alliancepay::parse_state_update(r, "t");
             let _ = alliancepay::parse_session(r, 0);
             if let Ok(opened) = futures::executor::block_on(alliancepay::open_reply(r.clone(), &key, false)) {
                 let _ = alliancepay::parse_token_list(&opened);

@@ -121,12 +121,20 @@ impl PrivateKey {
         RecipientKey { platform: PlatformKey::default(), ..self.public.clone() }
     }
 
-    /// The private JWK, for importing into WebCrypto only.
+    /// The private JWK as JSON text, for importing into WebCrypto only. Written into buffers of
+    /// their final size, wiped when dropped: a `Value` and its text would leave `d` in freed memory.
     #[cfg(target_arch = "wasm32")]
-    pub(crate) fn jwk(&self) -> serde_json::Value {
-        let mut jwk = self.public.jwk();
-        jwk["d"] = B64.encode(self.d.as_slice()).into();
-        jwk
+    pub(crate) fn jwk_text(&self) -> Zeroizing<String> {
+        let public = self.public.jwk().to_string();
+        let mut d = Zeroizing::new([0u8; 64]);
+        let written = B64.encode_slice(self.d.as_slice(), d.as_mut_slice()).unwrap_or(0);
+        let d = std::str::from_utf8(&d[..written]).unwrap_or("");
+        let mut text = Zeroizing::new(String::with_capacity(public.len() + d.len() + 7));
+        text.push_str("{\"d\":\"");
+        text.push_str(d);
+        text.push_str("\",");
+        text.push_str(public.strip_prefix('{').unwrap_or(&public));
+        text
     }
 }
 

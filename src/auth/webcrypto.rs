@@ -59,8 +59,8 @@ fn ecdh() -> JsValue {
     alg.into()
 }
 
-fn to_js(value: &serde_json::Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+fn to_js(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// Imports a key once per `cache`.
@@ -117,7 +117,7 @@ pub async fn agree_ephemeral(to: &RecipientKey, _random: &mut dyn FnMut(&mut [u8
 /// key, which is where WebCrypto rejects a point that is not `d`'s.
 pub async fn agree(key: &PrivateKey, epk: &RecipientKey) -> Result<Vec<u8>> {
     let subtle = subtle()?;
-    let private = import(&subtle, || ("jwk", to_js(&key.jwk())), &["deriveBits"], &key.platform, JweError::MerchantKeyRefused).await?;
+    let private = import(&subtle, || ("jwk", to_js(&key.jwk_text())), &["deriveBits"], &key.platform, JweError::MerchantKeyRefused).await?;
     let public = import_public(&subtle, epk).await?;
     derive(&subtle, &public, &private).await
 }

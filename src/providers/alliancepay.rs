@@ -23,7 +23,6 @@ pub struct Session {
     pub device_id: String,
     pub refresh_token: Secret,
     pub server_key: RecipientKey,
-    pub server_public: serde_json::Value,
     pub expires_at_ms: u64,
 }
 
@@ -41,7 +40,8 @@ impl Session {
         AlliancePaySession {
             device_id: self.device_id.clone(),
             refresh_token: self.refresh_token.clone(),
-            server_public: self.server_public.clone(),
+            // Written again from the key read: whatever else the bank put beside it is not saved.
+            server_public: self.server_key.jwk(),
             expires_at: time_fmt::from_epoch_ms(self.expires_at_ms).map(time_fmt::to_iso).unwrap_or_default(),
             issued_for: Some(owner.to_string()),
         }
@@ -65,7 +65,6 @@ impl Session {
             device_id: saved.device_id.clone(),
             refresh_token: saved.refresh_token.clone(),
             server_key,
-            server_public: saved.server_public.clone(),
             expires_at_ms: time_fmt::epoch_ms(expires),
         })
     }
@@ -127,28 +126,27 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         e.renew_auth = false;
         e
     })?;
-    let server_key = RecipientKey::from_jwk(&wire.server_public).map_err(|e| Error::decode(P, format!("serverPublic: {e}")))?;
+    let server_key = RecipientKey::from_jwk(&wire.server_public).map_err(|e| Error::decode(P, format!("serverPublic: {e}")).with_status(resp.status))?;
     // The first of the two timestamps that reads: an unreadable UTC one falls back to Kyiv's.
     let read_time = |t: Option<String>| t.and_then(|t| time_fmt::parse(&java_millis(&t)));
     let expires_at_ms = read_time(wire.token_expiration_date_time.take())
         .or_else(|| read_time(wire.token_expiration.take()))
         .map(|t| resp.local_time(time_fmt::epoch_ms(t), now_ms))
         .or_else(|| guessed_expiry(wire.session_expiration.as_ref()?, resp, now_ms))
-        .ok_or_else(|| Error::decode(P, "the session has no expiry"))?
+        .ok_or_else(|| Error::decode(P, "the session has no expiry").with_status(resp.status))?
         // A saved session states its expiry as a date, which ends at the year 9999.
         .min(time_fmt::MAX_MS as u64);
     // Every call carries both: a session without them would be saved, then refused on resume.
     if wire.device_id.is_empty() || wire.refresh_token.is_empty() {
-        return Err(Error::decode(P, "the session has no deviceId or refreshToken"));
+        return Err(Error::decode(P, "the session has no deviceId or refreshToken").with_status(resp.status));
     }
     if !header_safe(&wire.device_id) || !header_safe(&wire.refresh_token) {
-        return Err(Error::decode(P, "the session's deviceId or refreshToken holds characters a header cannot carry"));
+        return Err(Error::decode(P, "the session's deviceId or refreshToken holds characters a header cannot carry").with_status(resp.status));
     }
     Ok(Session {
         device_id: wire.device_id,
         refresh_token: Secret::new(wire.refresh_token),
         server_key,
-        server_public: wire.server_public,
         expires_at_ms,
     })
 }
@@ -225,7 +223,7 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
         // unwrap means another key is configured. (Later replies go to the same key, so there
         // it can only be a reply tampered with.)
         jwe::JweError::KeyUnwrap if signing_in => {
-            let message = format!("the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay?): JWE: {e}");
+            let message = format!("{NOT_SEALED_TO_OUR_KEY} (is it the key registered at AlliancePay?): JWE: {e}");
             Error::new(ErrorCode::Authentication, message).with_provider(P).with_status(resp.status)
         }
         e => jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)),
@@ -233,6 +231,14 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
     let mut opened = resp;
     opened.body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
     Ok(opened)
+}
+
+const NOT_SEALED_TO_OUR_KEY: &str = "the sign-in failed: its reply is not encrypted to merchantPrivateKey";
+
+/// A sign-in reply the merchant key could not unwrap: sealed to another key, or damaged on the way
+/// (the two fail alike), which one more sign-in tells apart.
+pub(crate) fn is_sealed_to_another_key(err: &Error) -> bool {
+    err.code == ErrorCode::Authentication && err.message.starts_with(NOT_SEALED_TO_OUR_KEY)
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.
@@ -330,7 +336,8 @@ impl From<WireToken<'_>> for Token {
         t.status = w.status.as_deref().map_or(TokenStatus::Unknown, status::from_alliancepay);
         t.provider_status = w.status.as_deref().map(status::provider_word);
         t.customer_id = w.customer_id.map(super::LooseId::into_string);
-        // An id, kept exact like the customer's: compared with config.merchantId and the bank's records.
+        // An id, kept exact like the customer's, for the merchant to compare with the bank's records
+        // (the SDK does not: config.merchantId is accepted but neither sent nor checked).
         t.merchant_id = w.merchant_id;
         t.payment_method = PaymentMethod::Card;
         t.card = Some(card::card_from_pan(w.masked_pan, None));
@@ -365,10 +372,17 @@ struct WireUpdated {
     #[serde(default, deserialize_with = "present")]
     msg_type: bool,
     token_updated: bool,
+    #[serde(default)]
+    token: Option<String>,
 }
 
-pub fn parse_state_update(resp: &HttpResponse) -> Result<()> {
+/// `{tokenUpdated, customerId, token}`. A reply naming another token than the one changed says
+/// nothing about this one (a mixed-up reply at a gateway): the change was accepted, unconfirmed.
+pub fn parse_state_update(resp: &HttpResponse, token_id: &str) -> Result<()> {
     let wire = read(resp, |w: &WireUpdated| w.msg_type)?;
+    if wire.token.as_deref().is_some_and(|t| t != token_id) {
+        return Err(Error::decode(P, "the reply is about another token than the one changed").with_status(resp.status));
+    }
     if wire.token_updated {
         Ok(())
     } else {
@@ -439,9 +453,13 @@ mod tests {
 
     #[test]
     fn doc_state_update_reply_and_token_updated_false() {
-        assert!(parse_state_update(&HttpResponse::new(200, fixture("state_update_doc_example.json"))).is_ok());
-        let err = parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":false,"customerId":"c","token":"t"}"#)).unwrap_err();
+        assert!(parse_state_update(&HttpResponse::new(200, fixture("state_update_doc_example.json")), "-s9UCfCNN0YMk4ZOyZX8pWAt").is_ok());
+        let err = parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":false,"customerId":"c","token":"t"}"#), "t").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidTransition);
+        // Another token's confirmation is not this one's; a reply without the member still counts.
+        let err = parse_state_update(&HttpResponse::new(200, fixture("state_update_doc_example.json")), "other").unwrap_err();
+        assert_eq!((err.code, err.http_status), (ErrorCode::Decode, Some(200)));
+        assert!(parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":true}"#), "t").is_ok());
     }
 
     #[test]
@@ -475,7 +493,7 @@ mod tests {
             let err = parse_token_list(&HttpResponse::new(200, body)).unwrap_err();
             assert_eq!(err.code, ErrorCode::ProviderError, "{body}");
         }
-        let err = parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":true,"msgType":"ERROR","msgText":"no"}"#)).unwrap_err();
+        let err = parse_state_update(&HttpResponse::new(200, r#"{"tokenUpdated":true,"msgType":"ERROR","msgText":"no"}"#), "t").unwrap_err();
         assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "no"));
         // Without it, a reply of another shape is DECODE.
         assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{"result":7}"#)).unwrap_err().code, ErrorCode::Decode);
@@ -501,7 +519,6 @@ mod tests {
             device_id: "dev-1".into(),
             refresh_token: Secret::new("rt-1"),
             server_key: merchant.recipient(),
-            server_public: serde_json::Value::Null,
             expires_at_ms: 0,
         };
         let req = list_tokens_request(BASE, "senderCustomerId").unwrap();
@@ -546,8 +563,10 @@ mod tests {
     fn session_replies_are_decrypted_and_resumable() {
         let (merchant, jwk) = sandbox_merchant_key();
         let public = serde_json::json!({"kty": "EC", "crv": "P-384", "x": jwk["x"], "y": jwk["y"]});
+        // Members beside the key's own (a bank's private half, by mistake) are not saved.
+        let sent_public = serde_json::json!({"kty": "EC", "crv": "P-384", "x": jwk["x"], "y": jwk["y"], "d": jwk["d"], "note": "x"});
         let plain = serde_json::json!({
-            "authToken": "at", "refreshToken": "rt", "deviceId": "dev", "serverPublicKey": public,
+            "authToken": "at", "refreshToken": "rt", "deviceId": "dev", "serverPublicKey": sent_public,
             "tokenExpirationDateTime": "2025-02-27 12:12:34.0430 +0000", "tokenExpiration": "2025-02-27 14:12:34.430+02:00", "sessionExpiration": 60
         });
         let sealed = jwe::encrypt(plain.to_string().as_bytes(), &merchant.recipient(), &mut counter_random()).unwrap();
@@ -561,6 +580,7 @@ mod tests {
         assert_eq!(parse_session(&dated, local).unwrap().expires_at_ms, local + 3_600_430);
         let saved = session.export("owner");
         assert_eq!(saved.expires_at, "2025-02-27T12:12:34.430Z");
+        assert_eq!(saved.server_public, public);
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
         assert_eq!(Session::resume(&saved, "owner").unwrap().device_id, "dev");

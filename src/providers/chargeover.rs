@@ -609,10 +609,11 @@ pub fn parse_created(resp: &HttpResponse) -> Result<String> {
     Ok(id)
 }
 
-/// A 2xx with no body (204) also means deleted.
+/// The envelope with `response: true`, or a 204. ChargeOver sends its envelope on every reply,
+/// so another empty 2xx confirms nothing.
 pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
     if resp.is_success() && resp.body.trim().is_empty() {
-        return Ok(());
+        return super::empty_delete_reply(P, resp);
     }
     check(resp)
 }
@@ -1053,6 +1054,9 @@ mod tests {
         let created = r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#;
         assert_eq!(parse_created(&HttpResponse::new(201, created)).unwrap(), "3529");
         assert!(parse_delete(&HttpResponse::new(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":true}"#)).is_ok());
+        // ChargeOver's envelope comes on every reply: an empty one is a 204 or confirms nothing.
+        assert!(parse_delete(&HttpResponse::new(204, "")).is_ok());
+        assert_eq!(parse_delete(&HttpResponse::new(200, " ")).unwrap_err().code, ErrorCode::Decode);
         for body in ["", "[]", r#"{"code":200,"status":"OK","response":false}"#, r#"{"response":[]}"#, r#"{"status":"OK","response":[{"name":"x"}]}"#] {
             assert_eq!(parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err().code, ErrorCode::Decode, "{body}");
         }

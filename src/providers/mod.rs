@@ -18,6 +18,16 @@ pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(provider: Provider, resp: &'
     serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(provider, &e).with_status(resp.status))
 }
 
+/// A delete's 2xx with nothing in it: a 204 says the token is gone; another status with its body
+/// cut off (a proxy, a dropped connection) confirms nothing, and the call reports the delete as
+/// accepted, outcome unknown.
+pub(crate) fn empty_delete_reply(provider: Provider, resp: &HttpResponse) -> Result<()> {
+    if resp.status == 204 {
+        return Ok(());
+    }
+    Err(Error::decode(provider, "the delete reply is empty, where it confirms the token").with_status(resp.status))
+}
+
 /// What a provider's error envelope says, once read.
 #[derive(Default)]
 pub(crate) struct Envelope {
@@ -94,7 +104,7 @@ pub(crate) fn string_field(v: &serde_json::Value, key: &str) -> Option<String> {
 
 /// At most this many rows are read from one reply. A reply of millions of tiny rows (a broken or
 /// hostile endpoint, inside the transport's 32 MiB cap) grew wasm memory to 1.6 GB, which wasm
-/// never gives back; no customer has this many stored tokens, and a ChargeOver page has 500.
+/// never gives back; no customer has this many stored tokens, and a ChargeOver page is far smaller.
 pub(crate) const MAX_ROWS: usize = 10_000;
 
 /// A list of reply rows, refused past `MAX_ROWS` while it is read rather than after.

@@ -276,14 +276,15 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
     Metadata::sharing_keys(|| decode::<WireToken>(P, resp)).map(|w| to_token(w, resp.server_now(local_now_ms))).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
 }
 
-/// `{token_id, customer_id, status, merchant_unique_reference}`; an empty body is taken as the
-/// confirmation too.
+/// `{token_id, customer_id, status, merchant_unique_reference}`, or a 204. Any other empty 2xx
+/// (a proxy that cut the body) confirms nothing: the delete was accepted, and whether it was made
+/// is read from the token.
 pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
     if resp.body.trim().is_empty() {
-        return Ok(());
+        return super::empty_delete_reply(P, resp);
     }
     if resp.body.len() > super::MAX_ENVELOPE {
         return Err(Error::decode(P, "the delete reply is larger than a confirmation can be").with_status(resp.status));
@@ -557,6 +558,7 @@ mod tests {
         let confirmed = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED","merchant_unique_reference":"ref"}"#;
         assert!(parse_delete(&HttpResponse::new(200, confirmed), "t1").is_ok());
         assert!(parse_delete(&HttpResponse::new(204, ""), "t1").is_ok());
+        assert_eq!(parse_delete(&HttpResponse::new(200, ""), "t1").unwrap_err().code, ErrorCode::Decode, "an empty 200 confirms nothing");
         assert_eq!(parse_delete(&HttpResponse::new(200, confirmed), "t2").unwrap_err().code, ErrorCode::Decode, "another token");
         for word in ["deactivated", "DELETED", "REMOVED"] {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
