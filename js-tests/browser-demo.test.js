@@ -289,6 +289,38 @@ test('an error banner shows the code and message for a failing customer', { skip
   assert.equal(await banner.isHidden(), true);
 });
 
+test('a slow lookup can be cancelled, a throttle shows its wait, and a failed lookup is not "0 tokens"', { skip }, async () => {
+  const slow = () => demo.sandbox.fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 20_000, pathIncludes: '/customer/cust-v1-statuses' });
+  const banner = page.locator('#banner');
+  slow();
+  await page.getByRole('radio', { name: 'One provider' }).check();
+  await page.locator('input[name="provider"][value="pinelabs"]').check();
+  await page.getByLabel('Customer ID').fill('cust-v1-statuses');
+  await page.locator('#lookup-button').click();
+  await page.locator('#cancel-button').click();
+  await page.waitForFunction(() => !document.querySelector('#lookup-button[disabled]'));
+  assert.equal(await page.locator('#cancel-button').isHidden(), true);
+  assert.match(await banner.locator('.banner-title').textContent(), /^Lookup cancelled$/);
+  assert.match(await banner.locator('.code').textContent(), /^ABORTED$/);
+  assert.match(await page.locator('#summary').textContent(), /^Cancelled · Pine Labs · cust-v1-statuses/);
+
+  // The next lookup runs as usual.
+  await lookupSingle('pinelabs', 'cust-v1-empty');
+  assert.match(await page.locator('#results-body .empty').textContent(), /No tokens found/);
+  assert.equal(await banner.isHidden(), true);
+
+  // A throttle's wait is shown with the error.
+  expectedFailures.push('/cust-v1-statuses');
+  demo.sandbox.fault({ provider: 'pinelabs', scenario: 'rate_limit', retryAfter: 120, pathIncludes: '/customer/cust-v1-statuses', times: Infinity });
+  await lookupSingle('pinelabs', 'cust-v1-statuses');
+  assert.match(await banner.locator('.code').textContent(), /^RATE_LIMITED$/);
+  assert.match(await banner.textContent(), /safe to retry in 1[12]\d s/);
+  assert.match(await page.locator('#summary').textContent(), /^Lookup failed · Pine Labs/);
+  // The stopped requests are the page's own doing, not failures.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  problems = problems.filter((p) => !/net::ERR_ABORTED/.test(p));
+});
+
 test('the cross-provider view shows tokens from at least three providers, and survives one failing', { skip }, async () => {
   await page.getByRole('radio', { name: 'All providers' }).check();
   await page.getByRole('textbox', { name: 'Pine Labs customer', exact: true }).fill('cust-v1-0811030624-aa-RBDgpR');

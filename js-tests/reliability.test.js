@@ -127,6 +127,12 @@ test('a refused connection gives NETWORK, and says it was refused', async () => 
   assert.equal(err.code, 'NETWORK');
   assert.equal(err.retryable, true);
   assert.match(err.message, /ECONNREFUSED/);
+  // A failure with no code (here port 9, which fetch refuses itself): Node's own reasons, none of
+  // a browser's (CORS, a Content-Security-Policy).
+  const blocked = await rejection(createClient({ provider: 'payerly', apiKey: 'k', baseUrl: 'http://127.0.0.1:9/payerly/v1', maxRetries: 0 }).getToken({ tokenId: 'tok_visa_active' }));
+  assert.equal(blocked.code, 'NETWORK');
+  assert.match(blocked.message, /network, TLS, or a URL fetch refuses, such as a blocked port/);
+  assert.doesNotMatch(blocked.message, /CORS|Content-Security-Policy/);
 });
 
 test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text survives, bad bytes become U+FFFD, a BOM is dropped', async () => {

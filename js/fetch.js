@@ -12,6 +12,11 @@ const TOO_LARGE = { kind: 'too_large', detail: `the reply is larger than ${MAX_R
 // Failures that come before any connection (refused, or a host name that does not resolve): the
 // request never reached the provider, so even a write is safe to send again.
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+// A failed fetch without an error code: a page is told nothing more, and CORS or a
+// Content-Security-Policy is as likely as the network. Node has neither.
+const WHY_UNSENT = typeof process === 'object' && process.versions?.node
+  ? 'network, TLS, or a URL fetch refuses, such as a blocked port'
+  : 'network, TLS, CORS, or a Content-Security-Policy without the host in connect-src';
 
 // The body's bytes, or undefined once they pass MAX_REPLY_BYTES. Read as a stream so that the cap
 // holds while reading: a reply without Content-Length, or a compressed one (whose length says
@@ -53,7 +58,7 @@ function failure(error, timedOut, heard) {
   if (heard !== undefined) return { kind: 'truncated', detail: 'body cut off', ...heard };
   const code = error?.cause?.code;
   if (NOT_SENT.has(code)) return { kind: 'refused', detail: `connection failed (${code})` };
-  return { kind: 'network', detail: code ? `connection failed (${code})` : 'the request failed (network, TLS, CORS, or a Content-Security-Policy without the host in connect-src)' };
+  return { kind: 'network', detail: code ? `connection failed (${code})` : `the request failed (${WHY_UNSENT})` };
 }
 
 export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, readHeaders) {

@@ -542,7 +542,10 @@ impl<E: Env> Client<E> {
                     self.apply(&grant, &mut req)?;
                     Ok(req)
                 };
-                let result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &self.in_doubt, &authorized, &mut *parse).await;
+                let mut result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &self.in_doubt, &authorized, &mut *parse).await;
+                if let Wire::Sealed { encryption, .. } = &wire {
+                    result = result.map_err(|e| alliancepay::encryption_hint(e, *encryption));
+                }
                 match result {
                     Err(e) if e.renew_auth => {
                         // Dropped even when this call gives up: a credential the provider refused
@@ -948,6 +951,8 @@ pub(crate) async fn send_with_retry<E: Env>(
     };
     let mut last: Option<Error> = None;
     let mut overloaded = false;
+    let started = env.now_ms();
+    let mut attempts = 0u32;
     loop {
         // Checked before sealing (no encryption for a request that will not be sent) and after
         // it (AlliancePay's sealing takes time).
@@ -969,6 +974,7 @@ pub(crate) async fn send_with_retry<E: Env>(
         if safety.changes_state() {
             in_doubt.set(true);
         }
+        attempts += 1;
         let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
                 let retry_after = retry_after_of(env, &resp);
@@ -1043,6 +1049,12 @@ pub(crate) async fn send_with_retry<E: Env>(
             }
             None => {
                 err.overloaded_before |= overloaded;
+                // "No reply within 500 ms" after three of them and their waits would understate
+                // how long the call took.
+                if attempts > 1 {
+                    let ms = env.now_ms().saturating_sub(started);
+                    err.message = format!("{} ({attempts} attempts over {}.{} s)", err.message, ms / 1000, ms % 1000 / 100);
+                }
                 let refused_for_time = budget.is_some() && settings.retry.next_delay(*retries, &err, safety, random, None).is_some();
                 if refused_for_time && !err.message.contains("deadlineMs") {
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);

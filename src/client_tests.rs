@@ -462,6 +462,18 @@ fn a_renewed_credential_earns_one_more_attempt_not_a_fresh_set_of_retries() {
     assert_eq!(env.count("/customer/"), 4);
 }
 
+/// The last attempt's "no reply within 500 ms" says how many attempts there were and how long
+/// they took with their waits; one attempt says nothing more.
+#[test]
+fn an_error_after_retries_counts_the_attempts() {
+    let env = scripted(vec![fault(FaultKind::Timeout), fault(FaultKind::Timeout), fault(FaultKind::Timeout)]);
+    let err = list(&env, pinelabs(2, json!({}))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Timeout);
+    assert!(err.message.contains(" (3 attempts over "), "{}", err.message);
+    let env = scripted(vec![fault(FaultKind::Timeout)]);
+    assert!(!list(&env, pinelabs(0, json!({}))).unwrap_err().message.contains("attempts"));
+}
+
 #[test]
 fn a_deadline_bounds_the_whole_call() {
     let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "2"))]);

@@ -115,7 +115,8 @@ pub struct AlliancePayConfig {
     #[serde(default)]
     #[tsify(optional)]
     pub session: Option<AlliancePaySession>,
-    /// How token request bodies are sent; default "jwe".
+    /// How token request bodies are sent; default "jwe". A guess: the bank does not document
+    /// whether its token endpoints are encrypted. Its answer to the wrong choice names this option.
     #[serde(default)]
     #[tsify(optional)]
     pub encryption: Option<Encryption>,

@@ -40,6 +40,7 @@ const state = {
   tokens: [],
   context: null, // { view, provider?, customerId? } of the last lookup
   generation: 0,
+  lookupAbort: null, // the AbortController of the lookup in flight
   // Row actions that ended, by row key, with the order they ended in (`seq`): a lookup answered
   // after an action ended may hold the token as it was before, and must not undo what the row shows.
   seq: 0,
@@ -267,7 +268,9 @@ function updateSummary() {
   const parts = Object.entries(counts).map(([s, n]) => `${n} ${s.toLowerCase()}`);
   const ctx = state.context;
   const who = ctx?.view === 'hub' ? 'across providers' : ctx?.customerId ? `· ${PROVIDERS[ctx.provider].name} · ${ctx.customerId}` : '';
-  $('summary').textContent = ctx ? `${state.tokens.length} token${state.tokens.length === 1 ? '' : 's'} ${who}${parts.length ? ` (${parts.join(', ')})` : ''}` : '';
+  // A lookup that failed found nothing out: "0 tokens" would read as a customer without any.
+  const what = ctx?.failed ? (ctx.cancelled ? 'Cancelled' : 'Lookup failed') : `${state.tokens.length} token${state.tokens.length === 1 ? '' : 's'}`;
+  $('summary').textContent = ctx ? `${what} ${who}${parts.length ? ` (${parts.join(', ')})` : ''}` : '';
 }
 
 function renderLoading(text) {
@@ -299,7 +302,8 @@ const ADVICE = {
   CREDENTIALS_REVOKED: 'These credentials were revoked at the provider; new ones are needed.',
   PERMISSION: 'These credentials may not access this customer or token.',
   NOT_FOUND: 'Check the ID; it may belong to another provider or have been removed.',
-  RATE_LIMITED: 'The provider is rate limiting; wait a moment and try again.',
+  RATE_LIMITED: 'The provider is rate limiting; wait as long as it asked, then try again.',
+  ABORTED: 'The lookup was cancelled; nothing was changed.',
   NETWORK: 'The host could not be reached, or it does not allow calls from this page (CORS). Use a backend proxy for real hosts.',
   TIMEOUT: 'The provider did not answer in time; try again.',
   INVALID_INPUT: 'Check the fields you filled in.',
@@ -310,7 +314,7 @@ const ADVICE = {
 function errorDetails(err) {
   const meta = [err.provider && PROVIDERS[err.provider]?.name, err.httpStatus && `HTTP ${err.httpStatus}`,
     err.providerCode && `provider code ${err.providerCode}`, err.requestId && `request ID ${err.requestId}`,
-    err.retryable && 'safe to retry'].filter(Boolean).join(' · ');
+    err.retryable && (err.retryAfterMs > 0 ? `safe to retry in ${Math.ceil(err.retryAfterMs / 1000)} s` : 'safe to retry')].filter(Boolean).join(' · ');
   return { code: err.code ?? 'ERROR', message: err.message ?? String(err), meta };
 }
 
@@ -499,29 +503,34 @@ function setBusy(busy) {
   if (!busy && (hadFocus || document.activeElement === document.body)) button.focus();
   button.classList.toggle('busy', busy);
   button.setAttribute('aria-busy', String(busy));
+  $('cancel-button').hidden = !busy;
 }
 
 async function lookup(event) {
   event.preventDefault();
-  // Enter in a field submits even while the button is disabled; one lookup at a time.
+  // One lookup at a time: the button is disabled while one runs, and Cancel stops it.
   if ($('lookup-button').disabled) return;
+  const controller = new AbortController();
+  state.lookupAbort = controller;
   hideBanner();
   const generation = ++state.generation;
   const since = state.seq;
   const hub = view() === 'hub';
   let ran = false;
   try {
-    ran = hub ? await lookupHub(generation, since) : await lookupSingle(generation, since);
+    ran = hub ? await lookupHub(generation, since, controller.signal) : await lookupSingle(generation, since, controller.signal);
   } catch (err) {
-    // Not expected (each lookup reports its own failures), but never leave the skeleton up.
+    // The hub's listing stopped by Cancel, or anything unexpected: never leave the skeleton up.
     if (generation === state.generation) {
       state.tokens = [];
-      if (state.context) state.context.failed = true;
+      if (state.context) Object.assign(state.context, { failed: true, cancelled: err?.code === 'ABORTED' });
       renderTokens();
-      showBanner({ title: 'The lookup failed', errors: [{ error: err }] });
+      renderOutcomes({});
+      showBanner({ title: err?.code === 'ABORTED' ? 'Lookup cancelled' : 'The lookup failed', errors: [{ error: err }] });
       ran = true;
     }
   } finally {
+    if (state.lookupAbort === controller) state.lookupAbort = null;
     if (generation === state.generation) {
       setBusy(false);
       if (ran) revealResults();
@@ -542,7 +551,7 @@ function freshest(tokens, since) {
   return out;
 }
 
-async function lookupSingle(generation, since) {
+async function lookupSingle(generation, since, signal) {
   const p = provider();
   const id = $('customer').value.trim();
   const byToken = PROVIDERS[p].lookup === 'token';
@@ -557,7 +566,7 @@ async function lookupSingle(generation, since) {
   announce(`Loading tokens at ${PROVIDERS[p].name}`);
   try {
     const client = clientFor(p);
-    const tokens = byToken ? [await client.getToken({ tokenId: id })] : await client.listTokens({ customerId: id });
+    const tokens = byToken ? [await client.getToken({ tokenId: id }, { signal })] : await client.listTokens({ customerId: id }, { signal });
     if (generation !== state.generation) return;
     state.tokens = freshest(tokens, since).sort(sdk.compareTokens);
     $('outcomes').hidden = true;
@@ -566,14 +575,15 @@ async function lookupSingle(generation, since) {
   } catch (err) {
     if (generation !== state.generation) return;
     state.tokens = [];
-    state.context.failed = true;
+    Object.assign(state.context, { failed: true, cancelled: err?.code === 'ABORTED' });
     renderTokens();
-    showBanner({ title: `Could not load ${byToken ? 'the token' : 'tokens'} for ${id} at ${PROVIDERS[p].name}`, errors: [{ error: err }] });
+    const title = err?.code === 'ABORTED' ? 'Lookup cancelled' : `Could not load ${byToken ? 'the token' : 'tokens'} for ${id} at ${PROVIDERS[p].name}`;
+    showBanner({ title, errors: [{ error: err }] });
   }
   return true;
 }
 
-async function lookupHub(generation, since) {
+async function lookupHub(generation, since, signal) {
   const customers = {};
   for (const p of HUB_PROVIDERS) {
     const v = $(`hub-${p}`).value.trim();
@@ -599,7 +609,7 @@ async function lookupHub(generation, since) {
     }
   }
   const asked = Object.fromEntries(Object.entries(customers).filter(([p]) => !setupFailures[p]));
-  const result = clients.length ? await sdk.createHub(clients).listTokens({ customers: asked }) : { tokens: [], outcomes: {} };
+  const result = clients.length ? await sdk.createHub(clients).listTokens({ customers: asked }, { signal }) : { tokens: [], outcomes: {} };
   if (generation !== state.generation) return;
   const outcomes = { ...result.outcomes, ...setupFailures };
   state.tokens = freshest(result.tokens, since);
@@ -757,6 +767,7 @@ async function start() {
   syncForm({ fillExample: true });
 
   $('lookup').addEventListener('submit', lookup);
+  $('cancel-button').addEventListener('click', () => state.lookupAbort?.abort());
   for (const r of document.querySelectorAll('input[name="view"], input[name="provider"]')) r.addEventListener('change', () => syncForm({ fillExample: true }));
   // Enter in a credential field runs the lookup with the new values rather than reloading the page.
   $('credentials').addEventListener('submit', (e) => {

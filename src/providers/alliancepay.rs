@@ -233,6 +233,19 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
     Ok(opened)
 }
 
+/// [guess] Whether the bank wants token calls' bodies as JWE is not documented (PROVIDERS.md §1.2):
+/// `encryption` defaults to JWE. The bank's answers to the wrong choice are a parse failure (it
+/// read JWE text as JSON) or a decryption failure (it wanted JWE): say which setting to try.
+pub(crate) fn encryption_hint(mut err: Error, encryption: Encryption) -> Error {
+    let hint = match (err.provider_code.as_deref(), encryption) {
+        (Some("b_error_parse_json"), Encryption::Jwe) => "the body was sent as JWE (encryption \"jwe\", the default); if this bank reads token calls as plain JSON, set encryption: \"none\"",
+        (Some("b_encryptor_failed_decrypt_message"), Encryption::None) => "the body was sent as plain JSON (encryption \"none\"); this bank may want it as JWE: remove encryption or set it to \"jwe\"",
+        _ => return err,
+    };
+    err.message = format!("{} ({hint})", err.message);
+    err
+}
+
 const NOT_SEALED_TO_OUR_KEY: &str = "the sign-in failed: its reply is not encrypted to merchantPrivateKey";
 
 /// A sign-in reply the merchant key could not unwrap: sealed to another key, or damaged on the way
@@ -449,6 +462,19 @@ mod tests {
         let r = authorize_request(BASE, "0f8c2a4e-6b1d-4e3f-9a7c-2d5e8b1f4a60");
         assert_eq!(r.url, format!("{BASE}/api-gateway/authorize_virtual_device"));
         assert_eq!(r.header_value("x-api_version"), Some("V1"));
+    }
+
+    #[test]
+    fn the_banks_answer_to_the_wrong_encryption_names_the_setting_to_try() {
+        let refused = |code: &str| crate::taxonomy::classify(P, 400, Some(code), "Bad request");
+        let jwe = encryption_hint(refused("b_error_parse_json"), Encryption::Jwe);
+        assert_eq!(jwe.code, ErrorCode::InvalidInput);
+        assert!(jwe.message.ends_with("set encryption: \"none\")"), "{}", jwe.message);
+        let plain = encryption_hint(refused("b_encryptor_failed_decrypt_message"), Encryption::None);
+        assert!(plain.message.contains("remove encryption or set it to \"jwe\""), "{}", plain.message);
+        // Not the answer to a choice: left as it is.
+        assert_eq!(encryption_hint(refused("b_error_parse_json"), Encryption::None).message, "Bad request");
+        assert_eq!(encryption_hint(refused("b_request_is_not_correct"), Encryption::Jwe).message, "Bad request");
     }
 
     #[test]

@@ -268,6 +268,9 @@ pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<To
     }
 }
 
+/// [guess] PROVIDERS.md §3.2 lists the get-one endpoint without its reply: read as a bare
+/// `CustomerTokenDetail`, the element of the list's `tokens`. Wrapped like the list, it would fail
+/// as DECODE, naming the field.
 pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
     if !resp.is_success() {
         return Err(error(resp));
