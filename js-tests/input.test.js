@@ -109,6 +109,13 @@ test('an option a call does not have, or a misspelt config option, is INVALID_IN
   // Missing fields and wrong types in JavaScript's words, the field named.
   assert.throws(() => createClient({ provider: 'pinelabs', clientId: undefined, clientSecret: 's' }), { code: 'INVALID_INPUT', message: 'config.clientId: is required' });
   assert.throws(() => clientFor(sb, 'pinelabs', { timeoutMs: '5000' }), { code: 'INVALID_INPUT', message: 'config.timeoutMs: expected a whole number' });
+  assert.throws(() => clientFor(sb, 'pinelabs', { timeoutMs: -5 }), { code: 'INVALID_INPUT', message: 'config.timeoutMs: must be a whole number 0 to 4294967295' });
+  // `id` is no provider's option: not "an option for another provider".
+  assert.throws(() => clientFor(sb, 'pinelabs', { id: 1 }), { code: 'INVALID_INPUT', message: /^config\.id: is not an option \(expected provider, / });
+  // A JWK passed as its JSON text is told to parse it; other strings are not.
+  assert.throws(() => clientFor(sb, 'alliancepay', { merchantPrivateKey: '{"kty":"EC"}' }), { message: 'config.merchantPrivateKey: expected an object, not its JSON text (JSON.parse it first)' });
+  const order = await rejection(clientFor(sb, 'chargeover').queryTokens({ order: ['created_at'] }));
+  assert.equal(order.message, 'query.order[0]: expected an object');
   const query = await rejection(clientFor(sb, 'chargeover').queryTokens({ where: [{ field: 'customer_id', op: 'EQUALS', value: 1, values: [2] }] }));
   assert.equal(query.message, 'query.where[0].values: is not an option; did you mean value?');
   // A key that is no option name nor a near miss may be a pasted secret or card number: not echoed.

@@ -21,9 +21,10 @@ const THROTTLE_TRIES = 3;
 const MAX_THROTTLE_PAUSE_MS = 5 * 60_000;
 // Customers in a row that could not reach the provider (each after the SDK's own retries), with
 // none listed between them, that stop an export: the provider is down or the address is wrong,
-// and every later customer would fail the same way, slowly.
+// and every later customer would fail the same way, slowly. A TIMEOUT counts only without a
+// status: a reply whose body was slow came from a provider that answers.
 const UNREACHABLE_IN_A_ROW = 3;
-const UNREACHABLE = new Set(['NETWORK', 'TIMEOUT']);
+const unreachable = (err) => err?.code === 'NETWORK' || (err?.code === 'TIMEOUT' && err.httpStatus === undefined);
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
 
 class UsageError extends Error {}
@@ -706,7 +707,7 @@ async function runExport(values) {
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
         progress.note(`failed: customer ${printable(JSON.stringify(shortened(customerId)))}: ${describe(thrown)}`);
-        unreachableInARow = UNREACHABLE.has(thrown?.code) ? unreachableInARow + 1 : 0;
+        unreachableInARow = unreachable(thrown) ? unreachableInARow + 1 : 0;
         if ((stops(thrown) || unreachableInARow >= UNREACHABLE_IN_A_ROW) && !stoppedBy) {
           stoppedBy = thrown;
           next = customers.length;
@@ -725,7 +726,7 @@ async function runExport(values) {
   if (stoppedBy) {
     const tried = progress.done;
     const then = stoppedBy.code === 'RATE_LIMITED' ? 'Run again once the wait is over'
-      : UNREACHABLE.has(stoppedBy.code) ? `${UNREACHABLE_IN_A_ROW} customers in a row could not reach ${client.provider}; check its base URL and the network, and run again`
+      : unreachable(stoppedBy) ? `${UNREACHABLE_IN_A_ROW} customers in a row could not reach ${client.provider}; check its base URL and the network, and run again`
         : 'Fix the credentials or the config and run again';
     process.stderr.write(`Stopped after ${tried} of ${customers.length} customer(s): ${describe(stoppedBy)}. ${then}.\n`);
     return EXIT.PROVIDER;

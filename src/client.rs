@@ -83,10 +83,12 @@ struct SignInHold {
 
 impl SignInHold {
     /// The merchant's credentials refused (redacted already): repeated for 30 s, never shortening
-    /// a longer hold.
-    fn hold_refusal<E: Env>(&self, env: &E, refused: Error) {
+    /// a longer hold. Without its request id: the calls it is repeated to send none.
+    fn hold_refusal<E: Env>(&self, env: &E, refused: &Error) {
         self.until.set(self.until.get().max(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS)));
-        *self.refusal.borrow_mut() = Some(refused);
+        let mut held = refused.clone();
+        held.request_id = None;
+        *self.refusal.borrow_mut() = Some(held);
     }
 }
 
@@ -524,14 +526,21 @@ impl<E: Env> Client<E> {
             let mut retries = 0;
             // Kept across the renewal too: see `Error::overloaded_before`.
             let mut overloaded = false;
-            let settle = |mut e: Error, overloaded: bool| {
+            // Requests this call sent, and since when: "no reply within 500 ms" after three of
+            // them and their waits would understate how long the call took.
+            let mut attempts = 0;
+            let started = self.inner.env.now_ms();
+            let settle = |mut e: Error, overloaded: bool, attempts: u32| {
                 e.overloaded_before |= overloaded;
+                if attempts > 1 {
+                    note_attempts(&mut e, attempts, self.inner.env.now_ms().saturating_sub(started));
+                }
                 e
             };
             loop {
                 let grant = match self.authorize_within(deadline).await {
                     Ok(grant) => grant,
-                    Err(e) => return Err(settle(self.redact(e, None), overloaded)),
+                    Err(e) => return Err(settle(self.redact(e, None), overloaded, attempts)),
                 };
                 let wire = match (&grant, &self.inner.connector) {
                     (AuthGrant::AlliancePay(g), Connector::Alliancepay { key, encryption, .. }) => Wire::Sealed { session: &g.value, key, encryption: *encryption },
@@ -542,7 +551,7 @@ impl<E: Env> Client<E> {
                     self.apply(&grant, &mut req)?;
                     Ok(req)
                 };
-                let mut result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, &mut retries, &self.in_doubt, &authorized, &mut *parse).await;
+                let mut result = send_with_retry(&self.inner.env, &self.inner.settings, safety, &wire, deadline, (&mut retries, &mut attempts), &self.in_doubt, &authorized, &mut *parse).await;
                 if let Wire::Sealed { encryption, .. } = &wire {
                     result = result.map_err(|e| alliancepay::encryption_hint(e, *encryption));
                 }
@@ -553,7 +562,7 @@ impl<E: Env> Client<E> {
                         self.reject(&grant);
                         overloaded |= e.overloaded_before;
                         if renewed {
-                            return Err(settle(self.redact(e, Some(&grant)), overloaded));
+                            return Err(settle(self.redact(e, Some(&grant)), overloaded, attempts));
                         }
                         renewed = true;
                     }
@@ -562,11 +571,11 @@ impl<E: Env> Client<E> {
                     // call would spend a refused request on the same session.
                     Err(e) if e.code == ErrorCode::CredentialsRevoked => {
                         self.reject(&grant);
-                        let e = settle(self.redact(e, Some(&grant)), overloaded);
-                        self.inner.sign_in_hold.hold_refusal(&self.inner.env, e.clone());
-                        return Err(e);
+                        let e = self.redact(e, Some(&grant));
+                        self.inner.sign_in_hold.hold_refusal(&self.inner.env, &e);
+                        return Err(settle(e, overloaded, attempts));
                     }
-                    Err(e) => return Err(settle(self.redact(e, Some(&grant)), overloaded)),
+                    Err(e) => return Err(settle(self.redact(e, Some(&grant)), overloaded, attempts)),
                     Ok(()) => return Ok(()),
                 }
             }
@@ -790,12 +799,12 @@ async fn sign_in<E: Env, T>(
     // Early: its retries spent before it starts. (A throttle without `Retry-After` then holds the
     // next sign-in for the longest backoff, as after a last retry.)
     let mut retries = if early { settings.retry.max_retries } else { 0 };
-    let mut sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut retries, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    let mut sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut retries, &mut 0), &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     // A reply damaged on the way fails to unwrap as one sealed to another key does. One more
     // sign-in, before the merchant is sent to check its key (and every call is refused for 30 s).
     if matches!(&sent, Err(e) if alliancepay::is_sealed_to_another_key(e)) {
         let mut last = settings.retry.max_retries;
-        sent = send_with_retry(env, settings, Safety::Read, wire, deadline, &mut last, &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+        sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut last, &mut 0), &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     }
     // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
     // have had. Otherwise every call in the meantime would send its own round of sign-ins to a
@@ -813,7 +822,7 @@ async fn sign_in<E: Env, T>(
         e.retry_after_ms = e.retry_after_ms.or(wait);
         let e = as_sign_in_failure(e);
         if matches!(e.code, ErrorCode::Authentication | ErrorCode::CredentialsRevoked | ErrorCode::Permission) {
-            hold.hold_refusal(env, e.clone().redact(&[secret]));
+            hold.hold_refusal(env, &e.clone().redact(&[secret]));
         }
         e
     })?;
@@ -929,7 +938,7 @@ pub(crate) async fn send_with_retry<E: Env>(
     safety: Safety,
     wire: &Wire<'_>,
     deadline: Option<u64>,
-    retries: &mut u32,
+    (retries, attempts): (&mut u32, &mut u32),
     in_doubt: &Cell<bool>,
     build: &dyn Fn() -> Result<HttpRequest>,
     parse: &mut dyn FnMut(&HttpResponse) -> Result<()>,
@@ -951,8 +960,6 @@ pub(crate) async fn send_with_retry<E: Env>(
     };
     let mut last: Option<Error> = None;
     let mut overloaded = false;
-    let started = env.now_ms();
-    let mut attempts = 0u32;
     loop {
         // Checked before sealing (no encryption for a request that will not be sent) and after
         // it (AlliancePay's sealing takes time).
@@ -974,7 +981,7 @@ pub(crate) async fn send_with_retry<E: Env>(
         if safety.changes_state() {
             in_doubt.set(true);
         }
-        attempts += 1;
+        *attempts += 1;
         let mut err = match env.send(&req, timeout).await {
             Ok(resp) => {
                 let retry_after = retry_after_of(env, &resp);
@@ -1049,12 +1056,6 @@ pub(crate) async fn send_with_retry<E: Env>(
             }
             None => {
                 err.overloaded_before |= overloaded;
-                // "No reply within 500 ms" after three of them and their waits would understate
-                // how long the call took.
-                if attempts > 1 {
-                    let ms = env.now_ms().saturating_sub(started);
-                    err.message = format!("{} ({attempts} attempts over {}.{} s)", err.message, ms / 1000, ms % 1000 / 100);
-                }
                 let refused_for_time = budget.is_some() && settings.retry.next_delay(*retries, &err, safety, random, None).is_some();
                 if refused_for_time && !err.message.contains("deadlineMs") {
                     err.message = format!("{} (deadlineMs left no time to try again)", err.message);
@@ -1092,8 +1093,18 @@ fn retry_after_of<E: Env>(env: &E, resp: &HttpResponse) -> Option<u64> {
 
 /// A write whose outcome is unknown: the caller must read before repeating it, so no wait is
 /// offered (`retryAfterMs` would invite a repeat).
+/// "(3 attempts over 1.8 s)" after what failed, ahead of what a write's caller is told to do.
+fn note_attempts(err: &mut Error, attempts: u32, ms: u64) {
+    let note = format!(" ({attempts} attempts over {}.{} s)", ms / 1000, ms % 1000 / 100);
+    let at = [MAY_HAVE_BEEN_APPLIED, ACCEPTED].iter().filter_map(|advice| err.message.find(advice)).min().unwrap_or(err.message.len());
+    err.message.insert_str(at, &note);
+}
+
+const MAY_HAVE_BEEN_APPLIED: &str = "; the change may have been applied: ";
+const ACCEPTED: &str = "; the provider accepted the change";
+
 fn may_have_been_applied(err: &mut Error, safety: Safety) {
-    err.message = format!("{}; the change may have been applied: {}", err.message, how_to_know(safety));
+    err.message = format!("{}{MAY_HAVE_BEEN_APPLIED}{}", err.message, how_to_know(safety));
     err.retry_after_ms = None;
     err.write_outcome = Some(WriteOutcome::Unknown);
 }
@@ -1102,7 +1113,7 @@ fn may_have_been_applied(err: &mut Error, safety: Safety) {
 /// likely went through, and repeating a store would store the token twice.
 fn accepted_but_unread(err: &mut Error, accepted: Option<u16>, safety: Safety) {
     if let (Some(status), true) = (accepted, safety.changes_state()) {
-        err.message = format!("{}; the provider accepted the change (HTTP {status}), so it was most likely applied: {}", err.message, how_to_know(safety));
+        err.message = format!("{}{ACCEPTED} (HTTP {status}), so it was most likely applied: {}", err.message, how_to_know(safety));
         err.http_status = Some(status);
         err.retry_after_ms = None;
         err.write_outcome = Some(WriteOutcome::Unknown);

@@ -441,6 +441,8 @@ fn a_refused_sign_in_is_repeated_for_30_s_without_another() {
     let held = call();
     assert_eq!((held.code, held.retryable, held.http_status), (ErrorCode::Authentication, false, Some(401)));
     assert!(held.message.starts_with(&first.message) && held.message.contains("repeated for 30 s without a new sign-in"), "{}", held.message);
+    // The request id named the first call's sign-in; the held calls sent none.
+    assert!(first.request_id.is_some() && held.request_id.is_none(), "{:?}", held.request_id);
     assert_eq!((env.count("/auth/v1/token"), env.count("/customer/")), (1, 0));
     env.clock.set(env.clock.get() + 1);
     refused.set(false);
@@ -472,6 +474,16 @@ fn an_error_after_retries_counts_the_attempts() {
     assert!(err.message.contains(" (3 attempts over "), "{}", err.message);
     let env = scripted(vec![fault(FaultKind::Timeout)]);
     assert!(!list(&env, pinelabs(0, json!({}))).unwrap_err().message.contains("attempts"));
+    // Counted across a renewal: 503, 401 (renew), then 503s. maxRetries 2 makes four requests.
+    let failed = || status(503, r#"{"code":"INTERNAL_ERROR","message":"down"}"#);
+    let env = scripted(vec![failed(), status(401, r#"{"code":"UNAUTHORIZED","message":"token expired"}"#), failed()]);
+    let err = list(&env, pinelabs(2, json!({}))).unwrap_err();
+    assert_eq!(env.count("/customer/"), 4);
+    assert!(err.message.contains(" (4 attempts over "), "{}", err.message);
+    // A write's advice stays last.
+    let (result, _) = pine_delete(vec![status(429, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow"}"#), status(200, r#"{"token_id":7}"#)]);
+    let err = result.unwrap_err();
+    assert!(err.message.contains(" (2 attempts over ") && err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
 }
 
 #[test]

@@ -360,7 +360,8 @@ fn field_error(root: &str, text: &str, e: &serde_json::Error) -> Error {
     }
     let mut described = describe_serde_error(&message);
     // A JWK or a saved session read from a file or an environment variable is still its text.
-    if described == "expected an object" && message.starts_with("invalid type: string") {
+    // (Only the value's first character is looked at; it is never echoed.)
+    if described == "expected an object" && message.starts_with("invalid type: string \"{") {
         described.push_str(", not its JSON text (JSON.parse it first)");
     }
     Error::invalid_input(&field, &described)
@@ -461,7 +462,8 @@ fn check_known_options(provider: Provider, text: &str) -> Result<()> {
     let Some(unknown) = keys.iter().find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str())) else { return Ok(()) };
     let options: Vec<&str> = COMMON.iter().chain(own).copied().collect();
     let near = options.iter().any(|o| o.eq_ignore_ascii_case(unknown) || near_miss(unknown, o));
-    if !near && OPTION_NAMES.contains(&unknown.as_str()) {
+    // `id` is a call's near miss (of `tokenId`), no provider's option.
+    if !near && unknown != "id" && OPTION_NAMES.contains(&unknown.as_str()) {
         // Another provider's option (or a call's).
         return Err(Error::invalid_input(&format!("config.{unknown}"), &format!("is not an option for {}", provider.as_str())));
     }
@@ -554,6 +556,17 @@ fn describe_serde_error(message: &str) -> String {
     // serde_json adds where in the text it stopped; the field path says more.
     let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
     if let Some(expected) = crate::error::serde_expected(message) {
+        // A whole number out of its type's range (-5 for a count).
+        if message.starts_with("invalid value: integer") {
+            let range = match expected {
+                "u8" => "0 to 255",
+                "u16" => "0 to 65535",
+                "u32" => "0 to 4294967295",
+                "u64" | "usize" => "0 or more",
+                _ => "in range",
+            };
+            return format!("must be a whole number {range}");
+        }
         // In JavaScript's words, not Rust's type names.
         let plain = match expected {
             "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
@@ -661,6 +674,9 @@ mod tests {
             (json!({"provider": "nope"}), "config.provider: must be one of alliancepay, chargeover, pinelabs, payerly"),
             (json!({"clientId": "x"}), "config.provider: is required"),
             (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": "soon"}), "config.timeoutMs: expected a whole number"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": -5}), "config.timeoutMs: must be a whole number 0 to 4294967295"),
+            (json!({"provider": "pinelabs", "clientId": "id", "clientSecret": "s", "timeoutMs": 2.5}), "config.timeoutMs: expected a whole number"),
+            (json!({"provider": "alliancepay", "serviceCode": "s", "merchantPrivateKey": "-----BEGIN EC PRIVATE KEY-----"}), "config.merchantPrivateKey: expected an object"),
             (json!({"provider": "alliancepay", "serviceCode": "s", "merchantPrivateKey": "{\"kty\":\"EC\"}"}), "config.merchantPrivateKey: expected an object, not its JSON text (JSON.parse it first)"),
             (json!({"provider": "alliancepay", "serviceCode": "s", "merchantPrivateKey": {"kty": "EC", "crv": "P-384", "x": "x", "y": "y"}}), "config.merchantPrivateKey.d: is required"),
             (json!({"provider": "chargeover", "username": "u", "password": "p"}), "config.baseUrl: is required for ChargeOver (https://<instance>.chargeover.com/api/v3)"),

@@ -321,7 +321,10 @@ mod fetch {
                 expires_at: &session.expires_at,
                 issued_for: session.issued_for.as_deref(),
             };
-            let mut text = zeroize::Zeroizing::new(Vec::with_capacity(4096));
+            // Room for the worst escaping (6 bytes for a character), so that it never grows: a
+            // grown buffer leaves its old copy freed unwiped.
+            let room = 6 * (session.device_id.len() + session.refresh_token.expose().len() + session.expires_at.len()) + 1024;
+            let mut text = zeroize::Zeroizing::new(Vec::with_capacity(room));
             if serde_json::to_writer(&mut *text, &plain).is_err() {
                 return;
             }

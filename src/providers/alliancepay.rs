@@ -238,7 +238,7 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
 /// read JWE text as JSON) or a decryption failure (it wanted JWE): say which setting to try.
 pub(crate) fn encryption_hint(mut err: Error, encryption: Encryption) -> Error {
     let hint = match (err.provider_code.as_deref(), encryption) {
-        (Some("b_error_parse_json"), Encryption::Jwe) => "the body was sent as JWE (encryption \"jwe\", the default); if this bank reads token calls as plain JSON, set encryption: \"none\"",
+        (Some("b_error_parse_json"), Encryption::Jwe) => "the body was sent as JWE (encryption \"jwe\"); if this bank reads token calls as plain JSON, set encryption: \"none\"",
         (Some("b_encryptor_failed_decrypt_message"), Encryption::None) => "the body was sent as plain JSON (encryption \"none\"); this bank may want it as JWE: remove encryption or set it to \"jwe\"",
         _ => return err,
     };
