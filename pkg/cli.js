@@ -143,7 +143,8 @@ goes on; the exit code is then 4 (3 when every customer failed). A failed sign-i
 revoked credentials, a merchant key the bank did not encrypt to) stops the export at once, with
 exit 3. A customer throttled past the SDK's retries is tried again (3 times at most) after the
 wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.
-So do 3 customers in a row that cannot reach the provider (NETWORK or TIMEOUT), with exit 3.
+So do 3 customers in a row that cannot reach the provider (NETWORK, or TIMEOUT with no
+reply), with exit 3.
 A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export with a note on
 stderr that the output is incomplete, and exit 130 or 143.`,
     run: runExport,

@@ -1091,8 +1091,6 @@ fn retry_after_of<E: Env>(env: &E, resp: &HttpResponse) -> Option<u64> {
     resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.server_now(env.now_ms())))
 }
 
-/// A write whose outcome is unknown: the caller must read before repeating it, so no wait is
-/// offered (`retryAfterMs` would invite a repeat).
 /// "(3 attempts over 1.8 s)" after what failed, ahead of what a write's caller is told to do.
 fn note_attempts(err: &mut Error, attempts: u32, ms: u64) {
     let note = format!(" ({attempts} attempts over {}.{} s)", ms / 1000, ms % 1000 / 100);
@@ -1103,6 +1101,8 @@ fn note_attempts(err: &mut Error, attempts: u32, ms: u64) {
 const MAY_HAVE_BEEN_APPLIED: &str = "; the change may have been applied: ";
 const ACCEPTED: &str = "; the provider accepted the change";
 
+/// A write whose outcome is unknown: the caller must read before repeating it, so no wait is
+/// offered (`retryAfterMs` would invite a repeat).
 fn may_have_been_applied(err: &mut Error, safety: Safety) {
     err.message = format!("{}{MAY_HAVE_BEEN_APPLIED}{}", err.message, how_to_know(safety));
     err.retry_after_ms = None;
