@@ -182,6 +182,31 @@ test('a read-back that runs out of time after a status change says the change wa
   assert.equal((await client.getToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' })).status, 'SUSPENDED');
 });
 
+test('a change the bank confirmed whose read-back still shows the old status is not returned as done: APPLIED, with the id to read again', async () => {
+  // The read after the change is answered with the reply to the read before it (a lagging replica).
+  let before;
+  let changed = false;
+  const lagging = async (url, init) => {
+    const path = new URL(url).pathname;
+    if (path.endsWith(STATE_UPDATE)) changed = true;
+    if (!path.endsWith('/get')) return fetch(url, init);
+    const reply = await fetch(url, init);
+    const text = await reply.text();
+    if (!changed) before = text;
+    return new Response(changed ? before : text, { status: reply.status, headers: reply.headers });
+  };
+  const client = clientFor(sandbox(), 'alliancepay', { fetch: lagging });
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED' }));
+  assert.equal(err.code, 'PROVIDER_ERROR');
+  assert.equal(err.writeOutcome, 'APPLIED');
+  assert.equal(err.tokenId, id);
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /^the token is now SUSPENDED \(the provider confirmed the change\), but the token read after it is ACTIVE: read it again/);
+  assert.equal(sandbox().count({ provider: 'alliancepay', pathIncludes: STATE_UPDATE }), 1);
+  assert.equal((await clientFor(sandbox(), 'alliancepay').getToken({ tokenId: id })).status, 'SUSPENDED');
+});
+
 test('a change the bank made but answered with b_overload_error is a success: the repeat says tokenUpdated false, and the token shows the change', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';

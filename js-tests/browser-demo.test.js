@@ -112,6 +112,23 @@ test('the sandbox credentials fill the fields as values, never into the page\'s 
   assert.ok(!html.includes(pinelabs.clientSecret) && !html.includes(alliancepay.merchantPrivateKey.d));
 });
 
+test('AlliancePay\'s encryption can be chosen: plain JSON token bodies, then JWE again', { skip }, async () => {
+  const tokenCallTypes = () => demo.sandbox.requests
+    .filter((r) => r.provider === 'alliancepay' && r.method === 'POST' && !/authorize/.test(r.path))
+    .map((r) => r.headers['content-type'] ?? '');
+  await page.locator('#connection summary').click();
+  await page.getByLabel('Token request bodies (encryption)').selectOption('none');
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  assert.ok(await rows().count() > 0);
+  assert.ok(tokenCallTypes().length > 0 && tokenCallTypes().every((t) => /^application\/json/i.test(t)), tokenCallTypes().join());
+
+  demo.sandbox.reset();
+  await page.getByLabel('Token request bodies (encryption)').selectOption('');
+  await lookupSingle('alliancepay', 'senderCustomerId');
+  assert.ok(await rows().count() > 0);
+  assert.ok(tokenCallTypes().length > 0 && tokenCallTypes().every((t) => /^text\/plain/i.test(t)), tokenCallTypes().join());
+});
+
 test('suspend, reactivate and delete an AlliancePay token; the row updates after each action', { skip }, async () => {
   await lookupSingle('alliancepay', 'senderCustomerId');
   assert.equal(await rows().count(), 3);

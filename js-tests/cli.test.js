@@ -118,6 +118,35 @@ test('CSV cells a spreadsheet would run as formulas are made text; JSON keeps th
   assert.equal(JSON.parse(json.stdout).id, '-s9UCfCNN0YMk4ZOyZX8pWAt');
 });
 
+test('AlliancePay --encryption (or ALLIANCEPAY_ENCRYPTION) chooses how token bodies are sent; a wrong value is a usage error', async () => {
+  // Token calls are the AlliancePay requests after the sign-in (which is always JWE, to /api-gateway/...).
+  const tokenCallTypes = () => sandbox.requests
+    .filter((r) => r.provider === 'alliancepay' && r.method === 'POST' && !/authorize|session/i.test(r.path))
+    .map((r) => r.headers['content-type'] ?? '');
+  const base = ['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '-f', 'json'];
+
+  const plain = await cli([...base, '--encryption', 'none']);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(JSON.parse(plain.stdout).length > 0);
+  assert.ok(tokenCallTypes().length > 0);
+  assert.ok(tokenCallTypes().every((t) => /^application\/json/i.test(t)), tokenCallTypes().join());
+
+  sandbox.reset();
+  const fromEnv = await cli(base, { env: { ALLIANCEPAY_ENCRYPTION: 'none' } });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.ok(tokenCallTypes().length > 0 && tokenCallTypes().every((t) => /^application\/json/i.test(t)), tokenCallTypes().join());
+
+  sandbox.reset();
+  const jwe = await cli(base);
+  assert.equal(jwe.code, 0, jwe.stderr);
+  assert.ok(tokenCallTypes().length > 0 && tokenCallTypes().every((t) => /^text\/plain/i.test(t)), tokenCallTypes().join());
+
+  const wrong = await cli([...base, '--encryption', 'aes']);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /config\.encryption/);
+  assert.match(wrong.stderr, /--help/);
+});
+
 test('CSV: every formula-starting character is made text, whichever column it reaches', async () => {
   // A stand-in Payerly API whose token carries hostile values in the columns the CSV shows.
   const token = {
@@ -286,6 +315,45 @@ test('export runs at most 4 x concurrency customers ahead of one that is slow', 
   assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
 });
 
+test('SIGTERM or Ctrl-C during delete or set-status: exit 5 with "read the token" once the change was sent, the signal\'s code before', async () => {
+  const TOKEN = 'SRrSBe5DOb7lrZ_FS46fihty';
+  const interrupt = async (args, signal, sentBefore) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+    const until = Date.now() + 20_000;
+    while (!sentBefore() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill(signal);
+    return { code: await exited, stderr };
+  };
+  const updates = () => sandbox.count({ provider: 'alliancepay', pathIncludes: 'state/update' });
+  const reads = () => sandbox.count({ provider: 'alliancepay', pathIncludes: '/get' });
+  const read = () => sandbox.requests.filter((r) => r.provider === 'alliancepay');
+
+  // The change is made at once and its reply held back ('late'): the signal comes while it is in flight.
+  for (const [signal, args] of [
+    ['SIGTERM', ['delete', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--yes']],
+    ['SIGINT', ['set-status', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--status', 'SUSPENDED']],
+  ]) {
+    sandbox.reset();
+    sandbox.fault({ provider: 'alliancepay', scenario: 'late', pathIncludes: 'state/update', delayMs: 5000 });
+    const r = await interrupt(args, signal, () => updates() > 0);
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, new RegExp(`interrupted \\(${signal}\\).*ABORTED.*may already have been applied.*read the token`, 's'));
+  }
+
+  // Before the change is sent (the status read first is slow): nothing was sent, the signal's code.
+  sandbox.reset();
+  sandbox.fault({ provider: 'alliancepay', scenario: 'slow', pathIncludes: '/get', delayMs: 5000 });
+  const early = await interrupt(['set-status', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--status', 'SUSPENDED'], 'SIGINT', () => reads() > 0);
+  assert.equal(early.code, 130, early.stderr);
+  assert.match(early.stderr, /interrupted \(SIGINT\).*ABORTED/s);
+  assert.doesNotMatch(early.stderr, /may already have been applied/);
+  assert.equal(updates(), 0, read().map((q) => q.path).join());
+});
+
 test('an export stopped by SIGTERM or Ctrl-C says its output is incomplete, and exits 143 or 130; a customer given twice is exported once', async () => {
   const file = path.join(dir, 'interrupted.txt');
   writeFileSync(file, Array.from({ length: 10 }, (_, i) => `cust-gen-${i}`).join('\n'));
@@ -444,7 +512,7 @@ test('a change that failed but may have been made exits 5, one refused exits 3',
   const refused = await cli(args);
   assert.equal(refused.code, 3, refused.stderr);
   assert.doesNotMatch(refused.stderr, /applied/);
-  assert.match((await cli(['delete', '--help'])).stdout, / 5 the change failed, or its result could not be written, but was or may have been made/);
+  assert.match((await cli(['delete', '--help'])).stdout, / 5 the change failed, was interrupted, or its result could not be written, but was or may have been made/);
   assert.doesNotMatch((await cli(['list', '--help'])).stdout, / 5 /);
 });
 

@@ -81,3 +81,26 @@ test('closing clients gives their memory back at once: 20,000 made and closed in
   // Unclosed, the same clients took about 14 MB (700 B each) until garbage collection ran.
   assert.equal(wasmBytes(), before);
 });
+
+// Wasm memory never shrinks, so a reply's parts must be read without a tree many times their size:
+// one Pine Labs metadata value or Payerly additionalAction of 8 MiB as `[0,0,…]` used to keep 200 MiB.
+test('an odd value of several MiB in a token grows wasm memory by a few times its size, not twenty-five', async () => {
+  const array = `[${'0,'.repeat(4 * 1024 * 1024)}0]`;
+  const replies = {
+    pinelabs: `{"tokens":[{"token_id":"t1","customer_id":"c1","status":"ACTIVE","merchant_metadata":{"note":${array}}}]}`,
+    payerly: `{"items":[{"type":"TOKEN","object":{"tokenId":"t1","expireAt":"2031-01-01T00:00:00Z","additionalAction":${array}}}]}`,
+  };
+  const answer = (provider) => async (url) => (url.endsWith('/auth/v1/token')
+    ? new Response(JSON.stringify({ access_token: 'eyJ.x', expires_at: new Date(Date.now() + 3600e3).toISOString() }))
+    : new Response(replies[provider], { status: 200, headers: { 'content-type': 'application/json' } }));
+  const pinelabs = createClient({ provider: 'pinelabs', clientId: 'id', clientSecret: 'secret-123', baseUrl: 'https://pl.test/api', fetch: answer('pinelabs') });
+  const payerly = createClient({ provider: 'payerly', apiKey: 'key-12345', baseUrl: 'https://py.test/v1', fetch: answer('payerly') });
+  for (const [client, call] of [[pinelabs, () => pinelabs.listTokens({ customerId: 'c1' })], [payerly, () => payerly.getToken({ tokenId: 't1' })]]) {
+    const before = wasmBytes();
+    const tokens = [].concat(await call());
+    assert.equal(tokens[0].id, 't1');
+    const grown = wasmBytes() - before;
+    assert.ok(grown <= 8 * array.length, `wasm memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB for an ${(array.length / 2 ** 20).toFixed(1)} MiB value`);
+    client.close();
+  }
+});

@@ -83,6 +83,25 @@ test('unknown or unsettable statuses give INVALID_INPUT with zero requests', asy
   assert.equal(sb.requests.length, 0);
 });
 
+test('a customerId of null is refused, not taken as "not given": the call would lose its scoping', async () => {
+  const sb = sandbox();
+  sb.reset();
+  const chargeover = clientFor(sb, 'chargeover');
+  const alliancepay = clientFor(sb, 'alliancepay');
+  for (const call of [
+    () => chargeover.deleteToken({ tokenId: '4', customerId: null }),
+    () => chargeover.getToken({ customerId: null, tokenId: '4' }),
+    () => alliancepay.updateTokenStatus({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt', status: 'SUSPENDED', customerId: null }),
+  ]) {
+    const err = await rejection(call());
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, /^input\.customerId: expected the customer's id, not null \(leave customerId out/);
+  }
+  assert.equal(sb.requests.length, 0);
+  // A saved session read back as null from a store that has none yet is "no session".
+  assert.ok((await clientFor(sb, 'alliancepay', { session: null }).listTokens({ customerId: 'senderCustomerId' })).length > 0);
+});
+
 test('Payerly lookup narrowers are checked too', async () => {
   const sb = sandbox();
   sb.reset();

@@ -133,6 +133,15 @@ test('a refused connection gives NETWORK, and says it was refused', async () => 
   assert.equal(blocked.code, 'NETWORK');
   assert.match(blocked.message, /network, TLS, or a URL fetch refuses, such as a blocked port/);
   assert.doesNotMatch(blocked.message, /CORS|Content-Security-Policy/);
+  // A custom fetch's own bug is not hidden behind "the network": what it threw is in the message,
+  // redacted of the config's secrets as any message is.
+  const buggy = createClient({
+    provider: 'payerly', apiKey: 'k-secret-123', baseUrl: 'http://127.0.0.1:9/payerly/v1', maxRetries: 0,
+    fetch: async () => { throw new TypeError('wrapper.log is not a function (key k-secret-123)\nat wrapper.js:3'); },
+  });
+  const bug = await rejection(buggy.getToken({ tokenId: 'tok_visa_active' }));
+  assert.equal(bug.code, 'NETWORK');
+  assert.match(bug.message, /: TypeError: wrapper\.log is not a function \(key \[redacted\]\)$/);
 });
 
 test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text survives, bad bytes become U+FFFD, a BOM is dropped', async () => {

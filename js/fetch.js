@@ -58,7 +58,19 @@ function failure(error, timedOut, heard) {
   if (heard !== undefined) return { kind: 'truncated', detail: 'body cut off', ...heard };
   const code = error?.cause?.code;
   if (NOT_SENT.has(code)) return { kind: 'refused', detail: `connection failed (${code})` };
-  return { kind: 'network', detail: code ? `connection failed (${code})` : `the request failed (${WHY_UNSENT})` };
+  return { kind: 'network', detail: code ? `connection failed (${code})` : `the request failed (${WHY_UNSENT})${thrownText(error)}` };
+}
+
+// What was thrown, in a line: a custom fetch's own bug (a TypeError in a wrapper) must be told
+// apart from the network. The core redacts the config's secrets from it, as from any message.
+function thrownText(error) {
+  try {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const line = text.split('\n', 1)[0];
+    return line ? `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}` : '';
+  } catch {
+    return ''; // a value whose String() throws says nothing more
+  }
 }
 
 export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, readHeaders) {

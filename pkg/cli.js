@@ -42,6 +42,7 @@ const COMMON = {
   'service-code': { type: 'string' },
   'merchant-id': { type: 'string' },
   'merchant-key-file': { type: 'string' },
+  encryption: { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
   'api-key': { type: 'string' },
@@ -66,6 +67,7 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
       --service-code CODE     AlliancePay                                   [ALLIANCEPAY_SERVICE_CODE]
       --merchant-id ID        AlliancePay (accepted, not sent)              [ALLIANCEPAY_MERCHANT_ID]
       --merchant-key-file F   AlliancePay P-384 private key, a JWK JSON file [ALLIANCEPAY_MERCHANT_KEY_FILE]
+      --encryption MODE       AlliancePay token bodies: jwe (default) | none [ALLIANCEPAY_ENCRYPTION]
       --username KEY          ChargeOver REST public key                    [CHARGEOVER_USERNAME]
       --password KEY          ChargeOver REST private key                   [CHARGEOVER_PASSWORD]
                               (ChargeOver also needs --base-url, your instance's /api/v3 URL)
@@ -166,7 +168,7 @@ Run "paytokens <command> --help" for a command's options.
 ${COMMON_HELP}
 
 Output: data on stdout only; progress, errors and summaries on stderr.
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 130/143 an export stopped by Ctrl-C/SIGTERM
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 130/143 stopped by Ctrl-C/SIGTERM (set-status and delete: before the change was sent)
 
 Examples:
   paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
@@ -184,7 +186,7 @@ ${c.help}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early · 130/143 stopped by Ctrl-C/SIGTERM' : ''}${CHANGES.has(name) ? ' · 5 the change failed, or its result could not be written, but was or may have been made: read the token before repeating it' : ''}
+Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early · 130/143 stopped by Ctrl-C/SIGTERM' : ''}${CHANGES.has(name) ? ' · 5 the change failed, was interrupted, or its result could not be written, but was or may have been made: read the token before repeating it · 130/143 stopped by Ctrl-C/SIGTERM before the change was sent' : ''}
 `;
 }
 
@@ -303,6 +305,10 @@ async function clientConfig(values) {
   } else if (provider === 'alliancepay') {
     set('serviceCode', 'service-code', 'ALLIANCEPAY_SERVICE_CODE');
     set('merchantId', 'merchant-id', 'ALLIANCEPAY_MERCHANT_ID');
+    // Not a credential, and what the bank's answer to the wrong choice tells the user to change:
+    // read from the environment in sandbox mode too. The SDK checks the value.
+    const encryption = pick(values, 'encryption', 'ALLIANCEPAY_ENCRYPTION');
+    if (encryption !== undefined) config.encryption = encryption;
     const keyFile = flagOr('merchant-key-file', 'ALLIANCEPAY_MERCHANT_KEY_FILE');
     if (keyFile !== undefined) {
       try {
@@ -476,7 +482,7 @@ async function runSetStatus(values) {
   const client = await makeClient(values, 'updateTokenStatus');
   const input = { tokenId, status };
   if (values.customer) input.customerId = values.customer;
-  const token = await client.updateTokenStatus(input);
+  const token = await interruptible((signal) => client.updateTokenStatus(input, { signal }));
   changed = true;
   if (format === 'json') await write(`${jsonText(token, 2)}\n`);
   else await printTokens([token], format);
@@ -511,10 +517,32 @@ async function runDelete(values) {
   }
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
-  await client.deleteToken(input);
+  await interruptible((signal) => client.deleteToken(input, { signal }));
   changed = true;
   process.stderr.write(`Deleted token ${printable(tokenId)} at ${client.provider}.\n`);
   return EXIT.OK;
+}
+
+// Ctrl-C or a TERM while a change is under way aborts the call instead of killing the process:
+// the SDK's ABORTED then says whether the change may have been made (its writeOutcome), and the
+// message and exit code carry that (5), where a silent death told nothing. A second signal ends
+// the process at once (the handlers are `once`).
+let interruptedBy = null;
+async function interruptible(change) {
+  const controller = new AbortController();
+  const handlers = [['SIGINT', 2], ['SIGTERM', 15]].map(([name, number]) => {
+    const handler = () => {
+      interruptedBy = { name, number };
+      controller.abort();
+    };
+    process.once(name, handler);
+    return [name, handler];
+  });
+  try {
+    return await change(controller.signal);
+  } finally {
+    for (const [name, handler] of handlers) process.removeListener(name, handler);
+  }
 }
 
 function readCustomers(file) {
@@ -829,8 +857,14 @@ async function main(argv) {
     // only from the provider's reply: not a mistake in the command line.
     const afterReading = /is not this customer's|reply names no customer/.test(err?.message ?? '');
     if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading && !configRefused(err)) return usage(describe(err));
+    const mayHaveChanged = err?.writeOutcome === 'UNKNOWN' || err?.writeOutcome === 'APPLIED';
+    if (interruptedBy && err?.code === 'ABORTED') {
+      process.stderr.write(`paytokens ${first}: interrupted (${interruptedBy.name}): ${describe(err)}\n`);
+      // Nothing sent, or nothing that can have been applied: the shell's code for the signal.
+      return mayHaveChanged ? EXIT.CHANGED : 128 + interruptedBy.number;
+    }
     process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
-    return err?.writeOutcome === 'UNKNOWN' || err?.writeOutcome === 'APPLIED' ? EXIT.CHANGED : EXIT.PROVIDER;
+    return mayHaveChanged ? EXIT.CHANGED : EXIT.PROVIDER;
   }
 }
 

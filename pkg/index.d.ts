@@ -14,8 +14,12 @@ export type {
 } from './wasm/types.js';
 
 /** The platform's `AbortSignal` where the project has one (lib "dom" or @types/node): the
- * package's types need no particular lib. */
-type Signal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : unknown;
+ * package's types need no particular lib. Without either, the shape the SDK checks at run time. */
+type Signal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+};
 
 /** What the SDK passes a `fetch` and reads from its reply: the platform's `fetch` fits, and so
  * does a wrapper of it or a test double that has only `text()`. The body is read from `body` as a
@@ -99,7 +103,7 @@ export interface Client<P extends Provider = Provider> {
    * listing, every page together: the time from each `next()` until it settles, summed. The
    * caller's own time between pages (the loop's work on the tokens) does not count.
    */
-  iterateTokens(input: OfferedBy<P, Exclude<Provider, 'payerly'>, ListTokensInput>, options?: CallOptions): AsyncIterableIterator<Token>;
+  iterateTokens(input: OfferedBy<P, Exclude<Provider, 'payerly'>, ListTokensInput>, options?: CallOptions): AsyncGenerator<Token, void, undefined>;
   getToken(input: GetTokenInputAt<P>, options?: CallOptions): Promise<Token>;
   /**
    * AlliancePay: checks the transition rules first, and a `customerId` given scopes the change
@@ -123,12 +127,12 @@ export interface Client<P extends Provider = Provider> {
 
 type ConfigOf<P extends Provider> = Extract<ClientConfig, { provider: P }>;
 
-/** A client for the config's provider; a config typed as the whole `ClientConfig` gives a `Client`. */
-export declare function createClient(config: ConfigOf<'pinelabs'>): Client<'pinelabs'>;
-export declare function createClient(config: ConfigOf<'alliancepay'>): Client<'alliancepay'>;
-export declare function createClient(config: ConfigOf<'chargeover'>): Client<'chargeover'>;
-export declare function createClient(config: ConfigOf<'payerly'>): Client<'payerly'>;
-export declare function createClient(config: ClientConfig): Client;
+/**
+ * A client for the config's provider; a config typed as the whole `ClientConfig` gives a `Client`.
+ * One generic signature, not one overload per provider: a config that fits none (a misspelt
+ * option) is then one error, at the config, rather than a client typed `never` at every use.
+ */
+export declare function createClient<P extends Provider>(config: { provider: P } & ConfigOf<P>): Client<P>;
 
 /**
  * What a failed write (`createToken`, `updateTokenStatus`, `deleteToken`) left at the provider:

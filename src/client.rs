@@ -231,7 +231,7 @@ impl<E: Env> Client<E> {
             Connector::Pinelabs { .. } => {
                 let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), |r| pinelabs::parse_token_list(r, self.inner.env.now_ms())).await?;
                 // The list is looked up under the customer in its path: a row that names no
-                // customer is theirs (and `customerId` is always given, as for the others).
+                // customer, in a reply that names none either, is theirs.
                 for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
                     token.customer_id = Some(input.customer_id.clone());
                 }
@@ -368,7 +368,15 @@ impl<E: Env> Client<E> {
         }
         let made = format!("the token is now {}", input.status.as_str());
         done(&made, &input.token_id);
-        self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made, &input.token_id))
+        let token = self.token_by_id(&input.token_id, deadline).await.map_err(|e| after_write(e, &made, &input.token_id))?;
+        // The bank confirmed the change, yet its read says otherwise (a read that lags the write,
+        // or another caller's change since): neither is the token "as it is afterwards".
+        if token.status != input.status {
+            let mut err = after_write(Error::new(ErrorCode::ProviderError, "").with_provider(self.provider()), &made, &input.token_id);
+            err.message = format!("{made} (the provider confirmed the change), but the token read after it is {}: read it again before relying on either", token.status.as_str());
+            return Err(err);
+        }
+        Ok(token)
     }
 
     /// Read, check, change, all within `deadline`. No read
@@ -437,7 +445,15 @@ impl<E: Env> Client<E> {
                 let id = self.call(deadline, Safety::Store, build, chargeover::parse_created).await?;
                 let made = format!("stored as tokenized_id {id}");
                 done(&made, &id);
-                self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &made, &id))
+                let token = self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &made, &id))?;
+                // Stored, but not where it was asked to be (the reply's id is another record's, or
+                // the instance moved it): not the token asked for.
+                if let Some(owner) = token.customer_id.as_deref().filter(|owner| *owner != input.customer_id) {
+                    let mut err = after_write(Error::new(ErrorCode::ProviderError, "").with_provider(self.provider()), &made, &id);
+                    err.message = format!("{made}, but the record read back is customer {owner}'s, not customer {}'s: look at it before storing again", input.customer_id);
+                    return Err(err);
+                }
+                Ok(token)
             }
             _ => Err(Error::unsupported(self.provider(), "token creation")),
         }
@@ -802,7 +818,7 @@ async fn sign_in<E: Env, T>(
     let mut sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut retries, &mut 0), &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     // A reply damaged on the way fails to unwrap as one sealed to another key does. One more
     // sign-in, before the merchant is sent to check its key (and every call is refused for 30 s).
-    if matches!(&sent, Err(e) if alliancepay::is_sealed_to_another_key(e)) {
+    if matches!(&sent, Err(e) if e.sealed_to_another_key) {
         let mut last = settings.retry.max_retries;
         sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut last, &mut 0), &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
     }
@@ -1104,6 +1120,11 @@ const ACCEPTED: &str = "; the provider accepted the change";
 /// A write whose outcome is unknown: the caller must read before repeating it, so no wait is
 /// offered (`retryAfterMs` would invite a repeat).
 fn may_have_been_applied(err: &mut Error, safety: Safety) {
+    // A throttle's code tells a caller to wait and repeat, which an unknown outcome forbids (a
+    // throttle's code under a 5xx, or inside a 200); `providerCode` or the message still say it.
+    if err.code == ErrorCode::RateLimited {
+        err.code = ErrorCode::ProviderError;
+    }
     err.message = format!("{}{MAY_HAVE_BEEN_APPLIED}{}", err.message, how_to_know(safety));
     err.retry_after_ms = None;
     err.write_outcome = Some(WriteOutcome::Unknown);

@@ -322,7 +322,8 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     // The throttle's code proves nothing under a 500: the delete is not sent again.
     let (r, n) = delete(vec![status(500, r#"{"code":"PAYMENT_RATE_LIMIT","message":"slow down"}"#), status(200, ok)]);
     let err = r.unwrap_err();
-    assert_eq!((err.code, err.retryable, n), (ErrorCode::RateLimited, false, 1));
+    // Nor is it RATE_LIMITED, which tells a caller to wait and repeat: the provider's code says it.
+    assert_eq!((err.code, err.provider_code.as_deref(), err.retryable, n), (ErrorCode::ProviderError, Some("PAYMENT_RATE_LIMIT"), false, 1));
     assert!(err.message.contains("may have been applied"), "{}", err.message);
 }
 
@@ -589,6 +590,10 @@ fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
     let env = scripted(vec![status(200, r#"{"customer_id":"c1","tokens":[{"token_id":"a"},{"token_id":"b","customer_id":"c1"},{"token_id":"c","customer_id":null}]}"#)]);
     let owners: Vec<Option<String>> = list(&env, pinelabs(0, json!({}))).unwrap().into_iter().map(|t| t.customer_id).collect();
     assert_eq!(owners, [Some("c1".to_string()), Some("c1".to_string()), Some("c1".to_string())]);
+    // A reply that is another customer's list: its rows are that customer's, and fail the listing.
+    let env = scripted(vec![status(200, r#"{"customer_id":"c2","tokens":[{"token_id":"a"}]}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the listing of customer c1 with token a of another customer; nothing of it is returned"));
 }
 
 #[test]
@@ -1014,7 +1019,9 @@ fn a_store_failed_by_chargeover_inside_a_200_may_have_been_applied() {
     let client = Client::new(chargeover(json!({"maxRetries": 2})), env.clone()).unwrap();
     let input = CreateTokenInput { customer_id: "1002".into(), token: "cus_123".into(), label: None, payment_method: None, brand: None, expiry_month: None, expiry_year: None, gateway: None };
     let err = block_on(client.create_token(&input)).unwrap_err();
-    assert_eq!((err.code, err.http_status, env.count("/tokenized")), (ErrorCode::RateLimited, Some(200), 1));
+    // Nor is it RATE_LIMITED ("wait and repeat"): the message still gives ChargeOver's words.
+    assert_eq!((err.code, err.http_status, env.count("/tokenized")), (ErrorCode::ProviderError, Some(200), 1));
+    assert!(err.message.contains("may have been applied"), "{}", err.message);
 }
 
 /// A ChargeOver store that goes through (201, id 3529), then a read-back answered with `read_back`.
@@ -1039,6 +1046,14 @@ fn a_failed_read_back_after_a_store_names_the_stored_id() {
     assert_eq!(sent, 2, "one store, one read-back, no second store");
     // The store was made whatever the read-back's failure says.
     assert_eq!((err.write_outcome, err.token_id.as_deref()), (Some(WriteOutcome::Applied), Some("3529")));
+}
+
+/// The record read back is another customer's: stored, but not the token asked for.
+#[test]
+fn a_store_read_back_under_another_customer_is_not_returned() {
+    let (err, sent) = store_then(HttpResponse::new(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":{"tokenized_id":3529,"customer_id":2000}}"#));
+    assert_eq!((err.code, err.retryable, err.write_outcome, err.token_id.as_deref(), sent), (ErrorCode::ProviderError, false, Some(WriteOutcome::Applied), Some("3529"), 2));
+    assert_eq!(err.message, "stored as tokenized_id 3529, but the record read back is customer 2000's, not customer 1002's: look at it before storing again");
 }
 
 /// A read-back refused with 429 and a wait: the caller is not told to wait and repeat the store.

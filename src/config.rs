@@ -111,9 +111,13 @@ pub struct AlliancePayConfig {
     #[serde(default)]
     #[tsify(optional)]
     pub merchant_id: Option<String>,
+    /// The JWK as exported or stored: its other members (`use`, `alg`, `key_ops`, `ext`) are
+    /// accepted and not read.
+    #[tsify(type = "MerchantKey & { use?: string; alg?: string; key_ops?: string[]; ext?: boolean }")]
     pub merchant_private_key: MerchantKey,
+    /// A saved session to resume; `null` (a store that has none yet) is the same as leaving it out.
     #[serde(default)]
-    #[tsify(optional)]
+    #[tsify(optional, type = "AlliancePaySession | null")]
     pub session: Option<AlliancePaySession>,
     /// How token request bodies are sent; default "jwe". A guess: the bank does not document
     /// whether its token endpoints are encrypted. Its answer to the wrong choice names this option.
@@ -347,7 +351,13 @@ pub fn read_fields<T: for<'de> Deserialize<'de>>(root: &str, text: &str) -> Resu
 fn field_error(root: &str, text: &str, e: &serde_json::Error) -> Error {
     let message = e.to_string();
     // Text from `JSON.stringify` is one line, so the column is the byte offset.
-    let path = crate::json_path::path_at(text, e.column(), message.starts_with("missing field"));
+    // A null refused once read (`model::scoping`) is reported past it: at its object's closing
+    // brace, when it came last, which would end the object before its path is read.
+    let mut column = e.column();
+    if message.starts_with("invalid type: null") && column > 0 && text.as_bytes().get(column - 1) == Some(&b'}') {
+        column -= 1;
+    }
+    let path = crate::json_path::path_at(text, column, message.starts_with("missing field"));
     let field = if path.is_empty() { root.to_string() } else { format!("{root}.{path}") };
     if let Some((key, expected)) = unknown_field(&message) {
         let parent = crate::json_path::path_at(text, e.column(), true);

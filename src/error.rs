@@ -96,6 +96,10 @@ pub struct Error {
     /// have been made (`Client::change_status` reads the token to tell).
     #[serde(skip)]
     pub(crate) overloaded_before: bool,
+    /// A sign-in reply the merchant key could not unwrap: sealed to another key, or damaged on
+    /// the way (the two fail alike), which one more sign-in tells apart.
+    #[serde(skip)]
+    pub(crate) sealed_to_another_key: bool,
     /// How long the provider asked the caller to wait (its `Retry-After`), when the SDK did not
     /// wait itself (too long, past `deadlineMs`, or no retries left).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,6 +129,7 @@ impl Error {
             not_applied: code == ErrorCode::RateLimited,
             outcome_unknown: false,
             overloaded_before: false,
+            sealed_to_another_key: false,
             retry_after_ms: None,
             token_id: None,
             write_outcome: None,

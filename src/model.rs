@@ -339,6 +339,17 @@ pub struct ListTokensInput {
     pub customer_id: String,
 }
 
+/// A `customerId` that scopes a call. `null` is refused rather than read as "not given": a
+/// caller's `row.customerId` that came back null would otherwise drop the scoping, and act on the
+/// token whoever's customer it is.
+fn scoping<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(id) => Ok(Some(id)),
+        // In serde's words, which the input's error mapping reads: "expected the customer's id (…)".
+        None => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Unit, &"the customer's id, not null (leave customerId out to act on the token whoever's customer it is)")),
+    }
+}
+
 #[derive(Clone, Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetTokenInput {
@@ -346,7 +357,7 @@ pub struct GetTokenInput {
     /// Pine Labs needs it. Given to any provider, it scopes the call: a token the provider has
     /// under another customer is INVALID_INPUT (unchecked only where a reply names no customer;
     /// Pine Labs, which looks the token up under this customer, answers NOT_FOUND).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scoping")]
     #[tsify(optional)]
     pub customer_id: Option<String>,
     /// Payerly lookup narrowers (the other providers refuse them).
@@ -374,7 +385,7 @@ pub struct UpdateTokenStatusInput {
     pub status: TokenStatus,
     /// Scopes the change as it scopes a delete: a token the provider has under another customer,
     /// or whose reply names no customer, is INVALID_INPUT and stays as it is.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scoping")]
     #[tsify(optional)]
     pub customer_id: Option<String>,
 }
@@ -387,7 +398,7 @@ pub struct DeleteTokenInput {
     /// under another customer, or whose reply names no customer, is INVALID_INPUT and stays
     /// (ChargeOver then reads the token first; Pine Labs, which looks the token up under this
     /// customer, answers NOT_FOUND).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scoping")]
     #[tsify(optional)]
     pub customer_id: Option<String>,
 }

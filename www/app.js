@@ -22,7 +22,10 @@ const HUB_DEFAULTS = { pinelabs: 'cust-v1-statuses', alliancepay: 'senderCustome
 // Credential fields per provider: [config key, label, kind].
 const CREDENTIAL_FIELDS = {
   pinelabs: [['clientId', 'Client ID', 'text'], ['clientSecret', 'Client secret', 'secret']],
-  alliancepay: [['serviceCode', 'Service code', 'text'], ['merchantPrivateKey', 'Merchant private key (P-384 JWK)', 'json']],
+  alliancepay: [['serviceCode', 'Service code', 'text'], ['merchantPrivateKey', 'Merchant private key (P-384 JWK)', 'json'],
+    // The default is a guess (the bank does not document it), and its answer to the wrong choice
+    // names this option: the demo must let the user change it.
+    ['encryption', 'Token request bodies (encryption)', 'choice', [['', 'JWE (the default)'], ['none', 'Plain JSON (none)']]]],
   chargeover: [['username', 'REST public key (username)', 'text'], ['password', 'REST private key (password)', 'secret']],
   payerly: [['apiKey', 'API key', 'secret']],
 };
@@ -362,8 +365,14 @@ function renderCredentials() {
       h('div', { class: 'field' },
         h('label', { for: `cred-${p}-baseUrl`, text: baseUrlLabel }),
         h('input', { id: `cred-${p}-baseUrl`, 'data-provider': p, 'data-key': 'baseUrl', type: 'url', value: baseUrl, spellcheck: 'false', autocomplete: 'off' })),
-      ...CREDENTIAL_FIELDS[p].map(([key, label, kind]) => {
+      ...CREDENTIAL_FIELDS[p].map(([key, label, kind, choices]) => {
         const id = `cred-${p}-${key}`;
+        if (kind === 'choice') {
+          const select = h('select', { id, 'data-provider': p, 'data-key': key },
+            choices.map(([value, text]) => h('option', { value, text })));
+          select.value = creds[key] ?? '';
+          return h('div', { class: 'field' }, h('label', { for: id, text: label }), select);
+        }
         const value = creds[key] === undefined ? '' : kind === 'json' ? JSON.stringify(creds[key], null, 1) : String(creds[key]);
         // A private key is a secret too: concealed like the password fields until shown.
         const input = kind === 'json'

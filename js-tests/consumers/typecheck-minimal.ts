@@ -14,3 +14,9 @@ export const notFound = (e: unknown): boolean => e instanceof PayTokensError && 
 
 // @ts-expect-error a missing required config field
 createClient({ provider: 'payerly' });
+
+// Without an AbortSignal type in the project, a signal is still one in shape.
+const signal = { aborted: false, addEventListener: (_type: 'abort', _listener: () => void) => {}, removeEventListener: (_type: 'abort', _listener: () => void) => {} };
+void client.listTokens({ customerId: 'c' }, { signal });
+// @ts-expect-error a string is no signal
+void client.listTokens({ customerId: 'c' }, { signal: 'oops' });

@@ -26,6 +26,8 @@ const noStatus: ClientHooks = { fetch: async () => ({ headers: new Headers(), te
 const noBody: ClientHooks = { fetch: async () => ({ status: 200, headers: new Headers() }) };
 const pinelabsConfig: PineLabsConfig = { clientId: 'id', clientSecret: 'secret' };
 const key: MerchantKey = { kty: 'EC', crv: 'P-384', x: 'x', y: 'y', d: 'd' };
+// A key file's other JWK members, and a store that has no session yet (null), are accepted.
+const keyFile: AlliancePayConfig = { serviceCode: 'svc', merchantPrivateKey: { ...key, use: 'enc', alg: 'ECDH-ES+A256KW', key_ops: ['deriveBits'], ext: true }, session: null };
 const session: AlliancePaySession = { deviceId: 'd', refreshToken: 'r', serverPublic: { kty: 'EC', crv: 'P-384', x: 'x', y: 'y' }, expiresAt: '2030-01-01T00:00:00.000Z' };
 const encryption: Encryption = 'jwe';
 const alliancepayConfig: AlliancePayConfig = { serviceCode: 'svc', merchantPrivateKey: key, session, encryption };
@@ -62,6 +64,11 @@ export async function useEverything(): Promise<void> {
 
   const list: ListTokensInput = { customerId: 'cust-v1-0811030624-aa-RBDgpR' };
   const tokens: Token[] = await client.listTokens(list);
+  const pages = client.iterateTokens(list);
+  const first = await pages.next();
+  // A finished iterator's value is nothing, not `any`.
+  // @ts-expect-error void has no properties
+  if (first.done) void first.value.length;
   for await (const t of client.iterateTokens(list)) {
     const status: TokenStatus = t.status;
     const method: PaymentMethod = t.paymentMethod;

@@ -223,8 +223,10 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
         // unwrap means another key is configured. (Later replies go to the same key, so there
         // it can only be a reply tampered with.)
         jwe::JweError::KeyUnwrap if signing_in => {
-            let message = format!("{NOT_SEALED_TO_OUR_KEY} (is it the key registered at AlliancePay?): JWE: {e}");
-            Error::new(ErrorCode::Authentication, message).with_provider(P).with_status(resp.status)
+            let message = format!("the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay?): JWE: {e}");
+            let mut err = Error::new(ErrorCode::Authentication, message).with_provider(P).with_status(resp.status);
+            err.sealed_to_another_key = true;
+            err
         }
         e => jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)),
     })?;
@@ -244,14 +246,6 @@ pub(crate) fn encryption_hint(mut err: Error, encryption: Encryption) -> Error {
     };
     err.message = format!("{} ({hint})", err.message);
     err
-}
-
-const NOT_SEALED_TO_OUR_KEY: &str = "the sign-in failed: its reply is not encrypted to merchantPrivateKey";
-
-/// A sign-in reply the merchant key could not unwrap: sealed to another key, or damaged on the way
-/// (the two fail alike), which one more sign-in tells apart.
-pub(crate) fn is_sealed_to_another_key(err: &Error) -> bool {
-    err.code == ErrorCode::Authentication && err.message.starts_with(NOT_SEALED_TO_OUR_KEY)
 }
 
 /// A success body, unless the status or a `msgType` in the body says it is an error.

@@ -278,6 +278,12 @@ impl PageRead {
             return Err(Error::decode(P, format!("a page came back with {rows} rows for a limit of {page_size}")));
         }
         let id = |t: &Token| t.id.parse::<u64>().ok();
+        // The listing asks for tokenized_id order and pages by it: in another order (an instance
+        // that ignores `order`), rows of the next page would look handed out already, and be dropped.
+        if tokens.windows(2).any(|pair| !matches!((id(&pair[0]), id(&pair[1])), (Some(a), Some(b)) if a < b)) {
+            let why = "a page came back out of tokenized_id order (the listing asks for order=tokenized_id:ASC and pages by it), so tokens could be skipped: the listing stops";
+            return Err(Error::new(ErrorCode::ProviderError, why).with_provider(P));
+        }
         if let (true, Some(last)) = (self.checked, self.pos.last_id) {
             // Rows are in tokenized_id order: those up to the last one handed out were read before.
             let seen = tokens.iter().take_while(|t| id(t).is_some_and(|i| i <= last)).count();
@@ -486,9 +492,24 @@ struct WireEnvelope<'a, T> {
     response: Option<T>,
 }
 
+/// A `tokenized_id` as ChargeOver writes it: a whole number, or its digits as text. Another shape
+/// (`7.0`, `-7`, `1e+26`, "") is refused as it is read, not handed out as an id that every later
+/// call refuses and that a listing cannot page by.
+struct RecordId(String);
+
+impl<'de> Deserialize<'de> for RecordId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let id = LooseId::deserialize(d)?.into_string();
+        match record_id("", "", &id) {
+            Ok(_) => Ok(RecordId(id)),
+            Err(_) => Err(serde::de::Error::custom("tokenized_id is not a ChargeOver record id (a whole number)")),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct WireToken {
-    tokenized_id: LooseId,
+    tokenized_id: RecordId,
     customer_id: Option<LooseId>,
     name: Option<String>,
     paymethod_hint: Option<String>,
@@ -501,7 +522,7 @@ struct WireToken {
 }
 
 fn to_token(w: WireToken, now_ms: u64) -> Token {
-    let mut t = Token::new(P, w.tokenized_id.into_string());
+    let mut t = Token::new(P, w.tokenized_id.0);
     t.customer_id = w.customer_id.map(LooseId::into_string);
     let hint = w.paymethod_hint.as_deref().map(str::trim).unwrap_or_default();
     t.payment_method = if hint.eq_ignore_ascii_case("crd") {
@@ -557,15 +578,6 @@ fn status_error(resp: &HttpResponse, status: Option<&super::Scalar>) -> Option<E
     }
 }
 
-/// A reply whose envelope says OK.
-fn check(resp: &HttpResponse) -> Result<()> {
-    if !resp.is_success() {
-        return Err(error(resp));
-    }
-    let env: WireEnvelope<serde::de::IgnoredAny> = super::decode(P, resp)?;
-    status_error(resp, env.status.as_ref()).map_or(Ok(()), Err)
-}
-
 /// The `response` of an OK envelope. Read in one pass (replies are whole pages); only a reply
 /// that does not fit is read again, to tell an error envelope (its `response` is `false`) from
 /// a shape the model does not read.
@@ -609,13 +621,26 @@ pub fn parse_created(resp: &HttpResponse) -> Result<String> {
     Ok(id)
 }
 
-/// The envelope with `response: true`, or a 204. ChargeOver sends its envelope on every reply,
-/// so another empty 2xx confirms nothing.
+/// An envelope that says OK, or a 204. ChargeOver sends its envelope on every reply, so another
+/// empty 2xx confirms nothing; and its `response` is `false` on error, so an OK with `false`
+/// contradicts itself: whether the token was deleted is read from the token.
 pub fn parse_delete(resp: &HttpResponse) -> Result<()> {
-    if resp.is_success() && resp.body.trim().is_empty() {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    if resp.body.trim().is_empty() {
         return super::empty_delete_reply(P, resp);
     }
-    check(resp)
+    let env: WireEnvelope<super::Scalar> = super::decode(P, resp)?;
+    if let Some(err) = status_error(resp, env.status.as_ref()) {
+        return Err(err);
+    }
+    if matches!(env.response, Some(super::Scalar::Flag(false))) {
+        let mut err = Error::new(ErrorCode::ProviderError, "chargeover answered the delete with status OK but response false, its mark of a failure").with_provider(P).with_status(resp.status);
+        err.outcome_unknown = true;
+        return Err(err);
+    }
+    Ok(())
 }
 
 /// `{code, status:"Error", message, details, response:false}`, also inside an HTTP 200: then
@@ -855,6 +880,35 @@ mod tests {
         assert!(requests <= 25, "{requests} requests");
     }
 
+    /// An instance that ignores `order` (newest first, or any order): the listing stops with an
+    /// error at the first page out of order, instead of taking the next page's rows for ones
+    /// handed out and dropping them.
+    #[test]
+    fn a_page_out_of_tokenized_id_order_stops_the_listing() {
+        let newest_first: Vec<String> = (1..=12).rev().map(|i: u64| i.to_string()).collect();
+        let (page, _) = read_page(&newest_first, None, 5, 20);
+        let err = page.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
+        assert!(err.message.contains("out of tokenized_id order"), "{}", err.message);
+        let repeated: Vec<String> = ["3", "3", "4"].map(String::from).to_vec();
+        assert!(read_page(&repeated, None, 5, 20).0.is_err(), "an id twice in a page is out of order too");
+        let ascending = ids(1..=12);
+        assert_eq!(read_page(&ascending, None, 5, 20).0.unwrap().tokens.len(), 5);
+    }
+
+    #[test]
+    fn a_tokenized_id_that_is_not_a_whole_number_is_refused_as_read() {
+        for id in ["7.0", "-7", "1e+26", r#""""#, r#""7.0""#, r#""07""#, "0", "true"] {
+            let body = format!(r#"{{"code":200,"status":"OK","response":[{{"tokenized_id":{id},"customer_id":1000}}]}}"#);
+            let err = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Decode, "{id}");
+        }
+        for (id, read) in [("7", "7"), (r#""7""#, "7"), ("9223372036854775807", "9223372036854775807")] {
+            let body = format!(r#"{{"code":200,"status":"OK","response":[{{"tokenized_id":{id},"customer_id":1000}}]}}"#);
+            assert_eq!(parse_token_list(&HttpResponse::new(200, body), NOW).unwrap()[0].id, read);
+        }
+    }
+
     /// One page against `ids` (the server's rows, in order) through `PageRead`, and the requests it took.
     fn read_page(ids: &[String], cursor: Option<&str>, page_size: u32, max_pages: u32) -> (Result<TokenPage>, usize) {
         let mut read = match PageRead::new(parse_cursor(cursor).unwrap(), page_size, max_pages) {
@@ -894,21 +948,11 @@ mod tests {
         assert_eq!(page(&rest, Some("19.19")), (ids(20..=25), None, 3));
         // An old cursor without an id pages by offset alone.
         assert_eq!(page(&all, Some("10")), (ids(11..=20), Some("20.20".into()), 1));
-        // An id that is not a number has no order: the cursor after it carries no id, and the
-        // listing goes on by offset (it used to hand out the same page again and again).
+        // An id that is not a number has no order: the page stops the listing (reading refuses
+        // such an id before it gets here).
         let mut odd = ids(1..=18);
         odd.push("x".into());
-        odd.extend(ids(20..=29));
-        let (mut seen, mut cursor) = (Vec::new(), None::<String>);
-        for _ in 0..10 {
-            let (tokens, next, _) = page(&odd, cursor.as_deref());
-            seen.extend(tokens);
-            match next {
-                Some(n) => cursor = Some(n),
-                None => break,
-            }
-        }
-        assert_eq!(seen, odd);
+        assert!(read_page(&odd, Some("10.10"), 10, 20).0.is_err());
         // A bulk deletion costs a few requests, not one per page deleted.
         let big = ids(1..=1000);
         let (p, _) = read_page(&big, Some("700.700"), 4, 1000);
@@ -1022,7 +1066,7 @@ mod tests {
         let nulls = by_id("15");
         assert_eq!((nulls.status, nulls.payment_method), (TokenStatus::Active, PaymentMethod::Unknown));
         assert!(nulls.card.is_none() && nulls.customer_id.is_none() && nulls.gateway_token.is_none());
-        assert_eq!(by_id("cus-text").customer_id.as_deref(), Some("abc"));
+        assert_eq!(by_id("16").customer_id.as_deref(), Some("abc"));
         assert!(!serde_json::to_string(&tokens).unwrap().contains("4111111111111111"));
         // gateway is the merchant's own text too.
         let body = r#"{"status":"OK","response":[{"tokenized_id":5,"gateway":"stripe 4111111111111111"}]}"#;
@@ -1057,6 +1101,12 @@ mod tests {
         // ChargeOver's envelope comes on every reply: an empty one is a 204 or confirms nothing.
         assert!(parse_delete(&HttpResponse::new(204, "")).is_ok());
         assert_eq!(parse_delete(&HttpResponse::new(200, " ")).unwrap_err().code, ErrorCode::Decode);
+        // `response: false` is ChargeOver's mark of a failure, whatever the status beside it says.
+        let contradicted = parse_delete(&HttpResponse::new(200, r#"{"code":200,"status":"OK","response":false}"#)).unwrap_err();
+        assert_eq!((contradicted.code, contradicted.outcome_unknown, contradicted.http_status), (ErrorCode::ProviderError, true, Some(200)));
+        for confirmed in [r#"{"code":200,"status":"OK"}"#, r#"{"status":"OK","response":{"id":1}}"#, r#"{"status":"ok","response":null}"#] {
+            assert!(parse_delete(&HttpResponse::new(200, confirmed)).is_ok(), "{confirmed}");
+        }
         for body in ["", "[]", r#"{"code":200,"status":"OK","response":false}"#, r#"{"response":[]}"#, r#"{"status":"OK","response":[{"name":"x"}]}"#] {
             assert_eq!(parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err().code, ErrorCode::Decode, "{body}");
         }

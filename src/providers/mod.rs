@@ -208,6 +208,99 @@ impl<'de> serde::Deserialize<'de> for LooseId {
     }
 }
 
+/// Any JSON value as text: a string as itself, another value as its compact JSON text, written as
+/// it is read. (A `serde_json::Value` takes up to 16 times the text's size, and wasm memory never
+/// shrinks: one 32 MiB `[0,0,…]` in a token's metadata kept 800 MiB.)
+pub(crate) struct AsText(pub String);
+
+impl<'de> serde::Deserialize<'de> for AsText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut text = String::new();
+        d.deserialize_any(WriteJson { out: &mut text, quote: false })?;
+        Ok(AsText(text))
+    }
+}
+
+/// Writes the value it visits into `out` as JSON; `quote: false` writes a top-level string bare.
+struct WriteJson<'o> {
+    out: &'o mut String,
+    quote: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for WriteJson<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for WriteJson<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<(), E> {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<(), E> {
+        self.out.push_str(&serde_json::Number::from(v).to_string());
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<(), E> {
+        self.out.push_str(&serde_json::Number::from(v).to_string());
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<(), E> {
+        self.out.push_str(&serde_json::Number::from_f64(v).map_or_else(|| "null".to_string(), |n| n.to_string()));
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        if self.quote {
+            self.out.push_str(&serde_json::to_string(v).map_err(E::custom)?);
+        } else {
+            self.out.push_str(v);
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        self.out.push('[');
+        let mut first = true;
+        loop {
+            let at = self.out.len();
+            if !first {
+                self.out.push(',');
+            }
+            if seq.next_element_seed(WriteJson { out: &mut *self.out, quote: true })?.is_none() {
+                self.out.truncate(at);
+                break;
+            }
+            first = false;
+        }
+        self.out.push(']');
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        self.out.push('{');
+        let mut first = true;
+        while let Some(key) = map.next_key::<Text>()? {
+            if !first {
+                self.out.push(',');
+            }
+            first = false;
+            self.out.push_str(&serde_json::to_string(&*key).map_err(serde::de::Error::custom)?);
+            self.out.push(':');
+            map.next_value_seed(WriteJson { out: &mut *self.out, quote: true })?;
+        }
+        self.out.push('}');
+        Ok(())
+    }
+}
+
 /// A field that holds a word, a number or a boolean when it is there (an envelope's `status`, the
 /// `code` of an error put inside a 200, a card's flags). Any other shape is skipped as it is read:
 /// kept as a `serde_json::Value`, a proxy's 32 MiB `{"status":[0,0,…]}` grew wasm memory for good.
@@ -221,6 +314,13 @@ pub(crate) enum Scalar<'a> {
 impl Scalar<'_> {
     pub fn is_word(&self, word: &str) -> bool {
         matches!(self, Scalar::Word(w) if w.eq_ignore_ascii_case(word))
+    }
+
+    pub fn word(&self) -> Option<&str> {
+        match self {
+            Scalar::Word(w) => Some(w),
+            _ => None,
+        }
     }
 }
 

@@ -117,7 +117,63 @@ struct WireToken {
     payment_method: Option<String>,
     payment_data: Option<WirePaymentData>,
     /// Read loosely: a shape other than the documented strings drops the action, not the token.
-    additional_action: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "additional_action")]
+    additional_action: Option<(String, Option<String>)>,
+}
+
+/// `{action, value}`, both strings: anything else in it is skipped as it is read (kept as a
+/// `serde_json::Value`, one 32 MiB member grew wasm memory by 800 MiB, for good). Another shape
+/// than an object, or an action that is not a word, is no action.
+fn additional_action<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<(String, Option<String>)>, D::Error> {
+    use super::{Scalar, Text};
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+    struct Visit;
+    impl<'de> Visitor<'de> for Visit {
+        type Value = Option<(String, Option<String>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+            let word = |s: Option<Scalar>| match s {
+                Some(Scalar::Word(Text(w))) => Some(w.into_owned()),
+                _ => None,
+            };
+            let (mut action, mut value) = (None, None);
+            while let Some(key) = map.next_key::<Text>()? {
+                match &*key {
+                    "action" => action = word(map.next_value()?),
+                    "value" => value = word(map.next_value()?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(action.map(|a| (a, value)))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Visit)
 }
 
 /// Only the account id is read; the rest of `customer` is PII and stays out of the model.
@@ -171,10 +227,9 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         }
         t.card = Some(c);
     }
-    t.required_action = w.additional_action.and_then(|a| {
-        let action = a.get("action").and_then(|v| v.as_str()).filter(|a| !a.trim().is_empty())?;
-        let value = a.get("value").and_then(|v| v.as_str()).map(card::scrub_pans_in_url);
-        Some(RequiredAction { action: card::scrub_pans(action), value })
+    t.required_action = w.additional_action.filter(|(action, _)| !action.trim().is_empty()).map(|(action, value)| RequiredAction {
+        action: card::scrub_pans_owned(action),
+        value: value.as_deref().map(card::scrub_pans_in_url),
     });
     // `expireAt` decides (expired from that instant on); without it, the card's own expiry month
     // (usable through its last millisecond), which is when the token expires. An `expireAt` given
@@ -349,6 +404,9 @@ mod tests {
             (json!({"action": "redirect", "value": {"form": "post"}}), Some(("redirect", None))),
             (json!("redirect"), None),
             (json!({"action": 7}), None),
+            // Members beside the two are skipped as they are read, whatever they hold.
+            (json!({"extra": [[1, 2], {"a": [3]}], "action": "redirect", "value": "https://x.test/3ds"}), Some(("redirect", Some("https://x.test/3ds")))),
+            (json!([{"action": "redirect"}]), None),
         ] {
             let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "additionalAction": action}}]});
             let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();

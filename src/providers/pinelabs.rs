@@ -94,6 +94,10 @@ struct WireList<'a> {
     /// Present only when a proxy or the API puts an error envelope in a 200.
     #[serde(default, borrow)]
     code: Option<super::Scalar<'a>>,
+    /// Whose list it is: a row that names no customer is theirs (and a listing of another
+    /// customer than the one asked for then fails, as a row of one does).
+    #[serde(default)]
+    customer_id: Option<super::LooseId>,
 }
 
 #[derive(Deserialize)]
@@ -198,15 +202,6 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
     use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::result::Result as R;
 
-    // Values are read as JSON values: a string costs the one allocation it would cost anyway.
-    // (A card number sent as a number is masked into a string, so the scrub comes first.)
-    fn as_text(mut value: serde_json::Value) -> String {
-        card::scrub_json(&mut value);
-        match value {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        }
-    }
 
     struct MapVisit;
     impl<'de> Visitor<'de> for MapVisit {
@@ -218,7 +213,10 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
             let mut entries = Vec::new();
             while let Some(key) = map.next_key::<Text>()? {
                 let key = Metadata::key(entries.len(), &key);
-                entries.push((key, as_text(map.next_value()?)));
+                // Another value than a string is kept as its JSON text; a card number in either,
+                // a number's digits too, is masked.
+                let super::AsText(value) = map.next_value()?;
+                entries.push((key, card::scrub_pans_owned(value)));
             }
             Ok(Some(Metadata::from_entries(entries)))
         }
@@ -260,7 +258,17 @@ pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<To
     let wire: WireList = Metadata::sharing_keys(|| decode(P, resp))?;
     let now = resp.server_now(local_now_ms);
     match wire.tokens {
-        Some(tokens) => Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(|w| to_token(w, now)).collect()),
+        Some(tokens) => {
+            let owner = wire.customer_id.map(super::LooseId::into_string);
+            let token = |w| {
+                let mut t = to_token(w, now);
+                if t.customer_id.is_none() {
+                    t.customer_id.clone_from(&owner);
+                }
+                t
+            };
+            Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(token).collect())
+        }
         // An error envelope inside a 200 (a proxy, or the API itself).
         None if matches!(wire.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
@@ -292,31 +300,37 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
     if resp.body.len() > super::MAX_ENVELOPE {
         return Err(Error::decode(P, "the delete reply is larger than a confirmation can be").with_status(resp.status));
     }
-    let reply: serde_json::Value = decode(P, resp)?;
-    if is_error_envelope(&reply) {
+    /// Read as a struct, not a `Value`: a field sent twice is refused, not read last-one-wins.
+    #[derive(Deserialize)]
+    struct Deleted<'a> {
+        #[serde(default, borrow)]
+        token_id: Option<super::Scalar<'a>>,
+        #[serde(default, borrow)]
+        status: Option<super::Scalar<'a>>,
+        #[serde(default, borrow)]
+        code: Option<super::Scalar<'a>>,
+    }
+    let reply: Deleted = decode(P, resp)?;
+    if matches!(reply.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) {
         return Err(error(resp));
     }
-    match reply.get("token_id").and_then(|id| id.as_str()) {
+    match reply.token_id.as_ref().and_then(super::Scalar::word) {
         Some(id) if id == token_id => {}
         Some(_) => return Err(Error::decode(P, "the delete reply confirms a different token").with_status(resp.status)),
         None => return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status)),
     }
     // DEACTIVATED is the documented word for a removed token (DELETED and REMOVED say the same).
-    // A live word refutes the 2xx; any other (FAILED, an unknown word) does not confirm the
-    // removal, and the caller is told to read the token rather than assume either way.
-    let Some(word) = reply.get("status").and_then(|s| s.as_str()).filter(|w| !w.trim().is_empty()) else { return Ok(()) };
+    // Any other word does not confirm the removal; nor does a live one (ACTIVE) refute it: the
+    // 2xx accepted the delete, and the status may be from before a deactivation that the card
+    // network completes later. The caller is told to read the token rather than assume either way.
+    let Some(word) = reply.status.as_ref().and_then(super::Scalar::word).filter(|w| !w.trim().is_empty()) else { return Ok(()) };
     let removed = ["DELETED", "REMOVED"].iter().any(|w| w.eq_ignore_ascii_case(word.trim()));
-    let (outcome, live) = match status::from_pinelabs(word) {
-        TokenStatus::Deleted => return Ok(()),
-        _ if removed => return Ok(()),
-        TokenStatus::Active | TokenStatus::Suspended | TokenStatus::Pending => ("the token is still there", true),
-        _ => ("not DEACTIVATED: read the token to know whether it is still there", false),
-    };
-    let message = format!("Pine Labs answered the delete with status {word}: {outcome}");
-    let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
-    if !live {
-        err.write_outcome = Some(crate::error::WriteOutcome::Unknown);
+    if removed || status::from_pinelabs(word) == TokenStatus::Deleted {
+        return Ok(());
     }
+    let message = format!("Pine Labs answered the delete with status {word}, not DEACTIVATED: read the token to know whether it is still there");
+    let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
+    err.write_outcome = Some(crate::error::WriteOutcome::Unknown);
     Err(err)
 }
 
@@ -492,7 +506,9 @@ mod tests {
         assert_eq!(odd.provider_status.as_deref(), Some("QUARANTINED"));
         let bare = by_id("tok-nulls");
         assert_eq!((bare.status, bare.payment_method), (TokenStatus::Unknown, PaymentMethod::Unknown));
-        assert!(bare.card.is_none() && bare.created_at.is_none() && bare.customer_id.is_none());
+        assert!(bare.card.is_none() && bare.created_at.is_none());
+        // A row that names no customer is the list's.
+        assert_eq!(bare.customer_id.as_deref(), Some("cust-mixed"));
         assert_eq!(by_id("tok-upi").payment_method, PaymentMethod::Upi);
         assert_eq!(by_id("tok-numeric-customer").customer_id.as_deref(), Some("42"));
         assert_eq!(by_id("tok-no-network").card.as_ref().unwrap().brand, "Unknown");
@@ -567,19 +583,18 @@ mod tests {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
             assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "{word}");
         }
-        for word in ["SUSPENDED", "INITIATED"] {
-            let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
-            let err = parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err();
-            // A live word says the token is still there: the delete was not made.
-            assert_eq!((err.code, err.write_outcome), (ErrorCode::ProviderError, None), "{word}");
-        }
-        // A word that neither confirms nor refutes: not taken as a deletion.
-        for word in ["FAILED", "REJECTED"] {
+        // A word that does not confirm, live ones too (the status may be from before the
+        // network's deactivation): not taken as a deletion, nor as a refusal.
+        for word in ["ACTIVE", "SUSPENDED", "INITIATED", "FAILED", "REJECTED"] {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
             let err = parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err();
             assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false), "{word}");
             assert!(err.message.ends_with("not DEACTIVATED: read the token to know whether it is still there"), "{}", err.message);
             assert_eq!(err.write_outcome, Some(crate::error::WriteOutcome::Unknown), "{word}");
+        }
+        // A field sent twice is not read last-one-wins: the reply confirms nothing.
+        for body in [r#"{"token_id":"t1","status":"ACTIVE","status":"DEACTIVATED"}"#, r#"{"token_id":"t2","token_id":"t1","status":"DEACTIVATED"}"#] {
+            assert_eq!(parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err().code, ErrorCode::Decode, "{body}");
         }
         for body in [r#"{"token_id":"t1"}"#, r#"{"token_id":"t1","status":null}"#, r#"{"token_id":"t1","status":" "}"#] {
             assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "no status: the id confirms ({body})");
