@@ -142,6 +142,36 @@ test('a refused connection gives NETWORK, and says it was refused', async () => 
   const bug = await rejection(buggy.getToken({ tokenId: 'tok_visa_active' }));
   assert.equal(bug.code, 'NETWORK');
   assert.match(bug.message, /: TypeError: wrapper\.log is not a function \(key \[redacted\]\)$/);
+  // A long line is not cut where a secret in it would be cut in two (its start left unredacted).
+  const long = await rejection(createClient({
+    provider: 'payerly', apiKey: 'k-secret-123', baseUrl: 'http://127.0.0.1:9/payerly/v1', maxRetries: 0,
+    fetch: async () => { throw new Error(`${'x'.repeat(180)} Bearer k-secret-123 ${'y'.repeat(300)}`); },
+  }).getToken({ tokenId: 'tok_visa_active' }));
+  assert.ok(!long.message.includes('k-secret'), long.message);
+  assert.match(long.message, /Bearer \[redacted\] y/);
+});
+
+test('a Response without an HTTP status (Response.error(), a status as text) is NETWORK, and a change sent so is UNKNOWN, never "HTTP 0"', async () => {
+  for (const [make, shown] of [[() => Response.error(), '(0)'], [() => ({ status: '200', headers: new Headers(), text: async () => '{}' }), "('200', text)"]]) {
+    const fetch = async () => make();
+    const read = await rejection(createClient({ provider: 'payerly', apiKey: 'k', baseUrl: 'https://py.test/v1', maxRetries: 0, fetch }).getToken({ tokenId: 't' }));
+    assert.equal(read.code, 'NETWORK');
+    assert.ok(read.message.endsWith(`fetch resolved to a Response without an HTTP status ${shown}`), read.message);
+    const write = await rejection(createClient({ provider: 'chargeover', username: 'u', password: 'p', baseUrl: 'https://co.test/api/v3', maxRetries: 0, fetch }).deleteToken({ tokenId: '7' }));
+    assert.deepEqual([write.code, write.writeOutcome, write.httpStatus], ['NETWORK', 'UNKNOWN', undefined]);
+  }
+});
+
+test('a body a fetch wrapper read already, or made of strings, is said to be so, and not tried again as if cut off', async () => {
+  let calls = 0;
+  const used = async () => { calls += 1; const r = new Response('{"items":[]}', { status: 200 }); await r.text(); return r; };
+  const strings = async () => { calls += 1; return new Response(new ReadableStream({ start(c) { c.enqueue('{"items":[]}'); c.close(); } }), { status: 200 }); };
+  for (const [fetch, why] of [[used, 'the reply body was already read (a fetch wrapper that reads it must hand back a clone)'], [strings, 'the reply body is not a stream of bytes']]) {
+    calls = 0;
+    const err = await rejection(createClient({ provider: 'payerly', apiKey: 'k', baseUrl: 'https://py.test/v1', maxRetries: 2, fetch }).getToken({ tokenId: 't' }));
+    assert.deepEqual([err.code, err.httpStatus, err.retryable, calls], ['DECODE', 200, false, 1]);
+    assert.ok(err.message.startsWith(`the payerly reply was not read: ${why}`), err.message);
+  }
 });
 
 test('reply bodies are read as UTF-8 bytes as Response.text() reads them: text survives, bad bytes become U+FFFD, a BOM is dropped', async () => {
@@ -199,9 +229,10 @@ test('a body is read from its stream when it can be, through arrayBuffer() or te
   locked.body.getReader();
   Object.defineProperty(locked, 'arrayBuffer', { value: async () => new TextEncoder().encode('{"own":1}').buffer });
   assert.equal(new TextDecoder().decode(await bytesOf(locked)), '{"own":1}');
-  // A stream of strings is no body of bytes: the reply is cut off, not read as empty.
+  // A stream of strings is no body of bytes: the reply is unread, not read as empty (nor as cut
+  // off, which another attempt could mend).
   const strings = new Response(new ReadableStream({ start(c) { c.enqueue('{}'); c.close(); } }));
-  assert.equal((await sendAttempt(async () => strings, 'https://x.test/', 'GET', [], undefined, 5_000, [])).kind, 'truncated');
+  assert.equal((await sendAttempt(async () => strings, 'https://x.test/', 'GET', [], undefined, 5_000, [])).kind, 'unread');
   // A fetch that ignores its signal: the timeout cancels the body's stream itself.
   let cancelled = false;
   const endless = new Response(new ReadableStream({ pull: () => new Promise(() => {}), cancel() { cancelled = true; } }));

@@ -8,7 +8,7 @@ const ABANDONED = { kind: 'abandoned', detail: 'nobody waits for this attempt an
 // The largest real replies (a 5,000-token Pine Labs list) are under 10 MiB.
 const MAX_REPLY_BYTES = 32 * 1024 * 1024;
 const UNUSABLE = { kind: 'network', detail: 'fetch did not resolve to a Response' };
-const TOO_LARGE = { kind: 'too_large', detail: `the reply is larger than ${MAX_REPLY_BYTES / 1048576} MiB` };
+const TOO_LARGE = { kind: 'unread', detail: `the reply is larger than ${MAX_REPLY_BYTES / 1048576} MiB` };
 // Failures that come before any connection (refused, or a host name that does not resolve): the
 // request never reached the provider, so even a write is safe to send again.
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -31,7 +31,7 @@ async function cappedBytes(body, reading) {
     const { done, value } = await reader.read();
     if (done) break;
     // Anything but bytes (a custom fetch's stream of strings) is a body that cannot be read.
-    if (!ArrayBuffer.isView(value)) throw new TypeError('the reply body is not a stream of bytes');
+    if (!ArrayBuffer.isView(value)) throw new UnreadableBody('the reply body is not a stream of bytes (a fetch wrapper must hand back bytes)');
     total += value.byteLength;
     if (total > MAX_REPLY_BYTES) {
       reader.cancel().catch(() => {});
@@ -51,10 +51,14 @@ async function cappedBytes(body, reading) {
   return bytes;
 }
 
+// A body that cannot be read for what the caller's fetch did to it, not for the network: said so.
+class UnreadableBody extends Error {}
+
 // `heard`: the reply's status and the headers read, once they are in. A failure after them carries
 // both: a 4xx or 5xx says what the provider did even when its body never arrives whole.
 function failure(error, timedOut, heard) {
   if (timedOut) return heard === undefined ? TIMED_OUT : { ...TIMED_OUT, ...heard };
+  if (error instanceof UnreadableBody) return { kind: 'unread', detail: error.message, ...heard };
   if (heard !== undefined) return { kind: 'truncated', detail: 'body cut off', ...heard };
   const code = error?.cause?.code;
   if (NOT_SENT.has(code)) return { kind: 'refused', detail: `connection failed (${code})` };
@@ -62,12 +66,15 @@ function failure(error, timedOut, heard) {
 }
 
 // What was thrown, in a line: a custom fetch's own bug (a TypeError in a wrapper) must be told
-// apart from the network. The core redacts the config's secrets from it, as from any message.
+// apart from the network. The core redacts the config's secrets from it, as from any message, and
+// finds only whole ones: the line is cut only past what a credential can span (Pine Labs' access
+// token is up to 8,192 characters), so none is cut in two with its start shown.
+const THROWN_LINE_MAX = 16_384;
 function thrownText(error) {
   try {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const line = text.split('\n', 1)[0];
-    return line ? `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}` : '';
+    return line ? `: ${line.length > THROWN_LINE_MAX ? `${line.slice(0, THROWN_LINE_MAX)}…` : line}` : '';
   } catch {
     return ''; // a value whose String() throws says nothing more
   }
@@ -117,6 +124,13 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       if (response.status < 300) return { kind: 'redirect', detail: 'where to is hidden from the page' };
       return { kind: 'redirect', detail: `HTTP ${response.status}${where}`, status: response.status };
     }
+    // No HTTP status (`Response.error()`, whose status is 0, or a test double's '200' as text):
+    // what became of the request is not known, as after a failed fetch. Never "HTTP 0".
+    if (!(Number.isInteger(response.status) && response.status >= 100 && response.status <= 599)) {
+      response.body?.cancel?.().catch(() => {});
+      const shown = typeof response.status === 'string' ? `'${response.status.slice(0, 20)}', text` : String(response.status);
+      return { kind: 'network', detail: `fetch resolved to a Response without an HTTP status (${shown})` };
+    }
     // A caller's fetch that followed one anyway (it dropped `redirect`): the reply is another
     // server's, and must not be read as the provider's answer.
     if (response.redirected === true) {
@@ -139,6 +153,8 @@ export function sendAttempt(fetchFn, url, method, headerPairs, body, timeoutMs, 
       const stream = response.body;
       if (typeof stream?.getReader === 'function' && response.bodyUsed !== true && stream.locked !== true) {
         body = await cappedBytes(stream, (r) => { reader = r; });
+      } else if (response.bodyUsed === true) {
+        throw new UnreadableBody('the reply body was already read (a fetch wrapper that reads it must hand back a clone)');
       } else {
         body = bytes ? new Uint8Array(await response.arrayBuffer()) : String(await response.text());
       }

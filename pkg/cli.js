@@ -525,23 +525,23 @@ async function runDelete(values) {
 
 // Ctrl-C or a TERM while a change is under way aborts the call instead of killing the process:
 // the SDK's ABORTED then says whether the change may have been made (its writeOutcome), and the
-// message and exit code carry that (5), where a silent death told nothing. A second signal ends
-// the process at once (the handlers are `once`).
+// message and exit code carry that (5), where a silent death told nothing. The first signal of
+// either kind removes both handlers, so a second one ends the process at once.
 let interruptedBy = null;
+const SIGNALS = [['SIGINT', 2], ['SIGTERM', 15]];
 async function interruptible(change) {
   const controller = new AbortController();
-  const handlers = [['SIGINT', 2], ['SIGTERM', 15]].map(([name, number]) => {
-    const handler = () => {
-      interruptedBy = { name, number };
-      controller.abort();
-    };
-    process.once(name, handler);
-    return [name, handler];
-  });
+  const handlers = SIGNALS.map(([name, number]) => [name, () => {
+    removeAll();
+    interruptedBy = { name, number };
+    controller.abort();
+  }]);
+  const removeAll = () => { for (const [name, handler] of handlers) process.removeListener(name, handler); };
+  for (const [name, handler] of handlers) process.on(name, handler);
   try {
     return await change(controller.signal);
   } finally {
-    for (const [name, handler] of handlers) process.removeListener(name, handler);
+    removeAll();
   }
 }
 

@@ -142,7 +142,9 @@ export declare function createClient<P extends Provider>(config: { provider: P }
  * - `UNKNOWN`: the change may have been applied (a timeout, a lost connection, a 5xx, a 2xx whose
  *   confirmation cannot be read, an abort after sending): read the token, or after `createToken`
  *   list the customer's tokens, before repeating it.
- * - `APPLIED`: the change was made and only reading the token back failed; `tokenId` names it.
+ * - `APPLIED`: the change was made, and reading the token back failed, or gave another status
+ *   than the one the provider confirmed (`tokenId` names the token), or a ChargeOver record under
+ *   another customer (no `tokenId`: list the customer's tokens).
  */
 export type WriteOutcome = 'APPLIED' | 'NOT_APPLIED' | 'UNKNOWN';
 

@@ -229,7 +229,7 @@ impl<E: Env> Client<E> {
         let base = &self.inner.settings.base_url;
         let page = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
-                let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), |r| pinelabs::parse_token_list(r, self.inner.env.now_ms())).await?;
+                let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), |r| pinelabs::parse_customer_list(r, self.inner.env.now_ms(), Some(&input.customer_id))).await?;
                 // The list is looked up under the customer in its path: a row that names no
                 // customer, in a reply that names none either, is theirs.
                 for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
@@ -448,9 +448,11 @@ impl<E: Env> Client<E> {
                 let token = self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &made, &id))?;
                 // Stored, but not where it was asked to be (the reply's id is another record's, or
                 // the instance moved it): not the token asked for.
+                // No `tokenId`: it would name another customer's record as the one to read or undo.
                 if let Some(owner) = token.customer_id.as_deref().filter(|owner| *owner != input.customer_id) {
                     let mut err = after_write(Error::new(ErrorCode::ProviderError, "").with_provider(self.provider()), &made, &id);
-                    err.message = format!("{made}, but the record read back is customer {owner}'s, not customer {}'s: look at it before storing again", input.customer_id);
+                    err.message = format!("{made}, but the record read back under that id is customer {owner}'s, not customer {}'s: list customer {}'s tokens before storing again", input.customer_id, input.customer_id);
+                    err.token_id = None;
                     return Err(err);
                 }
                 Ok(token)
@@ -1035,15 +1037,16 @@ pub(crate) async fn send_with_retry<E: Env>(
                 }
                 None => {
                     let accepted = fault.status.filter(|s| (200..300).contains(s));
-                    let too_large = fault.kind == FaultKind::TooLarge;
+                    let unread = fault.kind == FaultKind::Unread;
                     let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id());
                     if cut_short && err.code == ErrorCode::Timeout {
                         err.message = format!("{} (what deadlineMs had left)", err.message);
                     }
-                    // Refused unread for its size under a 2xx: a confirmation that cannot be read;
-                    // with no status at all, what the provider did is unknown. (A body cut off or
+                    // Left unread (too large, or made unreadable by the caller's fetch) under a 2xx: a
+                    // confirmation that cannot be read; with no status at all, what the provider
+                    // did is unknown. (A body cut off or
                     // timed out is retryable, and says "may have been applied" below.)
-                    if too_large && safety.changes_state() {
+                    if unread && safety.changes_state() {
                         match accepted {
                             Some(_) => accepted_but_unread(&mut err, accepted, safety),
                             None => may_have_been_applied(&mut err, safety),

@@ -209,7 +209,7 @@ fn a_write_is_in_doubt_from_its_sending_until_a_reply_proves_it_unapplied() {
 fn a_failure_status_whose_body_did_not_arrive_is_typed_by_the_status() {
     let ok = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED"}"#;
     let delete = pine_delete;
-    for kind in [FaultKind::Truncated, FaultKind::Timeout, FaultKind::TooLarge] {
+    for kind in [FaultKind::Truncated, FaultKind::Timeout, FaultKind::Unread] {
         // A throttle: nothing was done, so the change is sent again once the wait asked for ends.
         let (r, env) = delete(vec![unread(kind, 429, &[("retry-after", "2")]), status(200, ok)]);
         assert!(r.is_ok(), "{kind:?}: {r:?}");
@@ -290,7 +290,7 @@ fn writes_are_repeated_only_when_the_reply_proves_nothing_was_applied() {
     assert!(err.message.contains("the delete reply is empty") && err.message.ends_with("(HTTP 200), so it was most likely applied: read the token before repeating it"), "{}", err.message);
     assert!(delete(vec![status(204, "")]).0.is_ok());
     // ...and so is one refused unread for its size; under a 5xx it only may have been.
-    let large = |status| Err(TransportFault { kind: FaultKind::TooLarge, detail: "the reply is larger than 32 MiB".into(), status: Some(status), headers: Vec::new() });
+    let large = |status| Err(TransportFault { kind: FaultKind::Unread, detail: "the reply is larger than 32 MiB".into(), status: Some(status), headers: Vec::new() });
     let (r, n) = delete(vec![large(200)]);
     let err = r.unwrap_err();
     assert_eq!((err.code, err.http_status, err.retryable, n), (ErrorCode::Decode, Some(200), false, 1));
@@ -590,10 +590,13 @@ fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
     let env = scripted(vec![status(200, r#"{"customer_id":"c1","tokens":[{"token_id":"a"},{"token_id":"b","customer_id":"c1"},{"token_id":"c","customer_id":null}]}"#)]);
     let owners: Vec<Option<String>> = list(&env, pinelabs(0, json!({}))).unwrap().into_iter().map(|t| t.customer_id).collect();
     assert_eq!(owners, [Some("c1".to_string()), Some("c1".to_string()), Some("c1".to_string())]);
-    // A reply that is another customer's list: its rows are that customer's, and fail the listing.
-    let env = scripted(vec![status(200, r#"{"customer_id":"c2","tokens":[{"token_id":"a"}]}"#)]);
-    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
-    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the listing of customer c1 with token a of another customer; nothing of it is returned"));
+    // A reply that is another customer's list fails the listing, with rows or none (an empty one
+    // would say customer c1 has no tokens).
+    for rows in [r#"[{"token_id":"a"}]"#, "[]", "null"] {
+        let env = scripted(vec![status(200, &format!(r#"{{"customer_id":"c2","tokens":{rows}}}"#))]);
+        let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the listing of customer c1 with the list of customer c2; nothing of it is returned"), "{rows}");
+    }
 }
 
 #[test]
@@ -1052,8 +1055,9 @@ fn a_failed_read_back_after_a_store_names_the_stored_id() {
 #[test]
 fn a_store_read_back_under_another_customer_is_not_returned() {
     let (err, sent) = store_then(HttpResponse::new(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":{"tokenized_id":3529,"customer_id":2000}}"#));
-    assert_eq!((err.code, err.retryable, err.write_outcome, err.token_id.as_deref(), sent), (ErrorCode::ProviderError, false, Some(WriteOutcome::Applied), Some("3529"), 2));
-    assert_eq!(err.message, "stored as tokenized_id 3529, but the record read back is customer 2000's, not customer 1002's: look at it before storing again");
+    // No tokenId: it would name customer 2000's record as the one to read, or to delete as an undo.
+    assert_eq!((err.code, err.retryable, err.write_outcome, err.token_id.as_deref(), sent), (ErrorCode::ProviderError, false, Some(WriteOutcome::Applied), None, 2));
+    assert_eq!(err.message, "stored as tokenized_id 3529, but the record read back under that id is customer 2000's, not customer 1002's: list customer 1002's tokens before storing again");
 }
 
 /// A read-back refused with 429 and a wait: the caller is not told to wait and repeat the store.

@@ -113,7 +113,7 @@ pub struct AlliancePayConfig {
     pub merchant_id: Option<String>,
     /// The JWK as exported or stored: its other members (`use`, `alg`, `key_ops`, `ext`) are
     /// accepted and not read.
-    #[tsify(type = "MerchantKey & { use?: string; alg?: string; key_ops?: string[]; ext?: boolean }")]
+    #[tsify(type = "MerchantKey & { use?: string | undefined; alg?: string | undefined; key_ops?: string[] | undefined; ext?: boolean | undefined }")]
     pub merchant_private_key: MerchantKey,
     /// A saved session to resume; `null` (a store that has none yet) is the same as leaving it out.
     #[serde(default)]

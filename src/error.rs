@@ -151,9 +151,9 @@ impl Error {
     }
 
     /// A reply that is not the JSON expected. serde's own message quotes the offending value,
-    /// which may be a card number or a token: keep only what kind of fault, where, and what
-    /// was expected.
-    pub fn decode_json(provider: Provider, e: &serde_json::Error) -> Self {
+    /// which may be a card number or a token: keep only what kind of fault, where (the field's
+    /// path in `body`, the reply, and the line and column), and what was expected.
+    pub fn decode_json(provider: Provider, e: &serde_json::Error, body: &str) -> Self {
         use serde_json::error::Category;
         let kind = match e.classify() {
             Category::Io => "unreadable body",
@@ -173,7 +173,15 @@ impl Error {
         } else {
             String::new()
         };
-        Error::decode(provider, format!("{kind}{detail} (line {}, column {})", e.line(), e.column()))
+        // The reply's text up to where the reader stopped gives the path: the line's start (a
+        // reply may be pretty-printed) plus the column, both in bytes. Its keys are the
+        // provider's text: a card number among them is masked.
+        let line_start = if e.line() <= 1 { 0 } else { body.match_indices('\n').nth(e.line() - 2).map_or(body.len(), |(i, _)| i + 1) };
+        // A missing or repeated field is about its object.
+        let of_object = text.starts_with("missing field") || text.starts_with("duplicate field");
+        let path = crate::json_path::path_at(body, line_start + e.column(), of_object);
+        let at = if path.is_empty() { String::new() } else { format!(" at {}", crate::card::scrub_pans(&path)) };
+        Error::decode(provider, format!("{kind}{detail}{at} (line {}, column {})", e.line(), e.column()))
     }
 
     pub fn with_provider(mut self, provider: Provider) -> Self {

@@ -18,8 +18,10 @@ pub enum FaultKind {
     Network,
     /// The reply's headers arrived but its body was cut off.
     Truncated,
-    /// The reply was larger than the SDK reads (js/fetch.js `MAX_REPLY_BYTES`).
-    TooLarge,
+    /// The reply's body was not read: larger than the SDK reads (js/fetch.js `MAX_REPLY_BYTES`),
+    /// or made unreadable by the caller's own fetch (read already, not bytes). Another attempt
+    /// would meet the same.
+    Unread,
     /// The reply was a redirect, which the SDK never follows (js/fetch.js says why).
     Redirect,
     /// The caller's own `fetch` followed a redirect anyway: the reply is another server's.
@@ -43,7 +45,7 @@ impl TransportFault {
     /// after, a 400 refused) as much as a bare reply would.
     pub fn unread_failure(&self) -> Option<HttpResponse> {
         let status = self.status.filter(|s| !(200..300).contains(s))?;
-        matches!(self.kind, FaultKind::Truncated | FaultKind::Timeout | FaultKind::TooLarge)
+        matches!(self.kind, FaultKind::Truncated | FaultKind::Timeout | FaultKind::Unread)
             .then(|| HttpResponse { status, headers: self.headers.clone(), body: String::new() })
     }
 
@@ -51,7 +53,7 @@ impl TransportFault {
     pub fn body_fate(&self, timeout_ms: u32) -> String {
         match self.kind {
             FaultKind::Timeout => format!("its body did not arrive within {timeout_ms} ms"),
-            FaultKind::TooLarge => format!("its body was not read: {}", self.detail),
+            FaultKind::Unread => format!("its body was not read: {}", self.detail),
             _ => "its body was cut off".to_string(),
         }
     }
@@ -64,7 +66,7 @@ impl TransportFault {
             FaultKind::Timeout => Error::new(ErrorCode::Timeout, format!("no reply from {} within {timeout_ms} ms", provider.as_str())),
             // A cut-off body is unreadable like a malformed one, but another attempt may get it whole.
             FaultKind::Truncated => Error::new(ErrorCode::Decode, format!("the {} reply was cut off", provider.as_str())).retryable(true),
-            FaultKind::TooLarge => Error::new(ErrorCode::Decode, format!("the {} reply was not read: {}", provider.as_str(), self.detail)),
+            FaultKind::Unread => Error::new(ErrorCode::Decode, format!("the {} reply was not read: {}", provider.as_str(), self.detail)),
             // A provider API does not move; a redirect means a wrong baseUrl or something in
             // between, and trying again gets the same answer.
             FaultKind::Redirect => Error::new(
@@ -231,7 +233,7 @@ mod fetch {
             "timeout" => FaultKind::Timeout,
             "refused" => FaultKind::Refused,
             "truncated" => FaultKind::Truncated,
-            "too_large" => FaultKind::TooLarge,
+            "unread" => FaultKind::Unread,
             "redirect" => FaultKind::Redirect,
             "followed_redirect" => FaultKind::FollowedRedirect,
             _ => FaultKind::Network,

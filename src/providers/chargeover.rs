@@ -279,8 +279,10 @@ impl PageRead {
         }
         let id = |t: &Token| t.id.parse::<u64>().ok();
         // The listing asks for tokenized_id order and pages by it: in another order (an instance
-        // that ignores `order`), rows of the next page would look handed out already, and be dropped.
-        if tokens.windows(2).any(|pair| !matches!((id(&pair[0]), id(&pair[1])), (Some(a), Some(b)) if a < b)) {
+        // that ignores `order`), rows of the next page would look handed out already, and be
+        // dropped. A short first page has no next page, so nothing can be skipped: it passes.
+        let paged = self.checked || rows == page_size as usize;
+        if paged && tokens.windows(2).any(|pair| !matches!((id(&pair[0]), id(&pair[1])), (Some(a), Some(b)) if a < b)) {
             let why = "a page came back out of tokenized_id order (the listing asks for order=tokenized_id:ASC and pages by it), so tokens could be skipped: the listing stops";
             return Err(Error::new(ErrorCode::ProviderError, why).with_provider(P));
         }
@@ -585,7 +587,7 @@ fn decode<T: for<'de> Deserialize<'de>>(resp: &HttpResponse) -> Result<T> {
     if !resp.is_success() {
         return Err(error(resp));
     }
-    let unreadable = |e: &serde_json::Error| Error::decode_json(P, e).with_status(resp.status);
+    let unreadable = |e: &serde_json::Error| Error::decode_json(P, e, &resp.body).with_status(resp.status);
     match serde_json::from_str::<WireEnvelope<T>>(&resp.body) {
         Ok(env) => match (status_error(resp, env.status.as_ref()), env.response) {
             (Some(err), _) => Err(err),
@@ -885,15 +887,37 @@ mod tests {
     /// handed out and dropping them.
     #[test]
     fn a_page_out_of_tokenized_id_order_stops_the_listing() {
+        let out_of_order = |page: Result<TokenPage>| {
+            let err = page.unwrap_err();
+            err.code == ErrorCode::ProviderError && err.message.contains("out of tokenized_id order")
+        };
         let newest_first: Vec<String> = (1..=12).rev().map(|i: u64| i.to_string()).collect();
-        let (page, _) = read_page(&newest_first, None, 5, 20);
-        let err = page.unwrap_err();
-        assert_eq!(err.code, ErrorCode::ProviderError);
-        assert!(err.message.contains("out of tokenized_id order"), "{}", err.message);
-        let repeated: Vec<String> = ["3", "3", "4"].map(String::from).to_vec();
-        assert!(read_page(&repeated, None, 5, 20).0.is_err(), "an id twice in a page is out of order too");
+        assert!(out_of_order(read_page(&newest_first, None, 5, 20).0));
+        // A later page, read one row early, is checked whether full or not.
+        assert!(out_of_order(read_page(&newest_first, Some("5.8"), 5, 20).0));
+        let repeated: Vec<String> = ["3", "3", "4", "5", "6"].map(String::from).to_vec();
+        assert!(out_of_order(read_page(&repeated, None, 5, 20).0), "an id twice in a page is out of order too");
+        // A short first page is the whole listing: nothing can be skipped, and it is returned.
+        let short: Vec<String> = ["9", "2", "5"].map(String::from).to_vec();
+        assert_eq!(read_page(&short, None, 5, 20).0.unwrap().tokens.len(), 3);
         let ascending = ids(1..=12);
         assert_eq!(read_page(&ascending, None, 5, 20).0.unwrap().tokens.len(), 5);
+    }
+
+    /// A field of the wrong type is named by its path in the reply, pretty-printed or not.
+    #[test]
+    fn a_row_that_cannot_be_read_is_named_by_its_path() {
+        let rows: Vec<serde_json::Value> = (1..=40).map(|i| serde_json::json!({"tokenized_id": i, "customer_id": 1000, "expdate": if i == 32 { serde_json::json!(20300101) } else { serde_json::json!("2030-01-01") }})).collect();
+        let reply = serde_json::json!({"code": 200, "status": "OK", "response": rows});
+        for body in [reply.to_string(), serde_json::to_string_pretty(&reply).unwrap()] {
+            let err = parse_token_list(&HttpResponse::new(200, body), NOW).unwrap_err();
+            assert!(err.message.starts_with("could not read the chargeover reply: unexpected content: expected a string at response[31].expdate (line "), "{}", err.message);
+        }
+        // A key holding a card number is masked in the path.
+        let body = r#"{"4111111111111111":"x"}"#;
+        let e = serde_json::from_str::<std::collections::HashMap<String, u32>>(body).unwrap_err();
+        let err = Error::decode_json(P, &e, body);
+        assert!(err.message.contains("expected u32 at 411111******1111 "), "{}", err.message);
     }
 
     #[test]
@@ -952,7 +976,8 @@ mod tests {
         // such an id before it gets here).
         let mut odd = ids(1..=18);
         odd.push("x".into());
-        assert!(read_page(&odd, Some("10.10"), 10, 20).0.is_err());
+        let err = read_page(&odd, Some("10.10"), 10, 20).0.unwrap_err();
+        assert!(err.message.contains("out of tokenized_id order"), "{}", err.message);
         // A bulk deletion costs a few requests, not one per page deleted.
         let big = ids(1..=1000);
         let (p, _) = read_page(&big, Some("700.700"), 4, 1000);

@@ -15,7 +15,7 @@ use crate::taxonomy;
 
 /// A success body as the provider's wire type; anything unreadable is DECODE.
 pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(provider: Provider, resp: &'a HttpResponse) -> Result<T> {
-    serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(provider, &e).with_status(resp.status))
+    serde_json::from_str(&resp.body).map_err(|e| Error::decode_json(provider, &e, &resp.body).with_status(resp.status))
 }
 
 /// A delete's 2xx with nothing in it: a 204 says the token is gone; another status with its body
@@ -208,9 +208,11 @@ impl<'de> serde::Deserialize<'de> for LooseId {
     }
 }
 
-/// Any JSON value as text: a string as itself, another value as its compact JSON text, written as
-/// it is read. (A `serde_json::Value` takes up to 16 times the text's size, and wasm memory never
-/// shrinks: one 32 MiB `[0,0,…]` in a token's metadata kept 800 MiB.)
+/// Any JSON value as text, with card numbers masked: a string as itself, another value as its
+/// compact JSON text, written as it is read. (A `serde_json::Value` takes up to 16 times the
+/// text's size, and wasm memory never shrinks: one 32 MiB `[0,0,…]` in a token's metadata kept
+/// 800 MiB.) Each string, key and number is masked as read, before it is escaped: in the escaped
+/// text a line break between digit groups is `\n`, which the masking would not see.
 pub(crate) struct AsText(pub String);
 
 impl<'de> serde::Deserialize<'de> for AsText {
@@ -225,6 +227,19 @@ impl<'de> serde::Deserialize<'de> for AsText {
 struct WriteJson<'o> {
     out: &'o mut String,
     quote: bool,
+}
+
+impl WriteJson<'_> {
+    /// A number as written, unless it holds a card number's digits: then that text masked, as a
+    /// string (`card::scrub_json` does the same to a raw reply).
+    fn number<E: serde::de::Error>(self, n: serde_json::Number) -> std::result::Result<(), E> {
+        let text = n.to_string();
+        match crate::card::scrub_pans_borrowed(&text) {
+            std::borrow::Cow::Borrowed(_) => self.out.push_str(&text),
+            masked => serde::de::Visitor::visit_str::<E>(self, &masked)?,
+        }
+        Ok(())
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for WriteJson<'_> {
@@ -243,23 +258,24 @@ impl<'de> serde::de::Visitor<'de> for WriteJson<'_> {
         self.out.push_str(if v { "true" } else { "false" });
         Ok(())
     }
-    fn visit_u64<E>(self, v: u64) -> std::result::Result<(), E> {
-        self.out.push_str(&serde_json::Number::from(v).to_string());
-        Ok(())
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<(), E> {
+        self.number(serde_json::Number::from(v))
     }
-    fn visit_i64<E>(self, v: i64) -> std::result::Result<(), E> {
-        self.out.push_str(&serde_json::Number::from(v).to_string());
-        Ok(())
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<(), E> {
+        self.number(serde_json::Number::from(v))
     }
-    fn visit_f64<E>(self, v: f64) -> std::result::Result<(), E> {
-        self.out.push_str(&serde_json::Number::from_f64(v).map_or_else(|| "null".to_string(), |n| n.to_string()));
-        Ok(())
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<(), E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.number(n),
+            None => self.visit_unit(),
+        }
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        let masked = crate::card::scrub_pans_borrowed(v);
         if self.quote {
-            self.out.push_str(&serde_json::to_string(v).map_err(E::custom)?);
+            self.out.push_str(&serde_json::to_string(&*masked).map_err(E::custom)?);
         } else {
-            self.out.push_str(v);
+            self.out.push_str(&masked);
         }
         Ok(())
     }
@@ -292,7 +308,7 @@ impl<'de> serde::de::Visitor<'de> for WriteJson<'_> {
                 self.out.push(',');
             }
             first = false;
-            self.out.push_str(&serde_json::to_string(&*key).map_err(serde::de::Error::custom)?);
+            self.out.push_str(&serde_json::to_string(&*crate::card::scrub_pans_borrowed(&key)).map_err(serde::de::Error::custom)?);
             self.out.push(':');
             map.next_value_seed(WriteJson { out: &mut *self.out, quote: true })?;
         }

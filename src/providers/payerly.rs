@@ -356,7 +356,7 @@ mod decode_message_tests {
             assert_eq!(read(body, false).unwrap_err().code, ErrorCode::Decode, "{body}");
         }
         let twice = read(r#"{"items":[{"object":{"tokenId":"a","tokenId":"b"}}]}"#, false).unwrap_err();
-        assert!(twice.message.contains("field `tokenId` sent twice (line 1, column"), "{}", twice.message);
+        assert!(twice.message.contains("field `tokenId` sent twice at items[0].object (line 1, column"), "{}", twice.message);
     }
 }
 

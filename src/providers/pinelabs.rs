@@ -213,10 +213,10 @@ fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
             let mut entries = Vec::new();
             while let Some(key) = map.next_key::<Text>()? {
                 let key = Metadata::key(entries.len(), &key);
-                // Another value than a string is kept as its JSON text; a card number in either,
-                // a number's digits too, is masked.
+                // Another value than a string is kept as its JSON text; a card number anywhere in
+                // it, a number's digits too, is masked as it is read.
                 let super::AsText(value) = map.next_value()?;
-                entries.push((key, card::scrub_pans_owned(value)));
+                entries.push((key, value));
             }
             Ok(Some(Metadata::from_entries(entries)))
         }
@@ -252,6 +252,12 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::
 
 /// `local_now_ms` is the local clock; expiry is judged on Pine Labs' (`HttpResponse::server_now`).
 pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<Token>> {
+    parse_customer_list(resp, local_now_ms, None)
+}
+
+/// The list of `customer_id`'s tokens: a reply that names another customer at its top is that
+/// customer's list, with rows or none (an empty one would read as "this customer has no tokens").
+pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: Option<&str>) -> Result<Vec<Token>> {
     if !resp.is_success() {
         return Err(error(resp));
     }
@@ -260,6 +266,10 @@ pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<To
     match wire.tokens {
         Some(tokens) => {
             let owner = wire.customer_id.map(super::LooseId::into_string);
+            if let (Some(asked), Some(other)) = (customer_id, owner.as_deref().filter(|o| Some(*o) != customer_id)) {
+                let why = format!("pinelabs answered the listing of customer {asked} with the list of customer {other}; nothing of it is returned");
+                return Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&why)).with_provider(P));
+            }
             let token = |w| {
                 let mut t = to_token(w, now);
                 if t.customer_id.is_none() {
@@ -460,6 +470,12 @@ mod tests {
         assert_eq!(get("n"), Some("411111******1111"));
         assert_eq!((get("small"), get("neg"), get("f"), get("b"), get("null")), (Some("42"), Some("-7"), Some("1.5"), Some("true"), Some("null")));
         assert_eq!(get("arr"), Some(r#"[1,"411111******1111"]"#));
+        // Masked before escaping: in the text, a line break or tab between digit groups is `\n`.
+        let nested = reply(serde_json::json!({"nested": {"card": "4111\n1111\n1111\n1111", "4111\t1111\t1111\t1111": [4111111111111111u64, "4111\r\n1111\r\n1111\r\n1111"]}})).unwrap();
+        assert_eq!(
+            nested.get("nested"),
+            Some(r#"{"4111\t11**\t****\t1111":["411111******1111","4111\r\n11**\r\n****\r\n1111"],"card":"4111\n11**\n****\n1111"}"#)
+        );
         assert_eq!(get("obj"), Some(r#"{"k":"v"}"#));
         assert_eq!(get("411111******1111"), Some("main card"));
         assert!(!meta.iter().any(|(k, _)| k.contains("4111111111111111")));
