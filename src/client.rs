@@ -229,13 +229,8 @@ impl<E: Env> Client<E> {
         let base = &self.inner.settings.base_url;
         let page = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
-                let mut tokens = self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), |r| pinelabs::parse_customer_list(r, self.inner.env.now_ms(), Some(&input.customer_id))).await?;
-                // The list is looked up under the customer in its path: a row that names no
-                // customer, in a reply that names none either, is theirs.
-                for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
-                    token.customer_id = Some(input.customer_id.clone());
-                }
-                TokenPage { tokens, next: None }
+                let parse = |r: &HttpResponse| pinelabs::parse_customer_list(r, self.inner.env.now_ms(), Some(&input.customer_id));
+                TokenPage { tokens: self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), parse).await?, next: None }
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::list_tokens_request(base, &input.customer_id);
@@ -372,9 +367,8 @@ impl<E: Env> Client<E> {
         // The bank confirmed the change, yet its read says otherwise (a read that lags the write,
         // or another caller's change since): neither is the token "as it is afterwards".
         if token.status != input.status {
-            let mut err = after_write(Error::new(ErrorCode::ProviderError, "").with_provider(self.provider()), &made, &input.token_id);
-            err.message = format!("{made} (the provider confirmed the change), but the token read after it is {}: read it again before relying on either", token.status.as_str());
-            return Err(err);
+            let why = format!("{made} (the provider confirmed the change), but the token read after it is {}: read it again before relying on either", token.status.as_str());
+            return Err(made_but(self.provider(), why, Some(&input.token_id)));
         }
         Ok(token)
     }
@@ -447,13 +441,12 @@ impl<E: Env> Client<E> {
                 done(&made, &id);
                 let token = self.token_by_id(&id, deadline).await.map_err(|e| after_write(e, &made, &id))?;
                 // Stored, but not where it was asked to be (the reply's id is another record's, or
-                // the instance moved it): not the token asked for.
-                // No `tokenId`: it would name another customer's record as the one to read or undo.
+                // the instance moved it). No `tokenId`: it would name another customer's record as
+                // the one to read or undo.
                 if let Some(owner) = token.customer_id.as_deref().filter(|owner| *owner != input.customer_id) {
-                    let mut err = after_write(Error::new(ErrorCode::ProviderError, "").with_provider(self.provider()), &made, &id);
-                    err.message = format!("{made}, but the record read back under that id is customer {owner}'s, not customer {}'s: list customer {}'s tokens before storing again", input.customer_id, input.customer_id);
-                    err.token_id = None;
-                    return Err(err);
+                    let customer = &input.customer_id;
+                    let why = format!("{made}, but the record read back under that id is customer {owner}'s, not customer {customer}'s: list customer {customer}'s tokens before storing again");
+                    return Err(made_but(self.provider(), why, None));
                 }
                 Ok(token)
             }
@@ -817,12 +810,13 @@ async fn sign_in<E: Env, T>(
     // Early: its retries spent before it starts. (A throttle without `Retry-After` then holds the
     // next sign-in for the longest backoff, as after a last retry.)
     let mut retries = if early { settings.retry.max_retries } else { 0 };
-    let mut sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut retries, &mut 0), &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+    let mut keep = |r: &HttpResponse| parse(r).map(|value| opened = Some(value));
+    let mut sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut retries, &mut 0), &Cell::new(false), build, &mut keep).await;
     // A reply damaged on the way fails to unwrap as one sealed to another key does. One more
     // sign-in, before the merchant is sent to check its key (and every call is refused for 30 s).
     if matches!(&sent, Err(e) if e.sealed_to_another_key) {
         let mut last = settings.retry.max_retries;
-        sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut last, &mut 0), &Cell::new(false), build, &mut |r| parse(r).map(|value| opened = Some(value))).await;
+        sent = send_with_retry(env, settings, Safety::Read, wire, deadline, (&mut last, &mut 0), &Cell::new(false), build, &mut keep).await;
     }
     // Throttled without a Retry-After (Pine Labs documents none): the wait the next retry would
     // have had. Otherwise every call in the meantime would send its own round of sign-ins to a
@@ -941,6 +935,15 @@ fn after_write(mut err: Error, made: &str, token_id: &str) -> Error {
     err
 }
 
+/// A write that was made, whose read-back gave another token than the one asked for: as
+/// `after_write`'s errors, APPLIED and never retryable, with `why` saying what was read.
+fn made_but(provider: Provider, why: String, token_id: Option<&str>) -> Error {
+    let mut err = Error::new(ErrorCode::ProviderError, why).with_provider(provider);
+    err.token_id = token_id.map(Into::into);
+    err.write_outcome = Some(WriteOutcome::Applied);
+    err
+}
+
 /// A parser that returned Ok always keeps its value; this guards the type-erased send paths.
 fn unread() -> Error {
     Error::new(ErrorCode::Decode, "the reply was not read")
@@ -1042,10 +1045,10 @@ pub(crate) async fn send_with_retry<E: Env>(
                     if cut_short && err.code == ErrorCode::Timeout {
                         err.message = format!("{} (what deadlineMs had left)", err.message);
                     }
-                    // Left unread (too large, or made unreadable by the caller's fetch) under a 2xx: a
-                    // confirmation that cannot be read; with no status at all, what the provider
-                    // did is unknown. (A body cut off or
-                    // timed out is retryable, and says "may have been applied" below.)
+                    // Left unread (too large, or made unreadable by the caller's fetch) under a 2xx:
+                    // a confirmation that cannot be read; with no status at all, what the provider
+                    // did is unknown. (A body cut off or timed out is retryable, and says "may have
+                    // been applied" below.)
                     if unread && safety.changes_state() {
                         match accepted {
                             Some(_) => accepted_but_unread(&mut err, accepted, safety),

@@ -590,6 +590,9 @@ fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
     let env = scripted(vec![status(200, r#"{"customer_id":"c1","tokens":[{"token_id":"a"},{"token_id":"b","customer_id":"c1"},{"token_id":"c","customer_id":null}]}"#)]);
     let owners: Vec<Option<String>> = list(&env, pinelabs(0, json!({}))).unwrap().into_iter().map(|t| t.customer_id).collect();
     assert_eq!(owners, [Some("c1".to_string()), Some("c1".to_string()), Some("c1".to_string())]);
+    // A reply that names no customer at its top either: the one in the path, asked for.
+    let env = scripted(vec![status(200, r#"{"tokens":[{"token_id":"a"}]}"#)]);
+    assert_eq!(list(&env, pinelabs(0, json!({}))).unwrap()[0].customer_id.as_deref(), Some("c1"));
     // A reply that is another customer's list fails the listing, with rows or none (an empty one
     // would say customer c1 has no tokens).
     for rows in [r#"[{"token_id":"a"}]"#, "[]", "null"] {

@@ -376,9 +376,13 @@ fn page_cap_error(page_size: u32, max_pages: u32) -> Error {
 /// Anything else in a path could change what it means (`.` is the collection itself, `token:…`
 /// a lookup by another key); in a query it matches nothing, so a typo would list no tokens.
 fn record_id(field: &str, wire_name: &str, id: &str) -> Result<u64> {
-    let numeric = (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0');
     // Up to 19 digits always fit a u64.
-    id.parse().ok().filter(|_| numeric).ok_or_else(|| Error::invalid_input(field, &format!("must be ChargeOver's numeric {wire_name}")))
+    id.parse().ok().filter(|_| is_record_id(id)).ok_or_else(|| Error::invalid_input(field, &format!("must be ChargeOver's numeric {wire_name}")))
+}
+
+/// Whether `id` is written as ChargeOver writes its record ids: 1 to 19 digits, no leading zero.
+fn is_record_id(id: &str) -> bool {
+    (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0')
 }
 
 fn tokenized_id(token_id: &str) -> Result<u64> {
@@ -502,10 +506,10 @@ struct RecordId(String);
 impl<'de> Deserialize<'de> for RecordId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let id = LooseId::deserialize(d)?.into_string();
-        match record_id("", "", &id) {
-            Ok(_) => Ok(RecordId(id)),
-            Err(_) => Err(serde::de::Error::custom("tokenized_id is not a ChargeOver record id (a whole number)")),
+        if !is_record_id(&id) {
+            return Err(serde::de::Error::custom("tokenized_id is not a ChargeOver record id (a whole number)"));
         }
+        Ok(RecordId(id))
     }
 }
 
