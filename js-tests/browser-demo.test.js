@@ -317,6 +317,8 @@ test('a slow lookup can be cancelled, a throttle shows its wait, and a failed lo
   await page.locator('#cancel-button').click();
   await page.waitForFunction(() => !document.querySelector('#lookup-button[disabled]'));
   assert.equal(await page.locator('#cancel-button').isHidden(), true);
+  // Cancel hid itself with focus on it: the focus is back on the button, not the page.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'lookup-button');
   assert.match(await banner.locator('.banner-title').textContent(), /^Lookup cancelled$/);
   assert.match(await banner.locator('.code').textContent(), /^ABORTED$/);
   assert.match(await page.locator('#summary').textContent(), /^Cancelled · Pine Labs · cust-v1-statuses/);
@@ -383,6 +385,52 @@ test('keyboard only: jump to the lookup with "/", list with Enter, tab to an act
     .filter((el) => el.offsetParent !== null && !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
     .map((el) => el.outerHTML.slice(0, 80)));
   assert.deepEqual(unnamed, []);
+
+  // The filter says how many tokens match once typing pauses.
+  await page.locator('#filter').fill('SUSPENDED');
+  await page.waitForFunction(() => /tokens match the filter$/.test(document.getElementById('live').textContent));
+  assert.match(await page.locator('#live').textContent(), /^1 of 5 tokens match the filter$/);
+  await page.locator('#filter').fill('');
+
+  // Enter in a credential field runs the lookup (its form has no submit button of its own).
+  await page.locator('#connection').evaluate((d) => { d.open = true; });
+  const before = demo.sandbox.requests.length;
+  await page.locator('#cred-pinelabs-baseUrl').press('Enter');
+  await page.waitForFunction(() => !document.querySelector('#lookup-button[disabled]') && !document.querySelector('#results-body[aria-busy="true"]'));
+  assert.ok(demo.sandbox.requests.slice(before).some((r) => r.path.includes('/customer/cust-v1-statuses')), 'the lookup ran');
+
+  // A field's edge is its only outline: 3:1 against the panel it sits on (WCAG 1.4.11).
+  const ratio = await page.evaluate(() => {
+    const rgb = (c) => c.match(/\d+/g).slice(0, 3).map(Number);
+    const lum = (c) => rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const field = document.getElementById('customer');
+    const panel = getComputedStyle(field.closest('.panel')).backgroundColor;
+    const [a, b] = [lum(getComputedStyle(field).borderTopColor), lum(panel)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  });
+  assert.ok(ratio >= 3, `field border contrast ${ratio.toFixed(2)}:1`);
+});
+
+test('before the package has loaded, Enter in the form does not submit it (no ids in the URL)', { skip }, async () => {
+  const early = await browser.newPage();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await early.route('**/pkg/browser.js', async (route) => {
+    await held;
+    await route.continue();
+  });
+  try {
+    await early.goto(demo.pageUrl);
+    await early.locator('#customer').fill('cust-typed-before-ready');
+    await early.locator('#customer').press('Enter');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(new URL(early.url()).search, '', 'no native GET with the form in the URL');
+    release();
+    await early.waitForSelector('body[data-ready="true"]');
+  } finally {
+    release();
+    await early.close();
+  }
 });
 
 test('phone width: tokens become cards with no sideways scrolling', { skip }, async () => {

@@ -306,7 +306,7 @@ test('updateTokenStatus is UNSUPPORTED and sends nothing; capabilities say so', 
 
 test('config: baseUrl is required, pageSize and maxPages are checked', () => {
   const { username, password } = sandbox().credentials.chargeover;
-  for (const [extra, pattern] of [[{}, /baseUrl/], [{ baseUrl: sandbox().baseUrls.chargeover, pageSize: 0 }, /pageSize/], [{ baseUrl: sandbox().baseUrls.chargeover, maxPages: 0 }, /maxPages/]]) {
+  for (const [extra, pattern] of [[{}, /baseUrl/], [{ baseUrl: sandbox().baseUrls.chargeover, pageSize: 0 }, /pageSize/], [{ baseUrl: sandbox().baseUrls.chargeover, pageSize: 1 }, /pageSize: must be 2–500/], [{ baseUrl: sandbox().baseUrls.chargeover, maxPages: 0 }, /maxPages/]]) {
     assert.throws(() => createClient({ provider: 'chargeover', username, password, ...extra }), (e) => e.code === 'INVALID_INPUT' && pattern.test(e.message));
   }
 });
@@ -322,6 +322,25 @@ test('deadlineMs bounds an iterateTokens listing as a whole, every page, as it b
   assert.equal(err.code, 'TIMEOUT');
   assert.ok(seen.length >= 5 && seen.length <= 15, `${seen.length} tokens before the budget ran out`);
   assert.ok(performance.now() - started < 2000);
+});
+
+test('an iterateTokens page that fails after tokens were handed out says the listing is cut short', async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 5, maxRetries: 0 });
+  sandbox().fault({ provider: 'chargeover', scenario: 'rate_limit', retryAfter: 1, pathIncludes: '/tokenized', skip: 1 });
+  const it = client.iterateTokens({ customerId: '1000' });
+  const seen = [];
+  const err = await rejection((async () => {
+    for (;;) {
+      const { value, done } = await it.next();
+      if (done) return;
+      seen.push(value.id);
+    }
+  })());
+  assert.equal(seen.length, 5);
+  assert.equal(err.code, 'RATE_LIMITED');
+  assert.match(err.message, /\(the listing stopped after 5 tokens and cannot resume: iterate again from the start\)$/);
+  // The generator is done, as any that threw: the message above is what tells it from the end.
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
 });
 
 test("the caller's own time between iterateTokens pages does not count against deadlineMs", async () => {

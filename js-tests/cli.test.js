@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { startSandbox } from '../sandbox/server.js';
 
 const BIN = fileURLToPath(new URL('../pkg/cli.js', import.meta.url));
-const CSV_HEADER = 'provider,id,customerId,status,paymentMethod,brand,last4,maskedPan,expiresAt,createdAt,updatedAt';
+const CSV_HEADER = 'provider,id,customerId,status,paymentMethod,brand,last4,maskedPan,expiresAt,createdAt,updatedAt,providerStatus,statusReason,label';
 let sandbox;
 let dir;
 
@@ -88,6 +88,11 @@ test('list in json, ndjson, csv and table', async () => {
   assert.equal(rows.length, 6);
   const suspended = rows.find((r) => r[1] === 'token-v1-suspended-01');
   assert.deepEqual(suspended.slice(0, 7), ['pinelabs', 'token-v1-suspended-01', 'cust-v1-statuses', 'SUSPENDED', 'CARD', 'American Express', '0005']);
+  // A status the SDK cannot map keeps the provider's word in its own column.
+  const quarantined = rows.find((r) => r[1] === 'token-v1-quarantined-01');
+  const column = (name) => CSV_HEADER.split(',').indexOf(name);
+  assert.deepEqual([quarantined[column('status')], quarantined[column('providerStatus')]], ['UNKNOWN', tokens.find((t) => t.id === 'token-v1-quarantined-01').providerStatus]);
+  assert.match(quarantined[column('providerStatus')], /^[A-Z_]+$/);
 
   const table = await cli([...base, '--format', 'table']);
   assert.equal(table.code, 0, table.stderr);
@@ -104,7 +109,7 @@ test('CSV cells with commas and quotes are quoted', async () => {
   assert.match(r.stdout, /,"cust-gen-""x"",y",ACTIVE,/);
   const rows = parseCsv(r.stdout);
   assert.equal(rows.length, 3);
-  assert.ok(rows.slice(1).every((row) => row.length === 11 && row[2] === 'cust-gen-"x",y'));
+  assert.ok(rows.slice(1).every((row) => row.length === 14 && row[2] === 'cust-gen-"x",y'));
 });
 
 test('CSV cells a spreadsheet would run as formulas are made text; JSON keeps the exact value', async () => {

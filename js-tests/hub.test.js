@@ -205,6 +205,50 @@ test("the hub's abort is the hub's ABORTED, with no provider blamed for it", asy
   assert.deepEqual([aborted.code, aborted.provider, aborted.message], ['ABORTED', undefined, 'the listing was aborted by its signal']);
 });
 
+test("the listing's deadlineMs makes a provider still waiting a TIMEOUT outcome and returns the others' tokens", { timeout: 10_000 }, async () => {
+  // ChargeOver is throttled with a 4 s Retry-After, which its client would wait out.
+  sandbox().fault({ provider: 'chargeover', scenario: 'rate_limit', retryAfter: 4 });
+  const hub = hubFor(['pinelabs', 'chargeover']);
+  const started = performance.now();
+  const { tokens, outcomes } = await hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses', chargeover: '1000' } }, { deadlineMs: 500 });
+  const took = performance.now() - started;
+  assert.ok(took >= 450 && took < 2000, `${took} ms`);
+  assert.equal(outcomes.pinelabs.ok, true);
+  assert.equal(tokens.length, outcomes.pinelabs.count);
+  assert.equal(outcomes.chargeover.ok, false);
+  const err = outcomes.chargeover.error;
+  assert.ok(err instanceof PayTokensError);
+  assert.deepEqual([err.code, err.provider, err.retryable], ['TIMEOUT', 'chargeover', true]);
+  assert.match(err.message, /^chargeover had not answered when the listing's deadlineMs \(500 ms\) ended/);
+  // A hand-made client that ignores the signal is not waited for either; one that answered in
+  // time keeps its tokens.
+  const stuck = { provider: 'payerly', listTokens: () => new Promise(() => {}) };
+  const quick = { provider: 'alliancepay', listTokens: async () => [{ provider: 'alliancepay', id: 'a1', status: 'ACTIVE' }] };
+  const second = await createHub([stuck, quick]).listTokens({ customers: { payerly: 'p', alliancepay: 'a' } }, { deadlineMs: 100 });
+  assert.deepEqual([second.outcomes.payerly.error.code, second.outcomes.alliancepay.ok, second.tokens.length], ['TIMEOUT', true, 1]);
+  // The caller's abort still ends the whole listing, deadline or not, and the timer is cleared
+  // (this test would hold Node for the 60 s otherwise).
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 50);
+  const aborted = await rejection(createHub([stuck]).listTokens({ customers: { payerly: 'p' } }, { signal: controller.signal, deadlineMs: 60_000 }));
+  assert.deepEqual([aborted.code, aborted.provider], ['ABORTED', undefined]);
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+});
+
+test('the hub checks deadlineMs and names its options', async () => {
+  const hub = hubFor(['pinelabs']);
+  for (const bad of [0, -1, 1.5, '500', NaN, 2 ** 31]) {
+    const err = await rejection(hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses' } }, { deadlineMs: bad }));
+    assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647']);
+  }
+  const err = await rejection(hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses' } }, { deadline: 5 }));
+  assert.equal(err.message, 'options: has a key that is not an option (only signal and deadlineMs)');
+  // A client's own calls take no deadlineMs option: it is the client's config.
+  const client = clientFor(sandbox(), 'pinelabs');
+  const refused = await rejection(client.listTokens({ customerId: 'cust-v1-statuses' }, { deadlineMs: 5 }));
+  assert.equal(refused.message, 'options: has a key that is not an option (signal is the only one)');
+});
+
 test('sort order: status, then soonest expiry (unknown last), then provider, then id', () => {
   const t = (provider, id, status, expiresAt) => ({ provider, id, status, expiresAt });
   const list = [

@@ -289,10 +289,21 @@ class Client {
     // pages, its loop working on the tokens, is not the SDK's to spend: each page is told the
     // listing started as long before it as the pages before it took.
     let spent = 0;
+    let handed = 0;
     do {
       const askedAt = clock();
       const startedAt = askedAt === undefined ? undefined : askedAt - spent;
-      const page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
+      let page;
+      try {
+        page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
+      } catch (err) {
+        // A generator that throws is done: its next() says `done`, as after the last page. The
+        // message says the listing is cut short, so a retry of next() is not read as its end.
+        if (handed > 0 && err instanceof PayTokensError) {
+          err.message += ` (the listing stopped after ${handed} tokens and cannot resume: iterate again from the start)`;
+        }
+        throw err;
+      }
       // A clock set back during the request must not give the budget time back.
       const answeredAt = clock();
       if (askedAt !== undefined && answeredAt !== undefined) spent += Math.max(0, answeredAt - askedAt);
@@ -302,6 +313,7 @@ class Client {
           throw abortedError('the listing was aborted by its signal; no further tokens were handed out', this.provider, signal);
         }
         yield token;
+        handed += 1;
       }
       cursor = page.next;
     } while (cursor);

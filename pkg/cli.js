@@ -25,7 +25,9 @@ const MAX_THROTTLE_PAUSE_MS = 5 * 60_000;
 // status: a reply whose body was slow came from a provider that answers.
 const UNREACHABLE_IN_A_ROW = 3;
 const unreachable = (err) => err?.code === 'NETWORK' || (err?.code === 'TIMEOUT' && err.httpStatus === undefined);
-const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt'];
+// providerStatus, statusReason and label came later: added at the end, so that a sheet or script
+// that reads columns by position keeps reading the same ones.
+const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt', 'providerStatus', 'statusReason', 'label'];
 
 class UsageError extends Error {}
 

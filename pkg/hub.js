@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './api.js';
-import { abortedError, hasAborted, relayed, signalOf, toError } from './options.js';
+import { abortedError, hasAborted, invalid as invalidOption, optionsOf, reasonOf, relayed, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -90,6 +90,49 @@ function unlessAborted(promise, signal) {
   });
 }
 
+/** The listing's own deadline: the signal the clients are called with, which the caller's signal
+ * aborts (relayed, so that many listings on one signal add one listener) and so does the time. */
+function cutOff(signal, ms) {
+  const controller = new AbortController();
+  const relay = relayed(signal);
+  const onAbort = () => controller.abort(reasonOf(relay.signal));
+  try {
+    relay.signal?.addEventListener('abort', onAbort, { once: true });
+  } catch {
+    // A signal that cannot be listened to (a polyfill that throws): the time still ends it.
+  }
+  if (hasAborted(relay.signal)) onAbort();
+  let ended = false;
+  const timer = setTimeout(() => {
+    ended = true;
+    controller.abort(new PayTokensError({ code: 'TIMEOUT', message: `the listing's deadlineMs (${ms} ms) ended`, retryable: true }));
+  }, ms);
+  return {
+    signal: controller.signal,
+    /** Whether the deadline, not the caller, ended the listing. */
+    ended: () => ended && !hasAborted(signal),
+    timeout: (provider) => new PayTokensError({ code: 'TIMEOUT', provider, retryable: true, message: `${provider} had not answered when the listing's deadlineMs (${ms} ms) ended; the other providers' tokens are returned` }),
+    stop() {
+      clearTimeout(timer);
+      try {
+        relay.signal?.removeEventListener('abort', onAbort);
+      } catch {
+        // As above.
+      }
+      relay.stop();
+    },
+  };
+}
+
+/** `{ signal, deadlineMs }`, checked. */
+function listOptions(options) {
+  const { signal, deadlineMs } = optionsOf(options, undefined, ['signal', 'deadlineMs']);
+  if (deadlineMs !== undefined && !(Number.isInteger(deadlineMs) && deadlineMs >= 1 && deadlineMs <= 2147483647)) {
+    throw invalidOption('options.deadlineMs', 'must be a whole number of milliseconds, 1–2147483647');
+  }
+  return { signal, deadlineMs };
+}
+
 function invalid(message) {
   return new PayTokensError({ code: 'INVALID_INPUT', message, retryable: false });
 }
@@ -153,7 +196,7 @@ class Hub {
    * or `options` is malformed, or with ABORTED when `options.signal` stopped the listing.
    */
   async listTokens(input, options) {
-    const signal = signalOf(options);
+    const { signal, deadlineMs } = listOptions(options);
     const stopped = () => abortedError('the listing was aborted by its signal', undefined, signal);
     let given;
     let keys = [];
@@ -179,21 +222,29 @@ class Hub {
       if (typeof id !== 'string') throw invalid(`input.customers.${provider}: must be a string`);
     }
     if (hasAborted(signal)) throw stopped();
+    // A provider that has not answered by the deadline is a TIMEOUT outcome, and the others'
+    // tokens are returned: a provider throttled for minutes must not hold the whole view.
+    const cutoff = deadlineMs === undefined ? undefined : cutOff(signal, deadlineMs);
+    const callOptions = cutoff ? { signal: cutoff.signal } : signal && { signal };
     const settled = await unlessAborted(Promise.all(entries.map(async ([provider, customerId]) => {
       const client = this.#clients.get(provider);
       if (!client) {
         return [provider, { ok: false, customerId, error: new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }) }, []];
       }
       try {
-        const tokens = await client.listTokens({ customerId }, options);
+        // Not waited for past the deadline: a hand-made client may ignore the signal.
+        const tokens = await unlessAborted(client.listTokens({ customerId }, callOptions), cutoff?.signal);
+        // (Aborted by the caller instead, the whole listing is ABORTED below.)
+        if (tokens === undefined && cutoff?.signal.aborted) throw cutoff.timeout(provider);
         // Tokens already carry their provider; keep that true even for a foreign client object.
         const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
         const keyed = tagged.map((token) => ({ key: sortKey(token), token }));
         return [provider, { ok: true, customerId, count: tagged.length }, keyed];
       } catch (thrown) {
-        return [provider, { ok: false, customerId, error: asError(thrown, provider, signal) }, []];
+        const error = cutoff?.ended() ? cutoff.timeout(provider) : asError(thrown, provider, signal);
+        return [provider, { ok: false, customerId, error }, []];
       }
-    })), signal);
+    })), signal).finally(() => cutoff?.stop());
     // The caller asked to stop: no partial result, as from any other aborted call, whatever the
     // clients made of the signal (a test double may ignore it or reject with a DOMException).
     // The hub's own ABORTED, not a client's: the caller stopped the listing, and no provider is

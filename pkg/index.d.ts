@@ -204,6 +204,16 @@ export interface HubListInput {
   customers: { [P in Provider]?: string | null | undefined };
 }
 
+export interface HubListOptions extends CallOptions {
+  /**
+   * How long the listing waits for the providers, in ms (1–2147483647). A provider that has not
+   * answered by then is a `TIMEOUT` outcome (its call is aborted), and the others' tokens are
+   * returned. Without it, the listing waits as long as its slowest client (its own `deadlineMs`,
+   * retries and `Retry-After` waits).
+   */
+  deadlineMs?: number | undefined;
+}
+
 export interface HubResult {
   /**
    * Every provider's tokens, each tagged with its `provider`, sorted: status (ACTIVE, SUSPENDED,
@@ -224,7 +234,7 @@ export interface Hub {
    * options, or with `ABORTED` when `options.signal` stopped the listing (the hub's own, with no
    * `provider`). A provider's failure, whatever it rejected with, is in its `outcomes` entry.
    */
-  listTokens(input: HubListInput, options?: CallOptions): Promise<HubResult>;
+  listTokens(input: HubListInput, options?: HubListOptions): Promise<HubResult>;
 }
 
 /**

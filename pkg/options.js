@@ -22,24 +22,34 @@ export function isRecord(value) {
  * a misplaced secret must not end up in a message.
  */
 export function signalOf(options, provider) {
-  if (options === undefined) return undefined;
+  return optionsOf(options, provider, ['signal']).signal;
+}
+
+/**
+ * The options object's values under `names` (`signal` among them, checked as above), or {} when
+ * there is none. A key not in `names` is refused.
+ */
+export function optionsOf(options, provider, names) {
+  if (options === undefined) return {};
   if (!isRecord(options)) throw invalid('options', 'must be an object', provider);
   let keys;
-  let signal;
+  const values = {};
   try {
     // The signal itself where { signal } was meant: running on without it would ignore every abort.
     if (isSignal(options)) throw invalid('options', 'is an AbortSignal; pass it as { signal }', provider);
     // A Map or other container would show no keys, and its signal would be ignored.
     if (Object.prototype.toString.call(options) !== '[object Object]') throw invalid('options', 'must be a plain object: { signal }', provider);
     keys = Object.keys(options);
-    ({ signal } = options);
+    for (const name of names) values[name] = options[name];
   } catch (thrown) {
     throw thrown instanceof PayTokensError ? thrown : invalid('options', 'must hold only plain data', provider);
   }
-  if (keys.some((key) => key !== 'signal')) throw invalid('options', 'has a key that is not an option (signal is the only one)', provider);
-  if (signal === undefined) return undefined;
-  if (!isSignal(signal)) throw invalid('options.signal', 'must be an AbortSignal', provider);
-  return signal;
+  if (keys.some((key) => !names.includes(key))) {
+    const known = names.length === 1 ? `${names[0]} is the only one` : `only ${names.join(' and ')}`;
+    throw invalid('options', `has a key that is not an option (${known})`, provider);
+  }
+  if (values.signal !== undefined && !isSignal(values.signal)) throw invalid('options.signal', 'must be an AbortSignal', provider);
+  return values;
 }
 
 function isSignal(value) {

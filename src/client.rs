@@ -227,7 +227,7 @@ impl<E: Env> Client<E> {
     /// `read` counts the reply bytes the page took.
     async fn page(&self, input: &ListTokensInput, cursor: Option<&str>, deadline: Deadline, read: &Cell<usize>) -> Result<TokenPage> {
         let base = &self.inner.settings.base_url;
-        let page = match &self.inner.connector {
+        let mut page = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let parse = |r: &HttpResponse| pinelabs::parse_customer_list(r, self.inner.env.now_ms(), Some(&input.customer_id));
                 TokenPage { tokens: self.call(deadline, Safety::Read, || pinelabs::list_tokens_request(base, &input.customer_id), parse).await?, next: None }
@@ -254,16 +254,30 @@ impl<E: Env> Client<E> {
             }
             Connector::Payerly { .. } => return Err(Error::unsupported(self.provider(), "token listing")),
         };
-        self.only_of(&input.customer_id, &page.tokens)?;
+        self.check_rows(&input.customer_id, &mut page.tokens)?;
         Ok(page)
     }
 
     /// A listing is of one customer's tokens. A row under another customer (a filter the provider
     /// ignored, a cache or proxy in between) fails the whole listing: handed out, another
-    /// customer's cards would be shown, charged or deleted by a job that trusts the listing.
-    fn only_of(&self, customer_id: &str, tokens: &[Token]) -> Result<()> {
-        let Some(stray) = tokens.iter().find(|t| t.customer_id.as_deref().is_some_and(|owner| owner != customer_id)) else { return Ok(()) };
+    /// customer's cards would be shown, charged or deleted by a job that trusts the listing. A row
+    /// that names no customer is the one asked for, whose tokens the provider was asked to filter.
+    /// A token listed twice (a proxy or cache that repeats a row) fails it too: a job would act on
+    /// it twice, and the count would be wrong.
+    fn check_rows(&self, customer_id: &str, tokens: &mut [Token]) -> Result<()> {
         let provider = self.provider();
+        let mut ids: Vec<&str> = tokens.iter().map(|t| t.id.as_str()).collect();
+        ids.sort_unstable();
+        if let Some(twice) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
+            let message = format!("{} listed token {} twice in the listing of customer {customer_id}; nothing of it is returned", provider.as_str(), twice[0]);
+            return Err(Error::new(ErrorCode::ProviderError, message).with_provider(provider));
+        }
+        let Some(stray) = tokens.iter().find(|t| t.customer_id.as_deref().is_some_and(|owner| owner != customer_id)) else {
+            for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
+                token.customer_id = Some(customer_id.to_string());
+            }
+            return Ok(());
+        };
         let message = format!(
             "{} answered the listing of customer {customer_id} with token {} of another customer; nothing of it is returned",
             provider.as_str(),

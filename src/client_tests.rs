@@ -530,7 +530,8 @@ fn chargeover(extra: serde_json::Value) -> ClientConfig {
     ClientConfig::parse(&config.to_string()).unwrap()
 }
 
-const CO_ONE_ROW: &str = r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"7","customer_id":"1"}]}"#;
+/// A full page at `pageSize: 2`.
+const CO_FULL_PAGE: &str = r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"6","customer_id":"1"},{"tokenized_id":"7","customer_id":"1"}]}"#;
 const CO_NO_ROWS: &str = r#"{"code":200,"status":"OK","message":"","details":{},"response":[]}"#;
 
 #[test]
@@ -538,27 +539,27 @@ fn the_deadline_spans_every_page_of_a_listing() {
     // Page 1 waits 1 s once; page 2 would wait 1 s too, which fits a fresh 1.5 s budget but not
     // what is left of the listing's.
     let rate_limited = Ok(HttpResponse::new(429, r#"{"code":429,"status":"Error","message":"slow down","details":{},"response":false}"#).with_header("Retry-After", "1"));
-    let script = || vec![rate_limited.clone(), status(200, CO_ONE_ROW), rate_limited.clone(), status(200, CO_NO_ROWS)];
+    let script = || vec![rate_limited.clone(), status(200, CO_FULL_PAGE), rate_limited.clone(), status(200, CO_NO_ROWS)];
     let input = ListTokensInput { customer_id: "1".into() };
 
     let env = scripted(script());
-    let client = Client::new(chargeover(json!({"pageSize": 1, "maxRetries": 3, "deadlineMs": 1_500})), env.clone()).unwrap();
+    let client = Client::new(chargeover(json!({"pageSize": 2, "maxRetries": 3, "deadlineMs": 1_500})), env.clone()).unwrap();
     let err = block_on(client.list_tokens(&input)).unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert_eq!(env.count("/tokenized"), 3);
 
-    // Without a deadline the same script lists the one token.
+    // Without a deadline the same script lists the page's tokens.
     let env = scripted(script());
-    let client = Client::new(chargeover(json!({"pageSize": 1, "maxRetries": 3})), env.clone()).unwrap();
-    assert_eq!(block_on(client.list_tokens(&input)).unwrap().len(), 1);
+    let client = Client::new(chargeover(json!({"pageSize": 2, "maxRetries": 3})), env.clone()).unwrap();
+    assert_eq!(block_on(client.list_tokens(&input)).unwrap().len(), 2);
 }
 
 #[test]
 fn the_deadline_spans_every_page_of_a_listing_read_page_by_page() {
     // pkg/api.js passes when the listing's first page was asked for: a later page gets what is left.
     let input = ListTokensInput { customer_id: "1".into() };
-    let env = scripted(vec![status(200, CO_ONE_ROW), status(200, CO_NO_ROWS)]);
-    let client = Client::new(chargeover(json!({"pageSize": 1, "deadlineMs": 1_000})), env.clone()).unwrap();
+    let env = scripted(vec![status(200, CO_FULL_PAGE), status(200, CO_NO_ROWS)]);
+    let client = Client::new(chargeover(json!({"pageSize": 2, "deadlineMs": 1_000})), env.clone()).unwrap();
     let started = env.clock.get();
     let first = block_on(client.list_tokens_page(&input, None, Some(started))).unwrap();
     env.clock.set(env.clock.get() + 1_500); // the caller worked on the first page for 1.5 s
@@ -579,14 +580,30 @@ fn a_listing_with_another_customers_row_fails_whole() {
 
     // ChargeOver's filter ignored: the second page holds a row of customer 2.
     let rows = |rows: &str| status(200, &format!(r#"{{"code":200,"status":"OK","message":"","details":{{}},"response":[{rows}]}}"#));
-    let env = scripted(vec![rows(r#"{"tokenized_id":"7","customer_id":"1"}"#), rows(r#"{"tokenized_id":"8","customer_id":2}"#), status(200, CO_NO_ROWS)]);
-    let client = Client::new(chargeover(json!({"pageSize": 1})), env.clone()).unwrap();
+    let env = scripted(vec![
+        rows(r#"{"tokenized_id":"6","customer_id":"1"},{"tokenized_id":"7","customer_id":"1"}"#),
+        rows(r#"{"tokenized_id":"7","customer_id":"1"},{"tokenized_id":"8","customer_id":2}"#),
+        status(200, CO_NO_ROWS),
+    ]);
+    let client = Client::new(chargeover(json!({"pageSize": 2})), env.clone()).unwrap();
     let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
     assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "chargeover answered the listing of customer 1 with token 8 of another customer; nothing of it is returned"));
 }
 
 #[test]
-fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
+fn a_listing_that_lists_a_token_twice_fails_whole() {
+    let env = scripted(vec![status(200, r#"{"tokens":[{"token_id":"a"},{"token_id":"b"},{"token_id":"a"}]}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs listed token a twice in the listing of customer c1; nothing of it is returned"));
+    // A short first ChargeOver page, which its order check lets pass as it came.
+    let env = scripted(vec![status(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"8"},{"tokenized_id":"7"},{"tokenized_id":"8"}]}"#)]);
+    let client = Client::new(chargeover(json!({})), env).unwrap();
+    let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
+    assert_eq!(err.message, "chargeover listed token 8 twice in the listing of customer 1; nothing of it is returned");
+}
+
+#[test]
+fn a_row_that_names_no_customer_is_the_listed_customers() {
     let env = scripted(vec![status(200, r#"{"customer_id":"c1","tokens":[{"token_id":"a"},{"token_id":"b","customer_id":"c1"},{"token_id":"c","customer_id":null}]}"#)]);
     let owners: Vec<Option<String>> = list(&env, pinelabs(0, json!({}))).unwrap().into_iter().map(|t| t.customer_id).collect();
     assert_eq!(owners, [Some("c1".to_string()), Some("c1".to_string()), Some("c1".to_string())]);
@@ -600,6 +617,12 @@ fn a_pine_labs_row_that_names_no_customer_is_the_listed_customers() {
         let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
         assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the listing of customer c1 with the list of customer c2; nothing of it is returned"), "{rows}");
     }
+    // The same at a provider whose parser has no customer to fill in (ChargeOver, AlliancePay):
+    // the listing asked the provider for customer 1's rows.
+    let env = scripted(vec![status(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"7"},{"tokenized_id":"8","customer_id":null}]}"#)]);
+    let client = Client::new(chargeover(json!({})), env).unwrap();
+    let tokens = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap();
+    assert_eq!(tokens.iter().map(|t| t.customer_id.as_deref()).collect::<Vec<_>>(), [Some("1"), Some("1")]);
 }
 
 #[test]
@@ -615,7 +638,7 @@ fn a_spent_deadline_sends_no_further_request() {
         Ok(if req.method == crate::http::Method::Post {
             HttpResponse::new(201, r#"{"code":201,"status":"OK","message":"","details":{},"response":{"id":3529}}"#)
         } else {
-            HttpResponse::new(200, CO_ONE_ROW)
+            HttpResponse::new(200, CO_FULL_PAGE)
         })
     });
     clock.set(Some(env.clock.clone()));

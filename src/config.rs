@@ -136,7 +136,7 @@ pub struct ChargeOverConfig {
     /// REST API private key.
     #[tsify(type = "string")]
     pub password: Secret,
-    /// Rows per request when listing, 1–500; default 50.
+    /// Rows per request when listing, 2–500; default 50.
     #[serde(default)]
     #[tsify(optional)]
     pub page_size: Option<u32>,
@@ -281,8 +281,10 @@ impl ClientConfig {
                 if c.common.base_url.is_none() {
                     return Err(Error::invalid_input("config.baseUrl", "is required for ChargeOver (https://<instance>.chargeover.com/api/v3)"));
                 }
-                if c.page_size.is_some_and(|n| n == 0 || n > 500) {
-                    return Err(Error::invalid_input("config.pageSize", "must be 1–500"));
+                // A page starts one row early to check its place (`chargeover::PageRead`): a page
+                // of one has no room for that row, and rows removed while listing would be skipped.
+                if c.page_size.is_some_and(|n| !(2..=500).contains(&n)) {
+                    return Err(Error::invalid_input("config.pageSize", "must be 2–500 (a page starts with the row that checks its place)"));
                 }
                 // The cap keeps every page's offset (pages × pageSize) well inside a u32.
                 if c.max_pages.is_some_and(|n| n == 0 || n > 100_000) {

@@ -118,7 +118,9 @@ pub struct Card {
 pub struct RequiredAction {
     /// The provider's word for the step, e.g. "redirect".
     pub action: String,
-    /// What the step needs, e.g. the URL to send the customer to.
+    /// What the step needs, e.g. the URL to send the customer to. A redirect's is always an
+    /// `http:` or `https:` URL: another (`javascript:`, `data:`) is dropped, so that a page that
+    /// links or redirects to it runs nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }

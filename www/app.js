@@ -397,7 +397,7 @@ function renderCredentials() {
     return h('form', { class: 'cred-form', autocomplete: 'off' },
       h('fieldset', { 'data-provider': p }, h('legend', {}, h('i', { class: `dot dot-${p}`, 'aria-hidden': 'true' }), PROVIDERS[p].name), fields));
   }));
-  state.clients.clear();
+  dropClients();
   updateTargetNotes();
 }
 
@@ -441,6 +441,17 @@ function configFor(provider) {
     config.baseUrl = sandboxBaseUrl;
   }
   return config;
+}
+
+// A client replaced (new credentials, another environment) is closed, so that the core wipes its
+// copies of the old secrets now rather than at garbage collection. Calls in flight run to their end.
+function dropClient(provider) {
+  state.clients.get(provider)?.close();
+  state.clients.delete(provider);
+}
+
+function dropClients() {
+  for (const provider of [...state.clients.keys()]) dropClient(provider);
 }
 
 function clientFor(provider) {
@@ -506,13 +517,16 @@ function revealResults() {
 
 function setBusy(busy) {
   const button = $('lookup-button');
-  // A focused button that becomes disabled drops focus to the page: give it back when done.
-  const hadFocus = document.activeElement === button;
+  const cancel = $('cancel-button');
+  // A focused button that becomes disabled, or Cancel as it is hidden, drops focus to the page:
+  // while busy it goes to Cancel, the one thing to do, and back to the button when done.
+  const focused = document.activeElement;
   button.disabled = busy;
-  if (!busy && (hadFocus || document.activeElement === document.body)) button.focus();
+  cancel.hidden = !busy;
+  if (busy && focused === button) cancel.focus();
+  if (!busy && (focused === button || focused === cancel || document.activeElement === document.body)) button.focus();
   button.classList.toggle('busy', busy);
   button.setAttribute('aria-busy', String(busy));
-  $('cancel-button').hidden = !busy;
 }
 
 async function lookup(event) {
@@ -761,6 +775,9 @@ async function loadSandbox() {
 }
 
 async function start() {
+  // Until the package has loaded (or when it cannot), a submit would be the browser's own: a GET
+  // that puts the customer or token id in the URL, history and server logs.
+  for (const form of [$('lookup'), $('credentials')]) form.addEventListener('submit', (e) => e.preventDefault());
   try {
     sdk = await import('../pkg/browser.js');
   } catch (err) {
@@ -778,14 +795,16 @@ async function start() {
   $('lookup').addEventListener('submit', lookup);
   $('cancel-button').addEventListener('click', () => state.lookupAbort?.abort());
   for (const r of document.querySelectorAll('input[name="view"], input[name="provider"]')) r.addEventListener('change', () => syncForm({ fillExample: true }));
-  // Enter in a credential field runs the lookup with the new values rather than reloading the page.
-  $('credentials').addEventListener('submit', (e) => {
+  // Enter in a credential field runs the lookup with the new values. (Its form has several fields
+  // and no submit button, so the browser submits nothing by itself.)
+  $('credentials').addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.isComposing || !e.target.matches('input')) return;
     e.preventDefault();
     $('lookup').requestSubmit();
   });
   $('credentials').addEventListener('input', (e) => {
     const p = e.target.dataset.provider;
-    if (p) state.clients.delete(p); // rebuilt with the new values on the next call
+    if (p) dropClient(p); // rebuilt with the new values on the next call
     updateTargetNotes();
   });
   $('target').addEventListener('change', () => {
@@ -793,11 +812,18 @@ async function start() {
     renderCredentials();
     if (state.target === 'real') $('connection').open = true;
   });
-  $('environment').addEventListener('change', () => state.clients.clear());
+  $('environment').addEventListener('change', dropClients);
   $('results-body').addEventListener('click', onAction);
+  let filterNote;
   $('filter').addEventListener('input', () => {
     state.filter = $('filter').value;
     renderTokens();
+    // Said once typing pauses, not at every key.
+    clearTimeout(filterNote);
+    filterNote = setTimeout(() => {
+      const shown = state.tokens.filter(matchesFilter).length;
+      announce(state.filter ? `${shown} of ${state.tokens.length} tokens match the filter` : `All ${state.tokens.length} tokens shown`);
+    }, 400);
   });
   document.addEventListener('keydown', (e) => {
     const typing = e.target.closest('input, textarea, select, [contenteditable]');

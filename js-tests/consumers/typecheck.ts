@@ -8,7 +8,7 @@ import {
 import type {
   AlliancePayConfig, AlliancePayHooks, AlliancePaySession, Capabilities, Card, ChargeOverConfig, Client,
   ClientConfig, ClientHooks, CommonOptions, CreateTokenInput, DeleteTokenInput, Encryption, Environment,
-  ErrorCode, GetTokenInput, Hub, HubListInput, HubOutcome, HubResult, ListTokensInput, MerchantKey,
+  ErrorCode, GetTokenInput, Hub, HubListInput, HubListOptions, HubOutcome, HubResult, ListTokensInput, MerchantKey,
   OrderField, PayerlyConfig, PaymentMethod, PineLabsConfig, Provider, QueryCondition, QueryField,
   QueryOperator, QueryOrder, RequiredAction, SortDirection, Token, TokenQuery, TokenStatus,
   UpdateTokenStatusInput, PayTokensErrorFields, FetchLike, CallOptions, SettableStatus, WriteOutcome,
@@ -166,6 +166,10 @@ export async function useEverything(): Promise<void> {
   const hub: Hub = createHub(clients);
   const hubInput: HubListInput = { customers: { pinelabs: list.customerId, chargeover: '1', alliancepay: null } };
   const result: HubResult = await hub.listTokens(hubInput, options);
+  const bounded: HubListOptions = { ...options, deadlineMs: 3000 };
+  await hub.listTokens(hubInput, bounded);
+  // @ts-expect-error a client's calls take no deadlineMs: it is the client's config
+  await client.listTokens(list, { deadlineMs: 3000 });
   const outcome: HubOutcome | undefined = result.outcomes.pinelabs;
   if (outcome && !outcome.ok) {
     const code: ErrorCode = outcome.error.code;

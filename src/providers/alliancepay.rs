@@ -223,7 +223,8 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
         // unwrap means another key is configured. (Later replies go to the same key, so there
         // it can only be a reply tampered with.)
         jwe::JweError::KeyUnwrap if signing_in => {
-            let message = format!("the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay?): JWE: {e}");
+            // A reply damaged on the way fails the same check; the sign-in was tried twice by now.
+            let message = format!("the sign-in failed: its reply is not encrypted to merchantPrivateKey (is it the key registered at AlliancePay? or something between alters replies): JWE: {e}");
             let mut err = Error::new(ErrorCode::Authentication, message).with_provider(P).with_status(resp.status);
             err.sealed_to_another_key = true;
             err
@@ -231,7 +232,7 @@ pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) 
         e => jwe_error(e, |e| Error::decode(P, format!("JWE: {e}")).with_status(resp.status)),
     })?;
     let mut opened = resp;
-    opened.body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8"))?;
+    opened.body = String::from_utf8(plain).map_err(|_| Error::decode(P, "decrypted body is not UTF-8").with_status(opened.status))?;
     Ok(opened)
 }
 

@@ -208,6 +208,51 @@ impl<'de> serde::Deserialize<'de> for LooseId {
     }
 }
 
+/// An optional object read loosely, as other optional fields are: another shape than an object
+/// is no value, not a failed reply, and is skipped as it is read (never kept whole).
+pub(crate) trait LooseObject<'de>: Sized {
+    fn read<A: serde::de::MapAccess<'de>>(map: A) -> std::result::Result<Self, A::Error>;
+}
+
+/// For `#[serde(default, deserialize_with = "loose_object")]`.
+pub(crate) fn loose_object<'de, D: serde::Deserializer<'de>, T: LooseObject<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::result::Result as R;
+    struct Visit<T>(std::marker::PhantomData<T>);
+    impl<'de, T: LooseObject<'de>> Visitor<'de> for Visit<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> R<Self::Value, A::Error> {
+            T::read(map).map(Some)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> R<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> R<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> R<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Visit(std::marker::PhantomData))
+}
+
 /// Any JSON value as text, with card numbers masked: a string as itself, another value as its
 /// compact JSON text, written as it is read. (A `serde_json::Value` takes up to 16 times the
 /// text's size, and wasm memory never shrinks: one 32 MiB `[0,0,…]` in a token's metadata kept
@@ -330,6 +375,11 @@ pub(crate) enum Scalar<'a> {
 impl Scalar<'_> {
     pub fn is_word(&self, word: &str) -> bool {
         matches!(self, Scalar::Word(w) if w.eq_ignore_ascii_case(word))
+    }
+
+    /// A word or a number: what an error envelope's `code` is, found where a success was expected.
+    pub fn is_code(&self) -> bool {
+        matches!(self, Scalar::Word(_) | Scalar::Number)
     }
 
     pub fn word(&self) -> Option<&str> {
@@ -509,6 +559,9 @@ mod tests {
                 set_strings(&mut v, pan);
                 if let Some(status) = v.get_mut("status").filter(|_| p.starts_with("chargeover")) {
                     *status = "OK".into(); // the envelope, not a field of a token
+                }
+                if let Some(kind) = v.pointer_mut("/items/0/type").filter(|_| p.starts_with("payerly")) {
+                    *kind = "TOKEN".into(); // what the item is, not a field of the token
                 }
                 HttpResponse::new(200, v.to_string())
             };

@@ -87,6 +87,9 @@ struct FirstItem<T>(Option<WireItem<T>>);
 
 #[derive(Deserialize)]
 struct WireItem<T> {
+    /// Documented as `"TOKEN"` only; an item of another type is not read as a token.
+    #[serde(rename = "type")]
+    kind: Option<String>,
     object: Option<T>,
 }
 
@@ -117,63 +120,34 @@ struct WireToken {
     payment_method: Option<String>,
     payment_data: Option<WirePaymentData>,
     /// Read loosely: a shape other than the documented strings drops the action, not the token.
-    #[serde(default, deserialize_with = "additional_action")]
-    additional_action: Option<(String, Option<String>)>,
+    #[serde(default, deserialize_with = "super::loose_object")]
+    additional_action: Option<AdditionalAction>,
 }
 
 /// `{action, value}`, both strings: anything else in it is skipped as it is read (kept as a
-/// `serde_json::Value`, one 32 MiB member grew wasm memory by 800 MiB, for good). Another shape
-/// than an object, or an action that is not a word, is no action.
-fn additional_action<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<(String, Option<String>)>, D::Error> {
-    use super::{Scalar, Text};
-    use serde::de::{IgnoredAny, MapAccess, Visitor};
-    struct Visit;
-    impl<'de> Visitor<'de> for Visit {
-        type Value = Option<(String, Option<String>)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-            let word = |s: Option<Scalar>| match s {
-                Some(Scalar::Word(Text(w))) => Some(w.into_owned()),
-                _ => None,
-            };
-            let (mut action, mut value) = (None, None);
-            while let Some(key) = map.next_key::<Text>()? {
-                match &*key {
-                    "action" => action = word(map.next_value()?),
-                    "value" => value = word(map.next_value()?),
-                    _ => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
+/// `serde_json::Value`, one 32 MiB member grew wasm memory by 800 MiB, for good). An action that
+/// is not a word is no action.
+struct AdditionalAction(Option<(String, Option<String>)>);
+
+impl<'de> super::LooseObject<'de> for AdditionalAction {
+    fn read<A: serde::de::MapAccess<'de>>(mut map: A) -> std::result::Result<Self, A::Error> {
+        use super::{Scalar, Text};
+        let word = |s: Option<Scalar>| match s {
+            Some(Scalar::Word(Text(w))) => Some(w.into_owned()),
+            _ => None,
+        };
+        let (mut action, mut value) = (None, None);
+        while let Some(key) = map.next_key::<Text>()? {
+            match &*key {
+                "action" => action = word(map.next_value()?),
+                "value" => value = word(map.next_value()?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
-            Ok(action.map(|a| (a, value)))
         }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-        fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
+        Ok(AdditionalAction(action.map(|a| (a, value))))
     }
-    d.deserialize_any(Visit)
 }
 
 /// Only the account id is read; the rest of `customer` is PII and stays out of the model.
@@ -227,9 +201,12 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
         }
         t.card = Some(c);
     }
-    t.required_action = w.additional_action.filter(|(action, _)| !action.trim().is_empty()).map(|(action, value)| RequiredAction {
-        action: card::scrub_pans_owned(action),
-        value: value.as_deref().map(card::scrub_pans_in_url),
+    t.required_action = w.additional_action.and_then(|a| a.0).filter(|(action, _)| !action.trim().is_empty()).map(|(action, value)| {
+        let redirect = action.trim().eq_ignore_ascii_case("redirect");
+        RequiredAction {
+            value: value.filter(|v| !redirect || is_web_url(v)).as_deref().map(card::scrub_pans_in_url),
+            action: card::scrub_pans_owned(action),
+        }
     });
     // `expireAt` decides (expired from that instant on); without it, the card's own expiry month
     // (usable through its last millisecond), which is when the token expires. An `expireAt` given
@@ -241,6 +218,12 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
     t.status = status::from_expiry(&expiry, now_ms);
     t.expires_at = expiry.instant().map(time_fmt::to_iso);
     t
+}
+
+/// An `http:` or `https:` URL, the only places a redirect may send the customer.
+fn is_web_url(value: &str) -> bool {
+    let v = value.trim_start();
+    ["https://", "http://"].iter().any(|scheme| v.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)))
 }
 
 /// The provider's object with any card number in it masked, for `includeRaw`: the PAN field at
@@ -263,6 +246,11 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, include_raw: bool) ->
     }
     let wire: WireReply<WireToken> = super::decode(P, resp)?;
     let object = match wire.items {
+        Some(FirstItem(Some(WireItem { kind: Some(kind), .. }))) if !kind.eq_ignore_ascii_case("TOKEN") => {
+            // Masked before it is cut short, so that no card number is cut past recognition.
+            let kind: String = card::scrub_pans_owned(kind).chars().take(40).collect();
+            return Err(Error::decode(P, format!("its item is of type {kind:?}, not TOKEN")).with_status(resp.status));
+        }
         Some(FirstItem(item)) => item.and_then(|i| i.object),
         None => {
             // An error envelope inside a 2xx.
@@ -396,7 +384,8 @@ mod tests {
         }
         assert!(t.raw.is_none());
         let action = t.required_action.as_ref().unwrap();
-        assert_eq!((action.action.as_str(), action.value.as_deref()), ("redirect", Some("string")));
+        // The doc's placeholder value ("string") is no web address to redirect to.
+        assert_eq!((action.action.as_str(), action.value.as_deref()), ("redirect", None));
         let none = parse_token(&HttpResponse::new(200, fixture("token_expired_nulls.json")), NOW, false).unwrap();
         assert!(none.required_action.is_none());
         // Another shape drops the action, or its value, and keeps the token.
@@ -407,11 +396,30 @@ mod tests {
             // Members beside the two are skipped as they are read, whatever they hold.
             (json!({"extra": [[1, 2], {"a": [3]}], "action": "redirect", "value": "https://x.test/3ds"}), Some(("redirect", Some("https://x.test/3ds")))),
             (json!([{"action": "redirect"}]), None),
+            // A redirect goes to a web page only: a page that follows it must run nothing.
+            (json!({"action": "redirect", "value": "javascript:alert(1)"}), Some(("redirect", None))),
+            (json!({"action": "Redirect", "value": " JaVaScRiPt:alert(1)"}), Some(("Redirect", None))),
+            (json!({"action": "redirect", "value": "data:text/html,<script>1</script>"}), Some(("redirect", None))),
+            (json!({"action": "redirect", "value": "HTTPS://x.test/3ds"}), Some(("redirect", Some("HTTPS://x.test/3ds")))),
+            (json!({"action": "otp", "value": "123"}), Some(("otp", Some("123")))),
         ] {
             let body = json!({"items": [{"type": "TOKEN", "object": {"tokenId": "t", "additionalAction": action}}]});
             let t = parse_token(&HttpResponse::new(200, body.to_string()), NOW, false).unwrap();
             assert_eq!(t.required_action.as_ref().map(|a| (a.action.as_str(), a.value.as_deref())), want);
         }
+    }
+
+    #[test]
+    fn an_item_of_another_type_is_not_read_as_a_token() {
+        let reply = |kind: &str| format!(r#"{{"items":[{{"type":{kind},"object":{{"tokenId":"t","expireAt":"2031-01-01T00:00:00Z"}}}}]}}"#);
+        for kind in [r#""TOKEN""#, r#""token""#, "null"] {
+            assert_eq!(parse_token(&HttpResponse::new(200, reply(kind)), NOW, false).unwrap().id, "t", "{kind}");
+        }
+        let err = parse_token(&HttpResponse::new(200, reply(r#""ERROR""#)), NOW, true).unwrap_err();
+        assert_eq!((err.code, err.http_status), (ErrorCode::Decode, Some(200)));
+        assert!(err.message.contains(r#"type "ERROR", not TOKEN"#), "{}", err.message);
+        let err = parse_token(&HttpResponse::new(200, reply(r#""4111111111111111 x""#)), NOW, false).unwrap_err();
+        assert!(!err.message.contains("4111111111111111"), "{}", err.message);
     }
 
     #[test]

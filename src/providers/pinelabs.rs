@@ -141,7 +141,7 @@ struct WireToken<'a> {
     #[serde(borrow)]
     updated_at: Option<Text<'a>>,
     status_reason: Option<String>,
-    #[serde(default, deserialize_with = "metadata")]
+    #[serde(default, deserialize_with = "super::loose_object")]
     merchant_metadata: Option<Metadata>,
     #[serde(borrow)]
     card_data: Option<WireCard<'a>>,
@@ -196,54 +196,19 @@ fn to_token(w: WireToken, now_ms: u64) -> Token {
 }
 
 /// `merchant_metadata`, read straight into the model's list. Values are documented as strings;
-/// anything else is kept as its JSON text, and card numbers are masked in either. Read loosely, as
-/// other optional fields are: metadata that is not an object is dropped, not the reply.
-fn metadata<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Metadata>, D::Error> {
-    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-    use std::result::Result as R;
-
-
-    struct MapVisit;
-    impl<'de> Visitor<'de> for MapVisit {
-        type Value = Option<Metadata>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object")
+/// anything else is kept as its JSON text, and card numbers are masked in either.
+impl<'de> super::LooseObject<'de> for Metadata {
+    fn read<A: serde::de::MapAccess<'de>>(mut map: A) -> std::result::Result<Self, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Text>()? {
+            let key = Metadata::key(entries.len(), &key);
+            // Another value than a string is kept as its JSON text; a card number anywhere in
+            // it, a number's digits too, is masked as it is read.
+            let super::AsText(value) = map.next_value()?;
+            entries.push((key, value));
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> R<Self::Value, A::Error> {
-            let mut entries = Vec::new();
-            while let Some(key) = map.next_key::<Text>()? {
-                let key = Metadata::key(entries.len(), &key);
-                // Another value than a string is kept as its JSON text; a card number anywhere in
-                // it, a number's digits too, is masked as it is read.
-                let super::AsText(value) = map.next_value()?;
-                entries.push((key, value));
-            }
-            Ok(Some(Metadata::from_entries(entries)))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> R<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> R<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_str<E>(self, _: &str) -> R<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_bool<E>(self, _: bool) -> R<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> R<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> R<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> R<Self::Value, E> {
-            Ok(None)
-        }
+        Ok(Metadata::from_entries(entries))
     }
-    d.deserialize_any(MapVisit)
 }
 
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
@@ -283,7 +248,7 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
             Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(token).collect())
         }
         // An error envelope inside a 200 (a proxy, or the API itself).
-        None if matches!(wire.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) => Err(error(resp)),
+        None if wire.code.as_ref().is_some_and(super::Scalar::is_code) => Err(error(resp)),
         // A reply without the list (a proxy's page, a different API) is not "no tokens".
         None => Err(Error::decode(P, "the reply has no tokens member").with_status(resp.status)),
     }
@@ -324,7 +289,7 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
         code: Option<super::Scalar<'a>>,
     }
     let reply: Deleted = decode(P, resp)?;
-    if matches!(reply.code, Some(super::Scalar::Word(_) | super::Scalar::Number)) {
+    if reply.code.as_ref().is_some_and(super::Scalar::is_code) {
         return Err(error(resp));
     }
     match reply.token_id.as_ref().and_then(super::Scalar::word) {
