@@ -207,6 +207,24 @@ test('a change the bank confirmed whose read-back still shows the old status is 
   assert.equal((await clientFor(sandbox(), 'alliancepay').getToken({ tokenId: id })).status, 'SUSPENDED');
 });
 
+test('a change scoped to a customer whose read-back names another customer is not returned: APPLIED, with the id to read again', async () => {
+  let changed = false;
+  const moved = async (url, init) => {
+    const path = new URL(url).pathname;
+    if (path.endsWith(STATE_UPDATE)) changed = true;
+    const reply = await fetch(url, init);
+    if (!changed || !path.endsWith('/get')) return reply;
+    const text = (await reply.text()).replaceAll('senderCustomerId', 'anotherCustomer');
+    return new Response(text, { status: reply.status, headers: reply.headers });
+  };
+  const client = clientFor(sandbox(), 'alliancepay', { fetch: moved, encryption: 'none' });
+  const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';
+  const err = await rejection(client.updateTokenStatus({ tokenId: id, status: 'SUSPENDED', customerId: 'senderCustomerId' }));
+  assert.deepEqual([err.code, err.writeOutcome, err.tokenId, err.retryable], ['PROVIDER_ERROR', 'APPLIED', id, false]);
+  assert.match(err.message, /^the token is now SUSPENDED, but the token read after it is under another customer than senderCustomerId/);
+  assert.doesNotMatch(err.message, /anotherCustomer/);
+});
+
 test('a change the bank made but answered with b_overload_error is a success: the repeat says tokenUpdated false, and the token shows the change', async () => {
   const client = clientFor(sandbox(), 'alliancepay');
   const id = '-s9UCfCNN0YMk4ZOyZX8pWAt';

@@ -337,7 +337,7 @@ test('an iterateTokens page that fails after tokens were handed out says the lis
     }
   })());
   assert.equal(seen.length, 5);
-  assert.equal(err.code, 'RATE_LIMITED');
+  assert.deepEqual([err.code, err.retryable, err.retryAfterMs], ['RATE_LIMITED', false, 1000]);
   assert.match(err.message, /\(the listing stopped after 5 tokens and cannot resume: iterate again from the start\)$/);
   // The generator is done, as any that threw: the message above is what tells it from the end.
   assert.deepEqual(await it.next(), { value: undefined, done: true });

@@ -219,13 +219,27 @@ test("the listing's deadlineMs makes a provider still waiting a TIMEOUT outcome 
   const err = outcomes.chargeover.error;
   assert.ok(err instanceof PayTokensError);
   assert.deepEqual([err.code, err.provider, err.retryable], ['TIMEOUT', 'chargeover', true]);
-  assert.match(err.message, /^chargeover had not answered when the listing's deadlineMs \(500 ms\) ended/);
+  assert.match(err.message, /^chargeover's listing had not ended when the hub's deadlineMs \(500 ms\) did; /);
+  // The clients' own deadlineMs, which the hub's backs up, tells the throttle apart, at once.
+  const bounded = createHub([clientFor(sandbox(), 'chargeover', { deadlineMs: 500 })]);
+  sandbox().fault({ provider: 'chargeover', scenario: 'rate_limit', retryAfter: 4 });
+  const own = (await bounded.listTokens({ customers: { chargeover: '1000' } }, { deadlineMs: 2000 })).outcomes.chargeover.error;
+  assert.deepEqual([own.code, own.retryAfterMs], ['RATE_LIMITED', 4000]);
   // A hand-made client that ignores the signal is not waited for either; one that answered in
   // time keeps its tokens.
   const stuck = { provider: 'payerly', listTokens: () => new Promise(() => {}) };
   const quick = { provider: 'alliancepay', listTokens: async () => [{ provider: 'alliancepay', id: 'a1', status: 'ACTIVE' }] };
-  const second = await createHub([stuck, quick]).listTokens({ customers: { payerly: 'p', alliancepay: 'a' } }, { deadlineMs: 100 });
-  assert.deepEqual([second.outcomes.payerly.error.code, second.outcomes.alliancepay.ok, second.tokens.length], ['TIMEOUT', true, 1]);
+  // One that hands back its array itself, not a promise, works with a deadline as without.
+  const direct = { provider: 'pinelabs', listTokens: () => [{ provider: 'pinelabs', id: 'p1', status: 'ACTIVE' }] };
+  const second = await createHub([stuck, quick, direct]).listTokens({ customers: { payerly: 'p', alliancepay: 'a', pinelabs: 'c' } }, { deadlineMs: 100 });
+  assert.deepEqual([second.outcomes.payerly.error.code, second.outcomes.alliancepay.ok, second.outcomes.pinelabs.ok, second.tokens.length], ['TIMEOUT', true, true, 2]);
+  // (Counted around a listing of a few milliseconds: the sandbox's own timers, such as its idle
+  // connections', may only end meanwhile.)
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const quickly = await createHub([quick]).listTokens({ customers: { alliancepay: 'a' } }, { deadlineMs: 60_000 });
+  assert.equal(quickly.outcomes.alliancepay.ok, true);
+  assert.ok(timers() <= before, "the deadline's timer is cleared once the listing ends");
   // The caller's abort still ends the whole listing, deadline or not, and the timer is cleared
   // (this test would hold Node for the 60 s otherwise).
   const controller = new AbortController();

@@ -297,10 +297,12 @@ class Client {
       try {
         page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
       } catch (err) {
-        // A generator that throws is done: its next() says `done`, as after the last page. The
-        // message says the listing is cut short, so a retry of next() is not read as its end.
+        // A generator that throws is done: its next() says `done`, as after the last page. So the
+        // error is not retryable (a wrapper that retries next() would take that for the end), and
+        // says the listing is cut short; a new listing may be retried, after retryAfterMs if set.
         if (handed > 0 && err instanceof PayTokensError) {
           err.message += ` (the listing stopped after ${handed} tokens and cannot resume: iterate again from the start)`;
+          err.retryable = false;
         }
         throw err;
       }

@@ -145,7 +145,7 @@ Deleting cannot be undone.`,
 Tokens are written in input order. A customer that fails is reported on stderr and the export
 goes on; the exit code is then 4 (3 when every customer failed). A failed sign-in (wrong or
 revoked credentials, a merchant key the bank did not encrypt to) stops the export at once, with
-exit 3. A customer throttled past the SDK's retries is tried again (3 times at most) after the
+exit 3. A customer throttled past the SDK's retries is listed again (3 tries in all) after the
 wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.
 So do 3 customers in a row that cannot reach the provider (NETWORK, or TIMEOUT with no
 reply), with exit 3.

@@ -86,7 +86,8 @@ function unlessAborted(promise, signal) {
       relay.stop();
       end(outcome);
     };
-    promise.then(settle(resolve), settle(reject));
+    // A hand-made client may hand back its array itself rather than a promise of it.
+    Promise.resolve(promise).then(settle(resolve), settle(reject));
   });
 }
 
@@ -111,7 +112,9 @@ function cutOff(signal, ms) {
     signal: controller.signal,
     /** Whether the deadline, not the caller, ended the listing. */
     ended: () => ended && !hasAborted(signal),
-    timeout: (provider) => new PayTokensError({ code: 'TIMEOUT', provider, retryable: true, message: `${provider} had not answered when the listing's deadlineMs (${ms} ms) ended; the other providers' tokens are returned` }),
+    // What the client was doing is not known here (waiting for a reply, a retry, a throttle's
+    // Retry-After): a client's own deadlineMs, which its core honours, says which.
+    timeout: (provider) => new PayTokensError({ code: 'TIMEOUT', provider, retryable: true, message: `${provider}'s listing had not ended when the hub's deadlineMs (${ms} ms) did; the other providers' tokens are returned` }),
     stop() {
       clearTimeout(timer);
       try {

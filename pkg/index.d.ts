@@ -206,10 +206,11 @@ export interface HubListInput {
 
 export interface HubListOptions extends CallOptions {
   /**
-   * How long the listing waits for the providers, in ms (1–2147483647). A provider that has not
-   * answered by then is a `TIMEOUT` outcome (its call is aborted), and the others' tokens are
+   * How long the listing waits for the providers, in ms (1–2147483647). A provider whose listing
+   * has not ended by then is a `TIMEOUT` outcome (its call is aborted), and the others' tokens are
    * returned. Without it, the listing waits as long as its slowest client (its own `deadlineMs`,
-   * retries and `Retry-After` waits).
+   * retries and `Retry-After` waits). A client's own `deadlineMs` says why a provider was slow
+   * (a throttle comes back as `RATE_LIMITED` with `retryAfterMs`); this one is the backstop.
    */
   deadlineMs?: number | undefined;
 }

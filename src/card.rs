@@ -151,7 +151,9 @@ fn is_card_digit(c: char) -> bool {
 /// included: a number wrapped over lines is still a number), invisible characters (control
 /// characters, zero-width spaces and joiners, direction marks, variation selectors, tag
 /// characters, the Hangul fillers and the blank Braille pattern, which render as nothing or as a
-/// space), dashes and the minus sign, dots,
+/// space), combining marks (drawn on the digit before them, which stays readable), the
+/// replacement character (where a lenient decoder put a byte it could not read), dashes and the
+/// minus sign, dots,
 /// slashes, plus signs (an encoded space), and their full-width forms. Not commas: amounts
 /// ("1,234,567,890,123") must stay readable. Not colons: a date and time ("2024-01-01 12:30:45")
 /// would make 14 digits.
@@ -159,10 +161,10 @@ fn is_group_separator(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '-' | '.' | '/' | '_' | '+' | '\u{0000}'..='\u{001F}' | '\u{007F}'..='\u{009F}' | '\u{00AD}' | '\u{00B7}' | '\u{034F}' | '\u{061C}'
+            '-' | '.' | '/' | '_' | '+' | '\u{0000}'..='\u{001F}' | '\u{007F}'..='\u{009F}' | '\u{00AD}' | '\u{00B7}' | '\u{0300}'..='\u{036F}' | '\u{061C}'
                 | '\u{115F}' | '\u{1160}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2010}'..='\u{2015}'
-                | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{2212}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-                | '\u{FF0B}' | '\u{FF0D}' | '\u{FF0E}' | '\u{FF0F}' | '\u{FF3F}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}'
+                | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{20D0}'..='\u{20FF}' | '\u{2212}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+                | '\u{FF0B}' | '\u{FF0D}' | '\u{FF0E}' | '\u{FF0F}' | '\u{FF3F}' | '\u{FFA0}' | '\u{FFFD}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}'
         )
 }
 
@@ -860,6 +862,9 @@ mod tests {
             ("4111\u{E0101}1111\u{180B}1111\u{E0020}1111", "4111\u{E0101}11**\u{180B}****\u{E0020}1111"),
             ("4111\u{3164}1111\u{2800}1111\u{FFA0}1111", "4111\u{3164}11**\u{2800}****\u{FFA0}1111"),
             ("4111\u{115F}1111\u{1160}1111\u{85}1111", "4111\u{115F}11**\u{1160}****\u{85}1111"),
+            // Combining marks on a digit, and the replacement character for an unreadable byte.
+            ("4111\u{301} 1111\u{301} 1111\u{20E3}1111", "4111\u{301} 11**\u{301} ****\u{20E3}1111"),
+            ("41111111\u{FFFD}11111111", "411111**\u{FFFD}****1111"),
             // Commas are not group separators: amounts stay readable. Nor colons: times.
             ("total 1,234,567,890,123.00", "total 1,234,567,890,123.00"),
             ("at 2024-01-01 12:30:45", "at 2024-01-01 12:30:45"),

@@ -269,7 +269,8 @@ impl<E: Env> Client<E> {
         let mut ids: Vec<&str> = tokens.iter().map(|t| t.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(twice) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
-            let message = format!("{} listed token {} twice in the listing of customer {customer_id}; nothing of it is returned", provider.as_str(), twice[0]);
+            let id = crate::card::scrub_pans_borrowed(twice[0]);
+            let message = format!("{} listed token {id} twice in the listing of customer {customer_id}; no token of this reply is handed out", provider.as_str());
             return Err(Error::new(ErrorCode::ProviderError, message).with_provider(provider));
         }
         let Some(stray) = tokens.iter().find(|t| t.customer_id.as_deref().is_some_and(|owner| owner != customer_id)) else {
@@ -279,9 +280,9 @@ impl<E: Env> Client<E> {
             return Ok(());
         };
         let message = format!(
-            "{} answered the listing of customer {customer_id} with token {} of another customer; nothing of it is returned",
+            "{} answered the listing of customer {customer_id} with token {} of another customer; no token of this reply is handed out",
             provider.as_str(),
-            stray.id
+            crate::card::scrub_pans_borrowed(&stray.id)
         );
         Err(Error::new(ErrorCode::ProviderError, message).with_provider(provider))
     }
@@ -384,6 +385,14 @@ impl<E: Env> Client<E> {
             let why = format!("{made} (the provider confirmed the change), but the token read after it is {}: read it again before relying on either", token.status.as_str());
             return Err(made_but(self.provider(), why, Some(&input.token_id)));
         }
+        // Read back under another customer than the change was scoped to: that customer's token
+        // is not handed out, here as anywhere (the read before the change found it the caller's).
+        if let (Some(asked), Some(owner)) = (input.customer_id.as_deref(), token.customer_id.as_deref()) {
+            if asked != owner {
+                let why = format!("{made}, but the token read after it is under another customer than {asked}: read it again before relying on it");
+                return Err(made_but(self.provider(), why, Some(&input.token_id)));
+            }
+        }
         Ok(token)
     }
 
@@ -459,6 +468,7 @@ impl<E: Env> Client<E> {
                 // the one to read or undo.
                 if let Some(owner) = token.customer_id.as_deref().filter(|owner| *owner != input.customer_id) {
                     let customer = &input.customer_id;
+                    let owner = crate::card::scrub_pans_borrowed(owner);
                     let why = format!("{made}, but the record read back under that id is customer {owner}'s, not customer {customer}'s: list customer {customer}'s tokens before storing again");
                     return Err(made_but(self.provider(), why, None));
                 }

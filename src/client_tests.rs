@@ -576,7 +576,7 @@ fn a_listing_with_another_customers_row_fails_whole() {
     let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
     assert_eq!(err.code, ErrorCode::ProviderError);
     assert!(!err.retryable);
-    assert_eq!(err.message, "pinelabs answered the listing of customer c1 with token b of another customer; nothing of it is returned");
+    assert_eq!(err.message, "pinelabs answered the listing of customer c1 with token b of another customer; no token of this reply is handed out");
 
     // ChargeOver's filter ignored: the second page holds a row of customer 2.
     let rows = |rows: &str| status(200, &format!(r#"{{"code":200,"status":"OK","message":"","details":{{}},"response":[{rows}]}}"#));
@@ -587,19 +587,28 @@ fn a_listing_with_another_customers_row_fails_whole() {
     ]);
     let client = Client::new(chargeover(json!({"pageSize": 2})), env.clone()).unwrap();
     let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
-    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "chargeover answered the listing of customer 1 with token 8 of another customer; nothing of it is returned"));
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "chargeover answered the listing of customer 1 with token 8 of another customer; no token of this reply is handed out"));
 }
 
 #[test]
 fn a_listing_that_lists_a_token_twice_fails_whole() {
     let env = scripted(vec![status(200, r#"{"tokens":[{"token_id":"a"},{"token_id":"b"},{"token_id":"a"}]}"#)]);
     let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
-    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs listed token a twice in the listing of customer c1; nothing of it is returned"));
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs listed token a twice in the listing of customer c1; no token of this reply is handed out"));
     // A short first ChargeOver page, which its order check lets pass as it came.
     let env = scripted(vec![status(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"8"},{"tokenized_id":"7"},{"tokenized_id":"8"}]}"#)]);
     let client = Client::new(chargeover(json!({})), env).unwrap();
     let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
-    assert_eq!(err.message, "chargeover listed token 8 twice in the listing of customer 1; nothing of it is returned");
+    assert_eq!(err.message, "chargeover listed token 8 twice in the listing of customer 1; no token of this reply is handed out");
+    // On a full page, the order check finds it first, and names it too.
+    let env = scripted(vec![status(200, r#"{"code":200,"status":"OK","message":"","details":{},"response":[{"tokenized_id":"7"},{"tokenized_id":"7"}]}"#)]);
+    let client = Client::new(chargeover(json!({"pageSize": 2})), env).unwrap();
+    let err = block_on(client.list_tokens(&ListTokensInput { customer_id: "1".into() })).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "chargeover listed token 7 twice in one page; the listing stops"));
+    // A card number as an id is masked in the message, as everywhere else.
+    let env = scripted(vec![status(200, r#"{"tokens":[{"token_id":"4111111111111111"},{"token_id":"4111111111111111"}]}"#)]);
+    let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
+    assert!(err.message.contains("listed token 411111******1111 twice"), "{}", err.message);
 }
 
 #[test]

@@ -136,6 +136,8 @@ pub fn classify(provider: Provider, status: u16, provider_code: Option<&str>, me
     // provider accepted the request, and what it then did is not known.
     err.outcome_unknown = status == 408
         || status >= 500
+        // A 1xx as the final reply (only a custom fetch can hand one back): it says nothing.
+        || status < 200
         || (rule.is_none() && (200..300).contains(&status))
         || matches!((provider, provider_code), (Provider::Alliancepay, Some("b_unknown_error")) | (Provider::Pinelabs, Some("INTERNAL_ERROR")))
         // Documented under 404: the bank found no service to take the request, so nothing ran.
@@ -175,6 +177,9 @@ mod tests {
     #[test]
     fn server_failures_are_known_by_status_or_by_alliancepays_code() {
         assert!(classify(Provider::Pinelabs, 500, None, "m").outcome_unknown);
+        for informational in [100, 101, 103, 199] {
+            assert!(classify(Provider::Chargeover, informational, None, "").outcome_unknown, "{informational}");
+        }
         assert!(classify(Provider::Chargeover, 408, None, "m").outcome_unknown);
         assert!(!classify(Provider::Chargeover, 400, None, "m").outcome_unknown);
         assert!(classify(Provider::Alliancepay, 200, Some("b_unknown_error"), "m").outcome_unknown);

@@ -282,8 +282,12 @@ impl PageRead {
         // that ignores `order`), rows of the next page would look handed out already, and be
         // dropped. A short first page has no next page, so nothing can be skipped: it passes.
         let paged = self.checked || rows == page_size as usize;
-        if paged && tokens.windows(2).any(|pair| !matches!((id(&pair[0]), id(&pair[1])), (Some(a), Some(b)) if a < b)) {
-            let why = "a page came back out of tokenized_id order (the listing asks for order=tokenized_id:ASC and pages by it), so tokens could be skipped: the listing stops";
+        if let Some(pair) = tokens.windows(2).find(|pair| paged && !matches!((id(&pair[0]), id(&pair[1])), (Some(a), Some(b)) if a < b)) {
+            let why = if pair[0].id == pair[1].id {
+                format!("chargeover listed token {} twice in one page; the listing stops", card::scrub_pans_borrowed(&pair[0].id))
+            } else {
+                "a page came back out of tokenized_id order (the listing asks for order=tokenized_id:ASC and pages by it), so tokens could be skipped: the listing stops".to_string()
+            };
             return Err(Error::new(ErrorCode::ProviderError, why).with_provider(P));
         }
         if let (true, Some(last)) = (self.checked, self.pos.last_id) {
@@ -900,7 +904,8 @@ mod tests {
         // A later page, read one row early, is checked whether full or not.
         assert!(out_of_order(read_page(&newest_first, Some("5.8"), 5, 20).0));
         let repeated: Vec<String> = ["3", "3", "4", "5", "6"].map(String::from).to_vec();
-        assert!(out_of_order(read_page(&repeated, None, 5, 20).0), "an id twice in a page is out of order too");
+        let twice = read_page(&repeated, None, 5, 20).0.unwrap_err();
+        assert_eq!((twice.code, twice.message.as_str()), (ErrorCode::ProviderError, "chargeover listed token 3 twice in one page; the listing stops"));
         // A short first page is the whole listing: nothing can be skipped, and it is returned.
         let short: Vec<String> = ["9", "2", "5"].map(String::from).to_vec();
         assert_eq!(read_page(&short, None, 5, 20).0.unwrap().tokens.len(), 3);
