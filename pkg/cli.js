@@ -679,7 +679,7 @@ async function runExport(values) {
   exporting = true;
   // Ctrl-C or a TERM: what was written ends on a whole record, which would read as a finished
   // export. Say it is not, and leave with the shell's code for the signal (130, 143).
-  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
+  for (const [signal, number] of SIGNALS) {
     process.once(signal, () => {
       progress.clear();
       process.stderr.write(`paytokens export: interrupted (${signal}) after ${progress.done} of ${customers.length} customer(s); the output is incomplete.\n`);

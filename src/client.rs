@@ -273,7 +273,7 @@ impl<E: Env> Client<E> {
             let message = format!("{} listed token {id} twice in the listing of customer {customer_id}; no token of this reply is handed out", provider.as_str());
             return Err(Error::new(ErrorCode::ProviderError, message).with_provider(provider));
         }
-        let Some(stray) = tokens.iter().find(|t| t.customer_id.as_deref().is_some_and(|owner| owner != customer_id)) else {
+        let Some(stray) = tokens.iter().find(|t| under_another(Some(customer_id), t)) else {
             for token in tokens.iter_mut().filter(|t| t.customer_id.is_none()) {
                 token.customer_id = Some(customer_id.to_string());
             }
@@ -334,11 +334,9 @@ impl<E: Env> Client<E> {
         // A `customerId` given scopes the call: another customer's token is refused, not read.
         // Pine Labs scopes by its path already. A token whose reply names no customer cannot be
         // checked: a get returns it (`owned_by` refuses it for a delete or a status change).
-        if let (Some(asked), Some(owner)) = (input.customer_id.as_deref(), token.customer_id.as_deref()) {
-            if asked != owner {
-                let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
-                return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
-            }
+        if under_another(input.customer_id.as_deref(), &token) {
+            let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
+            return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
         }
         Ok(token)
     }
@@ -387,11 +385,10 @@ impl<E: Env> Client<E> {
         }
         // Read back under another customer than the change was scoped to: that customer's token
         // is not handed out, here as anywhere (the read before the change found it the caller's).
-        if let (Some(asked), Some(owner)) = (input.customer_id.as_deref(), token.customer_id.as_deref()) {
-            if asked != owner {
-                let why = format!("{made}, but the token read after it is under another customer than {asked}: read it again before relying on it");
-                return Err(made_but(self.provider(), why, Some(&input.token_id)));
-            }
+        if under_another(input.customer_id.as_deref(), &token) {
+            let asked = input.customer_id.as_deref().unwrap_or_default();
+            let why = format!("{made}, but the token read after it is under another customer than {asked}: read it again before relying on it");
+            return Err(made_but(self.provider(), why, Some(&input.token_id)));
         }
         Ok(token)
     }
@@ -957,6 +954,12 @@ fn after_write(mut err: Error, made: &str, token_id: &str) -> Error {
     err.token_id = Some(token_id.into());
     err.write_outcome = Some(WriteOutcome::Applied);
     err
+}
+
+/// Whether the provider has `token` under another customer than `asked`. A reply that names no
+/// customer is not (what each caller makes of that is its own rule).
+fn under_another(asked: Option<&str>, token: &Token) -> bool {
+    matches!((asked, token.customer_id.as_deref()), (Some(asked), Some(owner)) if asked != owner)
 }
 
 /// A write that was made, whose read-back gave another token than the one asked for: as

@@ -326,8 +326,8 @@ impl PageRead {
             (read_to, more) = (first + within as u64, true);
         }
         let handed = self.pos.handed + tokens.len() as u64;
-        // The id goes with the offset: a page ending in an id that is not a number (no order to
-        // check against) leaves a cursor without one, and the next page is read by offset alone.
+        // The id goes with the offset. (Every id read is a whole number, `RecordId`; a page whose
+        // last id is not one stopped at the order check above.)
         let next = more.then(|| match tokens.last().map_or(self.pos.last_id, id) {
             Some(l) if handed != read_to => format!("{read_to}.{l}.{handed}"),
             Some(l) => format!("{read_to}.{l}"),

@@ -222,8 +222,8 @@ pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<To
 
 /// The list of `customer_id`'s tokens: a reply that names another customer at its top is that
 /// customer's list, with rows or none (an empty one would read as "this customer has no tokens").
-/// A row that names no customer is the list's: the one at its top, or else the one asked for (the
-/// list is looked up under that customer, in its path).
+/// A row that names no customer is the one at the list's top; with none there either, the client
+/// gives it the customer asked for, as at every provider (`Client::check_rows`).
 pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: Option<&str>) -> Result<Vec<Token>> {
     if !resp.is_success() {
         return Err(error(resp));
@@ -237,7 +237,6 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
                 let why = format!("pinelabs answered the listing of customer {asked} with the list of customer {other}; nothing of it is returned");
                 return Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&why)).with_provider(P));
             }
-            let owner = owner.or_else(|| customer_id.map(str::to_string));
             let token = |w| {
                 let mut t = to_token(w, now);
                 if t.customer_id.is_none() {
