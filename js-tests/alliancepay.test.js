@@ -458,6 +458,10 @@ test('a resumed session opens none, and onSessionUpdate gets sessions without th
     assert.equal(err.code, 'INVALID_INPUT');
     assert.match(err.message, /^config\.session: deviceId or refreshToken holds a character an HTTP header cannot carry/);
   }
+  // So is one longer than servers take in a header (a bare 400 or 431 on every call, no 401).
+  const long = await rejection((async () => clientFor(sandbox(), 'alliancepay', { session: { ...saved, refreshToken: 'r'.repeat(10_000) } }))());
+  assert.equal(long.code, 'INVALID_INPUT');
+  assert.match(long.message, /^config\.session: deviceId or refreshToken is longer than 4096 bytes/);
   // A session without the fingerprint (saved by an earlier version) could be anyone's: it is not
   // used, and the first call signs in afresh and reports the new session.
   const { issuedFor, ...bare } = saved;
@@ -634,4 +638,12 @@ test('a sign-in reply damaged on the way is not taken for a wrong merchant key: 
   const client = clientFor(sandbox(), 'alliancepay', { fetch: damaging });
   assert.ok((await client.listTokens({ customerId: 'senderCustomerId' })).length > 0);
   assert.deepEqual([damaged, authorizations()], [1, 2]);
+});
+
+test('a sign-in at a baseUrl with a wrong path says to check baseUrl, and sends no token call', async () => {
+  const client = clientFor(sandbox(), 'alliancepay', { baseUrl: `${sandbox().baseUrls.alliancepay}/v2` });
+  const err = await rejection(client.deleteToken({ tokenId: '-s9UCfCNN0YMk4ZOyZX8pWAt' }));
+  assert.deepEqual([err.code, err.httpStatus, err.retryable], ['PROVIDER_ERROR', 404, false]);
+  assert.match(err.message, /check baseUrl/);
+  assert.equal(err.message.match(/check baseUrl/g).length, 1, err.message);
 });

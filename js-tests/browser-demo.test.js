@@ -411,7 +411,7 @@ test('keyboard only: jump to the lookup with "/", list with Enter, tab to an act
   assert.ok(ratio >= 3, `field border contrast ${ratio.toFixed(2)}:1`);
 });
 
-test('before the package has loaded, Enter in the form does not submit it (no ids in the URL)', { skip }, async () => {
+test('before the package has loaded, the List button is disabled and Enter does not submit the form (no ids in the URL)', { skip }, async () => {
   const early = await browser.newPage();
   let release;
   const held = new Promise((resolve) => { release = resolve; });
@@ -425,8 +425,14 @@ test('before the package has loaded, Enter in the form does not submit it (no id
     await early.locator('#customer').press('Enter');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(new URL(early.url()).search, '', 'no native GET with the form in the URL');
+    // Until then, the button is disabled and says why.
+    assert.equal(await early.locator('#lookup-button').isDisabled(), true);
+    assert.match(await early.locator('#lookup-button').getAttribute('aria-describedby'), /package-state/);
+    assert.match(await early.locator('#package-state').textContent(), /Loading the paytokens package/);
     release();
     await early.waitForSelector('body[data-ready="true"]');
+    assert.equal(await early.locator('#lookup-button').isDisabled(), false);
+    assert.equal(await early.locator('#package-state').count(), 0);
   } finally {
     release();
     await early.close();

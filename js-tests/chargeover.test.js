@@ -356,3 +356,14 @@ test("the caller's own time between iterateTokens pages does not count against d
   assert.ok(performance.now() - started > 2000);
   assert.deepEqual(seen, all);
 });
+
+test('a baseUrl with a wrong path is PROVIDER_ERROR "check baseUrl" on a listing, not every token NOT_FOUND', async () => {
+  // ChargeOver answers an unknown route as it answers an unknown record (404, its own envelope);
+  // a query finds an unknown customer's tokens as no rows, so a 404 there is the address.
+  const client = clientFor(sandbox(), 'chargeover', { baseUrl: `${sandbox().baseUrls.chargeover}/v3` });
+  for (const call of [() => client.listTokens({ customerId: '1000' }), () => client.iterateTokens({ customerId: '1000' }).next()]) {
+    const err = await rejection(call());
+    assert.deepEqual([err.code, err.httpStatus, err.retryable], ['PROVIDER_ERROR', 404, false]);
+    assert.match(err.message, /check baseUrl/);
+  }
+});

@@ -19,12 +19,15 @@ const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
 // customer again; a longer wait than this stops the export instead.
 const THROTTLE_TRIES = 3;
 const MAX_THROTTLE_PAUSE_MS = 5 * 60_000;
-// Customers in a row that could not reach the provider (each after the SDK's own retries), with
-// none listed between them, that stop an export: the provider is down or the address is wrong,
-// and every later customer would fail the same way, slowly. A TIMEOUT counts only without a
-// status: a reply whose body was slow came from a provider that answers.
-const UNREACHABLE_IN_A_ROW = 3;
-const unreachable = (err) => err?.code === 'NETWORK' || (err?.code === 'TIMEOUT' && err.httpStatus === undefined);
+// Customers in a row for whom the provider was unavailable (each after the SDK's own retries,
+// and a throttle after the export's own tries), with none listed between them, that stop an
+// export: the provider is down, throttling for good, or the address is wrong, and every later
+// customer would fail the same way, slowly. That is no answer (NETWORK, or a TIMEOUT without a
+// status: a reply whose body was slow came from a provider that answers), a server error (5xx:
+// a load balancer's 502 is the usual face of an outage), or RATE_LIMITED.
+const UNAVAILABLE_IN_A_ROW = 3;
+const unavailable = (err) => err?.code === 'NETWORK' || (err?.code === 'TIMEOUT' && err.httpStatus === undefined)
+  || err?.code === 'RATE_LIMITED' || (err?.code === 'PROVIDER_ERROR' && err.httpStatus >= 500);
 // providerStatus, statusReason and label came later: added at the end, so that a sheet or script
 // that reads columns by position keeps reading the same ones.
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt', 'providerStatus', 'statusReason', 'label'];
@@ -147,10 +150,11 @@ goes on; the exit code is then 4 (3 when every customer failed). A failed sign-i
 revoked credentials, a merchant key the bank did not encrypt to) stops the export at once, with
 exit 3. A customer throttled past the SDK's retries is listed again (3 tries in all) after the
 wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.
-So do 3 customers in a row that cannot reach the provider (NETWORK, or TIMEOUT with no
-reply), with exit 3.
-A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export with a note on
-stderr that the output is incomplete, and exit 130 or 143.`,
+So do 3 customers in a row for whom the provider is unavailable (NETWORK, TIMEOUT with no
+reply, a 5xx, or RATE_LIMITED), with exit 3; a JSON export then lacks its closing ].
+A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export once what was
+handed to stdout is written (a whole record), with a note on stderr that the output is
+incomplete, and exit 130 or 143.`,
     run: runExport,
   },
 };
@@ -357,15 +361,24 @@ async function makeClient(values, operation) {
 
 const out = process.stdout;
 
+/** Whether stdout has passed on everything written to it within `ms`. */
+async function stdoutTaken(ms) {
+  for (const until = Date.now() + ms; out.writableLength > 0; await new Promise((resolve) => setTimeout(resolve, 10))) {
+    if (Date.now() >= until) return false;
+  }
+  return true;
+}
+
 function write(text) {
   if (out.write(text)) return undefined;
   return new Promise((resolve) => out.once('drain', resolve));
 }
 
-// A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one) as a formula, and
+// A spreadsheet runs a cell that starts with = + - @ (or a control character before one) as a formula, and
 // provider data such as ids or customer references can start that way. The leading ' makes it
 // text (OWASP's advice); JSON and NDJSON keep exact values for programs.
-const FORMULA_START = /^[=+\-@\t\r]/;
+// Control characters before one do not make it text: LibreOffice runs a NUL-led "=HYPERLINK(…)".
+const FORMULA_START = /^(?:[\0-\x1f]*[=+\-@]|[\0\t\r])/;
 
 function csvCell(value) {
   if (value === undefined || value === null) return '';
@@ -654,9 +667,12 @@ async function runExport(values) {
   const waiting = [];
   let nextToWrite = 0;
   let written = 0;
+  let customersWritten = 0;
+  let interrupted = false;
+  let next = 0; // the next customer to list
   let writing = Promise.resolve();
   const flush = async () => {
-    while (nextToWrite < customers.length && results[nextToWrite] !== undefined) {
+    while (!interrupted && nextToWrite < customers.length && results[nextToWrite] !== undefined) {
       const tokens = results[nextToWrite];
       results[nextToWrite] = null;
       nextToWrite += 1;
@@ -672,32 +688,39 @@ async function runExport(values) {
         progress.clear();
         await write(chunk);
       }
+      customersWritten += 1;
     }
     for (const wake of waiting.splice(0)) wake();
   };
 
   exporting = true;
-  // Ctrl-C or a TERM: what was written ends on a whole record, which would read as a finished
-  // export. Say it is not, and leave with the shell's code for the signal (130, 143).
-  for (const [signal, number] of SIGNALS) {
-    process.once(signal, () => {
-      progress.clear();
-      process.stderr.write(`paytokens export: interrupted (${signal}) after ${progress.done} of ${customers.length} customer(s); the output is incomplete.\n`);
-      process.exit(128 + number);
-    });
-  }
+  // Ctrl-C or a TERM: nothing more is listed or written, and the process leaves once stdout has
+  // taken what was handed to it (a pipe takes it later: leaving at once cut the last record in
+  // half). Whole records would read as a finished export: stderr says it is not, and after how
+  // many customers' tokens, and the exit code is the shell's for the signal (130, 143). The first
+  // signal removes both handlers, so a second one ends the process at once.
+  const handlers = SIGNALS.map(([name, number]) => [name, async () => {
+    for (const [other, handler] of handlers) process.removeListener(other, handler);
+    interrupted = true;
+    next = customers.length;
+    const taken = await stdoutTaken(2000);
+    progress.clear();
+    const cut = taken ? '' : ' (stdout had not taken the last of it 2 s later: its last record may be cut)';
+    process.stderr.write(`paytokens export: interrupted (${name}) after writing the tokens of ${customersWritten} of ${customers.length} customer(s)${cut}; the output is incomplete.\n`);
+    process.exit(128 + number);
+  }]);
+  for (const [name, handler] of handlers) process.on(name, handler);
   if (format === 'json') await write('[');
   if (format === 'csv') await write(CSV_HEADER);
   progress.draw(true);
 
-  let next = 0;
   const failures = [];
   // Wrong or revoked credentials (a failed sign-in), or a config refused once in use, fail every
   // customer the same way: stop handing out work instead of signing in once per customer against
   // the provider. So does a throttle longer than a pause is worth.
   let stoppedBy = null;
   let pauseUntil = 0;
-  let unreachableInARow = 0;
+  let unavailableInARow = 0;
   const stops = (err) => CREDENTIAL_FAILURES.has(err?.code) || configRefused(err)
     || (err?.code === 'RATE_LIMITED' && err.retryAfterMs > MAX_THROTTLE_PAUSE_MS);
   const listOne = async (customerId) => {
@@ -732,14 +755,14 @@ async function runExport(values) {
       try {
         results[index] = await listOne(customerId);
         progress.tokens += results[index].length;
-        unreachableInARow = 0;
+        unavailableInARow = 0;
       } catch (thrown) {
         results[index] = [];
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
         progress.note(`failed: customer ${printable(JSON.stringify(shortened(customerId)))}: ${describe(thrown)}`);
-        unreachableInARow = unreachable(thrown) ? unreachableInARow + 1 : 0;
-        if ((stops(thrown) || unreachableInARow >= UNREACHABLE_IN_A_ROW) && !stoppedBy) {
+        unavailableInARow = unavailable(thrown) ? unavailableInARow + 1 : 0;
+        if ((stops(thrown) || unavailableInARow >= UNAVAILABLE_IN_A_ROW) && !stoppedBy) {
           stoppedBy = thrown;
           next = customers.length;
         }
@@ -752,12 +775,13 @@ async function runExport(values) {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, customers.length) }, worker));
   await writing;
-  if (format === 'json') await write(written === 0 ? ']\n' : '\n]\n');
+  // A stopped export is incomplete: its JSON is left without the closing ], as on a signal.
+  if (format === 'json' && !stoppedBy) await write(written === 0 ? ']\n' : '\n]\n');
   progress.finish();
   if (stoppedBy) {
     const tried = progress.done;
     const then = stoppedBy.code === 'RATE_LIMITED' ? 'Run again once the wait is over'
-      : unreachable(stoppedBy) ? `${UNREACHABLE_IN_A_ROW} customers in a row could not reach ${client.provider}; check its base URL and the network, and run again`
+      : unavailable(stoppedBy) ? `${client.provider} was unavailable for ${UNAVAILABLE_IN_A_ROW} customers in a row; check its base URL, the network and the provider's status, and run again`
         : 'Fix the credentials or the config and run again';
     process.stderr.write(`Stopped after ${tried} of ${customers.length} customer(s): ${describe(stoppedBy)}. ${then}.\n`);
     return EXIT.PROVIDER;

@@ -231,21 +231,21 @@ class Hub {
     const callOptions = cutoff ? { signal: cutoff.signal } : signal && { signal };
     const settled = await unlessAborted(Promise.all(entries.map(async ([provider, customerId]) => {
       const client = this.#clients.get(provider);
+      const failed = (error) => [provider, { ok: false, customerId, error }, []];
       if (!client) {
-        return [provider, { ok: false, customerId, error: new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }) }, []];
+        return failed(new PayTokensError({ code: 'INVALID_INPUT', provider, message: `no client for ${provider} in this hub`, retryable: false }));
       }
       try {
         // Not waited for past the deadline: a hand-made client may ignore the signal.
         const tokens = await unlessAborted(client.listTokens({ customerId }, callOptions), cutoff?.signal);
         // (Aborted by the caller instead, the whole listing is ABORTED below.)
-        if (tokens === undefined && cutoff?.signal.aborted) throw cutoff.timeout(provider);
+        if (tokens === undefined && cutoff?.signal.aborted) return failed(cutoff.timeout(provider));
         // Tokens already carry their provider; keep that true even for a foreign client object.
         const tagged = tokens.map((t) => (t.provider === provider ? t : { ...t, provider }));
         const keyed = tagged.map((token) => ({ key: sortKey(token), token }));
         return [provider, { ok: true, customerId, count: tagged.length }, keyed];
       } catch (thrown) {
-        const error = cutoff?.ended() ? cutoff.timeout(provider) : asError(thrown, provider, signal);
-        return [provider, { ok: false, customerId, error }, []];
+        return failed(cutoff?.ended() ? cutoff.timeout(provider) : asError(thrown, provider, signal));
       }
     })), signal).finally(() => cutoff?.stop());
     // The caller asked to stop: no partial result, as from any other aborted call, whatever the

@@ -335,6 +335,12 @@ impl<E: Env> Client<E> {
         // Pine Labs scopes by its path already. A token whose reply names no customer cannot be
         // checked: a get returns it (`owned_by` refuses it for a delete or a status change).
         if under_another(input.customer_id.as_deref(), &token) {
+            // Pine Labs was asked under the customer's path: its reply broke that scoping.
+            if let Connector::Pinelabs { .. } = &self.inner.connector {
+                let asked = input.customer_id.as_deref().unwrap_or_default();
+                let why = format!("pinelabs answered the request for customer {asked}'s token with token {} of another customer; it is not handed out", token.id);
+                return Err(Error::new(ErrorCode::ProviderError, crate::card::scrub_pans(&why)).with_provider(self.provider()));
+            }
             let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
             return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
         }
@@ -499,7 +505,7 @@ impl<E: Env> Client<E> {
                 self.inner.env.fill_random(&mut random);
                 let reference = pinelabs::unique_reference(&random);
                 let build = || pinelabs::delete_token_request(base, input.customer_id.as_deref(), &input.token_id, &reference);
-                self.call(deadline, Safety::Write, build, |r| pinelabs::parse_delete(r, &input.token_id)).await
+                self.call(deadline, Safety::Write, build, |r| pinelabs::parse_delete(r, &input.token_id, input.customer_id.as_deref())).await
             }
             Connector::Alliancepay { .. } => {
                 // Deleting is the DELETED status; a token already deleted stays so (idempotent).
@@ -868,6 +874,8 @@ async fn sign_in<E: Env, T>(
 fn as_sign_in_failure(mut e: Error) -> Error {
     let (code, why) = match e.code {
         ErrorCode::NotFound => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
+        // AlliancePay's 404 is PROVIDER_ERROR already, as a route the bank did not find.
+        ErrorCode::ProviderError if e.http_status == Some(404) && !e.message.contains("check baseUrl") => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
         // A config the platform refused once in use (WebCrypto and AlliancePay's merchant key)
         // already names its field, and the call's input is not blamed.
         ErrorCode::InvalidInput if e.message.starts_with("config.") => return e,

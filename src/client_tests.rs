@@ -624,7 +624,7 @@ fn a_row_that_names_no_customer_is_the_listed_customers() {
     for rows in [r#"[{"token_id":"a"}]"#, "[]", "null"] {
         let env = scripted(vec![status(200, &format!(r#"{{"customer_id":"c2","tokens":{rows}}}"#))]);
         let err = list(&env, pinelabs(0, json!({}))).unwrap_err();
-        assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the listing of customer c1 with the list of customer c2; nothing of it is returned"), "{rows}");
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the listing of customer c1 with the list of customer c2; no token of this reply is handed out"), "{rows}");
     }
     // The same at a provider whose parser has no customer to fill in (ChargeOver, AlliancePay):
     // the listing asked the provider for customer 1's rows.
@@ -1179,4 +1179,20 @@ fn a_listing_holds_a_bounded_amount_of_replies() {
     // Under the bound, the whole listing.
     let env = chargeover_customer(5, crate::client::MAX_LISTING_BYTES / 12);
     assert_eq!(block_on(Client::new(config(), env).unwrap().list_tokens(&input)).unwrap().len(), 5);
+}
+
+#[test]
+fn a_pine_labs_reply_under_another_customer_than_its_path_is_the_providers_error() {
+    // Pine Labs scopes by its path: a token of another customer in the reply is its error, not
+    // the caller's input (helper-120: INVALID_INPUT for a get, and a delete resolved).
+    let env = scripted(vec![status(200, r#"{"token_id":"t1","customer_id":"c2","status":"ACTIVE"}"#)]);
+    let client = Client::new(pinelabs(0, json!({})), env).unwrap();
+    let err = block_on(client.get_token(&GetTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()), ..GetTokenInput::default() })).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "pinelabs answered the request for customer c1's token with token t1 of another customer; it is not handed out"));
+    let env = scripted(vec![status(200, r#"{"token_id":"t1","customer_id":"c2","status":"DEACTIVATED"}"#)]);
+    let client = Client::new(pinelabs(3, json!({})), env.clone()).unwrap();
+    let err = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) })).unwrap_err();
+    assert_eq!((err.code, err.write_outcome, err.retryable), (ErrorCode::ProviderError, Some(WriteOutcome::Applied), false));
+    assert_eq!(err.token_id.as_deref(), Some("t1"));
+    assert_eq!(env.count("/delete"), 1, "a delete that was made is not sent again");
 }

@@ -88,7 +88,7 @@ pub struct AlliancePaySession {
     /// The bank's P-384 public JWK for this session.
     #[tsify(type = "{ kty: string; crv: string; x: string; y: string }")]
     pub server_public: serde_json::Value,
-    /// ISO-8601 UTC.
+    /// ISO-8601 UTC, as the bank stated it (not moved to the saving host's clock).
     pub expires_at: String,
     /// Whose session it is: a fingerprint of the serviceCode and baseUrl it was opened with (not
     /// the serviceCode itself). A session resumed by a client of another merchant or environment
@@ -547,10 +547,13 @@ fn check_base_url(url: &str) -> Result<(String, &str)> {
         return Err(bad("must have a host, and a port (if any) from 1 to 65535"));
     }
     // One spelling per address: it names the AlliancePay session's issuer (`issuedFor`), and
-    // `HTTPS://Bank.example/api` is the same bank as `https://bank.example/api/`. The path is kept
-    // as given: servers may tell its case apart.
+    // `HTTPS://Bank.example:443/api` is the same bank as `https://bank.example./api/`. The path is
+    // kept as given: servers may tell its case apart.
+    let default_port = if canonical_scheme == "https://" { 443 } else { 80 };
+    let port = port.and_then(|p| p.parse::<u32>().ok()).filter(|&p| p != default_port).map(|p| format!(":{p}")).unwrap_or_default();
+    let name = if authority.starts_with('[') { format!("[{host}]") } else { host.strip_suffix('.').unwrap_or(host).to_string() };
     let path = rest[authority.len()..].trim_end_matches('/');
-    Ok((format!("{canonical_scheme}{}{path}", authority.to_ascii_lowercase()), host))
+    Ok((format!("{canonical_scheme}{}{port}{path}", name.to_ascii_lowercase()), host))
 }
 
 /// This machine: `localhost`, 127.0.0.0/8, or IPv6 `::1` (short or written out). Checked by hand:
@@ -730,6 +733,15 @@ mod tests {
         // Scheme and host in any case, written one way; the path as given.
         assert_eq!(check_base_url("HTTPS://Bank.Example:8443/Api/V1/").unwrap().0, "https://bank.example:8443/Api/V1");
         assert_eq!(check_base_url("Http://LOCALHOST/").unwrap().0, "http://localhost");
+        // The default port and a trailing dot name the same host (helper-122: a session saved
+        // by a worker configured with `:443` was refused by one without).
+        for same in ["https://bank.example:443/api", "https://bank.example.:0443/api/", "HTTPS://BANK.EXAMPLE./api"] {
+            assert_eq!(check_base_url(same).unwrap().0, "https://bank.example/api", "{same}");
+        }
+        assert_eq!(check_base_url("http://LocalHost:80/x").unwrap().0, "http://localhost/x");
+        assert_eq!(check_base_url("http://[::1]:80/x").unwrap().0, "http://[::1]/x");
+        assert_eq!(check_base_url("https://[2001:DB8::1]:8443/x").unwrap().0, "https://[2001:db8::1]:8443/x");
+        assert_eq!(check_base_url("http://127.0.0.1:0080/x").unwrap().0, "http://127.0.0.1/x");
         // Scheme and host in any case; every loopback spelling may use plain http.
         for ok in ["HTTPS://api.pluralpay.in/api", "http://LOCALHOST:8080/x", "http://127.0.0.2/x", "http://[0:0:0:0:0:0:0:1]:9/x", "Http://[::1]/x",
             "https://host:65535/x", "https://[2001:db8::1]:8443/api", "https://host"] {

@@ -211,11 +211,19 @@ impl Error {
     pub fn redact(mut self, secrets: &[&str]) -> Self {
         let mut plain: Vec<&str> = secrets.iter().flat_map(|s| [*s, s.trim()]).filter(|s| s.chars().count() >= 4).collect();
         plain.dedup(); // a secret with nothing around it, once
-        let forms = zeroize::Zeroizing::new(plain.into_iter().flat_map(written_forms).collect::<Vec<String>>());
+        let forms = zeroize::Zeroizing::new(plain.iter().copied().flat_map(written_forms).collect::<Vec<String>>());
         let hide = |text: &mut String| {
             for form in forms.iter().filter(|f| f.chars().count() >= 4) {
                 if let Some(redacted) = without_secret(text, form) {
                     *text = redacted;
+                }
+            }
+            // Inside a JSON string, any character may be escaped (`\u005f`, `\/`, `\"`).
+            if text.contains('\\') {
+                for secret in &plain {
+                    if let Some(redacted) = replaced_at(text, &json_units(text), secret) {
+                        *text = redacted;
+                    }
                 }
             }
         };
@@ -246,33 +254,13 @@ pub(crate) fn serde_expected(message: &str) -> Option<&str> {
 }
 
 /// A secret as written, then as a provider's error text may echo the request it refused: URL- or
-/// form-encoded (once, or twice by a gateway that encodes what it forwards), inside a JSON string
-/// (with `\/` and `\uXXXX` escapes, as PHP writes them, and with the punctuation .NET and PHP's
-/// `JSON_HEX_*` escape as `\u00XX` too), HTML-escaped (by name or number), and without Base64's
-/// `=` padding. The plain form comes first, so a shorter form never splits a match of the whole.
-/// Letters match in either case (`without_secret`), so hex digits need one form.
+/// form-encoded (once, or twice by a gateway that encodes what it forwards), HTML-escaped (by name
+/// or number), and without Base64's `=` padding. (Inside a JSON string, with any escapes, it is
+/// found by `json_units`.) The plain form comes first, so a shorter form never splits a match of
+/// the whole. Letters match in either case (`without_secret`), so hex digits need one form.
 fn written_forms(secret: &str) -> Vec<String> {
     const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
     let url = utf8_percent_encode(secret, UNRESERVED).to_string();
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
-    let mut ascii_json = String::new();
-    for c in json.chars() {
-        if c.is_ascii() {
-            ascii_json.push(c);
-        } else {
-            for unit in c.encode_utf16(&mut [0; 2]) {
-                ascii_json.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    let mut hex_json = String::new();
-    for c in ascii_json.replace("\\\"", "\"").chars() {
-        match c {
-            '+' | '<' | '>' | '&' | '\'' | '"' | '`' => hex_json.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => hex_json.push(c),
-        }
-    }
     let html = secret.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let numeric_html: String = secret
         .chars()
@@ -283,12 +271,7 @@ fn written_forms(secret: &str) -> Vec<String> {
         url.replace("%20", "+"),
         url.replace('%', "%25"),
         url,
-        hex_json,
         numeric_html,
-        json.replace('/', "\\/"),
-        json,
-        ascii_json.replace('/', "\\/"),
-        ascii_json,
         html.replace('\'', "&#39;"),
         html.replace('\'', "&#039;"),
         html.replace('\'', "&#x27;"),
@@ -310,8 +293,13 @@ fn without_secret(text: &str, secret: &str) -> Option<String> {
     if !text.contains('*') {
         return replaced_ignoring_case(text, secret);
     }
+    replaced_at(text, &text.char_indices().collect::<Vec<_>>(), secret)
+}
+
+/// `without_secret` over `at`, the text's characters each with the byte where it starts (one
+/// may be written with several bytes: `json_units`).
+fn replaced_at(text: &str, at: &[(usize, char)], secret: &str) -> Option<String> {
     let want: Vec<char> = secret.chars().collect();
-    let at: Vec<(usize, char)> = text.char_indices().collect();
     let stands_at = |i: usize| {
         let mut literal = 0;
         for (k, &w) in want.iter().enumerate() {
@@ -340,6 +328,47 @@ fn without_secret(text: &str, secret: &str) -> Option<String> {
         copied = byte(end);
     }
     (!spans.is_empty()).then(|| out + text.get(copied..).unwrap_or_default())
+}
+
+/// The characters of `text` read as the inside of a JSON string, each with the byte where it
+/// starts: `\\uXXXX` (two for a character past U+FFFF) and the short escapes stand for the
+/// character they write; anything else, a broken escape too, is itself.
+fn json_units(text: &str) -> Vec<(usize, char)> {
+    let escaped_unit = |at: usize| {
+        let hex = text.get(at..at + 6)?.strip_prefix("\\u")?;
+        if hex.bytes().all(|b| b.is_ascii_hexdigit()) { u32::from_str_radix(hex, 16).ok() } else { None }
+    };
+    let escaped = |at: usize| -> Option<(char, usize)> {
+        match escaped_unit(at)? {
+            high @ 0xD800..=0xDBFF => {
+                let low = escaped_unit(at + 6).filter(|low| (0xDC00..=0xDFFF).contains(low))?;
+                Some((char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?, 12))
+            }
+            unit => Some((char::from_u32(unit)?, 6)),
+        }
+    };
+    let short = |b: u8| match b {
+        b'"' | b'\\' | b'/' => Some(char::from(b)),
+        b'b' => Some('\u{8}'),
+        b'f' => Some('\u{c}'),
+        b'n' => Some('\n'),
+        b'r' => Some('\r'),
+        b't' => Some('\t'),
+        _ => None,
+    };
+    let mut units = Vec::new();
+    let mut i = 0;
+    while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        let read = match (c, text.as_bytes().get(i + 1)) {
+            ('\\', Some(b'u')) => escaped(i),
+            ('\\', Some(&b)) => short(b).map(|unit| (unit, 2)),
+            _ => None,
+        };
+        let (unit, len) = read.unwrap_or((c, c.len_utf8()));
+        units.push((i, unit));
+        i += len;
+    }
+    units
 }
 
 /// `text` with every stretch that is `secret` in either case replaced. Byte by byte: an ASCII
@@ -418,6 +447,9 @@ mod tests {
             ("plSecret_Ab9cdXyz9Q\n", "invalid client_secret plSecret_Ab9cdXyz9Q refused"),
             ("Priv8+key<&>'\"", r#"{"password":"Priv8\u002Bkey\u003C\u0026\u003E\u0027\u0022"} refused"#),
             ("Priv8+key<&>", "password Priv8&#43;key&#60;&#38;&#62; refused"),
+            // Any character escaped, as no form foresees: `_` and a letter, a pair for U+1F511.
+            ("plSecret_Ab9cdXyz9Q", r#"{"client_secret":"plSecret\u005fAb9cd\u0058yz9Q"} refused"#),
+            ("key🔑Ab9cdXyz", r#"{"key":"key\ud83d\udd11Ab9cdXyz"} refused"#),
             ("Priv8+key/x", "password=Priv8%252Bkey%252Fx refused"),
             ("sk\"Ré\\9xQ", r#"{"client_secret":"sk\"R\u00E9\\9xQ"} refused"#),
         ] {
@@ -426,5 +458,6 @@ mod tests {
         }
         // Only the escaped stretch goes: the text around it stays.
         assert_eq!(redacted("Priv8key>>?", "password=Priv8key%3E%3E%3F&user=x"), "password=[redacted]&user=x");
+        assert_eq!(redacted("plSecret_Ab9cd", r#"{"id":"\u0041","client_secret":"plSecret\u005fAb9cd","x":"\ud83d"} refused"#), r#"{"id":"\u0041","client_secret":"[redacted]","x":"\ud83d"} refused"#);
     }
 }

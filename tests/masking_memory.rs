@@ -93,7 +93,7 @@ fn a_huge_error_reply_is_not_read_as_a_whole() {
     type Parse = fn(&HttpResponse) -> bool;
     let parsers: [(&str, Parse); 6] = [
         ("pinelabs list", |r| pinelabs::parse_token_list(r, 0).is_err()),
-        ("pinelabs delete", |r| pinelabs::parse_delete(r, "t").is_err()),
+        ("pinelabs delete", |r| pinelabs::parse_delete(r, "t", None).is_err()),
         ("chargeover list", |r| chargeover::parse_token_list(r, 0).is_err()),
         ("chargeover delete", |r| chargeover::parse_delete(r).is_err()),
         ("alliancepay list", |r| alliancepay::parse_token_list(r).is_err()),

@@ -785,6 +785,7 @@ async function start() {
     // Content-Security-Policy without 'wasm-unsafe-eval'.
     const message = `../pkg/browser.js: ${err.message}. If the files are missing, build them with “npm run demo” (or node scripts/build.mjs); if a Content-Security-Policy refused the WebAssembly, its script-src needs 'wasm-unsafe-eval'.`;
     showBanner({ title: 'The paytokens package did not load', errors: [{ error: { code: 'LOAD', message } }] });
+    $('package-state').textContent = 'The paytokens package did not load (see above).';
     return;
   }
   await loadSandbox();
@@ -832,6 +833,10 @@ async function start() {
       (view() === 'hub' ? $('hub-pinelabs') : $('customer')).focus();
     }
   });
+  // Disabled, saying why, until the lookup has something to run with.
+  $('package-state').remove();
+  $('lookup-button').removeAttribute('aria-describedby');
+  $('lookup-button').disabled = false;
   document.body.dataset.ready = 'true';
 }
 

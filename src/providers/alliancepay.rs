@@ -17,13 +17,21 @@ const P: Provider = Provider::Alliancepay;
 const API_VERSION: &str = "V1";
 const TOKEN_PATH: &str = "/ecom/execute_request/token/v1";
 
+/// The longest `deviceId` or `refreshToken` a saved session may hold: nginx's default limit for
+/// one header line is 8 KiB, and a call carries both.
+const MAX_SESSION_VALUE: usize = 4096;
+
 /// An open session: what every token call carries, and the bank key bodies are encrypted to.
 #[derive(Clone, Debug)]
 pub struct Session {
     pub device_id: String,
     pub refresh_token: Secret,
     pub server_key: RecipientKey,
+    /// On the local clock: when this client stops using it.
     pub expires_at_ms: u64,
+    /// On the bank's clock, as the bank stated it: what is saved, so that one host's clock
+    /// being off does not travel to every client that resumes the session.
+    pub stated_expiry_ms: u64,
 }
 
 /// Whose a session is (`AlliancePaySession::issued_for`): the first 16 hex digits of SHA-256 over
@@ -42,7 +50,7 @@ impl Session {
             refresh_token: self.refresh_token.clone(),
             // Written again from the key read: whatever else the bank put beside it is not saved.
             server_public: self.server_key.jwk(),
-            expires_at: time_fmt::from_epoch_ms(self.expires_at_ms).map(time_fmt::to_iso).unwrap_or_default(),
+            expires_at: time_fmt::from_epoch_ms(self.stated_expiry_ms).map(time_fmt::to_iso).unwrap_or_default(),
             issued_for: Some(owner.to_string()),
         }
     }
@@ -61,11 +69,19 @@ impl Session {
         if !header_safe(&saved.device_id) || !header_safe(saved.refresh_token.expose()) {
             return Err(bad("deviceId or refreshToken holds a character an HTTP header cannot carry (a line break, or one past Latin-1)"));
         }
+        // Both travel as headers on every call. A damaged store's megabyte value would be refused
+        // by the server or a proxy before the bank sees it (431, or a bare 400), so no 401 would
+        // ever replace it, and every client that reads the store would fail alike.
+        if saved.device_id.len().max(saved.refresh_token.expose().len()) > MAX_SESSION_VALUE {
+            return Err(bad(&format!("deviceId or refreshToken is longer than {MAX_SESSION_VALUE} bytes, more than a request header can carry through common servers: pass the session saved for this merchant, or none")));
+        }
         Ok(Session {
             device_id: saved.device_id.clone(),
             refresh_token: saved.refresh_token.clone(),
             server_key,
+            // Read on this host's clock: the only one there is until a reply's `Date`.
             expires_at_ms: time_fmt::epoch_ms(expires),
+            stated_expiry_ms: time_fmt::epoch_ms(expires),
         })
     }
 }
@@ -148,6 +164,8 @@ pub fn parse_session(resp: &HttpResponse, now_ms: u64) -> Result<Session> {
         refresh_token: Secret::new(wire.refresh_token),
         server_key,
         expires_at_ms,
+        // As long after the bank's `Date` as the local expiry is after now.
+        stated_expiry_ms: expires_at_ms.saturating_sub(now_ms).saturating_add(resp.server_now(now_ms)).min(time_fmt::MAX_MS as u64),
     })
 }
 
@@ -211,12 +229,20 @@ fn jwe_error(e: jwe::JweError, otherwise: impl FnOnce(jwe::JweError) -> Error) -
 pub async fn open_reply(resp: HttpResponse, key: &PrivateKey, signing_in: bool) -> Result<HttpResponse> {
     #[derive(Deserialize)]
     struct Wrapped {
-        jwe: String,
+        jwe: Option<String>,
     }
-    // A plain reply without the member is not parsed an extra time.
-    let compact = match resp.body.contains("\"jwe\"").then(|| serde_json::from_str::<Wrapped>(&resp.body)) {
-        Some(Ok(w)) => w.jwe,
-        _ => return Ok(resp),
+    // A plain reply without the member is not parsed an extra time. (`\u`: the name may be
+    // escaped, `"\u006awe"`.)
+    if !(resp.body.contains("\"jwe\"") || resp.body.contains("\\u")) {
+        return Ok(resp);
+    }
+    let compact = match serde_json::from_str::<Wrapped>(&resp.body) {
+        Ok(Wrapped { jwe: Some(compact) }) => compact,
+        Ok(Wrapped { jwe: None }) => return Ok(resp),
+        // Not a JSON object (a proxy's page, a list): read as it is, which says what it is.
+        Err(e) if e.is_syntax() || e.is_eof() || !resp.body.trim_start().starts_with('{') => return Ok(resp),
+        // An object whose `jwe` is twice or not text: neither plain nor one JWE.
+        Err(e) => return Err(Error::decode(P, format!("the reply's jwe member is not one JWE text: {e}")).with_status(resp.status)),
     };
     let plain = jwe::decrypt_async(&compact, key).await.map_err(|e| match e {
         // The bank encrypts a session to the key registered with it: one the merchant key cannot
@@ -541,6 +567,7 @@ mod tests {
             refresh_token: Secret::new("rt-1"),
             server_key: merchant.recipient(),
             expires_at_ms: 0,
+            stated_expiry_ms: 0,
         };
         let req = list_tokens_request(BASE, "senderCustomerId").unwrap();
         let req = block_on(seal(req, &session, Encryption::Jwe, "req-1", &mut counter_random())).unwrap();
@@ -564,6 +591,20 @@ mod tests {
         assert_eq!(parse_token_list(&block_on(open_reply(resp, &merchant, false)).unwrap()).unwrap().len(), 1);
         let plain = HttpResponse::new(200, fixture("list_doc_example.json"));
         assert_eq!(block_on(open_reply(plain.clone(), &merchant, false)).unwrap(), plain);
+        // The member's name escaped is the same member.
+        let escaped = HttpResponse::new(200, format!(r#"{{"\u006awe":"{sealed}"}}"#));
+        assert_eq!(parse_token_list(&block_on(open_reply(escaped, &merchant, false)).unwrap()).unwrap().len(), 1);
+        // Twice, or not text: neither a plain reply nor one JWE.
+        for body in [format!(r#"{{"jwe":"{sealed}","jwe":"{sealed}"}}"#), r#"{"jwe":{"protected":"x"}}"#.to_string()] {
+            let err = block_on(open_reply(HttpResponse::new(200, body), &merchant, false)).unwrap_err();
+            assert_eq!((err.code, err.http_status), (ErrorCode::Decode, Some(200)));
+            assert!(err.message.contains("jwe member is not one JWE text"), "{}", err.message);
+        }
+        // Not an object, or an object without the member (escapes elsewhere): read as they are.
+        for body in ["<html>\\u0041</html>", r#"[{"jwe":"x"}]"#, r#"{"note":"caf\u00e9","jwe":null}"#] {
+            let resp = HttpResponse::new(502, body);
+            assert_eq!(block_on(open_reply(resp.clone(), &merchant, false)).unwrap(), resp);
+        }
         let tampered = HttpResponse::new(200, serde_json::json!({ "jwe": format!("{sealed}x") }).to_string());
         assert_eq!(block_on(open_reply(tampered, &merchant, false)).unwrap_err().code, ErrorCode::Decode);
         // Sealed to another key (the bank's own here): a session reply so is the merchant key
@@ -598,13 +639,25 @@ mod tests {
         // An hour left by the bank's clock stays an hour on a local clock two hours ahead.
         let local = 1_740_658_354_430 - 3_600_430 + 7_200_000;
         let dated = opened.clone().with_header("Date", "Thu, 27 Feb 2025 11:12:34 GMT");
-        assert_eq!(parse_session(&dated, local).unwrap().expires_at_ms, local + 3_600_430);
+        let skewed = parse_session(&dated, local).unwrap();
+        assert_eq!(skewed.expires_at_ms, local + 3_600_430);
+        // ...and is saved as the bank stated it, for clients whose clocks are right
+        // (helper-122: the writer's clock error was saved for every worker).
+        assert_eq!(skewed.export("owner").expires_at, "2025-02-27T12:12:34.430Z");
+        let behind = parse_session(&dated, local - 4 * 3_600_000).unwrap();
+        assert_eq!(behind.export("owner").expires_at, "2025-02-27T12:12:34.430Z");
         let saved = session.export("owner");
         assert_eq!(saved.expires_at, "2025-02-27T12:12:34.430Z");
         assert_eq!(saved.server_public, public);
         let text = serde_json::to_string(&saved).unwrap();
         assert!(!text.contains(jwk["d"].as_str().unwrap()) && !text.contains("\"rt\""));
         assert_eq!(Session::resume(&saved, "owner").unwrap().device_id, "dev");
+        // A value no server would take in a header (helper-122: 10 KB became a bare 400 on every
+        // call, with no 401 to renew it).
+        let long = AlliancePaySession { refresh_token: Secret::new("r".repeat(MAX_SESSION_VALUE + 1)), ..saved.clone() };
+        let err = Session::resume(&long, "owner").unwrap_err();
+        assert!(err.message.contains("longer than 4096 bytes"), "{}", err.message);
+        assert!(Session::resume(&AlliancePaySession { device_id: "d".repeat(MAX_SESSION_VALUE), ..saved.clone() }, "owner").is_ok());
         // Another merchant's or environment's client refuses it, and so does one without the field
         // (`Client::new` does not pass such a session on: it signs in afresh).
         assert_eq!(Session::resume(&saved, "other").unwrap_err().code, crate::error::ErrorCode::InvalidInput);

@@ -611,9 +611,20 @@ fn decode<T: for<'de> Deserialize<'de>>(resp: &HttpResponse) -> Result<T> {
 
 /// `local_now_ms` is the local clock; expiry is judged on ChargeOver's (`HttpResponse::server_now`).
 pub fn parse_token_list(resp: &HttpResponse, local_now_ms: u64) -> Result<Vec<Token>> {
-    let super::Rows(rows) = decode::<super::Rows<WireToken>>(resp)?;
+    let super::Rows(rows) = decode::<super::Rows<WireToken>>(resp).map_err(|e| no_route(e, "a token query, which finds no rows rather than nothing"))?;
     let now = resp.server_now(local_now_ms);
     Ok(rows.into_iter().map(|w| to_token(w, now)).collect())
+}
+
+/// ChargeOver answers an unknown route as it answers an unknown record (404, its own envelope).
+/// Where the request names no record (`what`), that is the wrong address, not "no such token",
+/// which a job would read as every token gone (helper-120).
+fn no_route(mut err: Error, what: &str) -> Error {
+    if err.code == ErrorCode::NotFound {
+        err.code = ErrorCode::ProviderError;
+        err.message = format!("{} (HTTP 404 to {what}: check baseUrl)", err.message);
+    }
+    err
 }
 
 pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
@@ -626,7 +637,7 @@ pub fn parse_created(resp: &HttpResponse) -> Result<String> {
     struct Created {
         id: LooseId,
     }
-    let id = decode::<Created>(resp)?.id.into_string();
+    let id = decode::<Created>(resp).map_err(|e| no_route(e, "a new record"))?.id.into_string();
     tokenized_id(&id).map_err(|_| Error::decode(P, "the created record's id is not a tokenized_id"))?;
     Ok(id)
 }
@@ -1164,6 +1175,12 @@ mod tests {
         let err = parse_created(&HttpResponse::new(200, r#"{"code":400,"status":"Error","message":"","response":false}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput);
         assert!(err.message.contains("code 400"));
+        let not_found = r#"{"code":404,"status":"Error","message":"Object not found.","details":{},"response":false}"#;
+        let err = parse_token_list(&HttpResponse::new(404, not_found), NOW).unwrap_err();
+        assert_eq!((err.code, err.http_status), (ErrorCode::ProviderError, Some(404)));
+        assert_eq!(err.message, "Object not found. (HTTP 404 to a token query, which finds no rows rather than nothing: check baseUrl)");
+        let err = parse_created(&HttpResponse::new(404, not_found)).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::ProviderError, "Object not found. (HTTP 404 to a new record: check baseUrl)"));
         let err = parse_token(&HttpResponse::new(404, r#"{"code":404,"status":"Error","message":"Object not found.","details":{},"response":false}"#), NOW).unwrap_err();
         assert_eq!((err.code, err.message.as_str()), (ErrorCode::NotFound, "Object not found."));
         let err = parse_token_list(&HttpResponse::new(502, "<html>Bad Gateway</html>"), NOW).unwrap_err();

@@ -70,7 +70,8 @@ pub(crate) fn reply_error(provider: Provider, resp: &HttpResponse, read: &dyn Fn
     let mut err = taxonomy::classify(provider, resp.status, code.as_deref(), &message).with_request_id(request_id);
     // Only the provider says "no such token or customer", in its own error reply. A bare 404 (a
     // wrong baseUrl, a proxy's page) is not that: a caller could read it as already deleted.
-    if !enveloped && err.code == ErrorCode::NotFound {
+    // (AlliancePay's 404 is PROVIDER_ERROR from the start, and says the same.)
+    if !enveloped && resp.status == 404 && matches!(err.code, ErrorCode::NotFound | ErrorCode::ProviderError) {
         err.code = ErrorCode::ProviderError;
         err.message = format!(
             "{} replied HTTP 404 without its error reply: the address may be wrong (check baseUrl), or something in between answered",
@@ -476,7 +477,9 @@ mod tests {
                 assert!(!err.retryable);
             }
         }
-        assert!(pinelabs::error(&bare[0]).message.contains("check baseUrl"));
+        for err in [pinelabs::error(&bare[0]), chargeover::error(&bare[1]), payerly::error(&bare[2]), alliancepay::error(&bare[3])] {
+            assert!(err.message.contains("check baseUrl"), "{}", err.message);
+        }
         // A message-only body elsewhere is still read for its message.
         let gateway = HttpResponse::new(400, r#"{"message":"bad gateway config"}"#);
         for err in [pinelabs::error(&gateway), chargeover::error(&gateway)] {

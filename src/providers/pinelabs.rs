@@ -234,7 +234,7 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
         Some(tokens) => {
             let owner = wire.customer_id.map(super::LooseId::into_string);
             if let (Some(asked), Some(other)) = (customer_id, owner.as_deref().filter(|o| Some(*o) != customer_id)) {
-                let why = format!("pinelabs answered the listing of customer {asked} with the list of customer {other}; nothing of it is returned");
+                let why = format!("pinelabs answered the listing of customer {asked} with the list of customer {other}; no token of this reply is handed out");
                 return Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&why)).with_provider(P));
             }
             let token = |w| {
@@ -267,7 +267,8 @@ pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
 /// `{token_id, customer_id, status, merchant_unique_reference}`, or a 204. Any other empty 2xx
 /// (a proxy that cut the body) confirms nothing: the delete was accepted, and whether it was made
 /// is read from the token.
-pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
+/// `customer_id`: the customer the delete's path named.
+pub fn parse_delete(resp: &HttpResponse, token_id: &str, customer_id: Option<&str>) -> Result<()> {
     if !resp.is_success() {
         return Err(error(resp));
     }
@@ -286,6 +287,8 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
         status: Option<super::Scalar<'a>>,
         #[serde(default, borrow)]
         code: Option<super::Scalar<'a>>,
+        #[serde(default, borrow)]
+        customer_id: Option<super::Scalar<'a>>,
     }
     let reply: Deleted = decode(P, resp)?;
     if reply.code.as_ref().is_some_and(super::Scalar::is_code) {
@@ -296,14 +299,26 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str) -> Result<()> {
         Some(_) => return Err(Error::decode(P, "the delete reply confirms a different token").with_status(resp.status)),
         None => return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status)),
     }
+    // The path scoped the delete to a customer: a reply naming another broke that scoping, and
+    // the token it removed is not the one the caller meant to (helper-120).
+    let owner = reply.customer_id.as_ref().and_then(super::Scalar::word);
+    let removed = || match (customer_id, owner) {
+        (Some(asked), Some(owner)) if asked != owner => {
+            let message = format!("pinelabs removed token {token_id}, but its reply has it under customer {owner}, not {asked}: list both customers' tokens before relying on either");
+            let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
+            err.write_outcome = Some(crate::error::WriteOutcome::Applied);
+            err.token_id = Some(token_id.into());
+            Err(err)
+        }
+        _ => Ok(()),
+    };
     // DEACTIVATED is the documented word for a removed token (DELETED and REMOVED say the same).
     // Any other word does not confirm the removal; nor does a live one (ACTIVE) refute it: the
     // 2xx accepted the delete, and the status may be from before a deactivation that the card
     // network completes later. The caller is told to read the token rather than assume either way.
-    let Some(word) = reply.status.as_ref().and_then(super::Scalar::word).filter(|w| !w.trim().is_empty()) else { return Ok(()) };
-    let removed = ["DELETED", "REMOVED"].iter().any(|w| w.eq_ignore_ascii_case(word.trim()));
-    if removed || status::from_pinelabs(word) == TokenStatus::Deleted {
-        return Ok(());
+    let Some(word) = reply.status.as_ref().and_then(super::Scalar::word).filter(|w| !w.trim().is_empty()) else { return removed() };
+    if ["DELETED", "REMOVED"].iter().any(|w| w.eq_ignore_ascii_case(word.trim())) || status::from_pinelabs(word) == TokenStatus::Deleted {
+        return removed();
     }
     let message = format!("Pine Labs answered the delete with status {word}, not DEACTIVATED: read the token to know whether it is still there");
     let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
@@ -542,45 +557,52 @@ mod tests {
     #[test]
     fn a_delete_or_get_answered_with_an_error_inside_200_is_that_error() {
         let in_200 = HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"Request could not be processed"}"#);
-        for err in [parse_delete(&in_200, "t1").unwrap_err(), parse_token(&in_200, NOW).unwrap_err()] {
+        for err in [parse_delete(&in_200, "t1", None).unwrap_err(), parse_token(&in_200, NOW).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
             assert_eq!(err.message, "Request could not be processed");
         }
         // A numeric code is the same envelope (the list's check already took it): an error,
         // not an undecodable success, which a delete would report as "most likely applied".
         let numeric = HttpResponse::new(200, r#"{"code":500,"message":"Request could not be processed"}"#);
-        for err in [parse_delete(&numeric, "t1").unwrap_err(), parse_token(&numeric, NOW).unwrap_err(), parse_token_list(&numeric, NOW).unwrap_err()] {
+        for err in [parse_delete(&numeric, "t1", None).unwrap_err(), parse_token(&numeric, NOW).unwrap_err(), parse_token_list(&numeric, NOW).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref(), err.message.as_str()), (ErrorCode::ProviderError, Some("500"), "Request could not be processed"));
         }
-        let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#), "t1").unwrap_err();
+        let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#), "t1", None).unwrap_err();
         assert_eq!(err.code, ErrorCode::Decode, "no token_id: not a confirmation");
-        let err = parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"ACTIVE"}"#), "t1").unwrap_err();
+        let err = parse_delete(&HttpResponse::new(200, r#"{"token_id":"t1","status":"ACTIVE"}"#), "t1", None).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderError);
         assert!(err.message.contains("ACTIVE"));
         let confirmed = r#"{"token_id":"t1","customer_id":"c1","status":"DEACTIVATED","merchant_unique_reference":"ref"}"#;
-        assert!(parse_delete(&HttpResponse::new(200, confirmed), "t1").is_ok());
-        assert!(parse_delete(&HttpResponse::new(204, ""), "t1").is_ok());
-        assert_eq!(parse_delete(&HttpResponse::new(200, ""), "t1").unwrap_err().code, ErrorCode::Decode, "an empty 200 confirms nothing");
-        assert_eq!(parse_delete(&HttpResponse::new(200, confirmed), "t2").unwrap_err().code, ErrorCode::Decode, "another token");
+        assert!(parse_delete(&HttpResponse::new(200, confirmed), "t1", None).is_ok());
+        assert!(parse_delete(&HttpResponse::new(204, ""), "t1", None).is_ok());
+        assert_eq!(parse_delete(&HttpResponse::new(200, ""), "t1", None).unwrap_err().code, ErrorCode::Decode, "an empty 200 confirms nothing");
+        assert_eq!(parse_delete(&HttpResponse::new(200, confirmed), "t2", None).unwrap_err().code, ErrorCode::Decode, "another token");
+        // A reply that has the token under another customer than the path's: removed, but not
+        // the token the caller meant to remove.
+        let elsewhere = r#"{"token_id":"t1","customer_id":"c2","status":"DEACTIVATED"}"#;
+        assert!(parse_delete(&HttpResponse::new(200, elsewhere), "t1", Some("c2")).is_ok());
+        let err = parse_delete(&HttpResponse::new(200, elsewhere), "t1", Some("c1")).unwrap_err();
+        assert_eq!((err.code, err.write_outcome, err.token_id.as_deref()), (ErrorCode::ProviderError, Some(crate::error::WriteOutcome::Applied), Some("t1")));
+        assert_eq!(err.message, "pinelabs removed token t1, but its reply has it under customer c2, not c1: list both customers' tokens before relying on either");
         for word in ["deactivated", "DELETED", "REMOVED"] {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
-            assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "{word}");
+            assert!(parse_delete(&HttpResponse::new(200, body), "t1", None).is_ok(), "{word}");
         }
         // A word that does not confirm, live ones too (the status may be from before the
         // network's deactivation): not taken as a deletion, nor as a refusal.
         for word in ["ACTIVE", "SUSPENDED", "INITIATED", "FAILED", "REJECTED"] {
             let body = format!(r#"{{"token_id":"t1","status":"{word}"}}"#);
-            let err = parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err();
+            let err = parse_delete(&HttpResponse::new(200, body), "t1", None).unwrap_err();
             assert_eq!((err.code, err.retryable), (ErrorCode::ProviderError, false), "{word}");
             assert!(err.message.ends_with("not DEACTIVATED: read the token to know whether it is still there"), "{}", err.message);
             assert_eq!(err.write_outcome, Some(crate::error::WriteOutcome::Unknown), "{word}");
         }
         // A field sent twice is not read last-one-wins: the reply confirms nothing.
         for body in [r#"{"token_id":"t1","status":"ACTIVE","status":"DEACTIVATED"}"#, r#"{"token_id":"t2","token_id":"t1","status":"DEACTIVATED"}"#] {
-            assert_eq!(parse_delete(&HttpResponse::new(200, body), "t1").unwrap_err().code, ErrorCode::Decode, "{body}");
+            assert_eq!(parse_delete(&HttpResponse::new(200, body), "t1", None).unwrap_err().code, ErrorCode::Decode, "{body}");
         }
         for body in [r#"{"token_id":"t1"}"#, r#"{"token_id":"t1","status":null}"#, r#"{"token_id":"t1","status":" "}"#] {
-            assert!(parse_delete(&HttpResponse::new(200, body), "t1").is_ok(), "no status: the id confirms ({body})");
+            assert!(parse_delete(&HttpResponse::new(200, body), "t1", None).is_ok(), "no status: the id confirms ({body})");
         }
         // Flags of another shape drop the flag, not the list.
         let odd = r#"{"tokens":[{"token_id":"t1","status":"ACTIVE","card_data":{"last4_digit":"1111","cvv_required":"true","international":1}}]}"#;
