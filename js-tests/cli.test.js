@@ -375,7 +375,8 @@ test('an export stopped by SIGTERM or Ctrl-C says its output is incomplete, and 
     while (!stdout.includes('cust-gen-4') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     child.kill(signal);
     assert.equal(await exited, expected, stderr);
-    assert.match(stderr, new RegExp(`interrupted \\(${signal}\\) after writing the tokens of \\d+ of 10 customer\\(s\\); the output is incomplete`));
+    assert.match(stderr, new RegExp(`interrupted \\(${signal}\\): the first \\d+ of 10 customer\\(s\\) in --input are done, their tokens written; the output is incomplete`));
+    assert.doesNotMatch(stderr, /Exported/);
     assert.ok(!stdout.includes('cust-gen-9'), 'stopped before the end');
     assert.ok(stdout.endsWith('\n'), 'ends on a whole record');
   }
@@ -471,34 +472,43 @@ test('export stops after 3 customers in a row answered with a server error, and 
   assert.throws(() => JSON.parse(r.stdout), 'a stopped export does not parse as a whole array');
 });
 
-test('an export interrupted while a slow reader holds its output ends on a whole record', async () => {
+test('an export interrupted while a slow reader holds its output ends on a whole record, with no closing ] or summary', async () => {
   // Megabytes handed to a pipe that takes them slowly: leaving at once cut the last one in half
-  // (helper-121). Now the process waits (up to 2 s) until stdout has taken what it was given.
+  // (helper-121). Now the process waits (up to 2 s) until stdout has taken what it was given, and
+  // the workers that end meanwhile neither close the JSON array nor claim success (helper-123).
   const file = path.join(dir, 'big.txt');
   writeFileSync(file, Array.from({ length: 400 }, (_, i) => `cust-bench-${1000 - i}`).join('\n'));
-  sandbox.reset();
-  const child = spawn(process.execPath, [BIN, 'export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '4', '-f', 'ndjson'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const chunks = [];
-  child.stdout.pause();
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  const closed = new Promise((resolve) => child.stdout.on('close', resolve));
-  // Read a little at a time, so the pipe stays full while the signal comes.
-  const reader = setInterval(() => { const c = child.stdout.read(4096); if (c) chunks.push(c); }, 20);
-  await new Promise((r) => setTimeout(r, 1500));
-  child.kill('SIGTERM');
-  // Once signalled, read freely: what it wrote is taken whole.
-  clearInterval(reader);
-  child.stdout.on('data', (d) => chunks.push(d));
-  child.stdout.resume();
-  assert.equal(await exited, 143, stderr);
-  await closed;
-  const stdout = Buffer.concat(chunks).toString();
-  assert.ok(stdout.length > 0 && stdout.endsWith('\n'), JSON.stringify(stdout.slice(-80)));
-  for (const line of stdout.trimEnd().split('\n')) JSON.parse(line);
-  const [, customers] = stderr.match(/after writing the tokens of (\d+) of 400 customer/) ?? [];
-  assert.ok(customers !== undefined, stderr);
+  for (const format of ['ndjson', 'json']) {
+    sandbox.reset();
+    const child = spawn(process.execPath, [BIN, 'export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '4', '-f', format], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const chunks = [];
+    child.stdout.pause();
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const closed = new Promise((resolve) => child.stdout.on('close', resolve));
+    // Read a little at a time, so the pipe stays full while the signal comes.
+    const reader = setInterval(() => { const c = child.stdout.read(4096); if (c) chunks.push(c); }, 20);
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    // Once signalled, read freely: what it wrote is taken whole.
+    clearInterval(reader);
+    child.stdout.on('data', (d) => chunks.push(d));
+    child.stdout.resume();
+    assert.equal(await exited, 143, stderr);
+    await closed;
+    const stdout = Buffer.concat(chunks).toString();
+    if (format === 'ndjson') {
+      assert.ok(stdout.length > 0 && stdout.endsWith('\n'), JSON.stringify(stdout.slice(-80)));
+      for (const line of stdout.trimEnd().split('\n')) JSON.parse(line);
+    } else {
+      assert.ok(stdout.startsWith('[\n  {') && stdout.endsWith('}'), JSON.stringify(stdout.slice(-80)));
+      JSON.parse(`${stdout}\n]`); // whole records: only the closing ] is missing
+    }
+    const [, customers] = stderr.match(/the first (\d+) of 400 customer\(s\) in --input are done/) ?? [];
+    assert.ok(customers !== undefined, stderr);
+    assert.doesNotMatch(stderr, /Exported/);
+  }
 });
 
 test('export stops at a merchant key the bank did not encrypt to, or one WebCrypto refuses, and says a request was sent', async () => {
@@ -621,6 +631,11 @@ test('usage errors exit 2 with a hint, before any request', async () => {
     ['help', 'frobnicate'],
     ['help', 'toString'],
   ];
+  // An input with no ids at all (an upstream query that found nothing) is not an empty success.
+  const empty = path.join(dir, 'no-ids.txt');
+  writeFileSync(empty, '\n# only a comment\n  \n');
+  cases.push(['export', ...sbx(), '-p', 'pinelabs', '-i', empty], ['export', ...sbx(), '-p', 'pinelabs', '-i', empty.replace('no-ids.txt', 'no-ids.json')]);
+  writeFileSync(empty.replace('no-ids.txt', 'no-ids.json'), '[]');
   for (const args of cases) {
     const r = await cli(args);
     assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
@@ -630,6 +645,9 @@ test('usage errors exit 2 with a hint, before any request', async () => {
   assert.equal(sandbox.requests.filter((q) => !q.path.startsWith('/_sandbox')).length, 0);
   const pl = await cli(['delete', ...sbx(), '-p', 'pinelabs', '-t', 'x']);
   assert.match(pl.stderr, /--customer is required/);
+  const none = await cli(['export', ...sbx(), '-p', 'pinelabs', '-i', empty]);
+  assert.match(none.stderr, /1 line\(s\) starting with # skipped as comments/);
+  assert.match(none.stderr, /--input ".*no-ids\.txt" holds no customer ids/);
   // A help topic that looks like an option is an unknown command, not a misplaced option.
   const topic = await cli(['help', '-x']);
   assert.equal(topic.code, 2);

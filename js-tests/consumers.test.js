@@ -15,7 +15,7 @@ const DOC_CUSTOMER = 'cust-v1-0811030624-aa-RBDgpR';
 const DOC_TOKEN = { id: 'token-v1-1234567890-aa-ABCDEF', status: 'ACTIVE', last4: '1112' };
 const RUNTIME_FILES = [
   'LICENSE', 'README.md', 'package.json',
-  'api.js', 'options.js', 'tape.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts', 'index.d.cts',
+  'api.js', 'errors.js', 'options.js', 'tape.js', 'browser.js', 'node.js', 'node.cjs', 'hub.js', 'cli.js', 'index.d.ts', 'index.d.cts',
   'wasm/paytokens.js', 'wasm/paytokens_bg.wasm', 'wasm/types.d.ts', 'wasm/types.d.cts',
   // The transport's JS half, placed by wasm-bindgen under a crate-hash folder.
   ...readdirSync(new URL('../pkg/wasm/snippets/', import.meta.url), { recursive: true, withFileTypes: true })
@@ -80,6 +80,9 @@ test('package.json: types, exports (types first), sideEffects, license, and ever
   assert.deepEqual(dot.types, { require: './index.d.cts', default: './index.d.ts' });
   assert.deepEqual(dot.node, { require: './node.cjs', default: './node.js' });
   assert.equal(dot.default, './browser.js');
+  // Resolvers that skip "exports" (Parcel 2 by default) take "browser" for a browser build: "main"
+  // is node.js, which reads the wasm with node:fs (helper-124).
+  assert.equal(pj.browser, './browser.js');
   assert.equal(pj.exports['./package.json'], './package.json');
   // The wasm file bundler users are told to copy or serve can be resolved by name.
   assert.equal(pj.exports['./wasm/paytokens_bg.wasm'], './wasm/paytokens_bg.wasm');

@@ -6,22 +6,11 @@ import {
 import { abortedError, hasAborted, invalid, isCoreError, isRecord, relayed, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
 
-const FIELDS = ['code', 'provider', 'httpStatus', 'providerCode', 'requestId', 'retryable', 'retryAfterMs', 'tokenId', 'writeOutcome'];
+// Its own module, so that options.js and hub.js, which api.js imports, need not import api.js back
+// (Rollup warned of the cycle on every build).
+import { PayTokensError } from './errors.js';
 
-export class PayTokensError extends Error {
-  constructor(fields = {}) {
-    super(fields.message);
-    this.name = 'PayTokensError';
-    for (const key of FIELDS) if (fields[key] !== undefined) this[key] = fields[key];
-    this.retryable = Boolean(fields.retryable);
-  }
-
-  toJSON() {
-    const out = { name: this.name, message: this.message };
-    for (const key of FIELDS) if (this[key] !== undefined) out[key] = this[key];
-    return out;
-  }
-}
+export { PayTokensError };
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or
 // JSON text; pkg/tape.js).

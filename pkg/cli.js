@@ -24,10 +24,11 @@ const MAX_THROTTLE_PAUSE_MS = 5 * 60_000;
 // export: the provider is down, throttling for good, or the address is wrong, and every later
 // customer would fail the same way, slowly. That is no answer (NETWORK, or a TIMEOUT without a
 // status: a reply whose body was slow came from a provider that answers), a server error (5xx:
-// a load balancer's 502 is the usual face of an outage), or RATE_LIMITED.
+// a load balancer's 502 is the usual face of an outage), RATE_LIMITED, or a 404 the SDK calls
+// PROVIDER_ERROR (the provider's own "no such customer" is NOT_FOUND: this is the address).
 const UNAVAILABLE_IN_A_ROW = 3;
 const unavailable = (err) => err?.code === 'NETWORK' || (err?.code === 'TIMEOUT' && err.httpStatus === undefined)
-  || err?.code === 'RATE_LIMITED' || (err?.code === 'PROVIDER_ERROR' && err.httpStatus >= 500);
+  || err?.code === 'RATE_LIMITED' || (err?.code === 'PROVIDER_ERROR' && (err.httpStatus >= 500 || err.httpStatus === 404));
 // providerStatus, statusReason and label came later: added at the end, so that a sheet or script
 // that reads columns by position keeps reading the same ones.
 const CSV_COLUMNS = ['provider', 'id', 'customerId', 'status', 'paymentMethod', 'brand', 'last4', 'maskedPan', 'expiresAt', 'createdAt', 'updatedAt', 'providerStatus', 'statusReason', 'label'];
@@ -138,8 +139,9 @@ Deleting cannot be undone.`,
       input: { type: 'string', short: 'i' }, concurrency: { type: 'string', short: 'n' }, format: { type: 'string', short: 'f' },
       progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' },
     },
-    help: `  -i, --input FILE            customer ids, one per line (blank lines and # comments skipped),
-                              or a JSON array of strings; "-" reads stdin (required)
+    help: `  -i, --input FILE            customer ids, one per line (blank lines and # comments skipped,
+                              and counted on stderr), or a JSON array of strings; "-" reads
+                              stdin (required; with no ids, a usage error)
   -n, --concurrency N         customers listed at once, 1–64 (default 8)
   -f, --format FORMAT         json (default) | ndjson | csv
       --progress              show the progress bar on stderr even when it is not a terminal
@@ -582,7 +584,12 @@ function readCustomers(file) {
     }
     return once(list.map(String).filter((x) => x.trim() !== ''));
   }
-  return once(text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const ids = lines.filter((l) => !l.startsWith('#'));
+  // Said, since an id can start with # too: it would be left out without a word.
+  const comments = lines.length - ids.length;
+  if (comments > 0) process.stderr.write(`paytokens export: ${comments} line(s) starting with # skipped as comments (give --input as a JSON array for ids that start with #).\n`);
+  return once(ids);
 }
 
 // A customer listed twice is exported once: a bulk job reading the export would otherwise act on
@@ -655,6 +662,9 @@ async function runExport(values) {
   const concurrency = intOption(values, 'concurrency', { min: 1, max: 64, fallback: 8 });
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress contradict each other');
   const customers = readCustomers(file);
+  // An empty list (an upstream query that found nothing, a wrong file) would "succeed" with no
+  // output, which a nightly job could not tell from a merchant with no customers.
+  if (customers.length === 0) throw new UsageError(`--input ${JSON.stringify(file)} holds no customer ids`);
   const client = await makeClient(values, 'listTokens');
   // Off by default when the records go to the same terminal: they would scroll the bar away.
   const progress = new Progress(values['no-progress'] ? false : Boolean(values.progress || (process.stderr.isTTY && !out.isTTY)), customers.length);
@@ -696,9 +706,9 @@ async function runExport(values) {
   exporting = true;
   // Ctrl-C or a TERM: nothing more is listed or written, and the process leaves once stdout has
   // taken what was handed to it (a pipe takes it later: leaving at once cut the last record in
-  // half). Whole records would read as a finished export: stderr says it is not, and after how
-  // many customers' tokens, and the exit code is the shell's for the signal (130, 143). The first
-  // signal removes both handlers, so a second one ends the process at once.
+  // half). Whole records would read as a finished export: stderr says it is not, and how many of
+  // --input's customers are done, and the exit code is the shell's for the signal (130, 143). The
+  // first signal removes both handlers, so a second one ends the process at once.
   const handlers = SIGNALS.map(([name, number]) => [name, async () => {
     for (const [other, handler] of handlers) process.removeListener(other, handler);
     interrupted = true;
@@ -706,7 +716,7 @@ async function runExport(values) {
     const taken = await stdoutTaken(2000);
     progress.clear();
     const cut = taken ? '' : ' (stdout had not taken the last of it 2 s later: its last record may be cut)';
-    process.stderr.write(`paytokens export: interrupted (${name}) after writing the tokens of ${customersWritten} of ${customers.length} customer(s)${cut}; the output is incomplete.\n`);
+    process.stderr.write(`paytokens export: interrupted (${name}): the first ${customersWritten} of ${customers.length} customer(s) in --input are done, their tokens written${cut}; the output is incomplete.\n`);
     process.exit(128 + number);
   }]);
   for (const [name, handler] of handlers) process.on(name, handler);
@@ -729,11 +739,11 @@ async function runExport(values) {
       const pause = pauseUntil - Date.now();
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
       // Stopped by another worker during the pause: this customer fails as it last did.
-      if (throttled && stoppedBy) throw throttled;
+      if (throttled && (stoppedBy || interrupted)) throw throttled;
       try {
         return await client.listTokens({ customerId });
       } catch (thrown) {
-        if (thrown?.code !== 'RATE_LIMITED' || stops(thrown) || attempt === THROTTLE_TRIES || stoppedBy) throw thrown;
+        if (thrown?.code !== 'RATE_LIMITED' || stops(thrown) || attempt === THROTTLE_TRIES || stoppedBy || interrupted) throw thrown;
         throttled = thrown;
         const wait = thrown.retryAfterMs ?? 1000 * 2 ** attempt;
         if (Date.now() + wait > pauseUntil) {
@@ -776,7 +786,11 @@ async function runExport(values) {
   await Promise.all(Array.from({ length: Math.min(concurrency, customers.length) }, worker));
   await writing;
   // A stopped export is incomplete: its JSON is left without the closing ], as on a signal.
+  // A signal's handler ends the run (once stdout has taken what it has): no closing ] or summary.
+  if (interrupted) await new Promise(() => {});
   if (format === 'json' && !stoppedBy) await write(written === 0 ? ']\n' : '\n]\n');
+  // Written whole: a signal from here on is no longer an interrupted export.
+  for (const [name, handler] of handlers) process.removeListener(name, handler);
   progress.finish();
   if (stoppedBy) {
     const tried = progress.done;

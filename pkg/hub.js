@@ -1,6 +1,6 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
-import { PayTokensError } from './api.js';
+import { PayTokensError } from './errors.js';
 import { abortedError, hasAborted, invalid as invalidOption, optionsOf, reasonOf, relayed, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */

@@ -1,6 +1,6 @@
 // The options every call takes besides its input (only `signal`, for now), and the one way a
 // failure becomes a PayTokensError, for the client and the hub alike.
-import { PayTokensError } from './api.js';
+import { PayTokensError } from './errors.js';
 
 /** An INVALID_INPUT error for a call's argument, as the core words its own. */
 export function invalid(field, why, provider) {

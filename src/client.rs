@@ -124,8 +124,9 @@ impl<E: Env> Client<E> {
                     key: alliancepay::merchant_key(&c.merchant_private_key)?,
                     session: match &c.session {
                         // A session saved before sessions named their owner is not used, since it
-                        // could be anyone's: the first call signs in afresh and reports the new one.
-                        Some(saved) if saved.issued_for.is_none() => Credential::default(),
+                        // could be anyone's, nor one too long to send (`Session::sendable`): the
+                        // first call signs in afresh and reports the new one.
+                        Some(saved) if saved.issued_for.is_none() || !Session::sendable(saved) => Credential::default(),
                         Some(saved) => Credential::with_value(Session::resume(saved, &owner)?),
                         None => Credential::default(),
                     },
@@ -875,7 +876,8 @@ fn as_sign_in_failure(mut e: Error) -> Error {
     let (code, why) = match e.code {
         ErrorCode::NotFound => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
         // AlliancePay's 404 is PROVIDER_ERROR already, as a route the bank did not find.
-        ErrorCode::ProviderError if e.http_status == Some(404) && !e.message.contains("check baseUrl") => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
+        // (A bare 404 says it already: `providers::reply_error`.)
+        ErrorCode::ProviderError if e.http_status == Some(404) && e.provider_code.is_some() => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
         // A config the platform refused once in use (WebCrypto and AlliancePay's merchant key)
         // already names its field, and the call's input is not blamed.
         ErrorCode::InvalidInput if e.message.starts_with("config.") => return e,

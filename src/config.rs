@@ -552,6 +552,10 @@ fn check_base_url(url: &str) -> Result<(String, &str)> {
     let default_port = if canonical_scheme == "https://" { 443 } else { 80 };
     let port = port.and_then(|p| p.parse::<u32>().ok()).filter(|&p| p != default_port).map(|p| format!(":{p}")).unwrap_or_default();
     let name = if authority.starts_with('[') { format!("[{host}]") } else { host.strip_suffix('.').unwrap_or(host).to_string() };
+    // `https://./api` would become `https:///api`, which a URL parser reads as host `api`.
+    if name.is_empty() {
+        return Err(bad("must have a host, and a port (if any) from 1 to 65535"));
+    }
     let path = rest[authority.len()..].trim_end_matches('/');
     Ok((format!("{canonical_scheme}{}{port}{path}", name.to_ascii_lowercase()), host))
 }
@@ -749,7 +753,7 @@ mod tests {
         }
         for bad in ["http://127.0.0.1.evil.example/x", "http://localhost.evil.example/x", "http://10.0.0.1/x", "http://[::2]/x", "htt://x",
             "http://[::1]evil.example/x", "http://[::1", "https://:443/x", "https://host:99999/", "https://host:0/", "https://host:/x", "https://host:8a/x",
-            "https://[::1]:/x"] {
+            "https://[::1]:/x", "https://./api", "https://.:443/x", "https://."] {
             assert!(check_base_url(bad).is_err(), "{bad}");
         }
     }

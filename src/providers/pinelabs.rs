@@ -287,8 +287,8 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str, customer_id: Option<&st
         status: Option<super::Scalar<'a>>,
         #[serde(default, borrow)]
         code: Option<super::Scalar<'a>>,
-        #[serde(default, borrow)]
-        customer_id: Option<super::Scalar<'a>>,
+        #[serde(default)]
+        customer_id: Option<super::LooseId>,
     }
     let reply: Deleted = decode(P, resp)?;
     if reply.code.as_ref().is_some_and(super::Scalar::is_code) {
@@ -301,8 +301,8 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str, customer_id: Option<&st
     }
     // The path scoped the delete to a customer: a reply naming another broke that scoping, and
     // the token it removed is not the one the caller meant to (helper-120).
-    let owner = reply.customer_id.as_ref().and_then(super::Scalar::word);
-    let removed = || match (customer_id, owner) {
+    let owner = reply.customer_id.map(super::LooseId::into_string);
+    let removed = || match (customer_id, owner.as_deref()) {
         (Some(asked), Some(owner)) if asked != owner => {
             let message = format!("pinelabs removed token {token_id}, but its reply has it under customer {owner}, not {asked}: list both customers' tokens before relying on either");
             let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
@@ -581,6 +581,10 @@ mod tests {
         // the token the caller meant to remove.
         let elsewhere = r#"{"token_id":"t1","customer_id":"c2","status":"DEACTIVATED"}"#;
         assert!(parse_delete(&HttpResponse::new(200, elsewhere), "t1", Some("c2")).is_ok());
+        // A number is an id too, as in a get's reply.
+        let numeric = r#"{"token_id":"t1","customer_id":42,"status":"DEACTIVATED"}"#;
+        assert!(parse_delete(&HttpResponse::new(200, numeric), "t1", Some("42")).is_ok());
+        assert_eq!(parse_delete(&HttpResponse::new(200, numeric), "t1", Some("c1")).unwrap_err().write_outcome, Some(crate::error::WriteOutcome::Applied));
         let err = parse_delete(&HttpResponse::new(200, elsewhere), "t1", Some("c1")).unwrap_err();
         assert_eq!((err.code, err.write_outcome, err.token_id.as_deref()), (ErrorCode::ProviderError, Some(crate::error::WriteOutcome::Applied), Some("t1")));
         assert_eq!(err.message, "pinelabs removed token t1, but its reply has it under customer c2, not c1: list both customers' tokens before relying on either");
