@@ -5,11 +5,10 @@ import {
 } from './wasm/paytokens.js';
 import { abortedError, hasAborted, invalid, isCoreError, isRecord, relayed, signalOf, toError } from './options.js';
 import { readTape } from './tape.js';
-
-// Its own module, so that options.js and hub.js, which api.js imports, need not import api.js back
-// (Rollup warned of the cycle on every build).
 import { PayTokensError } from './errors.js';
 
+// In a module of its own, so that options.js and hub.js, which this one imports, need not import
+// this one back (Rollup warned of the cycle on every build).
 export { PayTokensError };
 
 // The core resolves with a tape of its result (cheaper across the boundary than built objects or

@@ -153,7 +153,8 @@ revoked credentials, a merchant key the bank did not encrypt to) stops the expor
 exit 3. A customer throttled past the SDK's retries is listed again (3 tries in all) after the
 wait the provider asked for, with every worker waiting; a wait over 5 minutes stops the export.
 So do 3 customers in a row for whom the provider is unavailable (NETWORK, TIMEOUT with no
-reply, a 5xx, or RATE_LIMITED), with exit 3; a JSON export then lacks its closing ].
+reply, a 5xx, RATE_LIMITED, or a 404 from a wrong address), with exit 3; a JSON export then
+lacks its closing ].
 A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export once what was
 handed to stdout is written (a whole record), with a note on stderr that the output is
 incomplete, and exit 130 or 143.`,
@@ -785,9 +786,9 @@ async function runExport(values) {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, customers.length) }, worker));
   await writing;
-  // A stopped export is incomplete: its JSON is left without the closing ], as on a signal.
   // A signal's handler ends the run (once stdout has taken what it has): no closing ] or summary.
   if (interrupted) await new Promise(() => {});
+  // A stopped export is incomplete: its JSON is left without the closing ], as on a signal.
   if (format === 'json' && !stoppedBy) await write(written === 0 ? ']\n' : '\n]\n');
   // Written whole: a signal from here on is no longer an interrupted export.
   for (const [name, handler] of handlers) process.removeListener(name, handler);
