@@ -311,7 +311,7 @@ impl<E: Env> Client<E> {
         let token = match &self.inner.connector {
             Connector::Pinelabs { .. } => {
                 let build = || pinelabs::get_token_request(base, input.customer_id.as_deref(), &input.token_id);
-                self.call(deadline, Safety::Read, build, |r| pinelabs::parse_token(r, self.inner.env.now_ms())).await
+                self.call(deadline, Safety::Read, build, |r| pinelabs::parse_token(r, self.inner.env.now_ms(), input.customer_id.as_deref())).await
             }
             Connector::Alliancepay { .. } => {
                 let build = || alliancepay::get_token_request(base, &input.token_id);
@@ -333,16 +333,11 @@ impl<E: Env> Client<E> {
             return Err(Error::decode(self.provider(), "the reply is about another token than the one asked for"));
         }
         // A `customerId` given scopes the call: another customer's token is refused, not read.
-        // Pine Labs scopes by its path already. A token whose reply names no customer cannot be
-        // checked: a get returns it (`owned_by` refuses it for a delete or a status change).
+        // Pine Labs scopes by its path already (`pinelabs::parse_token`). A token whose reply names
+        // no customer cannot be checked: a get returns it (`owned_by` refuses it for a delete or a
+        // status change).
         if under_another(input.customer_id.as_deref(), &token) {
-            // Pine Labs was asked under the customer's path: its reply broke that scoping.
-            if let Connector::Pinelabs { .. } = &self.inner.connector {
-                let asked = input.customer_id.as_deref().unwrap_or_default();
-                let why = format!("pinelabs answered the request for customer {asked}'s token with token {} of another customer; it is not handed out", token.id);
-                return Err(Error::new(ErrorCode::ProviderError, crate::card::scrub_pans(&why)).with_provider(self.provider()));
-            }
-            let why = format!("token {} is not this customer's (the provider has it under another customer)", token.id);
+            let why = format!("token {} is not this customer's (the provider has it under another customer)", crate::card::scrub_pans_borrowed(&token.id));
             return Err(Error::invalid_input("input.customerId", &why).with_provider(self.provider()));
         }
         Ok(token)

@@ -93,7 +93,7 @@ fn pinelabs_replies() {
     run("pinelabs", seeds, |body| {
         every_status(body, |r| {
             let _ = pinelabs::parse_token_list(r, 1_700_000_000_000);
-            let _ = pinelabs::parse_token(r, 1_700_000_000_000);
+            let _ = pinelabs::parse_token(r, 1_700_000_000_000, Some("c1"));
             let _ = pinelabs::parse_access_token(r, 0);
             let _ = pinelabs::parse_delete(r, "t1", Some("c1"));
         })

@@ -234,8 +234,7 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
         Some(tokens) => {
             let owner = wire.customer_id.map(super::LooseId::into_string);
             if let (Some(asked), Some(other)) = (customer_id, owner.as_deref().filter(|o| Some(*o) != customer_id)) {
-                let why = format!("pinelabs answered the listing of customer {asked} with the list of customer {other}; no token of this reply is handed out");
-                return Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&why)).with_provider(P));
+                return Err(path_scope_broken(format!("pinelabs answered the listing of customer {asked} with the list of customer {other}; no token of this reply is handed out")));
             }
             let token = |w| {
                 let mut t = to_token(w, now);
@@ -256,12 +255,25 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
 /// [guess] PROVIDERS.md §3.2 lists the get-one endpoint without its reply: read as a bare
 /// `CustomerTokenDetail`, the element of the list's `tokens`. Wrapped like the list, it would fail
 /// as DECODE, naming the field.
-pub fn parse_token(resp: &HttpResponse, local_now_ms: u64) -> Result<Token> {
+/// `customer_id`: the customer the request's path named.
+pub fn parse_token(resp: &HttpResponse, local_now_ms: u64, customer_id: Option<&str>) -> Result<Token> {
     if !resp.is_success() {
         return Err(error(resp));
     }
     // An error envelope inside a 200 is not a token; say what the provider said.
-    Metadata::sharing_keys(|| decode::<WireToken>(P, resp)).map(|w| to_token(w, resp.server_now(local_now_ms))).map_err(|e| if has_error_code(resp) { error(resp) } else { e })
+    let token = Metadata::sharing_keys(|| decode::<WireToken>(P, resp)).map(|w| to_token(w, resp.server_now(local_now_ms))).map_err(|e| if has_error_code(resp) { error(resp) } else { e })?;
+    match (customer_id, token.customer_id.as_deref()) {
+        (Some(asked), Some(owner)) if asked != owner => {
+            Err(path_scope_broken(format!("pinelabs answered the request for customer {asked}'s token with token {} of another customer; it is not handed out", token.id)))
+        }
+        _ => Ok(token),
+    }
+}
+
+/// Pine Labs scopes every call by the customer in its path: a reply under another customer broke
+/// that scoping, which is the provider's error, not the caller's input (helper-120).
+fn path_scope_broken(why: String) -> Error {
+    Error::new(ErrorCode::ProviderError, card::scrub_pans(&why)).with_provider(P)
 }
 
 /// `{token_id, customer_id, status, merchant_unique_reference}`, or a 204. Any other empty 2xx
@@ -299,13 +311,11 @@ pub fn parse_delete(resp: &HttpResponse, token_id: &str, customer_id: Option<&st
         Some(_) => return Err(Error::decode(P, "the delete reply confirms a different token").with_status(resp.status)),
         None => return Err(Error::decode(P, "the delete reply does not confirm a token (no token_id)").with_status(resp.status)),
     }
-    // The path scoped the delete to a customer: a reply naming another broke that scoping, and
-    // the token it removed is not the one the caller meant to (helper-120).
+    // The token it removed is not the one the caller meant to.
     let owner = reply.customer_id.map(super::LooseId::into_string);
     let removed = || match (customer_id, owner.as_deref()) {
         (Some(asked), Some(owner)) if asked != owner => {
-            let message = format!("pinelabs removed token {token_id}, but its reply has it under customer {owner}, not {asked}: list both customers' tokens before relying on either");
-            let mut err = Error::new(ErrorCode::ProviderError, card::scrub_pans(&message)).with_provider(P).with_status(resp.status);
+            let mut err = path_scope_broken(format!("pinelabs removed token {token_id}, but its reply has it under customer {owner}, not {asked}: list both customers' tokens before relying on either")).with_status(resp.status);
             err.write_outcome = Some(crate::error::WriteOutcome::Applied);
             err.token_id = Some(token_id.into());
             Err(err)
@@ -379,7 +389,7 @@ mod tests {
         let dated = HttpResponse::new(200, body).with_header("date", "Wed, 31 Dec 2025 20:00:00 GMT");
         assert_eq!(statuses(&dated, 1_767_211_200_000 + 12 * 3_600_000)[0], Active);
         let one = r#"{"token_id":"a","status":"ACTIVE","expired_at":"2025-12-31T23:59:59Z"}"#;
-        let t = parse_token(&HttpResponse::new(200, one), after).unwrap();
+        let t = parse_token(&HttpResponse::new(200, one), after, None).unwrap();
         assert_eq!((t.status, t.provider_status.as_deref(), t.expires_at.as_deref()), (Expired, Some("ACTIVE"), Some("2025-12-31T23:59:59.000Z")));
     }
 
@@ -557,14 +567,14 @@ mod tests {
     #[test]
     fn a_delete_or_get_answered_with_an_error_inside_200_is_that_error() {
         let in_200 = HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"Request could not be processed"}"#);
-        for err in [parse_delete(&in_200, "t1", None).unwrap_err(), parse_token(&in_200, NOW).unwrap_err()] {
+        for err in [parse_delete(&in_200, "t1", None).unwrap_err(), parse_token(&in_200, NOW, None).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
             assert_eq!(err.message, "Request could not be processed");
         }
         // A numeric code is the same envelope (the list's check already took it): an error,
         // not an undecodable success, which a delete would report as "most likely applied".
         let numeric = HttpResponse::new(200, r#"{"code":500,"message":"Request could not be processed"}"#);
-        for err in [parse_delete(&numeric, "t1", None).unwrap_err(), parse_token(&numeric, NOW).unwrap_err(), parse_token_list(&numeric, NOW).unwrap_err()] {
+        for err in [parse_delete(&numeric, "t1", None).unwrap_err(), parse_token(&numeric, NOW, None).unwrap_err(), parse_token_list(&numeric, NOW).unwrap_err()] {
             assert_eq!((err.code, err.provider_code.as_deref(), err.message.as_str()), (ErrorCode::ProviderError, Some("500"), "Request could not be processed"));
         }
         let err = parse_delete(&HttpResponse::new(200, r#"{"ok":true}"#), "t1", None).unwrap_err();
