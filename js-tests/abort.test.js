@@ -285,7 +285,8 @@ test('bad options are INVALID_INPUT naming the provider, before any request; key
     // A signal that cannot be looked at is no signal either, not a stray TypeError.
     [{ signal: { get aborted() { throw new Error('boom'); } } }, 'options.signal: must be an AbortSignal'],
     [{ signal: revoked() }, 'options.signal: must be an AbortSignal'],
-    [{ sk_live_4111111111111111: 1 }, 'options: has a key that is not an option (signal is the only one)'],
+    [{ sk_live_4111111111111111: 1 }, 'options: has a key that is not an option (only signal and deadlineMs)'],
+    ...[0, 1.5, '500', NaN, 2 ** 31, null].map((bad) => [{ deadlineMs: bad }, 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647']),
   ];
   for (const [options, message] of cases) {
     const err = await rejection(client.listTokens({ customerId: CUSTOMER }, options));
@@ -295,6 +296,7 @@ test('bad options are INVALID_INPUT naming the provider, before any request; key
   }
   assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, null).next())).message, 'options: must be an object');
   assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, { signal: revoked() }).next())).code, 'INVALID_INPUT');
+  assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, { deadlineMs: -1 }).next())).message, 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647');
   // `{ signal: undefined }` and no options at all are both a call without a signal.
   assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal: undefined })).length, 1);
   assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 1);

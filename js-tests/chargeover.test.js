@@ -324,6 +324,23 @@ test('deadlineMs bounds an iterateTokens listing as a whole, every page, as it b
   assert.ok(performance.now() - started < 2000);
 });
 
+test("a call's own deadlineMs replaces the config's for that call, a listing page by page too", async () => {
+  const client = clientFor(sandbox(), 'chargeover', { pageSize: 5, deadlineMs: 300, maxRetries: 0 });
+  sandbox().fault({ provider: 'chargeover', scenario: 'slow', delayMs: 200, times: Infinity });
+  // Six pages of 200 ms: over the config's 300 ms, within a call's own 5 s.
+  assert.equal((await client.listTokens({ customerId: '1000' }, { deadlineMs: 5000 })).length, 25);
+  let seen = 0;
+  for await (const _ of client.iterateTokens({ customerId: '1000' }, { deadlineMs: 5000 })) seen += 1;
+  assert.equal(seen, 25);
+  // The config's still bounds the calls that bring none, and a shorter one of a call's own ends it sooner.
+  const capped = await rejection(client.listTokens({ customerId: '1000' }));
+  assert.equal(capped.code, 'TIMEOUT');
+  // (This client has no deadlineMs, and its get would take 200 ms.)
+  const unbounded = clientFor(sandbox(), 'chargeover', { maxRetries: 0 });
+  const err = await rejection(unbounded.getToken({ tokenId: '1' }, { deadlineMs: 100 }));
+  assert.deepEqual([err.code, err.provider, err.retryable], ['TIMEOUT', 'chargeover', true]);
+});
+
 test('an iterateTokens page that fails after tokens were handed out says the listing is cut short', async () => {
   const client = clientFor(sandbox(), 'chargeover', { pageSize: 5, maxRetries: 0 });
   sandbox().fault({ provider: 'chargeover', scenario: 'rate_limit', retryAfter: 1, pathIncludes: '/tokenized', skip: 1 });

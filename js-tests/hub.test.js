@@ -257,10 +257,12 @@ test('the hub checks deadlineMs and names its options', async () => {
   }
   const err = await rejection(hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses' } }, { deadline: 5 }));
   assert.equal(err.message, 'options: has a key that is not an option (only signal and deadlineMs)');
-  // A client's own calls take no deadlineMs option: it is the client's config.
+  // A client's own calls take the same options, checked the same way.
   const client = clientFor(sandbox(), 'pinelabs');
-  const refused = await rejection(client.listTokens({ customerId: 'cust-v1-statuses' }, { deadlineMs: 5 }));
-  assert.equal(refused.message, 'options: has a key that is not an option (signal is the only one)');
+  const refused = await rejection(client.listTokens({ customerId: 'cust-v1-statuses' }, { deadline: 5 }));
+  assert.deepEqual([refused.provider, refused.message], ['pinelabs', 'options: has a key that is not an option (only signal and deadlineMs)']);
+  const bad = await rejection(client.getToken({ tokenId: 't', customerId: 'c' }, { deadlineMs: 0 }));
+  assert.deepEqual([bad.code, bad.message], ['INVALID_INPUT', 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647']);
 });
 
 test('sort order: status, then soonest expiry (unknown last), then provider, then id', () => {

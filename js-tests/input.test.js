@@ -274,7 +274,7 @@ test('values JSON cannot write (a function, a symbol, a Map, an invalid Date, a 
   // A Map as the options would hide its signal: refused, not ignored.
   const signal = new AbortController().signal;
   const err = await rejection(co.listTokens({ customerId: '1000' }, new Map([['signal', signal]])));
-  assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'options: must be a plain object: { signal }']);
+  assert.deepEqual([err.code, err.message], ['INVALID_INPUT', 'options: must be a plain object: { signal, deadlineMs }']);
   // What still reads as before: undefined fields, boxed strings, a class instance as the input.
   class Lookup { constructor(customerId) { this.customerId = customerId; } }
   assert.ok((await co.listTokens(new Lookup('1000'))).length > 0);

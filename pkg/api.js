@@ -3,7 +3,7 @@
 import {
   WasmClient, canTransition as wasmCanTransition, allowedTransitions as wasmAllowed, onCoreFailure, __wbg_reset_state as resetCore,
 } from './wasm/paytokens.js';
-import { abortedError, hasAborted, invalid, isCoreError, isRecord, relayed, signalOf, toError } from './options.js';
+import { abortedError, CALL_OPTIONS, hasAborted, invalid, isCoreError, isRecord, optionsOf, relayed, toError } from './options.js';
 import { readTape } from './tape.js';
 import { PayTokensError } from './errors.js';
 
@@ -233,8 +233,8 @@ class Client {
   // rather than throwing.
   async #run(options, call, write = false) {
     try {
-      const signal = signalOf(options, this.provider);
-      return await guard(this.#track(call, write, signal), signal, write);
+      const { signal, deadlineMs } = optionsOf(options, this.provider, CALL_OPTIONS);
+      return await guard(this.#track((core, relay) => call(core, relay, deadlineMs), write, signal), signal, write);
     } catch (err) {
       // The core marks what it knows was, or may have been, applied; any other failure of a
       // write (refused input, a closed client, a 4xx) changed nothing.
@@ -244,7 +244,7 @@ class Client {
   }
 
   listTokens(input, options) {
-    return this.#run(options, (core, signal) => core.listTokens(input, signal));
+    return this.#run(options, (core, signal, deadlineMs) => core.listTokens(input, signal, deadlineMs));
   }
 
   // Not itself a generator: a generator's body runs only at the first next(), and the input and
@@ -252,9 +252,10 @@ class Client {
   // next customer at once must not turn this listing into that customer's).
   iterateTokens(input, options) {
     let signal;
+    let deadlineMs;
     let refused;
     try {
-      signal = signalOf(options, this.provider);
+      ({ signal, deadlineMs } = optionsOf(options, this.provider, CALL_OPTIONS));
     } catch (thrown) {
       refused = thrown; // reported by the first next(), where an iterator's failures go
     }
@@ -266,10 +267,10 @@ class Client {
         // A getter threw: the core reads `input` too and reports it as for any other call.
       }
     }
-    return this.#pages(query, signal, refused);
+    return this.#pages(query, signal, deadlineMs, refused);
   }
 
-  async *#pages(query, signal, refused) {
+  async *#pages(query, signal, deadlineMs, refused) {
     if (refused) throw refused;
     let cursor;
     // deadlineMs bounds the SDK's own time over the listing, every page together, as it bounds
@@ -283,7 +284,7 @@ class Client {
       const startedAt = askedAt === undefined ? undefined : askedAt - spent;
       let page;
       try {
-        page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, startedAt), false, signal), signal);
+        page = await guard(this.#track((core, relay) => core.listTokensPage(query, cursor, relay, deadlineMs, startedAt), false, signal), signal);
       } catch (err) {
         // A generator that throws is done: its next() says `done`, as after the last page. So the
         // error is not retryable (a wrapper that retries next() would take that for the end), and
@@ -310,23 +311,23 @@ class Client {
   }
 
   getToken(input, options) {
-    return this.#run(options, (core, signal) => core.getToken(input, signal));
+    return this.#run(options, (core, signal, deadlineMs) => core.getToken(input, signal, deadlineMs));
   }
 
   updateTokenStatus(input, options) {
-    return this.#run(options, (core, signal) => core.updateTokenStatus(input, signal), true);
+    return this.#run(options, (core, signal, deadlineMs) => core.updateTokenStatus(input, signal, deadlineMs), true);
   }
 
   async deleteToken(input, options) {
-    await this.#run(options, (core, signal) => core.deleteToken(input, signal), true);
+    await this.#run(options, (core, signal, deadlineMs) => core.deleteToken(input, signal, deadlineMs), true);
   }
 
   createToken(input, options) {
-    return this.#run(options, (core, signal) => core.createToken(input, signal), true);
+    return this.#run(options, (core, signal, deadlineMs) => core.createToken(input, signal, deadlineMs), true);
   }
 
   queryTokens(query, options) {
-    return this.#run(options, (core, signal) => core.queryTokens(query, signal));
+    return this.#run(options, (core, signal, deadlineMs) => core.queryTokens(query, signal, deadlineMs));
   }
 
   // For a process that makes clients as it goes (one per merchant or request): without it, a

@@ -1,7 +1,7 @@
 // The cross-provider view: one call lists a customer's tokens at several providers at once, and
 // reports how each provider fared, so that one provider being down never hides the others' tokens.
 import { PayTokensError } from './errors.js';
-import { abortedError, hasAborted, invalid as invalidOption, optionsOf, reasonOf, relayed, toError } from './options.js';
+import { abortedError, CALL_OPTIONS, hasAborted, optionsOf, reasonOf, relayed, toError } from './options.js';
 
 /** The providers this package speaks (not re-exported by the package entry). */
 export const PROVIDERS = ['alliancepay', 'chargeover', 'pinelabs', 'payerly'];
@@ -127,14 +127,6 @@ function cutOff(signal, ms) {
   };
 }
 
-/** `{ signal, deadlineMs }`, checked. */
-function listOptions(options) {
-  const { signal, deadlineMs } = optionsOf(options, undefined, ['signal', 'deadlineMs']);
-  if (deadlineMs !== undefined && !(Number.isInteger(deadlineMs) && deadlineMs >= 1 && deadlineMs <= 2147483647)) {
-    throw invalidOption('options.deadlineMs', 'must be a whole number of milliseconds, 1–2147483647');
-  }
-  return { signal, deadlineMs };
-}
 
 function invalid(message) {
   return new PayTokensError({ code: 'INVALID_INPUT', message, retryable: false });
@@ -199,7 +191,7 @@ class Hub {
    * or `options` is malformed, or with ABORTED when `options.signal` stopped the listing.
    */
   async listTokens(input, options) {
-    const { signal, deadlineMs } = listOptions(options);
+    const { signal, deadlineMs } = optionsOf(options, undefined, CALL_OPTIONS);
     const stopped = () => abortedError('the listing was aborted by its signal', undefined, signal);
     let given;
     let keys = [];

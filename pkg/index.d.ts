@@ -72,6 +72,13 @@ export interface CallOptions {
    * and its message says so and what to read to know.
    */
   signal?: Signal | undefined;
+  /**
+   * This call's budget, in place of the config's `deadlineMs` (a longer one for a batch job, a
+   * shorter one for a page a person waits on): 1–2147483647 ms for everything the call does,
+   * retries, waits and pages included. A sign-in other calls share keeps the config's budget;
+   * this call stops waiting for it when its own ends.
+   */
+  deadlineMs?: number | undefined;
 }
 
 /** Pine Labs finds a token under its customer: its get and delete need the `customerId`. */

@@ -1,4 +1,4 @@
-// The options every call takes besides its input (only `signal`, for now), and the one way a
+// The options every call takes besides its input (`signal`, `deadlineMs`), and the one way a
 // failure becomes a PayTokensError, for the client and the hub alike.
 import { PayTokensError } from './errors.js';
 
@@ -16,18 +16,14 @@ export function isRecord(value) {
   }
 }
 
-/**
- * The call's AbortSignal, or undefined. Any AbortSignal works, including one from another realm
- * or a polyfill, so it is recognised by what the core uses of it. Keys are not echoed in errors:
- * a misplaced secret must not end up in a message.
- */
-export function signalOf(options, provider) {
-  return optionsOf(options, provider, ['signal']).signal;
-}
+/** What a client's calls and the hub's listing take as their second argument. */
+export const CALL_OPTIONS = ['signal', 'deadlineMs'];
 
 /**
- * The options object's values under `names` (`signal` among them, checked as above), or {} when
- * there is none. A key not in `names` is refused.
+ * The options object's values under `names`, checked, or {} when there is none. A key not in
+ * `names` is refused; keys are not echoed in errors: a misplaced secret must not end up in a
+ * message. Any AbortSignal works as `signal`, including one from another realm or a polyfill, so
+ * it is recognised by what the core uses of it. `deadlineMs` has the config's range.
  */
 export function optionsOf(options, provider, names) {
   if (options === undefined) return {};
@@ -38,7 +34,7 @@ export function optionsOf(options, provider, names) {
     // The signal itself where { signal } was meant: running on without it would ignore every abort.
     if (isSignal(options)) throw invalid('options', 'is an AbortSignal; pass it as { signal }', provider);
     // A Map or other container would show no keys, and its signal would be ignored.
-    if (Object.prototype.toString.call(options) !== '[object Object]') throw invalid('options', 'must be a plain object: { signal }', provider);
+    if (Object.prototype.toString.call(options) !== '[object Object]') throw invalid('options', 'must be a plain object: { signal, deadlineMs }', provider);
     keys = Object.keys(options);
     for (const name of names) values[name] = options[name];
   } catch (thrown) {
@@ -49,6 +45,10 @@ export function optionsOf(options, provider, names) {
     throw invalid('options', `has a key that is not an option (${known})`, provider);
   }
   if (values.signal !== undefined && !isSignal(values.signal)) throw invalid('options.signal', 'must be an AbortSignal', provider);
+  const { deadlineMs } = values;
+  if (deadlineMs !== undefined && !(Number.isInteger(deadlineMs) && deadlineMs >= 1 && deadlineMs <= 2147483647)) {
+    throw invalid('options.deadlineMs', 'must be a whole number of milliseconds, 1–2147483647', provider);
+  }
   return values;
 }
 

@@ -52,12 +52,14 @@ pub struct Client<E: Env> {
     /// `for_one_call`). Each clone has its own, and each write starts it afresh: concurrent writes
     /// are told apart when each runs on a clone, as the wasm's calls do.
     in_doubt: Rc<Cell<bool>>,
+    /// `deadlineMs` for this client's calls: the config's, or one call's own (`within`).
+    budget_ms: Option<u32>,
 }
 
 impl<E: Env> Clone for Client<E> {
     fn clone(&self) -> Self {
         // A call of its own: `in_doubt` is not shared (see `for_one_call`).
-        Client { inner: self.inner.clone(), in_doubt: Rc::default() }
+        Client { inner: self.inner.clone(), in_doubt: Rc::default(), budget_ms: self.budget_ms }
     }
 }
 
@@ -102,8 +104,16 @@ enum Connector {
     Payerly { authorization: Secret },
 }
 
-/// Epoch ms by which a call must end; `None` without `deadlineMs`.
-type Deadline = Option<u64>;
+/// When a call must end; `None` without `deadlineMs`.
+type Deadline = Option<Due>;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Due {
+    /// Epoch ms.
+    at: u64,
+    /// The least time an attempt is sent with (see `MIN_ATTEMPT_MS`).
+    least_ms: u64,
+}
 
 /// The credential one call runs with.
 enum AuthGrant {
@@ -143,7 +153,8 @@ impl<E: Env> Client<E> {
             },
             ClientConfig::Payerly(c) => Connector::Payerly { authorization: payerly::bearer_authorization(&c.api_key) },
         };
-        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), renew_after: Cell::new(0) }), in_doubt: Rc::default() })
+        let budget_ms = settings.deadline_ms;
+        Ok(Client { inner: Rc::new(Inner { env, settings, connector, sign_in_hold: Rc::default(), renew_after: Cell::new(0) }), in_doubt: Rc::default(), budget_ms })
     }
 
     pub fn provider(&self) -> Provider {
@@ -219,7 +230,7 @@ impl<E: Env> Client<E> {
     /// time over all its pages together, as in `list_tokens`, but not the caller's between them.
     pub async fn list_tokens_page(&self, input: &ListTokensInput, cursor: Option<&str>, started_ms: Option<u64>) -> Result<TokenPage> {
         let deadline = match started_ms {
-            Some(started) => self.inner.settings.deadline_ms.map(|d| started.saturating_add(u64::from(d))),
+            Some(started) => due(started, self.budget_ms, &self.inner.settings),
             None => self.deadline(),
         };
         self.page(input, cursor, deadline, &Cell::new(0)).await
@@ -529,10 +540,17 @@ impl<E: Env> Client<E> {
         (call, in_doubt)
     }
 
+    /// This client for a call with a `deadlineMs` of its own, which replaces the config's (a longer
+    /// one for a batch job, a shorter one for a page a person waits on); `None` keeps the config's.
+    pub fn within(mut self, budget_ms: Option<u32>) -> Self {
+        self.budget_ms = budget_ms.or(self.budget_ms);
+        self
+    }
+
     /// When the call that starts now must end: `deadlineMs` is one budget for everything a
     /// public method does (every page, a status read and its change, a sign-in it waits for).
     fn deadline(&self) -> Deadline {
-        deadline_from_now(&self.inner.env, &self.inner.settings)
+        due(self.inner.env.now_ms(), self.budget_ms, &self.inner.settings)
     }
 
     /// Runs one request with authentication: on a stale-credential reply, renews once and tries again.
@@ -620,7 +638,7 @@ impl<E: Env> Client<E> {
     /// sharing carries on for the calls with time left.
     async fn authorize_within(&self, deadline: Deadline) -> Result<AuthGrant> {
         let env = &self.inner.env;
-        if deadline.is_some_and(|d| env.now_ms() >= d) {
+        if deadline.is_some_and(|d| env.now_ms() >= d.at) {
             return Err(out_of_time(self.provider(), "before the sign-in"));
         }
         let authorizing = self.authorize();
@@ -630,7 +648,7 @@ impl<E: Env> Client<E> {
             return ready;
         }
         let Some(d) = deadline else { return authorizing.await };
-        let expiry = env.sleep(d.saturating_sub(env.now_ms()));
+        let expiry = env.sleep(d.at.saturating_sub(env.now_ms()));
         match futures::future::select(authorizing, expiry).await {
             futures::future::Either::Left((grant, _)) => grant,
             futures::future::Either::Right(_) => Err(out_of_time(self.provider(), "while waiting for the sign-in")),
@@ -828,7 +846,7 @@ async fn sign_in<E: Env, T>(
     // longer than its callers have: it ends with the wait asked for, which becomes the hold below
     // (had it slept, the callers would leave, the sign-in would be dropped, and the hold lost). A
     // call that joined it later may see it end before its own deadline.
-    let deadline = deadline_from_now(env, settings);
+    let deadline = due(env.now_ms(), settings.deadline_ms, settings);
     let mut opened = None;
     // Early: its retries spent before it starts. (A throttle without `Retry-After` then holds the
     // next sign-in for the longest backoff, as after a last retry.)
@@ -885,9 +903,13 @@ fn as_sign_in_failure(mut e: Error) -> Error {
     e
 }
 
-/// `deadlineMs` from now, for a call or for a sign-in (which runs on a budget of its own).
-fn deadline_from_now<E: Env>(env: &E, settings: &Settings) -> Deadline {
-    settings.deadline_ms.map(|d| env.now_ms() + u64::from(d))
+/// A budget of `budget_ms` from `started_ms`, for a call or for a sign-in (which runs on the
+/// config's budget of its own).
+fn due(started_ms: u64, budget_ms: Option<u32>, settings: &Settings) -> Deadline {
+    budget_ms.map(|d| Due {
+        at: started_ms.saturating_add(u64::from(d)),
+        least_ms: u64::from(d / 10).min(MIN_ATTEMPT_MS).min(u64::from(settings.timeout_ms)).max(1),
+    })
 }
 
 /// AlliancePay said "not updated", and the read that would tell a refusal from a change already
@@ -982,7 +1004,7 @@ fn unread() -> Error {
 }
 
 /// The one retry loop: every request, authenticated or not, goes through it.
-/// `deadline` (epoch ms) bounds attempts and waits together; `retries` counts across calls that
+/// `deadline` bounds attempts and waits together; `retries` counts across calls that
 /// share one budget of retries. `parse` keeps what it reads.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_with_retry<E: Env>(
@@ -990,7 +1012,7 @@ pub(crate) async fn send_with_retry<E: Env>(
     settings: &Settings,
     safety: Safety,
     wire: &Wire<'_>,
-    deadline: Option<u64>,
+    deadline: Deadline,
     (retries, attempts): (&mut u32, &mut u32),
     in_doubt: &Cell<bool>,
     build: &dyn Fn() -> Result<HttpRequest>,
@@ -999,8 +1021,8 @@ pub(crate) async fn send_with_retry<E: Env>(
     // An attempt needs some time to be worth sending: one that starts with a millisecond left
     // still reaches the provider, and a write then ends with an outcome nobody knows. (At least
     // 1 ms: with none left nothing is sent.)
-    let least = settings.deadline_ms.map_or(1, |d| u64::from(d / 10).min(MIN_ATTEMPT_MS).min(u64::from(settings.timeout_ms)).max(1));
-    let time_left = || deadline.map(|d| d.saturating_sub(env.now_ms()));
+    let least = deadline.map_or(1, |d| d.least_ms);
+    let time_left = || deadline.map(|d| d.at.saturating_sub(env.now_ms()));
     let too_late = |left: Option<u64>| left.is_some_and(|t| t < least);
     // After a wait, the error that caused it says more than a bare timeout would.
     let out_of_time_now = |last: Option<Error>| match last {

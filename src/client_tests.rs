@@ -496,6 +496,24 @@ fn a_deadline_bounds_the_whole_call() {
 }
 
 #[test]
+fn a_calls_own_deadline_replaces_the_configs_for_that_call_only() {
+    // Waits of 2 s: the config's 3 s fits one, a call's own 1 s none, and its own 10 s four.
+    let env = scripted(vec![Ok(HttpResponse::new(429, "{}").with_header("Retry-After", "2"))]);
+    let client = Client::new(pinelabs(5, json!({"deadlineMs": 3_000})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    let mut sent = 0;
+    for (budget, attempts) in [(Some(1_000), 1), (Some(10_000), 5), (None, 2)] {
+        let err = block_on(client.clone().within(budget).list_tokens(&input)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::RateLimited);
+        assert_eq!(env.count("/customer/") - sent, attempts, "{budget:?}");
+        sent = env.count("/customer/");
+    }
+    // The client itself keeps the config's.
+    assert!(block_on(client.list_tokens(&input)).is_err());
+    assert_eq!(env.count("/customer/") - sent, 2);
+}
+
+#[test]
 fn a_wait_that_overruns_the_deadline_ends_the_call_with_the_error_that_caused_it() {
     // The 1 s wait fits the 1.5 s budget, but the timer fires 600 ms late: no attempt is started
     // with no time left, and the caller learns it was rate limited, not just "timeout".

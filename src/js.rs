@@ -233,9 +233,10 @@ impl WasmClient {
     // Each call reads its input before it returns, as fetch reads its init: a caller may reuse or
     // change the object right after the call (one object for several customers in a loop) without
     // changing what the call sends. Errors in it still reject the returned promise.
+    // `deadline_ms` is the call's own `deadlineMs` (checked by pkg/options.js), instead of the config's.
     #[wasm_bindgen(js_name = listTokens)]
-    pub fn list_tokens(&self, input: JsValue, signal: JsValue) -> Promise {
-        let client = self.client.clone();
+    pub fn list_tokens(&self, input: JsValue, signal: JsValue, deadline_ms: Option<u32>) -> Promise {
+        let client = self.client.clone().within(deadline_ms);
         let input = from_js::<ListTokensInput>("input", input);
         promise(client.provider(), Effect::Read, signal, async move { client.list_tokens(&input?).await })
     }
@@ -243,8 +244,8 @@ impl WasmClient {
     /// `started_at`: epoch ms from which this page's budget counts: the time the page was asked for,
     /// less the time earlier pages of the listing took (pkg/api.js `iterateTokens`).
     #[wasm_bindgen(js_name = listTokensPage)]
-    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue, started_at: Option<f64>) -> Promise {
-        let client = self.client.clone();
+    pub fn list_tokens_page(&self, input: JsValue, cursor: Option<String>, signal: JsValue, deadline_ms: Option<u32>, started_at: Option<f64>) -> Promise {
+        let client = self.client.clone().within(deadline_ms);
         let input = from_js::<ListTokensInput>("input", input);
         // A date that is not one (NaN, negative) counts as now: the page gets a whole budget.
         let started = started_at.filter(|t| t.is_finite() && *t >= 0.0).map(|t| (t as u64).min(crate::time_fmt::MAX_MS as u64));
@@ -252,37 +253,37 @@ impl WasmClient {
     }
 
     #[wasm_bindgen(js_name = getToken)]
-    pub fn get_token(&self, input: JsValue, signal: JsValue) -> Promise {
-        let client = self.client.clone();
+    pub fn get_token(&self, input: JsValue, signal: JsValue, deadline_ms: Option<u32>) -> Promise {
+        let client = self.client.clone().within(deadline_ms);
         let input = from_js::<GetTokenInput>("input", input);
         promise(client.provider(), Effect::Read, signal, async move { client.get_token(&input?).await })
     }
 
     #[wasm_bindgen(js_name = updateTokenStatus)]
-    pub fn update_token_status(&self, input: JsValue, signal: JsValue) -> Promise {
-        let (effect, done, client) = Effect::write(&self.client, "read the token to know");
+    pub fn update_token_status(&self, input: JsValue, signal: JsValue, deadline_ms: Option<u32>) -> Promise {
+        let (effect, done, client) = Effect::write(&self.client.clone().within(deadline_ms), "read the token to know");
         let input = from_js::<UpdateTokenStatusInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.update_token_status_noting(&input?, &done).await })
     }
 
     #[wasm_bindgen(js_name = createToken)]
-    pub fn create_token(&self, input: JsValue, signal: JsValue) -> Promise {
+    pub fn create_token(&self, input: JsValue, signal: JsValue, deadline_ms: Option<u32>) -> Promise {
         // The stored record's id comes with the reply: list the customer's tokens to find it.
-        let (effect, done, client) = Effect::write(&self.client, "list the customer's tokens to know (storing it again would store it twice)");
+        let (effect, done, client) = Effect::write(&self.client.clone().within(deadline_ms), "list the customer's tokens to know (storing it again would store it twice)");
         let input = from_js::<CreateTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.create_token_noting(&input?, &done).await })
     }
 
     #[wasm_bindgen(js_name = queryTokens)]
-    pub fn query_tokens(&self, query: JsValue, signal: JsValue) -> Promise {
-        let client = self.client.clone();
+    pub fn query_tokens(&self, query: JsValue, signal: JsValue, deadline_ms: Option<u32>) -> Promise {
+        let client = self.client.clone().within(deadline_ms);
         let query = from_js::<TokenQuery>("query", query);
         promise(client.provider(), Effect::Read, signal, async move { client.query_tokens(&query?).await })
     }
 
     #[wasm_bindgen(js_name = deleteToken)]
-    pub fn delete_token(&self, input: JsValue, signal: JsValue) -> Promise {
-        let (effect, _, client) = Effect::write(&self.client, "read the token to know");
+    pub fn delete_token(&self, input: JsValue, signal: JsValue, deadline_ms: Option<u32>) -> Promise {
+        let (effect, _, client) = Effect::write(&self.client.clone().within(deadline_ms), "read the token to know");
         let input = from_js::<DeleteTokenInput>("input", input);
         promise(client.provider(), effect, signal, async move { client.delete_token(&input?).await })
     }

@@ -119,23 +119,23 @@ async fn the_instance_survives_bad_replies_and_thrown_errors() {
     let input = || js_sys::JSON::parse(r#"{"customerId":"c1"}"#).unwrap();
     let mut codes = Vec::new();
     for _ in 0..5 {
-        let err = settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap_err();
+        let err = settle(client.list_tokens(input(), JsValue::UNDEFINED, None)).await.unwrap_err();
         codes.push(get(&err, "code").as_string().unwrap());
         assert_eq!(get(&err, "provider").as_string().as_deref(), Some("pinelabs"));
     }
     assert_eq!(codes, ["NETWORK", "DECODE", "PROVIDER_ERROR", "NETWORK", "DECODE"]);
     for bad in [JsValue::NULL, JsValue::from(5), js_sys::JSON::parse(r#"{"customerId":7}"#).unwrap()] {
-        let err = settle(client.list_tokens(bad, JsValue::UNDEFINED)).await.unwrap_err();
+        let err = settle(client.list_tokens(bad, JsValue::UNDEFINED, None)).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("INVALID_INPUT"));
     }
     // The tape pkg/tape.js reads (src/model_tape.rs): `[parts, numbers, wides]`.
-    let tape = js_sys::Array::from(&settle(client.list_tokens(input(), JsValue::UNDEFINED)).await.unwrap());
+    let tape = js_sys::Array::from(&settle(client.list_tokens(input(), JsValue::UNDEFINED, None)).await.unwrap());
     let text = js_sys::Array::from(&tape.get(0)).get(0).as_string().unwrap();
     assert!(text.starts_with("t1"), "the first string is the token's id");
     let numbers = js_sys::Uint32Array::new(&tape.get(1)).to_vec();
     assert_eq!(numbers[..2], [2, 1], "a list of one token");
     assert_eq!(numbers[4] >> 8 & 0xff, 0, "ACTIVE, the first status");
-    let err_json = js_sys::JSON::stringify(&settle(client.list_tokens(JsValue::NULL, JsValue::UNDEFINED)).await.unwrap_err()).unwrap();
+    let err_json = js_sys::JSON::stringify(&settle(client.list_tokens(JsValue::NULL, JsValue::UNDEFINED, None)).await.unwrap_err()).unwrap();
     assert!(!String::from(err_json).contains("canary-wasm-secret"));
 }
 

@@ -97,14 +97,16 @@ export async function useEverything(): Promise<void> {
   const query: TokenQuery = { where: [where], order: [order], offset: 0, limit: 10 };
   const queried: Token[] = await clients[2].queryTokens(query);
 
-  // Every call takes options with an AbortSignal.
+  // Every call takes options: an AbortSignal and a budget of its own.
   const controller = new AbortController();
-  const options: CallOptions = { signal: controller.signal };
+  const options: CallOptions = { signal: controller.signal, deadlineMs: 60_000 };
   const stoppable: Token[] = await client.listTokens(list, options);
   for await (const t of client.iterateTokens(list, options)) void t;
   await client.deleteToken(del, { signal: AbortSignal.timeout(5000) });
-  // @ts-expect-error options have a signal and nothing else
+  // @ts-expect-error options have a signal and a deadlineMs, nothing else
   await client.getToken(get, { timeoutMs: 5000 });
+  // @ts-expect-error a deadlineMs is a number of milliseconds
+  await client.getToken(get, { deadlineMs: '5s' });
   // @ts-expect-error a signal is an AbortSignal
   await client.listTokens(list, { signal: 'stop' });
 
@@ -168,7 +170,7 @@ export async function useEverything(): Promise<void> {
   const result: HubResult = await hub.listTokens(hubInput, options);
   const bounded: HubListOptions = { ...options, deadlineMs: 3000 };
   await hub.listTokens(hubInput, bounded);
-  // @ts-expect-error a client's calls take no deadlineMs: it is the client's config
+  // A client's call takes a deadlineMs of its own too, in place of its config's.
   await client.listTokens(list, { deadlineMs: 3000 });
   const outcome: HubOutcome | undefined = result.outcomes.pinelabs;
   if (outcome && !outcome.ok) {
