@@ -3,7 +3,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -321,7 +321,7 @@ test('export runs at most 4 x concurrency customers ahead of one that is slow', 
   assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
 });
 
-test('SIGTERM or Ctrl-C during delete or set-status: exit 5 with "read the token" once the change was sent, the signal\'s code before', async () => {
+test('SIGTERM or Ctrl-C during delete or set-status: "read the token" once the change was sent (SIGTERM: exit 5), nothing sent before; Ctrl-C ends the process by SIGINT', async () => {
   const TOKEN = 'SRrSBe5DOb7lrZ_FS46fihty';
   const interrupt = async (args, signal, sentBefore) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -346,31 +346,32 @@ test('SIGTERM or Ctrl-C during delete or set-status: exit 5 with "read the token
     sandbox.reset();
     sandbox.fault({ provider: 'alliancepay', scenario: 'late', pathIncludes: 'state/update', delayMs: 5000 });
     const r = await interrupt(args, signal, () => updates() > 0);
-    assert.equal(r.code, 5, r.stderr);
-    assert.match(r.stderr, new RegExp(`interrupted \\(${signal}\\).*ABORTED.*may already have been applied.*read the token`, 's'));
+    // Ctrl-C is the signal's death, so that a shell loop of deletes stops; stderr says what was done.
+    assert.equal(r.code, signal === 'SIGINT' ? 'SIGINT' : 5, r.stderr);
+    assert.match(r.stderr, new RegExp(`\\(token ${TOKEN}\\): interrupted \\(${signal}\\).*ABORTED.*may already have been applied.*read the token`, 's'));
   }
 
   // Before the change is sent (the status read first is slow): nothing was sent, the signal's code.
   sandbox.reset();
   sandbox.fault({ provider: 'alliancepay', scenario: 'slow', pathIncludes: '/get', delayMs: 5000 });
   const early = await interrupt(['set-status', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--status', 'SUSPENDED'], 'SIGINT', () => reads() > 0);
-  assert.equal(early.code, 130, early.stderr);
+  assert.equal(early.code, 'SIGINT', early.stderr);
   assert.match(early.stderr, /interrupted \(SIGINT\).*ABORTED/s);
   assert.doesNotMatch(early.stderr, /may already have been applied/);
   assert.equal(updates(), 0, read().map((q) => q.path).join());
 });
 
-test('an export stopped by SIGTERM or Ctrl-C says its output is incomplete, and exits 143 or 130; a customer given twice is exported once', async () => {
+test('an export stopped by SIGTERM or Ctrl-C says its output is incomplete, and exits 143 or dies of SIGINT; a customer given twice is exported once', async () => {
   const file = path.join(dir, 'interrupted.txt');
   writeFileSync(file, Array.from({ length: 10 }, (_, i) => `cust-gen-${i}`).join('\n'));
-  for (const [signal, expected] of [['SIGTERM', 143], ['SIGINT', 130]]) {
+  for (const [signal, expected] of [['SIGTERM', 143], ['SIGINT', 'SIGINT']]) {
     sandbox.reset();
     sandbox.fault({ provider: 'pinelabs', scenario: 'slow', delayMs: 4000, pathIncludes: 'cust-gen-5/' });
     const child = spawn(process.execPath, [BIN, 'export', ...sbx(), '-p', 'pinelabs', '-i', file, '-n', '2', '-f', 'ndjson'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let [stdout, stderr] = ['', ''];
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
     const until = Date.now() + 5000;
     while (!stdout.includes('cust-gen-4') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     child.kill(signal);
@@ -748,7 +749,7 @@ test("an empty flag switches off its environment variable: --sandbox '' leaves t
   assert.ok(off.stdout.trim().split('\n').every((line) => JSON.parse(line).provider === 'pinelabs'));
   // Without the flag the (unreachable) sandbox from the environment is used.
   const on = await cli(['list', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR'], { env });
-  assert.equal(on.code, 3);
+  assert.equal(on.code, 7, 'unavailable: try again later');
   assert.match(on.stderr, /cannot reach the sandbox/);
   // A credential flag too: an empty --client-secret is none, not the exported one.
   const noSecret = await cli(['list', '--sandbox', '', '--client-secret', '', '-p', 'pinelabs', '-c', 'cust-v1-0811030624-aa-RBDgpR'], { env });
@@ -795,10 +796,10 @@ test('PAYTOKENS_SANDBOX_URL, set-status and delete', async () => {
   const got = await cli(['get', '-t', 'Qm7xK2pLr9TzA4vN8cWb1eYd', '-f', 'csv'], { env });
   assert.equal(parseCsv(got.stdout)[1][3], 'DELETED');
   const unreachable = await cli(['list', '--sandbox', 'http://127.0.0.1:9', '-p', 'pinelabs', '-c', 'x']);
-  assert.equal(unreachable.code, 3);
-  assert.match(unreachable.stderr, /cannot reach the sandbox/);
+  assert.equal(unreachable.code, 7);
+  assert.match(unreachable.stderr, /^paytokens list \(customer x\): NETWORK: .*cannot reach the sandbox/);
   const withPassword = await cli(['list', '--sandbox', 'http://user:s3cret-Zq@127.0.0.1:9', '-p', 'pinelabs', '-c', 'x']);
-  assert.equal(withPassword.code, 3);
+  assert.equal(withPassword.code, 7);
   assert.match(withPassword.stderr, /cannot reach the sandbox at http:\/\/127\.0\.0\.1:9/);
   assert.ok(!withPassword.stderr.includes('s3cret-Zq'));
 });
@@ -811,7 +812,7 @@ test('a sandbox port that accepts but never answers fails with TIMEOUT instead o
     // --timeout-ms bounds each setup request (10 s when not given). A CLI that hangs is killed
     // (exit -1) rather than hanging the suite.
     const r = await cli(['list', '--sandbox', `http://127.0.0.1:${silent.address().port}`, '--timeout-ms', '300', '-p', 'pinelabs', '-c', 'x'], { timeout: 20_000 });
-    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.code, 7, r.stderr);
     assert.match(r.stderr, /TIMEOUT: the sandbox at http:\/\/127\.0\.0\.1:\d+ did not answer \/_sandbox\/\w+ within 0\.3 s/);
     assert.ok(Date.now() - started < 10_000, 'the 10 s default did not apply over --timeout-ms');
   } finally {
@@ -854,4 +855,68 @@ test('the bin is declared in the package', () => {
   assert.equal(pkg.bin.paytokens, './cli.js');
   assert.ok(pkg.files.includes('cli.js') && pkg.files.includes('hub.js'));
   assert.match(readFileSync(BIN, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
+
+test('delete at its prompt, through a terminal: "n" exits 1; Ctrl-C there stops the shell loop around it too', async () => {
+  sandbox.reset();
+  // `script` (util-linux, in every Debian) runs the command on a terminal of its own, fed our keys.
+  const command = (token) => `'${process.execPath}' '${BIN}' delete --sandbox ${sandbox.url} -p chargeover -t ${token}`;
+  const onTerminal = (line, key) => new Promise((resolve) => {
+    const child = spawn('script', ['-qec', line, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      if (key && output.includes('[y/N]')) {
+        child.stdin.write(key);
+        key = undefined;
+      }
+    });
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+  const declined = await onTerminal(command(8), 'n\r');
+  assert.equal(declined.code, 1, declined.output);
+  assert.match(declined.output, /Not deleted: token 8 at chargeover\./);
+  // Ctrl-C at the prompt is read by it, and no signal comes from the terminal: the loop would
+  // otherwise go on to ask about the next token.
+  const loop = await onTerminal(`for t in 9 10; do ${command('$t')}; done; echo LOOP-END`, '\x03');
+  assert.equal(loop.code, 130, loop.output);
+  assert.match(loop.output, /Not deleted: token 9 at chargeover\./);
+  assert.doesNotMatch(loop.output, /token 10|LOOP-END/);
+  assert.equal(sandbox.count({ provider: 'chargeover', method: 'DELETE' }), 0);
+});
+
+test('not found exits 6 and try-again-later 7 (bounded by --deadline-ms); error lines name the token or customer', async () => {
+  const missing = await cli(['get', ...sbx(), '-p', 'chargeover', '-t', '999999']);
+  assert.equal(missing.code, 6, missing.stderr);
+  assert.match(missing.stderr, /^paytokens get \(token 999999\): NOT_FOUND: /);
+  const nobody = await cli(['list', ...sbx(), '-p', 'pinelabs', '-c', 'nobody-here']);
+  assert.equal(nobody.code, 6, nobody.stderr);
+  assert.match(nobody.stderr, /^paytokens list \(customer nobody-here\): NOT_FOUND: /);
+  // A 30 s Retry-After does not fit a 1 s budget: back at once, with the wait asked for.
+  sandbox.fault({ provider: 'chargeover', scenario: 'rate_limit', retryAfter: 30 });
+  const throttled = await cli(['delete', ...sbx(), '-p', 'chargeover', '-t', '7', '--yes', '--deadline-ms', '1000']);
+  assert.equal(throttled.code, 7, throttled.stderr);
+  assert.match(throttled.stderr, /^paytokens delete \(token 7\): RATE_LIMITED: .* — retryable after 30 s\n$/);
+  const bad = await cli(['get', ...sbx(), '-p', 'chargeover', '-t', '7', '--deadline-ms', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--deadline-ms must be an integer from 1 to 2147483647/);
+});
+
+test('--session-file keeps the AlliancePay session between commands: one sign-in for many', async () => {
+  const file = path.join(dir, 'alliancepay.session');
+  const signIns = () => sandbox.count({ provider: 'alliancepay', pathIncludes: 'authorize_virtual_device' });
+  const before = signIns();
+  for (let i = 0; i < 3; i += 1) {
+    const r = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', file, '-f', 'ndjson']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.equal(signIns() - before, 1);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  assert.ok(saved.refreshToken && saved.issuedFor && !('d' in saved));
+  // Not JSON: a usage error naming the file, and nothing sent.
+  writeFileSync(file, 'not json');
+  const broken = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', file]);
+  assert.equal(broken.code, 2, broken.stderr);
+  assert.match(broken.stderr, /cannot read the session file .*alliancepay\.session as JSON/);
 });

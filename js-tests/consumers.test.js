@@ -1,10 +1,11 @@
 // The package as consumers get it: `npm pack` of pkg/ once, installed into fresh temporary
 // projects; Node ESM and CommonJS against the sandbox, TypeScript strict type-checks (positive
-// and negative), the published file list and package.json fields, and a bundler keeping the wasm
-// init. The browser consumers are in browser-consumers.test.js.
+// and negative), the published file list and package.json fields, a bundler keeping the wasm
+// init, Node bundles (esbuild CommonJS, the browser entry picked for Node), and two copies of the
+// package in one process. The browser consumers are in browser-consumers.test.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, copyFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import ts from 'typescript';
@@ -124,6 +125,16 @@ test('Node CommonJS where require(esm) is unavailable: a clear error saying to u
   const r = await exec(process.execPath, [...flags, '-e', "require('paytokens')"], { cwd: proj });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Error: paytokens is an ES module: use `import` or `await import\('paytokens'\)`/);
+  // The Node version is blamed only when it is too old; a new enough one is failing under a loader
+  // of its own (Jest's, which says ERR_REQUIRE_ESM too) or with require(esm) turned off.
+  const OLD = /require\(\) of it needs Node >= 20\.19 or >= 22\.12, and this is Node 20\.18\.3\./;
+  const LOADER = /This runtime's require\(\) cannot load ES modules \(Jest's module loader, or Node with --no-experimental-require-module\); under Jest, import it from an ES module test run with NODE_OPTIONS=--experimental-vm-modules\./;
+  if (requireEsm) {
+    assert.match(r.stderr, LOADER);
+    assert.doesNotMatch(r.stderr, /needs Node/);
+  }
+  const old = await exec(process.execPath, [...flags, '-e', "Object.defineProperty(process.versions, 'node', { value: '20.18.3' }); require('paytokens')"], { cwd: proj });
+  assert.match(old.stderr, OLD);
   // And the advice works in that same Node.
   const ok = await mustExec(process.execPath, [...flags, '-e', "import('paytokens').then((p) => console.log(typeof p.createClient))"], { cwd: proj });
   assert.equal(ok.stdout.trim(), 'function');
@@ -182,8 +193,9 @@ test('a bundle keeps the wasm init: sideEffects marks the entry files, so esbuil
     await mustExec(bin('esbuild'), ['entry.js', '--bundle', '--format=esm', '--platform=browser', '--target=es2022', `--outfile=${out}`, '--log-level=error'], { cwd: proj });
     return readFileSync(path.join(proj, out), 'utf8');
   };
-  const INIT = /await __wbg_init\(\{ module_or_path: new URL\("\.\/wasm\/paytokens_bg\.wasm", import\.meta\.url\) \}\)/;
-  assert.match(await bundle('out.js'), INIT);
+  const kept = await bundle('out.js');
+  assert.match(kept, /var wasmUrl = new URL\("\.\/wasm\/paytokens_bg\.wasm", import\.meta\.url\);/);
+  assert.match(kept, /await __wbg_init\(\{ module_or_path: wasmUrl \}\)/);
   // Why not `"sideEffects": false`: esbuild (like webpack) then skips browser.js, whose only job
   // is the init, and createClient would run against an uninstantiated module.
   const installed = path.join(proj, 'node_modules/paytokens/package.json');
@@ -192,4 +204,84 @@ test('a bundle keeps the wasm init: sideEffects marks the entry files, so esbuil
   const broken = await bundle('out-false.js');
   assert.doesNotMatch(broken, /__wbg_init\(\{ module_or_path/);
   assert.match(broken, /function createClient/);
+});
+
+// What AWS CDK's NodejsFunction and serverless-esbuild build: CommonJS, where esbuild empties
+// import.meta. Written as such a function's source would be, `import` without top-level await.
+const NODE_BUNDLE_ENTRY = `import { createClient, PayTokensError, canTransition } from 'paytokens';
+const sbx = JSON.parse(process.env.PAYTOKENS_SANDBOX);
+const client = createClient({ provider: 'pinelabs', clientId: sbx.clientId, clientSecret: sbx.clientSecret, baseUrl: sbx.baseUrl });
+client.listTokens({ customerId: sbx.customerId }).then((tokens) => {
+  let invalid;
+  try {
+    createClient({ provider: 'pinelabs', clientId: sbx.clientId });
+  } catch (err) {
+    invalid = { isPayTokensError: err instanceof PayTokensError, code: err.code };
+  }
+  console.log(JSON.stringify({ tokens: tokens.map((t) => ({ id: t.id, status: t.status, last4: t.card?.last4 })), invalid, deletedToActive: canTransition('DELETED', 'ACTIVE') }));
+});
+`;
+
+test('esbuild --platform=node --format=cjs: the bundle lists the sandbox tokens with wasm/ copied beside it, and without it names the path and the fix', async () => {
+  const proj = await pack.project('node-bundle-cjs', {
+    files: { 'entry.js': NODE_BUNDLE_ENTRY, 'entry-require.cjs': "const p = require('paytokens');\nconsole.log(typeof p.createClient, p.canTransition('ACTIVE', 'DELETED'));\n" },
+  });
+  for (const [entry, out] of [['entry.js', 'dist/index.cjs'], ['entry-require.cjs', 'dist/require.cjs']]) {
+    await mustExec(bin('esbuild'), [entry, '--bundle', '--platform=node', '--format=cjs', `--outfile=${out}`, '--log-level=error'], { cwd: proj });
+  }
+  mkdirSync(path.join(proj, 'dist', 'wasm'));
+  copyFileSync(path.join(proj, 'node_modules/paytokens/wasm/paytokens_bg.wasm'), path.join(proj, 'dist/wasm/paytokens_bg.wasm'));
+  const r = await mustExec(process.execPath, ['dist/index.cjs'], { cwd: proj, env });
+  assert.equal(r.stderr, '');
+  assert.deepEqual(JSON.parse(r.stdout), { tokens: [DOC_TOKEN], invalid: { isPayTokensError: true, code: 'INVALID_INPUT' }, deletedToActive: false });
+  // Through the "require" condition too (node.cjs, which esbuild bundles with node.js).
+  assert.equal((await mustExec(process.execPath, ['dist/require.cjs'], { cwd: proj })).stdout, 'function true\n');
+  // The bundle deployed without its wasm: the error says which file and what to copy where.
+  mkdirSync(path.join(proj, 'moved'));
+  copyFileSync(path.join(proj, 'dist/index.cjs'), path.join(proj, 'moved/index.cjs'));
+  const moved = await exec(process.execPath, ['moved/index.cjs'], { cwd: proj, env });
+  assert.notEqual(moved.code, 0);
+  const expected = path.join(proj, 'moved', 'wasm', 'paytokens_bg.wasm');
+  assert.ok(moved.stderr.includes(`Error: paytokens cannot read its WebAssembly file at ${expected} (ENOENT). A bundle needs node_modules/paytokens/wasm/paytokens_bg.wasm copied beside it: with esbuild or Rollup, to wasm/paytokens_bg.wasm beside the bundle`), moved.stderr);
+});
+
+test('the browser entry bundled for Node (Rollup nodeResolve() without exportConditions) says to use the "node" condition, not "fetch failed"', async () => {
+  // esbuild's browser platform takes the same "default" condition (browser.js) that Rollup does.
+  const proj = await pack.project('browser-entry-in-node', { files: { 'entry.js': "import { createClient } from 'paytokens';\nconsole.log(typeof createClient);\n" } });
+  await mustExec(bin('esbuild'), ['entry.js', '--bundle', '--platform=browser', '--format=esm', '--target=es2022', '--outfile=dist/index.mjs', '--log-level=error'], { cwd: proj });
+  mkdirSync(path.join(proj, 'dist', 'wasm'));
+  copyFileSync(path.join(proj, 'node_modules/paytokens/wasm/paytokens_bg.wasm'), path.join(proj, 'dist/wasm/paytokens_bg.wasm'));
+  const r = await exec(process.execPath, ['dist/index.mjs'], { cwd: proj });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Error: paytokens: this is its browser entry \(browser\.js\), which cannot load file:\/\/\S+\/dist\/wasm\/paytokens_bg\.wasm in Node\. A bundler picked it for a Node build: resolve the "node" export condition instead \(Rollup: nodeResolve\(\{ exportConditions: \['node'\] \}\)/);
+  assert.doesNotMatch(r.stderr, /fetch failed/);
+});
+
+test('two copies of the package in one process: an error from either is instanceof both classes, across a hub too', async () => {
+  // As with a bundled copy beside an installed one, or two versions: each has its own class.
+  const proj = await pack.project('two-copies', {
+    files: {
+      'two.mjs': `import * as a from 'paytokens';
+const b = await import(new URL('./copy/node_modules/paytokens/node.js', import.meta.url));
+const sbx = JSON.parse(process.env.PAYTOKENS_SANDBOX);
+const thrown = (f) => { try { f(); } catch (err) { return err; } };
+const fromA = thrown(() => a.createClient({ provider: 'pinelabs' }));
+const fromB = thrown(() => b.createClient({ provider: 'pinelabs' }));
+// copy b's hub over copy a's client, whose core reports the customer unknown
+const client = a.createClient({ provider: 'pinelabs', clientId: sbx.clientId, clientSecret: sbx.clientSecret, baseUrl: sbx.baseUrl });
+const { error } = (await b.createHub([client]).listTokens({ customers: { pinelabs: 'cust-v1-nobody' } })).outcomes.pinelabs;
+client.close();
+console.log(JSON.stringify({
+  distinct: a.PayTokensError !== b.PayTokensError,
+  aIsB: fromA instanceof b.PayTokensError, bIsA: fromB instanceof a.PayTokensError,
+  hub: [error.code, error.provider, error instanceof a.PayTokensError, error instanceof b.PayTokensError],
+  json: JSON.stringify(fromB) === JSON.stringify(fromA),
+}));
+`,
+    },
+  });
+  cpSync(path.join(proj, 'node_modules/paytokens'), path.join(proj, 'copy/node_modules/paytokens'), { recursive: true });
+  const r = await mustExec(process.execPath, ['two.mjs'], { cwd: proj, env });
+  assert.equal(r.stderr, '');
+  assert.deepEqual(JSON.parse(r.stdout), { distinct: true, aIsB: true, bIsA: true, hub: ['NOT_FOUND', 'pinelabs', true, true], json: true });
 });

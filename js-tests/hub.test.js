@@ -4,6 +4,7 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
+import { inspect } from 'node:util';
 import { createHub, compareTokens, PayTokensError } from 'paytokens';
 import { useSandbox, clientFor, rejection } from './helpers.js';
 
@@ -183,6 +184,32 @@ test('a frozen PayTokensError without a provider is that provider\'s outcome as 
   const { tokens, outcomes } = await hub.listTokens({ customers: { pinelabs: 'cust-v1-statuses', payerly: 'x' } });
   assert.equal(tokens.length, 5);
   assert.equal(outcomes.payerly.error, frozen);
+});
+
+test('a PayTokensError of another copy of the package is instanceof this one and back, and a hub keeps it as it is', async () => {
+  // A second instance of errors.js has its own class, as a bundled copy beside an installed one does.
+  const other = await import(`${new URL('../pkg/errors.js', import.meta.url).href}?another-copy`);
+  assert.notEqual(other.PayTokensError, PayTokensError);
+  const foreign = new other.PayTokensError({ code: 'NOT_FOUND', provider: 'payerly', message: 'no such token', retryable: false });
+  assert.ok(foreign instanceof PayTokensError);
+  assert.ok(new PayTokensError({ code: 'INTERNAL', message: 'm' }) instanceof other.PayTokensError);
+  // The mark, not the shape: a look-alike or another Error is not one; a subclass checks as usual.
+  assert.equal({ name: 'PayTokensError', code: 'NOT_FOUND', message: 'm' } instanceof PayTokensError, false);
+  assert.equal(new Error('m') instanceof PayTokensError, false);
+  assert.equal(null instanceof PayTokensError, false);
+  class Narrower extends PayTokensError {}
+  assert.ok(new Narrower({ code: 'INTERNAL', message: 'm' }) instanceof PayTokensError);
+  assert.equal(foreign instanceof Narrower, false);
+  // The mark shows in no form an error is written or copied in.
+  assert.deepEqual(Object.keys(foreign), ['name', 'code', 'provider', 'retryable']);
+  assert.equal(JSON.stringify(foreign), '{"name":"PayTokensError","message":"no such token","code":"NOT_FOUND","provider":"payerly","retryable":false}');
+  assert.deepEqual(Object.keys(foreign.toJSON()), ['name', 'message', 'code', 'provider', 'retryable']);
+  const cloned = structuredClone(foreign);
+  assert.deepEqual([Object.getOwnPropertySymbols(cloned), cloned instanceof PayTokensError], [[], false]);
+  assert.doesNotMatch(inspect(foreign), /paytokens\.error/);
+  // A hub takes it as a PayTokensError: the outcome is that very error, not a copy made of it.
+  const { outcomes } = await createHub([{ provider: 'payerly', listTokens: async () => { throw foreign; } }]).listTokens({ customers: { payerly: 'x' } });
+  assert.equal(outcomes.payerly.error, foreign);
 });
 
 test("the hub's abort is the hub's ABORTED, with no provider blamed for it", async () => {

@@ -3,15 +3,17 @@
 // reactivate and delete stored tokens, and export many customers' tokens at once. Data goes to
 // stdout, everything for people (progress, errors, summaries) to stderr; credentials come from
 // the environment or flags and are never printed.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { createClient, PayTokensError } from './node.js';
 import { PROVIDERS } from './hub.js';
 
 // 5: a change that failed, but was or may have been made (its `writeOutcome`): a script must read
-// the token before sending it again, where after 3 it may repeat the command once the cause is fixed.
-const EXIT = { OK: 0, USAGE: 2, PROVIDER: 3, PARTIAL: 4, CHANGED: 5 };
+// the token before sending it again, where after 3, 6 or 7 nothing was changed. 6 and 7 tell a
+// loop over tokens "not there" (a token already deleted at ChargeOver) and "try again later"
+// (down, throttled, slow) from the rest, without reading stderr.
+const EXIT = { OK: 0, DECLINED: 1, USAGE: 2, PROVIDER: 3, PARTIAL: 4, CHANGED: 5, NOT_FOUND: 6, LATER: 7 };
 const CHANGES = new Set(['set-status', 'delete']);
 const FORMATS = ['json', 'ndjson', 'csv', 'table'];
 const CREDENTIAL_FAILURES = new Set(['AUTHENTICATION', 'CREDENTIALS_REVOKED']);
@@ -48,12 +50,14 @@ const COMMON = {
   'service-code': { type: 'string' },
   'merchant-id': { type: 'string' },
   'merchant-key-file': { type: 'string' },
+  'session-file': { type: 'string' },
   encryption: { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
   'api-key': { type: 'string' },
   'timeout-ms': { type: 'string' },
   'max-retries': { type: 'string' },
+  'deadline-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -74,12 +78,17 @@ const COMMON_HELP = `Provider and credentials (flags win over environment variab
       --merchant-id ID        AlliancePay (accepted, not sent)              [ALLIANCEPAY_MERCHANT_ID]
       --merchant-key-file F   AlliancePay P-384 private key, a JWK JSON file [ALLIANCEPAY_MERCHANT_KEY_FILE]
       --encryption MODE       AlliancePay token bodies: jwe (default) | none [ALLIANCEPAY_ENCRYPTION]
+      --session-file F        AlliancePay: resume the session saved in F and save each new one
+                              there (mode 600; it holds a refresh token), so that commands in a
+                              loop do not each sign in and register a device [ALLIANCEPAY_SESSION_FILE]
       --username KEY          ChargeOver REST public key                    [CHARGEOVER_USERNAME]
       --password KEY          ChargeOver REST private key                   [CHARGEOVER_PASSWORD]
                               (ChargeOver also needs --base-url, your instance's /api/v3 URL)
       --api-key KEY           Payerly                                       [PAYERLY_API_KEY]
       --timeout-ms N          per attempt (default 30000; each --sandbox setup request: 10000)
       --max-retries N         default 2; 0 turns retries off
+      --deadline-ms N         bounds each call as a whole: sign-in, attempts, waits, pages
+                              (default none: a Retry-After of up to 60 s is waited out)
   -h, --help                  this help
 Secrets on a command line are visible to other local users (ps); prefer the environment variables.`;
 
@@ -177,7 +186,7 @@ Run "paytokens <command> --help" for a command's options.
 ${COMMON_HELP}
 
 Output: data on stdout only; progress, errors and summaries on stderr.
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 130/143 stopped by Ctrl-C/SIGTERM (set-status and delete: before the change was sent)
+Exit codes: 0 ok · 1 delete declined at its prompt · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 6 not found (list, get, set-status, delete) · 7 try again later: unavailable, throttled or out of time, nothing changed (list, get, set-status, delete) · Ctrl-C ends the process by SIGINT (130) once stderr says what was done, so a shell loop stops too · 143 SIGTERM (set-status and delete: 5 once the change was sent)
 
 Examples:
   paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
@@ -195,7 +204,7 @@ ${c.help}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early · 130/143 stopped by Ctrl-C/SIGTERM' : ''}${CHANGES.has(name) ? ' · 5 the change failed, was interrupted, or its result could not be written, but was or may have been made: read the token before repeating it · 130/143 stopped by Ctrl-C/SIGTERM before the change was sent' : ''}
+Exit codes: 0 ok${name === 'delete' ? ' · 1 declined at the prompt' : ''} · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}${CHANGES.has(name) ? ' · 5 the change failed, was interrupted, or its result could not be written, but was or may have been made: read the token before repeating it' : ''}${name === 'export' ? '' : ' · 6 not found · 7 try again later: unavailable, throttled or out of time, nothing changed'} · Ctrl-C ends the process by SIGINT (130) once stderr says what was done · 143 SIGTERM${CHANGES.has(name) ? ' before the change was sent' : ''}
 `;
 }
 
@@ -279,6 +288,8 @@ async function clientConfig(values) {
   if (timeoutMs !== undefined) config.timeoutMs = timeoutMs;
   const maxRetries = intOption(values, 'max-retries', { min: 0, max: 10 });
   if (maxRetries !== undefined) config.maxRetries = maxRetries;
+  const deadlineMs = intOption(values, 'deadline-ms', { min: 1, max: 2147483647 });
+  if (deadlineMs !== undefined) config.deadlineMs = deadlineMs;
 
   const sandboxUrl = pick(values, 'sandbox', 'PAYTOKENS_SANDBOX_URL');
   // In sandbox mode only flags may override: real credentials from the environment are never
@@ -330,6 +341,8 @@ async function clientConfig(values) {
         throw new UsageError(`cannot read the merchant key file given by ${from} as JSON (${err.code ?? 'invalid JSON'}); it must be the path of a file holding the key`);
       }
     }
+    const sessionFile = flagOr('session-file', 'ALLIANCEPAY_SESSION_FILE');
+    if (sessionFile !== undefined) keepSessionIn(sessionFile, config);
   } else if (provider === 'chargeover') {
     set('username', 'username', 'CHARGEOVER_USERNAME');
     set('password', 'password', 'CHARGEOVER_PASSWORD');
@@ -337,6 +350,28 @@ async function clientConfig(values) {
     set('apiKey', 'api-key', 'PAYERLY_API_KEY');
   }
   return config;
+}
+
+// The session the SDK hands to `onSessionUpdate`, kept in a file between commands. Written whole
+// (a new file renamed over the old), so that a command interrupted while saving leaves the last
+// session, not half of one; readable by its owner only, as the refresh token in it is a credential.
+let sessionFile;
+function keepSessionIn(file, config) {
+  sessionFile = file;
+  try {
+    config.session = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw new UsageError(`cannot read the session file ${printable(file)} as JSON (${err.code ?? 'invalid JSON'}); delete it, and the next command signs in afresh`);
+  }
+  config.onSessionUpdate = (session) => {
+    const next = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(next, JSON.stringify(session), { mode: 0o600 });
+      renameSync(next, file);
+    } catch (err) {
+      process.stderr.write(`paytokens: could not save the session to ${printable(file)} (${err.code ?? err.message}); the next command signs in afresh\n`);
+    }
+  };
 }
 
 // What each command needs of the provider (its `capabilities`), in the SDK's words for it.
@@ -348,6 +383,9 @@ async function makeClient(values, operation) {
   try {
     client = createClient(config);
   } catch (err) {
+    if (err?.code === 'INVALID_INPUT' && err.message.startsWith('config.session')) {
+      throw new UsageError(`the session in ${printable(sessionFile)} cannot be used (${err.message}); delete the file, and the next command signs in afresh, or give another --session-file`);
+    }
     // A missing or malformed credential: the SDK names the field only, never its value.
     if (err?.code === 'INVALID_INPUT') throw new UsageError(`${err.message} — give it with a flag or its environment variable (see --help)`);
     throw err;
@@ -481,6 +519,7 @@ async function runGet(values) {
   const tokenId = required(values, 'token', 'the token id');
   const format = formatOf(values);
   const client = await makeClient(values, 'getToken');
+  if (client.provider === 'pinelabs' && !values.customer) throw new UsageError('--customer is required to get a token at pinelabs (the customer id)');
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
   if (values['account-id']) input.accountId = values['account-id'];
@@ -507,13 +546,20 @@ async function runSetStatus(values) {
   return EXIT.OK;
 }
 
+/** 'yes', 'no' (Ctrl-D too), or 'interrupted' (Ctrl-C). */
 async function confirm(question) {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const asking = new AbortController();
+  let interrupted = false;
+  rl.on('SIGINT', () => {
+    interrupted = true;
+    asking.abort();
+  });
   try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
+    const answer = await rl.question(question, { signal: asking.signal });
+    return /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no';
   } catch (err) {
-    if (err?.name === 'AbortError') return false; // Ctrl-C or Ctrl-D at the prompt: a "no"
+    if (err?.name === 'AbortError') return interrupted ? 'interrupted' : 'no';
     throw err;
   } finally {
     rl.close();
@@ -528,16 +574,19 @@ async function runDelete(values) {
   if (client.provider === 'pinelabs' && !values.customer) throw new UsageError('--customer is required to delete a token at pinelabs (the customer id)');
   if (!values.yes) {
     if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
-    if (!(await confirm(`Delete token ${printable(tokenId)} at ${client.provider}? This cannot be undone. [y/N] `))) {
-      process.stderr.write('Not deleted.\n');
-      return EXIT.OK;
+    const answer = await confirm(`Delete token ${printable(tokenId)} at ${client.provider}? This cannot be undone. [y/N] `);
+    if (answer !== 'yes') {
+      process.stderr.write(`Not deleted: token ${printable(tokenId)} at ${client.provider}.\n`);
+      if (answer === 'interrupted') await dieOfSigint(true);
+      return EXIT.DECLINED;
     }
   }
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
   await interruptible((signal) => client.deleteToken(input, { signal }));
   changed = true;
-  process.stderr.write(`Deleted token ${printable(tokenId)} at ${client.provider}.\n`);
+  // "is deleted", not "was": a token deleted before is one too, and nothing was sent for it.
+  process.stderr.write(`Token ${printable(tokenId)} at ${client.provider} is deleted.\n`);
   return EXIT.OK;
 }
 
@@ -546,6 +595,19 @@ async function runDelete(values) {
 // message and exit code carry that (5), where a silent death told nothing. The first signal of
 // either kind removes both handlers, so a second one ends the process at once.
 let interruptedBy = null;
+
+// A shell stops a loop of commands at Ctrl-C only when the command died of SIGINT: one that
+// exits, even with 130 or 5, is taken to have handled it, and the loop goes on to its next
+// delete. So once stderr says what was done, Ctrl-C ends the process by the signal itself.
+// `group`: Ctrl-C read by the confirmation prompt, whose terminal then sent no signal at all: it
+// goes to the process group, the shell's loop included, as the terminal would have sent it.
+function dieOfSigint(group = false) {
+  process.removeAllListeners('SIGINT');
+  process.kill(group ? 0 : process.pid, 'SIGINT');
+  // Should the signal not end it (a debugger, an inherited ignore), the shell's code for it.
+  setTimeout(() => process.exit(130), 1000);
+  return new Promise(() => {});
+}
 const SIGNALS = [['SIGINT', 2], ['SIGTERM', 15]];
 async function interruptible(change) {
   const controller = new AbortController();
@@ -718,7 +780,8 @@ async function runExport(values) {
     progress.clear();
     const cut = taken ? '' : ' (stdout had not taken the last of it 2 s later: its last record may be cut)';
     process.stderr.write(`paytokens export: interrupted (${name}): the first ${customersWritten} of ${customers.length} customer(s) in --input are done, their tokens written${cut}; the output is incomplete.\n`);
-    process.exit(128 + number);
+    if (name === 'SIGINT') dieOfSigint();
+    else process.exit(128 + number);
   }]);
   for (const [name, handler] of handlers) process.on(name, handler);
   if (format === 'json') await write('[');
@@ -899,13 +962,19 @@ async function main(argv) {
     const afterReading = /is not this customer's|reply names no customer/.test(err?.message ?? '');
     if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading && !configRefused(err)) return usage(describe(err));
     const mayHaveChanged = err?.writeOutcome === 'UNKNOWN' || err?.writeOutcome === 'APPLIED';
+    // Which token or customer: a loop's stderr names each failure.
+    const subject = first === 'export' ? '' : values.token ? ` (token ${printable(values.token)})` : values.customer ? ` (customer ${printable(values.customer)})` : '';
     if (interruptedBy && err?.code === 'ABORTED') {
-      process.stderr.write(`paytokens ${first}: interrupted (${interruptedBy.name}): ${describe(err)}\n`);
+      process.stderr.write(`paytokens ${first}${subject}: interrupted (${interruptedBy.name}): ${describe(err)}\n`);
+      if (interruptedBy.name === 'SIGINT') return dieOfSigint();
       // Nothing sent, or nothing that can have been applied: the shell's code for the signal.
       return mayHaveChanged ? EXIT.CHANGED : 128 + interruptedBy.number;
     }
-    process.stderr.write(`paytokens ${first}: ${describe(err)}\n`);
-    return mayHaveChanged ? EXIT.CHANGED : EXIT.PROVIDER;
+    process.stderr.write(`paytokens ${first}${subject}: ${describe(err)}\n`);
+    if (mayHaveChanged) return EXIT.CHANGED;
+    if (first === 'export') return EXIT.PROVIDER;
+    if (err?.code === 'NOT_FOUND') return EXIT.NOT_FOUND;
+    return err?.retryable === true ? EXIT.LATER : EXIT.PROVIDER;
   }
 }
 
