@@ -3,7 +3,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, statSync, symlinkSync, chmodSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -321,7 +321,7 @@ test('export runs at most 4 x concurrency customers ahead of one that is slow', 
   assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
 });
 
-test('SIGTERM or Ctrl-C during delete or set-status: "read the token" once the change was sent (SIGTERM: exit 5), nothing sent before; Ctrl-C ends the process by SIGINT', async () => {
+test('SIGTERM or Ctrl-C during delete or set-status: exit 5 with "read the token" once the change was sent; before, the signal\'s code (Ctrl-C: death by SIGINT)', async () => {
   const TOKEN = 'SRrSBe5DOb7lrZ_FS46fihty';
   const interrupt = async (args, signal, sentBefore) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -346,8 +346,7 @@ test('SIGTERM or Ctrl-C during delete or set-status: "read the token" once the c
     sandbox.reset();
     sandbox.fault({ provider: 'alliancepay', scenario: 'late', pathIncludes: 'state/update', delayMs: 5000 });
     const r = await interrupt(args, signal, () => updates() > 0);
-    // Ctrl-C is the signal's death, so that a shell loop of deletes stops; stderr says what was done.
-    assert.equal(r.code, signal === 'SIGINT' ? 'SIGINT' : 5, r.stderr);
+    assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, new RegExp(`\\(token ${TOKEN}\\): interrupted \\(${signal}\\).*ABORTED.*may already have been applied.*read the token`, 's'));
   }
 
@@ -355,6 +354,7 @@ test('SIGTERM or Ctrl-C during delete or set-status: "read the token" once the c
   sandbox.reset();
   sandbox.fault({ provider: 'alliancepay', scenario: 'slow', pathIncludes: '/get', delayMs: 5000 });
   const early = await interrupt(['set-status', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--status', 'SUSPENDED'], 'SIGINT', () => reads() > 0);
+  // Nothing changed: the process dies of the signal, so that a shell loop of deletes stops.
   assert.equal(early.code, 'SIGINT', early.stderr);
   assert.match(early.stderr, /interrupted \(SIGINT\).*ABORTED/s);
   assert.doesNotMatch(early.stderr, /may already have been applied/);
@@ -886,6 +886,11 @@ test('delete at its prompt, through a terminal: "n" exits 1; Ctrl-C there stops 
 });
 
 test('not found exits 6 and try-again-later 7 (bounded by --deadline-ms); error lines name the token or customer', async () => {
+  const noCustomer = await cli(['get', '--sandbox', 'http://127.0.0.1:9', '-p', 'pinelabs', '-t', 'x']);
+  assert.equal(noCustomer.code, 2, 'a usage error, found before the (unreachable) sandbox is asked');
+  const pasted = await cli(['list', ...sbx(), '-p', 'pinelabs', '-c', '4111111111111111']);
+  assert.match(pasted.stderr, /^paytokens list \(customer 411111\*{6}1111\): /);
+  assert.ok(!pasted.stderr.includes('4111111111111111'), pasted.stderr);
   const missing = await cli(['get', ...sbx(), '-p', 'chargeover', '-t', '999999']);
   assert.equal(missing.code, 6, missing.stderr);
   assert.match(missing.stderr, /^paytokens get \(token 999999\): NOT_FOUND: /);
@@ -914,6 +919,16 @@ test('--session-file keeps the AlliancePay session between commands: one sign-in
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const saved = JSON.parse(readFileSync(file, 'utf8'));
   assert.ok(saved.refreshToken && saved.issuedFor && !('d' in saved));
+  // Through a link: the file it points to is replaced, the link kept; a file others can read
+  // is used, with a warning.
+  const link = path.join(dir, 'session-link');
+  symlinkSync(file, link);
+  chmodSync(file, 0o644);
+  const viaLink = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', link, '-f', 'ndjson']);
+  assert.equal(viaLink.code, 0, viaLink.stderr);
+  assert.match(viaLink.stderr, /session-link holds a refresh token and others can read it: chmod 600 it/);
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.equal(signIns() - before, 1);
   // Not JSON: a usage error naming the file, and nothing sent.
   writeFileSync(file, 'not json');
   const broken = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', file]);

@@ -3,7 +3,7 @@
 // reactivate and delete stored tokens, and export many customers' tokens at once. Data goes to
 // stdout, everything for people (progress, errors, summaries) to stderr; credentials come from
 // the environment or flags and are never printed.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { createClient, PayTokensError } from './node.js';
@@ -360,16 +360,34 @@ function keepSessionIn(file, config) {
   sessionFile = file;
   try {
     config.session = JSON.parse(readFileSync(file, 'utf8'));
+    if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
+      process.stderr.write(`paytokens: ${printable(file)} holds a refresh token and others can read it: chmod 600 it\n`);
+    }
   } catch (err) {
     if (err.code !== 'ENOENT') throw new UsageError(`cannot read the session file ${printable(file)} as JSON (${err.code ?? 'invalid JSON'}); delete it, and the next command signs in afresh`);
   }
   config.onSessionUpdate = (session) => {
-    const next = `${file}.${process.pid}.tmp`;
+    // Beside the file a link points to, so that the rename replaces the file, not the link.
+    let target = file;
     try {
-      writeFileSync(next, JSON.stringify(session), { mode: 0o600 });
-      renameSync(next, file);
-    } catch (err) {
-      process.stderr.write(`paytokens: could not save the session to ${printable(file)} (${err.code ?? err.message}); the next command signs in afresh\n`);
+      target = realpathSync(file);
+    } catch {
+      // not there yet
+    }
+    const next = `${target}.${process.pid}.tmp`;
+    const text = JSON.stringify(session);
+    try {
+      writeFileSync(next, text, { mode: 0o600 });
+      renameSync(next, target);
+    } catch {
+      // A file bind-mounted on its own (Docker's -v file:file) cannot be renamed over: written in
+      // place then, and the copy with its refresh token removed.
+      try {
+        rmSync(next, { force: true });
+        writeFileSync(target, text, { mode: 0o600 });
+      } catch (err) {
+        process.stderr.write(`paytokens: could not save the session to ${printable(file)} (${err.code ?? err.message}); the next command may sign in again\n`);
+      }
     }
   };
 }
@@ -462,6 +480,22 @@ function printable(value) {
   return String(value).replace(UNPRINTABLE, unicodeEscape);
 }
 
+/** An id from the command line, as stderr shows it: a card number pasted as one is masked, as
+ * the SDK masks one in its own messages (first 6 and last 4 digits kept). */
+function shown(id) {
+  return printable(id).replace(/\d{13,19}/g, (digits) => (luhn(digits) ? `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}` : digits));
+}
+
+function luhn(digits) {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i += 1) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
 /** JSON as written to stdout: on a terminal, with nothing in it a terminal would obey. */
 function jsonText(value, indent) {
   const text = JSON.stringify(value, null, indent);
@@ -515,11 +549,19 @@ async function runList(values) {
   return EXIT.OK;
 }
 
+// Pine Labs finds a token under its customer. Checked before the sandbox's setup requests, so that
+// an unreachable sandbox does not turn the mistake into "try again later" (7).
+function needsCustomer(values, verb) {
+  if (pick(values, 'provider', 'PAYTOKENS_PROVIDER') === 'pinelabs' && !values.customer) {
+    throw new UsageError(`--customer is required to ${verb} a token at pinelabs (the customer id)`);
+  }
+}
+
 async function runGet(values) {
   const tokenId = required(values, 'token', 'the token id');
   const format = formatOf(values);
+  needsCustomer(values, 'get');
   const client = await makeClient(values, 'getToken');
-  if (client.provider === 'pinelabs' && !values.customer) throw new UsageError('--customer is required to get a token at pinelabs (the customer id)');
   const input = { tokenId };
   if (values.customer) input.customerId = values.customer;
   if (values['account-id']) input.accountId = values['account-id'];
@@ -570,13 +612,13 @@ async function runDelete(values) {
   const tokenId = required(values, 'token', 'the token id');
   // Refused before the question, not after a "y": what the provider cannot delete (makeClient),
   // or cannot delete without the customer.
+  needsCustomer(values, 'delete');
   const client = await makeClient(values, 'deleteToken');
-  if (client.provider === 'pinelabs' && !values.customer) throw new UsageError('--customer is required to delete a token at pinelabs (the customer id)');
   if (!values.yes) {
     if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
-    const answer = await confirm(`Delete token ${printable(tokenId)} at ${client.provider}? This cannot be undone. [y/N] `);
+    const answer = await confirm(`Delete token ${shown(tokenId)} at ${client.provider}? This cannot be undone. [y/N] `);
     if (answer !== 'yes') {
-      process.stderr.write(`Not deleted: token ${printable(tokenId)} at ${client.provider}.\n`);
+      process.stderr.write(`Not deleted: token ${shown(tokenId)} at ${client.provider}.\n`);
       if (answer === 'interrupted') await dieOfSigint(true);
       return EXIT.DECLINED;
     }
@@ -586,7 +628,7 @@ async function runDelete(values) {
   await interruptible((signal) => client.deleteToken(input, { signal }));
   changed = true;
   // "is deleted", not "was": a token deleted before is one too, and nothing was sent for it.
-  process.stderr.write(`Token ${printable(tokenId)} at ${client.provider} is deleted.\n`);
+  process.stderr.write(`Token ${shown(tokenId)} at ${client.provider} is deleted.\n`);
   return EXIT.OK;
 }
 
@@ -602,6 +644,8 @@ let interruptedBy = null;
 // `group`: Ctrl-C read by the confirmation prompt, whose terminal then sent no signal at all: it
 // goes to the process group, the shell's loop included, as the terminal would have sent it.
 function dieOfSigint(group = false) {
+  // Windows has no signals to die of: its kill() ends a process with code 1, the "declined" one.
+  if (process.platform === 'win32') process.exit(130);
   process.removeAllListeners('SIGINT');
   process.kill(group ? 0 : process.pid, 'SIGINT');
   // Should the signal not end it (a debugger, an inherited ignore), the shell's code for it.
@@ -834,7 +878,7 @@ async function runExport(values) {
         results[index] = [];
         progress.failed += 1;
         failures.push({ customerId, error: thrown });
-        progress.note(`failed: customer ${printable(JSON.stringify(shortened(customerId)))}: ${describe(thrown)}`);
+        progress.note(`failed: customer ${shown(JSON.stringify(shortened(customerId)))}: ${describe(thrown)}`);
         unavailableInARow = unavailable(thrown) ? unavailableInARow + 1 : 0;
         if ((stops(thrown) || unavailableInARow >= UNAVAILABLE_IN_A_ROW) && !stoppedBy) {
           stoppedBy = thrown;
@@ -963,12 +1007,14 @@ async function main(argv) {
     if (err?.code === 'INVALID_INPUT' && err.httpStatus === undefined && !afterReading && !configRefused(err)) return usage(describe(err));
     const mayHaveChanged = err?.writeOutcome === 'UNKNOWN' || err?.writeOutcome === 'APPLIED';
     // Which token or customer: a loop's stderr names each failure.
-    const subject = first === 'export' ? '' : values.token ? ` (token ${printable(values.token)})` : values.customer ? ` (customer ${printable(values.customer)})` : '';
+    const subject = first === 'export' ? '' : values.token ? ` (token ${shown(values.token)})` : values.customer ? ` (customer ${shown(values.customer)})` : '';
     if (interruptedBy && err?.code === 'ABORTED') {
       process.stderr.write(`paytokens ${first}${subject}: interrupted (${interruptedBy.name}): ${describe(err)}\n`);
-      if (interruptedBy.name === 'SIGINT') return dieOfSigint();
-      // Nothing sent, or nothing that can have been applied: the shell's code for the signal.
-      return mayHaveChanged ? EXIT.CHANGED : 128 + interruptedBy.number;
+      // A change that may have been made keeps its 5, for the program that sent the signal: a
+      // person at a loop presses Ctrl-C again, which then stops it.
+      if (mayHaveChanged) return EXIT.CHANGED;
+      // Nothing sent, or nothing that can have been applied: the signal's own end.
+      return interruptedBy.name === 'SIGINT' ? dieOfSigint() : 128 + interruptedBy.number;
     }
     process.stderr.write(`paytokens ${first}${subject}: ${describe(err)}\n`);
     if (mayHaveChanged) return EXIT.CHANGED;

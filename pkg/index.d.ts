@@ -75,8 +75,8 @@ export interface CallOptions {
   /**
    * This call's budget, in place of the config's `deadlineMs` (a longer one for a batch job, a
    * shorter one for a page a person waits on): 1–2147483647 ms for everything the call does,
-   * retries, waits and pages included. A sign-in other calls share keeps the config's budget;
-   * this call stops waiting for it when its own ends.
+   * retries, waits and pages included. A sign-in this call starts runs on this budget too; one it
+   * joins keeps its own, and this call stops waiting for it when its own ends.
    */
   deadlineMs?: number | undefined;
 }

@@ -26,12 +26,11 @@ function readBesideBundle(err) {
     }
   }
   const why = cause?.path ? `at ${cause.path} (${cause.code})` : import.meta.url ? `(${cause?.message})` : '(this build empties import.meta.url)';
-  throw new Error(
-    `paytokens cannot read its WebAssembly file ${why}. A bundle needs node_modules/paytokens/wasm/paytokens_bg.wasm ` +
-      'copied beside it: with esbuild or Rollup, to wasm/paytokens_bg.wasm beside the bundle (or the chunk ' +
-      'that holds paytokens); webpack and ncc emit it themselves, so deploy every file they write.',
-    { cause },
-  );
+  // Only a missing file is a bundle's doing; EACCES or EMFILE are the machine's, said as they are.
+  const fix = cause?.code && cause.code !== 'ENOENT' ? '' : ' A bundle needs node_modules/paytokens/wasm/paytokens_bg.wasm ' +
+    'copied beside it: with esbuild or Rollup, to wasm/paytokens_bg.wasm beside the bundle (or the chunk ' +
+    'that holds paytokens); webpack and ncc emit it themselves, so deploy every file they write.';
+  throw new Error(`paytokens cannot read its WebAssembly file ${why}.${fix}`, { cause });
 }
 
 export * from './api.js';

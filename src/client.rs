@@ -79,6 +79,9 @@ struct Inner<E> {
 #[derive(Default)]
 struct SignInHold {
     until: Cell<u64>,
+    /// When `until` was set: a clock set back before it (an NTP step, a VM restored) ends the
+    /// hold, which would otherwise last as long as the step, far past `MAX_SIGN_IN_HOLD_MS`.
+    since: Cell<u64>,
     /// The refusal of the credentials, repeated while held; none for a throttle.
     refusal: RefCell<Option<Error>>,
 }
@@ -87,10 +90,21 @@ impl SignInHold {
     /// The merchant's credentials refused (redacted already): repeated for 30 s, never shortening
     /// a longer hold. Without its request id: the calls it is repeated to send none.
     fn hold_refusal<E: Env>(&self, env: &E, refused: &Error) {
-        self.until.set(self.until.get().max(env.now_ms().saturating_add(REFUSED_SIGN_IN_HOLD_MS)));
+        let now = env.now_ms();
+        self.hold(now, self.until.get().max(now.saturating_add(REFUSED_SIGN_IN_HOLD_MS)));
         let mut held = refused.clone();
         held.request_id = None;
         *self.refusal.borrow_mut() = Some(held);
+    }
+
+    fn hold(&self, now: u64, until: u64) {
+        self.until.set(until);
+        self.since.set(now);
+    }
+
+    /// Whether a sign-in is held at `now`.
+    fn holds(&self, now: u64) -> bool {
+        now < self.until.get() && now >= self.since.get()
     }
 }
 
@@ -663,19 +677,19 @@ impl<E: Env> Client<E> {
                 let early = token.cached(|t| t.expires_at_ms > now).is_some();
                 let open = || -> LocalBoxFuture<'static, Result<AccessToken>> {
                     let env = inner.env.clone();
-                    let settings = inner.settings.clone();
+                    let (settings, budget_ms) = (inner.settings.clone(), self.budget_ms);
                     let (client_id, client_secret, hold) = (client_id.clone(), client_secret.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let request_id = env.uuid();
                         let build = || Ok(pinelabs::access_token_request(&settings.base_url, &client_id, &client_secret, &request_id));
-                        sign_in(&env, &settings, &hold, client_secret.expose(), early, &Wire::Plain, &build, |r| {
+                        sign_in(&env, &settings, budget_ms, &hold, client_secret.expose(), early, &Wire::Plain, &build, |r| {
                             let now = env.now_ms();
                             pinelabs::parse_access_token(r, now).map(|t| AccessToken { expires_at_ms: issued_expiry(t.expires_at_ms, now), ..t })
                         })
                         .await
                     })
                 };
-                let renewed = token.get(|t| self.serves(t.expires_at_ms, now, EXPIRY_MARGIN_MS), open).await;
+                let renewed = token.renewing(|t| self.serves(t.expires_at_ms, now, EXPIRY_MARGIN_MS), |t| t.expires_at_ms > now, open).await;
                 Ok(AuthGrant::PineLabs(self.after_renewal(renewed, token, |t| t.expires_at_ms, now, EXPIRY_MARGIN_MS)?))
             }
             Connector::Alliancepay { service_code, owner, key, session, .. } => {
@@ -683,11 +697,11 @@ impl<E: Env> Client<E> {
                 let early = session.cached(|s| s.expires_at_ms > now).is_some();
                 let open = || -> LocalBoxFuture<'static, Result<Session>> {
                     let env = inner.env.clone();
-                    let settings = inner.settings.clone();
+                    let (settings, budget_ms) = (inner.settings.clone(), self.budget_ms);
                     let (service_code, owner, key, hold) = (service_code.clone(), owner.clone(), key.clone(), inner.sign_in_hold.clone());
                     Box::pin(async move {
                         let build = || Ok(alliancepay::authorize_request(&settings.base_url, service_code.expose()));
-                        let opened = sign_in(&env, &settings, &hold, service_code.expose(), early, &Wire::Opened(&key), &build, |r| {
+                        let opened = sign_in(&env, &settings, budget_ms, &hold, service_code.expose(), early, &Wire::Opened(&key), &build, |r| {
                             let now = env.now_ms();
                             alliancepay::parse_session(r, now).map(|s| Session { expires_at_ms: issued_expiry(s.expires_at_ms, now), ..s })
                         })
@@ -696,7 +710,7 @@ impl<E: Env> Client<E> {
                         Ok(opened)
                     })
                 };
-                let renewed = session.get(|s| self.serves(s.expires_at_ms, now, SESSION_MARGIN_MS), open).await;
+                let renewed = session.renewing(|s| self.serves(s.expires_at_ms, now, SESSION_MARGIN_MS), |s| s.expires_at_ms > now, open).await;
                 Ok(AuthGrant::AlliancePay(self.after_renewal(renewed, session, |s| s.expires_at_ms, now, SESSION_MARGIN_MS)?))
             }
             Connector::Chargeover { authorization, .. } | Connector::Payerly { authorization } => Ok(AuthGrant::Static(authorization.clone())),
@@ -811,15 +825,18 @@ impl Wire<'_> {
     }
 }
 
-/// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own.
-/// A wait the provider asked for, or its refusal of the credentials, holds the next one (`hold`).
+/// A sign-in request. It is shared by every call waiting for it, so it runs on a budget of its own:
+/// `budget_ms` from when it starts, the `deadlineMs` of the call that started it (its own, or the
+/// config's). A wait the provider asked for, or its refusal of the credentials, holds the next one (`hold`).
 /// `secret` is the one the sign-in sends, which a refusal kept in `hold` must not hold.
 /// `early`: a renewal while the credential is still valid, which serves should this fail
 /// (`after_failed_renewal`). It makes one attempt: retries and their waits (a throttle's
 /// `Retry-After`, up to a minute) would hold every call that joined it, for no gain.
+#[allow(clippy::too_many_arguments)]
 async fn sign_in<E: Env, T>(
     env: &E,
     settings: &Settings,
+    budget_ms: Option<u32>,
     hold: &SignInHold,
     secret: &str,
     early: bool,
@@ -829,7 +846,7 @@ async fn sign_in<E: Env, T>(
 ) -> Result<T> {
     let now = env.now_ms();
     let until = hold.until.get();
-    if now < until {
+    if hold.holds(now) {
         if let Some(mut refused) = hold.refusal.borrow().clone() {
             refused.message = format!("{} (this refusal is repeated for {} s without a new sign-in; a client made with corrected credentials signs in at once)", refused.message, REFUSED_SIGN_IN_HOLD_MS / 1000);
             return Err(refused);
@@ -842,11 +859,11 @@ async fn sign_in<E: Env, T>(
         return Err(err);
     }
     hold.refusal.take();
-    // A budget of its own, `deadlineMs` from when it started, so that it never sleeps on a wait
-    // longer than its callers have: it ends with the wait asked for, which becomes the hold below
-    // (had it slept, the callers would leave, the sign-in would be dropped, and the hold lost). A
-    // call that joined it later may see it end before its own deadline.
-    let deadline = due(env.now_ms(), settings.deadline_ms, settings);
+    // A budget of its own, so that it never sleeps on a wait longer than the call that started it
+    // has: it ends with the wait asked for, which becomes the hold below (had it slept, the call
+    // would leave, the sign-in would be dropped, and the hold lost). A call that joined it later
+    // may see it end before its own deadline.
+    let deadline = due(env.now_ms(), budget_ms, settings);
     let mut opened = None;
     // Early: its retries spent before it starts. (A throttle without `Retry-After` then holds the
     // next sign-in for the longest backoff, as after a last retry.)
@@ -868,7 +885,8 @@ async fn sign_in<E: Env, T>(
         Ok(()) => None,
     };
     if let Some(ms) = wait {
-        hold.until.set(env.now_ms().saturating_add(ms.min(MAX_SIGN_IN_HOLD_MS)));
+        let now = env.now_ms();
+        hold.hold(now, now.saturating_add(ms.min(MAX_SIGN_IN_HOLD_MS)));
     }
     // The caller is told the hold, so that it does not retry into the SDK's own refusal.
     sent.map_err(|mut e| {

@@ -379,6 +379,20 @@ fn a_sign_in_refused_with_a_long_retry_after_is_not_sent_again_before_it() {
     assert_eq!(env.count("/customer/"), 0);
 }
 
+#[test]
+fn a_sign_in_runs_on_the_budget_of_the_call_that_starts_it() {
+    // No deadlineMs in the config: the sign-in would sleep out a 30 s Retry-After. On the call's
+    // own 1 s it ends with the wait instead, which holds the next sign-ins, as the config's 1 s does.
+    let env = sign_in_throttled("30");
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+    let call = || block_on(client.clone().within(Some(1_000)).list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+    let first = call();
+    assert_eq!((first.code, first.retry_after_ms), (ErrorCode::RateLimited, Some(30_000)), "{}", first.message);
+    let second = call();
+    assert!(second.code == ErrorCode::RateLimited && second.message.contains("throttled the last sign-in; the next is held"), "{}", second.message);
+    assert_eq!(env.count("/auth/v1/token"), 1);
+}
+
 /// A day's `Retry-After` (a CDN's, say) is told to the caller whole, but holds the client's next
 /// sign-ins for 5 minutes at most: then one is tried again.
 #[test]
@@ -394,6 +408,21 @@ fn a_sign_in_hold_lasts_5_minutes_at_most() {
     env.clock.set(env.clock.get() + 1);
     call();
     assert_eq!(env.count("/auth/v1/token"), 2, "after 5 minutes, one sign-in again");
+}
+
+#[test]
+fn a_clock_set_back_ends_a_sign_in_hold_rather_than_stretching_it() {
+    // Held for 60 s; then the clock steps back 10 minutes (NTP, a VM restored): the hold would
+    // last those 10 minutes more. The next call signs in again.
+    let env = sign_in_throttled("60");
+    let client = Client::new(pinelabs(0, json!({"deadlineMs": 1_000})), env.clone()).unwrap();
+    let call = || block_on(client.list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
+    assert_eq!(call().retry_after_ms, Some(60_000));
+    assert!(call().message.contains("the next is held"));
+    assert_eq!(env.count("/auth/v1/token"), 1);
+    env.clock.set(env.clock.get() - 600_000);
+    assert_eq!(call().retry_after_ms, Some(60_000), "a sign-in was sent again");
+    assert_eq!(env.count("/auth/v1/token"), 2);
 }
 
 #[test]

@@ -40,13 +40,23 @@ impl<T: Clone + 'static> Credential<T> {
 
     /// The cached credential if `usable`, else the result of one shared `open()`.
     pub async fn get(&self, usable: impl Fn(&T) -> bool, open: impl FnOnce() -> Fetch<T>) -> Result<Grant<T>> {
+        self.renewing(usable, |_| false, open).await
+    }
+
+    /// As `get`, but while a renewal is under way, a cached credential still `meanwhile` (not yet
+    /// expired) is handed out at once: only the call that started the renewal waits for it. Every
+    /// call would otherwise wait for a sign-in, slow or failing, that its credential did not need.
+    pub async fn renewing(&self, usable: impl Fn(&T) -> bool, meanwhile: impl Fn(&T) -> bool, open: impl FnOnce() -> Fetch<T>) -> Result<Grant<T>> {
         if let Some(grant) = self.cached(usable) {
             return Ok(grant);
         }
         let (id, shared): (u64, Shared<_>) = {
             let mut pending = self.pending.borrow_mut();
             match pending.as_ref().and_then(|(id, weak)| Some((*id, weak.upgrade()?))) {
-                Some(live) => live,
+                Some(live) => match self.cached(meanwhile) {
+                    Some(grant) => return Ok(grant),
+                    None => live,
+                },
                 None => {
                     let id = self.generation.get() + 1;
                     self.generation.set(id);
@@ -116,6 +126,36 @@ mod tests {
         cred.reject(g.generation); // stale: must not drop the newer one
         assert_eq!(futures::executor::block_on(cred.get(|_| true, open())).unwrap().value, 20);
         assert_eq!(futures::executor::block_on(cred.get(|v| *v > 100, open())).unwrap().value, 30);
+    }
+
+    #[test]
+    fn while_a_renewal_is_under_way_a_credential_still_valid_serves_the_other_calls() {
+        let gate = Rc::new(Cell::new(false));
+        let cred: Credential<u32> = Credential::with_value(1);
+        let open = |gate: Rc<Cell<bool>>| {
+            move || -> LocalBoxFuture<'static, Result<u32>> {
+                Box::pin(futures::future::poll_fn(move |cx| {
+                    if gate.get() {
+                        std::task::Poll::Ready(Ok(2))
+                    } else {
+                        cx.waker().wake_by_ref();
+                        std::task::Poll::Pending
+                    }
+                }))
+            }
+        };
+        // The first call finds 1 due for renewal (not usable) and starts it.
+        let mut first = Box::pin(cred.renewing(|v| *v > 1, |v| *v > 0, open(gate.clone())));
+        assert!(first.as_mut().now_or_never().is_none());
+        // Another finds the renewal under way and 1 still valid: served at once.
+        let other = cred.renewing(|v| *v > 1, |v| *v > 0, open(gate.clone())).now_or_never().unwrap().unwrap();
+        assert_eq!(other.value, 1);
+        // One whose credential is no longer valid waits, as before.
+        let mut expired = Box::pin(cred.renewing(|v| *v > 1, |v| *v > 1, open(gate.clone())));
+        assert!(expired.as_mut().now_or_never().is_none());
+        gate.set(true);
+        assert_eq!(futures::executor::block_on(first).unwrap().value, 2);
+        assert_eq!(futures::executor::block_on(expired).unwrap().value, 2);
     }
 
     #[test]
