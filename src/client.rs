@@ -922,7 +922,7 @@ fn as_sign_in_failure(mut e: Error) -> Error {
 }
 
 /// A budget of `budget_ms` from `started_ms`, for a call or for a sign-in (which runs on the
-/// config's budget of its own).
+/// budget of the call that started it, from when it started).
 fn due(started_ms: u64, budget_ms: Option<u32>, settings: &Settings) -> Deadline {
     budget_ms.map(|d| Due {
         at: started_ms.saturating_add(u64::from(d)),
