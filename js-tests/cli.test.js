@@ -927,8 +927,16 @@ test('--session-file keeps the AlliancePay session between commands: one sign-in
   const viaLink = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', link, '-f', 'ndjson']);
   assert.equal(viaLink.code, 0, viaLink.stderr);
   assert.match(viaLink.stderr, /session-link holds a refresh token and others can read it: chmod 600 it/);
-  assert.ok(lstatSync(link).isSymbolicLink());
   assert.equal(signIns() - before, 1);
+  // The bank forgets the session (a sandbox reset): the next command signs in and saves the new
+  // one through the link, into the file it points to, which is then its owner's only.
+  sandbox.reset();
+  const renewed = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', link, '-f', 'ndjson']);
+  assert.equal(renewed.code, 0, renewed.stderr);
+  assert.equal(signIns(), 1);
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.notEqual(JSON.parse(readFileSync(file, 'utf8')).refreshToken, saved.refreshToken);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
   // Not JSON: a usage error naming the file, and nothing sent.
   writeFileSync(file, 'not json');
   const broken = await cli(['list', ...sbx(), '-p', 'alliancepay', '-c', 'senderCustomerId', '--session-file', file]);
