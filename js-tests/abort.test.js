@@ -286,7 +286,7 @@ test('bad options are INVALID_INPUT naming the provider, before any request; key
     [{ signal: { get aborted() { throw new Error('boom'); } } }, 'options.signal: must be an AbortSignal'],
     [{ signal: revoked() }, 'options.signal: must be an AbortSignal'],
     [{ sk_live_4111111111111111: 1 }, 'options: has a key that is not an option (only signal and deadlineMs)'],
-    ...[0, 1.5, '500', NaN, 2 ** 31, null].map((bad) => [{ deadlineMs: bad }, 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647']),
+    ...[0, 1.5, '500', NaN, 2 ** 31].map((bad) => [{ deadlineMs: bad }, 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647']),
   ];
   for (const [options, message] of cases) {
     const err = await rejection(client.listTokens({ customerId: CUSTOMER }, options));
@@ -299,7 +299,20 @@ test('bad options are INVALID_INPUT naming the provider, before any request; key
   assert.equal((await rejection(client.iterateTokens({ customerId: CUSTOMER }, { deadlineMs: -1 }).next())).message, 'options.deadlineMs: must be a whole number of milliseconds, 1–2147483647');
   // `{ signal: undefined }` and no options at all are both a call without a signal.
   assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal: undefined })).length, 1);
-  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 1);
+  // null is not given too (fetch takes `signal: null`), as the config's `deadlineMs: null` is.
+  assert.equal((await client.listTokens({ customerId: CUSTOMER }, { signal: null, deadlineMs: null })).length, 1);
+  // Only the object's own options count: one polluting Object.prototype bounds nothing, and one
+  // a prototype of the caller's holds is refused rather than ignored with its abort.
+  Object.prototype.deadlineMs = 1;
+  try {
+    assert.equal((await client.listTokens({ customerId: CUSTOMER }, {})).length, 1);
+  } finally {
+    delete Object.prototype.deadlineMs;
+  }
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 3);
+  const inherited = await rejection(client.listTokens({ customerId: CUSTOMER }, Object.create({ signal: AbortSignal.abort() })));
+  assert.equal(inherited.message, "options.signal: must be the object's own property: pass a plain object, { signal, deadlineMs }");
+  assert.equal(sandbox().count({ provider: 'pinelabs', pathIncludes: listPath }), 3);
 });
 
 test("a hub passes its signal to every client and rejects with ABORTED rather than resolving with partial outcomes", async () => {

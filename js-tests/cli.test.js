@@ -321,7 +321,7 @@ test('export runs at most 4 x concurrency customers ahead of one that is slow', 
   assert.ok(whileSlow <= 1 + 8, `${whileSlow} customers requested while the first was slow`);
 });
 
-test('SIGTERM or Ctrl-C during delete or set-status: exit 5 with "read the token" once the change was sent; before, the signal\'s code (Ctrl-C: death by SIGINT)', async () => {
+test('SIGTERM, SIGHUP or Ctrl-C during delete or set-status: exit 5 with "read the token" once the change was sent; before, the signal\'s code (Ctrl-C: death by SIGINT)', async () => {
   const TOKEN = 'SRrSBe5DOb7lrZ_FS46fihty';
   const interrupt = async (args, signal, sentBefore) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -342,6 +342,8 @@ test('SIGTERM or Ctrl-C during delete or set-status: exit 5 with "read the token
   for (const [signal, args] of [
     ['SIGTERM', ['delete', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--yes']],
     ['SIGINT', ['set-status', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--status', 'SUSPENDED']],
+    // The terminal or ssh session closed: not a silent death that hides whether the change was sent.
+    ['SIGHUP', ['delete', ...sbx(), '-p', 'alliancepay', `--token=${TOKEN}`, '--yes']],
   ]) {
     sandbox.reset();
     sandbox.fault({ provider: 'alliancepay', scenario: 'late', pathIncludes: 'state/update', delayMs: 5000 });

@@ -164,9 +164,9 @@ wait the provider asked for, with every worker waiting; a wait over 5 minutes st
 So do 3 customers in a row for whom the provider is unavailable (NETWORK, TIMEOUT with no
 reply, a 5xx, RATE_LIMITED, or a 404 from a wrong address), with exit 3; a JSON export then
 lacks its closing ].
-A customer id given twice is exported once. Ctrl-C or SIGTERM stops the export once what was
-handed to stdout is written (a whole record), with a note on stderr that the output is
-incomplete, and exit 130 or 143.`,
+A customer id given twice is exported once. Ctrl-C, SIGTERM or SIGHUP stops the export once
+what was handed to stdout is written (a whole record), with a note on stderr that the output is
+incomplete, and exit 130, 143 or 129.`,
     run: runExport,
   },
 };
@@ -186,7 +186,7 @@ Run "paytokens <command> --help" for a command's options.
 ${COMMON_HELP}
 
 Output: data on stdout only; progress, errors and summaries on stderr.
-Exit codes: 0 ok · 1 delete declined at its prompt · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 6 not found (list, get, set-status, delete) · 7 try again later: unavailable, throttled or out of time, nothing changed (list, get, set-status, delete) · Ctrl-C ends the process by SIGINT (130) once stderr says what was done, so a shell loop stops too · 143 SIGTERM (set-status and delete: 5 once the change was sent)
+Exit codes: 0 ok · 1 delete declined at its prompt · 2 usage error · 3 provider or SDK error · 4 export finished with some customers failed, or cut off by a closed stdout · 5 a change failed, or its result could not be written, but was or may have been made: read the token before repeating it · 6 not found (list, get, set-status, delete) · 7 try again later: unavailable, throttled or out of time, nothing changed (list, get, set-status, delete) · Ctrl-C ends the process by SIGINT (130), so a shell loop stops too (export, set-status and delete first say on stderr what was done) · 143 SIGTERM, 129 SIGHUP (set-status and delete: 5 once the change was sent)
 
 Examples:
   paytokens list --sandbox http://127.0.0.1:8788 -p pinelabs -c cust-v1-statuses --format csv
@@ -204,7 +204,7 @@ ${c.help}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok${name === 'delete' ? ' · 1 declined at the prompt' : ''} · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}${CHANGES.has(name) ? ' · 5 the change failed, was interrupted, or its result could not be written, but was or may have been made: read the token before repeating it' : ''}${name === 'export' ? '' : ' · 6 not found · 7 try again later: unavailable, throttled or out of time, nothing changed'} · Ctrl-C ends the process by SIGINT (130) once stderr says what was done · 143 SIGTERM${CHANGES.has(name) ? ' before the change was sent' : ''}
+Exit codes: 0 ok${name === 'delete' ? ' · 1 declined at the prompt' : ''} · 2 usage error · 3 provider or SDK error${name === 'export' ? ' · 4 some customers failed, or stdout closed early' : ''}${CHANGES.has(name) ? ' · 5 the change failed, was interrupted, or its result could not be written, but was or may have been made: read the token before repeating it' : ''}${name === 'export' ? '' : ' · 6 not found · 7 try again later: unavailable, throttled or out of time, nothing changed'} · Ctrl-C ends the process by SIGINT (130)${CHANGES.has(name) || name === 'export' ? ' once stderr says what was done' : ''} · 143 SIGTERM, 129 SIGHUP${CHANGES.has(name) ? ' before the change was sent' : ''}
 `;
 }
 
@@ -274,7 +274,9 @@ async function sandboxSetup(url, provider, timeoutMs = SANDBOX_SETUP_TIMEOUT_MS)
   return { root, baseUrl: typeof baseUrl === 'string' && baseUrl !== '' ? baseUrl : undefined, credentials: credentials?.[provider] ?? {} };
 }
 
+// The SDK config, and the session file that keeps its AlliancePay session (if any).
 async function clientConfig(values) {
+  let sessionFile;
   const provider = pick(values, 'provider', 'PAYTOKENS_PROVIDER');
   if (!provider) throw new UsageError(`--provider is required (${PROVIDERS.join(', ')}), or set PAYTOKENS_PROVIDER`);
   if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
@@ -341,7 +343,7 @@ async function clientConfig(values) {
         throw new UsageError(`cannot read the merchant key file given by ${from} as JSON (${err.code ?? 'invalid JSON'}); it must be the path of a file holding the key`);
       }
     }
-    const sessionFile = flagOr('session-file', 'ALLIANCEPAY_SESSION_FILE');
+    sessionFile = flagOr('session-file', 'ALLIANCEPAY_SESSION_FILE');
     if (sessionFile !== undefined) keepSessionIn(sessionFile, config);
   } else if (provider === 'chargeover') {
     set('username', 'username', 'CHARGEOVER_USERNAME');
@@ -349,15 +351,13 @@ async function clientConfig(values) {
   } else if (provider === 'payerly') {
     set('apiKey', 'api-key', 'PAYERLY_API_KEY');
   }
-  return config;
+  return { config, sessionFile };
 }
 
 // The session the SDK hands to `onSessionUpdate`, kept in a file between commands. Written whole
 // (a new file renamed over the old), so that a command interrupted while saving leaves the last
 // session, not half of one; readable by its owner only, as the refresh token in it is a credential.
-let sessionFile;
 function keepSessionIn(file, config) {
-  sessionFile = file;
   try {
     config.session = JSON.parse(readFileSync(file, 'utf8'));
     if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
@@ -396,7 +396,7 @@ function keepSessionIn(file, config) {
 const OPERATIONS = { listTokens: 'token listing', getToken: 'token lookup', updateTokenStatus: 'token status change', deleteToken: 'token deletion' };
 
 async function makeClient(values, operation) {
-  const config = await clientConfig(values);
+  const { config, sessionFile } = await clientConfig(values);
   let client;
   try {
     client = createClient(config);
@@ -652,11 +652,17 @@ function dieOfSigint(group = false) {
   setTimeout(() => process.exit(130), 1000);
   return new Promise(() => {});
 }
-const SIGNALS = [['SIGINT', 2], ['SIGTERM', 15]];
+// SIGHUP: the terminal or ssh session went away mid-delete. Unhandled, it ended the process
+// silently, with no word of whether the change was sent; handled as SIGTERM, the exit code says.
+const SIGNALS = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
+// A hangup often comes twice (the shell passes it on, and the kernel sends it to the foreground
+// group): after the first signal, a second Ctrl-C or TERM ends the process at once, a SIGHUP does not.
+const ignoreHangups = () => process.on('SIGHUP', () => {});
 async function interruptible(change) {
   const controller = new AbortController();
   const handlers = SIGNALS.map(([name, number]) => [name, () => {
     removeAll();
+    ignoreHangups();
     interruptedBy = { name, number };
     controller.abort();
   }]);
@@ -818,6 +824,7 @@ async function runExport(values) {
   // first signal removes both handlers, so a second one ends the process at once.
   const handlers = SIGNALS.map(([name, number]) => [name, async () => {
     for (const [other, handler] of handlers) process.removeListener(other, handler);
+    ignoreHangups();
     interrupted = true;
     next = customers.length;
     const taken = await stdoutTaken(2000);

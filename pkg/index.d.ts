@@ -75,8 +75,10 @@ export interface CallOptions {
   /**
    * This call's budget, in place of the config's `deadlineMs` (a longer one for a batch job, a
    * shorter one for a page a person waits on): 1–2147483647 ms for everything the call does,
-   * retries, waits and pages included. A sign-in this call starts runs on this budget too; one it
-   * joins keeps its own, and this call stops waiting for it when its own ends.
+   * retries, waits and pages included. A sign-in this call starts runs on this budget too; one
+   * it joins runs on the budget of the call that started it, and this call stops waiting for it
+   * when its own ends. Should that sign-in reach its deadline first, a call with time left signs
+   * in on its own.
    */
   deadlineMs?: number | undefined;
 }
@@ -190,7 +192,8 @@ export declare class PayTokensError extends Error {
   readonly writeOutcome?: WriteOutcome;
   /** For `ABORTED`, the signal's `reason`; for an error the SDK did not make itself, what was thrown. */
   readonly cause?: unknown;
-  toJSON(): Record<string, unknown>;
+  /** Its fields as plain data (for a worker's `postMessage`): `new PayTokensError(json)` rebuilds it. */
+  toJSON(): { [K in keyof PayTokensErrorFields]: PayTokensErrorFields[K] } & { name: 'PayTokensError' };
 }
 
 /** Whether a token may move between two statuses (ACTIVE↔SUSPENDED, either → DELETED; DELETED is final). */

@@ -26,17 +26,27 @@ export const CALL_OPTIONS = ['signal', 'deadlineMs'];
  * it is recognised by what the core uses of it. `deadlineMs` has the config's range.
  */
 export function optionsOf(options, provider, names) {
-  if (options === undefined) return {};
+  if (options === undefined) return Object.fromEntries(names.map((name) => [name, undefined]));
   if (!isRecord(options)) throw invalid('options', 'must be an object', provider);
   let keys;
-  const values = {};
+  // Every name set, so that reading one never reaches a (polluted) Object.prototype.
+  const values = Object.fromEntries(names.map((name) => [name, undefined]));
   try {
     // The signal itself where { signal } was meant: running on without it would ignore every abort.
     if (isSignal(options)) throw invalid('options', 'is an AbortSignal; pass it as { signal }', provider);
     // A Map or other container would show no keys, and its signal would be ignored.
     if (Object.prototype.toString.call(options) !== '[object Object]') throw invalid('options', 'must be a plain object: { signal, deadlineMs }', provider);
     keys = Object.keys(options);
-    for (const name of names) values[name] = options[name];
+    for (const name of names) {
+      // An option inherited from Object.prototype (polluted) must not bound every call; one a
+      // class or Object.create put on the way would be ignored unseen, with its abort.
+      if (!Object.hasOwn(options, name)) {
+        if (name in options && !(name in Object.prototype)) throw invalid(`options.${name}`, 'must be the object\'s own property: pass a plain object, { signal, deadlineMs }', provider);
+        continue;
+      }
+      // null is "not given", as fetch takes `signal: null`.
+      values[name] = options[name] === null ? undefined : options[name];
+    }
   } catch (thrown) {
     throw thrown instanceof PayTokensError ? thrown : invalid('options', 'must hold only plain data', provider);
   }

@@ -651,6 +651,22 @@ impl<E: Env> Client<E> {
     /// `authorize`, but this call stops waiting when its own budget ends. The sign-in it may be
     /// sharing carries on for the calls with time left.
     async fn authorize_within(&self, deadline: Deadline) -> Result<AuthGrant> {
+        // A sign-in runs on the budget of the call that started it: one whose deadline came before
+        // this call's leaves this call (which joined it) to sign in on its own budget, rather than
+        // fail with a `deadlineMs` it never set. The call that started it never loops: the
+        // sign-in's budget began later than its own. A few rounds at most: each waited for a
+        // sign-in to reach its deadline.
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            match self.authorize_once_within(deadline).await {
+                Err(e) if rounds < 4 && e.out_of_budget.is_some_and(|ended| deadline.is_none_or(|d| d.at > ended && self.inner.env.now_ms() < d.at)) => continue,
+                granted => return granted,
+            }
+        }
+    }
+
+    async fn authorize_once_within(&self, deadline: Deadline) -> Result<AuthGrant> {
         let env = &self.inner.env;
         if deadline.is_some_and(|d| env.now_ms() >= d.at) {
             return Err(out_of_time(self.provider(), "before the sign-in"));
@@ -891,7 +907,11 @@ async fn sign_in<E: Env, T>(
     // The caller is told the hold, so that it does not retry into the SDK's own refusal.
     sent.map_err(|mut e| {
         e.retry_after_ms = e.retry_after_ms.or(wait);
-        let e = as_sign_in_failure(e);
+        let mut e = as_sign_in_failure(e);
+        // A write's TIMEOUT with NOT_APPLIED would otherwise read as its own request unanswered.
+        if matches!(e.code, ErrorCode::Timeout | ErrorCode::Network) {
+            e.message = format!("signing in: {}", e.message);
+        }
         if matches!(e.code, ErrorCode::Authentication | ErrorCode::CredentialsRevoked | ErrorCode::Permission) {
             hold.hold_refusal(env, &e.clone().redact(&[secret]));
         }
@@ -904,11 +924,12 @@ async fn sign_in<E: Env, T>(
 /// token" (a delete's caller records the card as already gone, while it is still there) and
 /// `INVALID_INPUT` blames the call's input. Neither is about the call: the sign-in failed.
 fn as_sign_in_failure(mut e: Error) -> Error {
+    const NO_SIGN_IN_ADDRESS: &str = "the sign-in address was not found (check baseUrl)";
     let (code, why) = match e.code {
-        ErrorCode::NotFound => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
+        ErrorCode::NotFound => (ErrorCode::ProviderError, NO_SIGN_IN_ADDRESS),
         // AlliancePay's 404 is PROVIDER_ERROR already, as a route the bank did not find.
         // (A bare 404 says it already: `providers::reply_error`.)
-        ErrorCode::ProviderError if e.http_status == Some(404) && e.provider_code.is_some() => (ErrorCode::ProviderError, "the sign-in address was not found (check baseUrl)"),
+        ErrorCode::ProviderError if e.http_status == Some(404) && e.provider_code.is_some() => (ErrorCode::ProviderError, NO_SIGN_IN_ADDRESS),
         // A config the platform refused once in use (WebCrypto and AlliancePay's merchant key)
         // already names its field, and the call's input is not blamed.
         ErrorCode::InvalidInput if e.message.starts_with("config.") => return e,
@@ -1043,13 +1064,17 @@ pub(crate) async fn send_with_retry<E: Env>(
     let time_left = || deadline.map(|d| d.at.saturating_sub(env.now_ms()));
     let too_late = |left: Option<u64>| left.is_some_and(|t| t < least);
     // After a wait, the error that caused it says more than a bare timeout would.
-    let out_of_time_now = |last: Option<Error>| match last {
-        Some(mut err) => {
-            err.message = format!("{} (deadlineMs left no time to try again)", err.message);
-            err.retry_after_ms = None; // that wait was taken
-            err
-        }
-        None => out_of_time(settings.provider, "before the request was sent"),
+    let out_of_time_now = |last: Option<Error>| {
+        let mut err = match last {
+            Some(mut err) => {
+                err.message = format!("{} (deadlineMs left no time to try again)", err.message);
+                err.retry_after_ms = None; // that wait was taken
+                err
+            }
+            None => out_of_time(settings.provider, "before the request was sent"),
+        };
+        err.out_of_budget = deadline.map(|d| d.at);
+        err
     };
     let mut last: Option<Error> = None;
     let mut overloaded = false;
@@ -1116,6 +1141,7 @@ pub(crate) async fn send_with_retry<E: Env>(
                     let mut err = fault.into_error(settings.provider, timeout).with_request_id(sent_id());
                     if cut_short && err.code == ErrorCode::Timeout {
                         err.message = format!("{} (what deadlineMs had left)", err.message);
+                        err.out_of_budget = deadline.map(|d| d.at);
                     }
                     // Left unread (too large, or made unreadable by the caller's fetch) under a 2xx:
                     // a confirmation that cannot be read; with no status at all, what the provider
@@ -1138,7 +1164,7 @@ pub(crate) async fn send_with_retry<E: Env>(
             in_doubt.set(doubted_before);
         }
         // A wait must leave the next attempt its least time: waits shorter than this budget do.
-        let budget = time_left().map(|t| (t + 1).saturating_sub(least));
+        let budget = time_left().map(|t| t.saturating_add(1).saturating_sub(least));
         let random = env.random_unit();
         match settings.retry.next_delay(*retries, &err, safety, random, budget) {
             Some(ms) => {

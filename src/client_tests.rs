@@ -388,9 +388,66 @@ fn a_sign_in_runs_on_the_budget_of_the_call_that_starts_it() {
     let call = || block_on(client.clone().within(Some(1_000)).list_tokens(&ListTokensInput { customer_id: "c1".into() })).unwrap_err();
     let first = call();
     assert_eq!((first.code, first.retry_after_ms), (ErrorCode::RateLimited, Some(30_000)), "{}", first.message);
+    // The provider's own refusal, not the hold it set (the call that started it does not sign in again).
+    assert!(first.message.contains("slow down"), "{}", first.message);
     let second = call();
     assert!(second.code == ErrorCode::RateLimited && second.message.contains("throttled the last sign-in; the next is held"), "{}", second.message);
     assert_eq!(env.count("/auth/v1/token"), 1);
+}
+
+#[test]
+fn a_call_that_joined_a_sign_in_which_ran_out_of_its_starters_budget_signs_in_on_its_own() {
+    // helper-131: the first sign-in times out on the 200 ms of the call that started it; the call
+    // that joined it has no deadline, and used to fail with that "what deadlineMs had left".
+    let clock = Rc::new(Cell::new(1_700_000_000_000u64));
+    let sign_ins = Rc::new(Cell::new(0));
+    let mut env = FakeEnv::new({
+        let clock = clock.clone();
+        move |req: &HttpRequest| {
+            if req.url.ends_with("/auth/v1/token") {
+                sign_ins.set(sign_ins.get() + 1);
+                // A first attempt answered "try again", so that the sign-in is still under way
+                // (waiting) when the second call comes and joins it.
+                if sign_ins.get() == 1 {
+                    return Ok(HttpResponse::new(503, "{}").with_header("Retry-After", "0"));
+                }
+                if sign_ins.get() == 2 {
+                    clock.set(clock.get() + 200);
+                    return Err(TransportFault { kind: FaultKind::Timeout, detail: "no reply".into(), status: None, headers: vec![] });
+                }
+                return Ok(HttpResponse::new(200, TOKEN_OK));
+            }
+            Ok(HttpResponse::new(200, LIST_OK))
+        }
+    });
+    env.clock = clock;
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap();
+    let input = ListTokensInput { customer_id: "c1".into() };
+    let short = client.clone().within(Some(200));
+    let (started, joined) = block_on(futures::future::join(short.list_tokens(&input), client.list_tokens(&input)));
+    // The short call is out of time, whether it saw the sign-in fail or the new one succeed.
+    assert_eq!(started.unwrap_err().code, ErrorCode::Timeout);
+    assert_eq!(joined.unwrap().len(), 1);
+    assert_eq!(env.count("/auth/v1/token"), 3, "the joined call signed in on its own budget");
+}
+
+#[test]
+fn a_timeout_of_the_sign_in_says_so() {
+    // helper-131: a write's TIMEOUT with NOT_APPLIED read as its own request unanswered.
+    let clock = Rc::new(Cell::new(1_700_000_000_000u64));
+    let mut env = FakeEnv::new({
+        let clock = clock.clone();
+        move |_: &HttpRequest| {
+            clock.set(clock.get() + 400);
+            Err(TransportFault { kind: FaultKind::Timeout, detail: "no reply".into(), status: None, headers: vec![] })
+        }
+    });
+    env.clock = clock;
+    let client = Client::new(pinelabs(2, json!({})), env.clone()).unwrap().within(Some(400));
+    let err = block_on(client.delete_token(&DeleteTokenInput { token_id: "t1".into(), customer_id: Some("c1".into()) })).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Timeout);
+    assert_eq!(err.message, "signing in: no reply from pinelabs within 400 ms (what deadlineMs had left)");
+    assert_eq!(env.count("/customer/"), 0);
 }
 
 /// A day's `Retry-After` (a CDN's, say) is told to the caller whole, but holds the client's next

@@ -383,7 +383,9 @@ fn field_error(root: &str, text: &str, e: &serde_json::Error) -> Error {
 fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
     let rest = message.strip_prefix("unknown field `")?;
     let (key, rest) = rest.split_once('`')?;
-    let expected = rest.split_once("expected ").map_or(Vec::new(), |(_, e)| e.split('`').skip(1).step_by(2).collect());
+    // serde writes the key unescaped: a key holding "expected `…`" would add to the list. Only
+    // option names are kept, so that an error never echoes the key's text through it.
+    let expected = rest.rsplit_once("expected ").map_or(Vec::new(), |(_, e)| e.split('`').skip(1).step_by(2).filter(|o| OPTION_NAMES.contains(o)).collect());
     Some((key, expected))
 }
 
@@ -409,7 +411,9 @@ fn unknown_option(field: &str, parent: &str, key: &str, options: &[&str]) -> Err
         (true, Some(m)) if *m != key => Error::invalid_input(field, &format!("is not an option; did you mean {m}?")),
         (true, _) if options.is_empty() => Error::invalid_input(field, "is not an option"),
         (true, _) => Error::invalid_input(field, &format!("is not an option (expected {})", options.join(", "))),
-        (false, _) => Error::invalid_input(parent, "holds a key that is not an option"),
+        (false, _) if options.is_empty() => Error::invalid_input(parent, "holds a key that is not an option"),
+        // The options, so that the wrong key can be found without it being echoed.
+        (false, _) => Error::invalid_input(parent, &format!("holds a key that is not an option (not shown: it may be a secret; expected {})", options.join(", "))),
     }
 }
 
@@ -511,20 +515,23 @@ fn check_base_url(url: &str) -> Result<(String, &str)> {
     let (canonical_scheme, rest) = if let Some(rest) = scheme("https://") {
         ("https://", rest)
     } else if let Some(rest) = scheme("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        let host = if rest.starts_with('[') { rest.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host };
-        if !is_loopback(host) {
-            return Err(bad("must use https (plain http is allowed only for localhost)"));
-        }
         ("http://", rest)
     } else {
         // A page's own proxy too: `${location.origin}/proxy`, not `/proxy`.
         return Err(bad("must be an absolute https:// URL (for a proxy on the page's own origin: location.origin + its path)"));
     };
     let authority = rest.split('/').next().unwrap_or("");
+    // Before the scheme's check, which would read `user` of `http://user:pw@localhost` as the host.
     if authority.contains('@') {
         // `http://localhost:x@evil.example` names evil.example; credentials go in config, not URLs.
         return Err(bad("must not contain user information (@)"));
+    }
+    if canonical_scheme == "http://" {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        let host = if rest.starts_with('[') { rest.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host };
+        if !is_loopback(host) {
+            return Err(bad("must use https (plain http is allowed only for localhost)"));
+        }
     }
     if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) || rest.chars().any(|c| c.is_control()) {
         return Err(bad("must be a URL with a host and no query or fragment"));
@@ -630,9 +637,11 @@ mod tests {
         // Another provider's option is not this one's.
         assert_eq!(with("pageSize", json!(5)).unwrap_err().message, "config.pageSize: is not an option for pinelabs");
         // A key that is no option name nor a near miss (a secret pasted in by mistake) is not echoed.
-        for secret in ["sk_live 51H8xyzzy/+=", "sbx_py_key_Jc5Vn8Bq2Xe7", "4111111111111111"] {
+        // serde writes the key unescaped into its message: one that writes an "expected" list of
+        // its own adds nothing to the one echoed.
+        for secret in ["sk_live 51H8xyzzy/+=", "sbx_py_key_Jc5Vn8Bq2Xe7", "4111111111111111", "zz`, expected `4111111111111111` or `sk_live_51H8"] {
             let err = with(secret, json!(true)).unwrap_err();
-            assert_eq!(err.message, "config: holds a key that is not an option", "{secret}");
+            assert_eq!(err.message, "config: holds a key that is not an option (not shown: it may be a secret; expected provider, environment, baseUrl, timeoutMs, maxRetries, deadlineMs, fetch, clientId, clientSecret)", "{secret}");
         }
         // Every documented option of every provider is taken.
         let key = serde_json::json!({"kty": "EC", "crv": "P-384", "x": "x", "y": "y", "d": "d"});
@@ -734,6 +743,11 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("http://localhost:x@evil.example/api").is_err());
         assert!(check_base_url("https://user@host.example/api").is_err());
+        // Said as it is, not as plain http to a host named `user`.
+        let refused = |url| check_base_url(url).unwrap_err().message;
+        assert_eq!(refused("http://user:pw@localhost:8080/api"), "config.baseUrl: must not contain user information (@)");
+        assert_eq!(refused("http://user@evil.example/api"), "config.baseUrl: must not contain user information (@)");
+        assert_eq!(refused("http://evil.example/a@b"), "config.baseUrl: must use https (plain http is allowed only for localhost)");
         // Scheme and host in any case, written one way; the path as given.
         assert_eq!(check_base_url("HTTPS://Bank.Example:8443/Api/V1/").unwrap().0, "https://bank.example:8443/Api/V1");
         assert_eq!(check_base_url("Http://LOCALHOST/").unwrap().0, "http://localhost");

@@ -100,6 +100,10 @@ pub struct Error {
     /// the way (the two fail alike), which one more sign-in tells apart.
     #[serde(skip)]
     pub(crate) sealed_to_another_key: bool,
+    /// The deadline (of the budget it ran on) that ended it, not the provider: a call that
+    /// joined a sign-in started by a call with an earlier deadline still has time to sign in.
+    #[serde(skip)]
+    pub(crate) out_of_budget: Option<u64>,
     /// How long the provider asked the caller to wait (its `Retry-After`), when the SDK did not
     /// wait itself (too long, past `deadlineMs`, or no retries left).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,6 +134,7 @@ impl Error {
             outcome_unknown: false,
             overloaded_before: false,
             sealed_to_another_key: false,
+            out_of_budget: None,
             retry_after_ms: None,
             token_id: None,
             write_outcome: None,

@@ -109,6 +109,9 @@ export async function useEverything(): Promise<void> {
   await client.getToken(get, { deadlineMs: '5s' });
   // @ts-expect-error a signal is an AbortSignal
   await client.listTokens(list, { signal: 'stop' });
+  // Options read back are the platform's types, for a fetch of the caller's own.
+  const readBack: AbortSignal | undefined = options.signal;
+  const budget: number | undefined = options.deadlineMs;
 
   // @ts-expect-error an invalid status
   await client.updateTokenStatus({ tokenId: one.id, status: 'PAUSED' });
@@ -192,6 +195,8 @@ export async function useEverything(): Promise<void> {
       const status: number | undefined = err.httpStatus;
       const from: Provider | undefined = err.provider;
       const json: Record<string, unknown> = err.toJSON();
+      // As a worker posts it: plain data, rebuilt on the other side.
+      const rebuilt: PayTokensError = new PayTokensError(err.toJSON());
       const why: unknown = err.cause;
       // A failed write says whether its change was made: repeat it, read first, or read it back.
       const outcome: WriteOutcome | undefined = err.writeOutcome;

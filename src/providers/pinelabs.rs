@@ -98,6 +98,54 @@ struct WireList<'a> {
     /// customer than the one asked for then fails, as a row of one does).
     #[serde(default)]
     customer_id: Option<super::LooseId>,
+    /// How many tokens the customer has. Pine Labs documents no paging, so a list with fewer rows
+    /// was cut short (an undocumented page size, a proxy): handed out, it would read as the whole.
+    #[serde(default)]
+    total_tokens: Count,
+}
+
+/// A count written as an integer; any other value (a string, a float, `3.0`) is no count at all,
+/// so that a field read only for a check cannot fail a reply whose shape is otherwise right.
+#[derive(Default)]
+struct Count(Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a count")
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Count, E> {
+                Ok(Count(Some(v)))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Count, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Count(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Count, A::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Count(None))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 #[derive(Deserialize)]
@@ -243,7 +291,16 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
                 }
                 t
             };
-            Ok(tokens.map(|rows| rows.0).unwrap_or_default().into_iter().map(token).collect())
+            let rows = tokens.map(|rows| rows.0).unwrap_or_default();
+            if let Some(total) = wire.total_tokens.0.filter(|&total| total > rows.len() as u64) {
+                let whose = customer_id.map(|c| format!(" of customer {c}")).unwrap_or_default();
+                let why = format!(
+                    "pinelabs listed {} of the {total} tokens{whose} its reply counts (total_tokens): the list is incomplete (Pine Labs documents no paging), and no token of it is handed out",
+                    rows.len()
+                );
+                return Err(Error::new(ErrorCode::ProviderError, card::scrub_pans(&why)).with_provider(P).with_status(resp.status));
+            }
+            Ok(rows.into_iter().map(token).collect())
         }
         // An error envelope inside a 200 (a proxy, or the API itself).
         None if wire.code.as_ref().is_some_and(super::Scalar::is_code) => Err(error(resp)),
@@ -547,6 +604,21 @@ mod tests {
         assert_eq!(parse_token_list(&HttpResponse::new(200, r#"{}"#), NOW).unwrap_err().code, ErrorCode::Decode);
         let err = parse_token_list(&HttpResponse::new(200, r#"{"code":"INTERNAL_ERROR","message":"oops"}"#), NOW).unwrap_err();
         assert_eq!((err.code, err.provider_code.as_deref()), (ErrorCode::ProviderError, Some("INTERNAL_ERROR")));
+    }
+
+    #[test]
+    fn a_list_with_fewer_rows_than_its_count_is_not_handed_out() {
+        let row = r#"{"token_id":"t1","status":"ACTIVE","payment_method":"CARD"}"#;
+        let list = |total: &str| format!(r#"{{"customer_id":"c","total_tokens":{total},"tokens":[{row}]}}"#);
+        let err = parse_customer_list(&HttpResponse::new(200, list("3")), NOW, Some("c")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
+        assert_eq!(err.message, "pinelabs listed 1 of the 3 tokens of customer c its reply counts (total_tokens): the list is incomplete (Pine Labs documents no paging), and no token of it is handed out");
+        assert_eq!(parse_token_list(&HttpResponse::new(200, list("0").replace(&format!("[{row}]"), "null")), NOW).unwrap().len(), 0);
+        // A count that is no whole number, absent, or not above the rows checks nothing.
+        for total in ["1", "0", "\"3\"", "3.0", "-1", "null", "[3]", "{\"n\":3}", "true"] {
+            assert_eq!(parse_token_list(&HttpResponse::new(200, list(total)), NOW).unwrap().len(), 1, "{total}");
+        }
+        assert_eq!(parse_token_list(&HttpResponse::new(200, format!(r#"{{"tokens":[{row}]}}"#)), NOW).unwrap().len(), 1);
     }
 
     #[test]
