@@ -26,11 +26,11 @@ export const CALL_OPTIONS = ['signal', 'deadlineMs'];
  * it is recognised by what the core uses of it. `deadlineMs` has the config's range.
  */
 export function optionsOf(options, provider, names) {
-  if (options === undefined) return Object.fromEntries(names.map((name) => [name, undefined]));
-  if (!isRecord(options)) throw invalid('options', 'must be an object', provider);
-  let keys;
   // Every name set, so that reading one never reaches a (polluted) Object.prototype.
   const values = Object.fromEntries(names.map((name) => [name, undefined]));
+  if (options === undefined) return values;
+  if (!isRecord(options)) throw invalid('options', 'must be an object', provider);
+  let keys;
   try {
     // The signal itself where { signal } was meant: running on without it would ignore every abort.
     if (isSignal(options)) throw invalid('options', 'is an AbortSignal; pass it as { signal }', provider);

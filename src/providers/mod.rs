@@ -368,7 +368,8 @@ impl<'de> serde::de::Visitor<'de> for WriteJson<'_> {
 /// kept as a `serde_json::Value`, a proxy's 32 MiB `{"status":[0,0,…]}` grew wasm memory for good.
 pub(crate) enum Scalar<'a> {
     Word(Text<'a>),
-    Number,
+    /// Its value when written as an integer from 0 up (a count), else none.
+    Number(Option<u64>),
     Flag(bool),
     Other,
 }
@@ -380,7 +381,15 @@ impl Scalar<'_> {
 
     /// A word or a number: what an error envelope's `code` is, found where a success was expected.
     pub fn is_code(&self) -> bool {
-        matches!(self, Scalar::Word(_) | Scalar::Number)
+        matches!(self, Scalar::Word(_) | Scalar::Number(_))
+    }
+
+    /// A count written as an integer: `3`, not `"3"` or `3.0`.
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            Scalar::Number(n) => *n,
+            _ => None,
+        }
     }
 
     pub fn word(&self) -> Option<&str> {
@@ -406,14 +415,14 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Scalar<'a> {
             fn visit_str<E>(self, v: &str) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::Word(Text(Cow::Owned(v.to_string()))))
             }
-            fn visit_u64<E>(self, _: u64) -> std::result::Result<Scalar<'de>, E> {
-                Ok(Scalar::Number)
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Number(Some(v)))
             }
             fn visit_i64<E>(self, _: i64) -> std::result::Result<Scalar<'de>, E> {
-                Ok(Scalar::Number)
+                Ok(Scalar::Number(None))
             }
             fn visit_f64<E>(self, _: f64) -> std::result::Result<Scalar<'de>, E> {
-                Ok(Scalar::Number)
+                Ok(Scalar::Number(None))
             }
             fn visit_bool<E>(self, v: bool) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::Flag(v))
@@ -448,7 +457,8 @@ mod tests {
         }
         assert!(read(r#""OK""#).is_some_and(|s| s.is_word("ok")));
         assert!(read(r#""O\u004b""#).is_some_and(|s| s.is_word("OK")));
-        assert!(matches!(read("-3"), Some(Scalar::Number)) && matches!(read("2.5"), Some(Scalar::Number)));
+        assert!(matches!(read("-3"), Some(Scalar::Number(None))) && matches!(read("2.5"), Some(Scalar::Number(None))));
+        assert!(read("3").is_some_and(|s| s.count() == Some(3)) && read(r#""3""#).is_some_and(|s| s.count().is_none()));
         assert!(read("null").is_none());
         assert!(matches!(read("true"), Some(Scalar::Flag(true))) && matches!(read("false"), Some(Scalar::Flag(false))));
         for other in [r#"["OK"]"#, r#"{"OK":1}"#, "[[[]],{}]"] {

@@ -100,52 +100,9 @@ struct WireList<'a> {
     customer_id: Option<super::LooseId>,
     /// How many tokens the customer has. Pine Labs documents no paging, so a list with fewer rows
     /// was cut short (an undocumented page size, a proxy): handed out, it would read as the whole.
-    #[serde(default)]
-    total_tokens: Count,
-}
-
-/// A count written as an integer; any other value (a string, a float, `3.0`) is no count at all,
-/// so that a field read only for a check cannot fail a reply whose shape is otherwise right.
-#[derive(Default)]
-struct Count(Option<u64>);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Count;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a count")
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<Count, E> {
-                Ok(Count(Some(v)))
-            }
-            fn visit_i64<E>(self, _: i64) -> std::result::Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> std::result::Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_str<E>(self, _: &str) -> std::result::Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_unit<E>(self) -> std::result::Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Count, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Count(None))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Count, A::Error> {
-                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Count(None))
-            }
-        }
-        d.deserialize_any(Visit)
-    }
+    /// Read only for that check: a value that is no count (`"3"`, `3.0`, `[3]`) checks nothing.
+    #[serde(default, borrow)]
+    total_tokens: Option<super::Scalar<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -292,7 +249,7 @@ pub fn parse_customer_list(resp: &HttpResponse, local_now_ms: u64, customer_id: 
                 t
             };
             let rows = tokens.map(|rows| rows.0).unwrap_or_default();
-            if let Some(total) = wire.total_tokens.0.filter(|&total| total > rows.len() as u64) {
+            if let Some(total) = wire.total_tokens.as_ref().and_then(super::Scalar::count).filter(|&total| total > rows.len() as u64) {
                 let whose = customer_id.map(|c| format!(" of customer {c}")).unwrap_or_default();
                 let why = format!(
                     "pinelabs listed {} of the {total} tokens{whose} its reply counts (total_tokens): the list is incomplete (Pine Labs documents no paging), and no token of it is handed out",
